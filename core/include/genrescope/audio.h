@@ -1,0 +1,73 @@
+/* Audio decoding: any file libsndfile reads (WAV, AIFF, FLAC, Ogg Vorbis,
+ * Opus, MP3...) and, through FFmpeg's libavformat/libavcodec, what it cannot
+ * (M4A/AAC, ALAC...). Output is mono float at a chosen rate, streamed in
+ * blocks so memory stays bounded for files of any length.
+ * Channels are averaged; non-finite samples (NaN/Inf) become 0 and are
+ * counted; resampling uses libsoxr (high quality, streaming). */
+#ifndef GENRESCOPE_AUDIO_H
+#define GENRESCOPE_AUDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genrescope/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gs_audio_info {
+    int source_rate;            /* Hz of the file */
+    int source_channels;
+    int target_rate;            /* Hz of what gs_audio_read returns */
+    int64_t source_frames;      /* frames in the file, -1 if unknown */
+    double duration_seconds;    /* -1 if unknown */
+    const char *decoder;        /* "sndfile" or "ffmpeg" */
+    char format[64];            /* e.g. "FLAC", "MP3", "mov,mp4,m4a..." */
+    int64_t nonfinite_samples;  /* NaN/Inf samples replaced by 0 so far */
+} gs_audio_info;
+
+typedef struct gs_audio gs_audio;
+
+/* Opens path for decoding to mono at target_rate Hz (8000..384000). Tries
+ * libsndfile first, then FFmpeg. Errors: GS_ERR_IO (cannot open/read, with
+ * the OS reason), GS_ERR_FORMAT (empty, truncated header, not audio),
+ * GS_ERR_UNSUPPORTED (no decoder for the codec). Caller closes with
+ * gs_audio_close(). */
+gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err);
+void gs_audio_close(gs_audio *audio);
+
+const gs_audio_info *gs_audio_get_info(const gs_audio *audio);
+
+/* Reads up to max_frames mono samples at the target rate into out. Returns
+ * the number written, 0 at the end of the stream, or a negative gs_status
+ * (decode error mid-file, e.g. truncated data) with *err set. Memory use is
+ * bounded regardless of file length. */
+long gs_audio_read(gs_audio *audio, float *out, size_t max_frames, gs_error *err);
+
+/* Convenience for short files (tests, training): decodes everything into a
+ * malloc'd buffer the caller frees with free(). */
+gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples,
+                               size_t *n_samples, gs_audio_info *info, gs_error *err);
+
+/* ---- Streaming resampler (mono) ---------------------------------------- */
+
+typedef struct gs_resampler gs_resampler;
+
+/* Creates a mono resampler in_rate -> out_rate for blocks of at most
+ * max_in_block input samples. Caller frees with gs_resampler_free(). */
+gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_block,
+                               gs_error *err);
+void gs_resampler_free(gs_resampler *r);
+/* Maximum output samples one call can produce for max_in_block input. */
+size_t gs_resampler_max_output(const gs_resampler *r);
+/* Processes n_in (<= max_in_block) samples; in == NULL with n_in == 0
+ * flushes the tail at end of stream. Writes up to out_capacity samples and
+ * returns how many, or a negative gs_status. */
+long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out,
+                          size_t out_capacity, gs_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,95 @@
+/* Classification: samples -> log-mel patches -> per-patch probabilities ->
+ * per-window (window_seconds, normally 30 s) verdicts -> track verdict and
+ * embedding. Used by the tagger, the plugin and the trainer's evaluation.
+ *
+ * Patches of patch_frames frames start every patch_hop_frames frames. A patch
+ * belongs to the window its first frame falls in. Silent patches (peak frame
+ * RMS below GS_SILENCE_RMS) are not classified. A window's probabilities are
+ * the mean over its classified patches; the track's are the mean over all
+ * classified patches; the embedding is the L2-normalised mean of their
+ * penultimate activations. Audio shorter than one patch is zero-padded to one
+ * patch and the result says so (padded = 1). */
+#ifndef GENRESCOPE_CLASSIFY_H
+#define GENRESCOPE_CLASSIFY_H
+
+#include <stddef.h>
+
+#include "genrescope/cnn.h"
+#include "genrescope/error.h"
+#include "genrescope/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* -80 dBFS: quieter patches count as silence, never as a genre. */
+#define GS_SILENCE_RMS 1e-4f
+
+typedef struct gs_window_verdict {
+    double start_seconds;
+    double end_seconds;
+    int top_label;          /* -1 when every patch was silent */
+    float confidence;       /* probability of top_label, 0 when silent */
+    int num_patches;        /* classified (non-silent) patches */
+    float *probabilities;   /* num_labels, points into the result's storage */
+} gs_window_verdict;
+
+typedef struct gs_track_result {
+    int num_labels;
+    int top_label;              /* -1 when silent throughout */
+    float confidence;           /* probability of top_label (0 when silent) */
+    float *probabilities;       /* num_labels, owned */
+    int embedding_size;
+    float *embedding;           /* L2-normalised; all zero when silent; owned */
+    int num_windows;
+    gs_window_verdict *windows; /* owned */
+    double duration_seconds;    /* audio analysed, at the model rate */
+    int num_patches;            /* classified patches */
+    int num_silent_patches;
+    int padded;                 /* 1: audio shorter than one patch, zero-padded */
+    long long nonfinite_samples;/* NaN/Inf input samples replaced by 0 */
+    float *window_storage;      /* backing store for windows[i].probabilities */
+} gs_track_result;
+
+/* Frees what a result owns and zeroes it; result may be NULL. */
+void gs_track_result_free(gs_track_result *result);
+
+typedef struct gs_classifier gs_classifier;
+
+/* Creates a classifier for model (borrowed: it must outlive the classifier)
+ * with its own network workspace, front-end and patch buffers; net may be
+ * NULL (built from model) or a shared immutable net (borrowed). One
+ * classifier per thread. Caller frees with gs_classifier_free(). */
+gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_error *err);
+void gs_classifier_free(gs_classifier *cls);
+
+const gs_model *gs_classifier_model(const gs_classifier *cls);
+
+/* Streaming track analysis: begin, push mono samples at the model's rate in
+ * blocks of any size, then finish to get the verdict (caller frees it with
+ * gs_track_result_free). Per-patch work allocates nothing; finish and window
+ * boundaries may allocate. */
+void gs_classifier_begin(gs_classifier *cls);
+gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n, gs_error *err);
+gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_error *err);
+
+/* Decodes path (any format gs_audio_open reads) and analyses it in bounded
+ * memory. On failure returns the decoder's error with the path in the message
+ * and leaves result zeroed. */
+gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result,
+                           gs_error *err);
+
+/* Whole-window analysis for real-time hosts: classifies n mono samples at
+ * the model rate (at most the window length) and writes num_labels
+ * probabilities (all 0 when silent). Allocates nothing; returns the number of
+ * classified patches in *num_patches (may be NULL). Shorter input is padded. */
+gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
+                                        float *probabilities, int *num_patches, gs_error *err);
+
+/* Index of the largest of n values (first on ties), or -1 if n <= 0. */
+int gs_argmax(const float *values, int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
