@@ -1,0 +1,42 @@
+/* genrescope: tells what genre music is, tags libraries and answers
+ * discovery queries. This file only dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "genrescope.h"
+
+static const gs_command commands[] = {
+    {"classify", "print the genres of audio files", gs_cmd_classify},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: genrescope COMMAND [OPTIONS] [ARGS]\n\n"
+                 "Genre recognition for audio files and music libraries.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'genrescope COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("genrescope %s\n", GENRESCOPE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "genrescope: unknown command '%s'\n", argv[1]);
+    print_usage(stderr);
+    return 2;
+}
