@@ -1,1 +1,639 @@
-/* placeholder: being written */
+/* Patches -> window verdicts -> track verdict. See classify.h for the
+ * semantics; the invariants that matter here:
+ *  - the streaming path (begin/push/finish) and the whole-window path see
+ *    the same frames (gs_mel guarantees it) and cut patches at the same
+ *    frame offsets, so they agree on the same audio;
+ *  - every buffer is sized in gs_classifier_new; per-patch work only copies
+ *    into preallocated batch slots. Only window boundaries (growing the
+ *    window list) and finish allocate. */
+#include "genrescope/classify.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "genrescope/audio.h"
+#include "genrescope/melspec.h"
+
+#define PUSH_CHUNK 4096
+#define MAX_BATCH 16
+
+typedef struct window_acc {
+    int index;         /* window number, -1 before the first patch */
+    int num_patches;   /* classified */
+    int num_silent;
+    double *prob_sum;  /* num_labels */
+} window_acc;
+
+struct gs_classifier {
+    const gs_model *model;
+    const gs_net *net;
+    gs_net *owned_net;
+    gs_net_ctx *ctx;
+    gs_mel *mel;
+    gs_frontend_params fp;
+    int num_labels, n_mels, embedding_size;
+    size_t patch_size;            /* n_mels * patch_frames */
+    double window_frames;         /* frames per verdict window (fractional) */
+
+    /* Frame history for the streaming path: time-major frames and RMS. */
+    float *history;               /* (patch_frames + patch_hop_frames) * n_mels */
+    float *history_rms;
+    int history_capacity, history_len;
+    long long frames_seen;        /* frames pulled since begin */
+    long long history_start;      /* stream frame index of history[0] */
+
+    /* Pending batch of patches waiting for one forward pass. */
+    float *batch_input;           /* MAX_BATCH * patch_size, network layout */
+    int batch_window[MAX_BATCH];
+    int batch_len;
+    float *batch_probs;           /* MAX_BATCH * num_labels */
+    float *batch_embed;           /* MAX_BATCH * embedding_size */
+
+    window_acc current;
+    double *track_prob_sum;
+    double *track_embed_sum;
+    int track_patches, track_silent;
+
+    /* Finished windows of the current track (grown at window boundaries). */
+    gs_window_verdict *windows;
+    float *window_probs;
+    int num_windows, windows_capacity;
+
+    long long samples_seen;
+    long long nonfinite;
+    float scratch[PUSH_CHUNK];
+    float frame[512];             /* one pulled frame (n_mels <= 512) */
+
+    /* Whole-window path: samples and frames for one window. */
+    float *window_samples;
+    size_t window_samples_capacity;
+    float *window_frames_buf;
+    float *window_rms;
+    size_t window_frames_capacity;
+
+    gs_status deferred_status;    /* first forward failure inside push */
+    gs_error deferred_error;
+};
+
+int gs_argmax(const float *values, int n)
+{
+    if (n <= 0)
+        return -1;
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (values[i] > values[best])
+            best = i;
+    return best;
+}
+
+void gs_track_result_free(gs_track_result *result)
+{
+    if (!result)
+        return;
+    free(result->probabilities);
+    free(result->embedding);
+    free(result->windows);
+    free(result->window_storage);
+    memset(result, 0, sizeof *result);
+    result->top_label = -1;
+}
+
+void gs_classifier_free(gs_classifier *cls)
+{
+    if (!cls)
+        return;
+    gs_net_ctx_free(cls->ctx);
+    gs_net_free(cls->owned_net);
+    gs_mel_free(cls->mel);
+    free(cls->history);
+    free(cls->history_rms);
+    free(cls->batch_input);
+    free(cls->batch_probs);
+    free(cls->batch_embed);
+    free(cls->current.prob_sum);
+    free(cls->track_prob_sum);
+    free(cls->track_embed_sum);
+    free(cls->windows);
+    free(cls->window_probs);
+    free(cls->window_samples);
+    free(cls->window_frames_buf);
+    free(cls->window_rms);
+    free(cls);
+}
+
+static gs_classifier *fail_new(gs_classifier *cls, gs_error *err, gs_status code, const char *what)
+{
+    if (code == GS_ERR_NOMEM)
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory allocating %s", what);
+    gs_classifier_free(cls);
+    return NULL;
+}
+
+gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_error *err)
+{
+    if (!model) {
+        gs_error_set(err, GS_ERR_INVALID, "gs_classifier_new: model is NULL");
+        return NULL;
+    }
+    gs_classifier *cls = calloc(1, sizeof *cls);
+    if (!cls)
+        return fail_new(NULL, err, GS_ERR_NOMEM, "classifier");
+    cls->model = model;
+    cls->fp = *gs_model_frontend(model);
+    cls->num_labels = gs_model_num_labels(model);
+    if (!net) {
+        cls->owned_net = gs_net_from_model(model, err);
+        if (!cls->owned_net)
+            return fail_new(cls, err, GS_ERR_MODEL, NULL);
+        net = cls->owned_net;
+    }
+    cls->net = net;
+
+    int c, h, w;
+    gs_net_input_shape(net, &c, &h, &w);
+    if (c != 1 || h != cls->fp.n_mels || w != cls->fp.patch_frames) {
+        gs_error_set(err, GS_ERR_MODEL,
+                     "network input [%d,%d,%d] does not match the front-end's patch [1,%d,%d]", c, h, w,
+                     cls->fp.n_mels, cls->fp.patch_frames);
+        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+    }
+    if (gs_net_num_outputs(net) != cls->num_labels) {
+        gs_error_set(err, GS_ERR_MODEL, "network has %d outputs but the model has %d labels",
+                     gs_net_num_outputs(net), cls->num_labels);
+        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+    }
+    if (cls->fp.n_mels > (int)(sizeof cls->frame / sizeof cls->frame[0])) {
+        gs_error_set(err, GS_ERR_MODEL, "n_mels %d exceeds the supported 512", cls->fp.n_mels);
+        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+    }
+    cls->embedding_size = gs_net_embedding_size(net);
+    cls->n_mels = cls->fp.n_mels;
+    cls->patch_size = (size_t)cls->n_mels * (size_t)cls->fp.patch_frames;
+    cls->window_frames = (double)cls->fp.window_seconds * cls->fp.sample_rate / cls->fp.hop_length;
+
+    const float *filterbank = NULL;
+    const gs_tensor *fb = gs_model_tensor(model, "frontend.mel_filterbank");
+    if (fb && fb->ndim == 2 && fb->shape[0] == cls->fp.n_mels && fb->shape[1] == cls->fp.n_fft / 2 + 1)
+        filterbank = fb->data;
+    cls->mel = gs_mel_new(&cls->fp, filterbank, err);
+    if (!cls->mel)
+        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+    cls->ctx = gs_net_ctx_new(net, MAX_BATCH, err);
+    if (!cls->ctx)
+        return fail_new(cls, err, GS_ERR_NOMEM, NULL);
+
+    cls->history_capacity = cls->fp.patch_frames + cls->fp.patch_hop_frames;
+    cls->history = malloc(sizeof(float) * (size_t)cls->history_capacity * (size_t)cls->n_mels);
+    cls->history_rms = malloc(sizeof(float) * (size_t)cls->history_capacity);
+    cls->batch_input = malloc(sizeof(float) * MAX_BATCH * cls->patch_size);
+    cls->batch_probs = malloc(sizeof(float) * MAX_BATCH * (size_t)cls->num_labels);
+    cls->batch_embed = malloc(sizeof(float) * MAX_BATCH * (size_t)(cls->embedding_size > 0 ? cls->embedding_size : 1));
+    cls->current.prob_sum = malloc(sizeof(double) * (size_t)cls->num_labels);
+    cls->track_prob_sum = malloc(sizeof(double) * (size_t)cls->num_labels);
+    cls->track_embed_sum = malloc(sizeof(double) * (size_t)(cls->embedding_size > 0 ? cls->embedding_size : 1));
+
+    cls->window_samples_capacity = (size_t)ceil((double)cls->fp.window_seconds * cls->fp.sample_rate);
+    cls->window_frames_capacity = gs_mel_num_frames(cls->mel, cls->window_samples_capacity);
+    if (cls->window_frames_capacity < (size_t)cls->fp.patch_frames)
+        cls->window_frames_capacity = (size_t)cls->fp.patch_frames;
+    /* At least one FFT frame: short input is zero-padded to n_fft in place. */
+    size_t samples_alloc = cls->window_samples_capacity > (size_t)cls->fp.n_fft ? cls->window_samples_capacity
+                                                                                : (size_t)cls->fp.n_fft;
+    cls->window_samples = malloc(sizeof(float) * samples_alloc);
+    cls->window_frames_buf = malloc(sizeof(float) * cls->window_frames_capacity * (size_t)cls->n_mels);
+    cls->window_rms = malloc(sizeof(float) * cls->window_frames_capacity);
+    if (!cls->history || !cls->history_rms || !cls->batch_input || !cls->batch_probs || !cls->batch_embed ||
+        !cls->current.prob_sum || !cls->track_prob_sum || !cls->track_embed_sum || !cls->window_samples ||
+        !cls->window_frames_buf || !cls->window_rms)
+        return fail_new(cls, err, GS_ERR_NOMEM, "classifier buffers");
+    gs_classifier_begin(cls);
+    return cls;
+}
+
+const gs_model *gs_classifier_model(const gs_classifier *cls)
+{
+    return cls->model;
+}
+
+static void window_acc_reset(gs_classifier *cls, int index)
+{
+    cls->current.index = index;
+    cls->current.num_patches = 0;
+    cls->current.num_silent = 0;
+    for (int i = 0; i < cls->num_labels; i++)
+        cls->current.prob_sum[i] = 0.0;
+}
+
+void gs_classifier_begin(gs_classifier *cls)
+{
+    gs_mel_reset(cls->mel);
+    cls->history_len = 0;
+    cls->frames_seen = 0;
+    cls->history_start = 0;
+    cls->batch_len = 0;
+    window_acc_reset(cls, -1);
+    for (int i = 0; i < cls->num_labels; i++)
+        cls->track_prob_sum[i] = 0.0;
+    for (int i = 0; i < cls->embedding_size; i++)
+        cls->track_embed_sum[i] = 0.0;
+    cls->track_patches = 0;
+    cls->track_silent = 0;
+    cls->num_windows = 0;
+    cls->samples_seen = 0;
+    cls->nonfinite = 0;
+    cls->deferred_status = GS_OK;
+    gs_error_clear(&cls->deferred_error);
+}
+
+/* Appends the current window to the finished list (streaming path). */
+static gs_status close_window(gs_classifier *cls)
+{
+    window_acc *acc = &cls->current;
+    if (acc->index < 0)
+        return GS_OK;
+    if (cls->num_windows == cls->windows_capacity) {
+        int capacity = cls->windows_capacity ? cls->windows_capacity * 2 : 16;
+        gs_window_verdict *windows = realloc(cls->windows, sizeof *windows * (size_t)capacity);
+        if (!windows)
+            return GS_ERR_NOMEM;
+        cls->windows = windows;
+        float *probs = realloc(cls->window_probs, sizeof(float) * (size_t)capacity * (size_t)cls->num_labels);
+        if (!probs)
+            return GS_ERR_NOMEM;
+        cls->window_probs = probs;
+        cls->windows_capacity = capacity;
+    }
+    gs_window_verdict *w = &cls->windows[cls->num_windows];
+    float *probs = cls->window_probs + (size_t)cls->num_windows * (size_t)cls->num_labels;
+    for (int i = 0; i < cls->num_labels; i++)
+        probs[i] = acc->num_patches ? (float)(acc->prob_sum[i] / acc->num_patches) : 0.0f;
+    w->start_seconds = acc->index * (double)cls->fp.window_seconds;
+    w->end_seconds = w->start_seconds + cls->fp.window_seconds;
+    w->num_patches = acc->num_patches;
+    w->top_label = acc->num_patches ? gs_argmax(probs, cls->num_labels) : -1;
+    w->confidence = acc->num_patches ? probs[w->top_label] : 0.0f;
+    w->probabilities = NULL; /* pointed into the result's storage at finish */
+    cls->num_windows++;
+    return GS_OK;
+}
+
+/* Runs the pending batch and folds its outputs into the accumulators. */
+static gs_status flush_batch(gs_classifier *cls, int streaming, gs_error *err)
+{
+    if (cls->batch_len == 0)
+        return GS_OK;
+    gs_status st = gs_net_forward(cls->ctx, cls->batch_input, cls->batch_len, cls->batch_probs,
+                                  cls->embedding_size > 0 ? cls->batch_embed : NULL, err);
+    if (st != GS_OK)
+        return st;
+    for (int b = 0; b < cls->batch_len; b++) {
+        if (streaming && cls->batch_window[b] != cls->current.index) {
+            st = close_window(cls);
+            if (st != GS_OK)
+                return gs_error_set(err, st, "out of memory recording window verdicts");
+            window_acc_reset(cls, cls->batch_window[b]);
+        }
+        const float *p = cls->batch_probs + (size_t)b * (size_t)cls->num_labels;
+        for (int i = 0; i < cls->num_labels; i++) {
+            cls->current.prob_sum[i] += p[i];
+            cls->track_prob_sum[i] += p[i];
+        }
+        const float *e = cls->batch_embed + (size_t)b * (size_t)cls->embedding_size;
+        for (int i = 0; i < cls->embedding_size; i++)
+            cls->track_embed_sum[i] += e[i];
+        cls->current.num_patches++;
+        cls->track_patches++;
+    }
+    cls->batch_len = 0;
+    return GS_OK;
+}
+
+/* Takes patch_frames time-major frames starting at frames, with their RMS,
+ * and queues them as one network input (or counts a silent patch). */
+static gs_status add_patch(gs_classifier *cls, const float *frames, const float *rms, int window_index,
+                           int streaming, gs_error *err)
+{
+    const int nf = cls->fp.patch_frames, nm = cls->n_mels;
+    float peak = 0.0f;
+    for (int t = 0; t < nf; t++)
+        if (rms[t] > peak)
+            peak = rms[t];
+    if (peak < GS_SILENCE_RMS) {
+        if (streaming && window_index != cls->current.index) {
+            /* Keep window order: earlier queued patches belong before it. */
+            gs_status st = flush_batch(cls, streaming, err);
+            if (st != GS_OK)
+                return st;
+            if (window_index != cls->current.index) {
+                if (close_window(cls) != GS_OK)
+                    return gs_error_set(err, GS_ERR_NOMEM, "out of memory recording window verdicts");
+                window_acc_reset(cls, window_index);
+            }
+        }
+        cls->current.num_silent++;
+        cls->track_silent++;
+        return GS_OK;
+    }
+    float *dst = cls->batch_input + (size_t)cls->batch_len * cls->patch_size;
+    double sum = 0.0;
+    for (int t = 0; t < nf; t++)
+        for (int m = 0; m < nm; m++) {
+            float v = frames[(size_t)t * nm + m];
+            dst[(size_t)m * nf + t] = v;
+            sum += v;
+        }
+    if (cls->fp.patch_normalize == GS_PATCH_NORMALIZE_MEAN) {
+        float mean = (float)(sum / (double)cls->patch_size);
+        for (size_t i = 0; i < cls->patch_size; i++)
+            dst[i] -= mean;
+    }
+    cls->batch_window[cls->batch_len++] = window_index;
+    if (cls->batch_len == MAX_BATCH)
+        return flush_batch(cls, streaming, err);
+    return GS_OK;
+}
+
+static int window_of_frame(const gs_classifier *cls, long long frame)
+{
+    return (int)floor((double)frame / cls->window_frames);
+}
+
+/* Appends one pulled frame to the history and cuts a patch when one is due. */
+static gs_status take_frame(gs_classifier *cls, const float *frame, float rms, gs_error *err)
+{
+    const int nm = cls->n_mels, nf = cls->fp.patch_frames, hop = cls->fp.patch_hop_frames;
+    if (cls->history_len == cls->history_capacity) {
+        /* Drop the oldest hop of frames; patches never need them again. */
+        memmove(cls->history, cls->history + (size_t)hop * nm, sizeof(float) * (size_t)(cls->history_len - hop) * nm);
+        memmove(cls->history_rms, cls->history_rms + hop, sizeof(float) * (size_t)(cls->history_len - hop));
+        cls->history_len -= hop;
+        cls->history_start += hop;
+    }
+    memcpy(cls->history + (size_t)cls->history_len * nm, frame, sizeof(float) * (size_t)nm);
+    cls->history_rms[cls->history_len] = rms;
+    cls->history_len++;
+    cls->frames_seen++;
+    long long patch_start = cls->frames_seen - nf;
+    if (patch_start >= 0 && patch_start % hop == 0) {
+        int offset = (int)(patch_start - cls->history_start);
+        return add_patch(cls, cls->history + (size_t)offset * nm, cls->history_rms + offset,
+                         window_of_frame(cls, patch_start), 1, err);
+    }
+    return GS_OK;
+}
+
+static size_t sanitize(const float *in, size_t n, float *out)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = in[i];
+        if (!isfinite(v)) {
+            v = 0.0f;
+            bad++;
+        }
+        out[i] = v;
+    }
+    return bad;
+}
+
+gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n, gs_error *err)
+{
+    if (cls->deferred_status != GS_OK) {
+        if (err)
+            *err = cls->deferred_error;
+        return cls->deferred_status;
+    }
+    if (n > 0 && !samples)
+        return gs_error_set(err, GS_ERR_INVALID, "gs_classifier_push: samples is NULL");
+    while (n > 0) {
+        size_t chunk = n < PUSH_CHUNK ? n : PUSH_CHUNK;
+        cls->nonfinite += (long long)sanitize(samples, chunk, cls->scratch);
+        gs_status st = gs_mel_push(cls->mel, cls->scratch, chunk, err);
+        if (st != GS_OK)
+            return st;
+        float rms;
+        while (gs_mel_pull(cls->mel, cls->frame, &rms)) {
+            st = take_frame(cls, cls->frame, rms, &cls->deferred_error);
+            if (st != GS_OK) {
+                cls->deferred_status = st;
+                if (err)
+                    *err = cls->deferred_error;
+                return st;
+            }
+        }
+        cls->samples_seen += (long long)chunk;
+        samples += chunk;
+        n -= chunk;
+    }
+    return GS_OK;
+}
+
+/* Audio shorter than one patch: pad its frames with the value of silence
+ * (ln(log_offset)) to one full patch. */
+static gs_status add_padded_patch(gs_classifier *cls, const float *frames, const float *rms, int have,
+                                  int streaming, gs_error *err)
+{
+    const int nm = cls->n_mels, nf = cls->fp.patch_frames;
+    float *pad = cls->window_frames_buf, *pad_rms = cls->window_rms;
+    if (frames != pad) {
+        memcpy(pad, frames, sizeof(float) * (size_t)have * nm);
+        memcpy(pad_rms, rms, sizeof(float) * (size_t)have);
+    }
+    float floor_value = logf(cls->fp.log_offset);
+    for (int t = have; t < nf; t++) {
+        for (int m = 0; m < nm; m++)
+            pad[(size_t)t * nm + m] = floor_value;
+        pad_rms[t] = 0.0f;
+    }
+    return add_patch(cls, pad, pad_rms, 0, streaming, err);
+}
+
+static gs_status copy_out(const double *sum, int n, double count, float **out)
+{
+    *out = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
+    if (!*out)
+        return GS_ERR_NOMEM;
+    if (count > 0)
+        for (int i = 0; i < n; i++)
+            (*out)[i] = (float)(sum[i] / count);
+    return GS_OK;
+}
+
+static void l2_normalize(float *v, int n)
+{
+    double norm = 0.0;
+    for (int i = 0; i < n; i++)
+        norm += (double)v[i] * v[i];
+    if (norm <= 0.0)
+        return;
+    float scale = (float)(1.0 / sqrt(norm));
+    for (int i = 0; i < n; i++)
+        v[i] *= scale;
+}
+
+gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_error *err)
+{
+    memset(result, 0, sizeof *result);
+    result->top_label = -1;
+    if (cls->deferred_status != GS_OK) {
+        if (err)
+            *err = cls->deferred_error;
+        return cls->deferred_status;
+    }
+    gs_status st;
+    int padded = cls->frames_seen < cls->fp.patch_frames;
+    if (padded) {
+        if (cls->frames_seen == 0) {
+            /* Shorter than one FFT frame: compute the frame of the zero-padded audio. */
+            /* The pending samples are still in the front-end's buffer:
+             * zeros complete them to one frame. */
+            float *zeros = cls->window_samples;
+            memset(zeros, 0, sizeof(float) * (size_t)cls->fp.n_fft);
+            st = gs_mel_push(cls->mel, zeros, (size_t)cls->fp.n_fft, err);
+            if (st != GS_OK)
+                return st;
+            float rms;
+            if (gs_mel_pull(cls->mel, cls->frame, &rms)) {
+                memcpy(cls->history, cls->frame, sizeof(float) * (size_t)cls->n_mels);
+                cls->history_rms[0] = rms;
+                cls->history_len = 1;
+            }
+        }
+        st = add_padded_patch(cls, cls->history, cls->history_rms, cls->history_len, 1, err);
+        if (st != GS_OK)
+            return st;
+    }
+    st = flush_batch(cls, 1, err);
+    if (st != GS_OK)
+        return st;
+    if (close_window(cls) != GS_OK)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory recording window verdicts");
+    window_acc_reset(cls, -1);
+
+    const int nl = cls->num_labels;
+    result->num_labels = nl;
+    result->embedding_size = cls->embedding_size;
+    if (copy_out(cls->track_prob_sum, nl, cls->track_patches, &result->probabilities) != GS_OK ||
+        copy_out(cls->track_embed_sum, cls->embedding_size, cls->track_patches, &result->embedding) != GS_OK)
+        goto nomem;
+    l2_normalize(result->embedding, cls->embedding_size);
+    if (cls->track_patches > 0) {
+        result->top_label = gs_argmax(result->probabilities, nl);
+        result->confidence = result->probabilities[result->top_label];
+    }
+    result->num_windows = cls->num_windows;
+    if (cls->num_windows > 0) {
+        result->windows = malloc(sizeof *result->windows * (size_t)cls->num_windows);
+        result->window_storage = malloc(sizeof(float) * (size_t)cls->num_windows * (size_t)nl);
+        if (!result->windows || !result->window_storage)
+            goto nomem;
+        memcpy(result->window_storage, cls->window_probs, sizeof(float) * (size_t)cls->num_windows * (size_t)nl);
+        for (int i = 0; i < cls->num_windows; i++) {
+            result->windows[i] = cls->windows[i];
+            result->windows[i].probabilities = result->window_storage + (size_t)i * (size_t)nl;
+        }
+    }
+    result->duration_seconds = (double)cls->samples_seen / cls->fp.sample_rate;
+    result->num_patches = cls->track_patches;
+    result->num_silent_patches = cls->track_silent;
+    result->padded = padded;
+    result->nonfinite_samples = cls->nonfinite;
+    return GS_OK;
+nomem:
+    gs_track_result_free(result);
+    return gs_error_set(err, GS_ERR_NOMEM, "out of memory building the result");
+}
+
+gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result, gs_error *err)
+{
+    memset(result, 0, sizeof *result);
+    result->top_label = -1;
+    gs_audio *audio = gs_audio_open(path, cls->fp.sample_rate, err);
+    if (!audio)
+        return err ? err->code : GS_ERR_IO;
+    gs_classifier_begin(cls);
+    gs_status st = GS_OK;
+    for (;;) {
+        long got = gs_audio_read(audio, cls->scratch, PUSH_CHUNK, err);
+        if (got < 0) {
+            st = (gs_status)got;
+            break;
+        }
+        if (got == 0)
+            break;
+        st = gs_classifier_push(cls, cls->scratch, (size_t)got, err);
+        if (st != GS_OK)
+            break;
+    }
+    long long decoder_nonfinite = gs_audio_get_info(audio)->nonfinite_samples;
+    gs_audio_close(audio);
+    if (st == GS_OK)
+        st = gs_classifier_finish(cls, result, err);
+    if (st != GS_OK) {
+        gs_classifier_begin(cls);
+        return st;
+    }
+    result->nonfinite_samples += decoder_nonfinite;
+    return GS_OK;
+}
+
+gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n, float *probabilities,
+                                        int *num_patches, gs_error *err)
+{
+    if (num_patches)
+        *num_patches = 0;
+    if (n > cls->window_samples_capacity)
+        return gs_error_set(err, GS_ERR_INVALID, "window of %zu samples exceeds the model's %zu", n,
+                            cls->window_samples_capacity);
+    if (n > 0 && !samples)
+        return gs_error_set(err, GS_ERR_INVALID, "gs_classifier_classify_window: samples is NULL");
+    sanitize(samples, n, cls->window_samples);
+    size_t n_frames = gs_mel_num_frames(cls->mel, n);
+    gs_status st = GS_OK;
+    if (n_frames > 0)
+        st = gs_mel_compute(cls->mel, cls->window_samples, n, cls->window_frames_buf, err);
+    if (st != GS_OK)
+        return st;
+    /* RMS per frame, computed the way gs_mel_pull reports it. */
+    const int n_fft = cls->fp.n_fft, hop = cls->fp.hop_length;
+    for (size_t t = 0; t < n_frames; t++) {
+        const float *x = cls->window_samples + t * (size_t)hop;
+        double acc = 0.0;
+        for (int i = 0; i < n_fft; i++)
+            acc += (double)x[i] * x[i];
+        cls->window_rms[t] = (float)sqrt(acc / n_fft);
+    }
+    cls->batch_len = 0;
+    window_acc_reset(cls, 0);
+    const int nf = cls->fp.patch_frames, nm = cls->n_mels;
+    if (n_frames < (size_t)nf) {
+        if (n_frames == 0) {
+            /* Less than one FFT frame: analyse the zero-padded frame. */
+            memset(cls->window_samples + n, 0, sizeof(float) * ((size_t)n_fft - n));
+            st = gs_mel_compute(cls->mel, cls->window_samples, (size_t)n_fft, cls->window_frames_buf, err);
+            if (st != GS_OK)
+                return st;
+            double acc = 0.0;
+            for (int i = 0; i < n_fft; i++)
+                acc += (double)cls->window_samples[i] * cls->window_samples[i];
+            cls->window_rms[0] = (float)sqrt(acc / n_fft);
+            n_frames = 1;
+        }
+        st = add_padded_patch(cls, cls->window_frames_buf, cls->window_rms, (int)n_frames, 0, err);
+    } else {
+        for (size_t start = 0; start + (size_t)nf <= n_frames && st == GS_OK; start += (size_t)cls->fp.patch_hop_frames)
+            st = add_patch(cls, cls->window_frames_buf + start * (size_t)nm, cls->window_rms + start, 0, 0, err);
+    }
+    if (st == GS_OK)
+        st = flush_batch(cls, 0, err);
+    if (st != GS_OK)
+        return st;
+    for (int i = 0; i < cls->num_labels; i++)
+        probabilities[i] = cls->current.num_patches ? (float)(cls->current.prob_sum[i] / cls->current.num_patches) : 0.0f;
+    if (num_patches)
+        *num_patches = cls->current.num_patches;
+    /* The whole-window path used the streaming accumulators: start clean. */
+    gs_classifier_begin(cls);
+    return GS_OK;
+}

@@ -82,7 +82,9 @@ gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result
 /* Whole-window analysis for real-time hosts: classifies n mono samples at
  * the model rate (at most the window length) and writes num_labels
  * probabilities (all 0 when silent). Allocates nothing; returns the number of
- * classified patches in *num_patches (may be NULL). Shorter input is padded. */
+ * classified patches in *num_patches (may be NULL). Shorter input is padded.
+ * Gives the same patches, so the same probabilities, as streaming the same
+ * samples; it resets any streaming analysis in progress. */
 gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
                                         float *probabilities, int *num_patches, gs_error *err);
 

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Genrescope needs, idempotently: packages
+# already present are not fetched again, and nothing runs apt when all are.
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also what the tests and benchmarks use
+set -euo pipefail
+
+build_packages=(
+  build-essential cmake pkg-config
+  libsndfile1-dev libsoxr-dev libfftw3-dev libopenblas-dev libcjson-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+  libtagc0-dev libtag1-dev libsqlite3-dev sqlite3
+  lv2-dev liblilv-dev
+)
+test_packages=(
+  python3 python3-numpy python3-torch
+  ffmpeg sox flac lame vorbis-tools opus-tools
+  lilv-utils sordi jalv jackd2
+  gnuplot-nox
+)
+
+packages=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=("${test_packages[@]}")
+elif [[ $# -gt 0 ]]; then
+  echo "usage: $0 [--test]" >&2
+  exit 2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

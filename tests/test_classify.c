@@ -1,0 +1,274 @@
+/* core/classify: streaming and whole-window paths agree, windows and track
+ * verdicts aggregate patches as documented, and the edge cases (silence,
+ * short input, NaN/Inf, level changes, bad files) give defined results. */
+#include <math.h>
+#include <sndfile.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "genrescope.h"
+#include "test_model_fixture.h"
+
+static char tmpdir[512];
+
+static void path_in_tmp(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+/* A signal with structure the fixture net reacts to: tones plus noise bursts. */
+static float *make_music(size_t n, int rate, unsigned seed, float gain)
+{
+    float *x = malloc(sizeof(float) * n);
+    srand(seed);
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / rate;
+        double tone = sin(2 * M_PI * (220 + 110 * (i / rate % 4)) * t) * 0.4 + sin(2 * M_PI * 1250 * t) * 0.1;
+        double noise = ((double)rand() / RAND_MAX - 0.5) * ((i / (rate / 4)) % 2 ? 0.5 : 0.05);
+        x[i] = gain * (float)(tone + noise);
+    }
+    return x;
+}
+
+static double max_abs_diff(const float *a, const float *b, int n)
+{
+    double d = 0;
+    for (int i = 0; i < n; i++)
+        d = fmax(d, fabs((double)a[i] - b[i]));
+    return d;
+}
+
+static void stream_in_blocks(gs_classifier *cls, const float *x, size_t n, unsigned seed, gs_track_result *r)
+{
+    gs_error err;
+    srand(seed);
+    gs_classifier_begin(cls);
+    size_t pos = 0;
+    while (pos < n) {
+        size_t block = (size_t)(rand() % 3000);
+        if (block > n - pos)
+            block = n - pos;
+        CHECK(gs_classifier_push(cls, x + pos, block, &err) == GS_OK);
+        pos += block;
+    }
+    CHECK(gs_classifier_finish(cls, r, &err) == GS_OK);
+}
+
+static void test_stream_equals_window(gs_classifier *cls)
+{
+    const size_t n = 8000 * 4; /* 4 s: within one 5 s window */
+    float *x = make_music(n, 8000, 1, 1.0f);
+    gs_track_result whole, blocks;
+    stream_in_blocks(cls, x, n, 7, &blocks);
+    gs_error err;
+    gs_classifier_begin(cls);
+    CHECK(gs_classifier_push(cls, x, n, &err) == GS_OK);
+    CHECK(gs_classifier_finish(cls, &whole, &err) == GS_OK);
+    float probs[3];
+    int patches = 0;
+    CHECK(gs_classifier_classify_window(cls, x, n, probs, &patches, &err) == GS_OK);
+
+    /* 4 s at hop 128 -> 1 + (32000-256)/128 = 249 frames -> (249-32)/16+1 = 14 patches */
+    CHECK_MSG(whole.num_patches == 14, "patches %d", whole.num_patches);
+    CHECK(patches == whole.num_patches);
+    CHECK(blocks.num_patches == whole.num_patches);
+    CHECK_MSG(max_abs_diff(whole.probabilities, blocks.probabilities, 3) < 1e-6, "block sizes changed the verdict");
+    CHECK_MSG(max_abs_diff(whole.probabilities, probs, 3) < 1e-5, "window path differs from streaming");
+    CHECK_MSG(max_abs_diff(whole.embedding, blocks.embedding, whole.embedding_size) < 1e-5, "embedding differs");
+    double sum = 0, norm = 0;
+    for (int i = 0; i < 3; i++)
+        sum += whole.probabilities[i];
+    for (int i = 0; i < whole.embedding_size; i++)
+        norm += (double)whole.embedding[i] * whole.embedding[i];
+    CHECK_NEAR(sum, 1.0, 1e-5);
+    CHECK_NEAR(norm, 1.0, 1e-5);
+    CHECK(whole.top_label == gs_argmax(whole.probabilities, 3));
+    CHECK(whole.confidence == whole.probabilities[whole.top_label]);
+    CHECK(whole.padded == 0);
+    CHECK(whole.num_windows == 1);
+    CHECK_NEAR(whole.duration_seconds, 4.0, 1e-9);
+    gs_track_result_free(&whole);
+    gs_track_result_free(&blocks);
+    free(x);
+}
+
+static void test_windows_aggregate(gs_classifier *cls)
+{
+    const size_t n = 8000 * 12; /* 12 s -> windows [0,5) [5,10) [10,15) */
+    float *x = make_music(n, 8000, 2, 1.0f);
+    gs_track_result r;
+    stream_in_blocks(cls, x, n, 3, &r);
+    CHECK_MSG(r.num_windows == 3, "windows %d", r.num_windows);
+    int total = 0;
+    double weighted[3] = {0, 0, 0};
+    for (int w = 0; w < r.num_windows; w++) {
+        CHECK_NEAR(r.windows[w].start_seconds, 5.0 * w, 1e-9);
+        CHECK_NEAR(r.windows[w].end_seconds, 5.0 * (w + 1), 1e-9);
+        CHECK(r.windows[w].top_label == gs_argmax(r.windows[w].probabilities, 3));
+        total += r.windows[w].num_patches;
+        for (int i = 0; i < 3; i++)
+            weighted[i] += (double)r.windows[w].probabilities[i] * r.windows[w].num_patches;
+    }
+    CHECK(total == r.num_patches);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(weighted[i] / total, r.probabilities[i], 1e-5);
+    /* A patch belongs to the window its first frame falls in: 5 s = 312.5
+     * frames, so window 0 holds starts 0..304 -> 20 patches. */
+    CHECK_MSG(r.windows[0].num_patches == 20, "window 0 has %d patches", r.windows[0].num_patches);
+    gs_track_result_free(&r);
+    free(x);
+}
+
+static void test_silence(gs_classifier *cls)
+{
+    const size_t n = 8000 * 3;
+    float *x = calloc(n, sizeof(float));
+    gs_track_result r;
+    stream_in_blocks(cls, x, n, 5, &r);
+    CHECK(r.top_label == -1);
+    CHECK(r.confidence == 0.0f);
+    CHECK(r.num_patches == 0);
+    CHECK(r.num_silent_patches > 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(r.probabilities[i] == 0.0f);
+    CHECK(r.num_windows == 1 && r.windows[0].top_label == -1);
+    float probs[3] = {1, 1, 1};
+    int patches = -1;
+    gs_error err;
+    CHECK(gs_classifier_classify_window(cls, x, n, probs, &patches, &err) == GS_OK);
+    CHECK(patches == 0 && probs[0] == 0.0f && probs[1] == 0.0f && probs[2] == 0.0f);
+    gs_track_result_free(&r);
+    free(x);
+}
+
+static void test_short_inputs(gs_classifier *cls)
+{
+    size_t lengths[] = {0, 100, 256, 2000, 4223};
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+        size_t n = lengths[k];
+        float *x = make_music(n ? n : 1, 8000, 9, 1.0f);
+        gs_track_result r;
+        gs_error err;
+        gs_classifier_begin(cls);
+        CHECK(gs_classifier_push(cls, x, n, &err) == GS_OK);
+        CHECK(gs_classifier_finish(cls, &r, &err) == GS_OK);
+        CHECK_MSG(r.padded == 1, "length %zu not marked padded", n);
+        if (n > 0) {
+            CHECK_MSG(r.num_patches == 1 && r.top_label >= 0, "length %zu: %d patches", n, r.num_patches);
+            float probs[3];
+            int patches;
+            CHECK(gs_classifier_classify_window(cls, x, n, probs, &patches, &err) == GS_OK);
+            CHECK(patches == 1);
+            CHECK_MSG(max_abs_diff(probs, r.probabilities, 3) < 1e-5, "length %zu: window path differs", n);
+        } else {
+            CHECK(r.top_label == -1 && r.num_patches == 0); /* no audio at all: silence */
+        }
+        gs_track_result_free(&r);
+        free(x);
+    }
+}
+
+static void test_nonfinite_and_level(gs_classifier *cls)
+{
+    const size_t n = 8000 * 3;
+    float *x = make_music(n, 8000, 4, 1.0f);
+    float *quiet = make_music(n, 8000, 4, 0.1f); /* -20 dB */
+    gs_track_result ref, q, bad;
+    stream_in_blocks(cls, x, n, 1, &ref);
+    stream_in_blocks(cls, quiet, n, 2, &q);
+    CHECK_MSG(max_abs_diff(ref.probabilities, q.probabilities, 3) < 2e-3,
+              "-20 dB changed probabilities by %g", max_abs_diff(ref.probabilities, q.probabilities, 3));
+    CHECK(ref.top_label == q.top_label);
+    x[100] = NAN;
+    x[5000] = INFINITY;
+    x[9000] = -INFINITY;
+    stream_in_blocks(cls, x, n, 3, &bad);
+    CHECK(bad.nonfinite_samples == 3);
+    for (int i = 0; i < 3; i++)
+        CHECK(isfinite(bad.probabilities[i]));
+    CHECK(bad.top_label >= 0);
+    gs_track_result_free(&ref);
+    gs_track_result_free(&q);
+    gs_track_result_free(&bad);
+    free(x);
+    free(quiet);
+}
+
+static void test_file(gs_classifier *cls)
+{
+    char path[600];
+    path_in_tmp(path, sizeof path, "classify_music.wav");
+    const size_t n = 8000 * 7;
+    float *x = make_music(n, 8000, 6, 0.8f);
+    SF_INFO info = {.samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    sf_writef_float(f, x, (sf_count_t)n);
+    sf_close(f);
+    gs_track_result from_file, from_samples;
+    gs_error err;
+    CHECK(gs_classify_file(cls, path, &from_file, &err) == GS_OK);
+    stream_in_blocks(cls, x, n, 11, &from_samples);
+    CHECK(from_file.num_patches == from_samples.num_patches);
+    CHECK(from_file.num_windows == 2);
+    CHECK_MSG(max_abs_diff(from_file.probabilities, from_samples.probabilities, 3) < 1e-5, "file path differs");
+    gs_track_result_free(&from_file);
+    gs_track_result_free(&from_samples);
+
+    gs_track_result r;
+    path_in_tmp(path, sizeof path, "does-not-exist.flac");
+    gs_status st = gs_classify_file(cls, path, &r, &err);
+    CHECK(st != GS_OK);
+    CHECK_MSG(strstr(err.message, "does-not-exist.flac") != NULL, "message lacks the path: %s", err.message);
+    CHECK(r.probabilities == NULL && r.top_label == -1);
+    free(x);
+}
+
+static void test_mismatched_model(void)
+{
+    char path[600];
+    path_in_tmp(path, sizeof path, "classify_mismatch.safetensors");
+    CHECK(fixture_write_model(path, 20) == 0);
+    gs_error err;
+    gs_model *model = gs_model_load(path, &err);
+    CHECK(model != NULL);
+    if (!model)
+        return;
+    gs_classifier *cls = gs_classifier_new(model, NULL, &err);
+    CHECK(cls == NULL);
+    CHECK(err.code == GS_ERR_MODEL);
+    CHECK_MSG(strstr(err.message, "does not match") != NULL, "%s", err.message);
+    gs_model_free(model);
+}
+
+int main(void)
+{
+    const char *t = getenv("GS_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
+    char path[600];
+    path_in_tmp(path, sizeof path, "classify_fixture.safetensors");
+    if (fixture_write_model(path, 16) != 0)
+        return gs_test_finish("test_classify");
+    gs_error err;
+    gs_model *model = gs_model_load(path, &err);
+    CHECK_MSG(model != NULL, "%s", err.message);
+    if (!model)
+        return gs_test_finish("test_classify");
+    gs_classifier *cls = gs_classifier_new(model, NULL, &err);
+    CHECK_MSG(cls != NULL, "%s", err.message);
+    if (cls) {
+        test_stream_equals_window(cls);
+        test_windows_aggregate(cls);
+        test_silence(cls);
+        test_short_inputs(cls);
+        test_nonfinite_and_level(cls);
+        test_file(cls);
+    }
+    gs_classifier_free(cls);
+    gs_model_free(model);
+    test_mismatched_model();
+    return gs_test_finish("test_classify");
+}

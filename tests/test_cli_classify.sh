@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `genrescope classify`: text and JSON output, exit codes, one clear stderr
+# line per failed file. Uses a generated model and generated audio.
+set -u
+build=${GS_BUILD_DIR:?}
+tmp=${GS_TEST_TMP:-/tmp}/cli_classify
+rm -rf "$tmp" && mkdir -p "$tmp"
+cli=$build/tagger/genrescope
+fail=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+
+"$build/tests/gs_write_fixture_model" "$tmp/model.safetensors" || { echo "cannot write model"; exit 1; }
+# 6 s of tones + noise at 8 kHz, and 1 s of silence, as WAV via sox-free python
+/usr/bin/python3 - "$tmp" <<'PY'
+import math, random, struct, sys, wave
+d = sys.argv[1]
+def write(name, samples, rate=8000):
+    with wave.open(f"{d}/{name}", "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(rate)
+        w.writeframes(b"".join(struct.pack("<h", max(-32767, min(32767, int(s * 32767)))) for s in samples))
+random.seed(1)
+write("music.wav", [0.4 * math.sin(2 * math.pi * 330 * i / 8000) + random.uniform(-0.2, 0.2) for i in range(48000)])
+write("silence.wav", [0.0] * 8000)
+write("short.wav", [0.5 * math.sin(2 * math.pi * 500 * i / 8000) for i in range(1000)])
+PY
+printf 'not audio at all\n' > "$tmp/fake.mp3"
+
+out=$("$cli" classify --model "$tmp/model.safetensors" "$tmp/music.wav")
+check "exit 0 for a good file" "[ $? -eq 0 ]"
+check "text names the file and a label" "echo \"\$out\" | grep -Eq '^$tmp/music.wav: [abc] [0-9.]+%'"
+
+json=$("$cli" classify --json --model "$tmp/model.safetensors" "$tmp/music.wav" "$tmp/silence.wav" "$tmp/short.wav")
+check "json exit 0" "[ $? -eq 0 ]"
+check "json fields" "echo \"\$json\" | /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert len(rows) == 3, rows
+m, s, sh = rows
+for r in rows:
+    assert set([\"path\", \"genre\", \"confidence\", \"probabilities\"]) <= set(r), r
+assert m[\"genre\"] in (\"a\", \"b\", \"c\") and abs(sum(m[\"probabilities\"].values()) - 1) < 1e-4
+assert m[\"confidence\"] == max(m[\"probabilities\"].values())
+assert s[\"genre\"] is None and s[\"silent\"] and s[\"confidence\"] == 0
+assert sh[\"padded\"] and sh[\"genre\"] is not None
+'"
+
+"$cli" classify --model "$tmp/model.safetensors" "$tmp/music.wav" "$tmp/fake.mp3" "$tmp/missing.flac" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "non-zero exit when a file fails" "[ $rc -ne 0 ]"
+check "good file still printed" "grep -q music.wav '$tmp/out'"
+check "one stderr line per failure" "[ \$(wc -l < '$tmp/err') -eq 2 ] && grep -q fake.mp3 '$tmp/err' && grep -q missing.flac '$tmp/err'"
+
+"$cli" classify --model "$tmp/nope.safetensors" "$tmp/music.wav" 2>"$tmp/err2"
+check "bad model path fails clearly" "[ $? -ne 0 ] && grep -q nope.safetensors '$tmp/err2'"
+"$cli" classify >/dev/null 2>&1
+check "no files is a usage error (2)" "[ $? -eq 2 ]"
+"$cli" classify --help | grep -q -- '--json'
+check "--help documents --json" "[ $? -eq 0 ]"
+exit $fail
