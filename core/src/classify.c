@@ -122,10 +122,12 @@ void gs_classifier_free(gs_classifier *cls)
     free(cls);
 }
 
-static gs_classifier *fail_new(gs_classifier *cls, gs_error *err, gs_status code, const char *what)
+/* Frees a half-built classifier. out_of_memory names what could not be
+ * allocated; NULL means *err was already filled by the failing call. */
+static gs_classifier *fail_new(gs_classifier *cls, gs_error *err, const char *out_of_memory)
 {
-    if (code == GS_ERR_NOMEM)
-        gs_error_set(err, GS_ERR_NOMEM, "out of memory allocating %s", what);
+    if (out_of_memory)
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory allocating %s", out_of_memory);
     gs_classifier_free(cls);
     return NULL;
 }
@@ -138,14 +140,14 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
     }
     gs_classifier *cls = calloc(1, sizeof *cls);
     if (!cls)
-        return fail_new(NULL, err, GS_ERR_NOMEM, "classifier");
+        return fail_new(NULL, err, "classifier");
     cls->model = model;
     cls->fp = *gs_model_frontend(model);
     cls->num_labels = gs_model_num_labels(model);
     if (!net) {
         cls->owned_net = gs_net_from_model(model, err);
         if (!cls->owned_net)
-            return fail_new(cls, err, GS_ERR_MODEL, NULL);
+            return fail_new(cls, err, NULL);
         net = cls->owned_net;
     }
     cls->net = net;
@@ -156,16 +158,16 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
         gs_error_set(err, GS_ERR_MODEL,
                      "network input [%d,%d,%d] does not match the front-end's patch [1,%d,%d]", c, h, w,
                      cls->fp.n_mels, cls->fp.patch_frames);
-        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+        return fail_new(cls, err, NULL);
     }
     if (gs_net_num_outputs(net) != cls->num_labels) {
         gs_error_set(err, GS_ERR_MODEL, "network has %d outputs but the model has %d labels",
                      gs_net_num_outputs(net), cls->num_labels);
-        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+        return fail_new(cls, err, NULL);
     }
     if (cls->fp.n_mels > (int)(sizeof cls->frame / sizeof cls->frame[0])) {
         gs_error_set(err, GS_ERR_MODEL, "n_mels %d exceeds the supported 512", cls->fp.n_mels);
-        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+        return fail_new(cls, err, NULL);
     }
     cls->embedding_size = gs_net_embedding_size(net);
     cls->n_mels = cls->fp.n_mels;
@@ -178,10 +180,10 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
         filterbank = fb->data;
     cls->mel = gs_mel_new(&cls->fp, filterbank, err);
     if (!cls->mel)
-        return fail_new(cls, err, GS_ERR_MODEL, NULL);
+        return fail_new(cls, err, NULL);
     cls->ctx = gs_net_ctx_new(net, MAX_BATCH, err);
     if (!cls->ctx)
-        return fail_new(cls, err, GS_ERR_NOMEM, NULL);
+        return fail_new(cls, err, NULL);
 
     cls->history_capacity = cls->fp.patch_frames + cls->fp.patch_hop_frames;
     cls->history = malloc(sizeof(float) * (size_t)cls->history_capacity * (size_t)cls->n_mels);
@@ -206,7 +208,7 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
     if (!cls->history || !cls->history_rms || !cls->batch_input || !cls->batch_probs || !cls->batch_embed ||
         !cls->current.prob_sum || !cls->track_prob_sum || !cls->track_embed_sum || !cls->window_samples ||
         !cls->window_frames_buf || !cls->window_rms)
-        return fail_new(cls, err, GS_ERR_NOMEM, "classifier buffers");
+        return fail_new(cls, err, "classifier buffers");
     gs_classifier_begin(cls);
     return cls;
 }
