@@ -30,8 +30,9 @@ typedef struct gs_audio_info {
 typedef struct gs_audio gs_audio;
 
 /* Opens path for decoding to mono at target_rate Hz (8000..384000). Tries
- * libsndfile first, then FFmpeg. Errors: GS_ERR_IO (cannot open/read, with
- * the OS reason), GS_ERR_FORMAT (empty, truncated header, not audio),
+ * libsndfile first, then FFmpeg (MPEG audio goes to FFmpeg directly: the
+ * libmpg123 inside libsndfile prints to stderr). Errors: GS_ERR_IO (cannot
+ * open/read, with the OS reason), GS_ERR_FORMAT (empty, truncated header, not audio),
  * GS_ERR_UNSUPPORTED (no decoder for the codec). Caller closes with
  * gs_audio_close(). */
 gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err);
@@ -63,7 +64,13 @@ void gs_resampler_free(gs_resampler *r);
 size_t gs_resampler_max_output(const gs_resampler *r);
 /* Processes n_in (<= max_in_block) samples; in == NULL with n_in == 0
  * flushes the tail at end of stream. Writes up to out_capacity samples and
- * returns how many, or a negative gs_status. */
+ * returns how many, or a negative gs_status. All input is always consumed;
+ * output that does not fit (or exceeds gs_resampler_max_output) stays queued
+ * for later calls. To drain at the end, repeat the flush call until it
+ * returns 0; input after a flush is an error (GS_ERR_INVALID).
+ * Real time: soxr may allocate during the first calls (until its internal
+ * FIFOs reach their steady size for the block size), never afterwards; equal
+ * rates never allocate. See core/src/resample.c for measurements. */
 long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out,
                           size_t out_capacity, gs_error *err);
 
