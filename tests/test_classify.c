@@ -17,8 +17,9 @@ static void path_in_tmp(char *out, size_t size, const char *name)
     snprintf(out, size, "%s/%s", tmpdir, name);
 }
 
-/* A signal with structure the fixture net reacts to: tones plus noise bursts. */
-static float *make_music(size_t n, int rate, unsigned seed, float gain)
+/* A signal with structure the fixture net reacts to: tones plus noise
+ * bursts (noise 1) or tones alone (noise 0: the same content at any rate). */
+static float *make_music_noise(size_t n, int rate, unsigned seed, float gain, double noise_amount)
 {
     float *x = malloc(sizeof(float) * n);
     srand(seed);
@@ -26,9 +27,14 @@ static float *make_music(size_t n, int rate, unsigned seed, float gain)
         double t = (double)i / rate;
         double tone = sin(2 * M_PI * (220 + 110 * (i / rate % 4)) * t) * 0.4 + sin(2 * M_PI * 1250 * t) * 0.1;
         double noise = ((double)rand() / RAND_MAX - 0.5) * ((i / (rate / 4)) % 2 ? 0.5 : 0.05);
-        x[i] = gain * (float)(tone + noise);
+        x[i] = gain * (float)(tone + noise_amount * noise);
     }
     return x;
+}
+
+static float *make_music(size_t n, int rate, unsigned seed, float gain)
+{
+    return make_music_noise(n, rate, seed, gain, 1.0);
 }
 
 static double max_abs_diff(const float *a, const float *b, int n)
@@ -236,6 +242,67 @@ static void test_file(gs_classifier *cls)
     free(x);
 }
 
+static int write_music_file(const char *path, int rate, int channels, double seconds, int format)
+{
+    SF_INFO info = {.samplerate = rate, .channels = channels, .format = format};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    if (!f)
+        return -1;
+    size_t n = (size_t)(seconds * rate);
+    float *mono = make_music_noise(n, rate, 21, 0.5f, 0.0);
+    float *frames = malloc(sizeof(float) * n * (size_t)channels);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < channels; c++)
+            frames[i * (size_t)channels + (size_t)c] = mono[i];
+    sf_writef_float(f, frames, (sf_count_t)n);
+    sf_close(f);
+    free(mono);
+    free(frames);
+    return 0;
+}
+
+/* End to end through the decoder: odd rates and channel counts give a verdict
+ * like the plain mono file; broken files give a clear error, never a crash. */
+static void test_file_inputs(gs_classifier *cls)
+{
+    char path[600], ref_path[600];
+    gs_error err;
+    gs_track_result ref, r;
+    path_in_tmp(ref_path, sizeof ref_path, "inputs_ref.wav");
+    CHECK(write_music_file(ref_path, 8000, 1, 3.0, SF_FORMAT_WAV | SF_FORMAT_FLOAT) == 0);
+    CHECK(gs_classify_file(cls, ref_path, &ref, &err) == GS_OK);
+    struct { int rate, channels; } variants[] = {{8000, 8}, {44100, 2}, {192000, 1}, {22050, 5}};
+    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
+        path_in_tmp(path, sizeof path, "inputs_variant.flac");
+        CHECK(write_music_file(path, variants[k].rate, variants[k].channels, 3.0, SF_FORMAT_FLAC | SF_FORMAT_PCM_24) == 0);
+        gs_status st = gs_classify_file(cls, path, &r, &err);
+        CHECK_MSG(st == GS_OK, "%d Hz x %d: %s", variants[k].rate, variants[k].channels, err.message);
+        if (st != GS_OK)
+            continue;
+        CHECK_NEAR(r.duration_seconds, 3.0, 0.01);
+        CHECK_MSG(r.top_label == ref.top_label && max_abs_diff(r.probabilities, ref.probabilities, 3) < 0.05,
+                  "%d Hz x %d changed the verdict", variants[k].rate, variants[k].channels);
+        gs_track_result_free(&r);
+    }
+    gs_track_result_free(&ref);
+
+    /* zero-length, truncated header, random bytes with an audio extension */
+    static const char *const names[] = {"empty.wav", "truncated.wav", "noise_bytes.flac"};
+    for (int k = 0; k < 3; k++) {
+        path_in_tmp(path, sizeof path, names[k]);
+        FILE *f = fopen(path, "wb");
+        if (k == 1)
+            fwrite("RIFF\x24\x00\x00\x00WAVEfmt ", 1, 16, f);
+        for (int i = 0; k == 2 && i < 5000; i++)
+            fputc((i * 7919 + 13) & 0xff, f);
+        fclose(f);
+        gs_status st = gs_classify_file(cls, path, &r, &err);
+        CHECK_MSG(st != GS_OK, "%s was accepted", names[k]);
+        CHECK_MSG(strstr(err.message, names[k]) != NULL, "message lacks the path: %s", err.message);
+        CHECK(r.probabilities == NULL);
+    }
+}
+
 static void test_mismatched_model(void)
 {
     char path[600];
@@ -275,6 +342,7 @@ int main(void)
         test_short_inputs(cls);
         test_nonfinite_and_level(cls);
         test_file(cls);
+        test_file_inputs(cls);
     }
     gs_classifier_free(cls);
     gs_model_free(model);
