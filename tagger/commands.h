@@ -13,4 +13,14 @@ typedef struct gs_command {
 
 int gs_cmd_classify(int argc, char **argv);
 
+/* Library tagger and discovery (tagger/cmd_*.c). */
+int gs_cmd_scan(int argc, char **argv);
+int gs_cmd_rescan(int argc, char **argv);
+int gs_cmd_show(int argc, char **argv);
+int gs_cmd_similar(int argc, char **argv);
+int gs_cmd_query(int argc, char **argv);
+int gs_cmd_playlist(int argc, char **argv);
+int gs_cmd_stats(int argc, char **argv);
+int gs_cmd_merge(int argc, char **argv);
+
 #endif

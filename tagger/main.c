@@ -8,6 +8,14 @@
 
 static const gs_command commands[] = {
     {"classify", "print the genres of audio files", gs_cmd_classify},
+    {"scan", "analyse a music library, tag files and index them", gs_cmd_scan},
+    {"rescan", "re-analyse indexed files (or DIRs) on purpose", gs_cmd_rescan},
+    {"show", "print what the index knows about a file, with its timeline", gs_cmd_show},
+    {"similar", "tracks that sound most like a file", gs_cmd_similar},
+    {"query", "tracks by genre distribution", gs_cmd_query},
+    {"playlist", "a playlist that stays near a seed track", gs_cmd_playlist},
+    {"stats", "genre histogram and index size", gs_cmd_stats},
+    {"merge", "combine shard indexes into one", gs_cmd_merge},
 };
 
 static void print_usage(FILE *out)

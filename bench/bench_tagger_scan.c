@@ -1,0 +1,150 @@
+/* Scan throughput against decode-only throughput of the same files, both
+ * with every core, measured side by side in one run. Files are synthesised
+ * (FLAC, 44.1 kHz stereo, so decoding and resampling are real work).
+ * usage: bench_tagger_scan [--model FILE] [N_FILES] [SECONDS] [DIR] */
+#include <math.h>
+#include <pthread.h>
+#include <sndfile.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyser.h"
+#include "genrescope.h"
+#include "index_db.h"
+#include "scan.h"
+#include "walk.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int synth(const char *path, int seconds, int seed)
+{
+    SF_INFO info = {.samplerate = 44100, .channels = 2, .format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    if (!f)
+        return -1;
+    float buf[2 * 4410];
+    uint32_t s = (uint32_t)seed * 2654435761u + 1;
+    double f0 = 110.0 * (1 + seed % 7);
+    for (int block = 0; block < seconds * 10; block++) {
+        for (int i = 0; i < 4410; i++) {
+            double t = (block * 4410 + i) / 44100.0;
+            s = s * 1664525u + 1013904223u;
+            float noise = ((float)(s >> 8) / 16777216.0f - 0.5f) * 0.1f;
+            float beat = fmod(t, 0.5) < 0.05 ? 0.5f : 0.0f;
+            buf[2 * i] = (float)(0.3 * sin(2 * M_PI * f0 * t)) + noise + beat * noise * 4;
+            buf[2 * i + 1] = (float)(0.3 * sin(2 * M_PI * f0 * 1.5 * t)) + noise;
+        }
+        sf_writef_float(f, buf, 4410);
+    }
+    sf_close(f);
+    return 0;
+}
+
+typedef struct decode_job {
+    const gs_walk_list *files;
+    atomic_size_t next;
+    int rate;
+    atomic_int failed;
+} decode_job;
+
+static void *decode_worker(void *p)
+{
+    decode_job *j = p;
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->files->count)
+            return NULL;
+        float *x;
+        size_t n;
+        if (gs_audio_decode_file(j->files->entries[i].path, j->rate, &x, &n, NULL, NULL) != GS_OK)
+            atomic_fetch_add(&j->failed, 1);
+        else
+            free(x);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *model = NULL;
+    int a = 1;
+    if (argc > 2 && !strcmp(argv[1], "--model")) {
+        model = argv[2];
+        a = 3;
+    }
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int nfiles = argc > a ? atoi(argv[a]) : 8 * cores;
+    int seconds = argc > a + 1 ? atoi(argv[a + 1]) : 30;
+    const char *base = argc > a + 2 ? argv[a + 2] : "/tmp";
+    char dir[1024], path[1200], cmd[1300];
+    snprintf(dir, sizeof dir, "%s/bench-scan-%d", base, (int)getpid());
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/lib'", dir);
+    if (system(cmd) != 0)
+        return 1;
+    for (int i = 0; i < nfiles; i++) {
+        snprintf(path, sizeof path, "%s/lib/track%03d.flac", dir, i);
+        if (synth(path, seconds, i) != 0)
+            return 1;
+    }
+    gs_error err;
+    gs_analyser *an = gs_analyser_open(model, cores, &err);
+    if (!an) {
+        fprintf(stderr, "bench_tagger_scan: %s\n", err.message);
+        return 1;
+    }
+    gs_model *m = model ? gs_model_load(model, &err) : gs_model_load_default(&err);
+    int rate = m ? gs_model_frontend(m)->sample_rate : 22050;
+    gs_model_free(m);
+
+    snprintf(path, sizeof path, "%s/lib", dir);
+    const char *roots[1] = {path};
+    gs_walk_list files = {0};
+    gs_walk(roots, 1, NULL, &files, &err);
+
+    /* Warm the page cache so both runs read from memory. */
+    decode_job warm = {.files = &files, .rate = rate};
+    decode_worker(&warm);
+
+    decode_job job = {.files = &files, .rate = rate};
+    pthread_t th[256];
+    double t0 = now();
+    for (int i = 0; i < cores && i < 256; i++)
+        pthread_create(&th[i], NULL, decode_worker, &job);
+    for (int i = 0; i < cores && i < 256; i++)
+        pthread_join(th[i], NULL);
+    double t_decode = now() - t0;
+
+    snprintf(path, sizeof path, "%s/index.sqlite", dir);
+    gs_index *ix = gs_index_open(path, GS_INDEX_CREATE, 1000, &err);
+    gs_scan_options o = {.num_workers = cores, .write_tags = 0, .batch_size = 50, .batch_seconds = 2,
+                         .report = GS_REPORT_QUIET, .out = stdout, .progress = stderr};
+    gs_scan_stats st;
+    t0 = now();
+    gs_status rc = gs_scan_run(an, ix, &files, &o, &st, &err);
+    double t_scan = now() - t0;
+    if (rc != GS_OK || st.failed)
+        fprintf(stderr, "bench_tagger_scan: scan: %s (%zu failed)\n", err.message, st.failed);
+
+    double decode_fps = files.count / t_decode, scan_fps = files.count / t_scan;
+    printf("cores: %d\n", cores);
+    printf("files: %zu\n", files.count);
+    printf("seconds_per_file: %d\n", seconds);
+    printf("decode_only_files_per_s: %.2f\n", decode_fps);
+    printf("scan_files_per_s: %.2f\n", scan_fps);
+    printf("scan_audio_x_realtime: %.1f\n", scan_fps * seconds);
+    printf("scan_vs_decode_ratio: %.3f\n", scan_fps / decode_fps);
+    printf("scan_vs_decode_target: 0.8\n");
+    gs_index_close(ix);
+    gs_walk_list_free(&files);
+    gs_analyser_close(an);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 && rc == GS_OK ? 0 : 1;
+}

@@ -1,0 +1,96 @@
+/* The tagger's analysis backend on the core library: one shared immutable
+ * network, one classifier (own buffers) per worker thread. */
+#include <stdlib.h>
+
+#include "analyser.h"
+#include "genrescope.h"
+
+/* OpenBLAS would start its own threads inside each worker; the workers
+ * already use every core. */
+void openblas_set_num_threads(int num_threads);
+
+struct gs_analyser {
+    gs_model *model;
+    gs_net *net;
+};
+
+struct gs_analyser_worker {
+    gs_classifier *cls;
+};
+
+gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error *err)
+{
+    gs_analyser *an = calloc(1, sizeof *an);
+    if (!an) {
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    an->model = model_path ? gs_model_load(model_path, err) : gs_model_load_default(err);
+    if (an->model)
+        an->net = gs_net_from_model(an->model, err);
+    if (!an->net) {
+        gs_analyser_close(an);
+        return NULL;
+    }
+    if (num_workers > 1)
+        openblas_set_num_threads(1);
+    return an;
+}
+
+void gs_analyser_close(gs_analyser *an)
+{
+    if (!an)
+        return;
+    gs_net_free(an->net);
+    gs_model_free(an->model);
+    free(an);
+}
+
+const char *gs_analyser_model_id(const gs_analyser *an)
+{
+    return gs_model_id(an->model);
+}
+
+int gs_analyser_num_labels(const gs_analyser *an)
+{
+    return gs_model_num_labels(an->model);
+}
+
+const char *gs_analyser_label(const gs_analyser *an, int index)
+{
+    return gs_model_label(an->model, index);
+}
+
+gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err)
+{
+    gs_analyser_worker *w = calloc(1, sizeof *w);
+    if (!w) {
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    w->cls = gs_classifier_new(an->model, an->net, err);
+    if (!w->cls) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void gs_analyser_worker_free(gs_analyser_worker *w)
+{
+    if (!w)
+        return;
+    gs_classifier_free(w->cls);
+    free(w);
+}
+
+gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *result,
+                              gs_error *err)
+{
+    return gs_classify_file(w->cls, path, result, err);
+}
+
+void gs_analyser_result_free(gs_track_result *result)
+{
+    gs_track_result_free(result);
+}

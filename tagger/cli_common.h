@@ -1,0 +1,35 @@
+/* Helpers shared by the tagger's subcommands: index opening with clear
+ * messages, JSON line output, number parsing. */
+#ifndef GS_TAGGER_CLI_COMMON_H
+#define GS_TAGGER_CLI_COMMON_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "index_db.h"
+
+/* Exit statuses of the tagger commands (documented in docs/tagger.md). */
+enum {
+    GS_EXIT_OK = 0,
+    GS_EXIT_SOME_FAILED = 1, /* the run completed but some files failed */
+    GS_EXIT_USAGE = 2,
+    GS_EXIT_FATAL = 3,       /* index unusable: locked, newer schema, disk full */
+    GS_EXIT_INTERRUPTED = 130
+};
+
+/* Opens --db (or the default index) printing "genrescope CMD: ..." on
+ * failure; NULL then. */
+gs_index *gs_cli_open_index(const char *cmd, const char *db_path, int flags, int busy_ms);
+
+/* Prints obj as one line to out and deletes it. */
+void gs_cli_print_json(FILE *out, cJSON *obj);
+
+/* Strict parsers: 0 on success. */
+int gs_cli_parse_int(const char *s, long min, long max, long *out);
+int gs_cli_parse_float(const char *s, double min, double max, double *out);
+
+/* Loads genre display names from --genre-names or the default config. */
+int gs_cli_load_genre_names(const char *cmd, const char *path);
+
+#endif

@@ -1,0 +1,157 @@
+/* `genrescope playlist --seed FILE --length 30 [--out list.m3u]`: a greedy
+ * walk through embedding space. Each next track is the unused one closest
+ * to a blend of the current track and the seed, so the list drifts
+ * smoothly but never wanders far from the seed, and never repeats. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "genre_names.h"
+#include "index_read.h"
+#include "similarity.h"
+
+/* Weight of the seed in each step's target (the rest is the current track). */
+#define SEED_PULL 0.5f
+
+int gs_cmd_playlist(int argc, char **argv)
+{
+    enum { O_DB = 256, O_JSON, O_SEED, O_LEN, O_OUT, O_NAMES };
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
+        {"seed", required_argument, NULL, O_SEED}, {"length", required_argument, NULL, O_LEN},
+        {"out", required_argument, NULL, O_OUT}, {"genre-names", required_argument, NULL, O_NAMES},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *db_path = NULL, *seed = NULL, *out_path = NULL, *names = NULL;
+    long length = 30;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_DB: db_path = optarg; break;
+        case O_JSON: json = 1; break;
+        case O_SEED: seed = optarg; break;
+        case O_OUT: out_path = optarg; break;
+        case O_NAMES: names = optarg; break;
+        case O_LEN:
+            if (gs_cli_parse_int(optarg, 1, 100000, &length)) {
+                fprintf(stderr, "genrescope playlist: --length wants a positive number\n");
+                return GS_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            printf("usage: genrescope playlist --seed FILE|ID [--length 30] [--out FILE.m3u8]\n"
+                   "                           [--db FILE] [--json]\n\n"
+                   "Builds a playlist starting at the seed that stays near it without\n"
+                   "repeating a track; writes M3U8 to --out or standard output.\n");
+            return GS_EXIT_OK;
+        default: return GS_EXIT_USAGE;
+        }
+    }
+    if (!seed || optind != argc) {
+        fprintf(stderr, "usage: genrescope playlist --seed FILE|ID [--length N] [--out FILE]\n");
+        return GS_EXIT_USAGE;
+    }
+    if (gs_cli_load_genre_names("playlist", names) != 0)
+        return GS_EXIT_USAGE;
+    gs_index *ix = gs_cli_open_index("playlist", db_path, GS_INDEX_READ_ONLY, 5000);
+    if (!ix)
+        return GS_EXIT_FATAL;
+    gs_error err;
+    gs_error_clear(&err);
+    gs_track_row row;
+    gs_embedding_set set = {0};
+    unsigned char *used = NULL;
+    long *order = NULL;
+    float *target = NULL;
+    FILE *out = stdout;
+    int rc = GS_EXIT_SOME_FAILED;
+    if (gs_index_find_track(ix, seed, &row, &err) != GS_OK)
+        goto done;
+    if (gs_embedding_set_load(ix, NULL, &set, &err) != GS_OK)
+        goto done;
+    long s = gs_embedding_set_find(&set, row.id);
+    if (s < 0) {
+        gs_error_set(&err, GS_ERR_INVALID, "%s has no embedding (failed or silent)", row.path);
+        goto done;
+    }
+    size_t dim = set.dim;
+    used = calloc(set.count, 1);
+    order = malloc((size_t)length * sizeof *order);
+    target = malloc(dim * sizeof *target);
+    if (!used || !order || !target) {
+        gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    const float *sv = set.vectors + (size_t)s * dim;
+    long n = 0, cur = s;
+    order[n++] = s;
+    used[s] = 1;
+    while (n < length) {
+        const float *cv = set.vectors + (size_t)cur * dim;
+        for (size_t d = 0; d < dim; d++)
+            target[d] = SEED_PULL * sv[d] + (1 - SEED_PULL) * cv[d];
+        long best = -1;
+        float best_score = -2;
+        for (size_t i = 0; i < set.count; i++) {
+            if (used[i])
+                continue;
+            float sc = gs_dot(target, set.vectors + i * dim, dim);
+            if (sc > best_score) {
+                best_score = sc;
+                best = (long)i;
+            }
+        }
+        if (best < 0)
+            break; /* the library is smaller than the list */
+        used[best] = 1;
+        order[n++] = best;
+        cur = best;
+    }
+    if (out_path && !(out = fopen(out_path, "w"))) {
+        gs_error_set(&err, GS_ERR_IO, "cannot write %s", out_path);
+        out = stdout;
+        goto done;
+    }
+    if (!json)
+        fprintf(out, "#EXTM3U\n");
+    for (long i = 0; i < n; i++) {
+        size_t k = (size_t)order[i];
+        const char *base = strrchr(set.paths[k], '/');
+        base = base ? base + 1 : set.paths[k];
+        char display[128] = "";
+        if (set.genres[k])
+            gs_genre_display_name(set.genres[k], display, sizeof display);
+        if (json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddNumberToObject(j, "position", (double)(i + 1));
+            cJSON_AddNumberToObject(j, "id", (double)set.ids[k]);
+            cJSON_AddStringToObject(j, "path", set.paths[k]);
+            cJSON_AddStringToObject(j, "genre", display);
+            cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, set.vectors + k * dim, dim));
+            gs_cli_print_json(out, j);
+        } else {
+            int len = (int)(strrchr(base, '.') ? strrchr(base, '.') - base : (long)strlen(base));
+            fprintf(out, "#EXTINF:%.0f,%.*s\n%s\n", set.durations[k], len, base, set.paths[k]);
+        }
+    }
+    if (n < length)
+        fprintf(stderr, "genrescope playlist: only %ld tracks available\n", n);
+    rc = GS_EXIT_OK;
+done:
+    if (out != stdout && fclose(out) != 0 && rc == GS_EXIT_OK) {
+        gs_error_set(&err, GS_ERR_IO, "cannot write %s", out_path);
+        rc = GS_EXIT_FATAL;
+    }
+    if (rc != GS_EXIT_OK)
+        fprintf(stderr, "genrescope playlist: %s\n", err.message);
+    free(used);
+    free(order);
+    free(target);
+    gs_embedding_set_free(&set);
+    gs_track_row_clear(&row);
+    gs_index_close(ix);
+    return rc;
+}

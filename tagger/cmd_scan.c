@@ -1,0 +1,290 @@
+/* `genrescope scan DIR...` and `genrescope rescan [DIR...]`: walk, analyse
+ * with all cores, tag, index. */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyser.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "genre_names.h"
+#include "scan.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    /* A second Ctrl-C kills at once; the index survives that too. */
+    stop_requested = 1;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}
+
+static void usage(FILE *out, const char *cmd)
+{
+    fprintf(out,
+            "usage: genrescope %s [OPTIONS] %s\n\n", cmd, strcmp(cmd, "scan") ? "[DIR|FILE...]" : "DIR|FILE...");
+    if (!strcmp(cmd, "rescan"))
+        fprintf(out, "Re-analyses on purpose, even unchanged files: every file under DIRs, or\n"
+                     "with no DIR every file in the index.\n\n");
+    else
+        fprintf(out, "Analyses every audio file under the DIRs, writes the genre tag where a file\n"
+                     "has none, and records everything in the index. Unchanged files analysed by\n"
+                     "the same model are skipped, so an interrupted scan resumes.\n\n");
+    fprintf(out,
+            "options:\n"
+            "      --db FILE          index (default $XDG_DATA_HOME/genrescope/index.sqlite)\n"
+            "  -m, --model FILE       model (default: the model built into genrescope)\n"
+            "  -j, --jobs N           worker threads (default: number of cores)\n"
+            "      --no-tags          only index, never touch the files\n"
+            "      --overwrite        replace genres the files already have\n"
+            "  -n, --dry-run          show what would change; change nothing (files or index)\n"
+            "      --multi            write every genre >= --multi-threshold (default 0.25)\n"
+            "      --multi-threshold X\n"
+            "      --hidden           also scan hidden files and system directories\n"
+            "      --shard K/N        only this machine's share (K in 1..N) of the files\n"
+            "      --genre-names FILE display names (`label = Name` lines)\n"
+            "      --batch N          commit the index every N files (default 50)\n"
+            "      --batch-seconds S  ...or every S seconds (default 2)\n"
+            "      --busy-timeout MS  wait this long for a locked index (default 5000)\n"
+            "  -q, --quiet            no progress, no summary\n"
+            "      --json             one JSON object per file, then a summary object\n"
+            "  -h, --help\n\n"
+            "exit status: 0 all files done, 1 some files failed, 2 bad usage,\n"
+            "3 the index cannot be written (locked, newer schema, disk full), 130 interrupted.\n");
+}
+
+static void walk_warning(void *user, const char *path, const char *reason)
+{
+    const gs_scan_options *o = user;
+    if (o->report == GS_REPORT_JSON) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "path", path);
+        cJSON_AddStringToObject(j, "status", "skipped");
+        cJSON_AddStringToObject(j, "error", reason);
+        gs_cli_print_json(o->out, j);
+    } else if (o->report != GS_REPORT_QUIET) {
+        fprintf(stderr, "skipped: %s: %s\n", path, reason);
+    }
+}
+
+/* The file list of `rescan` without DIRs: every path in the index. A path
+ * that vanished stays in the list with size -1 and fails as "missing". */
+static gs_status list_indexed(gs_index *ix, gs_walk_list *out, gs_error *err)
+{
+    gs_index_known *known;
+    size_t n;
+    gs_status st = gs_index_load_known(ix, &known, &n, err);
+    if (st != GS_OK)
+        return st;
+    out->entries = calloc(n ? n : 1, sizeof *out->entries);
+    if (!out->entries) {
+        gs_index_known_free(known, n);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    out->capacity = n;
+    for (size_t i = 0; i < n; i++) {
+        gs_walk_entry *e = &out->entries[out->count++];
+        e->path = known[i].path;
+        known[i].path = NULL;
+        e->rel = strdup(e->path);
+        struct stat sb;
+        e->size = -1;
+        if (stat(e->path, &sb) == 0) {
+            e->size = (int64_t)sb.st_size;
+            e->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+        }
+    }
+    gs_index_known_free(known, n);
+    return GS_OK;
+}
+
+static int run_scan(int argc, char **argv, int rescan)
+{
+    const char *cmd = rescan ? "rescan" : "scan";
+    enum { O_DB = 256, O_NOTAGS, O_OVERWRITE, O_MULTI, O_MULTI_T, O_HIDDEN, O_SHARD, O_NAMES,
+           O_BATCH, O_BATCH_S, O_BUSY, O_JSON, O_FORCE };
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, O_DB},
+        {"model", required_argument, NULL, 'm'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"no-tags", no_argument, NULL, O_NOTAGS},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"multi", no_argument, NULL, O_MULTI},
+        {"multi-threshold", required_argument, NULL, O_MULTI_T},
+        {"hidden", no_argument, NULL, O_HIDDEN},
+        {"shard", required_argument, NULL, O_SHARD},
+        {"genre-names", required_argument, NULL, O_NAMES},
+        {"batch", required_argument, NULL, O_BATCH},
+        {"batch-seconds", required_argument, NULL, O_BATCH_S},
+        {"busy-timeout", required_argument, NULL, O_BUSY},
+        {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, O_JSON},
+        {"force", no_argument, NULL, O_FORCE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    gs_scan_options o = {
+        .num_workers = (int)sysconf(_SC_NPROCESSORS_ONLN),
+        .force = rescan,
+        .write_tags = 1,
+        .multi_threshold = 0.25f,
+        .batch_size = 50,
+        .batch_seconds = 2.0,
+        .report = GS_REPORT_PROGRESS,
+        .out = stdout,
+        .progress = stderr,
+        .progress_tty = isatty(STDERR_FILENO),
+        .stop = &stop_requested,
+    };
+    const char *db_path = NULL, *model_path = NULL, *names_path = NULL;
+    int include_hidden = 0, shard_k = 1, shard_n = 1, c;
+    long busy_ms = 5000, lv;
+    double dv;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:j:nqh", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_DB: db_path = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'j':
+            if (gs_cli_parse_int(optarg, 1, 1024, &lv)) goto bad;
+            o.num_workers = (int)lv;
+            break;
+        case O_NOTAGS: o.write_tags = 0; break;
+        case O_OVERWRITE: o.overwrite = 1; break;
+        case 'n': o.dry_run = 1; break;
+        case O_MULTI: o.multi = 1; break;
+        case O_MULTI_T:
+            if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
+            o.multi_threshold = (float)dv;
+            o.multi = 1;
+            break;
+        case O_HIDDEN: include_hidden = 1; break;
+        case O_SHARD:
+            if (sscanf(optarg, "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 || shard_k < 1 ||
+                shard_k > shard_n) {
+                fprintf(stderr, "genrescope %s: --shard wants K/N with 1 <= K <= N\n", cmd);
+                return GS_EXIT_USAGE;
+            }
+            break;
+        case O_NAMES: names_path = optarg; break;
+        case O_BATCH:
+            if (gs_cli_parse_int(optarg, 1, 100000, &lv)) goto bad;
+            o.batch_size = (int)lv;
+            break;
+        case O_BATCH_S:
+            if (gs_cli_parse_float(optarg, 0.001, 3600, &dv)) goto bad;
+            o.batch_seconds = dv;
+            break;
+        case O_BUSY:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms)) goto bad;
+            break;
+        case 'q': o.report = GS_REPORT_QUIET; break;
+        case O_JSON: o.report = GS_REPORT_JSON; break;
+        case O_FORCE: o.force = 1; break;
+        case 'h': usage(stdout, cmd); return GS_EXIT_OK;
+        default: usage(stderr, cmd); return GS_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc && !rescan) {
+        usage(stderr, cmd);
+        return GS_EXIT_USAGE;
+    }
+    if (o.report == GS_REPORT_JSON)
+        o.progress_tty = 0;
+    if (gs_cli_load_genre_names(cmd, names_path) != 0)
+        return GS_EXIT_USAGE;
+
+    /* A dry run must not create or migrate anything: it reads an existing
+     * index (for incremental decisions) or works against an empty one. */
+    char def[PATH_MAX];
+    if (!db_path && gs_index_default_path(def, sizeof def) == 0)
+        db_path = def;
+    struct stat dbst;
+    int flags = GS_INDEX_CREATE;
+    if (o.dry_run) {
+        flags = GS_INDEX_READ_ONLY;
+        if (!db_path || stat(db_path, &dbst) != 0) {
+            db_path = ":memory:";
+            flags = GS_INDEX_CREATE;
+        }
+    }
+    gs_index *ix = gs_cli_open_index(cmd, db_path, flags, (int)busy_ms);
+    if (!ix)
+        return GS_EXIT_FATAL;
+
+    gs_error err;
+    gs_error_clear(&err);
+    gs_walk_list files = {0};
+    gs_walk_options wo = {.include_hidden = include_hidden, .warn = walk_warning, .user = &o};
+    gs_status st;
+    if (optind < argc)
+        st = gs_walk((const char *const *)argv + optind, argc - optind, &wo, &files, &err);
+    else
+        st = list_indexed(ix, &files, &err);
+    if (st != GS_OK) {
+        fprintf(stderr, "genrescope %s: %s\n", cmd, err.message);
+        gs_walk_list_free(&files);
+        gs_index_close(ix);
+        return st == GS_ERR_NOMEM ? GS_EXIT_FATAL : GS_EXIT_USAGE;
+    }
+    gs_walk_list_shard(&files, shard_k, shard_n);
+
+    gs_analyser *an = gs_analyser_open(model_path, o.num_workers, &err);
+    if (!an) {
+        fprintf(stderr, "genrescope %s: %s\n", cmd, err.message);
+        gs_walk_list_free(&files);
+        gs_index_close(ix);
+        return GS_EXIT_FATAL;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    gs_scan_stats stats;
+    st = gs_scan_run(an, ix, &files, &o, &stats, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    gs_scan_report_summary(&o, &stats, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    int rc = GS_EXIT_OK;
+    if (st != GS_OK) {
+        fprintf(stderr, "genrescope %s: %s\n", cmd, err.message);
+        rc = GS_EXIT_FATAL;
+    } else if (stats.interrupted) {
+        rc = GS_EXIT_INTERRUPTED;
+    } else if (stats.failed) {
+        rc = GS_EXIT_SOME_FAILED;
+    }
+    gs_analyser_close(an);
+    gs_walk_list_free(&files);
+    gs_index_close(ix);
+    return rc;
+bad:
+    fprintf(stderr, "genrescope %s: bad value for an option: '%s'\n", cmd, optarg);
+    return GS_EXIT_USAGE;
+}
+
+int gs_cmd_scan(int argc, char **argv)
+{
+    return run_scan(argc, argv, 0);
+}
+
+int gs_cmd_rescan(int argc, char **argv)
+{
+    return run_scan(argc, argv, 1);
+}

@@ -1,0 +1,121 @@
+#include "genre_names.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct name_pair {
+    char label[64];
+    char display[64];
+} name_pair;
+
+static const name_pair builtin[] = {
+    {"blues", "Blues"},   {"classical", "Classical"}, {"country", "Country"},
+    {"disco", "Disco"},   {"hiphop", "Hip-Hop"},      {"jazz", "Jazz"},
+    {"metal", "Metal"},   {"pop", "Pop"},             {"reggae", "Reggae"},
+    {"rock", "Rock"},     {"rnb", "R&B"},             {"edm", "Electronic"},
+    {"electronic", "Electronic"},
+};
+
+#define MAX_OVERRIDES 64
+static name_pair overrides[MAX_OVERRIDES];
+static int num_overrides;
+
+void gs_genre_names_reset(void)
+{
+    num_overrides = 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+gs_status gs_genre_names_load(const char *path, int must_exist, gs_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (!must_exist && errno == ENOENT)
+            return GS_OK;
+        return gs_error_set(err, GS_ERR_IO, "cannot open genre names %s: %s", path,
+                            strerror(errno));
+    }
+    char line[512];
+    int lineno = 0;
+    gs_status st = GS_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: expected 'label = Name'", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        char *label = trim(s), *display = trim(eq + 1);
+        if (!*label || !*display || strlen(label) >= 64 || strlen(display) >= 64) {
+            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: empty or too long (max 63 bytes)",
+                              path, lineno);
+            break;
+        }
+        int slot = num_overrides;
+        for (int i = 0; i < num_overrides; i++)
+            if (!strcasecmp(overrides[i].label, label))
+                slot = i;
+        if (slot == MAX_OVERRIDES) {
+            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: more than %d names", path, lineno,
+                              MAX_OVERRIDES);
+            break;
+        }
+        snprintf(overrides[slot].label, sizeof overrides[slot].label, "%s", label);
+        snprintf(overrides[slot].display, sizeof overrides[slot].display, "%s", display);
+        if (slot == num_overrides)
+            num_overrides++;
+    }
+    fclose(f);
+    return st;
+}
+
+void gs_genre_display_name(const char *label, char *out, size_t out_size)
+{
+    if (!out_size)
+        return;
+    for (int i = 0; i < num_overrides; i++)
+        if (!strcasecmp(overrides[i].label, label)) {
+            snprintf(out, out_size, "%s", overrides[i].display);
+            return;
+        }
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (!strcasecmp(builtin[i].label, label)) {
+            snprintf(out, out_size, "%s", builtin[i].display);
+            return;
+        }
+    snprintf(out, out_size, "%s", label);
+    out[0] = (char)toupper((unsigned char)out[0]);
+}
+
+int gs_genre_names_default_path(char *out, size_t out_size)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg && *xdg == '/')
+        n = snprintf(out, out_size, "%s/genrescope/genres.conf", xdg);
+    else if (home && *home)
+        n = snprintf(out, out_size, "%s/.config/genrescope/genres.conf", home);
+    else
+        return -1;
+    return n > 0 && (size_t)n < out_size ? 0 : -1;
+}

@@ -1,0 +1,574 @@
+#include "index_db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "similarity.h"
+
+struct gs_index {
+    sqlite3 *db;
+    char *path;
+};
+
+/* migrations[i] takes a database from user_version i to i + 1. Append,
+ * never edit: users' files were made by the old steps. */
+static const char *const migrations[GS_INDEX_SCHEMA_VERSION] = {
+    "CREATE TABLE tracks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL UNIQUE,"
+    "  size INTEGER NOT NULL,"
+    "  mtime_ns INTEGER NOT NULL,"
+    "  duration REAL,"
+    "  format TEXT,"
+    "  model_id TEXT NOT NULL,"
+    "  top_genre TEXT,"
+    "  confidence REAL,"
+    "  analysed_at INTEGER NOT NULL,"
+    "  tag_status TEXT,"
+    "  tag_message TEXT,"
+    "  error TEXT"
+    ");"
+    "CREATE INDEX tracks_genre ON tracks(top_genre, confidence);"
+    "CREATE INDEX tracks_failed ON tracks(error) WHERE error IS NOT NULL;"
+    "CREATE TABLE genres ("
+    "  label TEXT PRIMARY KEY,"
+    "  display TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE scores ("
+    "  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,"
+    "  genre TEXT NOT NULL,"
+    "  score REAL NOT NULL,"
+    "  PRIMARY KEY (track_id, genre)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX scores_genre ON scores(genre, score);"
+    "CREATE TABLE embeddings ("
+    "  track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,"
+    "  dim INTEGER NOT NULL,"
+    "  vector BLOB NOT NULL"
+    ");"
+    "CREATE TABLE windows ("
+    "  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  start REAL NOT NULL,"
+    "  end REAL NOT NULL,"
+    "  top_genre TEXT,"
+    "  confidence REAL,"
+    "  probabilities BLOB,"
+    "  PRIMARY KEY (track_id, idx)"
+    ") WITHOUT ROWID;",
+};
+
+gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what)
+{
+    int code = sqlite3_extended_errcode(ix->db) & 0xff;
+    gs_status st = GS_ERR_IO;
+    const char *hint = "";
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        hint = " (another genrescope is writing it? try again when it is done, or raise "
+               "--busy-timeout)";
+    else if (code == SQLITE_FULL)
+        hint = " (free some space; everything committed before is intact)";
+    else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+        st = GS_ERR_FORMAT;
+    return gs_error_set(err, st, "%s %s: %s%s", what, ix->path, sqlite3_errmsg(ix->db), hint);
+}
+
+static void similarity_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_type(argv[1]) != SQLITE_BLOB) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    int na = sqlite3_value_bytes(argv[0]), nb = sqlite3_value_bytes(argv[1]);
+    if (na != nb || na % 4) {
+        sqlite3_result_error(ctx, "genrescope_similarity: embeddings of different sizes", -1);
+        return;
+    }
+    /* BLOB memory has no alignment guarantee for float. */
+    size_t n = (size_t)na / 4;
+    float *buf = sqlite3_malloc64(n ? 2 * n * sizeof(float) : 1);
+    if (!buf) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    memcpy(buf, sqlite3_value_blob(argv[0]), n * 4);
+    memcpy(buf + n, sqlite3_value_blob(argv[1]), n * 4);
+    sqlite3_result_double(ctx, gs_cosine(buf, buf + n, n));
+    sqlite3_free(buf);
+}
+
+int gs_index_register_functions(sqlite3 *db)
+{
+    return sqlite3_create_function(db, "genrescope_similarity", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   similarity_fn, NULL, NULL);
+}
+
+int gs_index_default_path(char *out, size_t out_size)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg && *xdg == '/')
+        n = snprintf(out, out_size, "%s/genrescope/index.sqlite", xdg);
+    else if (home && *home)
+        n = snprintf(out, out_size, "%s/.local/share/genrescope/index.sqlite", home);
+    else
+        return -1;
+    return n > 0 && (size_t)n < out_size ? 0 : -1;
+}
+
+static int mkdir_parents(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    free(p);
+    return 0;
+}
+
+static gs_status exec(gs_index *ix, const char *sql, gs_error *err, const char *what)
+{
+    if (sqlite3_exec(ix->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, what);
+    return GS_OK;
+}
+
+static int user_version(gs_index *ix, int *out)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static gs_status migrate(gs_index *ix, int read_only, gs_error *err)
+{
+    int v;
+    if (user_version(ix, &v) != 0)
+        return gs_index_error(ix, err, "cannot read");
+    if (v > GS_INDEX_SCHEMA_VERSION)
+        return gs_error_set(err, GS_ERR_UNSUPPORTED,
+                            "index %s has schema version %d, newer than this genrescope "
+                            "understands (%d); upgrade genrescope (the file was left unchanged)",
+                            ix->path, v, GS_INDEX_SCHEMA_VERSION);
+    if (v == GS_INDEX_SCHEMA_VERSION)
+        return GS_OK;
+    if (read_only)
+        return gs_error_set(err, GS_ERR_FORMAT, "%s is not a Genrescope index (run 'genrescope scan' "
+                            "first)", ix->path);
+    if (v == 0) {
+        /* user_version 0 with tables of its own means someone else's file. */
+        sqlite3_stmt *s;
+        int foreign = 0;
+        if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM sqlite_schema", -1, &s, NULL) ==
+            SQLITE_OK) {
+            if (sqlite3_step(s) == SQLITE_ROW)
+                foreign = sqlite3_column_int(s, 0) > 0;
+            sqlite3_finalize(s);
+        } else {
+            return gs_index_error(ix, err, "cannot read");
+        }
+        if (foreign)
+            return gs_error_set(err, GS_ERR_FORMAT,
+                                "%s is an SQLite database but not a Genrescope index; refusing "
+                                "to modify it", ix->path);
+    }
+    gs_status st = exec(ix, "BEGIN IMMEDIATE", err, "cannot lock");
+    if (st != GS_OK)
+        return st;
+    /* Re-read under the lock: another process may have migrated meanwhile. */
+    if (user_version(ix, &v) != 0) {
+        gs_index_rollback(ix);
+        return gs_index_error(ix, err, "cannot read");
+    }
+    for (; v < GS_INDEX_SCHEMA_VERSION; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((st = exec(ix, migrations[v], err, "cannot migrate")) != GS_OK ||
+            (st = exec(ix, pragma, err, "cannot migrate")) != GS_OK) {
+            gs_index_rollback(ix);
+            return st;
+        }
+    }
+    return exec(ix, "COMMIT", err, "cannot migrate");
+}
+
+gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_error *err)
+{
+    int read_only = flags & GS_INDEX_READ_ONLY;
+    if (!read_only && (flags & GS_INDEX_CREATE) && mkdir_parents(path) != 0) {
+        gs_error_set(err, GS_ERR_IO, "cannot create the directory of %s: %s", path,
+                     strerror(errno));
+        return NULL;
+    }
+    gs_index *ix = calloc(1, sizeof *ix);
+    if (!ix || !(ix->path = strdup(path))) {
+        free(ix);
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    int oflags = read_only ? SQLITE_OPEN_READONLY
+                           : SQLITE_OPEN_READWRITE | ((flags & GS_INDEX_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &ix->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        if (!ix->db) {
+            gs_error_set(err, GS_ERR_NOMEM, "out of memory opening %s", path);
+        } else {
+            gs_index_error(ix, err, "cannot open");
+            if (sqlite3_errcode(ix->db) == SQLITE_CANTOPEN)
+                gs_error_set(err, GS_ERR_IO, "cannot open index %s: %s", path,
+                             read_only ? "no such index (run 'genrescope scan' first)"
+                                       : strerror(errno));
+        }
+        gs_index_close(ix);
+        return NULL;
+    }
+    sqlite3_busy_timeout(ix->db, busy_timeout_ms);
+    gs_status st = GS_OK;
+    if (!read_only)
+        st = exec(ix, "PRAGMA journal_mode = WAL", err, "cannot open");
+    if (st == GS_OK)
+        st = exec(ix, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err, "cannot open");
+    if (st == GS_OK)
+        st = migrate(ix, read_only, err);
+    if (st == GS_OK && gs_index_register_functions(ix->db) != SQLITE_OK)
+        st = gs_index_error(ix, err, "cannot register functions on");
+    if (st != GS_OK) {
+        gs_index_close(ix);
+        return NULL;
+    }
+    return ix;
+}
+
+void gs_index_close(gs_index *ix)
+{
+    if (!ix)
+        return;
+    sqlite3_close_v2(ix->db);
+    free(ix->path);
+    free(ix);
+}
+
+sqlite3 *gs_index_sqlite(gs_index *ix)
+{
+    return ix->db;
+}
+
+const char *gs_index_path(const gs_index *ix)
+{
+    return ix->path;
+}
+
+gs_status gs_index_begin(gs_index *ix, gs_error *err)
+{
+    return exec(ix, "BEGIN IMMEDIATE", err, "cannot lock");
+}
+
+gs_status gs_index_commit(gs_index *ix, gs_error *err)
+{
+    gs_status st = exec(ix, "COMMIT", err, "cannot write");
+    if (st != GS_OK)
+        gs_index_rollback(ix);
+    return st;
+}
+
+void gs_index_rollback(gs_index *ix)
+{
+    if (!sqlite3_get_autocommit(ix->db))
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Prepared once per call: a scan writes a few hundred rows per second at
+ * most, and SQLite's statement cache is not worth the bookkeeping. */
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+static gs_status run(gs_index *ix, sqlite3_stmt *s, gs_error *err)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return gs_index_error(ix, err, "cannot write");
+    return GS_OK;
+}
+
+gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
+{
+    static const char *const sql_track =
+        "INSERT INTO tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
+        " confidence, analysed_at, tag_status, tag_message, error)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        " ON CONFLICT(path) DO UPDATE SET size = ?2, mtime_ns = ?3, duration = ?4, format = ?5,"
+        " model_id = ?6, top_genre = ?7, confidence = ?8, analysed_at = ?9, tag_status = ?10,"
+        " tag_message = ?11, error = ?12 RETURNING id";
+    sqlite3_stmt *s = NULL;
+    gs_status st = GS_OK;
+    const gs_track_result *r = rec->error ? NULL : rec->result;
+    if (sqlite3_prepare_v2(ix->db, sql_track, -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot write");
+    bind_text(s, 1, rec->path);
+    sqlite3_bind_int64(s, 2, rec->size);
+    sqlite3_bind_int64(s, 3, rec->mtime_ns);
+    if (r)
+        sqlite3_bind_double(s, 4, r->duration_seconds);
+    bind_text(s, 5, rec->format);
+    bind_text(s, 6, rec->model_id);
+    if (r && r->top_label >= 0) {
+        bind_text(s, 7, rec->labels[r->top_label]);
+        sqlite3_bind_double(s, 8, r->confidence);
+    }
+    sqlite3_bind_int64(s, 9, rec->analysed_at);
+    bind_text(s, 10, rec->tag_status);
+    bind_text(s, 11, rec->tag_message);
+    bind_text(s, 12, rec->error);
+    int rc = sqlite3_step(s);
+    sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE || id < 0)
+        return gs_index_error(ix, err, "cannot write");
+
+    /* Replace the dependent rows wholesale: simpler than diffing and the
+     * same cost for a re-analysed file. */
+    static const char *const deletes[] = {"DELETE FROM scores WHERE track_id = ?1",
+                                          "DELETE FROM embeddings WHERE track_id = ?1",
+                                          "DELETE FROM windows WHERE track_id = ?1"};
+    for (size_t i = 0; i < 3 && st == GS_OK; i++) {
+        if (sqlite3_prepare_v2(ix->db, deletes[i], -1, &s, NULL) != SQLITE_OK)
+            return gs_index_error(ix, err, "cannot write");
+        sqlite3_bind_int64(s, 1, id);
+        st = run(ix, s, err);
+        sqlite3_finalize(s);
+    }
+    if (st != GS_OK || !r)
+        return st;
+
+    if (sqlite3_prepare_v2(ix->db, "INSERT INTO scores(track_id, genre, score) VALUES (?1, ?2, ?3)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot write");
+    for (int i = 0; i < r->num_labels && st == GS_OK; i++) {
+        sqlite3_bind_int64(s, 1, id);
+        bind_text(s, 2, rec->labels[i]);
+        sqlite3_bind_double(s, 3, r->probabilities[i]);
+        st = run(ix, s, err);
+    }
+    sqlite3_finalize(s);
+    if (st != GS_OK)
+        return st;
+
+    if (r->embedding_size > 0 && r->top_label >= 0) {
+        if (sqlite3_prepare_v2(ix->db, "INSERT INTO embeddings(track_id, dim, vector) VALUES (?1, ?2, ?3)",
+                               -1, &s, NULL) != SQLITE_OK)
+            return gs_index_error(ix, err, "cannot write");
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int(s, 2, r->embedding_size);
+        sqlite3_bind_blob(s, 3, r->embedding, r->embedding_size * (int)sizeof(float),
+                          SQLITE_TRANSIENT);
+        st = run(ix, s, err);
+        sqlite3_finalize(s);
+        if (st != GS_OK)
+            return st;
+    }
+
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO windows(track_id, idx, start, end, top_genre, confidence,"
+                           " probabilities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot write");
+    for (int w = 0; w < r->num_windows && st == GS_OK; w++) {
+        const gs_window_verdict *v = &r->windows[w];
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int(s, 2, w);
+        sqlite3_bind_double(s, 3, v->start_seconds);
+        sqlite3_bind_double(s, 4, v->end_seconds);
+        if (v->top_label >= 0 && v->top_label < r->num_labels) {
+            bind_text(s, 5, rec->labels[v->top_label]);
+            sqlite3_bind_double(s, 6, v->confidence);
+        } else {
+            sqlite3_bind_null(s, 5);
+            sqlite3_bind_null(s, 6);
+        }
+        if (v->probabilities)
+            sqlite3_bind_blob(s, 7, v->probabilities, r->num_labels * (int)sizeof(float),
+                              SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, 7);
+        st = run(ix, s, err);
+        sqlite3_clear_bindings(s);
+    }
+    sqlite3_finalize(s);
+    return st;
+}
+
+gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *display, gs_error *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO genres(label, display) VALUES (?1, ?2)"
+                           " ON CONFLICT(label) DO UPDATE SET display = ?2",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot write");
+    bind_text(s, 1, label);
+    bind_text(s, 2, display);
+    gs_status st = run(ix, s, err);
+    sqlite3_finalize(s);
+    return st;
+}
+
+static char *dup_col(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count, gs_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT path, size, mtime_ns, model_id, error IS NOT NULL FROM tracks"
+                           " ORDER BY path",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    size_t cap = 0;
+    gs_index_known *k = NULL;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 1024;
+            gs_index_known *nk = realloc(k, cap * sizeof *nk);
+            if (!nk) {
+                sqlite3_finalize(s);
+                gs_index_known_free(k, *count);
+                *count = 0;
+                return gs_error_set(err, GS_ERR_NOMEM, "out of memory reading the index");
+            }
+            k = nk;
+        }
+        gs_index_known *e = &k[(*count)++];
+        e->path = dup_col(s, 0);
+        e->size = sqlite3_column_int64(s, 1);
+        e->mtime_ns = sqlite3_column_int64(s, 2);
+        e->model_id = dup_col(s, 3);
+        e->failed = sqlite3_column_int(s, 4);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        gs_index_known_free(k, *count);
+        *count = 0;
+        return gs_index_error(ix, err, "cannot read");
+    }
+    *out = k;
+    return GS_OK;
+}
+
+void gs_index_known_free(gs_index_known *known, size_t count)
+{
+    for (size_t i = 0; known && i < count; i++) {
+        free(known[i].path);
+        free(known[i].model_id);
+    }
+    free(known);
+}
+
+const gs_index_known *gs_index_known_find(const gs_index_known *known, size_t count,
+                                          const char *path)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(known[mid].path ? known[mid].path : "", path);
+        if (c == 0)
+            return &known[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tracks,
+                              gs_error *err)
+{
+    /* Validate the shard through the normal read-only open: same schema
+     * checks and messages as any index. */
+    gs_index *src = gs_index_open(src_path, GS_INDEX_READ_ONLY, 5000, err);
+    if (!src)
+        return err ? err->code : GS_ERR_IO;
+    gs_index_close(src);
+
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(ix->db, "ATTACH DATABASE ?1 AS shard", -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot attach to");
+    bind_text(s, 1, src_path);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return gs_index_error(ix, err, "cannot attach shard to");
+
+    static const char *const steps =
+        "INSERT INTO main.tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
+        " confidence, analysed_at, tag_status, tag_message, error)"
+        " SELECT path, size, mtime_ns, duration, format, model_id, top_genre, confidence,"
+        " analysed_at, tag_status, tag_message, error FROM shard.tracks WHERE true"
+        " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+        " duration = excluded.duration, format = excluded.format, model_id = excluded.model_id,"
+        " top_genre = excluded.top_genre, confidence = excluded.confidence,"
+        " analysed_at = excluded.analysed_at, tag_status = excluded.tag_status,"
+        " tag_message = excluded.tag_message, error = excluded.error;"
+        "CREATE TEMP TABLE idmap AS SELECT t.id AS src, m.id AS dst FROM shard.tracks t"
+        " JOIN main.tracks m ON m.path = t.path;"
+        "DELETE FROM main.scores WHERE track_id IN (SELECT dst FROM idmap);"
+        "DELETE FROM main.embeddings WHERE track_id IN (SELECT dst FROM idmap);"
+        "DELETE FROM main.windows WHERE track_id IN (SELECT dst FROM idmap);"
+        "INSERT INTO main.scores(track_id, genre, score) SELECT i.dst, s.genre, s.score"
+        " FROM shard.scores s JOIN idmap i ON i.src = s.track_id;"
+        "INSERT INTO main.embeddings(track_id, dim, vector) SELECT i.dst, e.dim, e.vector"
+        " FROM shard.embeddings e JOIN idmap i ON i.src = e.track_id;"
+        "INSERT INTO main.windows(track_id, idx, start, end, top_genre, confidence, probabilities)"
+        " SELECT i.dst, w.idx, w.start, w.end, w.top_genre, w.confidence, w.probabilities"
+        " FROM shard.windows w JOIN idmap i ON i.src = w.track_id;"
+        "INSERT INTO main.genres(label, display) SELECT label, display FROM shard.genres WHERE true"
+        " ON CONFLICT(label) DO UPDATE SET display = excluded.display;";
+    gs_status st = gs_index_begin(ix, err);
+    if (st == GS_OK && sqlite3_exec(ix->db, steps, NULL, NULL, NULL) != SQLITE_OK)
+        st = gs_index_error(ix, err, "cannot merge into");
+    if (st == GS_OK && num_tracks) {
+        *num_tracks = 0;
+        if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM idmap", -1, &s, NULL) == SQLITE_OK) {
+            if (sqlite3_step(s) == SQLITE_ROW)
+                *num_tracks = (size_t)sqlite3_column_int64(s, 0);
+            sqlite3_finalize(s);
+        }
+    }
+    if (st == GS_OK)
+        st = gs_index_commit(ix, err);
+    else
+        gs_index_rollback(ix);
+    sqlite3_exec(ix->db, "DROP TABLE IF EXISTS temp.idmap", NULL, NULL, NULL);
+    sqlite3_exec(ix->db, "DETACH DATABASE shard", NULL, NULL, NULL);
+    return st;
+}

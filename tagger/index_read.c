@@ -1,0 +1,245 @@
+#include "index_read.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "genre_names.h"
+#include "similarity.h"
+
+static char *dup_col(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+void gs_track_row_clear(gs_track_row *row)
+{
+    free(row->path);
+    free(row->top_genre);
+    free(row->model_id);
+    free(row->error);
+    free(row->tag_status);
+    free(row->format);
+    memset(row, 0, sizeof *row);
+}
+
+#define TRACK_COLUMNS                                                                          \
+    "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, " \
+    "size, mtime_ns, analysed_at FROM tracks "
+
+static void fill_row(sqlite3_stmt *s, gs_track_row *row)
+{
+    row->id = sqlite3_column_int64(s, 0);
+    row->path = dup_col(s, 1);
+    row->duration = sqlite3_column_double(s, 2);
+    row->top_genre = dup_col(s, 3);
+    row->confidence = (float)sqlite3_column_double(s, 4);
+    row->model_id = dup_col(s, 5);
+    row->error = dup_col(s, 6);
+    row->tag_status = dup_col(s, 7);
+    row->format = dup_col(s, 8);
+    row->size = sqlite3_column_int64(s, 9);
+    row->mtime_ns = sqlite3_column_int64(s, 10);
+    row->analysed_at = sqlite3_column_int64(s, 11);
+}
+
+static int lookup(gs_index *ix, const char *sql, const char *text, int64_t id, gs_track_row *row)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    if (text)
+        sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        fill_row(s, row);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 1 : (rc == SQLITE_DONE ? 0 : -1);
+}
+
+gs_status gs_index_find_track(gs_index *ix, const char *ref, gs_track_row *row, gs_error *err)
+{
+    memset(row, 0, sizeof *row);
+    int digits = *ref != '\0';
+    for (const char *p = ref; *p; p++)
+        digits &= isdigit((unsigned char)*p) != 0;
+    int rc = 0;
+    if (digits)
+        rc = lookup(ix, TRACK_COLUMNS "WHERE id = ?1", NULL, strtoll(ref, NULL, 10), row);
+    if (rc == 0) {
+        char *canon = realpath(ref, NULL);
+        rc = lookup(ix, TRACK_COLUMNS "WHERE path = ?1", canon ? canon : ref, 0, row);
+        free(canon);
+    }
+    if (rc < 0)
+        return gs_index_error(ix, err, "cannot read");
+    if (rc == 0)
+        return gs_error_set(err, GS_ERR_INVALID, "%s is not in the index %s (scan it first)", ref,
+                            gs_index_path(ix));
+    return GS_OK;
+}
+
+void gs_embedding_set_free(gs_embedding_set *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        free(set->paths[i]);
+        free(set->genres[i]);
+    }
+    free(set->ids);
+    free(set->paths);
+    free(set->genres);
+    free(set->durations);
+    free(set->vectors);
+    memset(set, 0, sizeof *set);
+}
+
+gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set,
+                                gs_error *err)
+{
+    memset(set, 0, sizeof *set);
+    sqlite3 *db = gs_index_sqlite(ix);
+    sqlite3_stmt *s;
+    /* The dimension most tracks have: an index may mix models. */
+    if (sqlite3_prepare_v2(db, "SELECT dim, count(*) AS n FROM embeddings GROUP BY dim"
+                               " ORDER BY n DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    size_t dim = 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        dim = (size_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (dim == 0)
+        return GS_OK;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.id, t.path, t.top_genre, t.duration, e.vector FROM embeddings e"
+                           " JOIN tracks t ON t.id = e.track_id WHERE e.dim = ?1"
+                           " AND (?2 IS NULL OR t.top_genre = ?2) ORDER BY t.id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)dim);
+    if (genre)
+        sqlite3_bind_text(s, 2, genre, -1, SQLITE_TRANSIENT);
+    set->dim = dim;
+    size_t cap = 0;
+    int rc;
+    gs_status st = GS_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (set->count == cap) {
+            cap = cap ? cap * 2 : 1024;
+            int64_t *ids = realloc(set->ids, cap * sizeof *ids);
+            if (ids)
+                set->ids = ids;
+            char **paths = realloc(set->paths, cap * sizeof *paths);
+            if (paths)
+                set->paths = paths;
+            char **genres = realloc(set->genres, cap * sizeof *genres);
+            if (genres)
+                set->genres = genres;
+            double *durs = realloc(set->durations, cap * sizeof *durs);
+            if (durs)
+                set->durations = durs;
+            float *vec = realloc(set->vectors, cap * dim * sizeof *vec);
+            if (vec)
+                set->vectors = vec;
+            if (!ids || !paths || !genres || !durs || !vec) {
+                st = gs_error_set(err, GS_ERR_NOMEM, "out of memory loading embeddings");
+                break;
+            }
+        }
+        size_t i = set->count;
+        if ((size_t)sqlite3_column_bytes(s, 4) != dim * sizeof(float))
+            continue; /* a row whose dim column lies: skip rather than misread */
+        set->ids[i] = sqlite3_column_int64(s, 0);
+        set->paths[i] = dup_col(s, 1);
+        set->genres[i] = dup_col(s, 2);
+        set->durations[i] = sqlite3_column_double(s, 3);
+        float *v = set->vectors + i * dim;
+        memcpy(v, sqlite3_column_blob(s, 4), dim * sizeof(float));
+        gs_l2_normalise(v, dim);
+        set->count++;
+    }
+    sqlite3_finalize(s);
+    if (st == GS_OK && rc != SQLITE_DONE)
+        st = gs_index_error(ix, err, "cannot read");
+    if (st != GS_OK)
+        gs_embedding_set_free(set);
+    return st;
+}
+
+long gs_embedding_set_find(const gs_embedding_set *set, int64_t id)
+{
+    /* Loaded ORDER BY id: binary search. */
+    size_t lo = 0, hi = set->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->ids[mid] == id)
+            return (long)mid;
+        if (set->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
+                                   gs_error *err)
+{
+    *vec = NULL;
+    *dim = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT dim, vector FROM embeddings WHERE track_id = ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, id);
+    gs_status st = GS_OK;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        size_t d = (size_t)sqlite3_column_int64(s, 0);
+        if (d > 0 && (size_t)sqlite3_column_bytes(s, 1) == d * sizeof(float) &&
+            (*vec = malloc(d * sizeof(float)))) {
+            memcpy(*vec, sqlite3_column_blob(s, 1), d * sizeof(float));
+            gs_l2_normalise(*vec, d);
+            *dim = d;
+        }
+    }
+    sqlite3_finalize(s);
+    if (!*vec)
+        st = gs_error_set(err, GS_ERR_INVALID,
+                          "track %lld has no embedding (it failed or was silent)", (long long)id);
+    return st;
+}
+
+gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,
+                                 gs_error *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT DISTINCT genre FROM scores UNION SELECT label FROM genres",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    int found = 0;
+    char known[1024] = "";
+    size_t kl = 0;
+    while (!found && sqlite3_step(s) == SQLITE_ROW) {
+        const char *label = (const char *)sqlite3_column_text(s, 0);
+        if (!label)
+            continue;
+        char display[128];
+        gs_genre_display_name(label, display, sizeof display);
+        if (!strcasecmp(label, name) || !strcasecmp(display, name)) {
+            snprintf(out, out_size, "%s", label);
+            found = 1;
+        } else if (kl + strlen(label) + 3 < sizeof known) {
+            kl += (size_t)snprintf(known + kl, sizeof known - kl, "%s%s", kl ? ", " : "", label);
+        }
+    }
+    sqlite3_finalize(s);
+    if (!found)
+        return gs_error_set(err, GS_ERR_INVALID, "unknown genre '%s' (the index knows: %s)", name,
+                            kl ? known : "none yet");
+    return GS_OK;
+}

@@ -1,0 +1,60 @@
+/* Reading the index for the discovery commands: tracks, their scores,
+ * windows and embeddings. */
+#ifndef GS_TAGGER_INDEX_READ_H
+#define GS_TAGGER_INDEX_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index_db.h"
+
+typedef struct gs_track_row {
+    int64_t id;
+    char *path;
+    double duration;
+    char *top_genre;   /* model label; NULL when failed or silent */
+    float confidence;
+    char *model_id;
+    char *error;
+    char *tag_status;
+    char *format;
+    int64_t size, mtime_ns, analysed_at;
+} gs_track_row;
+
+void gs_track_row_clear(gs_track_row *row);
+
+/* Finds a track by id (when ref is all digits and such an id exists) or by
+ * path (made absolute and canonical when the file exists). Returns GS_OK,
+ * or GS_ERR_INVALID with "not in the index" in err. */
+gs_status gs_index_find_track(gs_index *ix, const char *ref, gs_track_row *row, gs_error *err);
+
+/* All analysed embeddings in memory for similarity search: ids and paths
+ * per track, vectors L2-normalised in one contiguous block. */
+typedef struct gs_embedding_set {
+    size_t count, dim;
+    int64_t *ids;
+    char **paths;
+    char **genres;     /* top genre labels (may be NULL entries) */
+    double *durations;
+    float *vectors;    /* count * dim */
+} gs_embedding_set;
+
+/* Loads tracks with an embedding of the most common dimension (tracks
+ * from another model with another size are left out); genre filters by top
+ * genre label when not NULL. */
+gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set,
+                                gs_error *err);
+void gs_embedding_set_free(gs_embedding_set *set);
+/* Index of id in set, or -1. */
+long gs_embedding_set_find(const gs_embedding_set *set, int64_t id);
+
+/* Reads the embedding of one track into a malloc'd vector (normalised). */
+gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
+                                   gs_error *err);
+
+/* Resolves a genre given as a label or display name (any case) to the
+ * label stored in the index; writes it to out. GS_ERR_INVALID if unknown. */
+gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,
+                                 gs_error *err);
+
+#endif

@@ -1,0 +1,526 @@
+#include "scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "genre_names.h"
+#include "tag_writer.h"
+
+#define NAME_SIZE 128
+
+typedef struct scan_item {
+    size_t file;              /* index into the walk list */
+    int failed, reason;
+    char error[GS_ERROR_MESSAGE_SIZE];
+    gs_track_result result;
+    int tag_tried;
+    gs_tag_outcome tag;
+    char tag_msg[256];
+    int64_t size, mtime_ns;   /* after tagging: what the next scan will see */
+} scan_item;
+
+typedef struct scan_ctx {
+    gs_analyser *an;
+    gs_index *ix;
+    const gs_walk_list *files;
+    const gs_scan_options *opts;
+    size_t *todo;
+    size_t num_todo;
+    atomic_size_t next;
+    atomic_int abort_run;     /* fatal index error: stop taking files */
+
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    scan_item **queue;
+    size_t q_cap, q_head, q_count;
+    int workers_left;
+
+    gs_scan_stats *stats;
+    gs_error fatal;
+    double t0;
+    size_t done;              /* files accounted for, for progress */
+} scan_ctx;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+const char *gs_scan_fail_name(int reason)
+{
+    static const char *const names[GS_FAIL_COUNT] = {
+        "missing", "permission denied", "unreadable", "not audio or corrupt",
+        "unsupported codec", "other",
+    };
+    return reason >= 0 && reason < GS_FAIL_COUNT ? names[reason] : "other";
+}
+
+static int stopping(const scan_ctx *c)
+{
+    return atomic_load(&c->abort_run) || (c->opts->stop && *c->opts->stop);
+}
+
+static void queue_push(scan_ctx *c, scan_item *it)
+{
+    pthread_mutex_lock(&c->lock);
+    while (c->q_count == c->q_cap)
+        pthread_cond_wait(&c->not_full, &c->lock);
+    c->queue[(c->q_head + c->q_count) % c->q_cap] = it;
+    c->q_count++;
+    pthread_cond_signal(&c->not_empty);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Pops an item, waiting until deadline (absolute CLOCK_REALTIME seconds,
+ * used for timed batch commits). Returns NULL on timeout or when every
+ * worker is done and the queue is empty (*finished = 1). */
+static scan_item *queue_pop(scan_ctx *c, double wait_seconds, int *finished)
+{
+    *finished = 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->q_count == 0 && c->workers_left > 0 && wait_seconds > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double t = (double)ts.tv_sec + ts.tv_nsec * 1e-9 + wait_seconds;
+        ts.tv_sec = (time_t)t;
+        ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+        while (c->q_count == 0 && c->workers_left > 0)
+            if (pthread_cond_timedwait(&c->not_empty, &c->lock, &ts) == ETIMEDOUT)
+                break;
+    }
+    scan_item *it = NULL;
+    if (c->q_count > 0) {
+        it = c->queue[c->q_head];
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_count--;
+        pthread_cond_signal(&c->not_full);
+    } else if (c->workers_left == 0) {
+        *finished = 1;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return it;
+}
+
+/* Why a file cannot be analysed, checked before decoding so the reason is
+ * precise (the decoders' messages vary). */
+static int precheck(const char *path, int64_t *size, char *msg, size_t msg_size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(msg, msg_size, "%s", strerror(e));
+        return e == ENOENT || e == ENOTDIR ? GS_FAIL_MISSING
+               : e == EACCES || e == EPERM ? GS_FAIL_PERMISSION
+                                           : GS_FAIL_UNREADABLE;
+    }
+    struct stat st;
+    int rc = fstat(fd, &st);
+    close(fd);
+    if (rc != 0) {
+        snprintf(msg, msg_size, "%s", strerror(errno));
+        return GS_FAIL_UNREADABLE;
+    }
+    *size = (int64_t)st.st_size;
+    if (st.st_size == 0) {
+        snprintf(msg, msg_size, "empty file (0 bytes)");
+        return GS_FAIL_NOT_AUDIO;
+    }
+    return -1;
+}
+
+static int reason_of(const gs_error *e)
+{
+    switch (e->code) {
+    case GS_ERR_FORMAT: return GS_FAIL_NOT_AUDIO;
+    case GS_ERR_UNSUPPORTED: return GS_FAIL_UNSUPPORTED;
+    case GS_ERR_IO:
+        if (strstr(e->message, "No such file"))
+            return GS_FAIL_MISSING;
+        if (strstr(e->message, "ermission denied"))
+            return GS_FAIL_PERMISSION;
+        return GS_FAIL_UNREADABLE;
+    default: return GS_FAIL_OTHER;
+    }
+}
+
+/* Genres to write: the top one, plus with --multi every other genre at or
+ * above the threshold, most likely first. */
+static int tag_genres(const scan_ctx *c, const gs_track_result *r, char names[][NAME_SIZE],
+                      const char **ptrs)
+{
+    int n = 0;
+    gs_genre_display_name(gs_analyser_label(c->an, r->top_label), names[n], NAME_SIZE);
+    ptrs[n] = names[n];
+    n++;
+    if (!c->opts->multi)
+        return n;
+    int used[GS_MAX_LABELS] = {0};
+    used[r->top_label] = 1;
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < r->num_labels && i < GS_MAX_LABELS; i++)
+            if (!used[i] && r->probabilities[i] >= c->opts->multi_threshold &&
+                (best < 0 || r->probabilities[i] > r->probabilities[best]))
+                best = i;
+        if (best < 0)
+            return n;
+        used[best] = 1;
+        gs_genre_display_name(gs_analyser_label(c->an, best), names[n], NAME_SIZE);
+        ptrs[n] = names[n];
+        n++;
+    }
+}
+
+static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
+{
+    const gs_walk_entry *e = &c->files->entries[it->file];
+    it->size = e->size;
+    it->mtime_ns = e->mtime_ns;
+    int64_t size = 0;
+    int reason = precheck(e->path, &size, it->error, sizeof it->error);
+    if (reason >= 0) {
+        it->failed = 1;
+        it->reason = reason;
+        return;
+    }
+    gs_error err;
+    gs_error_clear(&err);
+    if (gs_analyser_analyse(w, e->path, &it->result, &err) != GS_OK) {
+        it->failed = 1;
+        it->reason = reason_of(&err);
+        snprintf(it->error, sizeof it->error, "%s", err.message);
+        return;
+    }
+    if (!c->opts->write_tags || it->result.top_label < 0)
+        return;
+    char names[GS_MAX_LABELS][NAME_SIZE];
+    const char *ptrs[GS_MAX_LABELS];
+    gs_tag_request req = {
+        .genres = ptrs,
+        .num_genres = tag_genres(c, &it->result, names, ptrs),
+        .confidence = it->result.confidence,
+        .overwrite = c->opts->overwrite,
+        .dry_run = c->opts->dry_run,
+    };
+    it->tag_tried = 1;
+    it->tag = gs_tag_write(e->path, &req, NULL, 0, it->tag_msg, sizeof it->tag_msg);
+    if (it->tag == GS_TAG_WRITTEN) {
+        struct stat st;
+        if (stat(e->path, &st) == 0) {
+            it->size = (int64_t)st.st_size;
+            it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        }
+    }
+}
+
+typedef struct worker_arg {
+    scan_ctx *c;
+    gs_analyser_worker *w;
+} worker_arg;
+
+static void *worker_main(void *p)
+{
+    worker_arg *a = p;
+    scan_ctx *c = a->c;
+    while (!stopping(c)) {
+        size_t i = atomic_fetch_add(&c->next, 1);
+        if (i >= c->num_todo)
+            break;
+        scan_item *it = calloc(1, sizeof *it);
+        if (!it) {
+            atomic_store(&c->abort_run, 1);
+            break;
+        }
+        it->file = c->todo[i];
+        analyse_one(c, a->w, it);
+        queue_push(c, it);
+    }
+    pthread_mutex_lock(&c->lock);
+    c->workers_left--;
+    pthread_cond_broadcast(&c->not_empty);
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+static void account(scan_ctx *c, scan_item *it, int lost)
+{
+    gs_scan_stats *s = c->stats;
+    const gs_walk_entry *e = &c->files->entries[it->file];
+    gs_scan_file_report r = {.path = e->path, .confidence = -1};
+    char display[NAME_SIZE];
+    if (lost)
+        s->lost++;
+    if (it->failed) {
+        s->failed++;
+        s->failed_by[it->reason]++;
+        r.status = "failed";
+        r.error = it->error;
+    } else {
+        s->analysed++;
+        r.status = "analysed";
+        if (it->result.top_label >= 0) {
+            gs_genre_display_name(gs_analyser_label(c->an, it->result.top_label), display,
+                                  sizeof display);
+            r.genre = display;
+            r.confidence = it->result.confidence;
+        }
+        if (it->tag_tried) {
+            r.tag = gs_tag_outcome_name(it->tag);
+            r.tag_detail = it->tag_msg[0] ? it->tag_msg : NULL;
+            switch (it->tag) {
+            case GS_TAG_WRITTEN:
+            case GS_TAG_WOULD_WRITE: s->tagged++; break;
+            case GS_TAG_SAME: s->already_tagged++; break;
+            case GS_TAG_KEPT: s->kept++; break;
+            case GS_TAG_READ_ONLY:
+            case GS_TAG_UNSUPPORTED: s->not_tagged++; break;
+            case GS_TAG_FAILED: s->tag_failed++; break;
+            }
+        }
+    }
+    c->done++;
+    gs_scan_report_file(c->opts, &r);
+    gs_scan_report_progress(c->opts, c->done, c->stats->total, now_seconds() - c->t0, e->path);
+}
+
+static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels, gs_error *err)
+{
+    const gs_walk_entry *e = &c->files->entries[it->file];
+    const char *dot = strrchr(e->path, '.');
+    char format[16] = "";
+    if (dot && !strchr(dot, '/'))
+        for (size_t i = 0; i + 1 < sizeof format && dot[1 + i]; i++) {
+            format[i] = (char)(dot[1 + i] | ((dot[1 + i] >= 'A' && dot[1 + i] <= 'Z') ? 0x20 : 0));
+            format[i + 1] = '\0';
+        }
+    const char *tag_status = !c->opts->write_tags ? "disabled"
+                             : it->tag_tried       ? gs_tag_outcome_name(it->tag)
+                                                   : "none";
+    gs_index_record rec = {
+        .path = e->path,
+        .size = it->size,
+        .mtime_ns = it->mtime_ns,
+        .format = format,
+        .model_id = gs_analyser_model_id(c->an),
+        .analysed_at = (int64_t)time(NULL),
+        .error = it->failed ? it->error : NULL,
+        .result = it->failed ? NULL : &it->result,
+        .labels = labels,
+        .tag_status = tag_status,
+        .tag_message = it->tag_msg[0] ? it->tag_msg : NULL,
+    };
+    return gs_index_put(c->ix, &rec, err);
+}
+
+static void free_item(scan_item *it)
+{
+    if (!it->failed)
+        gs_analyser_result_free(&it->result);
+    free(it);
+}
+
+/* The writer: owns the connection, commits in batches. */
+static void writer_loop(scan_ctx *c)
+{
+    const gs_scan_options *o = c->opts;
+    const char *labels[GS_MAX_LABELS];
+    for (int i = 0; i < gs_analyser_num_labels(c->an) && i < GS_MAX_LABELS; i++)
+        labels[i] = gs_analyser_label(c->an, i);
+    int write = !o->dry_run && !c->stats->index_error;
+    scan_item **batch = calloc((size_t)o->batch_size, sizeof *batch);
+    size_t nbatch = 0;
+    double batch_start = 0;
+    if (!batch) {
+        gs_error_set(&c->fatal, GS_ERR_NOMEM, "out of memory");
+        c->stats->index_error = 1;
+        atomic_store(&c->abort_run, 1);
+        write = 0;
+    }
+    for (;;) {
+        double wait = 0.25;
+        if (nbatch > 0) {
+            double left = o->batch_seconds - (now_seconds() - batch_start);
+            wait = left < wait ? (left > 0.001 ? left : 0.001) : wait;
+        }
+        int finished;
+        scan_item *it = queue_pop(c, wait, &finished);
+        if (it) {
+            if (!write || !batch) {
+                account(c, it, write ? 0 : c->stats->index_error);
+                free_item(it);
+            } else {
+                gs_error err;
+                gs_status st = GS_OK;
+                if (nbatch == 0) {
+                    st = gs_index_begin(c->ix, &err);
+                    batch_start = now_seconds();
+                }
+                if (st == GS_OK)
+                    st = put_item(c, it, labels, &err);
+                batch[nbatch++] = it;
+                if (st != GS_OK) {
+                    /* The whole open batch is lost; everything committed
+                     * before stays. Stop analysing: nothing more can be
+                     * saved. */
+                    gs_index_rollback(c->ix);
+                    c->fatal = err;
+                    c->stats->index_error = 1;
+                    atomic_store(&c->abort_run, 1);
+                    write = 0;
+                    for (size_t i = 0; i < nbatch; i++) {
+                        account(c, batch[i], 1);
+                        free_item(batch[i]);
+                    }
+                    nbatch = 0;
+                }
+            }
+        }
+        if (write && nbatch > 0 &&
+            (finished || (int)nbatch >= o->batch_size || now_seconds() - batch_start >= o->batch_seconds)) {
+            gs_error err;
+            int ok = gs_index_commit(c->ix, &err) == GS_OK;
+            if (!ok) {
+                c->fatal = err;
+                c->stats->index_error = 1;
+                atomic_store(&c->abort_run, 1);
+                write = 0;
+            }
+            for (size_t i = 0; i < nbatch; i++) {
+                account(c, batch[i], !ok);
+                free_item(batch[i]);
+            }
+            nbatch = 0;
+        }
+        if (finished)
+            break;
+    }
+    free(batch);
+}
+
+gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
+                      const gs_scan_options *opts, gs_scan_stats *stats, gs_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    scan_ctx c = {.an = an, .ix = ix, .files = files, .opts = opts, .stats = stats};
+    gs_error_clear(&c.fatal);
+    c.t0 = now_seconds();
+    stats->total = files->count;
+    int nw = opts->num_workers > 0 ? opts->num_workers : 1;
+
+    gs_index_known *known = NULL;
+    size_t num_known = 0;
+    gs_status st = GS_OK;
+    if (!opts->force && (st = gs_index_load_known(ix, &known, &num_known, err)) != GS_OK)
+        return st;
+    /* Record the display names up front: this is also the first write, so
+     * a locked or full index is reported before any work is done. */
+    if (!opts->dry_run) {
+        st = gs_index_begin(ix, err);
+        for (int i = 0; st == GS_OK && i < gs_analyser_num_labels(an); i++) {
+            char display[NAME_SIZE];
+            gs_genre_display_name(gs_analyser_label(an, i), display, sizeof display);
+            st = gs_index_put_genre(ix, gs_analyser_label(an, i), display, err);
+        }
+        if (st == GS_OK)
+            st = gs_index_commit(ix, err);
+        else
+            gs_index_rollback(ix);
+        if (st != GS_OK) {
+            gs_index_known_free(known, num_known);
+            stats->index_error = 1;
+            return st;
+        }
+    }
+
+    c.todo = malloc((files->count ? files->count : 1) * sizeof *c.todo);
+    c.q_cap = (size_t)nw * 2 + 2;
+    c.queue = calloc(c.q_cap, sizeof *c.queue);
+    if (!c.todo || !c.queue) {
+        free(c.todo);
+        free(c.queue);
+        gs_index_known_free(known, num_known);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    const char *model_id = gs_analyser_model_id(an);
+    for (size_t i = 0; i < files->count; i++) {
+        const gs_walk_entry *e = &files->entries[i];
+        const gs_index_known *k = gs_index_known_find(known, num_known, e->path);
+        if (k && !k->failed && k->size == e->size && k->mtime_ns == e->mtime_ns &&
+            k->model_id && !strcmp(k->model_id, model_id)) {
+            stats->unchanged++;
+            c.done++;
+            gs_scan_file_report r = {.path = e->path, .status = "unchanged", .confidence = -1};
+            gs_scan_report_file(opts, &r);
+        } else {
+            c.todo[c.num_todo++] = i;
+        }
+    }
+    gs_index_known_free(known, num_known);
+
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.not_empty, NULL);
+    pthread_cond_init(&c.not_full, NULL);
+    atomic_init(&c.next, 0);
+    atomic_init(&c.abort_run, 0);
+    if ((size_t)nw > c.num_todo)
+        nw = c.num_todo > 0 ? (int)c.num_todo : 0;
+    pthread_t *threads = calloc((size_t)(nw ? nw : 1), sizeof *threads);
+    worker_arg *args = calloc((size_t)(nw ? nw : 1), sizeof *args);
+    int started = 0;
+    if (!threads || !args) {
+        st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    } else {
+        for (int i = 0; i < nw; i++) {
+            args[i].c = &c;
+            args[i].w = gs_analyser_worker_new(an, err);
+            if (!args[i].w) {
+                st = err ? err->code : GS_ERR_INTERNAL;
+                break;
+            }
+        }
+    }
+    if (st == GS_OK) {
+        c.workers_left = nw;
+        for (int i = 0; i < nw; i++) {
+            if (pthread_create(&threads[i], NULL, worker_main, &args[i]) != 0) {
+                pthread_mutex_lock(&c.lock);
+                c.workers_left -= nw - i;
+                pthread_mutex_unlock(&c.lock);
+                break;
+            }
+            started++;
+        }
+        writer_loop(&c);
+        for (int i = 0; i < started; i++)
+            pthread_join(threads[i], NULL);
+    }
+    for (int i = 0; args && i < nw; i++)
+        gs_analyser_worker_free(args[i].w);
+    free(threads);
+    free(args);
+    free(c.todo);
+    free(c.queue);
+    pthread_mutex_destroy(&c.lock);
+    pthread_cond_destroy(&c.not_empty);
+    pthread_cond_destroy(&c.not_full);
+    if (st != GS_OK)
+        return st;
+    if (opts->stop && *opts->stop && !stats->index_error)
+        stats->interrupted = 1;
+    if (stats->index_error) {
+        if (err)
+            *err = c.fatal;
+        return c.fatal.code != GS_OK ? c.fatal.code : GS_ERR_IO;
+    }
+    gs_scan_report_progress(opts, c.done, stats->total, now_seconds() - c.t0, NULL);
+    return GS_OK;
+}

@@ -1,0 +1,137 @@
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli_common.h"
+#include "scan.h"
+
+void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
+{
+    if (o->report == GS_REPORT_JSON) {
+        cJSON *j = cJSON_CreateObject();
+        if (!j)
+            return;
+        cJSON_AddStringToObject(j, "path", r->path);
+        cJSON_AddStringToObject(j, "status", r->status);
+        if (r->genre) {
+            cJSON_AddStringToObject(j, "genre", r->genre);
+            cJSON_AddNumberToObject(j, "confidence", (double)r->confidence);
+        }
+        if (r->tag)
+            cJSON_AddStringToObject(j, "tag", r->tag);
+        if (r->tag_detail)
+            cJSON_AddStringToObject(j, "tag_detail", r->tag_detail);
+        if (r->error)
+            cJSON_AddStringToObject(j, "error", r->error);
+        gs_cli_print_json(o->out, j);
+        return;
+    }
+    if (o->report == GS_REPORT_QUIET)
+        return;
+    /* Failures and files we deliberately left alone are worth a line even
+     * with a progress bar; successes only show in the summary. */
+    const char *why = NULL;
+    if (r->error)
+        why = r->error;
+    else if (r->tag && (!strcmp(r->tag, "read-only") || !strcmp(r->tag, "unsupported") ||
+                        !strcmp(r->tag, "failed")))
+        why = r->tag_detail ? r->tag_detail : r->tag;
+    else if (r->tag && !strcmp(r->tag, "would-write") && r->genre)
+        why = NULL;
+    if (o->progress_tty && (why || (r->tag && !strcmp(r->tag, "would-write"))))
+        fprintf(o->progress, "\r\033[K");
+    if (why)
+        fprintf(o->progress, "%s: %s: %s\n", r->error ? "failed" : "not tagged", r->path, why);
+    else if (r->tag && !strcmp(r->tag, "would-write"))
+        fprintf(o->out, "would tag %s: %s (%.2f)\n", r->path, r->genre, (double)r->confidence);
+}
+
+static void fmt_duration(double s, char *out, size_t n)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60)
+        snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(out, n, "%lds", t);
+}
+
+void gs_scan_report_progress(const gs_scan_options *o, size_t done, size_t total, double elapsed,
+                             const char *current)
+{
+    if (o->report != GS_REPORT_PROGRESS || !o->progress_tty)
+        return;
+    static double last;
+    if (current && elapsed - last < 0.1 && done < total)
+        return;
+    last = elapsed;
+    if (!current) {
+        fprintf(o->progress, "\r\033[K");
+        fflush(o->progress);
+        return;
+    }
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    char eta[32] = "?";
+    if (rate > 0)
+        fmt_duration((double)(total - done) / rate, eta, sizeof eta);
+    const char *base = strrchr(current, '/');
+    base = base ? base + 1 : current;
+    fprintf(o->progress, "\r\033[K[%zu/%zu] %.1f files/s, ETA %s  %.40s", done, total, rate, eta,
+            base);
+    fflush(o->progress);
+}
+
+void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, double elapsed)
+{
+    if (o->report == GS_REPORT_JSON) {
+        cJSON *j = cJSON_CreateObject();
+        if (!j)
+            return;
+        cJSON *sum = cJSON_AddObjectToObject(j, "summary");
+        cJSON_AddNumberToObject(sum, "files", (double)s->total);
+        cJSON_AddNumberToObject(sum, "analysed", (double)s->analysed);
+        cJSON_AddNumberToObject(sum, "unchanged", (double)s->unchanged);
+        cJSON_AddNumberToObject(sum, o->dry_run ? "would_tag" : "tagged", (double)s->tagged);
+        cJSON_AddNumberToObject(sum, "already_tagged", (double)s->already_tagged);
+        cJSON_AddNumberToObject(sum, "kept_existing", (double)s->kept);
+        cJSON_AddNumberToObject(sum, "not_tagged", (double)s->not_tagged);
+        cJSON_AddNumberToObject(sum, "tag_failed", (double)s->tag_failed);
+        cJSON_AddNumberToObject(sum, "failed", (double)s->failed);
+        cJSON *by = cJSON_AddObjectToObject(sum, "failed_by_reason");
+        for (int i = 0; i < GS_FAIL_COUNT; i++)
+            if (s->failed_by[i])
+                cJSON_AddNumberToObject(by, gs_scan_fail_name(i), (double)s->failed_by[i]);
+        cJSON_AddNumberToObject(sum, "not_saved", (double)s->lost);
+        cJSON_AddBoolToObject(sum, "interrupted", s->interrupted);
+        cJSON_AddBoolToObject(sum, "dry_run", o->dry_run);
+        cJSON_AddNumberToObject(sum, "seconds", elapsed);
+        gs_cli_print_json(o->out, j);
+        return;
+    }
+    if (o->report == GS_REPORT_QUIET)
+        return;
+    FILE *f = o->out;
+    fprintf(f, "%s%zu files in %.1f s: %zu analysed, %zu unchanged since the last scan\n",
+            o->dry_run ? "dry run (nothing changed): " : "", s->total, elapsed, s->analysed,
+            s->unchanged);
+    fprintf(f, "  tags: %zu %s, %zu already tagged, %zu kept (existing genre), %zu not taggable,"
+               " %zu failed\n",
+            s->tagged, o->dry_run ? "would be written" : "written", s->already_tagged, s->kept,
+            s->not_tagged, s->tag_failed);
+    if (s->failed) {
+        fprintf(f, "  failed: %zu (", s->failed);
+        int first = 1;
+        for (int i = 0; i < GS_FAIL_COUNT; i++)
+            if (s->failed_by[i]) {
+                fprintf(f, "%s%zu %s", first ? "" : ", ", s->failed_by[i], gs_scan_fail_name(i));
+                first = 0;
+            }
+        fprintf(f, "); they are retried on the next scan\n");
+    }
+    if (s->lost)
+        fprintf(f, "  %zu analysed files were not saved to the index (rescanned next time)\n",
+                s->lost);
+    if (s->interrupted)
+        fprintf(f, "  interrupted: the next scan resumes where this one stopped\n");
+}

@@ -1,0 +1,328 @@
+// TagLib C++ shim behind tag_writer.h. The C bindings of TagLib 1.13 have no
+// property map and save MP3 with an ID3v1 tag the file may not have had, so
+// the genre and the confidence field are written here instead.
+//
+// Saving is crash- and disk-full-safe: the file is copied next to itself,
+// the copy is tagged and fsync'ed, then renamed over the original. A failure
+// at any step removes the copy and leaves the original untouched.
+#include "tag_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include <taglib/fileref.h>
+#include <taglib/id3v1tag.h>
+#include <taglib/id3v2tag.h>
+#include <taglib/mp4file.h>
+#include <taglib/mp4tag.h>
+#include <taglib/mpegfile.h>
+#include <taglib/textidentificationframe.h>
+#include <taglib/tpropertymap.h>
+
+namespace {
+
+// TagLib keeps process-wide state (frame factory, debug listener); one
+// writer at a time keeps us clear of it. Tagging is tiny next to decoding.
+std::mutex taglib_mutex;
+
+const char *const mp4_genre = "\251gen";
+const std::string mp4_confidence = std::string("----:com.apple.iTunes:") + GS_TAG_CONFIDENCE_KEY;
+
+void put(char *out, size_t size, const std::string &s)
+{
+    if (out && size)
+        std::snprintf(out, size, "%s", s.c_str());
+}
+
+std::string join(const TagLib::StringList &l)
+{
+    std::string s;
+    for (const auto &v : l) {
+        if (!s.empty())
+            s += "; ";
+        s += v.to8Bit(true);
+    }
+    return s;
+}
+
+struct current_tags {
+    TagLib::StringList genres;
+    std::string confidence;
+};
+
+current_tags read_tags(TagLib::File *file)
+{
+    current_tags t;
+    if (auto *mp3 = dynamic_cast<TagLib::MPEG::File *>(file)) {
+        if (mp3->hasID3v2Tag()) {
+            TagLib::ID3v2::Tag *v2 = mp3->ID3v2Tag();
+            t.genres = v2->properties()["GENRE"];
+            if (auto *f = TagLib::ID3v2::UserTextIdentificationFrame::find(v2, GS_TAG_CONFIDENCE_KEY))
+                if (f->fieldList().size() > 1)
+                    t.confidence = f->fieldList()[1].to8Bit(true);
+        } else if (mp3->hasID3v1Tag() && !mp3->ID3v1Tag()->genre().isEmpty()) {
+            t.genres.append(mp3->ID3v1Tag()->genre());
+        }
+        return t;
+    }
+    if (auto *mp4 = dynamic_cast<TagLib::MP4::File *>(file)) {
+        TagLib::MP4::Tag *tag = mp4->tag();
+        if (tag && tag->contains(mp4_genre))
+            t.genres = tag->item(mp4_genre).toStringList();
+        if (tag && tag->contains(mp4_confidence.c_str())) {
+            TagLib::StringList v = tag->item(mp4_confidence.c_str()).toStringList();
+            if (!v.isEmpty())
+                t.confidence = v.front().to8Bit(true);
+        }
+        return t;
+    }
+    TagLib::PropertyMap pm = file->properties();
+    t.genres = pm["GENRE"];
+    if (pm.contains(GS_TAG_CONFIDENCE_KEY) && !pm[GS_TAG_CONFIDENCE_KEY].isEmpty())
+        t.confidence = pm[GS_TAG_CONFIDENCE_KEY].front().to8Bit(true);
+    return t;
+}
+
+// Sets the genres and confidence on an open file, then saves it. Only the
+// frames/fields we own change; everything else the tag holds is kept.
+bool write_tags(TagLib::File *file, const TagLib::StringList &genres, const std::string &conf)
+{
+    if (auto *mp3 = dynamic_cast<TagLib::MPEG::File *>(file)) {
+        bool had_v1 = mp3->hasID3v1Tag();
+        bool had_v2 = mp3->hasID3v2Tag();
+        TagLib::ID3v2::Tag *v2 = mp3->ID3v2Tag(true);
+        TagLib::ID3v2::Version version = TagLib::ID3v2::v4;
+        if (had_v2 && v2->header()->majorVersion() == 3)
+            version = TagLib::ID3v2::v3;
+        v2->removeFrames("TCON");
+        auto *tcon = new TagLib::ID3v2::TextIdentificationFrame("TCON", TagLib::String::UTF8);
+        tcon->setText(genres);
+        v2->addFrame(tcon);
+        if (auto *old = TagLib::ID3v2::UserTextIdentificationFrame::find(v2, GS_TAG_CONFIDENCE_KEY))
+            v2->removeFrame(old);
+        if (!conf.empty())
+            v2->addFrame(new TagLib::ID3v2::UserTextIdentificationFrame(
+                GS_TAG_CONFIDENCE_KEY, TagLib::StringList(TagLib::String(conf, TagLib::String::UTF8)),
+                TagLib::String::UTF8));
+        int tags = TagLib::MPEG::File::ID3v2;
+        if (had_v1) {
+            // Keep an existing ID3v1 consistent; never add one.
+            mp3->ID3v1Tag()->setGenre(genres.front());
+            tags |= TagLib::MPEG::File::ID3v1;
+        }
+        return mp3->save(tags, TagLib::File::StripNone, version, TagLib::File::DoNotDuplicate);
+    }
+    if (auto *mp4 = dynamic_cast<TagLib::MP4::File *>(file)) {
+        TagLib::MP4::Tag *tag = mp4->tag();
+        if (!tag)
+            return false;
+        tag->setItem(mp4_genre, TagLib::MP4::Item(genres));
+        if (!conf.empty())
+            tag->setItem(mp4_confidence.c_str(),
+                         TagLib::MP4::Item(TagLib::StringList(TagLib::String(conf, TagLib::String::UTF8))));
+        else
+            tag->removeItem(mp4_confidence.c_str());
+        return mp4->save();
+    }
+    TagLib::PropertyMap pm = file->properties();
+    pm.replace("GENRE", genres);
+    if (!conf.empty())
+        pm.replace(GS_TAG_CONFIDENCE_KEY, TagLib::StringList(TagLib::String(conf, TagLib::String::UTF8)));
+    else
+        pm.erase(GS_TAG_CONFIDENCE_KEY);
+    TagLib::PropertyMap rejected = file->setProperties(pm);
+    if (rejected.contains("GENRE"))
+        return false;
+    return file->save();
+}
+
+int copy_file(const char *from, const char *to, const struct stat &st, std::string &why)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        why = std::strerror(errno);
+        return -1;
+    }
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        why = std::string("cannot create a temporary file next to it: ") + std::strerror(errno);
+        close(in);
+        return -1;
+    }
+    char buf[1 << 16];
+    ssize_t n;
+    int rc = 0;
+    while ((n = read(in, buf, sizeof buf)) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                why = std::strerror(errno);
+                rc = -1;
+                break;
+            }
+            off += w;
+        }
+        if (rc)
+            break;
+    }
+    if (n < 0) {
+        why = std::strerror(errno);
+        rc = -1;
+    }
+    // The replacement keeps the original's permissions and, when we may,
+    // its owner.
+    if (rc == 0 && fchmod(out, st.st_mode & 07777) != 0) {
+        why = std::strerror(errno);
+        rc = -1;
+    }
+    if (rc == 0 && geteuid() == 0 && fchown(out, st.st_uid, st.st_gid) != 0) {
+        why = std::strerror(errno);
+        rc = -1;
+    }
+    close(in);
+    if (close(out) != 0 && rc == 0) {
+        why = std::strerror(errno);
+        rc = -1;
+    }
+    return rc;
+}
+
+int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+} // namespace
+
+extern "C" const char *gs_tag_outcome_name(gs_tag_outcome outcome)
+{
+    switch (outcome) {
+    case GS_TAG_WRITTEN: return "written";
+    case GS_TAG_WOULD_WRITE: return "would-write";
+    case GS_TAG_SAME: return "already-tagged";
+    case GS_TAG_KEPT: return "kept-existing";
+    case GS_TAG_READ_ONLY: return "read-only";
+    case GS_TAG_UNSUPPORTED: return "unsupported";
+    case GS_TAG_FAILED: return "failed";
+    }
+    return "unknown";
+}
+
+extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
+                           size_t confidence_size)
+{
+    std::lock_guard<std::mutex> lock(taglib_mutex);
+    TagLib::FileRef ref(path, false);
+    if (ref.isNull() || !ref.file()->isValid())
+        return -1;
+    current_tags t = read_tags(ref.file());
+    put(genre, genre_size, join(t.genres));
+    put(confidence, confidence_size, t.confidence);
+    return 0;
+}
+
+extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *existing,
+                                       size_t existing_size, char *message, size_t message_size)
+{
+    put(existing, existing_size, "");
+    put(message, message_size, "");
+    if (!req || req->num_genres < 1) {
+        put(message, message_size, "no genre to write");
+        return GS_TAG_FAILED;
+    }
+    TagLib::StringList genres;
+    for (int i = 0; i < req->num_genres; i++)
+        genres.append(TagLib::String(req->genres[i], TagLib::String::UTF8));
+    std::string conf;
+    if (req->confidence >= 0) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.3f", (double)req->confidence);
+        conf = buf;
+    }
+
+    std::lock_guard<std::mutex> lock(taglib_mutex);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        put(message, message_size, std::strerror(errno));
+        return GS_TAG_FAILED;
+    }
+    current_tags cur;
+    {
+        // Audio properties too: TagLib happily "parses" a text file named
+        // .mp3; no audio stream means it is not ours to tag.
+        TagLib::FileRef ref(path, true, TagLib::AudioProperties::Fast);
+        if (ref.isNull() || !ref.file()->isValid() || !ref.audioProperties() ||
+            ref.audioProperties()->sampleRate() <= 0) {
+            put(message, message_size, "TagLib cannot parse this file; left untouched");
+            return GS_TAG_UNSUPPORTED;
+        }
+        cur = read_tags(ref.file());
+    }
+    put(existing, existing_size, join(cur.genres));
+    if (cur.genres == genres && (conf.empty() || cur.confidence == conf))
+        return GS_TAG_SAME;
+    // A genre with our confidence field next to it was written by us and
+    // may be updated; anything else is the user's.
+    bool users = !cur.genres.isEmpty() && cur.confidence.empty();
+    if (users && !req->overwrite) {
+        put(message, message_size, "has genre '" + join(cur.genres) + "' (use --overwrite to replace)");
+        return GS_TAG_KEPT;
+    }
+    // Root may write anything; a file without any write bit is still the
+    // user saying "do not modify".
+    if ((st.st_mode & 0222) == 0 || access(path, W_OK) != 0) {
+        put(message, message_size, "file is read-only; indexed but not tagged");
+        return GS_TAG_READ_ONLY;
+    }
+    if (req->dry_run)
+        return GS_TAG_WOULD_WRITE;
+
+    std::string tmp = std::string(path);
+    size_t slash = tmp.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : tmp.substr(0, slash);
+    std::string base = slash == std::string::npos ? tmp : tmp.substr(slash + 1);
+    if (access(dir.c_str(), W_OK) != 0) {
+        put(message, message_size, "directory is read-only; indexed but not tagged");
+        return GS_TAG_READ_ONLY;
+    }
+    // Same directory (so rename is atomic), hidden, same extension (TagLib
+    // picks the format by extension).
+    tmp = dir + "/.gs-tmp-" + std::to_string((long)getpid()) + "-" + base;
+    std::string why;
+    if (copy_file(path, tmp.c_str(), st, why) != 0) {
+        unlink(tmp.c_str());
+        put(message, message_size, "not tagged: " + why);
+        return GS_TAG_FAILED;
+    }
+    bool ok;
+    {
+        TagLib::FileRef ref(tmp.c_str(), false);
+        ok = !ref.isNull() && ref.file()->isValid() && !ref.file()->readOnly() &&
+             write_tags(ref.file(), genres, conf);
+    }
+    if (!ok) {
+        unlink(tmp.c_str());
+        put(message, message_size, "TagLib could not save the tag (disk full?); file left untouched");
+        return GS_TAG_FAILED;
+    }
+    if (fsync_path(tmp.c_str()) != 0 || rename(tmp.c_str(), path) != 0) {
+        put(message, message_size, std::string("not tagged: ") + std::strerror(errno));
+        unlink(tmp.c_str());
+        return GS_TAG_FAILED;
+    }
+    return GS_TAG_WRITTEN;
+}

@@ -1,0 +1,52 @@
+/* Genre tags through TagLib (C++ shim with a C API): the genre, possibly
+ * multi-valued, and GENRESCOPE_CONFIDENCE as a custom field (ID3v2 TXXX,
+ * Vorbis comment, M4A freeform atom ----:com.apple.iTunes:...). Only tag
+ * bytes change: MP3 saves ID3v2 only (ID3v1 updated only if the file already
+ * had one), and a file TagLib cannot parse or save is left untouched. */
+#ifndef GS_TAGGER_TAG_WRITER_H
+#define GS_TAGGER_TAG_WRITER_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GS_TAG_CONFIDENCE_KEY "GENRESCOPE_CONFIDENCE"
+
+typedef enum gs_tag_outcome {
+    GS_TAG_WRITTEN = 0,     /* genre (and confidence) saved */
+    GS_TAG_WOULD_WRITE,     /* dry run: would have saved */
+    GS_TAG_SAME,            /* the file already has exactly these genres */
+    GS_TAG_KEPT,            /* a different genre is there; kept (no overwrite) */
+    GS_TAG_READ_ONLY,       /* no write permission / read-only file: untouched */
+    GS_TAG_UNSUPPORTED,     /* TagLib cannot parse or tag this file: untouched */
+    GS_TAG_FAILED           /* save failed */
+} gs_tag_outcome;
+
+typedef struct gs_tag_request {
+    const char *const *genres; /* display names, first is the top genre */
+    int num_genres;            /* >= 1; > 1 writes a multi-valued genre */
+    float confidence;          /* < 0: do not write the confidence field */
+    int overwrite;             /* replace a different existing genre */
+    int dry_run;               /* change nothing, report what would happen */
+} gs_tag_request;
+
+/* Applies req to path. existing (may be NULL) receives the genre found in
+ * the file before ("; "-joined, "" if none); message (may be NULL) a short
+ * reason for non-written outcomes. Thread-safe across different files. */
+gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *existing,
+                            size_t existing_size, char *message, size_t message_size);
+
+/* Reads the genre ("; "-joined) and the confidence field ("" if absent).
+ * Returns 0, or -1 if TagLib cannot read the file. */
+int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
+                size_t confidence_size);
+
+/* Stable lowercase name of an outcome ("written", "kept"...). */
+const char *gs_tag_outcome_name(gs_tag_outcome outcome);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,20 @@
+# Tagger tests. Most run against genrescope_fake: the real tagger (main.c
+# and everything in gs_tagger) with a synthetic pitch-based analyser instead
+# of the CNN, so scans are fast and deterministic. test_tagger_real runs
+# the real binary with a real model when one exists.
+if(TARGET gs_tagger)
+  add_executable(genrescope_fake ${CMAKE_SOURCE_DIR}/tagger/main.c
+    tagger/analyser_fake.c tagger/stub_classify.c)
+  target_link_libraries(genrescope_fake PRIVATE gs_tagger PkgConfig::SNDFILE m)
+
+  gs_add_c_test(test_tagger_units SOURCES tagger/test_tagger_units.c LIBS gs_tagger)
+  gs_add_c_test(test_tag_writer SOURCES tagger/test_tag_writer.c LIBS gs_tagger PkgConfig::SNDFILE)
+
+  gs_add_script_test(test_tagger_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_cli.sh
+    $<TARGET_FILE:genrescope_fake> $<TARGET_FILE:genrescope_sqlite>)
+  gs_add_script_test(test_tagger_bad_input bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_bad_input.sh
+    $<TARGET_FILE:genrescope_fake>)
+  gs_add_script_test(test_tagger_real bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_real.sh
+    $<TARGET_FILE_DIR:gs_tagger>/genrescope)
+  set_tests_properties(test_tagger_cli test_tagger_bad_input test_tagger_real PROPERTIES TIMEOUT 120)
+endif()

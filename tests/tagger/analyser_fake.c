@@ -1,0 +1,209 @@
+/* A synthetic analysis backend for the tagger tests: decodes with
+ * libsndfile and "classifies" by pitch (zero-crossing rate), so results are
+ * deterministic, fast, and meaningful enough to test similarity: tones of
+ * the same frequency get the same genre and near-identical embeddings
+ * whatever their level. Environment knobs for the tests:
+ *   GS_FAKE_MODEL_ID  model id to report (default "fake-1"): a new id must
+ *                     make incremental scans re-analyse
+ *   GS_FAKE_DELAY_MS  sleep per file, so a scan can be killed mid-way */
+#include <math.h>
+#include <sndfile.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyser.h"
+
+static int gs_argmax_fake(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+#define NUM_LABELS 10
+#define EMBED 8
+#define WINDOW_SECONDS 30.0
+
+static const char *const labels[NUM_LABELS] = {"blues", "classical", "country", "disco", "hiphop",
+                                               "jazz",  "metal",     "pop",     "reggae", "rock"};
+
+struct gs_analyser {
+    char model_id[128];
+    int delay_ms;
+};
+
+struct gs_analyser_worker {
+    gs_analyser *an;
+};
+
+gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error *err)
+{
+    (void)num_workers;
+    gs_analyser *an = calloc(1, sizeof *an);
+    if (!an) {
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    const char *id = getenv("GS_FAKE_MODEL_ID");
+    snprintf(an->model_id, sizeof an->model_id, "%s", model_path ? model_path : id ? id : "fake-1");
+    const char *d = getenv("GS_FAKE_DELAY_MS");
+    an->delay_ms = d ? atoi(d) : 0;
+    return an;
+}
+
+void gs_analyser_close(gs_analyser *an) { free(an); }
+const char *gs_analyser_model_id(const gs_analyser *an) { return an->model_id; }
+int gs_analyser_num_labels(const gs_analyser *an) { (void)an; return NUM_LABELS; }
+const char *gs_analyser_label(const gs_analyser *an, int i)
+{
+    (void)an;
+    return i >= 0 && i < NUM_LABELS ? labels[i] : NULL;
+}
+
+gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err)
+{
+    gs_analyser_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    else
+        w->an = an;
+    return w;
+}
+
+void gs_analyser_worker_free(gs_analyser_worker *w) { free(w); }
+
+/* Pitch position on a log scale: 0 at 55 Hz, +1 per octave. */
+static double octave_of(const float *x, size_t n, int rate, double *rms)
+{
+    size_t crossings = 0;
+    double e = 0;
+    for (size_t i = 0; i < n; i++) {
+        e += (double)x[i] * x[i];
+        if (i && ((x[i - 1] < 0) != (x[i] < 0)))
+            crossings++;
+    }
+    *rms = n ? sqrt(e / (double)n) : 0;
+    double f = n ? (double)crossings * rate / (2.0 * (double)n) : 0;
+    return f > 0 ? log2(f / 55.0) : 0;
+}
+
+static void probabilities(double octave, float *p)
+{
+    double sum = 0;
+    for (int i = 0; i < NUM_LABELS; i++) {
+        double d = octave - (i + 0.5);
+        p[i] = (float)exp(-2.0 * d * d);
+        sum += p[i];
+    }
+    for (int i = 0; i < NUM_LABELS; i++)
+        p[i] = (float)(p[i] / sum);
+}
+
+gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *r,
+                              gs_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (w->an->delay_ms > 0) {
+        struct timespec ts = {w->an->delay_ms / 1000, (w->an->delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f)
+        return gs_error_set(err, GS_ERR_FORMAT, "%s: %s", path, sf_strerror(NULL));
+    size_t frames = (size_t)info.frames;
+    float *inter = malloc((frames ? frames : 1) * (size_t)info.channels * sizeof *inter);
+    float *mono = malloc((frames ? frames : 1) * sizeof *mono);
+    if (!inter || !mono) {
+        free(inter);
+        free(mono);
+        sf_close(f);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    sf_count_t got = sf_readf_float(f, inter, (sf_count_t)frames);
+    int sf_err = sf_error(f);
+    sf_close(f);
+    if (got <= 0 || sf_err) {
+        free(inter);
+        free(mono);
+        return gs_error_set(err, GS_ERR_FORMAT, "%s: truncated or unreadable audio data", path);
+    }
+    frames = (size_t)got;
+    for (size_t i = 0; i < frames; i++) {
+        double s = 0;
+        for (int c = 0; c < info.channels; c++)
+            s += inter[i * (size_t)info.channels + (size_t)c];
+        mono[i] = (float)(s / info.channels);
+    }
+    free(inter);
+
+    r->num_labels = NUM_LABELS;
+    r->embedding_size = EMBED;
+    r->duration_seconds = (double)frames / info.samplerate;
+    size_t win = (size_t)(WINDOW_SECONDS * info.samplerate);
+    r->num_windows = (int)((frames + win - 1) / win);
+    r->probabilities = calloc(NUM_LABELS, sizeof(float));
+    r->embedding = calloc(EMBED, sizeof(float));
+    r->windows = calloc((size_t)r->num_windows, sizeof *r->windows);
+    r->window_storage = calloc((size_t)r->num_windows * NUM_LABELS, sizeof(float));
+    if (!r->probabilities || !r->embedding || !r->windows || !r->window_storage) {
+        free(mono);
+        gs_analyser_result_free(r);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    int voiced = 0;
+    for (int k = 0; k < r->num_windows; k++) {
+        gs_window_verdict *v = &r->windows[k];
+        size_t a = (size_t)k * win, n = frames - a < win ? frames - a : win;
+        double rms;
+        double oct = octave_of(mono + a, n, info.samplerate, &rms);
+        v->start_seconds = (double)a / info.samplerate;
+        v->end_seconds = (double)(a + n) / info.samplerate;
+        v->probabilities = r->window_storage + (size_t)k * NUM_LABELS;
+        v->top_label = -1;
+        if (rms < 1e-4)
+            continue;
+        probabilities(oct, v->probabilities);
+        v->top_label = gs_argmax_fake(v->probabilities, NUM_LABELS);
+        v->confidence = v->probabilities[v->top_label];
+        v->num_patches = 1;
+        for (int i = 0; i < NUM_LABELS; i++)
+            r->probabilities[i] += v->probabilities[i];
+        voiced++;
+    }
+    double rms;
+    double oct = octave_of(mono, frames, info.samplerate, &rms);
+    free(mono);
+    r->top_label = -1;
+    if (voiced) {
+        for (int i = 0; i < NUM_LABELS; i++)
+            r->probabilities[i] /= (float)voiced;
+        r->top_label = gs_argmax_fake(r->probabilities, NUM_LABELS);
+        r->confidence = r->probabilities[r->top_label];
+        /* Smooth bumps along the pitch axis, then a weak level feature. */
+        double norm = 0;
+        for (int i = 0; i < EMBED - 1; i++) {
+            double d = oct - 1.5 * i;
+            r->embedding[i] = (float)exp(-d * d);
+        }
+        r->embedding[EMBED - 1] = (float)(0.05 * log10(rms + 1e-9));
+        for (int i = 0; i < EMBED; i++)
+            norm += (double)r->embedding[i] * r->embedding[i];
+        for (int i = 0; i < EMBED; i++)
+            r->embedding[i] = (float)(r->embedding[i] / sqrt(norm));
+        r->num_patches = voiced;
+    }
+    return GS_OK;
+}
+
+void gs_analyser_result_free(gs_track_result *r)
+{
+    free(r->probabilities);
+    free(r->embedding);
+    free(r->windows);
+    free(r->window_storage);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,289 @@
+/* Tag round trips per format through the TagLib shim, and the promise that
+ * the audio is never altered: every format is decoded before and after
+ * tagging and the samples compared exactly (libsndfile; FFmpeg's md5 muxer
+ * for M4A, which libsndfile cannot read). Files are synthesised here with
+ * libsndfile and the encoders' CLIs; formats whose encoder is missing are
+ * reported and skipped. */
+#include <errno.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "tag_writer.h"
+
+static char dir[1024];
+
+static int have(const char *tool)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+static int run(const char *cmd)
+{
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "command failed (%d): %s\n", rc, cmd);
+    return rc;
+}
+
+static int write_source_wav(const char *path)
+{
+    SF_INFO info = {.samplerate = 44100, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    if (!f)
+        return -1;
+    enum { N = 44100 * 2 };
+    static float buf[N * 2];
+    uint32_t seed = 12345;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        float noise = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 0.05f;
+        buf[2 * i] = 0.4f * sinf(2 * (float)M_PI * 440.0f * i / 44100.0f) + noise;
+        buf[2 * i + 1] = 0.3f * sinf(2 * (float)M_PI * 660.0f * i / 44100.0f) - noise;
+    }
+    sf_writef_float(f, buf, N);
+    sf_close(f);
+    return 0;
+}
+
+typedef struct decoded {
+    float *samples;
+    size_t n;
+    char md5[128];
+} decoded;
+
+/* Every sample libsndfile decodes, or for M4A the md5 FFmpeg computes over
+ * the decoded PCM. */
+static int decode(const char *path, int m4a, decoded *d)
+{
+    memset(d, 0, sizeof *d);
+    if (m4a) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -loglevel error -i '%s' -map 0:a -f md5 -", path);
+        FILE *p = popen(cmd, "r");
+        if (!p)
+            return -1;
+        int ok = fgets(d->md5, sizeof d->md5, p) != NULL;
+        return pclose(p) == 0 && ok && strncmp(d->md5, "MD5=", 4) == 0 ? 0 : -1;
+    }
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f)
+        return -1;
+    d->n = (size_t)info.frames * (size_t)info.channels;
+    d->samples = malloc(d->n * sizeof(float) + 1);
+    sf_count_t got = sf_readf_float(f, d->samples, info.frames);
+    sf_close(f);
+    d->n = (size_t)got * (size_t)info.channels;
+    return got > 0 ? 0 : -1;
+}
+
+static int same_audio(const decoded *a, const decoded *b)
+{
+    if (a->samples || b->samples)
+        return a->n == b->n && a->n > 0 && memcmp(a->samples, b->samples, a->n * sizeof(float)) == 0;
+    return a->md5[0] && strcmp(a->md5, b->md5) == 0;
+}
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+static int same_bytes(const unsigned char *a, size_t na, const char *path)
+{
+    size_t nb;
+    unsigned char *b = slurp(path, &nb);
+    int same = b && na == nb && memcmp(a, b, na) == 0;
+    free(b);
+    return same;
+}
+
+static int has_id3v1(const char *path)
+{
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    int yes = b && n >= 128 && memcmp(b + n - 128, "TAG", 3) == 0;
+    free(b);
+    return yes;
+}
+
+static void copy(const char *from, const char *to)
+{
+    size_t n;
+    unsigned char *b = slurp(from, &n);
+    FILE *f = fopen(to, "wb");
+    if (b && f)
+        fwrite(b, 1, n, f);
+    if (f)
+        fclose(f);
+    free(b);
+}
+
+static void test_format(const char *ext, const char *src)
+{
+    char path[1200], cmd[4096], genre[256], conf[64], msg[256];
+    snprintf(path, sizeof path, "%s/t.%s", dir, ext);
+    int m4a = !strcmp(ext, "m4a");
+    if (!strcmp(ext, "wav"))
+        copy(src, path);
+    else if (!strcmp(ext, "aiff"))
+        snprintf(cmd, sizeof cmd, "sox '%s' '%s'", src, path), run(cmd);
+    else if (!strcmp(ext, "flac"))
+        snprintf(cmd, sizeof cmd, "flac -s -f -o '%s' '%s'", path, src), run(cmd);
+    else if (!strcmp(ext, "ogg"))
+        snprintf(cmd, sizeof cmd, "oggenc -Q -o '%s' '%s'", path, src), run(cmd);
+    else if (!strcmp(ext, "opus"))
+        snprintf(cmd, sizeof cmd, "opusenc --quiet '%s' '%s'", src, path), run(cmd);
+    else if (!strcmp(ext, "mp3"))
+        snprintf(cmd, sizeof cmd, "lame --silent -b 128 '%s' '%s'", src, path), run(cmd);
+    else if (m4a)
+        snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -loglevel error -y -i '%s' -c:a aac -b:a 96k '%s'",
+                 src, path), run(cmd);
+
+    decoded before, after;
+    CHECK_MSG(decode(path, m4a, &before) == 0, "%s: cannot decode the synthesised file", ext);
+    int had_v1 = !strcmp(ext, "mp3") && has_id3v1(path);
+
+    /* A genre the user wrote (no confidence field), then ours on top of it. */
+    const char *user[] = {"Rock"};
+    gs_tag_request req = {.genres = user, .num_genres = 1, .confidence = -1};
+    CHECK_MSG(gs_tag_write(path, &req, NULL, 0, msg, sizeof msg) == GS_TAG_WRITTEN, "%s: %s", ext, msg);
+    CHECK(gs_tag_read(path, genre, sizeof genre, conf, sizeof conf) == 0);
+    CHECK_MSG(!strcmp(genre, "Rock") && !conf[0], "%s: read back '%s' '%s'", ext, genre, conf);
+
+    size_t n0;
+    unsigned char *bytes = slurp(path, &n0);
+    const char *ours[] = {"Hip-Hop"};
+    gs_tag_request mine = {.genres = ours, .num_genres = 1, .confidence = 0.8734f};
+    char existing[256];
+    CHECK_MSG(gs_tag_write(path, &mine, existing, sizeof existing, msg, sizeof msg) == GS_TAG_KEPT,
+              "%s: user genre must be kept", ext);
+    CHECK_MSG(!strcmp(existing, "Rock"), "%s: existing '%s'", ext, existing);
+    CHECK_MSG(same_bytes(bytes, n0, path), "%s: kept genre but the file changed", ext);
+
+    mine.dry_run = 1;
+    mine.overwrite = 1;
+    CHECK(gs_tag_write(path, &mine, NULL, 0, msg, sizeof msg) == GS_TAG_WOULD_WRITE);
+    CHECK_MSG(same_bytes(bytes, n0, path), "%s: dry run changed the file", ext);
+    free(bytes);
+
+    mine.dry_run = 0;
+    CHECK_MSG(gs_tag_write(path, &mine, NULL, 0, msg, sizeof msg) == GS_TAG_WRITTEN, "%s: %s", ext, msg);
+    CHECK(gs_tag_read(path, genre, sizeof genre, conf, sizeof conf) == 0);
+    CHECK_MSG(!strcmp(genre, "Hip-Hop"), "%s: genre '%s'", ext, genre);
+    CHECK_MSG(!strcmp(conf, "0.873"), "%s: confidence '%s'", ext, conf);
+    mine.overwrite = 0;
+    CHECK_MSG(gs_tag_write(path, &mine, NULL, 0, msg, sizeof msg) == GS_TAG_SAME, "%s: same tag", ext);
+
+    /* Our own earlier genre may be updated without --overwrite, and with
+     * several values where the format allows. */
+    const char *multi[] = {"Jazz", "Blues"};
+    gs_tag_request m = {.genres = multi, .num_genres = 2, .confidence = 0.61f};
+    CHECK_MSG(gs_tag_write(path, &m, NULL, 0, msg, sizeof msg) == GS_TAG_WRITTEN, "%s: %s", ext, msg);
+    CHECK(gs_tag_read(path, genre, sizeof genre, conf, sizeof conf) == 0);
+    CHECK_MSG(!strcmp(genre, "Jazz; Blues"), "%s: multi-valued genre read back as '%s'", ext, genre);
+    CHECK_MSG(!strcmp(conf, "0.610"), "%s: confidence '%s'", ext, conf);
+
+    CHECK_MSG(decode(path, m4a, &after) == 0, "%s: cannot decode after tagging", ext);
+    CHECK_MSG(same_audio(&before, &after), "%s: AUDIO CHANGED by tagging", ext);
+    if (!strcmp(ext, "mp3"))
+        CHECK_MSG(has_id3v1(path) == had_v1, "mp3: ID3v1 presence changed (%d -> %d)", had_v1,
+                  has_id3v1(path));
+
+    /* Read-only: untouched, said so. */
+    chmod(path, 0444);
+    bytes = slurp(path, &n0);
+    mine.overwrite = 1;
+    CHECK_MSG(gs_tag_write(path, &mine, NULL, 0, msg, sizeof msg) == GS_TAG_READ_ONLY, "%s: read-only", ext);
+    CHECK(same_bytes(bytes, n0, path));
+    free(bytes);
+    chmod(path, 0644);
+
+    /* No temporary file may be left behind. */
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q '^\\.gs-tmp'", dir);
+    CHECK_MSG(system(cmd) != 0, "%s: temporary file left behind", ext);
+    free(before.samples);
+    free(after.samples);
+    printf("%s: tag round trip and audio identity ok\n", ext);
+}
+
+static void test_not_audio(void)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/fake.mp3", dir);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 200; i++)
+        fprintf(f, "this is not an mp3 file, line %d\n", i);
+    fclose(f);
+    size_t n;
+    unsigned char *bytes = slurp(path, &n);
+    const char *g[] = {"Pop"};
+    gs_tag_request req = {.genres = g, .num_genres = 1, .confidence = 0.5f};
+    char msg[256];
+    gs_tag_outcome o = gs_tag_write(path, &req, NULL, 0, msg, sizeof msg);
+    CHECK_MSG(o == GS_TAG_UNSUPPORTED || o == GS_TAG_FAILED, "non-audio: outcome %s",
+              gs_tag_outcome_name(o));
+    CHECK_MSG(same_bytes(bytes, n, path), "non-audio file was modified");
+    free(bytes);
+
+    snprintf(path, sizeof path, "%s/empty.flac", dir);
+    fclose(fopen(path, "w"));
+    o = gs_tag_write(path, &req, NULL, 0, msg, sizeof msg);
+    CHECK_MSG(o == GS_TAG_UNSUPPORTED, "empty: outcome %s", gs_tag_outcome_name(o));
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && st.st_size == 0);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("GS_TEST_TMP");
+    snprintf(dir, sizeof dir, "%s/tagwriter-%d", tmp ? tmp : "/tmp", (int)getpid());
+    mkdir(tmp ? tmp : "/tmp", 0755);
+    if (mkdir(dir, 0755) != 0) {
+        perror(dir);
+        return 1;
+    }
+    char src[1200];
+    snprintf(src, sizeof src, "%s/source.wav", dir);
+    CHECK(write_source_wav(src) == 0);
+
+    static const struct { const char *ext, *tool; } formats[] = {
+        {"wav", NULL}, {"aiff", "sox"}, {"flac", "flac"}, {"ogg", "oggenc"},
+        {"opus", "opusenc"}, {"mp3", "lame"}, {"m4a", "ffmpeg"},
+    };
+    int skipped = 0;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        if (formats[i].tool && !have(formats[i].tool)) {
+            printf("%s: SKIPPED (%s not installed)\n", formats[i].ext, formats[i].tool);
+            skipped++;
+            continue;
+        }
+        test_format(formats[i].ext, src);
+    }
+    test_not_audio();
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (!gs_test_failures)
+        system(cmd);
+    if (skipped)
+        printf("%d formats skipped\n", skipped);
+    return gs_test_finish("test_tag_writer");
+}
