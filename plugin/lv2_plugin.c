@@ -1,0 +1,300 @@
+/* LV2 entry points: instantiate (loads the bundled model), run (audio
+ * thread: passthrough, downmix into the ring, schedule the worker, write the
+ * output controls) and the worker's response path.
+ *
+ * run() and work_response() allocate nothing, take no lock, do no I/O: the
+ * harness in tests/plugin traps those calls to prove it. */
+#include "plugin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lv2/core/lv2_util.h>
+
+/* Inference runs in the host's worker thread; OpenBLAS's own thread pool
+ * would spin on the cores the audio thread needs. Process-wide setting. */
+void openblas_set_num_threads(int num_threads);
+
+static float clampf(float v, float lo, float hi, float fallback)
+{
+    if (isnan(v))
+        return fallback;
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+static float read_control(const gs_plugin *p, int c, float lo, float hi, float def)
+{
+    return p->ctl[c] ? clampf(*p->ctl[c], lo, hi, def) : def;
+}
+
+static void write_control(gs_plugin *p, int c, float v)
+{
+    if (p->ctl[c])
+        *p->ctl[c] = v;
+}
+
+static bool labels_match(const gs_model *model)
+{
+    if (gs_model_num_labels(model) != GS_PLUGIN_NUM_LABELS)
+        return false;
+    for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)
+        if (strcmp(gs_model_label(model, i), gs_plugin_labels[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Loads the model and builds the analysis state; on failure logs why and
+ * leaves the instance in passthrough mode. */
+static void setup_analysis(gs_plugin *p, const char *bundle_path)
+{
+    if (!(p->rate >= GS_PLUGIN_MIN_RATE && p->rate <= GS_PLUGIN_MAX_RATE)) {
+        lv2_log_error(&p->logger,
+                      "Genrescope: sample rate %.0f Hz is outside 22050..192000 Hz; "
+                      "audio passes through but no genre is analysed\n",
+                      p->rate);
+        return;
+    }
+    size_t blen = strlen(bundle_path);
+    size_t need = blen + 2 + sizeof GS_PLUGIN_MODEL_FILE;
+    char *path = malloc(need);
+    if (!path)
+        return;
+    snprintf(path, need, "%s%s%s", bundle_path,
+             (blen && bundle_path[blen - 1] == '/') ? "" : "/", GS_PLUGIN_MODEL_FILE);
+
+    gs_error err = {0};
+    p->model = gs_model_load(path, &err);
+    if (!p->model) {
+        lv2_log_error(&p->logger,
+                      "Genrescope: cannot load the model %s: %s; audio passes through "
+                      "but no genre is reported\n",
+                      path, err.message);
+        free(path);
+        return;
+    }
+    if (!labels_match(p->model)) {
+        lv2_log_error(&p->logger,
+                      "Genrescope: the model %s has labels that differ from the ones "
+                      "this bundle was built with (%d); reinstall the bundle\n",
+                      path, GS_PLUGIN_NUM_LABELS);
+        free(path);
+        return;
+    }
+    free(path);
+    openblas_set_num_threads(1);
+    p->classifier = gs_classifier_new(p->model, NULL, &err);
+    if (!p->classifier || gs_plugin_worker_init(p, &err) != GS_OK ||
+        gs_ring_init(&p->ring, (size_t)ceil(p->rate * GS_RING_SECONDS)) != 0) {
+        lv2_log_error(&p->logger, "Genrescope: cannot set up the analysis: %s\n",
+                      err.message[0] ? err.message : "out of memory");
+        return;
+    }
+    p->analysis_ok = true;
+}
+
+static void cleanup(LV2_Handle instance)
+{
+    gs_plugin *p = instance;
+    gs_plugin_worker_free(p);
+    gs_ring_destroy(&p->ring);
+    gs_classifier_free(p->classifier);
+    gs_model_free(p->model);
+    free(p);
+}
+
+static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
+                              const char *bundle_path, const LV2_Feature *const *features)
+{
+    gs_plugin *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->channels = strcmp(descriptor->URI, GS_PLUGIN_URI_STEREO) == 0 ? 2 : 1;
+    p->rate = rate;
+    LV2_URID_Map *map = NULL;
+    LV2_Log_Log *log = NULL;
+    const char *missing = lv2_features_query(features,
+                                             LV2_LOG__log, &log, false,
+                                             LV2_URID__map, &map, true,
+                                             LV2_WORKER__schedule, &p->schedule, true,
+                                             NULL);
+    lv2_log_logger_init(&p->logger, map, log);
+    if (missing) {
+        lv2_log_error(&p->logger, "Genrescope: the host lacks the required feature <%s>\n",
+                      missing);
+        free(p);
+        return NULL;
+    }
+    gs_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS);
+    p->window_seconds = GS_WINDOW_DEFAULT;
+    setup_analysis(p, bundle_path);
+    return p;
+}
+
+static void connect_port(LV2_Handle instance, uint32_t port, void *data)
+{
+    gs_plugin *p = instance;
+    uint32_t ch = (uint32_t)p->channels;
+    if (port < ch)
+        p->in[port] = data;
+    else if (port < 2 * ch)
+        p->out[port - ch] = data;
+    else if (port - 2 * ch < GS_CTL_COUNT)
+        p->ctl[port - 2 * ch] = data;
+}
+
+static void activate(LV2_Handle instance)
+{
+    gs_plugin *p = instance;
+    p->generation++;
+    p->frames = 0;
+    p->update_frames = 0;
+    p->next_update = 0;
+    p->classify_due = false;
+    p->pending = false;
+    p->dropped = 0;
+    if (p->analysis_ok)
+        gs_ring_reset(&p->ring);
+    gs_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS);
+}
+
+/* Downmixes straight into the ring's free space; what does not fit (worker
+ * stalled for GS_RING_SECONDS) is dropped and counted, never waited for. */
+static void feed(gs_plugin *p, uint32_t n)
+{
+    const float *l = p->in[0];
+    const float *r = p->channels == 2 ? p->in[1] : NULL;
+    if (!l || (p->channels == 2 && !r))
+        return;
+    float *a, *b;
+    size_t na, nb;
+    size_t m = gs_ring_regions(&p->ring, n, &a, &na, &b, &nb);
+    if (!r) {
+        memcpy(a, l, na * sizeof *l);
+        memcpy(b, l + na, nb * sizeof *l);
+    } else {
+        for (size_t i = 0; i < na; i++)
+            a[i] = 0.5f * (l[i] + r[i]);
+        for (size_t i = 0; i < nb; i++)
+            b[i] = 0.5f * (l[na + i] + r[na + i]);
+    }
+    gs_ring_commit(&p->ring, m);
+    p->dropped += n - m;
+}
+
+static void schedule(gs_plugin *p, float update_seconds)
+{
+    uint64_t uf = (uint64_t)llround(update_seconds * p->rate);
+    if (uf < 1)
+        uf = 1;
+    if (uf != p->update_frames) {
+        /* Verdicts fall on a grid of update intervals since activate(), so
+         * a host that stops at a multiple of it gets a verdict right there. */
+        p->update_frames = uf;
+        p->next_update = (p->frames / uf + 1) * uf;
+        if (p->frames == 0)
+            p->next_update = uf;
+    }
+    if (p->frames >= p->next_update) {
+        p->classify_due = true;
+        p->next_update = (p->frames / uf + 1) * uf;
+    }
+    if (p->pending && (double)(p->frames - p->pending_since) > GS_PENDING_TIMEOUT_SECONDS * p->rate)
+        p->pending = false;
+    size_t queued = p->ring.capacity - gs_ring_write_space(&p->ring);
+    if (p->pending || !(p->classify_due || (double)queued >= GS_DRAIN_SECONDS * p->rate))
+        return;
+
+    gs_work_request req;
+    memset(&req, 0, sizeof req);
+    req.magic = GS_MSG_MAGIC;
+    req.generation = p->generation;
+    req.write_pos = gs_ring_written(&p->ring);
+    req.window_seconds = p->window_seconds;
+    req.classify = p->classify_due;
+    /* Set before scheduling: a host working synchronously may deliver the
+     * response from inside schedule_work(). */
+    p->pending = true;
+    p->pending_since = p->frames;
+    if (p->schedule->schedule_work(p->schedule->handle, sizeof req, &req) == LV2_WORKER_SUCCESS)
+        p->classify_due = false;
+    else
+        p->pending = false; /* host queue full: retry next cycle */
+}
+
+static void run(LV2_Handle instance, uint32_t n)
+{
+    gs_plugin *p = instance;
+    if (p->analysis_ok && n > 0)
+        feed(p, n);
+    for (int c = 0; c < p->channels; c++)
+        if (p->in[c] && p->out[c] && p->in[c] != p->out[c] && n > 0)
+            memcpy(p->out[c], p->in[c], n * sizeof(float));
+    p->frames += n;
+
+    p->window_seconds = read_control(p, GS_CTL_WINDOW, GS_WINDOW_MIN, GS_WINDOW_MAX,
+                                     GS_WINDOW_DEFAULT);
+    float update = read_control(p, GS_CTL_UPDATE, GS_UPDATE_MIN, GS_UPDATE_MAX,
+                                GS_UPDATE_DEFAULT);
+    if (p->analysis_ok)
+        schedule(p, update);
+
+    const gs_verdict *v = &p->verdict;
+    float fill = 0.0f;
+    if (p->analysis_ok) {
+        double f = (double)p->frames / (p->window_seconds * p->rate);
+        fill = f > 1.0 ? 1.0f : (float)f;
+    }
+    write_control(p, GS_CTL_GENRE, (float)v->genre);
+    write_control(p, GS_CTL_CONFIDENCE, v->genre >= 0 ? v->confidence : 0.0f);
+    write_control(p, GS_CTL_FILL, fill);
+    write_control(p, GS_CTL_LATENCY, 0.0f);
+    for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)
+        write_control(p, GS_CTL_PROB0 + i, v->genre >= 0 ? v->smoothed[i] : 0.0f);
+}
+
+static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const void *data)
+{
+    gs_plugin *p = instance;
+    gs_work_response resp;
+    if (size != sizeof resp)
+        return LV2_WORKER_ERR_UNKNOWN;
+    memcpy(&resp, data, sizeof resp);
+    if (resp.magic != GS_MSG_MAGIC)
+        return LV2_WORKER_ERR_UNKNOWN;
+    if (resp.generation != p->generation)
+        return LV2_WORKER_SUCCESS; /* answer to a request from before activate() */
+    p->pending = false;
+    if (resp.classified) {
+        float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_SMOOTHING_MIN,
+                                       GS_SMOOTHING_MAX, GS_SMOOTHING_DEFAULT);
+        gs_verdict_update(&p->verdict, resp.probs, resp.num_patches, smoothing);
+    }
+    return LV2_WORKER_SUCCESS;
+}
+
+static void deactivate(LV2_Handle instance)
+{
+    (void)instance;
+}
+
+static const void *extension_data(const char *uri)
+{
+    static const LV2_Worker_Interface worker = {gs_plugin_work, work_response, NULL};
+    if (strcmp(uri, LV2_WORKER__interface) == 0)
+        return &worker;
+    return NULL;
+}
+
+static const LV2_Descriptor descriptors[2] = {
+    {GS_PLUGIN_URI_MONO, instantiate, connect_port, activate, run, deactivate, cleanup,
+     extension_data},
+    {GS_PLUGIN_URI_STEREO, instantiate, connect_port, activate, run, deactivate, cleanup,
+     extension_data},
+};
+
+LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
+{
+    return index < 2 ? &descriptors[index] : NULL;
+}

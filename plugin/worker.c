@@ -1,0 +1,192 @@
+/* Worker side of the plugin: drains the ring, sanitises and resamples to the
+ * model rate into a sliding history, and classifies the newest window.
+ * Runs in the host's non-real-time worker thread (or synchronously when the
+ * host is offline), so it may block; it still allocates only when the
+ * resampler is rebuilt after activate(). */
+#include "plugin.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Analysis must never see NaN/Inf (they would poison the FFT), denormals
+ * (slow) or absurd levels (power overflow); the audio itself passes through
+ * untouched in run(). */
+static size_t sanitise(float *x, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        if (!isfinite(v)) {
+            v = 0.0f;
+            bad++;
+        } else if (fabsf(v) < 1e-30f) {
+            v = 0.0f;
+        } else if (v > 1e3f) {
+            v = 1e3f;
+        } else if (v < -1e3f) {
+            v = -1e3f;
+        }
+        x[i] = v;
+    }
+    return bad;
+}
+
+static gs_status make_resampler(gs_plugin *p, gs_error *err)
+{
+    if (p->rate == (double)p->model_rate)
+        return GS_OK;
+    p->resampler = gs_resampler_new(p->rate, p->model_rate, GS_WORK_CHUNK, err);
+    if (!p->resampler)
+        return err ? err->code : GS_ERR_INTERNAL;
+    p->resampler_fresh = true;
+    return GS_OK;
+}
+
+gs_status gs_plugin_worker_init(gs_plugin *p, gs_error *err)
+{
+    const gs_frontend_params *fp = gs_model_frontend(p->model);
+    p->model_rate = fp->sample_rate;
+    double window_max = fp->window_seconds < GS_WINDOW_MAX ? fp->window_seconds : GS_WINDOW_MAX;
+    p->history_cap = (size_t)ceil(window_max * p->model_rate);
+    if (p->history_cap == 0)
+        return gs_error_set(err, GS_ERR_MODEL, "model window length is zero");
+    gs_status st = make_resampler(p, err);
+    if (st != GS_OK)
+        return st;
+    p->chunk_in = calloc(GS_WORK_CHUNK, sizeof(float));
+    p->chunk_out_cap = p->resampler ? gs_resampler_max_output(p->resampler) : GS_WORK_CHUNK;
+    p->chunk_out = calloc(p->chunk_out_cap, sizeof(float));
+    p->history = calloc(p->history_cap, sizeof(float));
+    p->window_buf = calloc(p->history_cap, sizeof(float));
+    if (!p->chunk_in || !p->chunk_out || !p->history || !p->window_buf)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory for the analysis buffers");
+    return GS_OK;
+}
+
+void gs_plugin_worker_free(gs_plugin *p)
+{
+    gs_resampler_free(p->resampler);
+    free(p->chunk_in);
+    free(p->chunk_out);
+    free(p->history);
+    free(p->window_buf);
+    p->resampler = NULL;
+    p->chunk_in = p->chunk_out = p->history = p->window_buf = NULL;
+}
+
+/* After activate() the stream restarts: forget the old audio, and give the
+ * resampler a clean state (it has no reset, so rebuild it unless unused). */
+static gs_status worker_restart(gs_plugin *p, gs_error *err)
+{
+    p->history_pos = 0;
+    p->history_count = 0;
+    if (p->resampler && !p->resampler_fresh) {
+        gs_resampler_free(p->resampler);
+        p->resampler = NULL;
+        return make_resampler(p, err);
+    }
+    return GS_OK;
+}
+
+static void history_append(gs_plugin *p, const float *x, size_t n)
+{
+    if (n >= p->history_cap) {
+        x += n - p->history_cap;
+        n = p->history_cap;
+    }
+    size_t first = p->history_cap - p->history_pos;
+    if (first > n)
+        first = n;
+    memcpy(p->history + p->history_pos, x, first * sizeof *x);
+    memcpy(p->history, x + first, (n - first) * sizeof *x);
+    p->history_pos = (p->history_pos + n) % p->history_cap;
+    p->history_count = p->history_count + n > p->history_cap ? p->history_cap : p->history_count + n;
+}
+
+static gs_status drain(gs_plugin *p, uint64_t limit, gs_error *err)
+{
+    for (;;) {
+        size_t n = gs_ring_read(&p->ring, p->chunk_in, GS_WORK_CHUNK, limit);
+        if (n == 0)
+            return GS_OK;
+        p->nonfinite += sanitise(p->chunk_in, n);
+        if (!p->resampler) {
+            history_append(p, p->chunk_in, n);
+            continue;
+        }
+        long m = gs_resampler_process(p->resampler, p->chunk_in, n, p->chunk_out,
+                                      p->chunk_out_cap, err);
+        if (m < 0)
+            return (gs_status)m;
+        p->resampler_fresh = false;
+        history_append(p, p->chunk_out, (size_t)m);
+    }
+}
+
+/* Copies the newest n history samples, oldest first, into window_buf. */
+static void newest_window(gs_plugin *p, size_t n)
+{
+    size_t start = (p->history_pos + p->history_cap - n) % p->history_cap;
+    size_t first = p->history_cap - start;
+    if (first > n)
+        first = n;
+    memcpy(p->window_buf, p->history + start, first * sizeof(float));
+    memcpy(p->window_buf + first, p->history, (n - first) * sizeof(float));
+}
+
+LV2_Worker_Status gs_plugin_work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
+                                 LV2_Worker_Respond_Handle handle, uint32_t size,
+                                 const void *data)
+{
+    gs_plugin *p = instance;
+    gs_work_request req;
+    if (size != sizeof req || !p->analysis_ok)
+        return LV2_WORKER_ERR_UNKNOWN;
+    memcpy(&req, data, sizeof req); /* the host's buffer may be unaligned */
+    if (req.magic != GS_MSG_MAGIC)
+        return LV2_WORKER_ERR_UNKNOWN;
+
+    gs_error err = {0};
+    gs_status st = GS_OK;
+    if (req.generation != p->worker_generation) {
+        st = worker_restart(p, &err);
+        p->worker_generation = req.generation;
+    }
+    if (st == GS_OK)
+        st = drain(p, req.write_pos, &err);
+
+    gs_work_response resp;
+    memset(&resp, 0, sizeof resp);
+    resp.magic = GS_MSG_MAGIC;
+    resp.generation = req.generation;
+    if (st == GS_OK && req.classify) {
+        double w = req.window_seconds;
+        size_t want = (size_t)lround(w * p->model_rate);
+        if (want < 1)
+            want = 1;
+        if (want > p->history_cap)
+            want = p->history_cap;
+        size_t n = p->history_count < want ? p->history_count : want;
+        int patches = 0;
+        if (n > 0) {
+            newest_window(p, n);
+            st = gs_classifier_classify_window(p->classifier, p->window_buf, n, resp.probs,
+                                               &patches, &err);
+        }
+        if (st == GS_OK) {
+            resp.classified = 1;
+            resp.num_patches = patches;
+        }
+    }
+    if (st != GS_OK) {
+        /* Logged here, not in the audio thread; the response still clears
+         * the pending request so run() keeps scheduling. */
+        if (p->worker_errors++ < 3)
+            lv2_log_error(&p->logger, "Genrescope: analysis failed: %s\n", err.message);
+        memset(resp.probs, 0, sizeof resp.probs);
+        resp.classified = 0;
+    }
+    respond(handle, sizeof resp, &resp);
+    return LV2_WORKER_SUCCESS;
+}

@@ -1,0 +1,49 @@
+# Tests of the LV2 plugin (plugin/, ttl/, presets/). Included from
+# tests/CMakeLists.txt. The host tests load the bundle from the build tree.
+if(NOT TARGET gs_plugin_logic)
+  return()
+endif()
+
+gs_add_c_test(test_plugin_logic SOURCES plugin/test_plugin_logic.c
+              LIBS gs_plugin_logic Threads::Threads m)
+
+pkg_check_modules(LILV IMPORTED_TARGET lilv-0)
+if(NOT LILV_FOUND)
+  message(WARNING "lilv-0 not found: LV2 host tests disabled (apt-get install liblilv-dev)")
+  return()
+endif()
+
+set(gs_plugin_defs GS_PLUGIN_BUNDLE_DIR="${GS_LV2_BUNDLE}" GS_PLUGIN_URI_BASE="${GS_PLUGIN_URI}")
+
+gs_add_c_test(test_plugin_host
+  SOURCES plugin/test_plugin_host.c plugin/host.c plugin/synth.c
+  LIBS genrescope PkgConfig::LILV m)
+# RT safety: rt_trap.c defines malloc, pthread_mutex_lock, write... in the
+# executable; exporting them makes the dlopen()ed plugin bind to them.
+gs_add_c_test(test_plugin_rt
+  SOURCES plugin/test_plugin_rt.c plugin/rt_trap.c plugin/host.c plugin/synth.c
+  LIBS PkgConfig::LILV Threads::Threads ${CMAKE_DL_LIBS} m)
+foreach(t test_plugin_host test_plugin_rt)
+  if(TARGET ${t})
+    target_compile_definitions(${t} PRIVATE ${gs_plugin_defs})
+    target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/plugin)
+    add_dependencies(${t} genrescope_lv2)
+  endif()
+endforeach()
+if(TARGET test_plugin_rt)
+  set_target_properties(test_plugin_rt PROPERTIES ENABLE_EXPORTS ON)
+endif()
+
+# Scripts: TTL validation and lv2info, real hosts. A host built with
+# sanitizers cannot dlopen an ASan-instrumented plugin, so the real-host
+# tests skip in the Sanitize build.
+set(gs_plugin_env "GS_LV2_DIR=${CMAKE_BINARY_DIR}/lv2" "GS_PLUGIN_URI=${GS_PLUGIN_URI}"
+    "GS_BUILD_TYPE=${CMAKE_BUILD_TYPE}")
+gs_add_script_test(test_plugin_validate bash ${CMAKE_CURRENT_SOURCE_DIR}/plugin/validate.sh)
+gs_add_script_test(test_plugin_jalv bash ${CMAKE_CURRENT_SOURCE_DIR}/plugin/jalv_smoke.sh)
+gs_add_script_test(test_plugin_ardour bash ${CMAKE_CURRENT_SOURCE_DIR}/plugin/ardour_smoke.sh)
+foreach(t test_plugin_validate test_plugin_jalv test_plugin_ardour)
+  set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT ${gs_plugin_env})
+  set_property(TEST ${t} APPEND PROPERTY LABELS plugin)
+endforeach()
+set_tests_properties(test_plugin_jalv test_plugin_ardour PROPERTIES RUN_SERIAL ON TIMEOUT 120)

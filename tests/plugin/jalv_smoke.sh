@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Real host: jalv (JACK) on a private jackd with the dummy backend. A sine
+# tone from jack_simple_client is fed to the stereo plugin for ~6 s with a
+# 3 s window; jalv's console "monitors" command then must show a genre
+# (a tone is not silence), confidence > 0, a full window and latency 0.
+# The plugin and its presets are found through LV2_PATH, as a user would.
+set -uo pipefail
+for tool in jalv jackd jack_wait jack_lsp jack_connect jack_simple_client; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
+done
+if [ "${GS_BUILD_TYPE:-}" = Sanitize ]; then
+  echo "SKIP: an ASan-instrumented plugin cannot be loaded by jalv"; exit 77
+fi
+uri="$GS_PLUGIN_URI#stereo"
+tmp="${GS_TEST_TMP:-/tmp}/jalv.$$"
+mkdir -p "$tmp"
+export JACK_DEFAULT_SERVER="gs_plugin_test_$$"
+export JACK_NO_AUDIO_RESERVATION=1
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 1024 > "$tmp/jackd.log" 2>&1 &
+pids+=($!)
+if ! jack_wait -w -t 10 > /dev/null; then
+  echo "SKIP: jackd (dummy backend) did not start"; cat "$tmp/jackd.log"; exit 77
+fi
+jack_simple_client > /dev/null 2>&1 &
+pids+=($!)
+
+# jalv reads console commands from stdin: ask for the presets at once and
+# for the output values after the tone has played for a while.
+( sleep 1; echo presets; sleep 7; echo monitors; sleep 1 ) |
+  LV2_PATH="$GS_LV2_DIR" timeout 30 jalv -n gs_jalv -c window=3 -c update=0.5 -c smoothing=0 "$uri" \
+  > "$tmp/jalv.log" 2>&1 &
+jalv_pid=$!
+pids+=($jalv_pid)
+for _ in $(seq 50); do
+  jack_lsp 2>/dev/null | grep -q '^gs_jalv:in_r$' && break
+  sleep 0.1
+done
+src=$(jack_lsp 2>/dev/null | grep '^jack_simple_client:' | head -n 2)
+[ "$(echo "$src" | wc -l)" -eq 2 ] || { echo "FAIL: tone client ports missing"; jack_lsp; exit 1; }
+jack_connect "$(echo "$src" | sed -n 1p)" gs_jalv:in_l
+jack_connect "$(echo "$src" | sed -n 2p)" gs_jalv:in_r
+wait "$jalv_pid"
+log=$(cat "$tmp/jalv.log")
+echo "$log" | tail -n 25
+
+value() { echo "$log" | grep -E "^(> )?$1 = " | tail -n 1 | sed -E 's/.* = //'; }
+fail=0
+genre=$(value genre); conf=$(value confidence); fill=$(value fill); lat=$(value latency)
+[ -n "$genre" ] || { echo "FAIL: jalv printed no output controls"; exit 1; }
+awk -v g="$genre" 'BEGIN { exit !(g >= 0 && g == int(g)) }' || { echo "FAIL: genre $genre"; fail=1; }
+awk -v c="$conf" 'BEGIN { exit !(c > 0 && c <= 1) }' || { echo "FAIL: confidence $conf"; fail=1; }
+awk -v f="$fill" 'BEGIN { exit !(f == 1) }' || { echo "FAIL: fill $fill"; fail=1; }
+awk -v l="$lat" 'BEGIN { exit !(l == 0) }' || { echo "FAIL: latency $lat"; fail=1; }
+for preset in "Full 30 s window" "Quick 10 s look" "DJ booth"; do
+  echo "$log" | grep -q "$preset" || { echo "FAIL: jalv does not list preset '$preset'"; fail=1; }
+done
+echo "jalv: genre=$genre confidence=$conf fill=$fill latency=$lat"
+exit $fail

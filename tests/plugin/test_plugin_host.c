@@ -1,0 +1,588 @@
+/* The LV2 plugin in a lilv host: passthrough is bit-exact, output controls
+ * stay in range, silence reports no genre, the worker verdict equals the
+ * core's verdict on the same audio, and the bundle's failure modes (no
+ * model, unsupported rate) degrade to passthrough with a log message. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lilv/lilv.h>
+#include <lv2/presets/presets.h>
+
+#include "check.h"
+#include "genrescope.h"
+#include "host.h"
+#include "synth.h"
+
+#define URI_MONO GS_PLUGIN_URI_BASE "#mono"
+#define URI_STEREO GS_PLUGIN_URI_BASE "#stereo"
+#define MAX_BLOCK 8192u
+
+static gs_model *model;
+static int num_labels;
+
+static gs_host *open_host(const char *bundle, const char *uri, double rate)
+{
+    char err[512];
+    gs_host_options o = {bundle, uri, rate, 1, 0};
+    gs_host *h = gs_host_new(&o, err, sizeof err);
+    CHECK_MSG(h != NULL, "%s", err);
+    return h;
+}
+
+static float prob(const gs_host *h, int i)
+{
+    char sym[96];
+    char lower[GS_MAX_LABEL_LENGTH + 1];
+    const char *label = gs_model_label(model, i);
+    size_t k = 0;
+    for (; label[k] && k < GS_MAX_LABEL_LENGTH; k++) {
+        char c = label[k];
+        lower[k] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a')
+                   : ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? c : '_';
+    }
+    lower[k] = 0;
+    snprintf(sym, sizeof sym, "prob_%s", lower);
+    return gs_host_get(h, sym);
+}
+
+/* Every output control within its declared range; genre an integer; the
+ * probabilities a (sub-)distribution whose maximum is the confidence. */
+static int outputs_ok(const gs_host *h)
+{
+    int ok = 1;
+    for (int p = 0; p < gs_host_num_ports(h); p++) {
+        if (!gs_host_is_output_control(h, p))
+            continue;
+        float mn, mx, def;
+        gs_host_range(h, p, &mn, &mx, &def);
+        float v = gs_host_get(h, gs_host_symbol(h, p));
+        if (!(v >= mn && v <= mx)) {
+            fprintf(stderr, "port %s = %g outside [%g, %g]\n", gs_host_symbol(h, p), v, mn, mx);
+            ok = 0;
+        }
+    }
+    float genre = gs_host_get(h, "genre");
+    if (genre != floorf(genre))
+        ok = 0;
+    float sum = 0, best = 0;
+    for (int i = 0; i < num_labels; i++) {
+        sum += prob(h, i);
+        if (prob(h, i) > best)
+            best = prob(h, i);
+    }
+    if (sum > 1.001f || fabsf(best - gs_host_get(h, "confidence")) > 1e-6f)
+        ok = 0;
+    if (gs_host_get(h, "latency") != 0.0f)
+        ok = 0;
+    return ok;
+}
+
+/* Feeds n frames in random block sizes; checks bit-exact passthrough and
+ * output ranges after every block. Returns the number of blocks run. */
+static int feed(gs_host *h, float *const *src, size_t n, uint32_t *rng, int in_place,
+                size_t last_block_end)
+{
+    int ch = gs_host_channels(h);
+    static float work[2][MAX_BLOCK], out[2][MAX_BLOCK];
+    int blocks = 0, exact = 1, ranges = 1;
+    (void)last_block_end;
+    for (size_t pos = 0; pos < n || blocks == 0;) {
+        uint32_t b = gs_synth_block_size(rng, MAX_BLOCK);
+        if (b > n - pos)
+            b = (uint32_t)(n - pos);
+        const float *in[2];
+        float *o[2];
+        for (int c = 0; c < ch; c++) {
+            memcpy(work[c], src[c] + pos, b * sizeof(float));
+            in[c] = work[c];
+            o[c] = in_place ? work[c] : out[c];
+        }
+        gs_host_run(h, in, o, b);
+        for (int c = 0; c < ch; c++)
+            if (memcmp(o[c], src[c] + pos, b * sizeof(float)) != 0)
+                exact = 0;
+        if (!outputs_ok(h))
+            ranges = 0;
+        pos += b;
+        blocks++;
+        if (pos >= n)
+            break;
+    }
+    CHECK_MSG(exact, "passthrough not bit-exact");
+    CHECK_MSG(ranges, "output controls out of range");
+    return blocks;
+}
+
+static void run_empty(gs_host *h)
+{
+    float dummy[2][1];
+    const float *in[2] = {dummy[0], dummy[1]};
+    float *out[2] = {dummy[0], dummy[1]};
+    gs_host_run(h, in, out, 0);
+}
+
+static float **alloc_audio(int ch, size_t n)
+{
+    float **a = calloc(2, sizeof *a);
+    for (int c = 0; c < ch; c++)
+        a[c] = calloc(n ? n : 1, sizeof(float));
+    return a;
+}
+
+static void free_audio(float **a)
+{
+    free(a[0]);
+    free(a[1]);
+    free(a);
+}
+
+static void test_metadata(void)
+{
+    LilvWorld *w = lilv_world_new();
+    LilvNode *b = lilv_new_file_uri(w, NULL, GS_PLUGIN_BUNDLE_DIR "/");
+    lilv_world_load_bundle(w, b);
+    const LilvPlugins *all = lilv_world_get_all_plugins(w);
+    CHECK(lilv_plugins_size(all) == 2);
+    LilvNode *pset = lilv_new_uri(w, LV2_PRESETS__Preset);
+    LilvNode *label_pred = lilv_new_uri(w, "http://www.w3.org/2000/01/rdf-schema#label");
+    const char *uris[2] = {URI_MONO, URI_STEREO};
+    for (int v = 0; v < 2; v++) {
+        LilvNode *u = lilv_new_uri(w, uris[v]);
+        const LilvPlugin *p = lilv_plugins_get_by_uri(all, u);
+        CHECK_MSG(p != NULL, "%s missing", uris[v]);
+        if (p) {
+            CHECK(lilv_plugin_get_num_ports(p) == (uint32_t)(2 * (v + 1) + 7 + num_labels));
+            LilvNode *sym = lilv_new_string(w, "genre");
+            const LilvPort *g = lilv_plugin_get_port_by_symbol(p, sym);
+            CHECK(g != NULL);
+            LilvScalePoints *sp = g ? lilv_port_get_scale_points(p, g) : NULL;
+            CHECK(sp && lilv_scale_points_size(sp) == (unsigned)num_labels + 1);
+            int matched = 0;
+            LILV_FOREACH (scale_points, i, sp) {
+                const LilvScalePoint *pt = lilv_scale_points_get(sp, i);
+                int idx = (int)lilv_node_as_float(lilv_scale_point_get_value(pt));
+                const char *name = lilv_node_as_string(lilv_scale_point_get_label(pt));
+                if (idx == -1 ? strcmp(name, "none") == 0
+                              : (idx >= 0 && idx < num_labels &&
+                                 strcmp(name, gs_model_label(model, idx)) == 0))
+                    matched++;
+            }
+            CHECK(matched == num_labels + 1);
+            lilv_scale_points_free(sp);
+            lilv_node_free(sym);
+            CHECK(lilv_plugin_has_latency(p));
+            /* Presets load and each names a value for all three inputs. */
+            LilvNodes *presets = lilv_plugin_get_related(p, pset);
+            CHECK(lilv_nodes_size(presets) == 3);
+            LILV_FOREACH (nodes, i, presets) {
+                const LilvNode *pr = lilv_nodes_get(presets, i);
+                lilv_world_load_resource(w, pr);
+                LilvNodes *labels = lilv_world_find_nodes(w, pr, label_pred, NULL);
+                CHECK(labels && lilv_nodes_size(labels) == 1);
+                lilv_nodes_free(labels);
+            }
+            lilv_nodes_free(presets);
+        }
+        lilv_node_free(u);
+    }
+    lilv_node_free(pset);
+    lilv_node_free(label_pred);
+    lilv_node_free(b);
+    lilv_world_free(w);
+}
+
+/* Awkward input: NaN, +-Inf, denormals, huge values mixed into music. */
+static void poison(float *x, size_t n, uint32_t seed)
+{
+    uint32_t st = seed;
+    for (size_t i = 0; i < n; i += 1 + gs_synth_rand(&st) % 3000) {
+        switch (gs_synth_rand(&st) % 5) {
+        case 0: x[i] = NAN; break;
+        case 1: x[i] = INFINITY; break;
+        case 2: x[i] = -INFINITY; break;
+        case 3: x[i] = 1e-42f; break;
+        default: x[i] = 3e38f; break;
+        }
+    }
+}
+
+static void test_passthrough(const char *uri, double rate, int in_place)
+{
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, uri, rate);
+    if (!h)
+        return;
+    int ch = gs_host_channels(h);
+    size_t n = (size_t)(4.0 * rate);
+    float **a = alloc_audio(ch, n);
+    gs_synth_music(a[0], ch == 2 ? a[1] : NULL, n, rate, 7);
+    for (int c = 0; c < ch; c++)
+        poison(a[c], n, 99u + (uint32_t)c);
+    gs_host_set(h, "window", 3.0f);
+    gs_host_set(h, "update", 0.5f);
+    gs_host_activate(h);
+    uint32_t rng = 12345u + (uint32_t)rate;
+    int blocks = feed(h, a, n, &rng, in_place, 0);
+    CHECK(blocks > 1);
+    CHECK_NEAR(gs_host_get(h, "fill"), 1.0, 0.0);
+    /* The poison is sanitised for analysis: music is still recognised. */
+    CHECK(gs_host_get(h, "genre") >= 0);
+    CHECK(gs_host_get(h, "confidence") > 0.0f);
+    CHECK(gs_host_log_errors(h) == 0);
+    gs_host_deactivate(h);
+    gs_host_free(h);
+    free_audio(a);
+}
+
+static void test_silence_and_nan(void)
+{
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, URI_STEREO, 48000);
+    if (!h)
+        return;
+    size_t n = 4 * 48000;
+    float **a = alloc_audio(2, n);
+    gs_host_set(h, "window", 3.0f);
+    gs_host_set(h, "update", 0.5f);
+    gs_host_activate(h);
+    uint32_t rng = 5;
+    feed(h, a, n, &rng, 0, 0);
+    CHECK(gs_host_get(h, "genre") == -1.0f);
+    CHECK(gs_host_get(h, "confidence") == 0.0f);
+    CHECK(gs_host_get(h, "fill") == 1.0f);
+    CHECK(gs_host_responses(h) > 0);
+
+    /* Only NaN and Inf: passed through unchanged, analysed as silence. */
+    for (size_t i = 0; i < n; i++) {
+        a[0][i] = (i % 2) ? NAN : INFINITY;
+        a[1][i] = (i % 3) ? -INFINITY : NAN;
+    }
+    feed(h, a, n, &rng, 0, 0);
+    CHECK(gs_host_get(h, "genre") == -1.0f);
+    CHECK(gs_host_get(h, "confidence") == 0.0f);
+    gs_host_free(h);
+    free_audio(a);
+}
+
+/* Music gives a verdict; once the window holds only silence it goes away;
+ * deactivate/activate starts afresh. */
+static void test_music_then_silence(void)
+{
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, URI_MONO, 44100);
+    if (!h)
+        return;
+    size_t n = 4 * 44100;
+    float **a = alloc_audio(1, n);
+    gs_synth_music(a[0], NULL, n, 44100, 3);
+    gs_host_set(h, "window", 3.0f);
+    gs_host_set(h, "update", 0.5f);
+    gs_host_set(h, "smoothing", 0.0f);
+    gs_host_activate(h);
+    uint32_t rng = 77;
+    feed(h, a, n, &rng, 1, 0);
+    float genre = gs_host_get(h, "genre");
+    CHECK(genre >= 0 && genre < num_labels);
+    float sum = 0;
+    for (int i = 0; i < num_labels; i++)
+        sum += prob(h, i);
+    CHECK_NEAR(sum, 1.0, 1e-3);
+    CHECK(gs_host_get(h, "confidence") >= 1.0f / (float)num_labels);
+
+    memset(a[0], 0, n * sizeof(float));
+    feed(h, a, n, &rng, 1, 0);
+    CHECK(gs_host_get(h, "genre") == -1.0f);
+    CHECK(gs_host_get(h, "confidence") == 0.0f);
+    for (int i = 0; i < num_labels; i++)
+        CHECK(prob(h, i) == 0.0f);
+
+    gs_host_deactivate(h);
+    gs_host_activate(h);
+    run_empty(h);
+    CHECK(gs_host_get(h, "fill") == 0.0f);
+    CHECK(gs_host_get(h, "genre") == -1.0f);
+    gs_synth_music(a[0], NULL, n, 44100, 4);
+    feed(h, a, n, &rng, 0, 0);
+    CHECK(gs_host_get(h, "genre") >= 0);
+    gs_host_free(h);
+    free_audio(a);
+}
+
+/* Rates across the supported range (22050 skips the resampler), hosts that
+ * run work() inside schedule_work(), and repeated instantiation. */
+static void test_rates(void)
+{
+    static const double rates[] = {22050, 88200, 96000, 192000};
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+        for (int sync = 0; sync < 2; sync++) {
+            char err[512];
+            gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, URI_STEREO, rates[r], 1, sync};
+            gs_host *h = gs_host_new(&o, err, sizeof err);
+            CHECK_MSG(h != NULL, "%s", err);
+            if (!h)
+                continue;
+            size_t n = (size_t)(3.5 * rates[r]);
+            float **a = alloc_audio(2, n);
+            gs_synth_music(a[0], a[1], n, rates[r], 11);
+            gs_host_set(h, "window", 3.0f);
+            gs_host_set(h, "update", 1.0f);
+            gs_host_activate(h);
+            uint32_t rng = 9 + (uint32_t)r;
+            feed(h, a, n, &rng, sync, 0);
+            CHECK_MSG(gs_host_get(h, "genre") >= 0, "no verdict at %g Hz", rates[r]);
+            CHECK(gs_host_log_errors(h) == 0);
+            gs_host_deactivate(h);
+            gs_host_free(h);
+            free_audio(a);
+        }
+    }
+}
+
+static void test_unsupported_rate(void)
+{
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, URI_MONO, 8000);
+    if (!h)
+        return;
+    CHECK(gs_host_log_errors(h) >= 1);
+    CHECK(strstr(gs_host_log(h), "sample rate") != NULL);
+    size_t n = 8000 * 4;
+    float **a = alloc_audio(1, n);
+    gs_synth_music(a[0], NULL, n, 8000, 1);
+    gs_host_activate(h);
+    uint32_t rng = 3;
+    feed(h, a, n, &rng, 0, 0);
+    CHECK(gs_host_get(h, "genre") == -1.0f);
+    CHECK(gs_host_get(h, "fill") == 0.0f);
+    CHECK(gs_host_requests(h) == 0);
+    gs_host_free(h);
+    free_audio(a);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int ok = in && out;
+    char buf[65536];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = 0;
+    return ok;
+}
+
+/* A bundle whose model is missing or corrupt: the plugin still loads,
+ * passes audio through, reports no genre and says why in the log. */
+static void test_bad_model(int corrupt)
+{
+    const char *tmp = getenv("GS_TEST_TMP");
+    char dir[1024], path[1200], src[1200];
+    snprintf(dir, sizeof dir, "%s/%s.lv2", tmp ? tmp : "/tmp", corrupt ? "corrupt" : "nomodel");
+    mkdir(dir, 0755);
+    static const char *files[] = {"manifest.ttl", "genrescope.ttl", "presets.ttl", "genrescope.so"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(src, sizeof src, "%s/%s", GS_PLUGIN_BUNDLE_DIR, files[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        CHECK(copy_file(src, path));
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    remove(path);
+    if (corrupt) {
+        FILE *f = fopen(path, "wb");
+        CHECK(f != NULL);
+        if (f) {
+            fputs("\x10\0\0\0\0\0\0\0{not json", f);
+            fclose(f);
+        }
+    }
+    gs_host *h = open_host(dir, URI_STEREO, 48000);
+    if (!h)
+        return;
+    CHECK(gs_host_log_errors(h) == 1);
+    CHECK_MSG(strstr(gs_host_log(h), "cannot load the model") != NULL, "log: %s", gs_host_log(h));
+    size_t n = 48000 * 4;
+    float **a = alloc_audio(2, n);
+    gs_synth_music(a[0], a[1], n, 48000, 2);
+    gs_host_set(h, "window", 3.0f);
+    gs_host_activate(h);
+    uint32_t rng = 21;
+    feed(h, a, n, &rng, 0, 0);
+    CHECK(gs_host_get(h, "genre") == -1.0f);
+    CHECK(gs_host_get(h, "confidence") == 0.0f);
+    gs_host_free(h);
+    free_audio(a);
+}
+
+/* Resamples mono host-rate audio to the model rate the way the worker does
+ * (gs_resampler, no flush: the plugin never sees the end of the stream). */
+static float *resample(const float *x, size_t n, double rate, int model_rate, size_t *n_out,
+                       int flush)
+{
+    gs_error err = {0};
+    gs_resampler *rs = gs_resampler_new(rate, model_rate, 4096, &err);
+    size_t cap = (size_t)((double)n * model_rate / rate) + 65536;
+    float *out = calloc(cap, sizeof(float));
+    size_t m = 0;
+    for (size_t pos = 0; pos < n; pos += 4096) {
+        size_t b = n - pos < 4096 ? n - pos : 4096;
+        long k = gs_resampler_process(rs, x + pos, b, out + m, cap - m, &err);
+        CHECK(k >= 0);
+        m += k > 0 ? (size_t)k : 0;
+    }
+    while (flush) {
+        long k = gs_resampler_process(rs, NULL, 0, out + m, cap - m, &err);
+        CHECK(k >= 0);
+        if (k <= 0)
+            break;
+        m += (size_t)k;
+    }
+    gs_resampler_free(rs);
+    *n_out = m;
+    return out;
+}
+
+/* n frames (three update intervals) of audio at a host rate: the plugin's
+ * verdict at the end equals the core's on the same audio. */
+static void check_verdict(gs_host *h, const char *uri, double rate, float **a, size_t n,
+                          float update)
+{
+    int ch = gs_host_channels(h);
+    gs_host_set(h, "window", 30.0f);
+    gs_host_set(h, "update", update); /* verdicts at 1/3, 2/3 and exactly the end */
+    gs_host_set(h, "smoothing", 0.0f);
+    gs_host_activate(h);
+    uint32_t rng = 4242u + (uint32_t)rate;
+    feed(h, a, n, &rng, 0, 0);
+    run_empty(h); /* the last response lands after the last block */
+    CHECK(gs_host_get(h, "fill") >= (float)(n / rate / 30.0) - 1e-6f);
+    float plugin_probs[GS_MAX_LABELS];
+    for (int i = 0; i < num_labels; i++)
+        plugin_probs[i] = prob(h, i);
+    int plugin_genre = (int)gs_host_get(h, "genre");
+
+    float *mono = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        mono[i] = ch == 2 ? 0.5f * (a[0][i] + a[1][i]) : a[0][i];
+    const gs_frontend_params *fp = gs_model_frontend(model);
+    gs_error err = {0};
+    gs_classifier *cls = gs_classifier_new(model, NULL, &err);
+    CHECK_MSG(cls != NULL, "%s", err.message);
+
+    /* Same samples through the core's whole-window call: identical result. */
+    size_t m;
+    float *rs = resample(mono, n, rate, fp->sample_rate, &m, 0);
+    size_t cap = (size_t)ceil((double)fp->window_seconds * fp->sample_rate);
+    size_t use = m < cap ? m : cap;
+    float ref[GS_MAX_LABELS];
+    int patches = 0;
+    CHECK(gs_classifier_classify_window(cls, rs + (m - use), use, ref, &patches, &err) == GS_OK);
+    float maxdiff = 0;
+    for (int i = 0; i < num_labels; i++)
+        maxdiff = fmaxf(maxdiff, fabsf(ref[i] - plugin_probs[i]));
+    CHECK_MSG(maxdiff <= 1e-6f, "plugin vs classify_window: max |dp| = %g", maxdiff);
+    CHECK(plugin_genre == gs_argmax(ref, num_labels));
+
+    /* The core's own track pipeline (streaming, flushed resampler): its
+     * first 30 s window must give the same genre. */
+    free(rs);
+    rs = resample(mono, n, rate, fp->sample_rate, &m, 1);
+    gs_track_result res;
+    memset(&res, 0, sizeof res);
+    gs_classifier_begin(cls);
+    CHECK(gs_classifier_push(cls, rs, m, &err) == GS_OK);
+    CHECK(gs_classifier_finish(cls, &res, &err) == GS_OK);
+    CHECK(res.num_windows >= 1);
+    if (res.num_windows >= 1) {
+        const float *wp = res.windows[0].probabilities;
+        float d = 0;
+        for (int i = 0; i < num_labels; i++)
+            d = fmaxf(d, fabsf(wp[i] - plugin_probs[i]));
+        printf("%s @ %g Hz: genre %d (%s) conf %.4f; core window verdict %d; max |dp| %.2g; "
+               "patches %d/%d\n",
+               uri, rate, plugin_genre, plugin_genre >= 0 ? gs_model_label(model, plugin_genre) : "-",
+               gs_host_get(h, "confidence"), res.windows[0].top_label, d, patches,
+               res.windows[0].num_patches);
+        CHECK(res.windows[0].top_label == plugin_genre);
+        CHECK(res.windows[0].num_patches == patches);
+        CHECK_MSG(d <= 1e-3f, "plugin vs core track window: max |dp| = %g", d);
+    }
+    gs_track_result_free(&res);
+    gs_classifier_free(cls);
+    free(rs);
+    free(mono);
+}
+
+static void test_verdict_matches_core(const char *uri, double rate)
+{
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, uri, rate);
+    if (!h)
+        return;
+    int ch = gs_host_channels(h);
+    size_t n = (size_t)(30.0 * rate);
+    float **a = alloc_audio(ch, n);
+    gs_synth_music(a[0], ch == 2 ? a[1] : NULL, n, rate, 2024);
+    check_verdict(h, uri, rate, a, n, 10.0f);
+    gs_host_free(h);
+    free_audio(a);
+}
+
+/* The same with a real recording from GTZAN when it is available (decoded
+ * by the core at the host rate, as a DAW would have it). */
+static int test_verdict_gtzan(double rate)
+{
+    const char *dir = getenv("GS_GTZAN_DIR");
+    char path[1200];
+    if (!dir)
+        return 0;
+    snprintf(path, sizeof path, "%s/jazz/jazz.00000.flac", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    fclose(f);
+    gs_error err = {0};
+    float *x = NULL;
+    size_t n = 0;
+    gs_audio_info info;
+    CHECK_MSG(gs_audio_decode_file(path, (int)rate, &x, &n, &info, &err) == GS_OK, "%s",
+              err.message);
+    const float update = 9.5f; /* 28.5 s: fits any GTZAN clip */
+    size_t use = 3 * (size_t)llround(update * rate);
+    CHECK(n >= use);
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, URI_MONO, rate);
+    if (h && x && n >= use) {
+        float *a[2] = {x, NULL};
+        check_verdict(h, "gtzan jazz.00000 (mono)", rate, a, use, update);
+    }
+    gs_host_free(h);
+    free(x);
+    return 1;
+}
+
+int main(void)
+{
+    gs_error err = {0};
+    model = gs_model_load(GS_PLUGIN_BUNDLE_DIR "/model.safetensors", &err);
+    if (!model) {
+        fprintf(stderr, "cannot load the bundle's model: %s\n", err.message);
+        return EXIT_FAILURE;
+    }
+    num_labels = gs_model_num_labels(model);
+
+    test_metadata();
+    test_passthrough(URI_MONO, 44100, 0);
+    test_passthrough(URI_STEREO, 48000, 1);
+    test_silence_and_nan();
+    test_music_then_silence();
+    test_rates();
+    test_unsupported_rate();
+    test_bad_model(0);
+    test_bad_model(1);
+    test_verdict_matches_core(URI_MONO, 44100);
+    test_verdict_matches_core(URI_STEREO, 48000);
+    if (!test_verdict_gtzan(44100))
+        printf("GTZAN clips not found: real-recording verdict check skipped\n");
+    gs_model_free(model);
+    return gs_test_finish("test_plugin_host");
+}
