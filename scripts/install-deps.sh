@@ -15,7 +15,7 @@ build_packages=(
 test_packages=(
   python3 python3-numpy python3-torch
   ffmpeg sox flac lame vorbis-tools opus-tools
-  lilv-utils sordi jalv jackd2
+  lilv-utils sordi jalv jackd2 ardour
   gnuplot-nox
 )
 
