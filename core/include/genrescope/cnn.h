@@ -8,7 +8,8 @@
  *        tensors N.weight [Co,Ci,kh,kw], N.bias [Co] (if bias)
  *   {"op":"batchnorm2d","name":N,"eps":1e-5}
  *        tensors N.weight, N.bias, N.running_mean, N.running_var [C];
- *        folded into the preceding conv2d at load
+ *        folded into the preceding conv2d at load (it must directly follow
+ *        a conv2d; anywhere else the architecture is rejected)
  *   {"op":"relu"}
  *   {"op":"maxpool2d","kernel":[kh,kw],"stride":[sh,sw]}  (no padding, floor)
  *   {"op":"avgpool2d","kernel":[kh,kw],"stride":[sh,sw]}
