@@ -40,6 +40,60 @@ static void rank_labels(const float *probs, int n, int *order)
     }
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0 if s does not start one
+ * (bad lead byte, truncated, overlong, surrogate or beyond U+10FFFF). */
+static int utf8_sequence_length(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    int len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (!len || s[0] > 0xF4)
+        return 0;
+    for (int i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return len;
+}
+
+/* A file name as a JSON string. Names need not be UTF-8; each byte that is
+ * not part of valid UTF-8 is written as \udcXX, the convention Python's
+ * os.fsencode() turns back into the original bytes, so the line stays valid
+ * JSON and the name stays recoverable. */
+static cJSON *path_json(const char *path)
+{
+    const unsigned char *s = (const unsigned char *)path;
+    size_t n = strlen(path);
+    char *out = malloc(n * 6 + 3), *o = out;
+    if (!out)
+        return NULL;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        int len = utf8_sequence_length(s + i);
+        if (len == 0) {
+            o += sprintf(o, "\\udc%02x", s[i]);
+            i++;
+        } else if (s[i] == '"' || s[i] == '\\') {
+            *o++ = '\\';
+            *o++ = (char)s[i++];
+        } else if (s[i] < 0x20) {
+            o += sprintf(o, "\\u%04x", s[i]);
+            i++;
+        } else {
+            memcpy(o, s + i, (size_t)len);
+            o += len;
+            i += (size_t)len;
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    cJSON *item = cJSON_CreateRaw(out);
+    free(out);
+    return item;
+}
+
 static cJSON *probabilities_json(const gs_model *model, const float *probs, int n)
 {
     cJSON *obj = cJSON_CreateObject();
@@ -51,7 +105,7 @@ static cJSON *probabilities_json(const gs_model *model, const float *probs, int 
 static void print_json(const gs_model *model, const char *path, const gs_track_result *r)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddItemToObject(o, "path", path_json(path));
     if (r->top_label >= 0)
         cJSON_AddStringToObject(o, "genre", gs_model_label(model, r->top_label));
     else
@@ -69,7 +123,7 @@ static void print_json(const gs_model *model, const char *path, const gs_track_r
         const gs_window_verdict *w = &r->windows[i];
         cJSON *wj = cJSON_CreateObject();
         cJSON_AddNumberToObject(wj, "start", w->start_seconds);
-        cJSON_AddNumberToObject(wj, "end", w->end_seconds < r->duration_seconds ? w->end_seconds : r->duration_seconds);
+        cJSON_AddNumberToObject(wj, "end", w->end_seconds);
         if (w->top_label >= 0)
             cJSON_AddStringToObject(wj, "genre", gs_model_label(model, w->top_label));
         else
@@ -105,8 +159,7 @@ static void print_text(const gs_model *model, const char *path, const gs_track_r
            r->padded ? ", shorter than one patch: padded with silence" : "");
     for (int i = 0; windows && i < r->num_windows; i++) {
         const gs_window_verdict *w = &r->windows[i];
-        double end = w->end_seconds < r->duration_seconds ? w->end_seconds : r->duration_seconds;
-        printf("  %7.1f-%7.1f s  ", w->start_seconds, end);
+        printf("  %7.1f-%7.1f s  ", w->start_seconds, w->end_seconds);
         if (w->top_label < 0)
             printf("silent");
         else
@@ -178,5 +231,9 @@ int gs_cmd_classify(int argc, char **argv)
     }
     gs_classifier_free(cls);
     gs_model_free(model);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("genrescope classify: writing the results");
+        return 1;
+    }
     return failures ? 1 : 0;
 }

@@ -24,6 +24,8 @@ write("silence.wav", [0.0] * 8000)
 write("short.wav", [0.5 * math.sin(2 * math.pi * 500 * i / 8000) for i in range(1000)])
 PY
 printf 'not audio at all\n' > "$tmp/fake.mp3"
+odd=$(printf '%s/caf\351 "q".wav' "$tmp")   # a Latin-1 name: not valid UTF-8
+cp "$tmp/music.wav" "$odd"
 
 out=$("$cli" classify --model "$tmp/model.safetensors" "$tmp/music.wav")
 check "exit 0 for a good file" "[ $? -eq 0 ]"
@@ -42,7 +44,24 @@ assert m[\"genre\"] in (\"a\", \"b\", \"c\") and abs(sum(m[\"probabilities\"].va
 assert m[\"confidence\"] == max(m[\"probabilities\"].values())
 assert s[\"genre\"] is None and s[\"silent\"] and s[\"confidence\"] == 0
 assert sh[\"padded\"] and sh[\"genre\"] is not None
+assert abs(m[\"duration\"] - 6.0) < 1e-6 and m[\"patches\"] > 0 and m[\"model\"]
+assert [(w[\"start\"], w[\"end\"]) for w in m[\"windows\"]] == [(0, 5), (5, 6)]
+assert all(w[\"genre\"] in (\"a\", \"b\", \"c\") for w in m[\"windows\"])
 '"
+
+out=$("$cli" classify --top 2 --windows --model "$tmp/model.safetensors" "$tmp/music.wav")
+check "--top 2 shows two genres" "echo \"\$out\" | head -1 | grep -Eq ': [abc] [0-9.]+%, [abc] [0-9.]+%  \\['"
+check "--windows prints one line per window" "[ \$(echo \"\$out\" | grep -c ' s  ') -eq 2 ]"
+
+"$cli" classify --json --model "$tmp/model.safetensors" "$odd" | /usr/bin/python3 -c '
+import json, os, sys
+row = json.loads(sys.stdin.read())
+assert os.path.exists(os.fsencode(row["path"])), row["path"]
+'
+check "non-UTF-8 file name: valid JSON that maps back to the file" "[ $? -eq 0 ]"
+
+"$cli" classify --model "$tmp/model.safetensors" "$tmp/music.wav" >/dev/full 2>"$tmp/err3"
+check "a failed write of the results is an error" "[ $? -ne 0 ] && [ -s '$tmp/err3' ]"
 
 "$cli" classify --model "$tmp/model.safetensors" "$tmp/music.wav" "$tmp/fake.mp3" "$tmp/missing.flac" >"$tmp/out" 2>"$tmp/err"
 rc=$?

@@ -53,8 +53,9 @@ static void fixture_frontend(gs_frontend_params *fp)
 }
 
 /* Writes the fixture model to path; returns 0 on success. input_height lets
- * a test build a deliberately mismatched network. */
-static int fixture_write_model(const char *path, int input_height)
+ * a test build a deliberately mismatched network; fb_rows x fb_cols > 0 adds
+ * a frontend.mel_filterbank tensor of that shape (129 bins for this model). */
+static int fixture_write_model_ex(const char *path, int input_height, int fb_rows, int fb_cols)
 {
     static const char *const labels[] = {"a", "b", "c"};
     char arch[1024];
@@ -84,6 +85,8 @@ static int fixture_write_model(const char *path, int input_height)
     fixture_add(w, "c2.bias", 1, 8, 1, 1, 1, 0.1f, 0.0f);
     fixture_add(w, "fc.weight", 2, 3, 8, 1, 1, 1.0f, 0.0f);
     fixture_add(w, "fc.bias", 1, 3, 1, 1, 1, 0.1f, 0.0f);
+    if (fb_rows > 0 && fb_cols > 0)
+        fixture_add(w, "frontend.mel_filterbank", 2, fb_rows, fb_cols, 1, 1, 0.01f, 0.02f);
     int rc = 0;
     if (gs_model_writer_set_standard_metadata(w, labels, 3, &fp, &err) != GS_OK ||
         gs_model_writer_set_metadata(w, "architecture", arch, &err) != GS_OK ||
@@ -93,6 +96,11 @@ static int fixture_write_model(const char *path, int input_height)
     }
     gs_model_writer_free(w);
     return rc;
+}
+
+static int fixture_write_model(const char *path, int input_height)
+{
+    return fixture_write_model_ex(path, input_height, 0, 0);
 }
 
 #endif

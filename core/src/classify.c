@@ -62,7 +62,8 @@ struct gs_classifier {
 
     long long samples_seen;
     long long nonfinite;
-    float scratch[PUSH_CHUNK];
+    float scratch[PUSH_CHUNK];      /* sanitised copy of pushed samples */
+    float read_buffer[PUSH_CHUNK];  /* decoder output in gs_classify_file */
     float frame[512];             /* one pulled frame (n_mels <= 512) */
 
     /* Whole-window path: samples and frames for one window. */
@@ -176,8 +177,16 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
 
     const float *filterbank = NULL;
     const gs_tensor *fb = gs_model_tensor(model, "frontend.mel_filterbank");
-    if (fb && fb->ndim == 2 && fb->shape[0] == cls->fp.n_mels && fb->shape[1] == cls->fp.n_fft / 2 + 1)
+    if (fb) {
+        /* A filterbank the model carries must be the one used: silently
+         * computing another would skew every feature. */
+        if (fb->ndim != 2 || fb->shape[0] != cls->fp.n_mels || fb->shape[1] != cls->fp.n_fft / 2 + 1) {
+            gs_error_set(err, GS_ERR_MODEL, "tensor frontend.mel_filterbank must be [%d, %d] (n_mels, n_fft/2+1)",
+                         cls->fp.n_mels, cls->fp.n_fft / 2 + 1);
+            return fail_new(cls, err, NULL);
+        }
         filterbank = fb->data;
+    }
     cls->mel = gs_mel_new(&cls->fp, filterbank, err);
     if (!cls->mel)
         return fail_new(cls, err, NULL);
@@ -337,23 +346,30 @@ static gs_status add_patch(gs_classifier *cls, const float *frames, const float 
         cls->track_silent++;
         return GS_OK;
     }
-    float *dst = cls->batch_input + (size_t)cls->batch_len * cls->patch_size;
-    double sum = 0.0;
-    for (int t = 0; t < nf; t++)
-        for (int m = 0; m < nm; m++) {
-            float v = frames[(size_t)t * nm + m];
-            dst[(size_t)m * nf + t] = v;
-            sum += v;
-        }
-    if (cls->fp.patch_normalize == GS_PATCH_NORMALIZE_MEAN) {
-        float mean = (float)(sum / (double)cls->patch_size);
-        for (size_t i = 0; i < cls->patch_size; i++)
-            dst[i] -= mean;
-    }
+    gs_patch_from_frames(frames, nm, nf, cls->fp.patch_normalize,
+                         cls->batch_input + (size_t)cls->batch_len * cls->patch_size);
     cls->batch_window[cls->batch_len++] = window_index;
     if (cls->batch_len == MAX_BATCH)
         return flush_batch(cls, streaming, err);
     return GS_OK;
+}
+
+void gs_patch_from_frames(const float *frames, int n_mels, int patch_frames, gs_patch_normalize normalize,
+                          float *out)
+{
+    double sum = 0.0;
+    for (int t = 0; t < patch_frames; t++)
+        for (int m = 0; m < n_mels; m++) {
+            float v = frames[(size_t)t * n_mels + m];
+            out[(size_t)m * patch_frames + t] = v;
+            sum += v;
+        }
+    if (normalize == GS_PATCH_NORMALIZE_MEAN) {
+        size_t n = (size_t)n_mels * (size_t)patch_frames;
+        float mean = (float)(sum / (double)n);
+        for (size_t i = 0; i < n; i++)
+            out[i] -= mean;
+    }
 }
 
 static int window_of_frame(const gs_classifier *cls, long long frame)
@@ -431,22 +447,25 @@ gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n,
     return GS_OK;
 }
 
-/* Audio shorter than one patch: pad its frames with the value of silence
- * (ln(log_offset)) to one full patch. */
+/* Audio shorter than one patch: repeat its frames until they fill one patch.
+ * Repetition rather than silence keeps the patch level-invariant (the mean
+ * removed by normalisation scales with the audio) and shows the network
+ * only real content. Silent frames stay silent, so silence is still
+ * recognised from the frame RMS. */
 static gs_status add_padded_patch(gs_classifier *cls, const float *frames, const float *rms, int have,
                                   int streaming, gs_error *err)
 {
     const int nm = cls->n_mels, nf = cls->fp.patch_frames;
     float *pad = cls->window_frames_buf, *pad_rms = cls->window_rms;
+    if (have <= 0)
+        return GS_OK; /* nothing to repeat: the caller always supplies a frame */
     if (frames != pad) {
         memcpy(pad, frames, sizeof(float) * (size_t)have * nm);
         memcpy(pad_rms, rms, sizeof(float) * (size_t)have);
     }
-    float floor_value = logf(cls->fp.log_offset);
     for (int t = have; t < nf; t++) {
-        for (int m = 0; m < nm; m++)
-            pad[(size_t)t * nm + m] = floor_value;
-        pad_rms[t] = 0.0f;
+        memcpy(pad + (size_t)t * nm, pad + (size_t)(t % have) * nm, sizeof(float) * (size_t)nm);
+        pad_rms[t] = pad_rms[t % have];
     }
     return add_patch(cls, pad, pad_rms, 0, streaming, err);
 }
@@ -531,16 +550,20 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         if (!result->windows || !result->window_storage)
             goto nomem;
         memcpy(result->window_storage, cls->window_probs, sizeof(float) * (size_t)cls->num_windows * (size_t)nl);
-        for (int i = 0; i < cls->num_windows; i++) {
-            result->windows[i] = cls->windows[i];
-            result->windows[i].probabilities = result->window_storage + (size_t)i * (size_t)nl;
-        }
     }
     result->duration_seconds = (double)cls->samples_seen / cls->fp.sample_rate;
+    for (int i = 0; i < cls->num_windows; i++) {
+        result->windows[i] = cls->windows[i];
+        result->windows[i].probabilities = result->window_storage + (size_t)i * (size_t)nl;
+        /* The last window ends with the audio, not at a full window length. */
+        if (result->windows[i].end_seconds > result->duration_seconds)
+            result->windows[i].end_seconds = result->duration_seconds;
+    }
     result->num_patches = cls->track_patches;
     result->num_silent_patches = cls->track_silent;
     result->padded = padded;
     result->nonfinite_samples = cls->nonfinite;
+    gs_classifier_begin(cls);
     return GS_OK;
 nomem:
     gs_track_result_free(result);
@@ -549,30 +572,40 @@ nomem:
 
 gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result, gs_error *err)
 {
+    gs_error local;
     memset(result, 0, sizeof *result);
     result->top_label = -1;
-    gs_audio *audio = gs_audio_open(path, cls->fp.sample_rate, err);
-    if (!audio)
-        return err ? err->code : GS_ERR_IO;
+    gs_audio *audio = gs_audio_open(path, cls->fp.sample_rate, &local);
+    if (!audio) {
+        if (err)
+            *err = local;
+        return local.code;
+    }
     gs_classifier_begin(cls);
     gs_status st = GS_OK;
+    int decoder_failed = 0;
     for (;;) {
-        long got = gs_audio_read(audio, cls->scratch, PUSH_CHUNK, err);
+        long got = gs_audio_read(audio, cls->read_buffer, PUSH_CHUNK, &local);
         if (got < 0) {
             st = (gs_status)got;
+            decoder_failed = 1;
             break;
         }
         if (got == 0)
             break;
-        st = gs_classifier_push(cls, cls->scratch, (size_t)got, err);
+        st = gs_classifier_push(cls, cls->read_buffer, (size_t)got, &local);
         if (st != GS_OK)
             break;
     }
     long long decoder_nonfinite = gs_audio_get_info(audio)->nonfinite_samples;
     gs_audio_close(audio);
     if (st == GS_OK)
-        st = gs_classifier_finish(cls, result, err);
+        st = gs_classifier_finish(cls, result, &local);
     if (st != GS_OK) {
+        if (!decoder_failed)
+            gs_error_prefix(&local, path); /* the decoder's messages already name it */
+        if (err)
+            *err = local;
         gs_classifier_begin(cls);
         return st;
     }
@@ -585,6 +618,7 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
 {
     if (num_patches)
         *num_patches = 0;
+    gs_classifier_begin(cls);
     if (n > cls->window_samples_capacity)
         return gs_error_set(err, GS_ERR_INVALID, "window of %zu samples exceeds the model's %zu", n,
                             cls->window_samples_capacity);

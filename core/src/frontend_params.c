@@ -19,8 +19,9 @@ gs_status gs_frontend_params_validate(const gs_frontend_params *p, gs_error *err
 {
     if (!p)
         return gs_error_set(err, GS_ERR_INVALID, "front-end parameters missing");
-    if (p->sample_rate < 4000 || p->sample_rate > 384000)
-        return gs_error_set(err, GS_ERR_INVALID, "sample_rate %d outside 4000..384000", p->sample_rate);
+    /* The range gs_audio_open can resample to. */
+    if (p->sample_rate < 8000 || p->sample_rate > 384000)
+        return gs_error_set(err, GS_ERR_INVALID, "sample_rate %d outside 8000..384000", p->sample_rate);
     if (p->n_fft < 16 || p->n_fft > 65536 || (p->n_fft & 1))
         return gs_error_set(err, GS_ERR_INVALID, "n_fft %d must be even and in 16..65536", p->n_fft);
     if (p->hop_length < 1 || p->hop_length > p->n_fft)

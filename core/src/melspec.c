@@ -34,8 +34,17 @@ struct gs_mel {
     size_t pending_len; /* samples held in pending */
 };
 
-/* FFTW's planner keeps global state; only fftw_execute* is thread-safe. */
+/* FFTW's planner keeps global state; only fftw_execute* is thread-safe.
+ * The mutex orders our own planning; making FFTW's planner thread-safe also
+ * protects against a host application (the LV2 plugin's DAW) planning on
+ * another thread without our lock. */
 static pthread_mutex_t fftw_planner_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fftw_thread_safe_once = PTHREAD_ONCE_INIT;
+
+static void make_fftw_planner_thread_safe(void)
+{
+    fftwf_make_planner_thread_safe();
+}
 
 static void fill_periodic_hann(float *w, int n)
 {
@@ -85,8 +94,6 @@ gs_mel *gs_mel_new(const gs_frontend_params *params, const float *filterbank, gs
     if (gs_frontend_params_validate(params, err) != GS_OK)
         return NULL;
     const int n_bins = params->n_fft / 2 + 1;
-    if (filterbank && check_filterbank(filterbank, params->n_mels, n_bins, err) != GS_OK)
-        return NULL;
 
     gs_mel *mel = calloc(1, sizeof *mel);
     if (!mel) {
@@ -116,7 +123,13 @@ gs_mel *gs_mel_new(const gs_frontend_params *params, const float *filterbank, gs
     }
 
     if (filterbank) {
+        /* Copy before reading: a filterbank inside a mapped model file may
+         * not be float-aligned. */
         memcpy(mel->filterbank, filterbank, fb_size * sizeof *mel->filterbank);
+        if (check_filterbank(mel->filterbank, params->n_mels, n_bins, err) != GS_OK) {
+            gs_mel_free(mel);
+            return NULL;
+        }
     } else if (gs_mel_compute_filterbank(params, mel->filterbank, err) != GS_OK) {
         gs_mel_free(mel);
         return NULL;
@@ -128,6 +141,7 @@ gs_mel *gs_mel_new(const gs_frontend_params *params, const float *filterbank, gs
      * the same in every process, so features computed by the trainer and by
      * the tagger agree bit for bit; the speed difference is small at these
      * sizes (see the mel report in the lead's notes). */
+    pthread_once(&fftw_thread_safe_once, make_fftw_planner_thread_safe);
     pthread_mutex_lock(&fftw_planner_lock);
     mel->plan = fftwf_plan_dft_r2c_1d(mel->n_fft, mel->fft_in, mel->fft_out, FFTW_ESTIMATE);
     pthread_mutex_unlock(&fftw_planner_lock);

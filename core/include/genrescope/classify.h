@@ -7,8 +7,10 @@
  * RMS below GS_SILENCE_RMS) are not classified. A window's probabilities are
  * the mean over its classified patches; the track's are the mean over all
  * classified patches; the embedding is the L2-normalised mean of their
- * penultimate activations. Audio shorter than one patch is zero-padded to one
- * patch and the result says so (padded = 1). */
+ * penultimate activations. Audio shorter than one patch is padded to one
+ * patch by repeating its frames (which keeps it level-invariant) and the
+ * result says so (padded = 1). The tail after the last whole patch (less
+ * than patch_hop_frames frames) is not classified. */
 #ifndef GENRESCOPE_CLASSIFY_H
 #define GENRESCOPE_CLASSIFY_H
 
@@ -46,7 +48,7 @@ typedef struct gs_track_result {
     double duration_seconds;    /* audio analysed, at the model rate */
     int num_patches;            /* classified patches */
     int num_silent_patches;
-    int padded;                 /* 1: audio shorter than one patch, zero-padded */
+    int padded;                 /* 1: audio shorter than one patch, padded */
     long long nonfinite_samples;/* NaN/Inf input samples replaced by 0 */
     float *window_storage;      /* backing store for windows[i].probabilities */
 } gs_track_result;
@@ -67,15 +69,19 @@ const gs_model *gs_classifier_model(const gs_classifier *cls);
 
 /* Streaming track analysis: begin, push mono samples at the model's rate in
  * blocks of any size, then finish to get the verdict (caller frees it with
- * gs_track_result_free). Per-patch work allocates nothing; finish and window
- * boundaries may allocate. */
+ * gs_track_result_free); finish leaves the classifier ready for the next
+ * track. Per-patch work allocates nothing; finish and window boundaries may
+ * allocate. After a failure, push and finish keep returning that error until
+ * the next begin. cls and samples (when n > 0) must not be NULL. */
 void gs_classifier_begin(gs_classifier *cls);
 gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n, gs_error *err);
 gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_error *err);
 
 /* Decodes path (any format gs_audio_open reads) and analyses it in bounded
- * memory. On failure returns the decoder's error with the path in the message
- * and leaves result zeroed. */
+ * memory. On failure returns the error (its message names the path) and
+ * leaves result empty (top_label -1, no arrays). A decoding error part way
+ * (e.g. a truncated FLAC) fails the file; formats whose decoder cannot tell
+ * (e.g. MP3 cut between frames) give the verdict of what was decoded. */
 gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result,
                            gs_error *err);
 
@@ -84,9 +90,18 @@ gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result
  * probabilities (all 0 when silent). Allocates nothing; returns the number of
  * classified patches in *num_patches (may be NULL). Shorter input is padded.
  * Gives the same patches, so the same probabilities, as streaming the same
- * samples; it resets any streaming analysis in progress. */
+ * samples; it resets any streaming analysis in progress (also when it fails
+ * on its arguments). */
 gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
                                         float *probabilities, int *num_patches, gs_error *err);
+
+/* Turns patch_frames consecutive time-major log-mel frames (n_mels values
+ * each) into one network input laid out [n_mels][patch_frames] (mel =
+ * height, time = width) and applies the patch normalisation. The single
+ * definition of a patch, shared by inference and the trainer so the two can
+ * never drift apart. frames and out must not overlap. */
+void gs_patch_from_frames(const float *frames, int n_mels, int patch_frames, gs_patch_normalize normalize,
+                          float *out);
 
 /* Index of the largest of n values (first on ties), or -1 if n <= 0. */
 int gs_argmax(const float *values, int n);

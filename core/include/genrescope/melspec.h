@@ -24,7 +24,8 @@ typedef struct gs_mel gs_mel;
  * an [n_mels][n_fft/2+1] matrix to use instead of the computed one (a model
  * may carry its own); it is copied. All buffers are allocated here; push and
  * pull allocate nothing. Not thread-safe: one per thread. FFTW planning is
- * serialised internally. Caller frees with gs_mel_free(). */
+ * serialised internally and FFTW's planner is made thread-safe once, so
+ * other code in the process may plan concurrently. Caller frees with gs_mel_free(). */
 gs_mel *gs_mel_new(const gs_frontend_params *params, const float *filterbank, gs_error *err);
 void gs_mel_free(gs_mel *mel);
 
