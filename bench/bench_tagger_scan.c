@@ -1,6 +1,9 @@
 /* Scan throughput against decode-only throughput of the same files, both
  * with every core, measured side by side in one run. Files are synthesised
  * (FLAC, 44.1 kHz stereo, so decoding and resampling are real work).
+ * Then, on one thread, where a file's time goes: decode (+ resample),
+ * log-mel front-end, inference (the classifier minus its front-end), the
+ * index writes and the tag write, per file.
  * usage: bench_tagger_scan [--model FILE] [N_FILES] [SECONDS] [DIR] */
 #include <math.h>
 #include <pthread.h>
@@ -16,6 +19,7 @@
 #include "genrescope.h"
 #include "index_db.h"
 #include "scan.h"
+#include "tag_writer.h"
 #include "walk.h"
 
 static double now(void)
@@ -70,6 +74,103 @@ static void *decode_worker(void *p)
         else
             free(x);
     }
+}
+
+/* Single-thread split of one file's cost, averaged over the files. */
+static void profile(const char *model_path, const gs_walk_list *files, const char *dir)
+{
+    gs_error err;
+    gs_model *m = model_path ? gs_model_load(model_path, &err) : gs_model_load_default(&err);
+    if (!m)
+        return;
+    const gs_frontend_params *fp = gs_model_frontend(m);
+    gs_net *net = gs_net_from_model(m, &err);
+    gs_classifier *cls = net ? gs_classifier_new(m, net, &err) : NULL;
+    gs_mel *mel = gs_mel_new(fp, NULL, &err);
+    size_t nfiles = files->count;
+    gs_track_result *results = calloc(nfiles, sizeof *results);
+    double t_dec = 0, t_front = 0, t_cls = 0, t_db = 0, t_tag = 0;
+    float *frames = NULL;
+    size_t frames_cap = 0;
+    for (size_t f = 0; cls && mel && f < nfiles; f++) {
+        float *x;
+        size_t n;
+        double t0 = now();
+        if (gs_audio_decode_file(files->entries[f].path, fp->sample_rate, &x, &n, NULL, &err) != GS_OK)
+            continue;
+        double t1 = now();
+        size_t nf = gs_mel_num_frames(mel, n) * (size_t)gs_mel_num_bands(mel);
+        if (nf > frames_cap) {
+            free(frames);
+            frames = malloc(nf * sizeof *frames);
+            frames_cap = frames ? nf : 0;
+        }
+        if (frames)
+            gs_mel_compute(mel, x, n, frames, &err);
+        double t2 = now();
+        gs_classifier_begin(cls);
+        for (size_t i = 0; i < n; i += 65536)
+            gs_classifier_push(cls, x + i, n - i < 65536 ? n - i : 65536, &err);
+        gs_classifier_finish(cls, &results[f], &err);
+        double t3 = now();
+        t_dec += t1 - t0;
+        t_front += t2 - t1;
+        t_cls += t3 - t2;
+        free(x);
+    }
+    free(frames);
+
+    /* The writer's share: the same results into a fresh index, committed in
+     * the scan's batches of 50. */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/profile.sqlite", dir);
+    gs_index *ix = gs_index_open(path, GS_INDEX_CREATE, 1000, &err);
+    const char *labels[GS_MAX_LABELS];
+    for (int i = 0; i < gs_model_num_labels(m) && i < GS_MAX_LABELS; i++)
+        labels[i] = gs_model_label(m, i);
+    double t0 = now();
+    for (size_t f = 0; ix && f < nfiles; f++) {
+        if (f % 50 == 0)
+            gs_index_begin(ix, &err);
+        gs_index_record rec = {.path = files->entries[f].path, .size = files->entries[f].size,
+                               .mtime_ns = files->entries[f].mtime_ns, .format = "flac",
+                               .model_id = gs_model_id(m), .analysed_at = 1,
+                               .result = &results[f], .labels = labels, .tag_status = "written"};
+        if (results[f].num_labels)
+            gs_index_put(ix, &rec, &err);
+        if (f % 50 == 49 || f + 1 == nfiles)
+            gs_index_commit(ix, &err);
+    }
+    t_db = now() - t0;
+    gs_index_close(ix);
+
+    /* Tag writes (genre + confidence field), on the bench's own files. */
+    const char *genre = "Jazz";
+    gs_tag_request req = {.genres = &genre, .num_genres = 1, .confidence = 0.5f};
+    t0 = now();
+    for (size_t f = 0; f < nfiles; f++)
+        gs_tag_write(files->entries[f].path, &req, NULL, 0, NULL, 0);
+    t_tag = now() - t0;
+
+    double total = t_dec + t_front + (t_cls - t_front) + t_db + t_tag, nfd = (double)nfiles;
+    printf("per_file_decode_ms: %.2f\n", t_dec / nfd * 1e3);
+    printf("per_file_frontend_ms: %.2f\n", t_front / nfd * 1e3);
+    printf("per_file_inference_ms: %.2f\n", (t_cls - t_front) / nfd * 1e3);
+    printf("per_file_index_ms: %.2f\n", t_db / nfd * 1e3);
+    printf("per_file_tag_ms: %.2f\n", t_tag / nfd * 1e3);
+    printf("per_file_decode_share: %.3f\n", t_dec / total);
+    printf("per_file_frontend_share: %.3f\n", t_front / total);
+    printf("per_file_inference_share: %.3f\n", (t_cls - t_front) / total);
+    /* What a perfect pipeline would reach: scan = decode + the rest, so the
+     * ratio cannot exceed decode / (decode + front-end + inference + index). */
+    printf("ratio_bound_from_split: %.3f\n", t_dec / (t_dec + t_cls + t_db));
+    for (size_t f = 0; f < nfiles; f++)
+        gs_track_result_free(&results[f]);
+    free(results);
+    gs_mel_free(mel);
+    gs_classifier_free(cls);
+    gs_net_free(net);
+    gs_model_free(m);
 }
 
 int main(int argc, char **argv)
@@ -143,6 +244,7 @@ int main(int argc, char **argv)
     printf("scan_vs_decode_ratio: %.3f\n", scan_fps / decode_fps);
     printf("scan_vs_decode_target: 0.8\n");
     gs_index_close(ix);
+    profile(model, &files, dir);
     gs_walk_list_free(&files);
     gs_analyser_close(an);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

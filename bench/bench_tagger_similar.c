@@ -1,17 +1,31 @@
 /* `similar` over a synthetic index: builds N tracks (default 100000) with
  * D-dimensional embeddings (default 128), 10 genre scores and one window
- * each, then times loading the embeddings and the exhaustive top-20 search
- * (median of 21 queries). Also reports the index size per track.
+ * each through gs_index_put (the scan's writer path), then times, side by
+ * side and end to end inside the process (open the index, read what is
+ * needed, search, fetch the paths of the top 20, close):
+ *   - the SQLite path: every embedding read from the index per query
+ *     (gs_embedding_set_load, what `similar` did before the cache);
+ *   - the first query through the embedding cache (<db>.emb is stale, so it
+ *     is rebuilt and written);
+ *   - queries through the cache as `genrescope similar` runs them
+ *     (gs_similar_query), with and without --genre; median of 21.
+ * It checks that both paths return the same tracks and scores, and reports
+ * the index and cache sizes per track.
  * usage: bench_tagger_similar [N] [D] [DIR] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "emb_cache.h"
 #include "index_db.h"
 #include "index_read.h"
+#include "similar_query.h"
 #include "similarity.h"
+
+enum { K = 20, RUNS = 21, SQLITE_RUNS = 3 };
 
 static double now(void)
 {
@@ -26,19 +40,91 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+static void die(const char *what, const gs_error *err)
+{
+    fprintf(stderr, "bench_tagger_similar: %s: %s\n", what, err->message);
+    exit(1);
+}
+
+/* The pre-cache `similar`: all embeddings through SQLite, then the same
+ * top-k selection. Writes the k ids and scores. */
+static size_t sqlite_path(const char *db, const char *ref, int64_t *ids, float *scores)
+{
+    gs_error err;
+    gs_index *ix = gs_index_open(db, GS_INDEX_READ_ONLY, 1000, &err);
+    if (!ix)
+        die("open", &err);
+    gs_track_row row;
+    float *q;
+    size_t dim;
+    gs_embedding_set set;
+    if (gs_index_find_track(ix, ref, &row, &err) != GS_OK ||
+        gs_index_track_embedding(ix, row.id, &q, &dim, &err) != GS_OK ||
+        gs_embedding_set_load(ix, NULL, &set, &err) != GS_OK)
+        die("sqlite path", &err);
+    gs_scored top[K];
+    size_t n = 0;
+    for (size_t i = 0; i < set.count; i++)
+        if (set.ids[i] != row.id)
+            gs_topk_push(top, K, &n, (long)i, gs_dot(q, set.vectors + i * dim, dim));
+    gs_topk_sort(top, n);
+    for (size_t r = 0; r < n; r++) {
+        ids[r] = set.ids[top[r].index];
+        scores[r] = top[r].score;
+    }
+    free(q);
+    gs_embedding_set_free(&set);
+    gs_track_row_clear(&row);
+    gs_index_close(ix);
+    return n;
+}
+
+/* One `genrescope similar REF -n 20 [--genre G]`, minus printing. */
+static size_t cache_path(const char *db, const char *ref, const char *genre, int64_t *ids,
+                         float *scores, gs_emb_cache_source *source)
+{
+    gs_error err;
+    gs_index *ix = gs_index_open(db, GS_INDEX_READ_ONLY, 1000, &err);
+    if (!ix)
+        die("open", &err);
+    gs_similar_result res;
+    if (gs_similar_query(ix, ref, genre, K, &res, &err) != GS_OK)
+        die("similar", &err);
+    for (size_t r = 0; r < res.count && ids; r++) {
+        ids[r] = res.hits[r].id;
+        scores[r] = res.hits[r].similarity;
+    }
+    size_t n = res.count;
+    *source = res.source;
+    gs_similar_result_free(&res);
+    gs_index_close(ix);
+    return n;
+}
+
+static double file_bytes(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (double)st.st_size : 0;
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     int dim = argc > 2 ? atoi(argv[2]) : 128;
     const char *dir = argc > 3 ? argv[3] : "/tmp";
-    char path[1024];
+    char path[1024], emb_path[1100];
     snprintf(path, sizeof path, "%s/bench-similar-%d.sqlite", dir, (int)getpid());
+    gs_emb_cache_path(path, emb_path, sizeof emb_path);
     gs_error err;
     gs_index *ix = gs_index_open(path, GS_INDEX_CREATE, 1000, &err);
-    if (!ix) {
-        fprintf(stderr, "%s\n", err.message);
-        return 1;
-    }
+    if (!ix)
+        die("create", &err);
     const char *labels[10] = {"blues", "classical", "country", "disco", "hiphop",
                               "jazz", "metal", "pop", "reggae", "rock"};
     float probs[10], wp[10], *emb = malloc((size_t)dim * sizeof *emb);
@@ -47,7 +133,8 @@ int main(int argc, char **argv)
                          .embedding = emb, .num_windows = 1, .windows = &w, .duration_seconds = 215};
     srand(1);
     double t0 = now();
-    gs_index_begin(ix, &err);
+    if (gs_index_begin(ix, &err) != GS_OK)
+        die("begin", &err);
     for (long i = 0; i < n; i++) {
         float sum = 0;
         for (int k = 0; k < 10; k++)
@@ -68,61 +155,100 @@ int main(int argc, char **argv)
                                .format = "flac", .model_id = "genrescope-gtzan-0123456789abcdef",
                                .analysed_at = 1700000000, .result = &r, .labels = labels,
                                .tag_status = "written"};
-        if (gs_index_put(ix, &rec, &err) != GS_OK) {
-            fprintf(stderr, "%s\n", err.message);
-            return 1;
-        }
+        if (gs_index_put(ix, &rec, &err) != GS_OK)
+            die("put", &err);
     }
-    if (gs_index_commit(ix, &err) != GS_OK) {
-        fprintf(stderr, "%s\n", err.message);
-        return 1;
-    }
+    for (int k = 0; k < 10; k++)
+        gs_index_put_genre(ix, labels[k], labels[k], &err);
+    if (gs_index_commit(ix, &err) != GS_OK)
+        die("commit", &err);
     double t_build = now() - t0;
     sqlite3_exec(gs_index_sqlite(ix), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-    sqlite3_stmt *s;
-    sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
-                       -1, &s, NULL);
-    sqlite3_step(s);
-    double bytes = (double)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    gs_index_close(ix);
+    double bytes = file_bytes(path);
 
+    /* Queries: a few track ids spread over the index. */
+    char refs[RUNS][24];
+    for (int i = 0; i < RUNS; i++)
+        snprintf(refs[i], sizeof refs[i], "%ld", 1 + (long)i * 997 % n);
+
+    int64_t ids_a[K], ids_b[K];
+    float sc_a[K], sc_b[K];
+    double t_sqlite[SQLITE_RUNS];
+    int equal = 1;
+    gs_emb_cache_source src;
+
+    /* First query: the cache file does not exist yet. */
     t0 = now();
-    gs_embedding_set set;
-    if (gs_embedding_set_load(ix, NULL, &set, &err) != GS_OK) {
-        fprintf(stderr, "%s\n", err.message);
-        return 1;
+    size_t nb = cache_path(path, refs[0], NULL, ids_b, sc_b, &src);
+    double t_first = now() - t0;
+    int first_rebuilt = src == GS_EMB_CACHE_REBUILT;
+
+    for (int i = 0; i < SQLITE_RUNS; i++) {
+        t0 = now();
+        size_t na = sqlite_path(path, refs[i], ids_a, sc_a);
+        t_sqlite[i] = now() - t0;
+        nb = cache_path(path, refs[i], NULL, ids_b, sc_b, &src);
+        equal &= na == nb && !memcmp(ids_a, ids_b, na * sizeof *ids_a) &&
+                 !memcmp(sc_a, sc_b, na * sizeof *sc_a);
     }
-    double t_load = now() - t0;
-    enum { RUNS = 21, K = 20 };
-    double times[RUNS];
+
+    double t_cache[RUNS], t_genre[RUNS], t_search[RUNS];
+    int all_mapped = 1;
+    for (int i = 0; i < RUNS; i++) {
+        t0 = now();
+        cache_path(path, refs[i], NULL, NULL, NULL, &src);
+        t_cache[i] = now() - t0;
+        all_mapped &= src == GS_EMB_CACHE_MAPPED;
+        t0 = now();
+        cache_path(path, refs[i], "jazz", NULL, NULL, &src);
+        t_genre[i] = now() - t0;
+    }
+
+    /* The search alone, for the split. */
+    ix = gs_index_open(path, GS_INDEX_READ_ONLY, 1000, &err);
+    gs_emb_cache *c;
+    if (!ix || gs_emb_cache_open(ix, 0, &c, &err) != GS_OK)
+        die("cache", &err);
     gs_scored top[K];
     long checksum = 0;
-    for (int run = 0; run < RUNS; run++) {
-        const float *q = set.vectors + (size_t)(run * 997 % (int)set.count) * set.dim;
+    for (int i = 0; i < RUNS; i++) {
+        const float *q = gs_emb_cache_vectors(c) + (size_t)(i * 997 % (int)gs_emb_cache_count(c)) * (size_t)dim;
         t0 = now();
-        size_t cnt = 0;
-        for (size_t i = 0; i < set.count; i++)
-            gs_topk_push(top, K, &cnt, (long)i, gs_dot(q, set.vectors + i * set.dim, set.dim));
-        gs_topk_sort(top, cnt);
-        times[run] = now() - t0;
-        checksum += top[1].index;
+        size_t cnt = gs_emb_cache_search(c, q, -1, NULL, K, top);
+        t_search[i] = now() - t0;
+        checksum += cnt > 1 ? top[1].index : 0;
     }
-    qsort(times, RUNS, sizeof *times, cmp_double);
+    gs_emb_cache_close(c);
+    gs_index_close(ix);
+
+    double sqlite_ms = median(t_sqlite, SQLITE_RUNS) * 1e3, cache_ms = median(t_cache, RUNS) * 1e3;
+    double emb_bytes = file_bytes(emb_path);
     printf("tracks: %ld\n", n);
     printf("embedding_dim: %d\n", dim);
     printf("index_build_s: %.2f\n", t_build);
     printf("index_bytes: %.0f\n", bytes);
     printf("index_bytes_per_track: %.0f\n", bytes / (double)n);
-    printf("similar_load_ms: %.2f\n", t_load * 1e3);
-    printf("similar_search_ms: %.2f\n", times[RUNS / 2] * 1e3);
-    printf("similar_total_ms: %.2f\n", (t_load + times[RUNS / 2]) * 1e3);
-    printf("similar_search_target_ms: 20\n");
-    printf("similar_search_vs_target: %.3f\n", times[RUNS / 2] * 1e3 / 20.0);
+    printf("emb_cache_bytes: %.0f\n", emb_bytes);
+    printf("emb_cache_bytes_per_track: %.1f\n", emb_bytes / (double)n);
+    printf("similar_sqlite_path_ms: %.2f\n", sqlite_ms);
+    printf("similar_first_query_rebuild_ms: %.2f\n", t_first * 1e3);
+    printf("similar_first_query_rebuilt: %d\n", first_rebuilt);
+    printf("similar_ms: %.2f\n", cache_ms);
+    printf("similar_genre_ms: %.2f\n", median(t_genre, RUNS) * 1e3);
+    printf("similar_search_only_ms: %.2f\n", median(t_search, RUNS) * 1e3);
+    printf("similar_cache_mapped: %d\n", all_mapped);
+    printf("similar_sqlite_vs_cache_ratio: %.1f\n", sqlite_ms / cache_ms);
+    printf("similar_target_ms: 20\n");
+    printf("similar_vs_target: %.3f\n", cache_ms / 20.0);
+    printf("results_equal_sqlite_path: %d\n", equal);
     printf("checksum: %ld\n", checksum);
-    gs_embedding_set_free(&set);
-    gs_index_close(ix);
     free(emb);
-    char rm[3300];
-    snprintf(rm, sizeof rm, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
-    return system(rm) == 0 ? 0 : 1;
+    unlink(path);
+    unlink(emb_path);
+    snprintf(emb_path, sizeof emb_path, "%s-wal", path);
+    unlink(emb_path);
+    snprintf(emb_path, sizeof emb_path, "%s-shm", path);
+    unlink(emb_path);
+    return equal && first_rebuilt && all_mapped ? 0 : 1;
 }

@@ -6,15 +6,18 @@
 #include "genrescope.h"
 
 /* OpenBLAS would start its own threads inside each worker; the workers
- * already use every core. */
+ * already use every core (threads = cores), so each runs its BLAS calls
+ * single-threaded. */
 void openblas_set_num_threads(int num_threads);
 
 struct gs_analyser {
     gs_model *model;
     gs_net *net;
+    int single_threaded_blas;
 };
 
 struct gs_analyser_worker {
+    gs_analyser *an;
     gs_classifier *cls;
 };
 
@@ -32,7 +35,8 @@ gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error 
         gs_analyser_close(an);
         return NULL;
     }
-    if (num_workers > 1)
+    an->single_threaded_blas = num_workers > 1;
+    if (an->single_threaded_blas)
         openblas_set_num_threads(1);
     return an;
 }
@@ -68,6 +72,7 @@ gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err)
         gs_error_set(err, GS_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    w->an = an;
     w->cls = gs_classifier_new(an->model, an->net, err);
     if (!w->cls) {
         free(w);
@@ -87,6 +92,14 @@ void gs_analyser_worker_free(gs_analyser_worker *w)
 gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *result,
                               gs_error *err)
 {
+    /* Again from the worker's own thread: with an OpenMP build of OpenBLAS
+     * the thread count is per calling thread, and the call in
+     * gs_analyser_open only reached the main thread. */
+    static _Thread_local int blas_configured;
+    if (w->an->single_threaded_blas && !blas_configured) {
+        openblas_set_num_threads(1);
+        blas_configured = 1;
+    }
     return gs_classify_file(w->cls, path, result, err);
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "emb_cache.h"
 
 int gs_cmd_merge(int argc, char **argv)
 {
@@ -56,6 +57,10 @@ int gs_cmd_merge(int argc, char **argv)
             printf("merged %zu tracks from %s\n", n, argv[i]);
         }
     }
+    gs_error err;
+    if (rc == GS_EXIT_OK && gs_emb_cache_refresh(ix, &err) != GS_OK)
+        fprintf(stderr, "genrescope merge: warning: similarity cache not updated: %s\n",
+                err.message);
     gs_index_close(ix);
     return rc;
 }

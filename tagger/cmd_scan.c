@@ -13,6 +13,7 @@
 #include "analyser.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "emb_cache.h"
 #include "genre_names.h"
 #include "scan.h"
 
@@ -270,6 +271,13 @@ static int run_scan(int argc, char **argv, int rescan)
     } else if (stats.failed) {
         rc = GS_EXIT_SOME_FAILED;
     }
+    /* Rebuild the similarity cache now rather than on the first query (a
+     * no-op when nothing it reads changed). Only a cache: a failure is
+     * worth a warning, never the exit status. */
+    if (st == GS_OK && !o.dry_run && !stats.interrupted && stats.analysed > 0 &&
+        gs_emb_cache_refresh(ix, &err) != GS_OK && o.report != GS_REPORT_QUIET)
+        fprintf(stderr, "genrescope %s: warning: similarity cache not updated: %s\n", cmd,
+                err.message);
     gs_analyser_close(an);
     gs_walk_list_free(&files);
     gs_index_close(ix);

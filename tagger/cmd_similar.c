@@ -1,6 +1,7 @@
 /* `genrescope similar FILE|ID [-n 20] [--genre G]`: nearest tracks by
- * cosine similarity of the embeddings (exhaustive scan: 100k tracks of a
- * few hundred floats is a few milliseconds, no approximate index needed). */
+ * cosine similarity of the embeddings (exhaustive scan of the memory-mapped
+ * embedding cache: 100k tracks of 128 floats take a few milliseconds, no
+ * approximate index needed). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "genre_names.h"
-#include "index_read.h"
-#include "similarity.h"
+#include "similar_query.h"
 
 int gs_cmd_similar(int argc, char **argv)
 {
@@ -55,62 +55,36 @@ int gs_cmd_similar(int argc, char **argv)
         return GS_EXIT_FATAL;
     gs_error err;
     gs_error_clear(&err);
-    gs_track_row row;
-    float *q = NULL;
-    size_t dim = 0;
-    char label[128];
-    gs_embedding_set set = {0};
+    gs_similar_result res;
     int rc = GS_EXIT_SOME_FAILED;
-    if (gs_index_find_track(ix, argv[optind], &row, &err) != GS_OK)
-        goto fail;
-    if (gs_index_track_embedding(ix, row.id, &q, &dim, &err) != GS_OK)
-        goto fail;
-    if (genre && gs_index_resolve_genre(ix, genre, label, sizeof label, &err) != GS_OK)
-        goto fail;
-    if (gs_embedding_set_load(ix, genre ? label : NULL, &set, &err) != GS_OK) {
-        rc = GS_EXIT_FATAL;
+    gs_status st = gs_similar_query(ix, argv[optind], genre, (size_t)count, &res, &err);
+    if (st != GS_OK) {
+        if (st != GS_ERR_INVALID)
+            rc = GS_EXIT_FATAL;
         goto fail;
     }
-    if (set.count && set.dim != dim) {
-        gs_error_set(&err, GS_ERR_INVALID, "%s was analysed by a model with another embedding size"
-                     " than most of the index; rescan it", row.path);
-        goto fail;
-    }
-    gs_scored *top = malloc((size_t)count * sizeof *top);
-    if (!top) {
-        gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < set.count; i++)
-        if (set.ids[i] != row.id)
-            gs_topk_push(top, (size_t)count, &n, (long)i, gs_dot(q, set.vectors + i * dim, dim));
-    gs_topk_sort(top, n);
-    for (size_t r = 0; r < n; r++) {
-        size_t i = (size_t)top[r].index;
+    for (size_t r = 0; r < res.count; r++) {
+        const gs_similar_hit *h = &res.hits[r];
         char display[128] = "";
-        if (set.genres[i])
-            gs_genre_display_name(set.genres[i], display, sizeof display);
+        if (h->genre)
+            gs_genre_display_name(h->genre, display, sizeof display);
         if (json) {
             cJSON *j = cJSON_CreateObject();
             cJSON_AddNumberToObject(j, "rank", (double)(r + 1));
-            cJSON_AddNumberToObject(j, "id", (double)set.ids[i]);
-            cJSON_AddStringToObject(j, "path", set.paths[i]);
-            cJSON_AddNumberToObject(j, "similarity", top[r].score);
+            cJSON_AddNumberToObject(j, "id", (double)h->id);
+            cJSON_AddStringToObject(j, "path", h->path);
+            cJSON_AddNumberToObject(j, "similarity", h->similarity);
             cJSON_AddStringToObject(j, "genre", display);
             gs_cli_print_json(stdout, j);
         } else {
-            printf("%3zu  %.3f  %-10s %s\n", r + 1, (double)top[r].score, display, set.paths[i]);
+            printf("%3zu  %.3f  %-10s %s\n", r + 1, (double)h->similarity, display, h->path);
         }
     }
-    free(top);
     rc = GS_EXIT_OK;
 fail:
     if (rc != GS_EXIT_OK)
         fprintf(stderr, "genrescope similar: %s\n", err.message);
-    free(q);
-    gs_embedding_set_free(&set);
-    gs_track_row_clear(&row);
+    gs_similar_result_free(&res);
     gs_index_close(ix);
     return rc;
 }

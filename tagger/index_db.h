@@ -14,8 +14,9 @@
 #include "genrescope/error.h"
 
 /* Version this build creates and understands. A database with a larger
- * user_version is refused rather than misread. */
-#define GS_INDEX_SCHEMA_VERSION 1
+ * user_version is refused rather than misread; a read-only open accepts an
+ * older one as it is (see gs_index_schema_version). */
+#define GS_INDEX_SCHEMA_VERSION 2
 
 typedef struct gs_index gs_index;
 
@@ -32,6 +33,10 @@ gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_err
 void gs_index_close(gs_index *ix);
 sqlite3 *gs_index_sqlite(gs_index *ix);
 const char *gs_index_path(const gs_index *ix);
+/* user_version of the open file: GS_INDEX_SCHEMA_VERSION unless it was
+ * opened read-only and is older (then features of later versions, such as
+ * the embedding cache's generation counter, are absent). */
+int gs_index_schema_version(const gs_index *ix);
 
 /* Registers genrescope_similarity(a, b) on db (also done by gs_index_open). */
 int gs_index_register_functions(sqlite3 *db);
@@ -59,7 +64,8 @@ gs_status gs_index_begin(gs_index *ix, gs_error *err);
 gs_status gs_index_commit(gs_index *ix, gs_error *err);
 void gs_index_rollback(gs_index *ix);
 /* Inserts or replaces the row for rec->path with its scores, embedding and
- * windows. Inside a transaction from gs_index_begin. */
+ * windows. Inside a transaction from gs_index_begin. Its statements are
+ * prepared once per connection and kept until gs_index_close. */
 gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err);
 
 /* Records display names of labels in the genres table (for sqlite3 users). */
@@ -83,8 +89,9 @@ const gs_index_known *gs_index_known_find(const gs_index_known *known, size_t co
                                           const char *path);
 
 /* Copies every track of the index at src_path into ix (replacing rows with
- * the same path). Fails with GS_ERR_UNSUPPORTED on a different schema
- * version. Runs in one transaction: all or nothing. */
+ * the same path). Fails with GS_ERR_UNSUPPORTED on a newer schema version
+ * (an older one has the same track tables and is accepted). Runs in one
+ * transaction: all or nothing. */
 gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tracks,
                               gs_error *err);
 

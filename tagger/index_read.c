@@ -213,18 +213,18 @@ gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t
     return st;
 }
 
-gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,
-                                 gs_error *err)
+/* Looks name up among the labels sql lists; 1 found, 0 not, -1 error.
+ * Appends the labels seen to known. */
+static int match_genre(gs_index *ix, const char *sql, const char *name, char *out,
+                       size_t out_size, char *known, size_t known_size)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
-                           "SELECT DISTINCT genre FROM scores UNION SELECT label FROM genres",
-                           -1, &s, NULL) != SQLITE_OK)
-        return gs_index_error(ix, err, "cannot read");
-    int found = 0;
-    char known[1024] = "";
-    size_t kl = 0;
-    while (!found && sqlite3_step(s) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    int found = 0, rc;
+    size_t kl = strlen(known);
+    known[kl] = '\0';
+    while (!found && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *label = (const char *)sqlite3_column_text(s, 0);
         if (!label)
             continue;
@@ -233,13 +233,33 @@ gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size
         if (!strcasecmp(label, name) || !strcasecmp(display, name)) {
             snprintf(out, out_size, "%s", label);
             found = 1;
-        } else if (kl + strlen(label) + 3 < sizeof known) {
-            kl += (size_t)snprintf(known + kl, sizeof known - kl, "%s%s", kl ? ", " : "", label);
+        } else if (kl + strlen(label) + 3 < known_size) {
+            kl += (size_t)snprintf(known + kl, known_size - kl, "%s%s", kl ? ", " : "", label);
         }
     }
     sqlite3_finalize(s);
-    if (!found)
+    return found ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,
+                                 gs_error *err)
+{
+    /* The genres table (a few rows) names every label a scan wrote; the
+     * scores table (10 rows per track, a million in a large index) only
+     * matters for labels merged or written by hand, so it is read only when
+     * the first lookup fails. */
+    char known[1024] = "";
+    int rc = match_genre(ix, "SELECT label FROM genres", name, out, out_size, known,
+                         sizeof known);
+    if (rc == 0) {
+        known[0] = '\0';
+        rc = match_genre(ix, "SELECT DISTINCT genre FROM scores UNION SELECT label FROM genres",
+                         name, out, out_size, known, sizeof known);
+    }
+    if (rc < 0)
+        return gs_index_error(ix, err, "cannot read");
+    if (rc == 0)
         return gs_error_set(err, GS_ERR_INVALID, "unknown genre '%s' (the index knows: %s)", name,
-                            kl ? known : "none yet");
+                            known[0] ? known : "none yet");
     return GS_OK;
 }

@@ -33,7 +33,7 @@ check "7 files analysed (hidden, loop, duplicate symlink and .txt skipped)" \
     eq "$(grep -c '"status":"analysed"' "$T/scan1.json")" 7
 check "summary line" grep -q '"summary":{"files":7,"analysed":7,"unchanged":0' "$T/scan1.json"
 check "WAL mode" eq "$(q "$DB" 'PRAGMA journal_mode')" wal
-check "schema version 1" eq "$(q "$DB" 'PRAGMA user_version')" 1
+check "schema version 2" eq "$(q "$DB" 'PRAGMA user_version')" 2
 check "jazz1 top genre" eq "$(q "$DB" "SELECT top_genre FROM tracks WHERE path LIKE '%jazz1.wav'")" jazz
 check "display names table" eq "$(q "$DB" "SELECT display FROM genres WHERE label = 'hiphop'")" Hip-Hop
 check "10 scores per track" eq "$(q "$DB" 'SELECT count(*) FROM scores')" 70
@@ -96,6 +96,25 @@ id=$(q "$DB" "SELECT id FROM tracks WHERE path LIKE '%hiphop1.wav'")
 "$GS" similar --db "$DB" --json --genre Hip-Hop "$id" > "$T/simg.json"
 check "similar by ID with --genre (display name)" eq "$(grep -c hiphop2.ogg "$T/simg.json")" 1
 check "--genre filter" eq "$(wc -l < "$T/simg.json")" 1
+# The similarity cache: written by the scan, equal to ranking every
+# embedding in SQL, never used once the index changed behind it.
+check "scan wrote the similarity cache" test -s "$DB.emb"
+id1=$(q "$DB" "SELECT id FROM tracks WHERE path LIKE '%jazz1.wav'")
+sql_rank() {
+    q "$DB" "SELECT t.path FROM embeddings e JOIN tracks t ON t.id = e.track_id, embeddings s
+             WHERE s.track_id = $id1 AND t.id != $id1 AND e.dim = s.dim ORDER BY t.path"
+}
+"$GS" similar --db "$DB" --json -n 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_all"
+check "similar lists every other analysed track" eq "$(cat "$T/sim_all")" "$(sql_rank)"
+cp "$DB.emb" "$T/old.emb"
+sqlite3 "$DB" "PRAGMA foreign_keys = ON; DELETE FROM tracks WHERE path LIKE '%classical1.wav'"
+cp "$T/old.emb" "$DB.emb"
+"$GS" similar --db "$DB" --json -n 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_del"
+check "a stale cache is not used: deleted track gone" eq "$(cat "$T/sim_del")" "$(sql_rank)"
+check "a stale cache is rebuilt" bash -c "! cmp -s '$DB.emb' '$T/old.emb'"
+"$GS" scan --db "$DB" --quiet "$L/b/deep" >/dev/null
+"$GS" similar --db "$DB" --json -n 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_back"
+check "rescanned track back in similar" eq "$(cat "$T/sim_back")" "$(cat "$T/sim_all")"
 "$GS" query --db "$DB" --json --genre jazz --min-confidence 0.5 > "$T/query.json"
 check "query --genre jazz" eq "$(wc -l < "$T/query.json")" 2
 "$GS" query --db "$DB" --json --mixed disco,hiphop --min-score 0.3 > "$T/mixed.json"

@@ -1,0 +1,68 @@
+/* The embedding cache: a compact, memory-mapped copy of the index's
+ * embeddings for similarity search, so `similar` does not read 100k BLOBs
+ * through SQLite on every run.
+ *
+ * It lives next to the index as <db>.emb (format in emb_cache.c and
+ * docs/schema.md): the L2-normalised float32 vectors of the most common
+ * dimension, ordered by track id, with each track's id and top genre. Its
+ * header records the index's random identity and its embeddings generation
+ * (meta table, bumped by triggers on every change that similarity reads);
+ * a file whose identity, generation or layout does not match is never
+ * used: it is rebuilt from the index in one read transaction and replaced
+ * atomically (temporary file + rename). It is only a cache: deleting it is
+ * always safe. */
+#ifndef GS_TAGGER_EMB_CACHE_H
+#define GS_TAGGER_EMB_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index_db.h"
+#include "similarity.h"
+
+typedef struct gs_emb_cache gs_emb_cache;
+
+/* How gs_emb_cache_open got the data. */
+typedef enum gs_emb_cache_source {
+    GS_EMB_CACHE_MAPPED,  /* the sidecar file was current: mapped as is */
+    GS_EMB_CACHE_REBUILT, /* missing, stale or damaged: rebuilt and rewritten */
+    GS_EMB_CACHE_MEMORY   /* rebuilt in memory only (no generation in the index,
+                             an in-memory index, NO_WRITE, or the directory is
+                             not writable) */
+} gs_emb_cache_source;
+
+enum { GS_EMB_CACHE_NO_WRITE = 1 };
+
+/* Opens the cache of ix (see above). flags: GS_EMB_CACHE_NO_WRITE never
+ * creates or replaces the file. Failing to write the file is not an error
+ * (the data is used from memory). Errors: reading the index (GS_ERR_IO,
+ * GS_ERR_FORMAT), GS_ERR_NOMEM. Must not be called inside a write
+ * transaction of ix. Caller closes with gs_emb_cache_close. */
+gs_status gs_emb_cache_open(gs_index *ix, int flags, gs_emb_cache **out, gs_error *err);
+void gs_emb_cache_close(gs_emb_cache *c);
+
+/* Brings the sidecar up to date (rebuilds it if stale); for writers after
+ * a scan or merge, so the next query is fast. */
+gs_status gs_emb_cache_refresh(gs_index *ix, gs_error *err);
+
+/* Writes "<db_path>.emb" to out; -1 if it does not fit. */
+int gs_emb_cache_path(const char *db_path, char *out, size_t out_size);
+
+gs_emb_cache_source gs_emb_cache_get_source(const gs_emb_cache *c);
+size_t gs_emb_cache_count(const gs_emb_cache *c);
+size_t gs_emb_cache_dim(const gs_emb_cache *c); /* 0 when the index has no embeddings */
+int64_t gs_emb_cache_generation(const gs_emb_cache *c);
+/* Borrowed, valid until close: count ids (ascending) and count * dim floats. */
+const int64_t *gs_emb_cache_ids(const gs_emb_cache *c);
+const float *gs_emb_cache_vectors(const gs_emb_cache *c);
+
+/* Exhaustive search: the k tracks with the largest dot product with q (dim
+ * floats, L2-normalised, so the dot product is the cosine), skipping
+ * exclude_id and, when genre is not NULL, tracks whose top genre label is
+ * not genre. Writes up to k results best first to out (index = position in
+ * the cache) and returns how many. Scores are computed with gs_dot, exactly
+ * as the SQLite path (gs_embedding_set_load) does. */
+size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclude_id,
+                           const char *genre, size_t k, gs_scored *out);
+
+#endif

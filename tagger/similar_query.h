@@ -1,0 +1,36 @@
+/* `similar` as a function: the query track's nearest neighbours through the
+ * embedding cache. cmd_similar prints its result; the benchmark times the
+ * same path. */
+#ifndef GS_TAGGER_SIMILAR_QUERY_H
+#define GS_TAGGER_SIMILAR_QUERY_H
+
+#include <stddef.h>
+
+#include "emb_cache.h"
+#include "index_read.h"
+
+typedef struct gs_similar_hit {
+    int64_t id;
+    float similarity;   /* cosine */
+    char *path;
+    char *genre;        /* top genre label, NULL if none */
+} gs_similar_hit;
+
+typedef struct gs_similar_result {
+    gs_track_row query;           /* the track asked about */
+    size_t count;
+    gs_similar_hit *hits;         /* count, most similar first */
+    gs_emb_cache_source source;   /* how the embeddings were read */
+} gs_similar_result;
+
+/* Finds ref (a track id or a path, as gs_index_find_track) and the k
+ * indexed tracks most similar to it, optionally only those whose top genre
+ * is genre (a label or display name, any case). Errors: GS_ERR_INVALID
+ * (unknown track or genre, no embedding, another embedding size: err says
+ * which), GS_ERR_IO / GS_ERR_NOMEM. res is filled on success and must be
+ * freed with gs_similar_result_free (also safe after a failure). */
+gs_status gs_similar_query(gs_index *ix, const char *ref, const char *genre, size_t k,
+                           gs_similar_result *res, gs_error *err);
+void gs_similar_result_free(gs_similar_result *res);
+
+#endif
