@@ -95,6 +95,7 @@ static int same_audio(const decoded *a, const decoded *b)
 
 static unsigned char *slurp(const char *path, size_t *n)
 {
+    *n = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
