@@ -156,7 +156,7 @@ static void print_text(const gs_model *model, const char *path, const gs_track_r
     else
         print_ranked(model, r->probabilities, r->num_labels, top);
     printf("  [%.1f s, %d patches%s]\n", r->duration_seconds, r->num_patches,
-           r->padded ? ", shorter than one patch: padded with silence" : "");
+           r->padded ? ", shorter than one patch: padded by repeating it" : "");
     for (int i = 0; windows && i < r->num_windows; i++) {
         const gs_window_verdict *w = &r->windows[i];
         printf("  %7.1f-%7.1f s  ", w->start_seconds, w->end_seconds);

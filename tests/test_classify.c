@@ -75,8 +75,9 @@ static void test_stream_equals_window(gs_classifier *cls)
     int patches = 0;
     CHECK(gs_classifier_classify_window(cls, x, n, probs, &patches, &err) == GS_OK);
 
-    /* 4 s at hop 128 -> 1 + (32000-256)/128 = 249 frames -> (249-32)/16+1 = 14 patches */
-    CHECK_MSG(whole.num_patches == 14, "patches %d", whole.num_patches);
+    /* 4 s at hop 128 -> 1 + (32000-256)/128 = 249 frames -> (249-32)/16+1 = 14
+     * patches, the last ending at frame 240, + 1 aligned to the end (217..248) */
+    CHECK_MSG(whole.num_patches == 15, "patches %d", whole.num_patches);
     CHECK(patches == whole.num_patches);
     CHECK(blocks.num_patches == whole.num_patches);
     CHECK_MSG(max_abs_diff(whole.probabilities, blocks.probabilities, 3) < 1e-6, "block sizes changed the verdict");
@@ -123,6 +124,25 @@ static void test_windows_aggregate(gs_classifier *cls)
     /* A patch belongs to the window its first frame falls in: 5 s = 312.5
      * frames, so window 0 holds starts 0..304 -> 20 patches. */
     CHECK_MSG(r.windows[0].num_patches == 20, "window 0 has %d patches", r.windows[0].num_patches);
+    gs_track_result_free(&r);
+    free(x);
+}
+
+/* The tail after the last regular patch is heard: 84608 samples (10.576 s)
+ * give 660 frames; the last regular patch starts at frame 624, in window 1
+ * (which ends at 10 s = frame 625), so the only patch of window 2 is the one
+ * aligned to the end, starting at frame 628. */
+static void test_tail_window(gs_classifier *cls)
+{
+    const size_t n = 84608;
+    float *x = make_music(n, 8000, 12, 1.0f);
+    gs_track_result r;
+    stream_in_blocks(cls, x, n, 4, &r);
+    CHECK_MSG(r.num_windows == 3, "windows %d", r.num_windows);
+    if (r.num_windows == 3) {
+        CHECK(r.windows[2].num_patches == 1 && r.windows[2].top_label >= 0);
+        CHECK_NEAR(r.windows[2].end_seconds, 10.576, 1e-9);
+    }
     gs_track_result_free(&r);
     free(x);
 }
@@ -391,6 +411,7 @@ int main(void)
     if (cls) {
         test_stream_equals_window(cls);
         test_windows_aggregate(cls);
+        test_tail_window(cls);
         test_silence(cls);
         test_short_inputs(cls);
         test_nonfinite_and_level(cls);

@@ -377,6 +377,18 @@ static int window_of_frame(const gs_classifier *cls, long long frame)
     return (int)floor((double)frame / cls->window_frames);
 }
 
+/* Start frame of the extra patch aligned to the end of n_frames frames, or
+ * -1 when the regular patches already reach the end. Without it up to
+ * patch_hop_frames - 1 frames at the end (up to ~1.5 s) would never be
+ * heard, and a window holding only that tail would be missing. */
+static long long tail_start(const gs_classifier *cls, long long n_frames)
+{
+    const long long nf = cls->fp.patch_frames, hop = cls->fp.patch_hop_frames;
+    if (n_frames < nf || (n_frames - nf) % hop == 0)
+        return -1;
+    return n_frames - nf;
+}
+
 /* Appends one pulled frame to the history and cuts a patch when one is due. */
 static gs_status take_frame(gs_classifier *cls, const float *frame, float rms, gs_error *err)
 {
@@ -524,6 +536,13 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         st = add_padded_patch(cls, cls->history, cls->history_rms, cls->history_len, 1, err);
         if (st != GS_OK)
             return st;
+    } else if (tail_start(cls, cls->frames_seen) >= 0) {
+        long long start = tail_start(cls, cls->frames_seen);
+        int offset = (int)(start - cls->history_start);
+        st = add_patch(cls, cls->history + (size_t)offset * (size_t)cls->n_mels, cls->history_rms + offset,
+                       window_of_frame(cls, start), 1, err);
+        if (st != GS_OK)
+            return st;
     }
     st = flush_batch(cls, 1, err);
     if (st != GS_OK)
@@ -660,6 +679,9 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
     } else {
         for (size_t start = 0; start + (size_t)nf <= n_frames && st == GS_OK; start += (size_t)cls->fp.patch_hop_frames)
             st = add_patch(cls, cls->window_frames_buf + start * (size_t)nm, cls->window_rms + start, 0, 0, err);
+        long long tail = tail_start(cls, (long long)n_frames);
+        if (st == GS_OK && tail >= 0)
+            st = add_patch(cls, cls->window_frames_buf + (size_t)tail * (size_t)nm, cls->window_rms + tail, 0, 0, err);
     }
     if (st == GS_OK)
         st = flush_batch(cls, 0, err);

@@ -197,10 +197,10 @@ gs_status gs_model_parse_header(gs_model *m, gs_error *err)
     if (header_len == 0)
         return gs_error_set(err, GS_ERR_MODEL, "header length is 0");
     if (header_len > GS_MODEL_MAX_HEADER)
-        return gs_error_set(err, GS_ERR_MODEL, "header length %llu exceeds the 100 MB limit",
+        return gs_error_set(err, GS_ERR_MODEL, "not a safetensors model file: header length %llu exceeds the 100 MB limit",
                             (unsigned long long)header_len);
     if (header_len > m->size - 8)
-        return gs_error_set(err, GS_ERR_MODEL, "header length %llu larger than the file (%zu bytes after the prefix)",
+        return gs_error_set(err, GS_ERR_MODEL, "not a safetensors model file: header length %llu larger than the file (%zu bytes after the prefix)",
                             (unsigned long long)header_len, m->size - 8);
     gs_status st = parse_json(m, header_len, err);
     if (st != GS_OK)
