@@ -1,12 +1,70 @@
 #include "cli_common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "genre_names.h"
+
+/* Length of the valid UTF-8 sequence at s, or 0 if s does not start one
+ * (bad lead byte, truncated, overlong, surrogate or beyond U+10FFFF). */
+int gs_cli_utf8_sequence_length(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    int len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (!len || s[0] > 0xF4)
+        return 0;
+    for (int i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return len;
+}
+
+cJSON *gs_cli_path_json(const char *path)
+{
+    const unsigned char *s = (const unsigned char *)path;
+    size_t n = strlen(path);
+    char *out = malloc(n * 6 + 3), *o = out;
+    if (!out)
+        return NULL;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        int len = gs_cli_utf8_sequence_length(s + i);
+        if (len == 0) {
+            o += sprintf(o, "\\udc%02x", s[i]);
+            i++;
+        } else if (s[i] == '"' || s[i] == '\\') {
+            *o++ = '\\';
+            *o++ = (char)s[i++];
+        } else if (s[i] < 0x20) {
+            o += sprintf(o, "\\u%04x", s[i]);
+            i++;
+        } else {
+            memcpy(o, s + i, (size_t)len);
+            o += len;
+            i += (size_t)len;
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    cJSON *item = cJSON_CreateRaw(out);
+    free(out);
+    return item;
+}
+
+void gs_cli_add_path(cJSON *obj, const char *key, const char *path)
+{
+    cJSON *p = gs_cli_path_json(path);
+    if (p)
+        cJSON_AddItemToObject(obj, key, p);
+}
 
 gs_index *gs_cli_open_index(const char *cmd, const char *db_path, int flags, int busy_ms)
 {
@@ -35,6 +93,17 @@ void gs_cli_print_json(FILE *out, cJSON *obj)
         cJSON_free(s);
     }
     cJSON_Delete(obj);
+}
+
+const char *gs_cli_option_name(const struct option *opts, int c)
+{
+    static _Thread_local char name[64];
+    for (; opts && opts->name; opts++)
+        if (opts->val == c && !opts->flag) {
+            snprintf(name, sizeof name, "--%s", opts->name);
+            return name;
+        }
+    return "an option";
 }
 
 int gs_cli_parse_int(const char *s, long min, long max, long *out)

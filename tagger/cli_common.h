@@ -22,8 +22,25 @@ enum {
  * failure; NULL then. */
 gs_index *gs_cli_open_index(const char *cmd, const char *db_path, int flags, int busy_ms);
 
+/* Length of the valid UTF-8 sequence at s, or 0 if s does not start one. */
+int gs_cli_utf8_sequence_length(const unsigned char *s);
+/* A file name as a JSON string (a raw cJSON item; NULL if out of memory).
+ * Names need not be UTF-8: each byte that is not part of valid UTF-8 is
+ * written as \udcXX, the convention Python's os.fsencode() turns back into
+ * the original bytes, so the line stays valid JSON and the name
+ * recoverable. cJSON_AddStringToObject would write the raw bytes. */
+cJSON *gs_cli_path_json(const char *path);
+/* Adds gs_cli_path_json(path) to obj as key. Every path in JSON output
+ * goes through this. */
+void gs_cli_add_path(cJSON *obj, const char *key, const char *path);
+
 /* Prints obj as one line to out and deletes it. */
 void gs_cli_print_json(FILE *out, cJSON *obj);
+
+/* "--name" of the option getopt_long returned as c (its val), for
+ * messages; "an option" if none matches. Points into opts or a literal. */
+struct option;
+const char *gs_cli_option_name(const struct option *opts, int c);
 
 /* Strict parsers: 0 on success. */
 int gs_cli_parse_int(const char *s, long min, long max, long *out);

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "genrescope.h"
 
@@ -21,7 +22,7 @@ static void usage(FILE *out)
             "  -m, --model FILE   model to use (default: the model built into genrescope)\n"
             "  -n, --top N        genres to show per file (default 3)\n"
             "  -w, --windows      also show the verdict of every 30 s window\n"
-            "  -j, --json         one JSON object per line per file: path, genre,\n"
+            "      --json         one JSON object per line per file: path, genre,\n"
             "                     confidence, probabilities, duration, windows...\n"
             "  -h, --help         show this help\n\n"
             "exit status: 0 if every file was classified, 1 if any failed, 2 on bad usage.\n");
@@ -40,60 +41,6 @@ static void rank_labels(const float *probs, int n, int *order)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if s does not start one
- * (bad lead byte, truncated, overlong, surrogate or beyond U+10FFFF). */
-static int utf8_sequence_length(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    int len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (!len || s[0] > 0xF4)
-        return 0;
-    for (int i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
-        (s[0] == 0xF4 && s[1] >= 0x90))
-        return 0;
-    return len;
-}
-
-/* A file name as a JSON string. Names need not be UTF-8; each byte that is
- * not part of valid UTF-8 is written as \udcXX, the convention Python's
- * os.fsencode() turns back into the original bytes, so the line stays valid
- * JSON and the name stays recoverable. */
-static cJSON *path_json(const char *path)
-{
-    const unsigned char *s = (const unsigned char *)path;
-    size_t n = strlen(path);
-    char *out = malloc(n * 6 + 3), *o = out;
-    if (!out)
-        return NULL;
-    *o++ = '"';
-    for (size_t i = 0; i < n;) {
-        int len = utf8_sequence_length(s + i);
-        if (len == 0) {
-            o += sprintf(o, "\\udc%02x", s[i]);
-            i++;
-        } else if (s[i] == '"' || s[i] == '\\') {
-            *o++ = '\\';
-            *o++ = (char)s[i++];
-        } else if (s[i] < 0x20) {
-            o += sprintf(o, "\\u%04x", s[i]);
-            i++;
-        } else {
-            memcpy(o, s + i, (size_t)len);
-            o += len;
-            i += (size_t)len;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    cJSON *item = cJSON_CreateRaw(out);
-    free(out);
-    return item;
-}
-
 static cJSON *probabilities_json(const gs_model *model, const float *probs, int n)
 {
     cJSON *obj = cJSON_CreateObject();
@@ -105,7 +52,7 @@ static cJSON *probabilities_json(const gs_model *model, const float *probs, int 
 static void print_json(const gs_model *model, const char *path, const gs_track_result *r)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "path", path_json(path));
+    cJSON_AddItemToObject(o, "path", gs_cli_path_json(path));
     if (r->top_label >= 0)
         cJSON_AddStringToObject(o, "genre", gs_model_label(model, r->top_label));
     else
@@ -172,13 +119,13 @@ int gs_cmd_classify(int argc, char **argv)
 {
     static const struct option options[] = {
         {"model", required_argument, NULL, 'm'}, {"top", required_argument, NULL, 'n'},
-        {"windows", no_argument, NULL, 'w'},     {"json", no_argument, NULL, 'j'},
+        {"windows", no_argument, NULL, 'w'},     {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *model_path = NULL;
     int top = 3, json = 0, windows = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:n:wjh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:n:wh", options, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'n': {
@@ -192,7 +139,7 @@ int gs_cmd_classify(int argc, char **argv)
             break;
         }
         case 'w': windows = 1; break;
-        case 'j': json = 1; break;
+        case 'J': json = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -231,9 +178,5 @@ int gs_cmd_classify(int argc, char **argv)
     }
     gs_classifier_free(cls);
     gs_model_free(model);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        perror("genrescope classify: writing the results");
-        return 1;
-    }
     return failures ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_common.h"
 #include "commands.h"
@@ -21,7 +22,10 @@ int gs_cmd_merge(int argc, char **argv)
         switch (c) {
         case O_JSON: json = 1; break;
         case O_BUSY:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy)) return GS_EXIT_USAGE;
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy)) {
+                fprintf(stderr, "genrescope merge: bad value for --busy-timeout: '%s'\n", optarg);
+                return GS_EXIT_USAGE;
+            }
             break;
         case 'h':
             printf("usage: genrescope merge [--json] OUT.sqlite SHARD.sqlite...\n\n"
@@ -35,6 +39,19 @@ int gs_cmd_merge(int argc, char **argv)
         fprintf(stderr, "usage: genrescope merge OUT.sqlite SHARD.sqlite...\n");
         return GS_EXIT_USAGE;
     }
+    /* Merging the output into itself would wait on its own lock and then
+     * blame "database is locked". */
+    struct stat out_st;
+    if (stat(argv[optind], &out_st) == 0)
+        for (int i = optind + 1; i < argc; i++) {
+            struct stat in_st;
+            if (stat(argv[i], &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
+                in_st.st_ino == out_st.st_ino) {
+                fprintf(stderr, "genrescope merge: the output %s is also an input\n",
+                        argv[optind]);
+                return GS_EXIT_USAGE;
+            }
+        }
     gs_index *ix = gs_cli_open_index("merge", argv[optind], GS_INDEX_CREATE, (int)busy);
     if (!ix)
         return GS_EXIT_FATAL;
@@ -50,7 +67,7 @@ int gs_cmd_merge(int argc, char **argv)
         }
         if (json) {
             cJSON *j = cJSON_CreateObject();
-            cJSON_AddStringToObject(j, "shard", argv[i]);
+            gs_cli_add_path(j, "shard", argv[i]);
             cJSON_AddNumberToObject(j, "tracks", (double)n);
             gs_cli_print_json(stdout, j);
         } else {

@@ -128,7 +128,7 @@ int gs_cmd_playlist(int argc, char **argv)
             cJSON *j = cJSON_CreateObject();
             cJSON_AddNumberToObject(j, "position", (double)(i + 1));
             cJSON_AddNumberToObject(j, "id", (double)set.ids[k]);
-            cJSON_AddStringToObject(j, "path", set.paths[k]);
+            gs_cli_add_path(j, "path", set.paths[k]);
             cJSON_AddStringToObject(j, "genre", display);
             cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, set.vectors + k * dim, dim));
             gs_cli_print_json(out, j);

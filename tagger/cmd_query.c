@@ -131,7 +131,7 @@ int gs_cmd_query(int argc, char **argv)
         if (json) {
             cJSON *j = cJSON_CreateObject();
             cJSON_AddNumberToObject(j, "id", (double)sqlite3_column_int64(s, 0));
-            cJSON_AddStringToObject(j, "path", (const char *)sqlite3_column_text(s, 1));
+            gs_cli_add_path(j, "path", (const char *)sqlite3_column_text(s, 1));
             cJSON_AddStringToObject(j, "genre", display);
             cJSON_AddNumberToObject(j, "confidence", sqlite3_column_double(s, 3));
             if (num_mixed)
@@ -158,6 +158,6 @@ fail:
     gs_index_close(ix);
     return rc;
 bad:
-    fprintf(stderr, "genrescope query: bad value '%s'\n", optarg);
+    fprintf(stderr, "genrescope query: bad value for %s: '%s'\n", gs_cli_option_name(longopts, c), optarg);
     return GS_EXIT_USAGE;
 }

@@ -46,6 +46,8 @@ static void usage(FILE *out, const char *cmd)
             "  -j, --jobs N           worker threads (default: number of cores)\n"
             "      --no-tags          only index, never touch the files\n"
             "      --overwrite        replace genres the files already have\n"
+            "      --min-confidence P do not tag verdicts below P (default 0.5; still indexed)\n"
+            "      --break-hardlinks  tag hard-linked files too (the other names keep the old tag)\n"
             "  -n, --dry-run          show what would change; change nothing (files or index)\n"
             "      --multi            write every genre >= --multi-threshold (default 0.25)\n"
             "      --multi-threshold X\n"
@@ -55,11 +57,13 @@ static void usage(FILE *out, const char *cmd)
             "      --batch N          commit the index every N files (default 50)\n"
             "      --batch-seconds S  ...or every S seconds (default 2)\n"
             "      --busy-timeout MS  wait this long for a locked index (default 5000)\n"
-            "  -q, --quiet            no progress, no summary\n"
+            "  -q, --quiet            no progress, no summary (errors still go to stderr)\n"
             "      --json             one JSON object per file, then a summary object\n"
             "  -h, --help\n\n"
-            "exit status: 0 all files done, 1 some files failed, 2 bad usage,\n"
-            "3 the index cannot be written (locked, newer schema, disk full), 130 interrupted.\n");
+            "Index rows of files under the DIRs that no longer exist are removed.\n\n"
+            "exit status: 0 all files done, 1 some files failed or a tag could not be written,\n"
+            "2 bad usage, 3 the index cannot be written (locked, newer schema, disk full),\n"
+            "130 interrupted.\n");
 }
 
 static void walk_warning(void *user, const char *path, const char *reason)
@@ -67,7 +71,7 @@ static void walk_warning(void *user, const char *path, const char *reason)
     const gs_scan_options *o = user;
     if (o->report == GS_REPORT_JSON) {
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "path", path);
+        gs_cli_add_path(j, "path", path);
         cJSON_AddStringToObject(j, "status", "skipped");
         cJSON_AddStringToObject(j, "error", reason);
         gs_cli_print_json(o->out, j);
@@ -107,11 +111,18 @@ static gs_status list_indexed(gs_index *ix, gs_walk_list *out, gs_error *err)
     return GS_OK;
 }
 
+static void free_roots(char **roots, int n)
+{
+    for (int i = 0; roots && i < n; i++)
+        free(roots[i]);
+    free(roots);
+}
+
 static int run_scan(int argc, char **argv, int rescan)
 {
     const char *cmd = rescan ? "rescan" : "scan";
     enum { O_DB = 256, O_NOTAGS, O_OVERWRITE, O_MULTI, O_MULTI_T, O_HIDDEN, O_SHARD, O_NAMES,
-           O_BATCH, O_BATCH_S, O_BUSY, O_JSON, O_FORCE };
+           O_BATCH, O_BATCH_S, O_BUSY, O_JSON, O_FORCE, O_MIN_CONF, O_BREAK_LINKS };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, O_DB},
         {"model", required_argument, NULL, 'm'},
@@ -130,6 +141,8 @@ static int run_scan(int argc, char **argv, int rescan)
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, O_JSON},
         {"force", no_argument, NULL, O_FORCE},
+        {"min-confidence", required_argument, NULL, O_MIN_CONF},
+        {"break-hardlinks", no_argument, NULL, O_BREAK_LINKS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -138,6 +151,7 @@ static int run_scan(int argc, char **argv, int rescan)
         .force = rescan,
         .write_tags = 1,
         .multi_threshold = 0.25f,
+        .min_confidence = 0.5f,
         .batch_size = 50,
         .batch_seconds = 2.0,
         .report = GS_REPORT_PROGRESS,
@@ -191,6 +205,11 @@ static int run_scan(int argc, char **argv, int rescan)
         case 'q': o.report = GS_REPORT_QUIET; break;
         case O_JSON: o.report = GS_REPORT_JSON; break;
         case O_FORCE: o.force = 1; break;
+        case O_MIN_CONF:
+            if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
+            o.min_confidence = (float)dv;
+            break;
+        case O_BREAK_LINKS: o.break_hardlinks = 1; break;
         case 'h': usage(stdout, cmd); return GS_EXIT_OK;
         default: usage(stderr, cmd); return GS_EXIT_USAGE;
         }
@@ -238,11 +257,27 @@ static int run_scan(int argc, char **argv, int rescan)
         return st == GS_ERR_NOMEM ? GS_EXIT_FATAL : GS_EXIT_USAGE;
     }
     gs_walk_list_shard(&files, shard_k, shard_n);
+    /* Roots as the walk names files (canonical), for removing the rows of
+     * files that vanished from under them. */
+    int num_roots = argc - optind;
+    char **roots = calloc((size_t)(num_roots > 0 ? num_roots : 1), sizeof *roots);
+    int kept_roots = 0;
+    for (int i = 0; roots && i < num_roots; i++) {
+        char *r = realpath(argv[optind + i], NULL);
+        struct stat rs;
+        if (r && stat(r, &rs) == 0 && S_ISDIR(rs.st_mode))
+            roots[kept_roots++] = r;
+        else
+            free(r);
+    }
+    o.prune_roots = (const char *const *)roots;
+    o.num_prune_roots = kept_roots;
 
     gs_analyser *an = gs_analyser_open(model_path, o.num_workers, &err);
     if (!an) {
         fprintf(stderr, "genrescope %s: %s\n", cmd, err.message);
         gs_walk_list_free(&files);
+        free_roots(roots, kept_roots);
         gs_index_close(ix);
         return GS_EXIT_FATAL;
     }
@@ -261,14 +296,17 @@ static int run_scan(int argc, char **argv, int rescan)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 
-    gs_scan_report_summary(&o, &stats, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    /* A scan stopped before any file (a locked index) has nothing to sum up. */
+    if (st == GS_OK || stats.analysed + stats.failed + stats.unchanged + stats.removed > 0)
+        gs_scan_report_summary(&o, &stats,
+                               (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
     int rc = GS_EXIT_OK;
     if (st != GS_OK) {
         fprintf(stderr, "genrescope %s: %s\n", cmd, err.message);
         rc = GS_EXIT_FATAL;
     } else if (stats.interrupted) {
         rc = GS_EXIT_INTERRUPTED;
-    } else if (stats.failed) {
+    } else if (stats.failed || stats.tag_failed) {
         rc = GS_EXIT_SOME_FAILED;
     }
     /* Rebuild the similarity cache now rather than on the first query (a
@@ -280,10 +318,12 @@ static int run_scan(int argc, char **argv, int rescan)
                 err.message);
     gs_analyser_close(an);
     gs_walk_list_free(&files);
+    free_roots(roots, kept_roots);
     gs_index_close(ix);
     return rc;
 bad:
-    fprintf(stderr, "genrescope %s: bad value for an option: '%s'\n", cmd, optarg);
+    fprintf(stderr, "genrescope %s: bad value for %s: '%s'\n", cmd, gs_cli_option_name(longopts, c),
+            optarg);
     return GS_EXIT_USAGE;
 }
 

@@ -67,7 +67,7 @@ int gs_cmd_show(int argc, char **argv)
     cJSON *j = json ? cJSON_CreateObject() : NULL;
     if (j) {
         cJSON_AddNumberToObject(j, "id", (double)row.id);
-        cJSON_AddStringToObject(j, "path", row.path);
+        gs_cli_add_path(j, "path", row.path);
         if (row.top_genre) {
             cJSON_AddStringToObject(j, "genre", display);
             cJSON_AddStringToObject(j, "label", row.top_genre);

@@ -72,7 +72,7 @@ int gs_cmd_similar(int argc, char **argv)
             cJSON *j = cJSON_CreateObject();
             cJSON_AddNumberToObject(j, "rank", (double)(r + 1));
             cJSON_AddNumberToObject(j, "id", (double)h->id);
-            cJSON_AddStringToObject(j, "path", h->path);
+            gs_cli_add_path(j, "path", h->path);
             cJSON_AddNumberToObject(j, "similarity", h->similarity);
             cJSON_AddStringToObject(j, "genre", display);
             gs_cli_print_json(stdout, j);

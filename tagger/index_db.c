@@ -13,17 +13,17 @@
  * track index took a minute to build). */
 enum {
     ST_TRACK, ST_DEL_SCORES, ST_DEL_EMB, ST_DEL_WINDOWS, ST_SCORE, ST_EMB, ST_WINDOW, ST_GENRE,
-    ST_COUNT
+    ST_TAG, ST_REMOVE, ST_SCORES_OF, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_TRACK] =
         "INSERT INTO tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
-        " confidence, analysed_at, tag_status, tag_message, error)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        " confidence, analysed_at, tag_status, tag_message, error, tag_genre)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
         " ON CONFLICT(path) DO UPDATE SET size = ?2, mtime_ns = ?3, duration = ?4, format = ?5,"
         " model_id = ?6, top_genre = ?7, confidence = ?8, analysed_at = ?9, tag_status = ?10,"
-        " tag_message = ?11, error = ?12 RETURNING id",
+        " tag_message = ?11, error = ?12, tag_genre = ?13 RETURNING id",
     [ST_DEL_SCORES] = "DELETE FROM scores WHERE track_id = ?1",
     [ST_DEL_EMB] = "DELETE FROM embeddings WHERE track_id = ?1",
     [ST_DEL_WINDOWS] = "DELETE FROM windows WHERE track_id = ?1",
@@ -33,6 +33,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                   " probabilities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_GENRE] = "INSERT INTO genres(label, display) VALUES (?1, ?2)"
                  " ON CONFLICT(label) DO UPDATE SET display = ?2",
+    [ST_TAG] = "UPDATE tracks SET size = ?2, mtime_ns = ?3, tag_status = ?4, tag_message = ?5,"
+               " tag_genre = ?6 WHERE path = ?1",
+    [ST_REMOVE] = "DELETE FROM tracks WHERE path = ?1",
+    [ST_SCORES_OF] = "SELECT s.genre, s.score FROM scores s JOIN tracks t ON t.id = s.track_id"
+                     " WHERE t.path = ?1",
 };
 
 struct gs_index {
@@ -109,6 +114,15 @@ static const char *const migrations[GS_INDEX_SCHEMA_VERSION] = {
     "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;"
     "CREATE TRIGGER tracks_gen_delete AFTER DELETE ON tracks BEGIN"
     "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;",
+
+    /* 2 -> 3: the exact genre genrescope wrote into the file ("; "-joined),
+     * so a genre a user set by hand is told from ours even when the tag
+     * editor kept our confidence field. Tags written before are assumed to
+     * hold the display name of the top genre; where the guess is wrong the
+     * file's genre counts as the user's and is kept, which loses nothing. */
+    "ALTER TABLE tracks ADD COLUMN tag_genre TEXT;"
+    "UPDATE tracks SET tag_genre = (SELECT display FROM genres WHERE label = tracks.top_genre)"
+    " WHERE tag_status = 'written';",
 };
 
 gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what)
@@ -425,6 +439,7 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
     bind_text(s, 10, rec->tag_status);
     bind_text(s, 11, rec->tag_message);
     bind_text(s, 12, rec->error);
+    bind_text(s, 13, rec->tag_genre);
     int rc = sqlite3_step(s);
     sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     if (rc == SQLITE_ROW)
@@ -500,6 +515,52 @@ gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *displa
     return run(ix, s, err);
 }
 
+gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
+                           const char *tag_status, const char *tag_message,
+                           const char *tag_genre, gs_error *err)
+{
+    sqlite3_stmt *s = stmt(ix, ST_TAG, err);
+    if (!s)
+        return err ? err->code : GS_ERR_IO;
+    bind_text(s, 1, path);
+    sqlite3_bind_int64(s, 2, size);
+    sqlite3_bind_int64(s, 3, mtime_ns);
+    bind_text(s, 4, tag_status);
+    bind_text(s, 5, tag_message);
+    bind_text(s, 6, tag_genre);
+    return run(ix, s, err);
+}
+
+gs_status gs_index_remove(gs_index *ix, const char *path, gs_error *err)
+{
+    sqlite3_stmt *s = stmt(ix, ST_REMOVE, err);
+    if (!s)
+        return err ? err->code : GS_ERR_IO;
+    bind_text(s, 1, path);
+    return run(ix, s, err);
+}
+
+gs_status gs_index_load_scores(gs_index *ix, const char *path, const char *const *labels,
+                               int num_labels, float *probabilities, gs_error *err)
+{
+    sqlite3_stmt *s = stmt(ix, ST_SCORES_OF, err);
+    if (!s)
+        return err ? err->code : GS_ERR_IO;
+    for (int i = 0; i < num_labels; i++)
+        probabilities[i] = 0.0f;
+    bind_text(s, 1, path);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *g = (const char *)sqlite3_column_text(s, 0);
+        for (int i = 0; g && i < num_labels; i++)
+            if (!strcmp(labels[i], g))
+                probabilities[i] = (float)sqlite3_column_double(s, 1);
+    }
+    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
+    sqlite3_reset(s);
+    return st;
+}
+
 static char *dup_col(sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
@@ -512,8 +573,8 @@ gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,
     *count = 0;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(ix->db,
-                           "SELECT path, size, mtime_ns, model_id, error IS NOT NULL FROM tracks"
-                           " ORDER BY path",
+                           "SELECT path, size, mtime_ns, model_id, error IS NOT NULL, top_genre,"
+                           " confidence, tag_status, tag_genre FROM tracks ORDER BY path",
                            -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     size_t cap = 0;
@@ -537,6 +598,11 @@ gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,
         e->mtime_ns = sqlite3_column_int64(s, 2);
         e->model_id = dup_col(s, 3);
         e->failed = sqlite3_column_int(s, 4);
+        e->top_genre = dup_col(s, 5);
+        e->confidence = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1.0f
+                                                                 : (float)sqlite3_column_double(s, 6);
+        e->tag_status = dup_col(s, 7);
+        e->tag_genre = dup_col(s, 8);
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
@@ -553,6 +619,9 @@ void gs_index_known_free(gs_index_known *known, size_t count)
     for (size_t i = 0; known && i < count; i++) {
         free(known[i].path);
         free(known[i].model_id);
+        free(known[i].top_genre);
+        free(known[i].tag_status);
+        free(known[i].tag_genre);
     }
     free(known);
 }
@@ -582,6 +651,7 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
     gs_index *src = gs_index_open(src_path, GS_INDEX_READ_ONLY, 5000, err);
     if (!src)
         return err ? err->code : GS_ERR_IO;
+    int src_version = gs_index_schema_version(src);
     gs_index_close(src);
 
     sqlite3_stmt *s;
@@ -593,16 +663,21 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
     if (rc != SQLITE_DONE)
         return gs_index_error(ix, err, "cannot attach shard to");
 
-    static const char *const steps =
+    /* A shard older than schema 3 has no tag_genre: its tags count as the
+     * users' (kept), never as ours (replaced). */
+    char steps[4096];
+    snprintf(steps, sizeof steps, "%s%s%s",
         "INSERT INTO main.tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
-        " confidence, analysed_at, tag_status, tag_message, error)"
+        " confidence, analysed_at, tag_status, tag_message, error, tag_genre)"
         " SELECT path, size, mtime_ns, duration, format, model_id, top_genre, confidence,"
-        " analysed_at, tag_status, tag_message, error FROM shard.tracks WHERE true"
+        " analysed_at, tag_status, tag_message, error, ", src_version >= 3 ? "tag_genre" : "NULL",
+        " FROM shard.tracks WHERE true"
         " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
         " duration = excluded.duration, format = excluded.format, model_id = excluded.model_id,"
         " top_genre = excluded.top_genre, confidence = excluded.confidence,"
         " analysed_at = excluded.analysed_at, tag_status = excluded.tag_status,"
-        " tag_message = excluded.tag_message, error = excluded.error;"
+        " tag_message = excluded.tag_message, error = excluded.error,"
+        " tag_genre = excluded.tag_genre;"
         "CREATE TEMP TABLE idmap AS SELECT t.id AS src, m.id AS dst FROM shard.tracks t"
         " JOIN main.tracks m ON m.path = t.path;"
         "DELETE FROM main.scores WHERE track_id IN (SELECT dst FROM idmap);"
@@ -616,7 +691,7 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
         " SELECT i.dst, w.idx, w.start, w.end, w.top_genre, w.confidence, w.probabilities"
         " FROM shard.windows w JOIN idmap i ON i.src = w.track_id;"
         "INSERT INTO main.genres(label, display) SELECT label, display FROM shard.genres WHERE true"
-        " ON CONFLICT(label) DO UPDATE SET display = excluded.display;";
+        " ON CONFLICT(label) DO UPDATE SET display = excluded.display;");
     gs_status st = gs_index_begin(ix, err);
     if (st == GS_OK && sqlite3_exec(ix->db, steps, NULL, NULL, NULL) != SQLITE_OK)
         st = gs_index_error(ix, err, "cannot merge into");

@@ -16,7 +16,7 @@
 /* Version this build creates and understands. A database with a larger
  * user_version is refused rather than misread; a read-only open accepts an
  * older one as it is (see gs_index_schema_version). */
-#define GS_INDEX_SCHEMA_VERSION 2
+#define GS_INDEX_SCHEMA_VERSION 3
 
 typedef struct gs_index gs_index;
 
@@ -58,6 +58,7 @@ typedef struct gs_index_record {
     const char *const *labels;   /* result->num_labels model labels */
     const char *tag_status;      /* gs_tag_outcome_name, "disabled"... */
     const char *tag_message;     /* may be NULL */
+    const char *tag_genre;       /* genre genrescope wrote and the file holds, or NULL */
 } gs_index_record;
 
 gs_status gs_index_begin(gs_index *ix, gs_error *err);
@@ -67,6 +68,21 @@ void gs_index_rollback(gs_index *ix);
  * windows. Inside a transaction from gs_index_begin. Its statements are
  * prepared once per connection and kept until gs_index_close. */
 gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err);
+
+/* Updates only the tag columns of an indexed file (and its size and
+ * mtime, which a tag write changes), inside a transaction: a tag retried
+ * from the stored verdict, without re-analysis. */
+gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
+                           const char *tag_status, const char *tag_message,
+                           const char *tag_genre, gs_error *err);
+
+/* Deletes the row of path and its dependent rows (no-op if absent). */
+gs_status gs_index_remove(gs_index *ix, const char *path, gs_error *err);
+
+/* The stored scores of path in the order of labels (0 for a label it has
+ * no score for). */
+gs_status gs_index_load_scores(gs_index *ix, const char *path, const char *const *labels,
+                               int num_labels, float *probabilities, gs_error *err);
 
 /* Records display names of labels in the genres table (for sqlite3 users). */
 gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *display,
@@ -79,6 +95,10 @@ typedef struct gs_index_known {
     int64_t size, mtime_ns;
     char *model_id;
     int failed;       /* error column set: retried on the next scan */
+    char *top_genre;  /* label, or NULL */
+    float confidence; /* -1 if none */
+    char *tag_status; /* may be NULL */
+    char *tag_genre;  /* what genrescope wrote into the file, or NULL */
 } gs_index_known;
 
 gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,

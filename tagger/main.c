@@ -1,5 +1,6 @@
 /* genrescope: tells what genre music is, tags libraries and answers
  * discovery queries. This file only dispatches to the subcommands. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ static const gs_command commands[] = {
     {"playlist", "a playlist that stays near a seed track", gs_cmd_playlist},
     {"stats", "genre histogram and index size", gs_cmd_stats},
     {"merge", "combine shard indexes into one", gs_cmd_merge},
+    {"prune", "remove index entries of files that no longer exist", gs_cmd_prune},
 };
 
 static void print_usage(FILE *out)
@@ -42,8 +44,17 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].run(argc - 1, argv + 1);
+            /* Output that could not be written (a full disk, a closed pipe)
+             * is a failed command, whatever it was. */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "genrescope %s: cannot write the output: %s\n", argv[1],
+                        strerror(errno));
+                return rc ? rc : 1;
+            }
+            return rc;
+        }
     fprintf(stderr, "genrescope: unknown command '%s'\n", argv[1]);
     print_usage(stderr);
     return 2;

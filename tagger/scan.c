@@ -21,19 +21,32 @@ typedef struct scan_item {
     int failed, reason;
     char error[GS_ERROR_MESSAGE_SIZE];
     gs_track_result result;
+    int retag;                /* unchanged file: tag from the stored verdict only */
+    const char *ours;         /* genre genrescope last wrote (owned by the job) */
     int tag_tried;
+    int low_confidence;
     gs_tag_outcome tag;
     char tag_msg[256];
+    char tag_genre[GS_MAX_LABELS * NAME_SIZE]; /* what the file now holds of ours */
     int64_t size, mtime_ns;   /* after tagging: what the next scan will see */
 } scan_item;
+
+/* A file for the workers: analyse it, or (retag) only write its tag from
+ * the verdict the index holds. */
+typedef struct scan_job {
+    size_t file;
+    int retag;
+    char *ours;
+    gs_track_result verdict;  /* retag only; moved to the item */
+} scan_job;
 
 typedef struct scan_ctx {
     gs_analyser *an;
     gs_index *ix;
     const gs_walk_list *files;
     const gs_scan_options *opts;
-    size_t *todo;
-    size_t num_todo;
+    scan_job *todo;
+    size_t num_todo, todo_cap;
     atomic_size_t next;
     atomic_int abort_run;     /* fatal index error: stop taking files */
 
@@ -161,29 +174,65 @@ static int reason_of(const gs_error *e)
 
 /* Genres to write: the top one, plus with --multi every other genre at or
  * above the threshold, most likely first. */
-static int tag_genres(const scan_ctx *c, const gs_track_result *r, char names[][NAME_SIZE],
-                      const char **ptrs)
+static int tag_genres(gs_analyser *an, const gs_scan_options *o, const gs_track_result *r,
+                      char names[][NAME_SIZE], const char **ptrs)
 {
     int n = 0;
-    gs_genre_display_name(gs_analyser_label(c->an, r->top_label), names[n], NAME_SIZE);
+    gs_genre_display_name(gs_analyser_label(an, r->top_label), names[n], NAME_SIZE);
     ptrs[n] = names[n];
     n++;
-    if (!c->opts->multi)
+    if (!o->multi)
         return n;
     int used[GS_MAX_LABELS] = {0};
     used[r->top_label] = 1;
     for (;;) {
         int best = -1;
         for (int i = 0; i < r->num_labels && i < GS_MAX_LABELS; i++)
-            if (!used[i] && r->probabilities[i] >= c->opts->multi_threshold &&
+            if (!used[i] && r->probabilities[i] >= o->multi_threshold &&
                 (best < 0 || r->probabilities[i] > r->probabilities[best]))
                 best = i;
         if (best < 0)
             return n;
         used[best] = 1;
-        gs_genre_display_name(gs_analyser_label(c->an, best), names[n], NAME_SIZE);
+        gs_genre_display_name(gs_analyser_label(an, best), names[n], NAME_SIZE);
         ptrs[n] = names[n];
         n++;
+    }
+}
+
+/* Writes the tag of a verdict (fresh or from the index). */
+static void tag_one(scan_ctx *c, scan_item *it)
+{
+    const gs_walk_entry *e = &c->files->entries[it->file];
+    snprintf(it->tag_genre, sizeof it->tag_genre, "%s", it->ours ? it->ours : "");
+    if (!c->opts->write_tags || it->result.top_label < 0)
+        return;
+    if (it->result.confidence < c->opts->min_confidence) {
+        it->low_confidence = 1;
+        snprintf(it->tag_msg, sizeof it->tag_msg, "low confidence: not tagged (%.2f < %.2f)",
+                 (double)it->result.confidence, (double)c->opts->min_confidence);
+        return;
+    }
+    char names[GS_MAX_LABELS][NAME_SIZE];
+    const char *ptrs[GS_MAX_LABELS];
+    gs_tag_request req = {
+        .genres = ptrs,
+        .num_genres = tag_genres(c->an, c->opts, &it->result, names, ptrs),
+        .confidence = it->result.confidence,
+        .overwrite = c->opts->overwrite,
+        .dry_run = c->opts->dry_run,
+        .ours = it->ours,
+        .break_hardlinks = c->opts->break_hardlinks,
+    };
+    it->tag_tried = 1;
+    it->tag = gs_tag_write(e->path, &req, NULL, 0, it->tag_msg, sizeof it->tag_msg);
+    if (it->tag == GS_TAG_WRITTEN) {
+        gs_tag_join(ptrs, req.num_genres, it->tag_genre, sizeof it->tag_genre);
+        struct stat st;
+        if (stat(e->path, &st) == 0) {
+            it->size = (int64_t)st.st_size;
+            it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        }
     }
 }
 
@@ -192,6 +241,10 @@ static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
     const gs_walk_entry *e = &c->files->entries[it->file];
     it->size = e->size;
     it->mtime_ns = e->mtime_ns;
+    if (it->retag) {
+        tag_one(c, it);
+        return;
+    }
     int64_t size = 0;
     int reason = precheck(e->path, &size, it->error, sizeof it->error);
     if (reason >= 0) {
@@ -207,26 +260,7 @@ static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
         snprintf(it->error, sizeof it->error, "%s", err.message);
         return;
     }
-    if (!c->opts->write_tags || it->result.top_label < 0)
-        return;
-    char names[GS_MAX_LABELS][NAME_SIZE];
-    const char *ptrs[GS_MAX_LABELS];
-    gs_tag_request req = {
-        .genres = ptrs,
-        .num_genres = tag_genres(c, &it->result, names, ptrs),
-        .confidence = it->result.confidence,
-        .overwrite = c->opts->overwrite,
-        .dry_run = c->opts->dry_run,
-    };
-    it->tag_tried = 1;
-    it->tag = gs_tag_write(e->path, &req, NULL, 0, it->tag_msg, sizeof it->tag_msg);
-    if (it->tag == GS_TAG_WRITTEN) {
-        struct stat st;
-        if (stat(e->path, &st) == 0) {
-            it->size = (int64_t)st.st_size;
-            it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-        }
-    }
+    tag_one(c, it);
 }
 
 typedef struct worker_arg {
@@ -258,13 +292,20 @@ static void *worker_main(void *p)
     while (!stopping(c) && i < c->num_todo) {
         size_t next = atomic_fetch_add(&c->next, 1);
         if (next < c->num_todo)
-            prefetch(c->files->entries[c->todo[next]].path);
+            prefetch(c->files->entries[c->todo[next].file].path);
         scan_item *it = calloc(1, sizeof *it);
         if (!it) {
             atomic_store(&c->abort_run, 1);
             break;
         }
-        it->file = c->todo[i];
+        scan_job *job = &c->todo[i];
+        it->file = job->file;
+        it->retag = job->retag;
+        it->ours = job->ours;
+        if (job->retag) {
+            it->result = job->verdict;
+            memset(&job->verdict, 0, sizeof job->verdict);
+        }
         analyse_one(c, a->w, it);
         queue_push(c, it);
         i = next;
@@ -290,8 +331,21 @@ static void account(scan_ctx *c, scan_item *it, int lost)
         r.status = "failed";
         r.error = it->error;
     } else {
-        s->analysed++;
-        r.status = "analysed";
+        if (it->retag) {
+            s->unchanged++;
+            s->retagged++;
+            r.status = "unchanged";
+        } else {
+            s->analysed++;
+            r.status = "analysed";
+            if (it->result.top_label < 0)
+                s->silent++;
+        }
+        if (it->low_confidence) {
+            s->low_confidence++;
+            r.tag = "low-confidence";
+            r.tag_detail = it->tag_msg;
+        }
         if (it->result.top_label >= 0) {
             gs_genre_display_name(gs_analyser_label(c->an, it->result.top_label), display,
                                   sizeof display);
@@ -309,6 +363,7 @@ static void account(scan_ctx *c, scan_item *it, int lost)
             case GS_TAG_READ_ONLY:
             case GS_TAG_UNSUPPORTED: s->not_tagged++; break;
             case GS_TAG_FAILED: s->tag_failed++; break;
+            case GS_TAG_HARDLINKED: s->hard_linked++; break;
             }
         }
     }
@@ -329,7 +384,12 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
         }
     const char *tag_status = !c->opts->write_tags ? "disabled"
                              : it->tag_tried       ? gs_tag_outcome_name(it->tag)
+                             : it->low_confidence  ? "low-confidence"
                                                    : "none";
+    const char *tag_genre = it->tag_genre[0] ? it->tag_genre : NULL;
+    if (it->retag)
+        return gs_index_put_tag(c->ix, e->path, it->size, it->mtime_ns, tag_status,
+                                it->tag_msg[0] ? it->tag_msg : NULL, tag_genre, err);
     gs_index_record rec = {
         .path = e->path,
         .size = it->size,
@@ -342,6 +402,7 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
         .labels = labels,
         .tag_status = tag_status,
         .tag_message = it->tag_msg[0] ? it->tag_msg : NULL,
+        .tag_genre = it->failed ? it->ours : tag_genre,
     };
     return gs_index_put(c->ix, &rec, err);
 }
@@ -431,6 +492,141 @@ static void writer_loop(scan_ctx *c)
     free(batch);
 }
 
+static void gs_track_result_free_owned(gs_track_result *r)
+{
+    free(r->probabilities);
+    memset(r, 0, sizeof *r);
+}
+
+static void free_jobs(scan_ctx *c)
+{
+    /* The slot after the last job may hold a half-planned one. */
+    for (size_t i = 0; c->todo && i < c->todo_cap && i <= c->num_todo; i++) {
+        free(c->todo[i].ours);
+        gs_track_result_free_owned(&c->todo[i].verdict);
+    }
+    free(c->todo);
+    c->todo = NULL;
+}
+
+static int gs_error_is_index(gs_status st)
+{
+    return st != GS_ERR_NOMEM;
+}
+
+static int status_is(const char *s, const char *name)
+{
+    return s && !strcmp(s, name);
+}
+
+/* Whether an unchanged file's tag must be (re)written from its stored
+ * verdict: the last write failed or could not happen, or the current
+ * options would write something else. Fills *verdict (probabilities
+ * only) when it must. */
+static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_result *verdict,
+                            int *retag, gs_error *err)
+{
+    const gs_scan_options *o = c->opts;
+    *retag = 0;
+    if (!o->write_tags || !k->top_genre || k->confidence < o->min_confidence)
+        return GS_OK;
+    const char *s = k->tag_status;
+    int maybe;
+    if (!s || status_is(s, "failed") || status_is(s, "read-only") || status_is(s, "disabled") ||
+        status_is(s, "none") || status_is(s, "low-confidence"))
+        maybe = 1;
+    else if (status_is(s, "hard-linked"))
+        maybe = o->break_hardlinks;
+    else if (status_is(s, "kept-existing"))
+        maybe = o->overwrite;
+    else if (status_is(s, "written") || status_is(s, "already-tagged"))
+        maybe = 2; /* only if the genres to write differ from the file's */
+    else
+        maybe = 0; /* unsupported: TagLib cannot tag it, whatever the options */
+    if (!maybe)
+        return GS_OK;
+    int n = gs_analyser_num_labels(c->an);
+    int top = -1;
+    for (int i = 0; i < n && i < GS_MAX_LABELS; i++)
+        if (!strcmp(gs_analyser_label(c->an, i), k->top_genre))
+            top = i;
+    if (top < 0)
+        return GS_OK;
+    verdict->probabilities = calloc((size_t)n, sizeof *verdict->probabilities);
+    if (!verdict->probabilities)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    verdict->num_labels = n;
+    verdict->top_label = top;
+    verdict->confidence = k->confidence;
+    if (o->multi) {
+        const char *labels[GS_MAX_LABELS];
+        for (int i = 0; i < n && i < GS_MAX_LABELS; i++)
+            labels[i] = gs_analyser_label(c->an, i);
+        gs_status st = gs_index_load_scores(c->ix, k->path, labels, n, verdict->probabilities, err);
+        if (st != GS_OK)
+            return st;
+    }
+    verdict->probabilities[top] = k->confidence;
+    if (maybe == 2) {
+        char names[GS_MAX_LABELS][NAME_SIZE];
+        const char *ptrs[GS_MAX_LABELS];
+        char joined[GS_MAX_LABELS * NAME_SIZE];
+        gs_tag_join(ptrs, tag_genres(c->an, o, verdict, names, ptrs), joined, sizeof joined);
+        /* A genre that is the user's (no record of ours) only changes with
+         * --overwrite, and then only if there is more to write than the
+         * top genre it already equals. */
+        maybe = k->tag_genre ? strcmp(joined, k->tag_genre) != 0
+                             : o->overwrite && strchr(joined, ';') != NULL;
+    }
+    *retag = maybe;
+    return GS_OK;
+}
+
+static int under_root(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    if (n > 1 && root[n - 1] == '/')
+        n--;
+    return !strncmp(path, root, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Removes the rows of files under the scanned roots that no longer exist
+ * (a dry run only counts them). One transaction. */
+static gs_status prune_missing(scan_ctx *c, const gs_index_known *known, size_t num_known,
+                               gs_error *err)
+{
+    const gs_scan_options *o = c->opts;
+    gs_status st = GS_OK;
+    int in_tx = 0;
+    for (size_t i = 0; i < num_known && st == GS_OK; i++) {
+        const char *p = known[i].path;
+        int under = 0;
+        for (int r = 0; p && r < o->num_prune_roots && !under; r++)
+            under = under_root(p, o->prune_roots[r]);
+        struct stat sb;
+        if (!under || lstat(p, &sb) == 0 || (errno != ENOENT && errno != ENOTDIR))
+            continue;
+        if (!o->dry_run) {
+            if (!in_tx && (st = gs_index_begin(c->ix, err)) != GS_OK)
+                break;
+            in_tx = 1;
+            st = gs_index_remove(c->ix, p, err);
+        }
+        if (st == GS_OK) {
+            c->stats->removed++;
+            gs_scan_file_report r = {.path = p, .status = "removed", .confidence = -1};
+            gs_scan_report_file(o, &r);
+        }
+    }
+    if (in_tx) {
+        if (st == GS_OK)
+            st = gs_index_commit(c->ix, err);
+        else
+            gs_index_rollback(c->ix);
+    }
+    return st;
+}
+
 gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
                       const gs_scan_options *opts, gs_scan_stats *stats, gs_error *err)
 {
@@ -444,7 +640,9 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
     gs_index_known *known = NULL;
     size_t num_known = 0;
     gs_status st = GS_OK;
-    if (!opts->force && (st = gs_index_load_known(ix, &known, &num_known, err)) != GS_OK)
+    /* Loaded for rescans too: a re-analysed file still needs to know which
+     * genre in it is ours. */
+    if ((st = gs_index_load_known(ix, &known, &num_known, err)) != GS_OK)
         return st;
     /* Record the display names up front: this is also the first write, so
      * a locked or full index is reported before any work is done. */
@@ -466,24 +664,50 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
         }
     }
 
-    c.todo = malloc((files->count ? files->count : 1) * sizeof *c.todo);
+    c.todo = calloc(files->count ? files->count : 1, sizeof *c.todo);
     if (!c.todo) {
         gs_index_known_free(known, num_known);
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     }
+    c.todo_cap = files->count;
     const char *model_id = gs_analyser_model_id(an);
-    for (size_t i = 0; i < files->count; i++) {
+    for (size_t i = 0; i < files->count && st == GS_OK; i++) {
         const gs_walk_entry *e = &files->entries[i];
         const gs_index_known *k = gs_index_known_find(known, num_known, e->path);
-        if (k && !k->failed && k->size == e->size && k->mtime_ns == e->mtime_ns &&
-            k->model_id && !strcmp(k->model_id, model_id)) {
+        scan_job *job = &c.todo[c.num_todo];
+        job->file = i;
+        if (k && k->tag_genre && !(job->ours = strdup(k->tag_genre))) {
+            st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (!opts->force && k && !k->failed && k->size == e->size &&
+            k->mtime_ns == e->mtime_ns && k->model_id && !strcmp(k->model_id, model_id)) {
+            int retag = 0;
+            st = plan_retag(&c, k, &job->verdict, &retag, err);
+            if (st == GS_OK && retag) {
+                job->retag = 1;
+                c.num_todo++;
+                continue;
+            }
+            gs_track_result_free_owned(&job->verdict);
+            free(job->ours);
+            job->ours = NULL;
             stats->unchanged++;
             c.done++;
             gs_scan_file_report r = {.path = e->path, .status = "unchanged", .confidence = -1};
             gs_scan_report_file(opts, &r);
         } else {
-            c.todo[c.num_todo++] = i;
+            c.num_todo++;
         }
+    }
+    if (st == GS_OK)
+        st = prune_missing(&c, known, num_known, err);
+    if (st != GS_OK) {
+        gs_index_known_free(known, num_known);
+        free_jobs(&c);
+        if (gs_error_is_index(st))
+            stats->index_error = 1;
+        return st;
     }
     gs_index_known_free(known, num_known);
 
@@ -527,7 +751,7 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
         gs_analyser_worker_free(args[i].w);
     free(threads);
     free(args);
-    free(c.todo);
+    free_jobs(&c);
     pthread_mutex_destroy(&c.lock);
     pthread_cond_destroy(&c.not_empty);
     if (st != GS_OK)

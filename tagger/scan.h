@@ -23,6 +23,12 @@ typedef struct gs_scan_options {
     int dry_run;          /* analyse and report; no tag and no index writes */
     int multi;            /* multi-valued genre of every genre >= multi_threshold */
     float multi_threshold;
+    float min_confidence; /* verdicts below are indexed, not written as tags */
+    int break_hardlinks;  /* tag hard-linked files by copy+rename anyway */
+    /* Canonical roots that were walked: index rows under them whose file
+     * no longer exists are removed (NULL/0: none, e.g. rescan of the index). */
+    const char *const *prune_roots;
+    int num_prune_roots;
     int batch_size;
     double batch_seconds;
     gs_report_mode report;
@@ -45,6 +51,11 @@ typedef struct gs_scan_stats {
     size_t already_tagged; /* file had exactly this genre */
     size_t kept;           /* file had another genre, kept */
     size_t not_tagged;     /* read-only or TagLib cannot write */
+    size_t hard_linked;    /* several names: left untouched */
+    size_t low_confidence; /* verdict below --min-confidence: not tagged */
+    size_t retagged;       /* unchanged files whose tag was (re)tried from the index */
+    size_t silent;         /* analysed, no genre (silent throughout) */
+    size_t removed;        /* index rows of files that no longer exist */
     size_t tag_failed;
     size_t failed;
     size_t failed_by[GS_FAIL_COUNT];
@@ -65,7 +76,7 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
 /* Progress/summary output (scan_report.c). */
 typedef struct gs_scan_file_report {
     const char *path;
-    const char *status;    /* "analysed", "unchanged", "failed" */
+    const char *status;    /* "analysed", "unchanged", "failed", "removed" */
     const char *genre;     /* display name or NULL */
     float confidence;
     const char *tag;       /* tag outcome name or NULL */

@@ -11,7 +11,7 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
         cJSON *j = cJSON_CreateObject();
         if (!j)
             return;
-        cJSON_AddStringToObject(j, "path", r->path);
+        gs_cli_add_path(j, "path", r->path);
         cJSON_AddStringToObject(j, "status", r->status);
         if (r->genre) {
             cJSON_AddStringToObject(j, "genre", r->genre);
@@ -34,13 +34,16 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
     if (r->error)
         why = r->error;
     else if (r->tag && (!strcmp(r->tag, "read-only") || !strcmp(r->tag, "unsupported") ||
-                        !strcmp(r->tag, "failed")))
+                        !strcmp(r->tag, "failed") || !strcmp(r->tag, "hard-linked")))
         why = r->tag_detail ? r->tag_detail : r->tag;
     else if (r->tag && !strcmp(r->tag, "would-write") && r->genre)
         why = NULL;
     if (o->progress_tty && (why || (r->tag && !strcmp(r->tag, "would-write"))))
         fprintf(o->progress, "\r\033[K");
-    if (why)
+    /* Core's decoder messages already name the file. */
+    if (why && strstr(why, r->path))
+        fprintf(o->progress, "%s: %s\n", r->error ? "failed" : "not tagged", why);
+    else if (why)
         fprintf(o->progress, "%s: %s: %s\n", r->error ? "failed" : "not tagged", r->path, why);
     else if (r->tag && !strcmp(r->tag, "would-write"))
         fprintf(o->out, "would tag %s: %s (%.2f)\n", r->path, r->genre, (double)r->confidence);
@@ -92,11 +95,16 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
         cJSON_AddNumberToObject(sum, "files", (double)s->total);
         cJSON_AddNumberToObject(sum, "analysed", (double)s->analysed);
         cJSON_AddNumberToObject(sum, "unchanged", (double)s->unchanged);
-        cJSON_AddNumberToObject(sum, o->dry_run ? "would_tag" : "tagged", (double)s->tagged);
+        cJSON_AddNumberToObject(sum, "tagged", (double)s->tagged);
         cJSON_AddNumberToObject(sum, "already_tagged", (double)s->already_tagged);
         cJSON_AddNumberToObject(sum, "kept_existing", (double)s->kept);
         cJSON_AddNumberToObject(sum, "not_tagged", (double)s->not_tagged);
+        cJSON_AddNumberToObject(sum, "hard_linked", (double)s->hard_linked);
+        cJSON_AddNumberToObject(sum, "low_confidence", (double)s->low_confidence);
+        cJSON_AddNumberToObject(sum, "retagged", (double)s->retagged);
         cJSON_AddNumberToObject(sum, "tag_failed", (double)s->tag_failed);
+        cJSON_AddNumberToObject(sum, "silent", (double)s->silent);
+        cJSON_AddNumberToObject(sum, "removed", (double)s->removed);
         cJSON_AddNumberToObject(sum, "failed", (double)s->failed);
         cJSON *by = cJSON_AddObjectToObject(sum, "failed_by_reason");
         for (int i = 0; i < GS_FAIL_COUNT; i++)
@@ -119,6 +127,15 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
                " %zu failed\n",
             s->tagged, o->dry_run ? "would be written" : "written", s->already_tagged, s->kept,
             s->not_tagged, s->tag_failed);
+    if (s->hard_linked || s->low_confidence || s->retagged)
+        fprintf(f, "  also: %zu hard-linked (not tagged; --break-hardlinks), %zu low confidence"
+                   " (not tagged; --min-confidence), %zu unchanged files re-tagged\n",
+                s->hard_linked, s->low_confidence, s->retagged);
+    if (s->silent)
+        fprintf(f, "  %zu silent (indexed without a genre)\n", s->silent);
+    if (s->removed)
+        fprintf(f, "  %zu index entries of files that no longer exist %s\n", s->removed,
+                o->dry_run ? "would be removed" : "removed");
     if (s->failed) {
         fprintf(f, "  failed: %zu (", s->failed);
         int first = 1;
@@ -132,6 +149,8 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
     if (s->lost)
         fprintf(f, "  %zu analysed files were not saved to the index (rescanned next time)\n",
                 s->lost);
-    if (s->interrupted)
+    if (s->interrupted && o->force)
+        fprintf(f, "  interrupted: files not reached keep their previous analysis\n");
+    else if (s->interrupted)
         fprintf(f, "  interrupted: the next scan resumes where this one stopped\n");
 }

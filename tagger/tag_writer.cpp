@@ -218,8 +218,21 @@ extern "C" const char *gs_tag_outcome_name(gs_tag_outcome outcome)
     case GS_TAG_READ_ONLY: return "read-only";
     case GS_TAG_UNSUPPORTED: return "unsupported";
     case GS_TAG_FAILED: return "failed";
+    case GS_TAG_HARDLINKED: return "hard-linked";
     }
     return "unknown";
+}
+
+extern "C" int gs_tag_join(const char *const *genres, int num_genres, char *out, size_t out_size)
+{
+    std::string s;
+    for (int i = 0; i < num_genres; i++) {
+        if (i)
+            s += "; ";
+        s += genres[i];
+    }
+    put(out, out_size, s);
+    return s.size() < out_size ? 0 : -1;
 }
 
 extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
@@ -273,11 +286,12 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
         cur = read_tags(ref.file());
     }
     put(existing, existing_size, join(cur.genres));
-    if (cur.genres == genres && (conf.empty() || cur.confidence == conf))
+    // The genre is ours only while it is exactly what we last wrote: the
+    // confidence field survives a user's edit in most tag editors.
+    bool ours = req->ours && !cur.genres.isEmpty() && join(cur.genres) == req->ours;
+    if (cur.genres == genres && (conf.empty() || cur.confidence == conf || !ours))
         return GS_TAG_SAME;
-    // A genre with our confidence field next to it was written by us and
-    // may be updated; anything else is the user's.
-    bool users = !cur.genres.isEmpty() && cur.confidence.empty();
+    bool users = !cur.genres.isEmpty() && !ours;
     if (users && !req->overwrite) {
         put(message, message_size, "has genre '" + join(cur.genres) + "' (use --overwrite to replace)");
         return GS_TAG_KEPT;
@@ -287,6 +301,12 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
     if ((st.st_mode & 0222) == 0 || access(path, W_OK) != 0) {
         put(message, message_size, "file is read-only; indexed but not tagged");
         return GS_TAG_READ_ONLY;
+    }
+    // Copy and rename would leave the other names on the old content; an
+    // in-place save is not crash-safe. Leaving the file alone loses nothing.
+    if (st.st_nlink > 1 && !req->break_hardlinks) {
+        put(message, message_size, "hard-linked: not tagged (use --break-hardlinks)");
+        return GS_TAG_HARDLINKED;
     }
     if (req->dry_run)
         return GS_TAG_WOULD_WRITE;

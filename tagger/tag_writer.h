@@ -21,7 +21,8 @@ typedef enum gs_tag_outcome {
     GS_TAG_KEPT,            /* a different genre is there; kept (no overwrite) */
     GS_TAG_READ_ONLY,       /* no write permission / read-only file: untouched */
     GS_TAG_UNSUPPORTED,     /* TagLib cannot parse or tag this file: untouched */
-    GS_TAG_FAILED           /* save failed */
+    GS_TAG_FAILED,          /* save failed */
+    GS_TAG_HARDLINKED       /* several names share the file: untouched (see allow) */
 } gs_tag_outcome;
 
 typedef struct gs_tag_request {
@@ -30,7 +31,21 @@ typedef struct gs_tag_request {
     float confidence;          /* < 0: do not write the confidence field */
     int overwrite;             /* replace a different existing genre */
     int dry_run;               /* change nothing, report what would happen */
+    /* The genre genrescope last wrote to this file ("; "-joined, as the
+     * index recorded it), or NULL. The file's genre is genrescope's, and
+     * may be replaced without overwrite, only while it still equals this:
+     * tag editors keep the confidence field when a user edits the genre,
+     * so that field proves nothing. */
+    const char *ours;
+    /* A file with several hard links is saved by copy and rename, which
+     * gives this name new content and leaves the others on the old one.
+     * 0: such files are left untouched (GS_TAG_HARDLINKED). */
+    int break_hardlinks;
 } gs_tag_request;
+
+/* "; "-joins genres the way gs_tag_write compares them with req->ours.
+ * Returns 0, or -1 if out is too small (then out is truncated). */
+int gs_tag_join(const char *const *genres, int num_genres, char *out, size_t out_size);
 
 /* Applies req to path. existing (may be NULL) receives the genre found in
  * the file before ("; "-joined, "" if none); message (may be NULL) a short

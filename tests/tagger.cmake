@@ -17,5 +17,8 @@ if(TARGET gs_tagger)
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_tagger_real bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_real.sh
     $<TARGET_FILE_DIR:gs_tagger>/genrescope)
-  set_tests_properties(test_tagger_cli test_tagger_bad_input test_tagger_real PROPERTIES TIMEOUT 120)
+  gs_add_script_test(test_tagger_fixes bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_fixes.sh
+    $<TARGET_FILE:genrescope_fake>)
+  set_tests_properties(test_tagger_cli test_tagger_bad_input test_tagger_real test_tagger_fixes
+    PROPERTIES TIMEOUT 120)
 endif()

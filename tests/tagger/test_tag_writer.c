@@ -194,10 +194,20 @@ static void test_format(const char *ext, const char *src)
     mine.overwrite = 0;
     CHECK_MSG(gs_tag_write(path, &mine, NULL, 0, msg, sizeof msg) == GS_TAG_SAME, "%s: same tag", ext);
 
-    /* Our own earlier genre may be updated without --overwrite, and with
-     * several values where the format allows. */
+    /* Our confidence field is not proof that the genre is ours (tag
+     * editors keep it when the user edits the genre): without the genre we
+     * wrote, it is kept. */
     const char *multi[] = {"Jazz", "Blues"};
     gs_tag_request m = {.genres = multi, .num_genres = 2, .confidence = 0.61f};
+    bytes = slurp(path, &n0);
+    CHECK_MSG(gs_tag_write(path, &m, NULL, 0, msg, sizeof msg) == GS_TAG_KEPT, "%s: not ours", ext);
+    m.ours = "Rock";
+    CHECK_MSG(gs_tag_write(path, &m, NULL, 0, msg, sizeof msg) == GS_TAG_KEPT, "%s: other", ext);
+    CHECK_MSG(same_bytes(bytes, n0, path), "%s: a genre not ours changed", ext);
+    free(bytes);
+    /* The genre we wrote may be updated without --overwrite, and with
+     * several values where the format allows. */
+    m.ours = "Hip-Hop";
     CHECK_MSG(gs_tag_write(path, &m, NULL, 0, msg, sizeof msg) == GS_TAG_WRITTEN, "%s: %s", ext, msg);
     CHECK(gs_tag_read(path, genre, sizeof genre, conf, sizeof conf) == 0);
     CHECK_MSG(!strcmp(genre, "Jazz; Blues"), "%s: multi-valued genre read back as '%s'", ext, genre);
@@ -217,6 +227,24 @@ static void test_format(const char *ext, const char *src)
     CHECK(same_bytes(bytes, n0, path));
     free(bytes);
     chmod(path, 0644);
+
+    /* Hard links: copy+rename would leave the other name on the old
+     * content, so the file is left alone unless told to break the link. */
+    char linked[1300];
+    snprintf(linked, sizeof linked, "%s.link", path);
+    unlink(linked);
+    CHECK(link(path, linked) == 0);
+    bytes = slurp(path, &n0);
+    const char *other[] = {"Metal"};
+    gs_tag_request h = {.genres = other, .num_genres = 1, .confidence = 0.7f, .overwrite = 1};
+    CHECK_MSG(gs_tag_write(path, &h, NULL, 0, msg, sizeof msg) == GS_TAG_HARDLINKED, "%s: hard link", ext);
+    CHECK_MSG(strstr(msg, "--break-hardlinks") != NULL, "%s: message '%s'", ext, msg);
+    CHECK(same_bytes(bytes, n0, path) && same_bytes(bytes, n0, linked));
+    h.break_hardlinks = 1;
+    CHECK_MSG(gs_tag_write(path, &h, NULL, 0, msg, sizeof msg) == GS_TAG_WRITTEN, "%s: %s", ext, msg);
+    CHECK_MSG(same_bytes(bytes, n0, linked), "%s: the other name changed", ext);
+    free(bytes);
+    unlink(linked);
 
     /* No temporary file may be left behind. */
     snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q '^\\.gs-tmp'", dir);

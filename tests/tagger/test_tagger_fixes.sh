@@ -1,0 +1,127 @@
+#!/bin/bash
+# Regression tests of the tagger's user-acceptance findings: a genre the
+# user corrected survives scans, failed tags are retried, option changes
+# reach unchanged files, hard links, low confidence, vanished files, JSON
+# file names, output errors and messages.
+set -u
+. "$(dirname "$0")/lib.sh"
+command -v metaflac >/dev/null || { echo "metaflac not installed: skipped"; exit 77; }
+L="$T/lib"; mkdir -p "$L"
+DB="$T/index.sqlite"
+genre() { metaflac --show-tag=GENRE "$1" | sed 's/^GENRE=//' | tr '\n' ' '; }
+
+# ---- 1. a genre corrected by hand survives a plain scan -------------------
+tone "$L/hh.flac" $F_HIPHOP 2
+"$GS" scan --db "$DB" -q "$L"
+check "genrescope tagged it" eq "$(genre "$L/hh.flac")" "Hip-Hop "
+check "index remembers the genre it wrote" eq "$(q "$DB" "SELECT tag_genre FROM tracks")" Hip-Hop
+metaflac --remove-tag=GENRE --set-tag=GENRE=Blues "$L/hh.flac"
+check "the editor kept our confidence field" grep -q GENRESCOPE_CONFIDENCE <(metaflac --export-tags-to=- "$L/hh.flac")
+"$GS" scan --db "$DB" --json "$L" > "$T/s1.json"
+check "user's correction kept" eq "$(genre "$L/hh.flac")" "Blues "
+check "reported as kept" grep -q '"tag":"kept-existing"' "$T/s1.json"
+"$GS" scan --db "$DB" -q "$L"
+check "still kept on the next scan" eq "$(genre "$L/hh.flac")" "Blues "
+
+# ---- 2. --overwrite / --multi reach unchanged files without re-analysis ---
+"$GS" scan --db "$DB" --overwrite --json "$L" > "$T/s2.json"
+check "--overwrite on an unchanged file rewrites its tag" eq "$(genre "$L/hh.flac")" "Hip-Hop "
+check "...without re-analysis" grep -q '"analysed":0,"unchanged":1' "$T/s2.json"
+check "...counted as re-tagged" grep -q '"retagged":1' "$T/s2.json"
+"$GS" scan --db "$DB" --json "$L" > "$T/s3.json"
+check "then nothing to do" grep -q '"analysed":0,"unchanged":1,"tagged":0' "$T/s3.json"
+"$GS" scan --db "$DB" --multi --multi-threshold 0.1 --json "$L" > "$T/s4.json"
+check "--multi on an unchanged file" test "$(metaflac --show-tag=GENRE "$L/hh.flac" | wc -l)" -gt 1
+check "--multi: no re-analysis" grep -q '"analysed":0,"unchanged":1,"tagged":1' "$T/s4.json"
+
+# A tag that could not be written is retried once possible.
+tone "$L/ro.flac" $F_JAZZ 2
+chmod 0444 "$L/ro.flac"
+"$GS" scan --db "$DB" -q "$L"
+check "read-only: not tagged" eq "$(genre "$L/ro.flac")" ""
+chmod 0644 "$L/ro.flac"
+"$GS" scan --db "$DB" --json "$L" > "$T/s5.json"
+check "made writable: tagged on the next scan" eq "$(genre "$L/ro.flac")" "Jazz "
+check "made writable: not re-analysed" grep -q '"analysed":0,"unchanged":2' "$T/s5.json"
+check "index records the retried tag" eq "$(q "$DB" "SELECT tag_status || ' ' || tag_genre FROM tracks WHERE path LIKE '%ro.flac'")" "written Jazz"
+"$GS" scan --db "$DB" --json "$L" > "$T/s6.json"
+check "the new mtime was recorded: unchanged next time" grep -q '"analysed":0,"unchanged":2,"tagged":0' "$T/s6.json"
+
+# ---- 3. hard links are never split silently ------------------------------
+H="$T/hard"; mkdir -p "$H"
+tone "$H/a.flac" $F_JAZZ 2
+ln "$H/a.flac" "$T/a-other-name.flac"
+"$GS" scan --db "$T/h.sqlite" --json "$H" > "$T/h.json"
+check "hard-linked file not tagged" eq "$(genre "$H/a.flac")" ""
+check "hard link reported" grep -q '"tag":"hard-linked","tag_detail":"hard-linked: not tagged (use --break-hardlinks)"' "$T/h.json"
+check "still one inode" eq "$(stat -c %h "$H/a.flac")" 2
+"$GS" scan --db "$T/h.sqlite" --break-hardlinks -q "$H"
+check "--break-hardlinks tags it (unchanged file, stored verdict)" eq "$(genre "$H/a.flac")" "Jazz "
+
+# ---- 6. low confidence is indexed, not tagged -----------------------------
+C="$T/conf"; mkdir -p "$C"
+tone "$C/x.flac" $F_JAZZ 2
+"$GS" scan --db "$T/c.sqlite" --min-confidence 0.999 --json "$C" > "$T/c.json"
+check "low confidence: not tagged" eq "$(genre "$C/x.flac")" ""
+check "low confidence: reported" grep -q '"tag":"low-confidence","tag_detail":"low confidence: not tagged' "$T/c.json"
+check "low confidence: still indexed" eq "$(q "$T/c.sqlite" "SELECT top_genre FROM tracks")" jazz
+"$GS" scan --db "$T/c.sqlite" -q "$C"
+check "default threshold: tagged later without re-analysis" eq "$(genre "$C/x.flac")" "Jazz "
+"$GS" scan --db "$T/c.sqlite" --min-confidence 2 "$C" 2> "$T/c.err"
+check "bad value names the option" grep -q "bad value for --min-confidence: '2'" "$T/c.err"
+"$GS" scan --db "$T/c.sqlite" -j 0 "$C" 2> "$T/j.err"
+check "bad -j value names the option" grep -q "bad value for --jobs: '0'" "$T/j.err"
+
+# ---- 5. vanished files leave the index ------------------------------------
+rm "$L/ro.flac"
+"$GS" scan --db "$DB" --json "$L" > "$T/p1.json"
+check "scan of DIR removes vanished files" eq "$(q "$DB" "SELECT count(*) FROM tracks WHERE path LIKE '%ro.flac'")" 0
+check "removed count in the summary" grep -q '"removed":1' "$T/p1.json"
+rm "$C/x.flac"
+"$GS" prune --db "$T/c.sqlite" -n > "$T/p2.txt"
+check "prune -n changes nothing" eq "$(q "$T/c.sqlite" "SELECT count(*) FROM tracks")" 1
+"$GS" prune --db "$T/c.sqlite" --json > "$T/p3.json"
+check "prune removes the whole index's vanished files" eq "$(q "$T/c.sqlite" "SELECT count(*) FROM tracks")" 0
+check "prune summary" grep -q '"removed":1' "$T/p3.json"
+
+# ---- 7. JSON stays valid with non-UTF-8 file names -------------------------
+N="$T/names"; mkdir -p "$N"
+tone "$N/$(printf 'caf\xe9').wav" $F_JAZZ 1
+"$GS" scan --db "$T/n.sqlite" --json --no-tags "$N" > "$T/n.json"
+"$GS" stats --db "$T/n.sqlite" > /dev/null
+id=$(q "$T/n.sqlite" "SELECT id FROM tracks")
+"$GS" show --db "$T/n.sqlite" --json "$id" >> "$T/n.json"
+"$GS" query --db "$T/n.sqlite" --json --genre jazz >> "$T/n.json"
+check "every JSON line is valid and keeps the name recoverable" /usr/bin/python3 -c '
+import json, os, sys
+names = [json.loads(l).get("path") for l in open(sys.argv[1], encoding="utf-8")]
+names = [n for n in names if n]
+assert len(names) == 3 and all(os.fsencode(n).endswith(b"caf\xe9.wav") for n in names), names' "$T/n.json"
+
+# ---- 8-10. output errors, messages ----------------------------------------
+if [ -w /dev/full ]; then
+    "$GS" stats --db "$DB" > /dev/full 2> "$T/full.err"
+    check "stats > /dev/full fails" eq "$?" 1
+    check "output error message" grep -q "cannot write the output" "$T/full.err"
+fi
+"$GS" merge "$DB" "$DB" 2> "$T/m.err"
+check "merge OUT OUT: usage error" eq "$?" 2
+check "merge OUT OUT: says why" grep -q "is also an input" "$T/m.err"
+S="$T/silent"; mkdir -p "$S"
+sox -n -r 22050 -c 1 -b 16 "$S/quiet.wav" trim 0 1
+"$GS" scan --db "$T/s.sqlite" --json "$S" > "$T/sil.json"
+check "silent files counted" grep -q '"silent":1' "$T/sil.json"
+"$GS" scan --db "$T/s2.sqlite" --dry-run --json "$C" "$S" > "$T/dry.json"
+check "dry-run summary uses the real run's keys plus dry_run" grep -q '"tagged":0,.*"dry_run":true' "$T/dry.json"
+R="$T/re"; mkdir -p "$R"
+for i in 1 2 3 4 5 6 7 8; do cp "$S/quiet.wav" "$R/$i.wav"; done
+"$GS" scan --db "$T/r.sqlite" -q --no-tags "$R"
+GS_FAKE_DELAY_MS=300 "$GS" rescan --db "$T/r.sqlite" -j 1 --no-tags "$R" > "$T/re.out" &
+pid=$!; sleep 0.8; kill -INT $pid; wait $pid
+check "rescan interrupted" eq "$?" 130
+check "interrupted rescan says so" grep -q 'interrupted' "$T/re.out"
+check "interrupted rescan does not promise a resume" bash -c "! grep -q 'resumes where' '$T/re.out'"
+"$GS" classify -j x.wav > /dev/null 2>&1
+check "classify has no -j" eq "$?" 2
+
+finish
