@@ -1,0 +1,362 @@
+/* Trainer data path: folder/CSV listing, bad input (empty label folders, a
+ * single class, corrupt audio, unknown CSV labels), the spectrogram cache,
+ * stratified folds, given splits, patch normalisation, augmentation and the
+ * logistic-regression baseline. Audio is synthesised at test time. */
+#include <string.h>
+#include <sys/stat.h>
+#include <taglib/tag_c.h>
+#include <unistd.h>
+
+#include "augment.h"
+#include "baseline.h"
+#include "check.h"
+#include "crossval.h"
+#include "dataset.h"
+#include "spec_cache.h"
+#include "test_train_wav.h"
+
+static char root[1024];
+
+static void path_in(char *out, size_t n, const char *rel)
+{
+    snprintf(out, n, "%s/%s", root, rel);
+}
+
+static void write_text(const char *rel, const char *text)
+{
+    char p[2048];
+    path_in(p, sizeof p, rel);
+    FILE *f = fopen(p, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static void make_dir(const char *rel)
+{
+    char p[2048];
+    path_in(p, sizeof p, rel);
+    mkdir(p, 0777);
+}
+
+static void synth(const char *rel, int kind, double seconds, uint64_t seed)
+{
+    char p[2048];
+    path_in(p, sizeof p, rel);
+    CHECK(gs_write_synth_wav(p, kind, seconds, 22050, -12.0, seed) == 0);
+}
+
+static void test_folder_and_bad_input(void)
+{
+    make_dir("tree");
+    make_dir("tree/tones");
+    make_dir("tree/noise");
+    make_dir("tree/empty");
+    make_dir("tree/noise/sub");
+    for (int i = 0; i < 4; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "tree/tones/t%d.wav", i);
+        synth(rel, GS_SYNTH_TONE, 3.5, 100 + i);
+        snprintf(rel, sizeof rel, "tree/noise/sub/n%d.wav", i);
+        synth(rel, GS_SYNTH_NOISE, 3.5, 200 + i);
+    }
+    write_text("tree/tones/readme.txt", "not audio\n");
+    write_text("tree/noise/broken.wav", "RIFF garbage, not a wave file at all");
+
+    char p[2048];
+    path_in(p, sizeof p, "tree");
+    gs_dataset ds;
+    gs_error err;
+    FILE *warn = tmpfile();
+    CHECK(gs_dataset_from_folder(&ds, p, warn, &err) == GS_OK);
+    CHECK(ds.num_labels == 2);
+    CHECK(!strcmp(ds.labels[0], "noise") && !strcmp(ds.labels[1], "tones"));
+    CHECK(ds.num_items == 9); /* 4 + 4 + broken.wav; readme.txt is not audio */
+    char text[4096] = "";
+    rewind(warn);
+    size_t got = fread(text, 1, sizeof text - 1, warn);
+    text[got] = '\0';
+    CHECK_MSG(strstr(text, "empty") && strstr(text, "no audio"), "warning was: %s", text);
+    CHECK(gs_dataset_check_trainable(&ds, 2, &err) == GS_OK);
+
+    /* Corrupt audio is skipped with a warning and counted; the cache makes
+     * the second load decode nothing and give identical spectrograms. */
+    gs_frontend_params fp;
+    gs_frontend_params_default(&fp);
+    char cache[2048];
+    path_in(cache, sizeof cache, "cache");
+    gs_spec_set set;
+    rewind(warn);
+    CHECK(gs_spec_set_load(&set, &ds, &fp, cache, warn, &err) == GS_OK);
+    CHECK(set.failed == 1);
+    CHECK(set.computed == 8 && set.cached == 0);
+    CHECK(ds.num_items == 8 && set.count == 8);
+    rewind(warn);
+    got = fread(text, 1, sizeof text - 1, warn);
+    text[got] = '\0';
+    CHECK_MSG(strstr(text, "skipping") && strstr(text, "broken.wav"), "warning was: %s", text);
+    for (int i = 0; i < ds.num_items; i++)
+        CHECK(!strstr(ds.items[i].path, "broken"));
+    /* 3.5 s at hop 512: 1 + (77175 - 1024) / 512 = 149 frames. */
+    CHECK(set.specs[0].frames == 149);
+
+    gs_spec_set again;
+    CHECK(gs_spec_set_load(&again, &ds, &fp, cache, NULL, &err) == GS_OK);
+    CHECK(again.cached == 8 && again.computed == 0 && again.failed == 0);
+    int same = 1;
+    for (int i = 0; i < set.count; i++)
+        same &= set.specs[i].frames == again.specs[i].frames &&
+                !memcmp(set.specs[i].data, again.specs[i].data,
+                        (size_t)set.specs[i].frames * fp.n_mels * sizeof(float));
+    CHECK(same);
+    /* Another front-end is another cache key. */
+    gs_frontend_params fp2 = fp;
+    fp2.n_mels = 64;
+    gs_spec_set other;
+    CHECK(gs_spec_set_load(&other, &ds, &fp2, cache, NULL, &err) == GS_OK);
+    CHECK(other.computed == 8 && other.n_mels == 64);
+    gs_spec_set_free(&other);
+    gs_spec_set_free(&again);
+
+    /* Patches: network layout [mel][time] and mean normalisation. */
+    float *patch = malloc((size_t)fp.n_mels * fp.patch_frames * sizeof(float));
+    gs_spec_patch(&set.specs[0], fp.n_mels, 5, fp.patch_frames, GS_PATCH_NORMALIZE_NONE, patch);
+    CHECK(patch[3 * fp.patch_frames + 7] == set.specs[0].data[(5 + 7) * fp.n_mels + 3]);
+    gs_spec_patch(&set.specs[0], fp.n_mels, 5, fp.patch_frames, GS_PATCH_NORMALIZE_MEAN, patch);
+    double mean = 0.0;
+    for (int i = 0; i < fp.n_mels * fp.patch_frames; i++)
+        mean += patch[i];
+    CHECK_NEAR(mean / (fp.n_mels * fp.patch_frames), 0.0, 1e-4);
+
+    /* Augmented batches: targets are distributions, crops stay finite. */
+    int clips[4] = {0, 1, 4, 5}, labels[4];
+    for (int i = 0; i < 4; i++)
+        labels[i] = ds.items[clips[i]].label;
+    gs_augment_config aug;
+    gs_augment_default(&aug);
+    gs_rng rng;
+    gs_rng_seed(&rng, 7);
+    size_t size = (size_t)fp.n_mels * fp.patch_frames;
+    float *inputs = malloc(4 * size * sizeof(float)), *scratch = malloc(gs_make_batch_scratch(4, &fp) * sizeof(float));
+    float targets[4 * 2];
+    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &rng, inputs, targets, scratch);
+    int finite = 1, mixed = 0;
+    for (size_t i = 0; i < 4 * size; i++)
+        finite &= isfinite(inputs[i]);
+    CHECK(finite);
+    for (int b = 0; b < 4; b++) {
+        CHECK_NEAR(targets[2 * b] + targets[2 * b + 1], 1.0, 1e-5);
+        /* the clip's own label stays dominant under mixup */
+        CHECK(targets[2 * b + labels[b]] >= 0.5f - 1e-6f);
+        mixed += targets[2 * b] > 0.0f && targets[2 * b + 1] > 0.0f;
+    }
+    CHECK(mixed > 0);
+    /* Same seed, same batch (determinism). */
+    float *inputs2 = malloc(4 * size * sizeof(float));
+    float targets2[8];
+    gs_rng_seed(&rng, 7);
+    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &rng, inputs2, targets2, scratch);
+    CHECK(!memcmp(inputs, inputs2, 4 * size * sizeof(float)) && !memcmp(targets, targets2, sizeof targets));
+    /* Gain augmentation alone on broadband noise (every band far above the
+     * log offset) with mean normalisation: a level change is an additive
+     * constant in the log domain, so it cancels. (On a pure tone it does
+     * not: bands below the offset do not move with the gain.) */
+    gs_augment_config gain_only;
+    gs_augment_none(&gain_only);
+    gain_only.gain_db = 20.0f;
+    gs_augment_config none;
+    gs_augment_none(&none);
+    int one[1] = {0}, lab1[1] = {ds.items[0].label};
+    gs_rng_seed(&rng, 3);
+    gs_make_batch(&set, one, lab1, 1, 2, &fp, &none, &rng, inputs, targets, scratch);
+    gs_rng_seed(&rng, 3);
+    gs_make_batch(&set, one, lab1, 1, 2, &fp, &gain_only, &rng, inputs2, targets2, scratch);
+    double maxdiff = 0.0;
+    for (size_t i = 0; i < size; i++)
+        maxdiff = fmax(maxdiff, fabs(inputs[i] - inputs2[i]));
+    CHECK_MSG(maxdiff < 0.05, "max diff %g", maxdiff);
+
+    /* Baseline: tones vs noise is trivially separable by band statistics. */
+    int dim = 2 * fp.n_mels;
+    float *x = malloc((size_t)set.count * dim * sizeof(float));
+    int y[16];
+    for (int i = 0; i < set.count; i++) {
+        gs_baseline_features(&set.specs[i], fp.n_mels, x + (size_t)i * dim);
+        y[i] = ds.items[i].label;
+    }
+    int use[16];
+    for (int i = 0; i < set.count; i++)
+        use[i] = i % 4 != 0; /* hold out one of each class */
+    gs_logreg lr;
+    CHECK(gs_logreg_fit(&lr, x, y, use, set.count, dim, 2, 1e-2f, 300, &err) == GS_OK);
+    float probs[2];
+    for (int i = 0; i < set.count; i++)
+        CHECK(gs_logreg_predict(&lr, x + (size_t)i * dim, probs) == y[i]);
+    gs_logreg_free(&lr);
+
+    free(x);
+    free(inputs);
+    free(inputs2);
+    free(scratch);
+    free(patch);
+    gs_spec_set_free(&set);
+    gs_dataset_free(&ds);
+
+    /* A single class cannot train a classifier. */
+    make_dir("single");
+    make_dir("single/only");
+    synth("single/only/a.wav", GS_SYNTH_TONE, 1.0, 1);
+    synth("single/only/b.wav", GS_SYNTH_TONE, 1.0, 2);
+    path_in(p, sizeof p, "single");
+    CHECK(gs_dataset_from_folder(&ds, p, NULL, &err) == GS_OK);
+    CHECK(gs_dataset_check_trainable(&ds, 2, &err) == GS_ERR_INVALID);
+    CHECK_MSG(strstr(err.message, "at least 2 labels") && strstr(err.message, "only"), "%s", err.message);
+    gs_dataset_free(&ds);
+    /* A folder without any audio. */
+    make_dir("nothing");
+    make_dir("nothing/a");
+    path_in(p, sizeof p, "nothing");
+    CHECK(gs_dataset_from_folder(&ds, p, NULL, &err) == GS_ERR_INVALID);
+    CHECK_MSG(strstr(err.message, "no audio files"), "%s", err.message);
+    path_in(p, sizeof p, "does-not-exist");
+    CHECK(gs_dataset_from_folder(&ds, p, NULL, &err) == GS_ERR_IO);
+    fclose(warn);
+}
+
+static void test_csv(void)
+{
+    write_text("list.csv", "path,label\n# comment\ntree/tones/t0.wav,tones\n/abs/x.wav, noise \n\"tree/a,b.wav\",tones\n");
+    char p[2048];
+    path_in(p, sizeof p, "list.csv");
+    gs_dataset ds;
+    gs_error err;
+    CHECK(gs_dataset_from_csv(&ds, p, NULL, 0, &err) == GS_OK);
+    CHECK(ds.num_items == 3 && ds.num_labels == 2);
+    CHECK(!strcmp(ds.items[0].path, "/abs/x.wav") && ds.items[0].label == 0);
+    char expect[2100];
+    snprintf(expect, sizeof expect, "%s/tree/a,b.wav", root);
+    CHECK_MSG(!strcmp(ds.items[1].path, expect), "%s", ds.items[1].path);
+    CHECK(!strcmp(ds.items[2].stem, "t0"));
+    gs_dataset_free(&ds);
+
+    const char *allowed[] = {"tones", "noise"};
+    write_text("unknown.csv", "a.wav,tones\nb.wav,polka\n");
+    path_in(p, sizeof p, "unknown.csv");
+    CHECK(gs_dataset_from_csv(&ds, p, allowed, 2, &err) == GS_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, ":2:") && strstr(err.message, "unknown label 'polka'"), "%s", err.message);
+    write_text("bad.csv", "a.wav,tones\njust-a-path.wav\n");
+    path_in(p, sizeof p, "bad.csv");
+    CHECK(gs_dataset_from_csv(&ds, p, NULL, 0, &err) == GS_ERR_FORMAT);
+    CHECK_MSG(strstr(err.message, ":2:"), "%s", err.message);
+}
+
+static void test_folds(void)
+{
+    gs_dataset ds = {0};
+    ds.num_labels = 3;
+    strcpy(ds.labels[0], "a");
+    strcpy(ds.labels[1], "b");
+    strcpy(ds.labels[2], "c");
+    int per[3] = {10, 9, 6};
+    ds.capacity = 25;
+    ds.items = calloc(25, sizeof *ds.items);
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; i < per[l]; i++) {
+            char name[200];
+            snprintf(name, sizeof name, "%s/%s.%05d.wav", ds.labels[l], ds.labels[l], i);
+            ds.items[ds.num_items].path = strdup(name);
+            snprintf(name, sizeof name, "%s.%05d", ds.labels[l], i);
+            ds.items[ds.num_items].stem = strdup(name);
+            ds.items[ds.num_items++].label = l;
+        }
+    int fold[25], fold2[25], fold3[25];
+    gs_error err;
+    CHECK(gs_stratified_folds(&ds, 5, 1, fold, &err) == GS_OK);
+    CHECK(gs_stratified_folds(&ds, 5, 1, fold2, &err) == GS_OK);
+    CHECK(gs_stratified_folds(&ds, 5, 2, fold3, &err) == GS_OK);
+    CHECK(!memcmp(fold, fold2, sizeof fold));
+    CHECK(memcmp(fold, fold3, sizeof fold) != 0);
+    for (int k = 0; k < 5; k++) {
+        int n = 0, by[3] = {0, 0, 0};
+        for (int i = 0; i < 25; i++)
+            if (fold[i] == k) {
+                n++;
+                by[ds.items[i].label]++;
+            }
+        CHECK(n == 5);
+        for (int l = 0; l < 3; l++)
+            CHECK(by[l] == per[l] / 5 || by[l] == per[l] / 5 + 1);
+    }
+    CHECK(gs_stratified_folds(&ds, 26, 1, fold, &err) == GS_ERR_INVALID);
+
+    write_text("train.txt", "a/a.00000\na.00001.wav\nb/b.00003\nc/c.00099\n");
+    write_text("valid.txt", "c/c.00001.au\nb.00004\n");
+    char tp[2048], vp[2048];
+    path_in(tp, sizeof tp, "train.txt");
+    path_in(vp, sizeof vp, "valid.txt");
+    int missing = 0;
+    CHECK(gs_split_from_lists(&ds, tp, vp, fold, &missing, &err) == GS_OK);
+    CHECK(missing == 1);
+    CHECK(fold[0] == 0 && fold[1] == 0 && fold[13] == 0 && fold[14] == 1 && fold[20] == 1 && fold[2] == -1);
+    write_text("valid.txt", "a/a.00000\n");
+    CHECK(gs_split_from_lists(&ds, tp, vp, fold, &missing, &err) == GS_ERR_FORMAT);
+    gs_dataset_free(&ds);
+}
+
+static void tag_file(const char *rel, const char *genre)
+{
+    char p[2048];
+    path_in(p, sizeof p, rel);
+    TagLib_File *f = taglib_file_new(p);
+    CHECK(f && taglib_file_is_valid(f));
+    if (!f)
+        return;
+    taglib_tag_set_genre(taglib_file_tag(f), genre);
+    CHECK(taglib_file_save(f));
+    taglib_file_free(f);
+}
+
+/* --labels-from-tags: a user's own tagging is the training set. */
+static void test_tags(void)
+{
+    make_dir("lib");
+    make_dir("lib/album");
+    synth("lib/album/a.wav", GS_SYNTH_TONE, 1.0, 1);
+    synth("lib/album/b.wav", GS_SYNTH_NOISE, 1.0, 2);
+    synth("lib/c.wav", GS_SYNTH_NOISE, 1.0, 3);
+    synth("lib/untagged.wav", GS_SYNTH_CLICKS, 1.0, 4);
+    taglib_set_strings_unicode(1);
+    tag_file("lib/album/a.wav", "Drum & Bass");
+    tag_file("lib/album/b.wav", "  House ");
+    tag_file("lib/c.wav", "house");
+    char p[2048];
+    path_in(p, sizeof p, "lib");
+    gs_dataset ds;
+    gs_error err;
+    int untagged = -1;
+    CHECK(gs_dataset_from_tags(&ds, p, &untagged, NULL, &err) == GS_OK);
+    CHECK(untagged == 1);
+    CHECK(ds.num_items == 3 && ds.num_labels == 2);
+    CHECK(!strcmp(ds.labels[0], "drum & bass") && !strcmp(ds.labels[1], "house"));
+    for (int i = 0; i < ds.num_items; i++)
+        CHECK(ds.items[i].label == (strstr(ds.items[i].path, "/a.wav") ? 0 : 1));
+    gs_dataset_free(&ds);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("GS_TEST_TMP");
+    snprintf(root, sizeof root, "%s/train_data.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(root)) {
+        perror(root);
+        return 1;
+    }
+    test_folder_and_bad_input();
+    test_csv();
+    test_folds();
+    test_tags();
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (!gs_test_failures && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+    return gs_test_finish("test_train_data");
+}

@@ -1,0 +1,18 @@
+# Tests of genrescope-train's application layer (train/ except the numeric
+# core): data listing and bad input, the spectrogram cache, folds,
+# augmentation, baseline, the CLI end to end on synthetic audio, and the
+# shipped model's level invariance. Included from tests/CMakeLists.txt.
+if(TARGET gs_train_app)
+  gs_add_c_test(test_train_data SOURCES test_train_data.c LIBS gs_train_app m)
+  gs_add_c_test(test_train_level SOURCES test_train_level.c LIBS genrescope m)
+  if(TARGET test_train_level)
+    target_compile_definitions(test_train_level PRIVATE
+      GS_SHIPPED_MODEL="${CMAKE_SOURCE_DIR}/models/genrescope-gtzan.safetensors")
+  endif()
+  add_executable(test_train_synth test_train_synth.c)
+  target_link_libraries(test_train_synth PRIVATE m)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_train_cli.sh)
+    gs_add_script_test(test_train_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/test_train_cli.sh
+      $<TARGET_FILE:genrescope_train> $<TARGET_FILE:test_train_synth>)
+  endif()
+endif()

@@ -1,0 +1,121 @@
+#include "augment.h"
+
+#include <math.h>
+#include <string.h>
+
+void gs_augment_default(gs_augment_config *cfg)
+{
+    cfg->gain_db = 12.0f;
+    cfg->time_masks = 2;
+    cfg->time_mask_max = 16;
+    cfg->freq_masks = 2;
+    cfg->freq_mask_max = 12;
+    cfg->mixup_alpha = 0.2f;
+    cfg->label_smoothing = 0.0f;
+}
+
+void gs_augment_none(gs_augment_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+}
+
+size_t gs_make_batch_scratch(int batch, const gs_frontend_params *p)
+{
+    return (size_t)batch * p->n_mels * p->patch_frames;
+}
+
+/* Gain g scales mel power by g^2; in the log domain with the offset that is
+ * ln(g^2 (e^x - off) + off), which is what the front-end would have produced
+ * for the scaled audio (without clipping). */
+static void apply_gain(float *x, size_t n, float db, float offset)
+{
+    float g2 = powf(10.0f, db / 10.0f);
+    for (size_t i = 0; i < n; i++) {
+        float p = expf(x[i]) - offset;
+        x[i] = logf(g2 * (p > 0.0f ? p : 0.0f) + offset);
+    }
+}
+
+static void normalize(float *x, size_t n, gs_patch_normalize mode)
+{
+    if (mode != GS_PATCH_NORMALIZE_MEAN)
+        return;
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    float mean = (float)(s / n);
+    for (size_t i = 0; i < n; i++)
+        x[i] -= mean;
+}
+
+/* Masked cells take the patch mean (0 after mean normalisation), so a mask
+ * removes information without adding a level cue. */
+static void apply_masks(float *x, int n_mels, int patch, const gs_augment_config *cfg, gs_rng *rng)
+{
+    double s = 0.0;
+    for (int i = 0; i < n_mels * patch; i++)
+        s += x[i];
+    float fill = (float)(s / ((double)n_mels * patch));
+    for (int k = 0; k < cfg->time_masks; k++) {
+        int w = gs_rng_int(rng, cfg->time_mask_max + 1);
+        if (w > patch)
+            w = patch;
+        int t0 = gs_rng_int(rng, patch - w + 1);
+        for (int m = 0; m < n_mels; m++)
+            for (int t = t0; t < t0 + w; t++)
+                x[m * patch + t] = fill;
+    }
+    for (int k = 0; k < cfg->freq_masks; k++) {
+        int w = gs_rng_int(rng, cfg->freq_mask_max + 1);
+        if (w > n_mels)
+            w = n_mels;
+        int m0 = gs_rng_int(rng, n_mels - w + 1);
+        for (int m = m0; m < m0 + w; m++)
+            for (int t = 0; t < patch; t++)
+                x[m * patch + t] = fill;
+    }
+}
+
+void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, int batch, int num_labels,
+                   const gs_frontend_params *p, const gs_augment_config *cfg, gs_rng *rng, float *inputs,
+                   float *targets, float *scratch)
+{
+    int n_mels = p->n_mels, patch = p->patch_frames;
+    size_t size = (size_t)n_mels * patch;
+    float smooth = cfg->label_smoothing;
+    for (int b = 0; b < batch; b++) {
+        const gs_spec *s = &set->specs[clip[b]];
+        int start = gs_rng_int(rng, s->frames - patch + 1);
+        float *x = inputs + b * size;
+        gs_spec_patch(s, n_mels, start, patch, GS_PATCH_NORMALIZE_NONE, x);
+        if (cfg->gain_db > 0.0f)
+            apply_gain(x, size, (float)((2.0 * gs_rng_uniform(rng) - 1.0) * cfg->gain_db), p->log_offset);
+        normalize(x, size, p->patch_normalize);
+        apply_masks(x, n_mels, patch, cfg, rng);
+        float *t = targets + (size_t)b * num_labels;
+        for (int c = 0; c < num_labels; c++)
+            t[c] = smooth / num_labels + (c == labels[b] ? 1.0f - smooth : 0.0f);
+    }
+    if (cfg->mixup_alpha > 0.0f && batch > 1) {
+        memcpy(scratch, inputs, batch * size * sizeof(float));
+        float tcopy[64 * GS_MAX_LABELS];
+        int tb = batch < 64 ? batch : 64;
+        memcpy(tcopy, targets, (size_t)tb * num_labels * sizeof(float));
+        for (int b = 0; b < tb; b++) {
+            int o = gs_rng_int(rng, tb - 1);
+            if (o >= b)
+                o++;
+            float lam = (float)gs_rng_beta(rng, cfg->mixup_alpha, cfg->mixup_alpha);
+            /* Keep the original dominant so the batch's label mix stays balanced. */
+            if (lam < 0.5f)
+                lam = 1.0f - lam;
+            float *x = inputs + b * size;
+            const float *y = scratch + o * size;
+            for (size_t i = 0; i < size; i++)
+                x[i] = lam * x[i] + (1.0f - lam) * y[i];
+            float *t = targets + (size_t)b * num_labels;
+            for (int c = 0; c < num_labels; c++)
+                t[c] = lam * tcopy[b * num_labels + c] + (1.0f - lam) * tcopy[o * num_labels + c];
+        }
+    }
+}

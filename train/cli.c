@@ -1,0 +1,295 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gs_cli_usage(FILE *out)
+{
+    fprintf(out,
+"usage: genrescope-train [OPTIONS] DATA_DIR -o MODEL.safetensors\n"
+"       genrescope-train [OPTIONS] --csv LIST.csv -o MODEL.safetensors\n"
+"       genrescope-train [OPTIONS] --labels-from-tags MUSIC_DIR -o MODEL.safetensors\n"
+"       genrescope-train --evaluate MODEL DATA_DIR|LIST.csv [--json]\n"
+"\n"
+"Trains a genre classifier on labelled audio with the same front-end the\n"
+"genrescope tagger and plugin use, and writes a model file they can load.\n"
+"\n"
+"Data (any label set, at least 2 labels):\n"
+"  DATA_DIR                  folder tree DATA_DIR/<label>/<audio files>\n"
+"  --csv FILE                lines 'path,label' (paths relative to FILE's folder)\n"
+"  --labels-from-tags DIR    every audio file under DIR, labelled by its genre tag\n"
+"                            (untagged files are skipped and counted)\n"
+"  --labels A,B,...          the only labels allowed: a CSV line with another\n"
+"                            label is an error; folders/tags with others are skipped\n"
+"  Unreadable or corrupt files are skipped with a warning and counted.\n"
+"\n"
+"Model:\n"
+"  -o, --output FILE         model to write (safetensors with full metadata)\n"
+"  --arch FILE               architecture JSON (models/arch/*.json); input shape and\n"
+"                            output count are adapted to the data. Default: the\n"
+"                            built-in short-chunk CNN\n"
+"  --width N                 channels of the built-in design's first block (16)\n"
+"  --dropout P               dropout before its classifier (0.3)\n"
+"  --name NAME               design name recorded in the model (default from --arch)\n"
+"  --init-from MODEL         start from an existing model (fine-tuning); its\n"
+"                            front-end and architecture are used\n"
+"  --log-offset X            front-end log floor, ln(mel + X) (default 1e-6); a\n"
+"                            smaller floor keeps quiet bands level-invariant\n"
+"  --replace-head            with --init-from: new classifier layer for this data's labels\n"
+"\n"
+"Training:\n"
+"  --epochs N (30)  --batch N (32, max 64)  --crops-per-clip N (8)\n"
+"  --lr X (1e-3)  --weight-decay X (1e-2)  --optimizer adamw|sgd  --momentum X (0.9)\n"
+"  --warmup-epochs X (2)     cosine schedule after a linear warm-up\n"
+"  --seed N (1)              every random choice derives from it\n"
+"  --threads N               OpenBLAS threads (default: OpenBLAS's choice)\n"
+"Augmentation (random patch crops always):\n"
+"  --gain-db X (12)  --time-masks N (2)  --time-mask-max F (16)\n"
+"  --freq-masks N (2)  --freq-mask-max B (12)  --mixup ALPHA (0.2)\n"
+"  --label-smoothing E (0)   --no-augment (crops only)\n"
+"\n"
+"Validation:\n"
+"  --cv K                    K-fold cross-validation stratified by label before the\n"
+"                            final training on all data; each fold's model is scored\n"
+"                            through the deployed classifier\n"
+"  --cv-only                 stop after cross-validation\n"
+"  --final-only              skip validation runs (e.g. the given split's), train\n"
+"                            the final model on all listed data\n"
+"  --fold-seed N (1)         fold assignment seed (same folds for every design)\n"
+"  --split TRAIN.txt VALID.txt  given split instead of folds (names like genre/genre.00012)\n"
+"  --auto-split              use DATA_DIR/train.txt + valid.txt when both exist, else --cv\n"
+"  --baseline                also score logistic regression on per-band log-mel\n"
+"                            mean/std on the same folds\n"
+"  --summary FILE            write the results as JSON\n"
+"  --provenance-extra FILE   JSON object whose members are added to the model's\n"
+"                            provenance (e.g. CV results of earlier runs)\n"
+"  --confusion-dat FILE      write the CV confusion matrix for gnuplot\n"
+"  --export-specs DIR        write the cached spectrograms and folds (float32 + CSV)\n"
+"                            for train/reference/train_torch.py\n"
+"\n"
+"Files:\n"
+"  --cache DIR               spectrogram cache (default $XDG_CACHE_HOME/genrescope-train)\n"
+"  --no-cache                compute spectrograms in memory only\n"
+"  --checkpoint FILE         checkpoint after every epoch (default OUTPUT.ckpt)\n"
+"  --resume                  continue from the checkpoint if it exists\n"
+"  --stop-after-epochs N     end this session after N epochs, keeping the\n"
+"                            checkpoint, as an interruption would (for testing --resume)\n"
+"  --log FILE                CSV log: epoch, lr, train/valid loss and accuracy, seconds\n"
+"  -q, --quiet               no progress output\n"
+"\n"
+"Evaluation:\n"
+"  --evaluate MODEL DATA     accuracy, per-class precision/recall and confusion\n"
+"                            matrix of MODEL ('default' = the embedded model) on a\n"
+"                            labelled folder or CSV; --json for machine output\n");
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_float(const char *s, float lo, float hi, float *out)
+{
+    char *end;
+    errno = 0;
+    float v = strtof(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
+{
+    memset(c, 0, sizeof *c);
+    gs_train_config_default(&c->train);
+    c->width = 16;
+    c->dropout = 0.3f;
+    c->fold_seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+#define NEED_VALUE                                                          \
+    if (!v) {                                                               \
+        fprintf(errout, "genrescope-train: %s needs a value\n", a);         \
+        return 2;                                                           \
+    }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            c->mode = GS_MODE_HELP;
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            c->mode = GS_MODE_VERSION;
+            return 0;
+        } else if (!strcmp(a, "--evaluate")) {
+            if (i + 2 >= argc) {
+                fprintf(errout, "genrescope-train: --evaluate needs MODEL and DATA\n");
+                return 2;
+            }
+            c->mode = GS_MODE_EVALUATE;
+            c->eval_model = argv[i + 1];
+            c->eval_data = argv[i + 2];
+            i += 2;
+            continue;
+        } else if (!strcmp(a, "--json")) {
+            c->json = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            c->quiet = 1;
+        } else if (!strcmp(a, "--replace-head")) {
+            c->replace_head = 1;
+        } else if (!strcmp(a, "--resume")) {
+            c->resume = 1;
+        } else if (!strcmp(a, "--no-cache")) {
+            c->no_cache = 1;
+        } else if (!strcmp(a, "--cv-only")) {
+            c->cv_only = 1;
+        } else if (!strcmp(a, "--final-only")) {
+            c->final_only = 1;
+        } else if (!strcmp(a, "--auto-split")) {
+            c->auto_split = 1;
+        } else if (!strcmp(a, "--baseline")) {
+            c->baseline = 1;
+        } else if (!strcmp(a, "--no-augment")) {
+            gs_augment_none(&c->train.augment);
+        } else if (!strcmp(a, "--split")) {
+            if (i + 2 >= argc) {
+                fprintf(errout, "genrescope-train: --split needs TRAIN.txt and VALID.txt\n");
+                return 2;
+            }
+            c->split_train = argv[i + 1];
+            c->split_valid = argv[i + 2];
+            i += 2;
+            continue;
+        } else if (a[0] == '-' && a[1]) {
+            NEED_VALUE
+            if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+                c->output = v;
+            else if (!strcmp(a, "--csv"))
+                c->csv = v;
+            else if (!strcmp(a, "--labels"))
+                c->labels = v;
+            else if (!strcmp(a, "--labels-from-tags"))
+                c->tags_dir = v;
+            else if (!strcmp(a, "--arch"))
+                c->arch_path = v;
+            else if (!strcmp(a, "--name"))
+                c->design_name = v;
+            else if (!strcmp(a, "--init-from"))
+                c->init_from = v;
+            else if (!strcmp(a, "--cache"))
+                c->cache_dir = v;
+            else if (!strcmp(a, "--checkpoint"))
+                c->checkpoint = v;
+            else if (!strcmp(a, "--log"))
+                c->log_csv = v;
+            else if (!strcmp(a, "--provenance-extra"))
+                c->provenance_extra = v;
+            else if (!strcmp(a, "--summary"))
+                c->summary = v;
+            else if (!strcmp(a, "--confusion-dat"))
+                c->confusion_dat = v;
+            else if (!strcmp(a, "--export-specs"))
+                c->export_dir = v;
+            else if (!strcmp(a, "--width"))
+                bad = parse_int(v, 1, 256, &c->width);
+            else if (!strcmp(a, "--log-offset"))
+                bad = parse_float(v, 1e-20f, 1.0f, &c->log_offset);
+            else if (!strcmp(a, "--dropout"))
+                bad = parse_float(v, 0.0f, 0.95f, &c->dropout);
+            else if (!strcmp(a, "--epochs"))
+                bad = parse_int(v, 1, 100000, &c->train.epochs);
+            else if (!strcmp(a, "--batch"))
+                bad = parse_int(v, 2, 64, &c->train.batch);
+            else if (!strcmp(a, "--crops-per-clip"))
+                bad = parse_int(v, 1, 10000, &c->train.crops_per_clip);
+            else if (!strcmp(a, "--lr"))
+                bad = parse_float(v, 1e-8f, 10.0f, &c->train.optim.lr);
+            else if (!strcmp(a, "--weight-decay"))
+                bad = parse_float(v, 0.0f, 10.0f, &c->train.optim.weight_decay);
+            else if (!strcmp(a, "--momentum"))
+                bad = parse_float(v, 0.0f, 0.999f, &c->train.optim.momentum);
+            else if (!strcmp(a, "--warmup-epochs"))
+                bad = parse_float(v, 0.0f, 1000.0f, &c->train.warmup_epochs);
+            else if (!strcmp(a, "--optimizer")) {
+                if (!strcmp(v, "adamw"))
+                    c->train.optim.kind = GS_OPTIM_ADAMW;
+                else if (!strcmp(v, "sgd"))
+                    c->train.optim.kind = GS_OPTIM_SGD;
+                else
+                    bad = 1;
+            } else if (!strcmp(a, "--seed") || !strcmp(a, "--fold-seed")) {
+                char *end;
+                errno = 0;
+                unsigned long long s = strtoull(v, &end, 10);
+                bad = errno || end == v || *end;
+                if (!strcmp(a, "--seed"))
+                    c->train.seed = s;
+                else
+                    c->fold_seed = s;
+            } else if (!strcmp(a, "--threads"))
+                bad = parse_int(v, 1, 256, &c->threads);
+            else if (!strcmp(a, "--stop-after-epochs"))
+                bad = parse_int(v, 1, 100000, &c->stop_after);
+            else if (!strcmp(a, "--cv"))
+                bad = parse_int(v, 2, 100, &c->cv_folds);
+            else if (!strcmp(a, "--gain-db"))
+                bad = parse_float(v, 0.0f, 60.0f, &c->train.augment.gain_db);
+            else if (!strcmp(a, "--time-masks"))
+                bad = parse_int(v, 0, 16, &c->train.augment.time_masks);
+            else if (!strcmp(a, "--time-mask-max"))
+                bad = parse_int(v, 0, 100000, &c->train.augment.time_mask_max);
+            else if (!strcmp(a, "--freq-masks"))
+                bad = parse_int(v, 0, 16, &c->train.augment.freq_masks);
+            else if (!strcmp(a, "--freq-mask-max"))
+                bad = parse_int(v, 0, 512, &c->train.augment.freq_mask_max);
+            else if (!strcmp(a, "--mixup"))
+                bad = parse_float(v, 0.0f, 100.0f, &c->train.augment.mixup_alpha);
+            else if (!strcmp(a, "--label-smoothing"))
+                bad = parse_float(v, 0.0f, 0.5f, &c->train.augment.label_smoothing);
+            else {
+                fprintf(errout, "genrescope-train: unknown option %s (see --help)\n", a);
+                return 2;
+            }
+            i++;
+        } else {
+            if (c->data_dir) {
+                fprintf(errout, "genrescope-train: more than one data folder (%s, %s)\n", c->data_dir, a);
+                return 2;
+            }
+            c->data_dir = a;
+        }
+        if (bad) {
+            fprintf(errout, "genrescope-train: bad value '%s' for %s (see --help)\n", v, a);
+            return 2;
+        }
+#undef NEED_VALUE
+    }
+    if (c->mode != GS_MODE_TRAIN)
+        return 0;
+    int sources = !!c->data_dir + !!c->csv + !!c->tags_dir;
+    if (sources != 1) {
+        fprintf(errout, "genrescope-train: give exactly one of DATA_DIR, --csv FILE, --labels-from-tags DIR "
+                        "(see --help)\n");
+        return 2;
+    }
+    if (!c->output && !c->cv_only && !c->export_dir && !c->baseline) {
+        fprintf(errout, "genrescope-train: say where to write the model with -o FILE (or use --cv K --cv-only)\n");
+        return 2;
+    }
+    if (c->replace_head && !c->init_from) {
+        fprintf(errout, "genrescope-train: --replace-head needs --init-from MODEL\n");
+        return 2;
+    }
+    if (c->init_from && c->arch_path) {
+        fprintf(errout, "genrescope-train: --init-from uses the model's architecture; drop --arch\n");
+        return 2;
+    }
+    return 0;
+}

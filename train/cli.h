@@ -1,0 +1,58 @@
+/* Command-line options of genrescope-train, parsed into one struct. */
+#ifndef GS_TRAIN_CLI_H
+#define GS_TRAIN_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "trainer.h"
+
+typedef enum gs_train_mode { GS_MODE_TRAIN = 0, GS_MODE_EVALUATE = 1, GS_MODE_HELP = 2, GS_MODE_VERSION = 3 } gs_train_mode;
+
+typedef struct gs_cli {
+    gs_train_mode mode;
+    const char *data_dir;      /* positional folder tree */
+    const char *csv;           /* --csv */
+    const char *tags_dir;      /* --labels-from-tags */
+    const char *labels;        /* --labels a,b,c: the only labels allowed */
+    const char *output;        /* -o */
+    const char *arch_path;     /* --arch */
+    const char *design_name;   /* --name */
+    int width;                 /* --width (built-in design) */
+    float log_offset;          /* --log-offset (0: front-end default) */
+    float dropout;
+    const char *init_from;
+    int replace_head;
+    const char *cache_dir;
+    int no_cache;
+    const char *checkpoint;
+    int resume;
+    const char *log_csv;
+    int cv_folds;              /* --cv K */
+    int cv_only;
+    int final_only;            /* --final-only: skip validation runs */
+    uint64_t fold_seed;
+    const char *split_train, *split_valid; /* --split */
+    int auto_split;            /* --auto-split: DATA/train.txt + valid.txt when present */
+    int baseline;
+    const char *export_dir;    /* --export-specs */
+    const char *summary;       /* --summary JSON */
+    const char *provenance_extra; /* --provenance-extra JSON merged into provenance */
+    const char *confusion_dat; /* --confusion-dat */
+    const char *eval_model;    /* --evaluate MODEL DIR */
+    const char *eval_data;
+    int json;
+    int threads;
+    int quiet;
+    int stop_after;            /* --stop-after-epochs (tests: simulated interruption) */
+    gs_train_config train;
+} gs_cli;
+
+/* Parses argv; returns 0 on success, 2 on a usage error (message printed). */
+int gs_cli_parse(gs_cli *cli, int argc, char **argv, FILE *errout);
+void gs_cli_usage(FILE *out);
+
+/* Runs training / cross-validation as the options say (run.c); exit status. */
+int gs_run_training(const gs_cli *cli);
+
+#endif

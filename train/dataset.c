@@ -1,0 +1,453 @@
+#include "dataset.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <taglib/tag_c.h>
+
+static const char *const audio_extensions[] = {"wav", "flac", "mp3", "ogg", "oga", "opus", "aif",
+                                               "aiff", "m4a", "aac", "wma", "au", "mp4"};
+
+int gs_is_audio_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return 0;
+    for (size_t i = 0; i < sizeof audio_extensions / sizeof audio_extensions[0]; i++)
+        if (!strcasecmp(dot + 1, audio_extensions[i]))
+            return 1;
+    return 0;
+}
+
+static char *make_stem(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *stem = strdup(base);
+    if (!stem)
+        return NULL;
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem)
+        *dot = '\0';
+    return stem;
+}
+
+static int find_label(const gs_dataset *ds, const char *label)
+{
+    for (int i = 0; i < ds->num_labels; i++)
+        if (!strcmp(ds->labels[i], label))
+            return i;
+    return -1;
+}
+
+/* Labels are interned in arrival order here and sorted at the end
+ * (finish_labels), so indices do not depend on directory order. */
+static gs_status add_item(gs_dataset *ds, const char *path, const char *label, gs_error *err)
+{
+    if (!label[0])
+        return gs_error_set(err, GS_ERR_FORMAT, "%s: empty label", path);
+    if (strlen(label) >= GS_MAX_LABEL_LENGTH)
+        return gs_error_set(err, GS_ERR_INVALID, "label '%.40s...' longer than %d characters", label,
+                            GS_MAX_LABEL_LENGTH - 1);
+    int l = find_label(ds, label);
+    if (l < 0) {
+        if (ds->num_labels >= GS_MAX_LABELS)
+            return gs_error_set(err, GS_ERR_INVALID, "more than %d labels (at '%s')", GS_MAX_LABELS, label);
+        l = ds->num_labels++;
+        strcpy(ds->labels[l], label);
+    }
+    if (ds->num_items == ds->capacity) {
+        int cap = ds->capacity ? ds->capacity * 2 : 64;
+        gs_item *items = realloc(ds->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return gs_error_set(err, GS_ERR_NOMEM, "out of memory listing files");
+        ds->items = items;
+        ds->capacity = cap;
+    }
+    gs_item *it = &ds->items[ds->num_items];
+    it->path = strdup(path);
+    it->stem = make_stem(path);
+    it->label = l;
+    if (!it->path || !it->stem) {
+        free(it->path);
+        free(it->stem);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory listing files");
+    }
+    ds->num_items++;
+    return GS_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const gs_item *)a)->path, ((const gs_item *)b)->path);
+}
+
+static void finish_labels(gs_dataset *ds)
+{
+    char old[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
+    memcpy(old, ds->labels, sizeof old);
+    qsort(ds->labels, (size_t)ds->num_labels, GS_MAX_LABEL_LENGTH, cmp_str);
+    for (int i = 0; i < ds->num_items; i++)
+        ds->items[i].label = find_label(ds, old[ds->items[i].label]);
+    qsort(ds->items, (size_t)ds->num_items, sizeof *ds->items, cmp_item);
+}
+
+/* Collects audio files below dir (recursively, sorted) into a growing list. */
+typedef struct path_list {
+    char **paths;
+    int count, capacity;
+} path_list;
+
+static void path_list_free(path_list *l)
+{
+    for (int i = 0; i < l->count; i++)
+        free(l->paths[i]);
+    free(l->paths);
+    memset(l, 0, sizeof *l);
+}
+
+static int cmp_pstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static gs_status walk(const char *dir, path_list *out, int depth, gs_error *err)
+{
+    if (depth > 32)
+        return GS_OK; /* symlink loops */
+    DIR *d = opendir(dir);
+    if (!d)
+        return gs_error_set(err, GS_ERR_IO, "cannot read folder %s: %s", dir, strerror(errno));
+    gs_status st = GS_OK;
+    struct dirent *e;
+    while (st == GS_OK && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(n);
+        if (!p) {
+            st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(p, n, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (stat(p, &sb) != 0) {
+            free(p);
+            continue;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            st = walk(p, out, depth + 1, err);
+            free(p);
+        } else if (S_ISREG(sb.st_mode) && gs_is_audio_path(p)) {
+            if (out->count == out->capacity) {
+                int cap = out->capacity ? out->capacity * 2 : 64;
+                char **np = realloc(out->paths, (size_t)cap * sizeof *np);
+                if (!np) {
+                    free(p);
+                    st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                out->paths = np;
+                out->capacity = cap;
+            }
+            out->paths[out->count++] = p;
+        } else {
+            free(p);
+        }
+    }
+    closedir(d);
+    if (st == GS_OK && out->count > 1)
+        qsort(out->paths, (size_t)out->count, sizeof *out->paths, cmp_pstr);
+    return st;
+}
+
+static void strip_trailing_slashes(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 1 && s[n - 1] == '/')
+        s[--n] = '\0';
+}
+
+gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root_in, FILE *warn, gs_error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    char root[4096];
+    snprintf(root, sizeof root, "%s", root_in);
+    strip_trailing_slashes(root);
+    DIR *d = opendir(root);
+    if (!d)
+        return gs_error_set(err, GS_ERR_IO, "cannot read folder %s: %s", root, strerror(errno));
+    char names[GS_MAX_LABELS * 4][GS_MAX_LABEL_LENGTH];
+    int num_names = 0;
+    struct dirent *e;
+    gs_status st = GS_OK;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[4096 + 256];
+        snprintf(p, sizeof p, "%s/%s", root, e->d_name);
+        struct stat sb;
+        if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            continue;
+        if (strlen(e->d_name) >= GS_MAX_LABEL_LENGTH) {
+            st = gs_error_set(err, GS_ERR_INVALID, "folder name '%s' is too long for a label", e->d_name);
+            break;
+        }
+        if (num_names == (int)(sizeof names / sizeof names[0])) {
+            st = gs_error_set(err, GS_ERR_INVALID, "too many label folders in %s (max %d)", root, GS_MAX_LABELS);
+            break;
+        }
+        strcpy(names[num_names++], e->d_name);
+    }
+    closedir(d);
+    if (st != GS_OK)
+        return st;
+    qsort(names, (size_t)num_names, GS_MAX_LABEL_LENGTH, cmp_str);
+    for (int i = 0; i < num_names && st == GS_OK; i++) {
+        char p[4096 + 256];
+        snprintf(p, sizeof p, "%s/%.63s", root, names[i]);
+        path_list files = {0};
+        st = walk(p, &files, 0, err);
+        if (st == GS_OK && files.count == 0 && warn)
+            fprintf(warn, "warning: label folder '%s' has no audio files; ignored\n", p);
+        for (int f = 0; f < files.count && st == GS_OK; f++)
+            st = add_item(ds, files.paths[f], names[i], err);
+        path_list_free(&files);
+    }
+    if (st == GS_OK && ds->num_items == 0)
+        st = gs_error_set(err, GS_ERR_INVALID,
+                          "no audio files in %s: expected %s/<label>/<file> (wav, flac, mp3, ogg, opus, m4a...)",
+                          root, root);
+    if (st != GS_OK) {
+        gs_dataset_free(ds);
+        return st;
+    }
+    finish_labels(ds);
+    return GS_OK;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        s[n - 1] = '\0';
+        s++;
+    }
+    return s;
+}
+
+gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
+                              const char *const *allowed, int num_allowed, gs_error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    FILE *f = fopen(csv_path, "r");
+    if (!f)
+        return gs_error_set(err, GS_ERR_IO, "cannot open %s: %s", csv_path, strerror(errno));
+    char base[4096];
+    snprintf(base, sizeof base, "%s", csv_path);
+    char *slash = strrchr(base, '/');
+    if (slash)
+        slash[1] = '\0';
+    else
+        base[0] = '\0';
+    char line[8192];
+    int lineno = 0;
+    gs_status st = GS_OK;
+    while (st == GS_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!s[0] || s[0] == '#')
+            continue;
+        /* The label is after the last comma, so paths may contain commas. */
+        char *comma = strrchr(s, ',');
+        if (!comma) {
+            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: expected 'path,label'", csv_path, lineno);
+            break;
+        }
+        *comma = '\0';
+        char *path = trim(s), *label = trim(comma + 1);
+        if (lineno == 1 && !strcasecmp(path, "path") && !strcasecmp(label, "label"))
+            continue;
+        if (!path[0] || !label[0]) {
+            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: empty path or label", csv_path, lineno);
+            break;
+        }
+        if (num_allowed > 0) {
+            int ok = 0;
+            for (int i = 0; i < num_allowed && !ok; i++)
+                ok = !strcmp(allowed[i], label);
+            if (!ok) {
+                st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: unknown label '%s' (the model knows %d labels: %s%s)",
+                                  csv_path, lineno, label, num_allowed, allowed[0],
+                                  num_allowed > 1 ? ", ..." : "");
+                break;
+            }
+        }
+        char full[8192 + 4096];
+        if (path[0] == '/')
+            snprintf(full, sizeof full, "%s", path);
+        else
+            snprintf(full, sizeof full, "%s%s", base, path);
+        st = add_item(ds, full, label, err);
+        if (st != GS_OK)
+            gs_error_prefix(err, csv_path);
+    }
+    fclose(f);
+    if (st == GS_OK && ds->num_items == 0)
+        st = gs_error_set(err, GS_ERR_INVALID, "%s lists no files", csv_path);
+    if (st != GS_OK) {
+        gs_dataset_free(ds);
+        return st;
+    }
+    finish_labels(ds);
+    return GS_OK;
+}
+
+gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagged, FILE *warn,
+                               gs_error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    *untagged = 0;
+    char root[4096];
+    snprintf(root, sizeof root, "%s", root_in);
+    strip_trailing_slashes(root);
+    path_list files = {0};
+    gs_status st = walk(root, &files, 0, err);
+    taglib_set_strings_unicode(1);
+    taglib_set_string_management_enabled(0);
+    for (int i = 0; i < files.count && st == GS_OK; i++) {
+        TagLib_File *tf = taglib_file_new(files.paths[i]);
+        char *genre = NULL;
+        if (tf && taglib_file_is_valid(tf)) {
+            TagLib_Tag *tag = taglib_file_tag(tf);
+            if (tag)
+                genre = taglib_tag_genre(tag);
+        } else if (warn) {
+            fprintf(warn, "warning: cannot read tags of %s; skipped\n", files.paths[i]);
+        }
+        char label[GS_MAX_LABEL_LENGTH * 4] = "";
+        if (genre) {
+            snprintf(label, sizeof label, "%s", genre);
+            taglib_free(genre);
+        }
+        if (tf)
+            taglib_file_free(tf);
+        char *l = trim(label);
+        for (char *c = l; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        if (!l[0]) {
+            (*untagged)++;
+            continue;
+        }
+        if (strlen(l) >= GS_MAX_LABEL_LENGTH)
+            l[GS_MAX_LABEL_LENGTH - 1] = '\0';
+        st = add_item(ds, files.paths[i], l, err);
+    }
+    path_list_free(&files);
+    if (st == GS_OK && ds->num_items == 0)
+        st = gs_error_set(err, GS_ERR_INVALID, "no audio file under %s has a genre tag (%d untagged)", root,
+                          *untagged);
+    if (st != GS_OK) {
+        gs_dataset_free(ds);
+        return st;
+    }
+    finish_labels(ds);
+    return GS_OK;
+}
+
+void gs_dataset_counts(const gs_dataset *ds, int *counts)
+{
+    memset(counts, 0, (size_t)ds->num_labels * sizeof *counts);
+    for (int i = 0; i < ds->num_items; i++)
+        counts[ds->items[i].label]++;
+}
+
+gs_status gs_dataset_check_trainable(const gs_dataset *ds, int min_per_label, gs_error *err)
+{
+    int counts[GS_MAX_LABELS];
+    gs_dataset_counts(ds, counts);
+    int usable = 0;
+    char few[256] = "";
+    for (int l = 0; l < ds->num_labels; l++) {
+        if (counts[l] >= min_per_label) {
+            usable++;
+        } else {
+            size_t n = strlen(few);
+            snprintf(few + n, sizeof few - n, "%s%s (%d)", n ? ", " : "", ds->labels[l], counts[l]);
+        }
+    }
+    if (ds->num_labels < 2)
+        return gs_error_set(err, GS_ERR_INVALID, "need at least 2 labels to train a classifier, found %d (%s)",
+                            ds->num_labels, ds->num_labels ? ds->labels[0] : "none");
+    if (usable < ds->num_labels)
+        return gs_error_set(err, GS_ERR_INVALID, "every label needs at least %d examples; too few: %s",
+                            min_per_label, few);
+    return GS_OK;
+}
+
+gs_status gs_dataset_remap(gs_dataset *ds, const char *const *labels, int num_labels, int *dropped,
+                           gs_error *err)
+{
+    if (num_labels > GS_MAX_LABELS)
+        return gs_error_set(err, GS_ERR_INVALID, "too many labels");
+    int map[GS_MAX_LABELS];
+    for (int l = 0; l < ds->num_labels; l++) {
+        map[l] = -1;
+        for (int j = 0; j < num_labels; j++)
+            if (!strcmp(ds->labels[l], labels[j]))
+                map[l] = j;
+    }
+    int kept = 0;
+    *dropped = 0;
+    for (int i = 0; i < ds->num_items; i++) {
+        int m = map[ds->items[i].label];
+        if (m < 0) {
+            free(ds->items[i].path);
+            free(ds->items[i].stem);
+            (*dropped)++;
+            continue;
+        }
+        ds->items[kept] = ds->items[i];
+        ds->items[kept++].label = m;
+    }
+    ds->num_items = kept;
+    ds->num_labels = num_labels;
+    for (int j = 0; j < num_labels; j++)
+        snprintf(ds->labels[j], GS_MAX_LABEL_LENGTH, "%s", labels[j]);
+    if (kept == 0)
+        return gs_error_set(err, GS_ERR_INVALID, "none of the examples has a label the model knows");
+    return GS_OK;
+}
+
+int gs_dataset_find_stem(const gs_dataset *ds, const char *stem)
+{
+    for (int i = 0; i < ds->num_items; i++)
+        if (!strcmp(ds->items[i].stem, stem))
+            return i;
+    return -1;
+}
+
+void gs_dataset_free(gs_dataset *ds)
+{
+    if (!ds)
+        return;
+    for (int i = 0; i < ds->num_items; i++) {
+        free(ds->items[i].path);
+        free(ds->items[i].stem);
+    }
+    free(ds->items);
+    memset(ds, 0, sizeof *ds);
+}

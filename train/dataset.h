@@ -1,0 +1,68 @@
+/* Labelled audio collections for training and evaluation: a folder tree
+ * (<root>/<label>/<file>), a CSV/list of "path,label" lines, or the genre tag
+ * of every audio file under a folder (TagLib). Any label set works; labels
+ * are sorted so the same data always gives the same label indices. */
+#ifndef GS_TRAIN_DATASET_H
+#define GS_TRAIN_DATASET_H
+
+#include <stdio.h>
+
+#include "genrescope/error.h"
+#include "genrescope/model.h"
+
+typedef struct gs_item {
+    char *path;   /* owned */
+    char *stem;   /* file name without directories and extension, owned */
+    int label;    /* index into labels */
+} gs_item;
+
+typedef struct gs_dataset {
+    int num_labels;
+    char labels[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
+    int num_items;
+    gs_item *items;
+    int capacity;
+} gs_dataset;
+
+/* 1 if path's extension is one the decoders read (case-insensitive). */
+int gs_is_audio_path(const char *path);
+
+/* Folder tree: every immediate subfolder of root is a label, every audio file
+ * below it (recursively) an example. Subfolders without audio are reported
+ * on warn (may be NULL) and ignored. GS_ERR_IO if root cannot be read,
+ * GS_ERR_INVALID when no audio is found. Items are sorted by path. */
+gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root, FILE *warn, gs_error *err);
+
+/* CSV/list: "path,label" per line (relative paths are relative to the list's
+ * folder; '#' lines and a "path,label" header are skipped). When
+ * allowed_labels (num_allowed > 0) is given, a line with another label is an
+ * error naming the line (GS_ERR_FORMAT), as is a malformed line. */
+gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
+                              const char *const *allowed_labels, int num_allowed,
+                              gs_error *err);
+
+/* Genre tags: every audio file below root whose genre tag is non-empty is
+ * an example labelled by that tag (trimmed, lower-cased); untagged files are
+ * counted in *untagged. */
+gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
+                               FILE *warn, gs_error *err);
+
+/* Checks the dataset is trainable: >= 2 labels that each have >= min_per_label
+ * items. The message names the offending labels. */
+gs_status gs_dataset_check_trainable(const gs_dataset *ds, int min_per_label, gs_error *err);
+
+/* Re-indexes items to the label order of labels (e.g. a model's); items with
+ * labels not in it are dropped and counted in *dropped. GS_ERR_INVALID if
+ * nothing is left. */
+gs_status gs_dataset_remap(gs_dataset *ds, const char *const *labels, int num_labels,
+                           int *dropped, gs_error *err);
+
+/* Index of the item whose stem equals stem, or -1. */
+int gs_dataset_find_stem(const gs_dataset *ds, const char *stem);
+
+/* Items per label into counts[num_labels]. */
+void gs_dataset_counts(const gs_dataset *ds, int *counts);
+
+void gs_dataset_free(gs_dataset *ds);
+
+#endif

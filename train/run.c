@@ -1,0 +1,714 @@
+/* The training command: data -> spectrogram cache -> split -> (baseline,
+ * cross-validated CNN) -> final model with provenance. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "baseline.h"
+#include "cli.h"
+#include "crossval.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "genrescope.h"
+#include "spec_cache.h"
+#include "trainer.h"
+
+typedef struct run_ctx {
+    const gs_cli *cli;
+    gs_frontend_params params;
+    gs_model *init_model;
+    gs_dataset ds;
+    gs_spec_set set;
+    char *arch;
+    char design[128];
+    int *fold;
+    int num_folds;      /* k-fold: k; given split: 1 (fold 1 = valid) */
+    int given_split;
+    char split_desc[9000];
+    cJSON *summary;
+    double started;
+} run_ctx;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int fail(const gs_error *err)
+{
+    fprintf(stderr, "genrescope-train: %s\n", err->message);
+    return 1;
+}
+
+static void default_cache_dir_for(char *out, size_t n)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && xdg[0]) {
+        snprintf(out, n, "%s/genrescope-train", xdg);
+    } else if (home && home[0]) {
+        char parent[4000];
+        snprintf(parent, sizeof parent, "%s/.cache", home);
+        mkdir(parent, 0777);
+        snprintf(out, n, "%s/genrescope-train", parent);
+    } else {
+        snprintf(out, n, "/tmp/genrescope-train-cache");
+    }
+}
+
+static int split_labels(const char *list, char names[][GS_MAX_LABEL_LENGTH], const char **ptrs)
+{
+    int n = 0;
+    const char *s = list;
+    while (*s && n < GS_MAX_LABELS) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len > 0 && len < GS_MAX_LABEL_LENGTH) {
+            memcpy(names[n], s, len);
+            names[n][len] = '\0';
+            ptrs[n] = names[n];
+            n++;
+        }
+        if (!e)
+            break;
+        s = e + 1;
+    }
+    return n;
+}
+
+static gs_status load_data(run_ctx *r, gs_error *err)
+{
+    const gs_cli *c = r->cli;
+    char names[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
+    const char *allowed[GS_MAX_LABELS];
+    int num_allowed = 0;
+    if (c->labels)
+        num_allowed = split_labels(c->labels, names, allowed);
+    else if (r->init_model && !c->replace_head) {
+        num_allowed = gs_model_num_labels(r->init_model);
+        for (int l = 0; l < num_allowed; l++)
+            allowed[l] = gs_model_label(r->init_model, l);
+    }
+    gs_status st;
+    if (c->csv) {
+        st = gs_dataset_from_csv(&r->ds, c->csv, allowed, num_allowed, err);
+    } else if (c->tags_dir) {
+        int untagged = 0;
+        st = gs_dataset_from_tags(&r->ds, c->tags_dir, &untagged, stderr, err);
+        if (st == GS_OK && untagged)
+            fprintf(stderr, "note: %d file(s) without a genre tag are not used\n", untagged);
+    } else {
+        st = gs_dataset_from_folder(&r->ds, c->data_dir, stderr, err);
+    }
+    if (st != GS_OK)
+        return st;
+    if (num_allowed > 0) {
+        for (int l = 0; l < r->ds.num_labels; l++) {
+            int known = 0;
+            for (int a = 0; a < num_allowed; a++)
+                known |= !strcmp(allowed[a], r->ds.labels[l]);
+            if (!known)
+                fprintf(stderr, "warning: label '%s' is not in the label set; its files are not used\n",
+                        r->ds.labels[l]);
+        }
+        int dropped = 0;
+        st = gs_dataset_remap(&r->ds, allowed, num_allowed, &dropped, err);
+        if (st != GS_OK)
+            return st;
+    }
+    return gs_dataset_check_trainable(&r->ds, 2, err);
+}
+
+static gs_status make_split(run_ctx *r, gs_error *err)
+{
+    const gs_cli *c = r->cli;
+    r->fold = malloc((size_t)r->ds.num_items * sizeof *r->fold);
+    if (!r->fold)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    char tpath[4200], vpath[4200];
+    const char *tl = c->split_train, *vl = c->split_valid;
+    if (!tl && c->auto_split && c->data_dir) {
+        snprintf(tpath, sizeof tpath, "%s/train.txt", c->data_dir);
+        snprintf(vpath, sizeof vpath, "%s/valid.txt", c->data_dir);
+        if (access(tpath, R_OK) == 0 && access(vpath, R_OK) == 0) {
+            tl = tpath;
+            vl = vpath;
+        }
+    }
+    if (tl) {
+        int missing = 0;
+        gs_status st = gs_split_from_lists(&r->ds, tl, vl, r->fold, &missing, err);
+        if (st != GS_OK)
+            return st;
+        if (missing)
+            fprintf(stderr, "note: %d name(s) in the split lists have no audio here\n", missing);
+        r->given_split = 1;
+        r->num_folds = 1;
+        snprintf(r->split_desc, sizeof r->split_desc, "given split %s / %s", tl, vl);
+        return GS_OK;
+    }
+    if (c->cv_folds) {
+        r->num_folds = c->cv_folds;
+        snprintf(r->split_desc, sizeof r->split_desc, "%d-fold cross-validation stratified by label, fold seed %llu",
+                 c->cv_folds, (unsigned long long)c->fold_seed);
+        return gs_stratified_folds(&r->ds, c->cv_folds, c->fold_seed, r->fold, err);
+    }
+    for (int i = 0; i < r->ds.num_items; i++)
+        r->fold[i] = -1;
+    snprintf(r->split_desc, sizeof r->split_desc, "none (all data used for training)");
+    return GS_OK;
+}
+
+/* Train/valid masks for fold k (given split: k is ignored, fold 0 trains). */
+static void fold_masks(const run_ctx *r, int k, int *use_train, int *use_valid)
+{
+    for (int i = 0; i < r->ds.num_items; i++) {
+        int f = r->fold[i];
+        if (r->given_split) {
+            use_train[i] = f == 0;
+            use_valid[i] = f == 1;
+        } else {
+            use_train[i] = f != k;
+            use_valid[i] = f == k;
+        }
+    }
+}
+
+static double mean_of(const double *v, int n)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += v[i];
+    return n ? s / n : NAN;
+}
+
+/* Sample standard deviation across folds (n - 1). */
+static double std_of(const double *v, int n)
+{
+    if (n < 2)
+        return 0.0;
+    double m = mean_of(v, n), s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += (v[i] - m) * (v[i] - m);
+    return sqrt(s / (n - 1));
+}
+
+static cJSON *fold_results_json(const double *acc, int n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "accuracy_mean", mean_of(acc, n));
+    cJSON_AddNumberToObject(o, "accuracy_std", std_of(acc, n));
+    cJSON_AddItemToObject(o, "per_fold", cJSON_CreateDoubleArray(acc, n));
+    return o;
+}
+
+static gs_status run_baseline(run_ctx *r, gs_error *err)
+{
+    int n = r->ds.num_items, dim = 2 * r->params.n_mels;
+    float *x = malloc((size_t)n * dim * sizeof *x);
+    int *y = malloc((size_t)n * sizeof *y), *use_train = malloc((size_t)n * sizeof(int)),
+        *use_valid = malloc((size_t)n * sizeof(int));
+    double acc[100];
+    float probs[GS_MAX_LABELS];
+    gs_status st = GS_OK;
+    if (!x || !y || !use_train || !use_valid) {
+        st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        gs_baseline_features(&r->set.specs[i], r->params.n_mels, x + (size_t)i * dim);
+        y[i] = r->ds.items[i].label;
+    }
+    double t0 = now_seconds();
+    for (int k = 0; k < r->num_folds && st == GS_OK; k++) {
+        fold_masks(r, k, use_train, use_valid);
+        gs_logreg m;
+        st = gs_logreg_fit(&m, x, y, use_train, n, dim, r->ds.num_labels, 1e-2f, 1000, err);
+        if (st != GS_OK)
+            break;
+        int correct = 0, total = 0;
+        for (int i = 0; i < n; i++)
+            if (use_valid[i]) {
+                correct += gs_logreg_predict(&m, x + (size_t)i * dim, probs) == y[i];
+                total++;
+            }
+        acc[k] = total ? (double)correct / total : NAN;
+        gs_logreg_free(&m);
+        if (!r->cli->quiet)
+            fprintf(stderr, "baseline fold %d/%d: %.1f%% (%d/%d)\n", k + 1, r->num_folds, 100.0 * acc[k], correct,
+                    total);
+    }
+    if (st == GS_OK) {
+        printf("baseline (logistic regression on band mean+std): %.1f%% +- %.1f (%s, %.2fs)\n",
+               100.0 * mean_of(acc, r->num_folds), 100.0 * std_of(acc, r->num_folds), r->split_desc,
+               now_seconds() - t0);
+        cJSON *b = fold_results_json(acc, r->num_folds);
+        cJSON_AddStringToObject(b, "method", "multinomial logistic regression, L2 1e-2, on per-band mean and std "
+                                             "of the clip's log-mel spectrogram");
+        cJSON_AddItemToObject(r->summary, "baseline", b);
+    }
+out:
+    free(x);
+    free(y);
+    free(use_train);
+    free(use_valid);
+    return st;
+}
+
+static cJSON *augment_json(const gs_augment_config *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "crops", "random patch crops");
+    cJSON_AddNumberToObject(o, "gain_db", a->gain_db);
+    cJSON_AddNumberToObject(o, "time_masks", a->time_masks);
+    cJSON_AddNumberToObject(o, "time_mask_max", a->time_mask_max);
+    cJSON_AddNumberToObject(o, "freq_masks", a->freq_masks);
+    cJSON_AddNumberToObject(o, "freq_mask_max", a->freq_mask_max);
+    cJSON_AddNumberToObject(o, "mixup_alpha", a->mixup_alpha);
+    cJSON_AddNumberToObject(o, "label_smoothing", a->label_smoothing);
+    return o;
+}
+
+static cJSON *recipe_json(const run_ctx *r)
+{
+    const gs_train_config *t = &r->cli->train;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "design", r->design);
+    cJSON_AddNumberToObject(o, "epochs", t->epochs);
+    cJSON_AddNumberToObject(o, "batch", t->batch);
+    cJSON_AddNumberToObject(o, "crops_per_clip", t->crops_per_clip);
+    cJSON_AddStringToObject(o, "optimizer", t->optim.kind == GS_OPTIM_ADAMW ? "adamw" : "sgd");
+    cJSON_AddNumberToObject(o, "lr", t->optim.lr);
+    cJSON_AddNumberToObject(o, "weight_decay", t->optim.weight_decay);
+    cJSON_AddStringToObject(o, "schedule", "cosine with linear warm-up");
+    cJSON_AddNumberToObject(o, "warmup_epochs", t->warmup_epochs);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->seed);
+    cJSON_AddStringToObject(o, "seed", seed);
+    cJSON_AddItemToObject(o, "augmentation", augment_json(&t->augment));
+    if (r->cli->init_from) {
+        cJSON_AddStringToObject(o, "init_from", r->cli->init_from);
+        cJSON_AddBoolToObject(o, "replace_head", r->cli->replace_head);
+    }
+    return o;
+}
+
+static void fold_file(char *out, size_t n, const char *base, const char *suffix, int k)
+{
+    if (snprintf(out, n, "%s.fold%d%s", base, k + 1, suffix) >= (int)n)
+        out[0] = '\0'; /* unreachable for paths the OS accepts */
+}
+
+/* Writes net as a complete model file (tensors, labels, front-end,
+ * architecture, provenance). */
+static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *path, cJSON *provenance,
+                             gs_error *err)
+{
+    gs_model_writer *w = gs_model_writer_new();
+    if (!w)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    const char *labels[GS_MAX_LABELS];
+    for (int l = 0; l < r->ds.num_labels; l++)
+        labels[l] = r->ds.labels[l];
+    gs_status st = gs_tnet_export(net, w, err);
+    if (st == GS_OK)
+        st = gs_model_writer_set_standard_metadata(w, labels, r->ds.num_labels, &r->params, err);
+    char *prov = cJSON_PrintUnformatted(provenance);
+    if (st == GS_OK)
+        st = prov ? gs_model_writer_set_metadata(w, "provenance", prov, err)
+                  : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    free(prov);
+    if (st == GS_OK)
+        st = gs_model_writer_save(w, path, err);
+    gs_model_writer_free(w);
+    return st;
+}
+
+static void train_config_for(const run_ctx *r, gs_train_config *t, const char *checkpoint, const char *log,
+                             const char *tag)
+{
+    *t = r->cli->train;
+    t->architecture_json = r->arch;
+    t->init_model = r->init_model;
+    t->replace_head = r->cli->replace_head;
+    t->checkpoint = checkpoint;
+    t->resume = r->cli->resume;
+    t->csv_log = log;
+    t->progress = r->cli->quiet ? NULL : stderr;
+    t->progress_tty = !r->cli->quiet && isatty(fileno(stderr));
+    t->tag = tag;
+    t->stop_after_epochs = r->cli->stop_after;
+}
+
+static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
+{
+    int n = r->ds.num_items;
+    int *use_train = malloc((size_t)n * sizeof(int)), *use_valid = malloc((size_t)n * sizeof(int));
+    if (!use_train || !use_valid) {
+        free(use_train);
+        free(use_valid);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    const char *labels[GS_MAX_LABELS];
+    for (int l = 0; l < r->ds.num_labels; l++)
+        labels[l] = r->ds.labels[l];
+    gs_confusion total;
+    gs_confusion_init(&total, labels, r->ds.num_labels);
+    double acc[100], epoch_secs[100], spec_acc[100];
+    gs_status st = GS_OK;
+    double t0 = now_seconds();
+    for (int k = 0; k < r->num_folds && st == GS_OK; k++) {
+        fold_masks(r, k, use_train, use_valid);
+        char ckpt[4200], log[4200], model_path[4200], tag[200];
+        fold_file(ckpt, sizeof ckpt, work, ".ckpt", k);
+        fold_file(model_path, sizeof model_path, work, ".safetensors", k);
+        log[0] = '\0';
+        if (r->cli->log_csv)
+            fold_file(log, sizeof log, r->cli->log_csv, ".csv", k);
+        snprintf(tag, sizeof tag, "%s fold %d/%d", r->design, k + 1, r->num_folds);
+        gs_train_config t;
+        train_config_for(r, &t, ckpt, log[0] ? log : NULL, tag);
+        gs_train_stats stats;
+        gs_tnet *net = gs_train(&t, &r->ds, &r->set, &r->params, use_train, use_valid, &stats, err);
+        if (!net) {
+            st = err->code;
+            break;
+        }
+        cJSON *prov = cJSON_CreateObject();
+        cJSON_AddStringToObject(prov, "note", "cross-validation fold model (not for deployment)");
+        st = write_model(r, net, model_path, prov, err);
+        cJSON_Delete(prov);
+        gs_tnet_free(net);
+        if (st != GS_OK)
+            break;
+        /* Score through the deployed path: load the file, classify the audio. */
+        gs_model *m = gs_model_load(model_path, err);
+        if (!m) {
+            st = err->code;
+            break;
+        }
+        gs_confusion conf;
+        gs_confusion_init(&conf, labels, r->ds.num_labels);
+        st = gs_evaluate_model(m, &r->ds, use_valid, &conf, stderr, err);
+        gs_model_free(m);
+        if (st != GS_OK)
+            break;
+        acc[k] = gs_confusion_accuracy(&conf);
+        spec_acc[k] = stats.valid_acc;
+        epoch_secs[k] = stats.seconds_per_epoch;
+        gs_confusion_merge(&total, &conf);
+        if (!r->cli->quiet)
+            fprintf(stderr, "%s fold %d/%d: accuracy %.1f%% (%d/%d) through the classifier, %.1f%% on spectrogram "
+                            "patches; %.2fs/epoch\n",
+                    r->design, k + 1, r->num_folds, 100.0 * acc[k], conf.correct, conf.total, 100.0 * spec_acc[k],
+                    epoch_secs[k]);
+        unlink(ckpt);
+        char optim_path[4300];
+        snprintf(optim_path, sizeof optim_path, "%s.optim", ckpt);
+        unlink(optim_path);
+        unlink(model_path);
+    }
+    free(use_train);
+    free(use_valid);
+    if (st != GS_OK)
+        return st;
+    int k = r->num_folds;
+    printf("%s: %.1f%% +- %.1f accuracy (%s), %.2f s/epoch, %.0f s total\n", r->design, 100.0 * mean_of(acc, k),
+           100.0 * std_of(acc, k), r->split_desc, mean_of(epoch_secs, k), now_seconds() - t0);
+    cJSON *cv = fold_results_json(acc, k);
+    cJSON_AddStringToObject(cv, "split", r->split_desc);
+    cJSON_AddStringToObject(cv, "scored_by", "gs_classify_file on the held-out fold's audio (deployment path)");
+    cJSON_AddNumberToObject(cv, "seconds_per_epoch", mean_of(epoch_secs, k));
+    cJSON_AddNumberToObject(cv, "seconds_total", now_seconds() - t0);
+    cJSON *cm = cJSON_CreateArray();
+    for (int t = 0; t < total.num_labels; t++)
+        cJSON_AddItemToArray(cm, cJSON_CreateIntArray(total.counts[t], total.num_labels));
+    cJSON_AddItemToObject(cv, "confusion", cm);
+    cJSON_AddItemToObject(r->summary, "cv", cv);
+    if (!r->cli->quiet) {
+        printf("\npooled confusion over the %d held-out folds:\n", k);
+        gs_confusion_print(&total, stdout);
+    }
+    if (r->cli->confusion_dat)
+        return gs_confusion_write_dat(&total, r->cli->confusion_dat, err);
+    return GS_OK;
+}
+
+static cJSON *data_json(const run_ctx *r)
+{
+    const gs_cli *c = r->cli;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "source", c->csv ? c->csv : c->tags_dir ? c->tags_dir : c->data_dir);
+    cJSON_AddStringToObject(d, "labelled_by", c->csv ? "csv" : c->tags_dir ? "genre tags" : "folder names");
+    cJSON_AddNumberToObject(d, "clips", r->ds.num_items);
+    cJSON_AddNumberToObject(d, "skipped_unreadable", r->set.failed);
+    int counts[GS_MAX_LABELS];
+    gs_dataset_counts(&r->ds, counts);
+    cJSON *per = cJSON_CreateObject();
+    double seconds = 0.0;
+    for (int l = 0; l < r->ds.num_labels; l++)
+        cJSON_AddNumberToObject(per, r->ds.labels[l], counts[l]);
+    for (int i = 0; i < r->set.count; i++)
+        seconds += (double)r->set.specs[i].frames * r->params.hop_length / r->params.sample_rate;
+    cJSON_AddItemToObject(d, "clips_per_label", per);
+    cJSON_AddNumberToObject(d, "total_seconds", round(seconds));
+    return d;
+}
+
+static cJSON *read_json_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    size_t len = 0;
+    char buf[8192];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        char *t = realloc(text, len + got + 1);
+        if (!t) {
+            free(text);
+            fclose(f);
+            return NULL;
+        }
+        text = t;
+        memcpy(text + len, buf, got);
+        len += got;
+    }
+    fclose(f);
+    if (!text)
+        return NULL;
+    text[len] = '\0';
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    if (j && !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+static gs_status run_final(run_ctx *r, gs_error *err)
+{
+    int n = r->ds.num_items;
+    int *use = malloc((size_t)n * sizeof(int));
+    if (!use)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        use[i] = !r->given_split || r->fold[i] >= 0;
+        used += use[i];
+    }
+    char ckpt[4200];
+    if (r->cli->checkpoint)
+        snprintf(ckpt, sizeof ckpt, "%s", r->cli->checkpoint);
+    else
+        snprintf(ckpt, sizeof ckpt, "%s.ckpt", r->cli->output);
+    char tag[160];
+    snprintf(tag, sizeof tag, "%s final", r->design);
+    gs_train_config t;
+    train_config_for(r, &t, ckpt, r->cli->log_csv, tag);
+    gs_train_stats stats;
+    double t0 = now_seconds();
+    gs_tnet *net = gs_train(&t, &r->ds, &r->set, &r->params, use, NULL, &stats, err);
+    free(use);
+    if (!net)
+        return err->code;
+    if (stats.stopped_early) {
+        printf("stopped after epoch %d of %d; checkpoint %s; rerun with --resume to continue\n", stats.epochs_done,
+               t.epochs, ckpt);
+        gs_tnet_free(net);
+        return GS_OK;
+    }
+    cJSON *prov = cJSON_CreateObject();
+    cJSON_AddStringToObject(prov, "trainer", "genrescope-train " GENRESCOPE_VERSION);
+    cJSON_AddItemToObject(prov, "data", data_json(r));
+    cJSON_AddNumberToObject(prov, "trained_on_clips", used);
+    cJSON_AddStringToObject(prov, "trained_on", r->given_split ? "train + valid lists" : "all clips");
+    cJSON_AddItemToObject(prov, "recipe", recipe_json(r));
+    cJSON_AddNumberToObject(prov, "parameters", (double)gs_tnet_total_parameters(net));
+    cJSON_AddNumberToObject(prov, "train_seconds", round(now_seconds() - t0));
+    cJSON_AddNumberToObject(prov, "final_train_loss", stats.train_loss);
+    cJSON *cv = cJSON_GetObjectItem(r->summary, "cv");
+    if (cv)
+        cJSON_AddItemToObject(prov, "validation", cJSON_Duplicate(cv, 1));
+    cJSON *base = cJSON_GetObjectItem(r->summary, "baseline");
+    if (base)
+        cJSON_AddItemToObject(prov, "baseline", cJSON_Duplicate(base, 1));
+    if (r->cli->provenance_extra) {
+        cJSON *extra = read_json_file(r->cli->provenance_extra);
+        if (!extra) {
+            cJSON_Delete(prov);
+            gs_tnet_free(net);
+            return gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->provenance_extra);
+        }
+        cJSON *item = extra->child;
+        while (item) {
+            cJSON *next = item->next;
+            cJSON_DeleteItemFromObject(prov, item->string);
+            cJSON_AddItemToObject(prov, item->string, cJSON_DetachItemViaPointer(extra, item));
+            item = next;
+        }
+        cJSON_Delete(extra);
+    }
+    time_t now = time(NULL);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+    cJSON_AddStringToObject(prov, "date", date);
+    gs_status st = write_model(r, net, r->cli->output, prov, err);
+    cJSON_Delete(prov);
+    gs_tnet_free(net);
+    if (st != GS_OK)
+        return st;
+    /* Check the file loads the way the tagger and plugin will load it. */
+    gs_model *m = gs_model_load(r->cli->output, err);
+    if (!m)
+        return err->code;
+    gs_net *check = gs_net_from_model(m, err);
+    if (!check) {
+        gs_model_free(m);
+        return err->code;
+    }
+    struct stat sb;
+    stat(r->cli->output, &sb);
+    printf("wrote %s (%s, %.2f MB, %d labels)\n", r->cli->output, gs_model_id(m), sb.st_size / 1e6,
+           gs_model_num_labels(m));
+    gs_net_free(check);
+    gs_model_free(m);
+    return GS_OK;
+}
+
+static int write_summary(const run_ctx *r)
+{
+    if (!r->cli->summary)
+        return 0;
+    cJSON_AddStringToObject(r->summary, "design", r->design);
+    cJSON_AddItemToObject(r->summary, "recipe", recipe_json(r));
+    cJSON_AddItemToObject(r->summary, "data", data_json(r));
+    char *text = cJSON_Print(r->summary);
+    FILE *f = fopen(r->cli->summary, "w");
+    int ok = text && f && fputs(text, f) >= 0;
+    if (f)
+        ok = (fclose(f) == 0) && ok;
+    free(text);
+    if (!ok)
+        fprintf(stderr, "genrescope-train: cannot write %s\n", r->cli->summary);
+    return ok ? 0 : 1;
+}
+
+static void design_name(run_ctx *r)
+{
+    const gs_cli *c = r->cli;
+    if (c->design_name) {
+        snprintf(r->design, sizeof r->design, "%s", c->design_name);
+    } else if (c->arch_path) {
+        const char *b = strrchr(c->arch_path, '/');
+        snprintf(r->design, sizeof r->design, "%s", b ? b + 1 : c->arch_path);
+        char *dot = strrchr(r->design, '.');
+        if (dot)
+            *dot = '\0';
+    } else if (c->init_from) {
+        snprintf(r->design, sizeof r->design, "fine-tuned");
+    } else {
+        snprintf(r->design, sizeof r->design, "shortchunk-w%d", c->width);
+    }
+}
+
+static void run_free(run_ctx *r)
+{
+    gs_spec_set_free(&r->set);
+    gs_dataset_free(&r->ds);
+    gs_model_free(r->init_model);
+    free(r->arch);
+    free(r->fold);
+    cJSON_Delete(r->summary);
+}
+
+int gs_run_training(const gs_cli *c)
+{
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    r.cli = c;
+    r.started = now_seconds();
+    r.summary = cJSON_CreateObject();
+    gs_error err;
+    gs_error_clear(&err);
+    gs_status st = GS_OK;
+    gs_frontend_params_default(&r.params);
+    if (c->init_from) {
+        r.init_model = gs_model_load(c->init_from, &err);
+        if (!r.init_model)
+            return run_free(&r), fail(&err);
+        r.params = *gs_model_frontend(r.init_model);
+    }
+    if (c->log_offset > 0.0f && !c->init_from)
+        r.params.log_offset = c->log_offset;
+    design_name(&r);
+    st = load_data(&r, &err);
+    if (st == GS_OK) {
+        char cache[4096];
+        if (c->cache_dir)
+            snprintf(cache, sizeof cache, "%s", c->cache_dir);
+        else
+            default_cache_dir_for(cache, sizeof cache);
+        double t0 = now_seconds();
+        st = gs_spec_set_load(&r.set, &r.ds, &r.params, c->no_cache ? NULL : cache, stderr, &err);
+        if (st == GS_OK && !c->quiet) {
+            int counts[GS_MAX_LABELS];
+            gs_dataset_counts(&r.ds, counts);
+            fprintf(stderr, "data: %d clips, %d labels (", r.ds.num_items, r.ds.num_labels);
+            for (int l = 0; l < r.ds.num_labels; l++)
+                fprintf(stderr, "%s%s %d", l ? ", " : "", r.ds.labels[l], counts[l]);
+            fprintf(stderr, "); spectrograms: %d computed, %d from cache, %d unreadable skipped (%.1fs)\n",
+                    r.set.computed, r.set.cached, r.set.failed, now_seconds() - t0);
+        }
+    }
+    if (st == GS_OK)
+        st = gs_dataset_check_trainable(&r.ds, 2, &err);
+    if (st == GS_OK)
+        st = make_split(&r, &err);
+    if (st == GS_OK && !c->init_from) {
+        r.arch = c->arch_path ? gs_arch_load_adapted(c->arch_path, &r.params, r.ds.num_labels, &err)
+                              : gs_arch_shortchunk(&r.params, r.ds.num_labels, c->width, c->dropout);
+        if (!r.arch)
+            st = err.code != GS_OK ? err.code : gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
+    }
+    if (st == GS_OK && c->export_dir) {
+        st = gs_spec_set_export(&r.set, &r.ds, r.fold, c->export_dir, &err);
+        if (st == GS_OK) {
+            /* Tells the reference script how to read the fold column. */
+            char p[4200];
+            snprintf(p, sizeof p, "%.4000s/split.txt", c->export_dir);
+            FILE *f = fopen(p, "w");
+            if (f) {
+                fprintf(f, "%s %d\n", r.given_split ? "given" : "kfold", r.num_folds);
+                fclose(f);
+            }
+        }
+        if (st == GS_OK && !c->quiet)
+            fprintf(stderr, "exported %d spectrograms to %s\n", r.set.count, c->export_dir);
+    }
+    if (st == GS_OK && c->baseline && r.num_folds)
+        st = run_baseline(&r, &err);
+    if (st == GS_OK && r.num_folds && !c->final_only && (c->output || c->cv_only)) {
+        char work[4200];
+        if (c->output)
+            snprintf(work, sizeof work, "%s", c->output);
+        else
+            snprintf(work, sizeof work, "%s", c->summary);
+        st = run_cv(&r, work, &err);
+    }
+    if (st == GS_OK && c->output && !c->cv_only)
+        st = run_final(&r, &err);
+    int rc = st == GS_OK ? write_summary(&r) : fail(&err);
+    run_free(&r);
+    return rc;
+}

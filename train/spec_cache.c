@@ -1,0 +1,247 @@
+#include "spec_cache.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "genrescope/audio.h"
+#include "genrescope/melspec.h"
+
+#define CACHE_MAGIC "GSMEL01\n"
+
+uint64_t gs_fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The key covers everything that changes the spectrogram: which file (path,
+ * size, mtime) and every front-end parameter, hashed field by field so struct
+ * padding never enters it. */
+static uint64_t cache_key(const char *path, const struct stat *sb, const gs_frontend_params *p)
+{
+    uint64_t h = gs_fnv1a(GS_FNV_OFFSET, path, strlen(path));
+    int64_t v[4] = {(int64_t)sb->st_size, (int64_t)sb->st_mtim.tv_sec, (int64_t)sb->st_mtim.tv_nsec, 1};
+    h = gs_fnv1a(h, v, sizeof v);
+    int iv[4] = {p->sample_rate, p->n_fft, p->hop_length, p->n_mels};
+    float fv[3] = {p->fmin, p->fmax, p->log_offset};
+    h = gs_fnv1a(h, iv, sizeof iv);
+    return gs_fnv1a(h, fv, sizeof fv);
+}
+
+static void cache_file_name(char *out, size_t n, const char *dir, uint64_t key)
+{
+    snprintf(out, n, "%s/%016llx.mel", dir, (unsigned long long)key);
+}
+
+static int read_cache(const char *file, uint64_t key, int n_mels, gs_spec *spec)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return 0;
+    char magic[8];
+    uint64_t k;
+    int32_t dims[2];
+    int ok = fread(magic, 1, 8, f) == 8 && !memcmp(magic, CACHE_MAGIC, 8) && fread(&k, sizeof k, 1, f) == 1 &&
+             k == key && fread(dims, sizeof dims, 1, f) == 1 && dims[0] == n_mels && dims[1] > 0 &&
+             dims[1] < 100000000 / n_mels;
+    if (ok) {
+        spec->frames = dims[1];
+        spec->data = malloc((size_t)dims[1] * n_mels * sizeof(float));
+        ok = spec->data && fread(spec->data, sizeof(float), (size_t)dims[1] * n_mels, f) ==
+                               (size_t)dims[1] * n_mels;
+        if (!ok) {
+            free(spec->data);
+            spec->data = NULL;
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+/* Written to a temporary name then renamed, so an interrupted run never
+ * leaves a truncated entry that a later run would trust. */
+static gs_status write_cache(const char *file, uint64_t key, int n_mels, const gs_spec *spec, gs_error *err)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", file, (long)getpid()) >= (int)sizeof tmp)
+        return gs_error_set(err, GS_ERR_INVALID, "cache path too long: %s", file);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return gs_error_set(err, GS_ERR_IO, "cannot write cache %s: %s", tmp, strerror(errno));
+    int32_t dims[2] = {n_mels, spec->frames};
+    int ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&key, sizeof key, 1, f) == 1 &&
+             fwrite(dims, sizeof dims, 1, f) == 1 &&
+             fwrite(spec->data, sizeof(float), (size_t)spec->frames * n_mels, f) == (size_t)spec->frames * n_mels;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, file) != 0) {
+        unlink(tmp);
+        return gs_error_set(err, GS_ERR_IO, "cannot write cache %s: %s", file, strerror(errno));
+    }
+    return GS_OK;
+}
+
+static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_mel *mel, gs_spec *spec,
+                              gs_error *err)
+{
+    float *samples = NULL;
+    size_t n = 0;
+    gs_status st = gs_audio_decode_file(path, p->sample_rate, &samples, &n, NULL, err);
+    if (st != GS_OK)
+        return st;
+    /* Short clips are zero-padded to one patch, as inference does. */
+    size_t min_samples = (size_t)(p->patch_frames - 1) * p->hop_length + p->n_fft;
+    if (n < min_samples) {
+        float *s = realloc(samples, min_samples * sizeof *s);
+        if (!s) {
+            free(samples);
+            return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        }
+        memset(s + n, 0, (min_samples - n) * sizeof *s);
+        samples = s;
+        n = min_samples;
+    }
+    size_t frames = gs_mel_num_frames(mel, n);
+    spec->data = malloc(frames * p->n_mels * sizeof(float));
+    if (!spec->data) {
+        free(samples);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    st = gs_mel_compute(mel, samples, n, spec->data, err);
+    free(samples);
+    if (st != GS_OK) {
+        free(spec->data);
+        spec->data = NULL;
+        return st;
+    }
+    spec->frames = (int)frames;
+    return GS_OK;
+}
+
+gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_params *p,
+                           const char *cache_dir, FILE *warn, gs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->n_mels = p->n_mels;
+    if (cache_dir && mkdir(cache_dir, 0777) != 0 && errno != EEXIST)
+        return gs_error_set(err, GS_ERR_IO, "cannot create cache folder %s: %s", cache_dir, strerror(errno));
+    gs_mel *mel = gs_mel_new(p, NULL, err);
+    if (!mel)
+        return err ? err->code : GS_ERR_INVALID;
+    out->specs = calloc((size_t)ds->num_items + 1, sizeof *out->specs);
+    if (!out->specs) {
+        gs_mel_free(mel);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    gs_status st = GS_OK;
+    int kept = 0;
+    for (int i = 0; i < ds->num_items && st == GS_OK; i++) {
+        gs_item it = ds->items[i];
+        gs_spec spec = {0};
+        struct stat sb;
+        char file[4200] = "";
+        uint64_t key = 0;
+        int have = 0;
+        if (stat(it.path, &sb) == 0 && cache_dir) {
+            char real[4096];
+            key = cache_key(realpath(it.path, real) ? real : it.path, &sb, p);
+            cache_file_name(file, sizeof file, cache_dir, key);
+            have = read_cache(file, key, p->n_mels, &spec);
+        }
+        if (have) {
+            out->cached++;
+        } else {
+            gs_error e;
+            gs_error_clear(&e);
+            if (compute_spec(it.path, p, mel, &spec, &e) != GS_OK) {
+                if (warn)
+                    fprintf(warn, "warning: skipping %s: %s\n", it.path, e.message);
+                out->failed++;
+                free(it.path);
+                free(it.stem);
+                continue;
+            }
+            out->computed++;
+            if (file[0])
+                st = write_cache(file, key, p->n_mels, &spec, err);
+        }
+        out->specs[kept] = spec;
+        ds->items[kept++] = it;
+    }
+    gs_mel_free(mel);
+    ds->num_items = kept;
+    out->count = kept;
+    if (st == GS_OK && kept == 0)
+        st = gs_error_set(err, GS_ERR_INVALID, "none of the %d audio files could be decoded", out->failed);
+    if (st != GS_OK)
+        gs_spec_set_free(out);
+    return st;
+}
+
+void gs_spec_set_free(gs_spec_set *set)
+{
+    if (!set)
+        return;
+    for (int i = 0; i < set->count; i++)
+        free(set->specs[i].data);
+    free(set->specs);
+    memset(set, 0, sizeof *set);
+}
+
+void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_patch_normalize normalize,
+                   float *out)
+{
+    const float *src = spec->data + (size_t)start * n_mels;
+    double sum = 0.0;
+    for (int t = 0; t < patch; t++)
+        for (int m = 0; m < n_mels; m++) {
+            float v = src[(size_t)t * n_mels + m];
+            out[(size_t)m * patch + t] = v;
+            sum += v;
+        }
+    if (normalize == GS_PATCH_NORMALIZE_MEAN) {
+        float mean = (float)(sum / ((double)patch * n_mels));
+        for (size_t i = 0; i < (size_t)patch * n_mels; i++)
+            out[i] -= mean;
+    }
+}
+
+gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold, const char *dir,
+                             gs_error *err)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return gs_error_set(err, GS_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/specs.f32", dir);
+    FILE *bin = fopen(path, "wb");
+    snprintf(path, sizeof path, "%s/index.csv", dir);
+    FILE *idx = fopen(path, "w");
+    if (!bin || !idx) {
+        if (bin)
+            fclose(bin);
+        if (idx)
+            fclose(idx);
+        return gs_error_set(err, GS_ERR_IO, "cannot write export in %s: %s", dir, strerror(errno));
+    }
+    fprintf(idx, "stem,label,label_name,offset_floats,frames,fold\n");
+    size_t offset = 0;
+    int ok = 1;
+    for (int i = 0; i < set->count && ok; i++) {
+        const gs_spec *s = &set->specs[i];
+        size_t n = (size_t)s->frames * set->n_mels;
+        ok = fwrite(s->data, sizeof(float), n, bin) == n;
+        fprintf(idx, "%s,%d,%s,%zu,%d,%d\n", ds->items[i].stem, ds->items[i].label,
+                ds->labels[ds->items[i].label], offset, s->frames, fold ? fold[i] : -1);
+        offset += n;
+    }
+    ok = (fclose(bin) == 0) && ok;
+    ok = (fclose(idx) == 0) && ok;
+    return ok ? GS_OK : gs_error_set(err, GS_ERR_IO, "cannot write export in %s", dir);
+}

@@ -1,0 +1,56 @@
+/* Log-mel spectrograms of a dataset, computed once with the core front-end
+ * (gs_audio at the model rate, gs_mel) and cached on disk, keyed by the
+ * file's path, size and mtime and every front-end parameter, so epochs and
+ * reruns after the first never decode audio. */
+#ifndef GS_TRAIN_SPEC_CACHE_H
+#define GS_TRAIN_SPEC_CACHE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dataset.h"
+#include "genrescope/error.h"
+#include "genrescope/model.h"
+
+typedef struct gs_spec {
+    int frames;    /* >= patch_frames (short clips are padded with silence) */
+    float *data;   /* frames x n_mels, time-major as gs_mel gives it; owned */
+} gs_spec;
+
+typedef struct gs_spec_set {
+    int n_mels;
+    int count;        /* == dataset items */
+    gs_spec *specs;   /* owned */
+    int computed;     /* decoded this run */
+    int cached;       /* read from the cache */
+    int failed;       /* unreadable/corrupt files dropped from the dataset */
+} gs_spec_set;
+
+/* Computes or loads the spectrogram of every item of ds. Files that cannot be
+ * decoded are reported on warn ("warning: skipping ...") and removed from ds,
+ * so ds and the set stay aligned; out->failed counts them. cache_dir may be
+ * NULL (no caching); it is created if missing. Fails (GS_ERR_INVALID) only
+ * when no file could be read, or on I/O errors writing the cache. */
+gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_params *params,
+                           const char *cache_dir, FILE *warn, gs_error *err);
+void gs_spec_set_free(gs_spec_set *set);
+
+/* Writes patch number `start` frames into the network layout [n_mels][patch]
+ * (mel = row, time = column) applying the front-end's patch normalisation.
+ * start must be in 0..frames-patch. */
+void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch,
+                   gs_patch_normalize normalize, float *out);
+
+/* Exports every spectrogram for the PyTorch reference: dir/specs.f32 (raw
+ * little-endian float32, [frames][n_mels] each, concatenated) and
+ * dir/index.csv "stem,label,label_name,offset_floats,frames,fold"; fold[i]
+ * may be NULL. */
+gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
+                             const char *dir, gs_error *err);
+
+/* 64-bit FNV-1a over n bytes, continuing from h (start with
+ * GS_FNV_OFFSET). */
+#define GS_FNV_OFFSET 1469598103934665603ULL
+uint64_t gs_fnv1a(uint64_t h, const void *data, size_t n);
+
+#endif
