@@ -76,7 +76,8 @@ static void test_stream_equals_window(gs_classifier *cls)
     CHECK(gs_classifier_classify_window(cls, x, n, probs, &patches, &err) == GS_OK);
 
     /* 4 s at hop 128 -> 1 + (32000-256)/128 = 249 frames -> (249-32)/16+1 = 14
-     * patches, the last ending at frame 240, + 1 aligned to the end (217..248) */
+     * patches, the last ending at frame 240; the 9 frames left are more than
+     * half a hop, so + 1 patch aligned to the end (217..248) */
     CHECK_MSG(whole.num_patches == 15, "patches %d", whole.num_patches);
     CHECK(patches == whole.num_patches);
     CHECK(blocks.num_patches == whole.num_patches);
@@ -128,20 +129,21 @@ static void test_windows_aggregate(gs_classifier *cls)
     free(x);
 }
 
-/* The tail after the last regular patch is heard: 84608 samples (10.576 s)
- * give 660 frames; the last regular patch starts at frame 624, in window 1
- * (which ends at 10 s = frame 625), so the only patch of window 2 is the one
- * aligned to the end, starting at frame 628. */
+/* The tail after the last regular patch is heard: 85376 samples (10.672 s)
+ * give 666 frames; the last regular patch starts at frame 624, in window 1
+ * (which ends at 10 s = frame 625) and ends at 656, leaving 10 frames (more
+ * than half a hop); the only patch of window 2 is the one aligned to the
+ * end, starting at frame 634. */
 static void test_tail_window(gs_classifier *cls)
 {
-    const size_t n = 84608;
+    const size_t n = 85376;
     float *x = make_music(n, 8000, 12, 1.0f);
     gs_track_result r;
     stream_in_blocks(cls, x, n, 4, &r);
     CHECK_MSG(r.num_windows == 3, "windows %d", r.num_windows);
     if (r.num_windows == 3) {
         CHECK(r.windows[2].num_patches == 1 && r.windows[2].top_label >= 0);
-        CHECK_NEAR(r.windows[2].end_seconds, 10.576, 1e-9);
+        CHECK_NEAR(r.windows[2].end_seconds, 10.672, 1e-9);
     }
     gs_track_result_free(&r);
     free(x);

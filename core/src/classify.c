@@ -378,13 +378,19 @@ static int window_of_frame(const gs_classifier *cls, long long frame)
 }
 
 /* Start frame of the extra patch aligned to the end of n_frames frames, or
- * -1 when the regular patches already reach the end. Without it up to
+ * -1 when the regular patches (nearly) reach the end. Without it up to
  * patch_hop_frames - 1 frames at the end (up to ~1.5 s) would never be
- * heard, and a window holding only that tail would be missing. */
+ * heard, and a window holding only that tail would be missing. A tail
+ * shorter than half a hop is left out: the extra patch would almost repeat
+ * the last one, and a length difference of a frame or two (resampler edges)
+ * must not change the verdict. */
 static long long tail_start(const gs_classifier *cls, long long n_frames)
 {
     const long long nf = cls->fp.patch_frames, hop = cls->fp.patch_hop_frames;
-    if (n_frames < nf || (n_frames - nf) % hop == 0)
+    if (n_frames < nf)
+        return -1;
+    long long uncovered = (n_frames - nf) % hop;
+    if (uncovered * 2 < hop)
         return -1;
     return n_frames - nf;
 }

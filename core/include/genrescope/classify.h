@@ -9,8 +9,9 @@
  * classified patches; the embedding is the L2-normalised mean of their
  * penultimate activations. Audio shorter than one patch is padded to one
  * patch by repeating its frames (which keeps it level-invariant) and the
- * result says so (padded = 1). When the regular patches stop short of the
- * end, one more patch aligned to the last frame covers the tail. */
+ * result says so (padded = 1). When the regular patches stop at least half
+ * a hop short of the end, one more patch aligned to the last frame covers
+ * the tail. */
 #ifndef GENRESCOPE_CLASSIFY_H
 #define GENRESCOPE_CLASSIFY_H
 
