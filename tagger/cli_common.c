@@ -95,6 +95,25 @@ void gs_cli_print_json(FILE *out, cJSON *obj)
     cJSON_Delete(obj);
 }
 
+void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model,
+                               size_t n)
+{
+    if (n == 0)
+        return;
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON *sum = cJSON_AddObjectToObject(j, "summary");
+        cJSON_AddStringToObject(sum, "model", model ? model : "");
+        cJSON_AddNumberToObject(sum, "other_model_tracks", (double)n);
+        gs_cli_print_json(out, j);
+    } else {
+        fprintf(stderr,
+                "genrescope %s: %zu track%s analysed by another model than %s left out "
+                "(their results are not comparable)\n",
+                cmd, n, n == 1 ? "" : "s", model ? model : "?");
+    }
+}
+
 const char *gs_cli_option_name(const struct option *opts, int c)
 {
     static _Thread_local char name[64];

@@ -37,6 +37,14 @@ void gs_cli_add_path(cJSON *obj, const char *key, const char *path);
 /* Prints obj as one line to out and deletes it. */
 void gs_cli_print_json(FILE *out, cJSON *obj);
 
+/* Embeddings and probabilities of different models are not comparable, so
+ * similar, playlist and query keep to one model. When n > 0 tracks were
+ * left out for that, says so: with json a {"summary": {"model": ...,
+ * "other_model_tracks": n}} line on out, else a note on stderr (so text
+ * output such as M3U stays clean). Nothing when n is 0. */
+void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model,
+                               size_t n);
+
 /* "--name" of the option getopt_long returned as c (its val), for
  * messages; "an option" if none matches. Points into opts or a literal. */
 struct option;

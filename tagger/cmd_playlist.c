@@ -45,7 +45,8 @@ int gs_cmd_playlist(int argc, char **argv)
             printf("usage: genrescope playlist --seed FILE|ID [--length 30] [--out FILE.m3u8]\n"
                    "                           [--db FILE] [--json]\n\n"
                    "Builds a playlist starting at the seed that stays near it without\n"
-                   "repeating a track; writes M3U8 to --out or standard output.\n");
+                   "repeating a track, from the tracks the seed's model analysed; writes\n"
+                   "M3U8 to --out or standard output.\n");
             return GS_EXIT_OK;
         default: return GS_EXIT_USAGE;
         }
@@ -61,7 +62,7 @@ int gs_cmd_playlist(int argc, char **argv)
         return GS_EXIT_FATAL;
     gs_error err;
     gs_error_clear(&err);
-    gs_track_row row;
+    gs_track_row row = {0};
     gs_embedding_set set = {0};
     unsigned char *used = NULL;
     long *order = NULL;
@@ -70,11 +71,17 @@ int gs_cmd_playlist(int argc, char **argv)
     int rc = GS_EXIT_SOME_FAILED;
     if (gs_index_find_track(ix, seed, &row, &err) != GS_OK)
         goto done;
-    if (gs_embedding_set_load(ix, NULL, &set, &err) != GS_OK)
+    /* Only the seed's model: embeddings of different models are not
+     * comparable. */
+    size_t other_model = 0;
+    if (gs_embedding_set_load_model(ix, NULL, row.model_id, &set, &other_model, &err) != GS_OK)
         goto done;
     long s = gs_embedding_set_find(&set, row.id);
     if (s < 0) {
-        gs_error_set(&err, GS_ERR_INVALID, "%s has no embedding (failed or silent)", row.path);
+        gs_error_set(&err, GS_ERR_INVALID,
+                     "%s has no embedding (failed or silent) or another size than its model's "
+                     "other tracks",
+                     row.path);
         goto done;
     }
     size_t dim = set.dim;
@@ -139,6 +146,7 @@ int gs_cmd_playlist(int argc, char **argv)
     }
     if (n < length)
         fprintf(stderr, "genrescope playlist: only %ld tracks available\n", n);
+    gs_cli_report_other_model("playlist", json, out, row.model_id, other_model);
     rc = GS_EXIT_OK;
 done:
     if (out != stdout && fclose(out) != 0 && rc == GS_EXIT_OK) {

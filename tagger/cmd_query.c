@@ -1,10 +1,14 @@
 /* `genrescope query --genre G [--min-confidence X] [--mixed a,b]`: tracks
- * by genre distribution, straight from the scores table's index. */
+ * by genre distribution, straight from the scores table's index. Only
+ * tracks the current model (--model, default the built-in one) analysed:
+ * probabilities of different models are not comparable (--any-model mixes
+ * them anyway). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyser.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "genre_names.h"
@@ -16,34 +20,105 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: genrescope query [--db FILE] [--genre G] [--min-confidence X]\n"
-            "                        [--mixed G1,G2,...] [--min-score S] [-n N] [--json]\n\n"
+            "                        [--mixed G1,G2,...] [--min-score S] [-n N] [--json]\n"
+            "                        [-m|--model FILE | --any-model]\n\n"
             "--genre G: tracks whose top genre is G with at least --min-confidence,\n"
             "most confident first. --mixed G1,G2: tracks scoring at least --min-score\n"
             "(default 0.2) in every listed genre, by their combined score. Genres are\n"
-            "labels or display names, any case.\n");
+            "labels or display names, any case. Only tracks analysed by the model\n"
+            "(--model FILE, default the built-in one) are listed, as scores of\n"
+            "different models are not comparable; --any-model lists every model's.\n");
+}
+
+/* The id of the model --model names (NULL: the built-in one), which the
+ * index stores per track. */
+static gs_status current_model_id(const char *model_path, char *out, size_t out_size,
+                                  gs_error *err)
+{
+    gs_analyser *an = gs_analyser_open(model_path, 1, err);
+    if (!an)
+        return err->code != GS_OK ? err->code : GS_ERR_INVALID;
+    snprintf(out, out_size, "%s", gs_analyser_model_id(an));
+    gs_analyser_close(an);
+    return GS_OK;
+}
+
+/* Both forms share their conditions: the mixed form joins scores only when
+ * genres were listed (carray is not in every SQLite build, so the list goes
+ * in as a JSON array). ?7 is the model (NULL: any). */
+#define MIXED_FROM                                                                  \
+    " FROM tracks t JOIN scores s ON s.track_id = t.id"                             \
+    " WHERE s.genre IN (SELECT value FROM json_each(?1)) AND s.score >= ?2"         \
+    " AND (?3 IS NULL OR (t.top_genre = ?3 AND t.confidence >= ?4)) AND "
+#define MIXED_GROUP " GROUP BY t.id HAVING count(*) = ?5"
+#define TOP_FROM " FROM tracks t WHERE t.top_genre = ?3 AND t.confidence >= ?4 AND "
+#define SAME_MODEL "(?7 IS NULL OR t.model_id = ?7)"
+#define OTHER_MODEL "t.model_id IS NOT ?7"
+#define LIST_SQL(mixed)                                                                     \
+    ((mixed) ? "SELECT t.id, t.path, t.top_genre, t.confidence, sum(s.score) AS combined"   \
+               MIXED_FROM SAME_MODEL MIXED_GROUP " ORDER BY combined DESC, t.path LIMIT ?6" \
+             : "SELECT t.id, t.path, t.top_genre, t.confidence, t.confidence"               \
+               TOP_FROM SAME_MODEL " ORDER BY t.confidence DESC, t.path LIMIT ?6")
+#define OTHER_SQL(mixed)                                                               \
+    ((mixed) ? "SELECT count(*) FROM (SELECT t.id" MIXED_FROM OTHER_MODEL MIXED_GROUP ")" \
+             : "SELECT count(*)" TOP_FROM OTHER_MODEL)
+
+static int prepare(gs_index *ix, const char *sql, int num_mixed, char (*mixed_labels)[128],
+                   const char *top_label, double min_conf, double min_score, long limit,
+                   const char *model_id, sqlite3_stmt **out)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    int rc = sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (num_mixed) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < num_mixed; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(mixed_labels[i]));
+        char *txt = cJSON_PrintUnformatted(arr);
+        sqlite3_bind_text(s, 1, txt, -1, SQLITE_TRANSIENT);
+        cJSON_free(txt);
+        cJSON_Delete(arr);
+        sqlite3_bind_double(s, 2, min_score);
+        sqlite3_bind_int(s, 5, num_mixed);
+    }
+    if (top_label[0])
+        sqlite3_bind_text(s, 3, top_label, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 4, min_conf);
+    /* The count query has no ?6: binding it is a harmless SQLITE_RANGE. */
+    sqlite3_bind_int64(s, 6, limit);
+    if (model_id)
+        sqlite3_bind_text(s, 7, model_id, -1, SQLITE_TRANSIENT);
+    *out = s;
+    return SQLITE_OK;
 }
 
 int gs_cmd_query(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_GENRE, O_MINC, O_MIXED, O_MINS, O_NAMES };
+    enum { O_DB = 256, O_JSON, O_GENRE, O_MINC, O_MIXED, O_MINS, O_NAMES, O_ANY };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
         {"genre", required_argument, NULL, O_GENRE}, {"min-confidence", required_argument, NULL, O_MINC},
         {"mixed", required_argument, NULL, O_MIXED}, {"min-score", required_argument, NULL, O_MINS},
         {"genre-names", required_argument, NULL, O_NAMES}, {"limit", required_argument, NULL, 'n'},
+        {"model", required_argument, NULL, 'm'}, {"any-model", no_argument, NULL, O_ANY},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *db_path = NULL, *genre = NULL, *mixed = NULL, *names = NULL;
+    const char *db_path = NULL, *genre = NULL, *mixed = NULL, *names = NULL, *model_path = NULL;
+    int any_model = 0;
     double min_conf = 0, min_score = 0.2;
     long limit = -1;
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:m:h", longopts, NULL)) != -1) {
         switch (c) {
         case O_DB: db_path = optarg; break;
         case O_JSON: json = 1; break;
         case O_GENRE: genre = optarg; break;
         case O_MIXED: mixed = optarg; break;
         case O_NAMES: names = optarg; break;
+        case 'm': model_path = optarg; break;
+        case O_ANY: any_model = 1; break;
         case O_MINC:
             if (gs_cli_parse_float(optarg, 0, 1, &min_conf)) goto bad;
             break;
@@ -61,13 +136,23 @@ int gs_cmd_query(int argc, char **argv)
         usage(stderr);
         return GS_EXIT_USAGE;
     }
+    if (any_model && model_path) {
+        fprintf(stderr, "genrescope query: --model and --any-model exclude each other\n");
+        return GS_EXIT_USAGE;
+    }
     if (gs_cli_load_genre_names("query", names) != 0)
         return GS_EXIT_USAGE;
+    gs_error err;
+    gs_error_clear(&err);
+    char model_id[256] = "";
+    if (!any_model && current_model_id(model_path, model_id, sizeof model_id, &err) != GS_OK) {
+        fprintf(stderr, "genrescope query: %s (--any-model lists every model's tracks)\n",
+                err.message);
+        return GS_EXIT_USAGE;
+    }
     gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, 5000);
     if (!ix)
         return GS_EXIT_FATAL;
-    gs_error err;
-    gs_error_clear(&err);
     char top_label[128] = "";
     char mixed_labels[MAX_MIXED][128];
     int num_mixed = 0, rc = GS_EXIT_USAGE;
@@ -88,40 +173,13 @@ int gs_cmd_query(int argc, char **argv)
         if (err.code != GS_OK)
             goto fail;
     }
-    /* One statement for both forms: the mixed part joins scores only when
-     * genres were listed (carray is not in every SQLite build, so the list
-     * goes in as a JSON array). */
-    const char *sql =
-        num_mixed
-            ? "SELECT t.id, t.path, t.top_genre, t.confidence, sum(s.score) AS combined FROM tracks t"
-              " JOIN scores s ON s.track_id = t.id"
-              " WHERE s.genre IN (SELECT value FROM json_each(?1)) AND s.score >= ?2"
-              " AND (?3 IS NULL OR (t.top_genre = ?3 AND t.confidence >= ?4))"
-              " GROUP BY t.id HAVING count(*) = ?5 ORDER BY combined DESC, t.path LIMIT ?6"
-            : "SELECT t.id, t.path, t.top_genre, t.confidence, t.confidence FROM tracks t"
-              " WHERE t.top_genre = ?3 AND t.confidence >= ?4"
-              " ORDER BY t.confidence DESC, t.path LIMIT ?6";
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL) != SQLITE_OK) {
+    if (prepare(ix, LIST_SQL(num_mixed), num_mixed, mixed_labels, top_label, min_conf, min_score,
+                limit, any_model ? NULL : model_id, &s) != SQLITE_OK) {
         gs_index_error(ix, &err, "cannot query");
         rc = GS_EXIT_FATAL;
         goto fail;
     }
-    if (num_mixed) {
-        cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < num_mixed; i++)
-            cJSON_AddItemToArray(arr, cJSON_CreateString(mixed_labels[i]));
-        char *txt = cJSON_PrintUnformatted(arr);
-        sqlite3_bind_text(s, 1, txt, -1, SQLITE_TRANSIENT);
-        cJSON_free(txt);
-        cJSON_Delete(arr);
-        sqlite3_bind_double(s, 2, min_score);
-        sqlite3_bind_int(s, 5, num_mixed);
-    }
-    if (genre)
-        sqlite3_bind_text(s, 3, top_label, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(s, 4, min_conf);
-    sqlite3_bind_int64(s, 6, limit);
     int rows = 0, step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         const char *g = (const char *)sqlite3_column_text(s, 2);
@@ -149,8 +207,23 @@ int gs_cmd_query(int argc, char **argv)
         rc = GS_EXIT_FATAL;
         goto fail;
     }
+    /* What the model filter left out: the same query for other models. */
+    size_t other_model = 0;
+    if (!any_model) {
+        if (prepare(ix, OTHER_SQL(num_mixed), num_mixed, mixed_labels, top_label, min_conf,
+                    min_score, limit, model_id, &s) != SQLITE_OK ||
+            sqlite3_step(s) != SQLITE_ROW) {
+            sqlite3_finalize(s);
+            gs_index_error(ix, &err, "cannot query");
+            rc = GS_EXIT_FATAL;
+            goto fail;
+        }
+        other_model = (size_t)sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
     if (!json && rows == 0)
         fprintf(stderr, "genrescope query: no matching tracks\n");
+    gs_cli_report_other_model("query", json, stdout, model_id, other_model);
     gs_index_close(ix);
     return GS_EXIT_OK;
 fail:

@@ -1,5 +1,5 @@
-/* `genrescope similar FILE|ID [-n 20] [--genre G]`: nearest tracks by
- * cosine similarity of the embeddings (exhaustive scan of the memory-mapped
+/* `genrescope similar FILE|ID [-n 20] [--genre G]`: nearest tracks, of
+ * the query's model only, by cosine similarity of the embeddings (exhaustive scan of the memory-mapped
  * embedding cache: 100k tracks of 128 floats take a few milliseconds, no
  * approximate index needed). */
 #include <getopt.h>
@@ -39,7 +39,8 @@ int gs_cmd_similar(int argc, char **argv)
         case 'h':
             printf("usage: genrescope similar [--db FILE] [-n 20] [--genre G] [--json] FILE|ID\n\n"
                    "Lists the indexed tracks that sound most like FILE (or track ID), by\n"
-                   "cosine similarity of their embeddings, most similar first.\n");
+                   "cosine similarity of their embeddings, most similar first. Only tracks\n"
+                   "analysed by the same model as FILE are compared.\n");
             return GS_EXIT_OK;
         default: return GS_EXIT_USAGE;
         }
@@ -80,6 +81,7 @@ int gs_cmd_similar(int argc, char **argv)
             printf("%3zu  %.3f  %-10s %s\n", r + 1, (double)h->similarity, display, h->path);
         }
     }
+    gs_cli_report_other_model("similar", json, stdout, res.query.model_id, res.other_model);
     rc = GS_EXIT_OK;
 fail:
     if (rc != GS_EXIT_OK)

@@ -1,15 +1,22 @@
 /* The embedding cache file (<db>.emb), native little-endian:
  *
- *   offset 0   header (64 bytes, struct emb_header below)
- *   64         int64   ids[count]            ascending track ids
- *   align 64   uint16  genres[count]         index into the genre table,
- *                                            0xffff: no top genre
- *   align 64   float32 vectors[count][dim]   L2-normalised
- *   ...        genre table: num_genres NUL-terminated labels
+ *   offset 0   header (128 bytes, struct emb_header below)
+ *   128        int64   ids[count]            track ids: the vec_count
+ *                                            searchable ones ascending, then
+ *                                            the others ascending
+ *   align 64   uint16  genres[count]         top genre: index into the
+ *                                            string table, 0xffff: none
+ *   align 64   uint16  models[count]         model_id: index into the
+ *                                            string table, 0xffff: none
+ *   align 64   float32 vectors[vec_count][dim]  L2-normalised
+ *   ...        string table: num_strings NUL-terminated genre labels and
+ *              model ids
  *
- * The file size must be exactly what the header implies. Vectors are
- * 64-byte aligned in the file and the mapping is page aligned, so the scan
- * runs on aligned memory. */
+ * The tracks after vec_count have an embedding of another size (so of
+ * another model): they are never candidates, but a search counts them
+ * when it leaves them out for their model. The file size must be exactly
+ * what the header implies. Vectors are 64-byte aligned in the file and the
+ * mapping is page aligned, so the scan runs on aligned memory. */
 #include "emb_cache.h"
 
 #include <errno.h>
@@ -21,9 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EMB_MAGIC "GSEMBED1"
+#define EMB_MAGIC "GSEMBED2"
 #define EMB_ENDIAN 0x01020304u
-#define NO_GENRE 0xffffu
+#define NO_CODE 0xffffu
 #define MAX_DIM 65536u
 
 typedef struct emb_header {
@@ -33,13 +40,15 @@ typedef struct emb_header {
     int64_t uid;
     int64_t generation;
     uint64_t count;
+    uint64_t vec_count;
     uint32_t dim;
-    uint32_t num_genres;
-    uint64_t genres_offset;
-    uint64_t genres_bytes;
+    uint32_t num_strings;
+    uint64_t strings_offset;
+    uint64_t strings_bytes;
+    unsigned char reserved[56];
 } emb_header;
 
-_Static_assert(sizeof(emb_header) == 64, "the header is 64 bytes on disk");
+_Static_assert(sizeof(emb_header) == 128, "the header is 128 bytes on disk");
 
 struct gs_emb_cache {
     void *base;        /* the image: mapping or heap */
@@ -47,12 +56,13 @@ struct gs_emb_cache {
     int mapped;
     gs_emb_cache_source source;
     int64_t generation;
-    size_t count, dim;
+    size_t count, vec_count, dim;
     const int64_t *ids;
     const uint16_t *genres;
+    const uint16_t *models;
     const float *vectors;
-    const char *genre_table;
-    uint32_t num_genres;
+    const char *strings;
+    uint32_t num_strings;
 };
 
 static uint64_t align64(uint64_t x)
@@ -60,15 +70,20 @@ static uint64_t align64(uint64_t x)
     return (x + 63) & ~(uint64_t)63;
 }
 
-/* Section offsets for count tracks of dim floats; 0 on overflow. */
-static int layout(uint64_t count, uint64_t dim, uint64_t *genres_off, uint64_t *vec_off,
-                  uint64_t *table_off)
+typedef struct emb_layout {
+    uint64_t genres, models, vectors, strings;
+} emb_layout;
+
+/* Section offsets for count tracks, vec_count of them with dim floats; 0
+ * on overflow. */
+static int layout(uint64_t count, uint64_t vec_count, uint64_t dim, emb_layout *l)
 {
-    if (dim > MAX_DIM || count > (UINT64_MAX / 8) / (dim ? dim : 1) / 8)
+    if (dim > MAX_DIM || vec_count > count || count > (UINT64_MAX / 8) / (dim ? dim : 1) / 8)
         return 0;
-    *genres_off = align64(sizeof(emb_header) + count * 8);
-    *vec_off = align64(*genres_off + count * 2);
-    *table_off = *vec_off + count * dim * 4;
+    l->genres = align64(sizeof(emb_header) + count * 8);
+    l->models = align64(l->genres + count * 2);
+    l->vectors = align64(l->models + count * 2);
+    l->strings = l->vectors + vec_count * dim * 4;
     return 1;
 }
 
@@ -81,28 +96,32 @@ static int attach(gs_emb_cache *c, const unsigned char *base, size_t size, int64
     if (size < sizeof h)
         return 0;
     memcpy(&h, base, sizeof h);
-    uint64_t goff, voff, toff;
+    emb_layout l;
     if (memcmp(h.magic, EMB_MAGIC, 8) != 0 || h.endian != EMB_ENDIAN ||
         h.header_size != sizeof h || h.uid != uid || h.generation != generation ||
-        h.dim == 0 || !layout(h.count, h.dim, &goff, &voff, &toff) ||
-        h.genres_offset != toff || h.genres_bytes > size || toff > size - h.genres_bytes ||
-        toff + h.genres_bytes != size || h.num_genres >= NO_GENRE)
+        h.dim == 0 || !layout(h.count, h.vec_count, h.dim, &l) ||
+        h.strings_offset != l.strings || h.strings_bytes > size ||
+        l.strings > size - h.strings_bytes || l.strings + h.strings_bytes != size ||
+        h.num_strings >= NO_CODE)
         return 0;
-    /* The genre table: exactly num_genres NUL-terminated strings. */
-    const char *t = (const char *)base + toff;
+    /* The string table: exactly num_strings NUL-terminated strings. Codes
+     * are only compared, never followed, so they need no check. */
+    const char *t = (const char *)base + l.strings;
     uint32_t strings = 0;
-    for (uint64_t i = 0; i < h.genres_bytes; i++)
+    for (uint64_t i = 0; i < h.strings_bytes; i++)
         strings += t[i] == '\0';
-    if (strings != h.num_genres || (h.genres_bytes && t[h.genres_bytes - 1] != '\0'))
+    if (strings != h.num_strings || (h.strings_bytes && t[h.strings_bytes - 1] != '\0'))
         return 0;
     c->generation = generation;
     c->count = (size_t)h.count;
+    c->vec_count = (size_t)h.vec_count;
     c->dim = h.dim;
     c->ids = (const int64_t *)(base + sizeof h);
-    c->genres = (const uint16_t *)(base + goff);
-    c->vectors = (const float *)(base + voff);
-    c->genre_table = t;
-    c->num_genres = h.num_genres;
+    c->genres = (const uint16_t *)(base + l.genres);
+    c->models = (const uint16_t *)(base + l.models);
+    c->vectors = (const float *)(base + l.vectors);
+    c->strings = t;
+    c->num_strings = h.num_strings;
     return 1;
 }
 
@@ -164,12 +183,13 @@ static int try_map(gs_emb_cache *c, const char *file, int64_t uid, int64_t gen)
 }
 
 typedef struct builder {
-    size_t count, cap, dim;
+    size_t count, vec_count, cap, dim;
     int64_t *ids;
-    uint16_t *genres;
-    float *vectors;
+    uint16_t *genres, *models;
+    float *vectors; /* vec_count * dim */
     char **names;
     uint32_t num_names;
+    uint32_t last;
 } builder;
 
 static void builder_free(builder *b)
@@ -179,33 +199,75 @@ static void builder_free(builder *b)
     free(b->names);
     free(b->ids);
     free(b->genres);
+    free(b->models);
     free(b->vectors);
 }
 
-/* Code of label, adding it to the table; NO_GENRE for NULL, -1 on OOM. */
-static long genre_code(builder *b, const char *label, uint32_t *last)
+/* Code of a genre label or model id, adding it to the string table;
+ * NO_CODE for NULL, -1 on OOM. */
+static long string_code(builder *b, const char *str)
 {
-    if (!label)
-        return NO_GENRE;
-    /* Consecutive tracks often share a genre, and there are few genres. */
-    if (*last < b->num_names && !strcmp(b->names[*last], label))
-        return *last;
+    if (!str)
+        return NO_CODE;
+    /* Consecutive tracks often share a genre or model, and there are few. */
+    if (b->last < b->num_names && !strcmp(b->names[b->last], str))
+        return b->last;
     for (uint32_t i = 0; i < b->num_names; i++)
-        if (!strcmp(b->names[i], label))
-            return *last = i;
-    if (b->num_names + 1 >= NO_GENRE)
-        return NO_GENRE; /* absurdly many labels: the extra ones never match */
+        if (!strcmp(b->names[i], str))
+            return b->last = i;
+    if (b->num_names + 1 >= NO_CODE)
+        return NO_CODE; /* absurdly many strings: the extra ones never match */
     char **n = realloc(b->names, (b->num_names + 1) * sizeof *n);
     if (!n)
         return -1;
     b->names = n;
-    if (!(n[b->num_names] = strdup(label)))
+    if (!(n[b->num_names] = strdup(str)))
         return -1;
-    return *last = b->num_names++;
+    return b->last = b->num_names++;
+}
+
+/* Appends one track; vec (dim floats) only while the searchable part is
+ * being read. */
+static gs_status add_row(builder *b, int64_t id, const char *genre, const char *model,
+                         const void *vec, gs_error *err)
+{
+    if (b->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        int64_t *ids = realloc(b->ids, cap * sizeof *ids);
+        if (ids)
+            b->ids = ids;
+        uint16_t *g = realloc(b->genres, cap * sizeof *g);
+        if (g)
+            b->genres = g;
+        uint16_t *m = realloc(b->models, cap * sizeof *m);
+        if (m)
+            b->models = m;
+        float *v = vec ? realloc(b->vectors, cap * b->dim * sizeof *v) : b->vectors;
+        if (v)
+            b->vectors = v;
+        if (!ids || !g || !m || (vec && !v))
+            return gs_error_set(err, GS_ERR_NOMEM, "out of memory loading embeddings");
+        b->cap = cap;
+    }
+    long gc = string_code(b, genre), mc = string_code(b, model);
+    if (gc < 0 || mc < 0)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory loading embeddings");
+    size_t i = b->count++;
+    b->ids[i] = id;
+    b->genres[i] = (uint16_t)gc;
+    b->models[i] = (uint16_t)mc;
+    if (vec) {
+        float *v = b->vectors + i * b->dim;
+        memcpy(v, vec, b->dim * sizeof(float));
+        gs_l2_normalise(v, b->dim);
+        b->vec_count++;
+    }
+    return GS_OK;
 }
 
 /* Reads the embeddings of the most common dimension, as
- * gs_embedding_set_load does (same selection, same normalisation). */
+ * gs_embedding_set_load does (same selection, same normalisation), then
+ * the id, genre and model of every other embedded track. */
 static gs_status load_rows(gs_index *ix, builder *b, gs_error *err)
 {
     sqlite3 *db = gs_index_sqlite(ix);
@@ -222,74 +284,62 @@ static gs_status load_rows(gs_index *ix, builder *b, gs_error *err)
         b->dim = 0;
         return GS_OK;
     }
-    if (sqlite3_prepare_v2(db, "SELECT t.id, t.top_genre, e.vector FROM embeddings e"
-                               " JOIN tracks t ON t.id = e.track_id WHERE e.dim = ?1 ORDER BY t.id",
-                           -1, &s, NULL) != SQLITE_OK)
-        return gs_index_error(ix, err, "cannot read");
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)b->dim);
+    /* Pass 0: the searchable tracks (right size); pass 1: the rest. A row
+     * whose dim column lies about its BLOB goes to the rest rather than be
+     * misread. */
+    static const char *const sql[2] = {
+        "SELECT t.id, t.top_genre, t.model_id, e.vector FROM embeddings e"
+        " JOIN tracks t ON t.id = e.track_id"
+        " WHERE e.dim = ?1 AND length(e.vector) = ?1 * 4 ORDER BY t.id",
+        "SELECT t.id, t.top_genre, t.model_id FROM embeddings e"
+        " JOIN tracks t ON t.id = e.track_id"
+        " WHERE NOT (e.dim = ?1 AND length(e.vector) = ?1 * 4) ORDER BY t.id"};
     gs_status st = GS_OK;
-    uint32_t last = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((size_t)sqlite3_column_bytes(s, 2) != b->dim * sizeof(float))
-            continue; /* a row whose dim column lies: skip rather than misread */
-        if (b->count == b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 1024;
-            int64_t *ids = realloc(b->ids, cap * sizeof *ids);
-            if (ids)
-                b->ids = ids;
-            uint16_t *g = realloc(b->genres, cap * sizeof *g);
-            if (g)
-                b->genres = g;
-            float *v = realloc(b->vectors, cap * b->dim * sizeof *v);
-            if (v)
-                b->vectors = v;
-            if (!ids || !g || !v) {
-                st = gs_error_set(err, GS_ERR_NOMEM, "out of memory loading embeddings");
-                break;
-            }
-            b->cap = cap;
+    for (int pass = 0; pass < 2 && st == GS_OK; pass++) {
+        if (sqlite3_prepare_v2(db, sql[pass], -1, &s, NULL) != SQLITE_OK)
+            return gs_index_error(ix, err, "cannot read");
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)b->dim);
+        while (st == GS_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const void *vec = pass == 0 ? sqlite3_column_blob(s, 3) : NULL;
+            if (pass == 0 && (size_t)sqlite3_column_bytes(s, 3) != b->dim * sizeof(float))
+                continue; /* cannot happen (length() checked); never misread */
+            st = add_row(b, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                         (const char *)sqlite3_column_text(s, 2), vec, err);
         }
-        long code = genre_code(b, (const char *)sqlite3_column_text(s, 1), &last);
-        if (code < 0) {
-            st = gs_error_set(err, GS_ERR_NOMEM, "out of memory loading embeddings");
-            break;
-        }
-        size_t i = b->count++;
-        b->ids[i] = sqlite3_column_int64(s, 0);
-        b->genres[i] = (uint16_t)code;
-        float *v = b->vectors + i * b->dim;
-        memcpy(v, sqlite3_column_blob(s, 2), b->dim * sizeof(float));
-        gs_l2_normalise(v, b->dim);
+        if (st == GS_OK && rc != SQLITE_DONE)
+            st = gs_index_error(ix, err, "cannot read");
+        sqlite3_finalize(s);
     }
-    if (st == GS_OK && rc != SQLITE_DONE)
-        st = gs_index_error(ix, err, "cannot read");
-    sqlite3_finalize(s);
     return st;
 }
 
 /* Serialises b into one heap image (the file's exact bytes). */
 static unsigned char *build_image(const builder *b, int64_t uid, int64_t gen, size_t *size)
 {
-    uint64_t goff, voff, toff, tbytes = 0;
-    if (!layout(b->count, b->dim, &goff, &voff, &toff))
+    emb_layout l;
+    uint64_t tbytes = 0;
+    if (!layout(b->count, b->vec_count, b->dim, &l))
         return NULL;
     for (uint32_t i = 0; i < b->num_names; i++)
         tbytes += strlen(b->names[i]) + 1;
-    *size = (size_t)(toff + tbytes);
+    *size = (size_t)(l.strings + tbytes);
     unsigned char *img = calloc(1, *size);
     if (!img)
         return NULL;
     emb_header h = {.endian = EMB_ENDIAN, .header_size = sizeof h, .uid = uid,
-                    .generation = gen, .count = b->count, .dim = (uint32_t)b->dim,
-                    .num_genres = b->num_names, .genres_offset = toff, .genres_bytes = tbytes};
+                    .generation = gen, .count = b->count, .vec_count = b->vec_count,
+                    .dim = (uint32_t)b->dim, .num_strings = b->num_names,
+                    .strings_offset = l.strings, .strings_bytes = tbytes};
     memcpy(h.magic, EMB_MAGIC, 8);
     memcpy(img, &h, sizeof h);
     if (b->count) {
         memcpy(img + sizeof h, b->ids, b->count * 8);
-        memcpy(img + goff, b->genres, b->count * 2);
-        memcpy(img + voff, b->vectors, b->count * b->dim * 4);
+        memcpy(img + l.genres, b->genres, b->count * 2);
+        memcpy(img + l.models, b->models, b->count * 2);
     }
-    unsigned char *t = img + toff;
+    if (b->vec_count)
+        memcpy(img + l.vectors, b->vectors, b->vec_count * b->dim * 4);
+    unsigned char *t = img + l.strings;
     for (uint32_t i = 0; i < b->num_names; i++) {
         size_t n = strlen(b->names[i]) + 1;
         memcpy(t, b->names[i], n);
@@ -416,12 +466,12 @@ gs_emb_cache_source gs_emb_cache_get_source(const gs_emb_cache *c)
 
 size_t gs_emb_cache_count(const gs_emb_cache *c)
 {
-    return c->count;
+    return c->vec_count;
 }
 
 size_t gs_emb_cache_dim(const gs_emb_cache *c)
 {
-    return c->count ? c->dim : 0;
+    return c->vec_count ? c->dim : 0;
 }
 
 int64_t gs_emb_cache_generation(const gs_emb_cache *c)
@@ -439,12 +489,12 @@ const float *gs_emb_cache_vectors(const gs_emb_cache *c)
     return c->vectors;
 }
 
-/* Code of label in the cache's genre table, or -1 if no track has it. */
-static long find_genre(const gs_emb_cache *c, const char *label)
+/* Code of str in the cache's string table, or -1 if no track has it. */
+static long find_code(const gs_emb_cache *c, const char *str)
 {
-    const char *t = c->genre_table;
-    for (uint32_t i = 0; i < c->num_genres; i++) {
-        if (!strcmp(t, label))
+    const char *t = c->strings;
+    for (uint32_t i = 0; i < c->num_strings; i++) {
+        if (!strcmp(t, str))
             return i;
         t += strlen(t) + 1;
     }
@@ -452,19 +502,36 @@ static long find_genre(const gs_emb_cache *c, const char *label)
 }
 
 size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclude_id,
-                           const char *genre, size_t k, gs_scored *out)
+                           const char *genre, const char *model_id, size_t k, gs_scored *out,
+                           size_t *other_model)
 {
-    long want = -1;
-    if (genre && (want = find_genre(c, genre)) < 0)
+    long want = -1, model = -1;
+    size_t n = 0, others = 0, dim = c->dim;
+    if (other_model)
+        *other_model = 0;
+    if (genre && (want = find_code(c, genre)) < 0)
         return 0;
-    size_t n = 0, dim = c->dim;
+    /* A model no cached track has: every track is another model's. */
+    if (model_id && (model = find_code(c, model_id)) < 0)
+        model = NO_CODE + 1L;
     /* A min-heap of the k best is a partial selection: almost every
      * candidate is rejected by one comparison with the heap's root. */
-    for (size_t i = 0; i < c->count; i++) {
+    for (size_t i = 0; i < c->vec_count; i++) {
         if (c->ids[i] == exclude_id || (want >= 0 && c->genres[i] != (uint16_t)want))
             continue;
+        if (model >= 0 && c->models[i] != model) {
+            others++;
+            continue;
+        }
         gs_topk_push(out, k, &n, (long)i, gs_dot(q, c->vectors + i * dim, dim));
     }
+    /* The tracks with an embedding of another size are never candidates;
+     * count those a model filter leaves out. */
+    for (size_t i = c->vec_count; model >= 0 && i < c->count; i++)
+        others += c->ids[i] != exclude_id && (want < 0 || c->genres[i] == (uint16_t)want) &&
+                  c->models[i] != model;
+    if (other_model)
+        *other_model = others;
     gs_topk_sort(out, n);
     return n;
 }

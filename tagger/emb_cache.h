@@ -4,7 +4,10 @@
  *
  * It lives next to the index as <db>.emb (format in emb_cache.c and
  * docs/schema.md): the L2-normalised float32 vectors of the most common
- * dimension, ordered by track id, with each track's id and top genre. Its
+ * dimension, ordered by track id, with each track's id, top genre and
+ * model_id (embeddings of different models are not comparable, so a search
+ * can keep to one model), plus the id, genre and model of every track whose
+ * embedding has another size (only counted, never searched). Its
  * header records the index's random identity and its embeddings generation
  * (meta table, bumped by triggers on every change that similarity reads);
  * a file whose identity, generation or layout does not match is never
@@ -49,6 +52,7 @@ gs_status gs_emb_cache_refresh(gs_index *ix, gs_error *err);
 int gs_emb_cache_path(const char *db_path, char *out, size_t out_size);
 
 gs_emb_cache_source gs_emb_cache_get_source(const gs_emb_cache *c);
+/* Number of searchable tracks (embeddings of the cache's dimension). */
 size_t gs_emb_cache_count(const gs_emb_cache *c);
 size_t gs_emb_cache_dim(const gs_emb_cache *c); /* 0 when the index has no embeddings */
 int64_t gs_emb_cache_generation(const gs_emb_cache *c);
@@ -58,11 +62,15 @@ const float *gs_emb_cache_vectors(const gs_emb_cache *c);
 
 /* Exhaustive search: the k tracks with the largest dot product with q (dim
  * floats, L2-normalised, so the dot product is the cosine), skipping
- * exclude_id and, when genre is not NULL, tracks whose top genre label is
- * not genre. Writes up to k results best first to out (index = position in
- * the cache) and returns how many. Scores are computed with gs_dot, exactly
- * as the SQLite path (gs_embedding_set_load) does. */
+ * exclude_id, when genre is not NULL tracks whose top genre label is not
+ * genre, and when model_id is not NULL tracks another model analysed.
+ * Writes up to k results best first to out (index = position in the cache)
+ * and returns how many. When other_model is not NULL it receives how many
+ * tracks (not exclude_id, of genre if given, with an embedding of any size)
+ * the model filter left out; 0 without one. Scores are computed with
+ * gs_dot, exactly as the SQLite path (gs_embedding_set_load) does. */
 size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclude_id,
-                           const char *genre, size_t k, gs_scored *out);
+                           const char *genre, const char *model_id, size_t k, gs_scored *out,
+                           size_t *other_model);
 
 #endif

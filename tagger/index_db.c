@@ -123,6 +123,13 @@ static const char *const migrations[GS_INDEX_SCHEMA_VERSION] = {
     "ALTER TABLE tracks ADD COLUMN tag_genre TEXT;"
     "UPDATE tracks SET tag_genre = (SELECT display FROM genres WHERE label = tracks.top_genre)"
     " WHERE tag_status = 'written';",
+
+    /* 3 -> 4: similarity only compares tracks of one model (embeddings of
+     * different models are not comparable), so the cache carries each
+     * track's model_id and a change of it must make the cache stale too. */
+    "DROP TRIGGER tracks_gen_update;"
+    "CREATE TRIGGER tracks_gen_update AFTER UPDATE OF id, top_genre, model_id ON tracks BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;",
 };
 
 gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what)

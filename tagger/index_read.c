@@ -101,13 +101,57 @@ void gs_embedding_set_free(gs_embedding_set *set)
 gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set,
                                 gs_error *err)
 {
+    return gs_embedding_set_load_model(ix, genre, NULL, set, NULL, err);
+}
+
+/* How many tracks with an embedding (of genre when not NULL) model_id did
+ * not analyse. */
+static gs_status count_other_models(gs_index *ix, const char *genre, const char *model_id,
+                                    size_t *out, gs_error *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT count(*) FROM embeddings e JOIN tracks t ON t.id = e.track_id"
+                           " WHERE t.model_id IS NOT ?1 AND (?2 IS NULL OR t.top_genre = ?2)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_text(s, 1, model_id, -1, SQLITE_TRANSIENT);
+    if (genre)
+        sqlite3_bind_text(s, 2, genre, -1, SQLITE_TRANSIENT);
+    gs_status st = GS_OK;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *out = (size_t)sqlite3_column_int64(s, 0);
+    else
+        st = gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    return st;
+}
+
+gs_status gs_embedding_set_load_model(gs_index *ix, const char *genre, const char *model_id,
+                                      gs_embedding_set *set, size_t *other_model, gs_error *err)
+{
     memset(set, 0, sizeof *set);
+    if (other_model)
+        *other_model = 0;
     sqlite3 *db = gs_index_sqlite(ix);
     sqlite3_stmt *s;
-    /* The dimension most tracks have: an index may mix models. */
-    if (sqlite3_prepare_v2(db, "SELECT dim, count(*) AS n FROM embeddings GROUP BY dim"
-                               " ORDER BY n DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+    if (model_id && other_model) {
+        gs_status st = count_other_models(ix, genre, model_id, other_model, err);
+        if (st != GS_OK)
+            return st;
+    }
+    /* The dimension most tracks (of the model) have: an index may mix
+     * models. */
+    if (sqlite3_prepare_v2(db,
+                           model_id ? "SELECT e.dim, count(*) AS n FROM embeddings e"
+                                      " JOIN tracks t ON t.id = e.track_id WHERE t.model_id = ?1"
+                                      " GROUP BY e.dim ORDER BY n DESC LIMIT 1"
+                                    : "SELECT dim, count(*) AS n FROM embeddings GROUP BY dim"
+                                      " ORDER BY n DESC LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
+    if (model_id)
+        sqlite3_bind_text(s, 1, model_id, -1, SQLITE_TRANSIENT);
     size_t dim = 0;
     if (sqlite3_step(s) == SQLITE_ROW)
         dim = (size_t)sqlite3_column_int64(s, 0);
@@ -117,12 +161,15 @@ gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_se
     if (sqlite3_prepare_v2(db,
                            "SELECT t.id, t.path, t.top_genre, t.duration, e.vector FROM embeddings e"
                            " JOIN tracks t ON t.id = e.track_id WHERE e.dim = ?1"
-                           " AND (?2 IS NULL OR t.top_genre = ?2) ORDER BY t.id",
+                           " AND (?2 IS NULL OR t.top_genre = ?2)"
+                           " AND (?3 IS NULL OR t.model_id = ?3) ORDER BY t.id",
                            -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     sqlite3_bind_int64(s, 1, (sqlite3_int64)dim);
     if (genre)
         sqlite3_bind_text(s, 2, genre, -1, SQLITE_TRANSIENT);
+    if (model_id)
+        sqlite3_bind_text(s, 3, model_id, -1, SQLITE_TRANSIENT);
     set->dim = dim;
     size_t cap = 0;
     int rc;

@@ -44,6 +44,13 @@ typedef struct gs_embedding_set {
  * genre label when not NULL. */
 gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set,
                                 gs_error *err);
+/* The same, only tracks model_id analysed (all when NULL), of the most
+ * common dimension among them: embeddings of different models are not
+ * comparable. When other_model is not NULL it receives how many tracks with
+ * an embedding (of genre when given) another model analysed (0 when
+ * model_id is NULL). Errors: GS_ERR_IO / GS_ERR_NOMEM (set is then empty). */
+gs_status gs_embedding_set_load_model(gs_index *ix, const char *genre, const char *model_id,
+                                      gs_embedding_set *set, size_t *other_model, gs_error *err);
 void gs_embedding_set_free(gs_embedding_set *set);
 /* Index of id in set, or -1. */
 long gs_embedding_set_find(const gs_embedding_set *set, int64_t id);

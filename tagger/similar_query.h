@@ -20,14 +20,21 @@ typedef struct gs_similar_result {
     gs_track_row query;           /* the track asked about */
     size_t count;
     gs_similar_hit *hits;         /* count, most similar first */
-    gs_emb_cache_source source;   /* how the embeddings were read */
+    gs_emb_cache_source source;   /* how the embedding cache was opened */
+    int direct;                   /* 1: the query's model has another embedding
+                                     size than the cache holds, so its tracks
+                                     were read through SQLite instead */
+    size_t other_model;           /* tracks (of genre, if given) left out
+                                     because another model analysed them */
 } gs_similar_result;
 
 /* Finds ref (a track id or a path, as gs_index_find_track) and the k
- * indexed tracks most similar to it, optionally only those whose top genre
- * is genre (a label or display name, any case). Errors: GS_ERR_INVALID
- * (unknown track or genre, no embedding, another embedding size: err says
- * which), GS_ERR_IO / GS_ERR_NOMEM. res is filled on success and must be
+ * indexed tracks most similar to it among those the same model analysed
+ * (embeddings of different models are not comparable), optionally only
+ * those whose top genre is genre (a label or display name, any case).
+ * Errors: GS_ERR_INVALID (unknown track or genre, no embedding, an
+ * embedding size its model's other tracks do not have: err says which),
+ * GS_ERR_IO / GS_ERR_NOMEM. res is filled on success and must be
  * freed with gs_similar_result_free (also safe after a failure). */
 gs_status gs_similar_query(gs_index *ix, const char *ref, const char *genre, size_t k,
                            gs_similar_result *res, gs_error *err);
