@@ -1,9 +1,10 @@
 # Tests of genrescope-train's application layer (train/ except the numeric
 # core): data listing and bad input, the spectrogram cache, folds,
-# augmentation, baseline, the CLI end to end on synthetic audio, and the
+# augmentation (clip variants too), baseline, the CLI end to end on synthetic audio, and the
 # shipped model's level invariance. Included from tests/CMakeLists.txt.
 if(TARGET gs_train_app)
   gs_add_c_test(test_train_data SOURCES test_train_data.c LIBS gs_train_app m)
+  gs_add_c_test(test_train_clip SOURCES test_train_clip.c LIBS gs_train_app m)
   gs_add_c_test(test_train_level SOURCES test_train_level.c LIBS genrescope m)
   if(TARGET test_train_level)
     target_compile_definitions(test_train_level PRIVATE

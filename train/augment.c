@@ -84,7 +84,7 @@ void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, i
     size_t size = (size_t)n_mels * patch;
     float smooth = cfg->label_smoothing;
     for (int b = 0; b < batch; b++) {
-        const gs_spec *s = &set->specs[clip[b]];
+        const gs_spec *s = gs_spec_set_train_spec(set, clip[b], rng);
         int start = gs_rng_int(rng, s->frames - patch + 1);
         float *x = inputs + b * size;
         gs_spec_patch(s, n_mels, start, patch, GS_PATCH_NORMALIZE_NONE, x);

@@ -26,7 +26,8 @@ void gs_augment_none(gs_augment_config *cfg);
 
 /* Fills batch patches ([n_mels][patch_frames] each) and targets (batch x
  * num_labels distributions) from the clips clip[0..batch), each with a
- * random crop. labels[i] is clip[i]'s label. */
+ * random crop of the clip or, when set has clip variants, of one of them
+ * (gs_spec_set_train_spec). labels[i] is clip[i]'s label. */
 void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, int batch, int num_labels,
                    const gs_frontend_params *params, const gs_augment_config *cfg, gs_rng *rng,
                    float *inputs, float *targets, float *scratch);

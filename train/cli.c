@@ -48,6 +48,10 @@ void gs_cli_usage(FILE *out)
 "  --gain-db X (12)  --time-masks N (2)  --time-mask-max F (16)\n"
 "  --freq-masks N (2)  --freq-mask-max B (12)  --mixup ALPHA (0.2)\n"
 "  --label-smoothing E (0)   --no-augment (crops only)\n"
+"  --clip-variants K (0)     also train on K copies of every clip scaled by a\n"
+"                            random +3..+12 dB (fixed by --seed and the clip) and\n"
+"                            hard-clipped to [-1,1], as a hot master is; crops\n"
+"                            draw from the original or a copy (never validated on)\n"
 "\n"
 "Validation:\n"
 "  --cv K                    K-fold cross-validation stratified by label before the\n"
@@ -113,6 +117,7 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
     c->width = 16;
     c->dropout = 0.3f;
     c->fold_seed = 1;
+    gs_clip_variant_default(&c->clip);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -251,6 +256,8 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 bad = parse_int(v, 0, 512, &c->train.augment.freq_mask_max);
             else if (!strcmp(a, "--mixup"))
                 bad = parse_float(v, 0.0f, 100.0f, &c->train.augment.mixup_alpha);
+            else if (!strcmp(a, "--clip-variants"))
+                bad = parse_int(v, 0, 16, &c->clip.count);
             else if (!strcmp(a, "--label-smoothing"))
                 bad = parse_float(v, 0.0f, 0.5f, &c->train.augment.label_smoothing);
             else {
@@ -271,6 +278,7 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
         }
 #undef NEED_VALUE
     }
+    c->clip.seed = c->train.seed;
     if (c->mode != GS_MODE_TRAIN)
         return 0;
     int sources = !!c->data_dir + !!c->csv + !!c->tags_dir;

@@ -46,6 +46,7 @@ typedef struct gs_cli {
     int quiet;
     int stop_after;            /* --stop-after-epochs (tests: simulated interruption) */
     gs_train_config train;
+    gs_clip_variant_config clip; /* --clip-variants K (seed = --seed) */
 } gs_cli;
 
 /* Parses argv; returns 0 on success, 2 on a usage error (message printed). */

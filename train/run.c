@@ -293,7 +293,19 @@ static cJSON *recipe_json(const run_ctx *r)
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->seed);
     cJSON_AddStringToObject(o, "seed", seed);
-    cJSON_AddItemToObject(o, "augmentation", augment_json(&t->augment));
+    cJSON *aug = augment_json(&t->augment);
+    const gs_clip_variant_config *cv = &r->cli->clip;
+    if (cv->count > 0) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "variants_per_clip", cv->count);
+        cJSON_AddNumberToObject(c, "gain_db_min", cv->min_db);
+        cJSON_AddNumberToObject(c, "gain_db_max", cv->max_db);
+        cJSON_AddStringToObject(c, "method", "waveform scaled by a gain fixed by the seed and the clip, hard-clipped "
+                                             "to [-1,1], through the same front-end; training crops draw from the "
+                                             "original or a variant; never used for validation");
+        cJSON_AddItemToObject(aug, "clip_variants", c);
+    }
+    cJSON_AddItemToObject(o, "augmentation", aug);
     if (r->cli->init_from) {
         cJSON_AddStringToObject(o, "init_from", r->cli->init_from);
         cJSON_AddBoolToObject(o, "replace_head", r->cli->replace_head);
@@ -661,6 +673,9 @@ int gs_run_training(const gs_cli *c)
             default_cache_dir_for(cache, sizeof cache);
         double t0 = now_seconds();
         st = gs_spec_set_load(&r.set, &r.ds, &r.params, c->no_cache ? NULL : cache, stderr, &err);
+        if (st == GS_OK)
+            st = gs_spec_set_add_clip_variants(&r.set, &r.ds, &r.params, &c->clip, c->no_cache ? NULL : cache,
+                                               &err);
         if (st == GS_OK && !c->quiet) {
             int counts[GS_MAX_LABELS];
             gs_dataset_counts(&r.ds, counts);
@@ -669,6 +684,9 @@ int gs_run_training(const gs_cli *c)
                 fprintf(stderr, "%s%s %d", l ? ", " : "", r.ds.labels[l], counts[l]);
             fprintf(stderr, "); spectrograms: %d computed, %d from cache, %d unreadable skipped (%.1fs)\n",
                     r.set.computed, r.set.cached, r.set.failed, now_seconds() - t0);
+            if (r.set.num_variants)
+                fprintf(stderr, "clip variants (training only): %d per clip, %d computed, %d from cache\n",
+                        r.set.num_variants, r.set.variants_computed, r.set.variants_cached);
         }
     }
     if (st == GS_OK)

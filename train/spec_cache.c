@@ -88,15 +88,16 @@ static gs_status write_cache(const char *file, uint64_t key, int n_mels, const g
     return GS_OK;
 }
 
-static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_mel *mel, gs_spec *spec,
-                              gs_error *err)
+/* Decodes path at the model rate, zero-padding short clips to one patch as
+ * inference does. */
+static gs_status decode_padded(const char *path, const gs_frontend_params *p, float **out, size_t *out_n,
+                               gs_error *err)
 {
     float *samples = NULL;
     size_t n = 0;
     gs_status st = gs_audio_decode_file(path, p->sample_rate, &samples, &n, NULL, err);
     if (st != GS_OK)
         return st;
-    /* Short clips are zero-padded to one patch, as inference does. */
     size_t min_samples = (size_t)(p->patch_frames - 1) * p->hop_length + p->n_fft;
     if (n < min_samples) {
         float *s = realloc(samples, min_samples * sizeof *s);
@@ -108,14 +109,19 @@ static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_
         samples = s;
         n = min_samples;
     }
+    *out = samples;
+    *out_n = n;
+    return GS_OK;
+}
+
+static gs_status spec_from_samples(const float *samples, size_t n, const gs_frontend_params *p, gs_mel *mel,
+                                   gs_spec *spec, gs_error *err)
+{
     size_t frames = gs_mel_num_frames(mel, n);
     spec->data = malloc(frames * p->n_mels * sizeof(float));
-    if (!spec->data) {
-        free(samples);
+    if (!spec->data)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    }
-    st = gs_mel_compute(mel, samples, n, spec->data, err);
-    free(samples);
+    gs_status st = gs_mel_compute(mel, samples, n, spec->data, err);
     if (st != GS_OK) {
         free(spec->data);
         spec->data = NULL;
@@ -123,6 +129,19 @@ static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_
     }
     spec->frames = (int)frames;
     return GS_OK;
+}
+
+static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_mel *mel, gs_spec *spec,
+                              gs_error *err)
+{
+    float *samples = NULL;
+    size_t n = 0;
+    gs_status st = decode_padded(path, p, &samples, &n, err);
+    if (st != GS_OK)
+        return st;
+    st = spec_from_samples(samples, n, p, mel, spec, err);
+    free(samples);
+    return st;
 }
 
 gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_params *p,
@@ -192,7 +211,138 @@ void gs_spec_set_free(gs_spec_set *set)
     for (int i = 0; i < set->count; i++)
         free(set->specs[i].data);
     free(set->specs);
+    if (set->variants)
+        for (int i = 0; i < set->count * set->num_variants; i++)
+            free(set->variants[i].data);
+    free(set->variants);
+    free(set->variant_gain_db);
     memset(set, 0, sizeof *set);
+}
+
+void gs_clip_variant_default(gs_clip_variant_config *cfg)
+{
+    cfg->count = 0;
+    cfg->min_db = 3.0f;
+    cfg->max_db = 12.0f;
+    cfg->seed = 1;
+}
+
+/* Derived from the stem (not the path) so the same clip gets the same gains
+ * wherever the data folder lives. */
+float gs_clip_variant_gain_db(const gs_clip_variant_config *cfg, const char *stem, int v)
+{
+    uint64_t h = gs_fnv1a(GS_FNV_OFFSET, stem, strlen(stem));
+    uint64_t mix[2] = {cfg->seed, (uint64_t)v};
+    h = gs_fnv1a(h, mix, sizeof mix);
+    gs_rng r;
+    gs_rng_seed(&r, h);
+    return cfg->min_db + (float)gs_rng_uniform(&r) * (cfg->max_db - cfg->min_db);
+}
+
+void gs_clip_variant_apply(const float *in, float *out, size_t n, float gain_db)
+{
+    float g = powf(10.0f, gain_db / 20.0f);
+    for (size_t i = 0; i < n; i++) {
+        float v = in[i] * g;
+        out[i] = v > 1.0f ? 1.0f : v < -1.0f ? -1.0f : v;
+    }
+}
+
+/* The original's key plus what makes the variant: a tag, the gain (bits of
+ * the float, so any change of range or seed that moves it is a new entry)
+ * and the variant index. */
+static uint64_t variant_key(uint64_t base, float gain_db, int v)
+{
+    static const char tag[] = "clip-variant hard-clip [-1,1]";
+    uint64_t h = gs_fnv1a(base, tag, sizeof tag - 1);
+    h = gs_fnv1a(h, &gain_db, sizeof gain_db);
+    int32_t iv = v;
+    return gs_fnv1a(h, &iv, sizeof iv);
+}
+
+gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds, const gs_frontend_params *p,
+                                        const gs_clip_variant_config *cfg, const char *cache_dir, gs_error *err)
+{
+    int K = cfg->count;
+    if (K <= 0)
+        return GS_OK;
+    if (set->count != ds->num_items || set->variants)
+        return gs_error_set(err, GS_ERR_INVALID, "clip variants: spectrogram set and dataset differ");
+    if (!(cfg->min_db <= cfg->max_db))
+        return gs_error_set(err, GS_ERR_INVALID, "clip variants: gain range %g..%g dB is empty",
+                            (double)cfg->min_db, (double)cfg->max_db);
+    gs_mel *mel = gs_mel_new(p, NULL, err);
+    if (!mel)
+        return err ? err->code : GS_ERR_INVALID;
+    set->variants = calloc((size_t)set->count * K, sizeof *set->variants);
+    set->variant_gain_db = calloc((size_t)set->count * K, sizeof *set->variant_gain_db);
+    if (!set->variants || !set->variant_gain_db) {
+        gs_mel_free(mel);
+        free(set->variants);
+        free(set->variant_gain_db);
+        set->variants = NULL;
+        set->variant_gain_db = NULL;
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    set->num_variants = K;
+    gs_status st = GS_OK;
+    float *buf = NULL;
+    for (int i = 0; i < set->count && st == GS_OK; i++) {
+        const gs_item *it = &ds->items[i];
+        float *samples = NULL;
+        size_t n = 0;
+        uint64_t base = 0;
+        struct stat sb;
+        int keyed = cache_dir && stat(it->path, &sb) == 0;
+        if (keyed) {
+            char real[4096];
+            base = cache_key(realpath(it->path, real) ? real : it->path, &sb, p);
+        }
+        for (int v = 0; v < K && st == GS_OK; v++) {
+            gs_spec *spec = &set->variants[(size_t)i * K + v];
+            float gain = gs_clip_variant_gain_db(cfg, it->stem, v);
+            set->variant_gain_db[(size_t)i * K + v] = gain;
+            char file[4200] = "";
+            uint64_t key = 0;
+            if (keyed) {
+                key = variant_key(base, gain, v);
+                cache_file_name(file, sizeof file, cache_dir, key);
+                if (read_cache(file, key, p->n_mels, spec)) {
+                    set->variants_cached++;
+                    continue;
+                }
+            }
+            if (!samples) {
+                st = decode_padded(it->path, p, &samples, &n, err);
+                float *b = st == GS_OK ? realloc(buf, n * sizeof *buf) : NULL;
+                if (st == GS_OK && !b)
+                    st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+                if (st != GS_OK) {
+                    gs_error_prefix(err, it->path);
+                    break;
+                }
+                buf = b;
+            }
+            gs_clip_variant_apply(samples, buf, n, gain);
+            st = spec_from_samples(buf, n, p, mel, spec, err);
+            if (st == GS_OK)
+                set->variants_computed++;
+            if (st == GS_OK && file[0])
+                st = write_cache(file, key, p->n_mels, spec, err);
+        }
+        free(samples);
+    }
+    free(buf);
+    gs_mel_free(mel);
+    return st;
+}
+
+const gs_spec *gs_spec_set_train_spec(const gs_spec_set *set, int item, gs_rng *rng)
+{
+    if (set->num_variants <= 0)
+        return &set->specs[item];
+    int v = gs_rng_int(rng, set->num_variants + 1);
+    return v == 0 ? &set->specs[item] : &set->variants[(size_t)item * set->num_variants + v - 1];
 }
 
 void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_patch_normalize normalize,

@@ -11,6 +11,7 @@
 #include "dataset.h"
 #include "genrescope/error.h"
 #include "genrescope/model.h"
+#include "rng.h"
 
 typedef struct gs_spec {
     int frames;    /* >= patch_frames (short clips are padded with silence) */
@@ -24,7 +25,48 @@ typedef struct gs_spec_set {
     int computed;     /* decoded this run */
     int cached;       /* read from the cache */
     int failed;       /* unreadable/corrupt files dropped from the dataset */
+    /* Training-only clip variants (gs_spec_set_add_clip_variants): item i's
+     * variant v is variants[i * num_variants + v], made from the waveform
+     * scaled by variant_gain_db[same index] and hard-clipped to [-1, 1].
+     * Only gs_spec_set_train_spec hands them out; validation, scoring,
+     * the baseline and the export read specs[] alone. */
+    int num_variants;
+    gs_spec *variants;        /* owned, NULL without variants */
+    float *variant_gain_db;   /* owned */
+    int variants_computed, variants_cached;
 } gs_spec_set;
+
+/* Waveform-domain level augmentation: a hot master is scaled up and clipped,
+ * which adds distortion no gain on the spectrogram can imitate. */
+typedef struct gs_clip_variant_config {
+    int count;             /* variants per clip; 0 = none */
+    float min_db, max_db;  /* gain drawn uniformly in [min_db, max_db] */
+    uint64_t seed;         /* with the clip's stem, fixes every gain */
+} gs_clip_variant_config;
+
+/* count 0, gain +3..+12 dB, seed 1. */
+void gs_clip_variant_default(gs_clip_variant_config *cfg);
+/* Gain in dB of variant v of the clip named stem: deterministic from
+ * cfg->seed, the stem and v; in [min_db, max_db]. */
+float gs_clip_variant_gain_db(const gs_clip_variant_config *cfg, const char *stem, int v);
+/* out[i] = clamp(in[i] * 10^(gain_db/20), -1, 1); in and out may alias. */
+void gs_clip_variant_apply(const float *in, float *out, size_t n, float gain_db);
+
+/* Computes (or reads from cache_dir, may be NULL) cfg->count variants of
+ * every item of set, aligned with ds as gs_spec_set_load left them, through
+ * the same front-end as the originals. Cache entries are keyed by the
+ * original's key plus the variant's gain and index. No-op when count is 0.
+ * Errors: GS_ERR_INVALID (set/ds mismatch, variants already added, empty
+ * gain range), decode errors (prefixed with the path), GS_ERR_IO, NOMEM. */
+gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds,
+                                        const gs_frontend_params *params,
+                                        const gs_clip_variant_config *cfg, const char *cache_dir,
+                                        gs_error *err);
+
+/* The spectrogram a training crop of item should come from: without
+ * variants specs[item] (and rng is not touched); with K variants the
+ * original or one of them, uniformly. */
+const gs_spec *gs_spec_set_train_spec(const gs_spec_set *set, int item, gs_rng *rng);
 
 /* Computes or loads the spectrogram of every item of ds. Files that cannot be
  * decoded are reported on warn ("warning: skipping ...") and removed from ds,
