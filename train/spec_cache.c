@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "genrescope/audio.h"
+#include "genrescope/classify.h"
 #include "genrescope/melspec.h"
 
 #define CACHE_MAGIC "GSMEL01\n"
@@ -348,19 +349,9 @@ const gs_spec *gs_spec_set_train_spec(const gs_spec_set *set, int item, gs_rng *
 void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_patch_normalize normalize,
                    float *out)
 {
-    const float *src = spec->data + (size_t)start * n_mels;
-    double sum = 0.0;
-    for (int t = 0; t < patch; t++)
-        for (int m = 0; m < n_mels; m++) {
-            float v = src[(size_t)t * n_mels + m];
-            out[(size_t)m * patch + t] = v;
-            sum += v;
-        }
-    if (normalize == GS_PATCH_NORMALIZE_MEAN) {
-        float mean = (float)(sum / ((double)patch * n_mels));
-        for (size_t i = 0; i < (size_t)patch * n_mels; i++)
-            out[i] -= mean;
-    }
+    /* The core's definition of a patch, so training sees exactly what
+     * inference does. */
+    gs_patch_from_frames(spec->data + (size_t)start * n_mels, n_mels, patch, normalize, out);
 }
 
 gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold, const char *dir,
