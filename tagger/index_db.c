@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "similarity.h"
+#include "similarity_sql.h"
 
 /* The writer's statements, prepared on first use and kept until close:
  * preparing seven statements per file cost more than the inserts (a 100k
@@ -147,36 +147,11 @@ gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what)
     return gs_error_set(err, st, "%s %s: %s%s", what, ix->path, sqlite3_errmsg(ix->db), hint);
 }
 
-static void similarity_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_type(argv[1]) != SQLITE_BLOB) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    int na = sqlite3_value_bytes(argv[0]), nb = sqlite3_value_bytes(argv[1]);
-    if (na != nb || na % 4) {
-        sqlite3_result_error(ctx, "genrescope_similarity: embeddings of different sizes", -1);
-        return;
-    }
-    /* BLOB memory has no alignment guarantee for float. */
-    size_t n = (size_t)na / 4;
-    float *buf = sqlite3_malloc64(n ? 2 * n * sizeof(float) : 1);
-    if (!buf) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    memcpy(buf, sqlite3_value_blob(argv[0]), n * 4);
-    memcpy(buf + n, sqlite3_value_blob(argv[1]), n * 4);
-    sqlite3_result_double(ctx, gs_cosine(buf, buf + n, n));
-    sqlite3_free(buf);
-}
-
 int gs_index_register_functions(sqlite3 *db)
 {
     return sqlite3_create_function(db, "genrescope_similarity", 2,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   similarity_fn, NULL, NULL);
+                                   gs_sql_similarity, NULL, NULL);
 }
 
 int gs_index_default_path(char *out, size_t out_size)
