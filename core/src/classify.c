@@ -521,12 +521,12 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         return cls->deferred_status;
     }
     gs_status st;
+    long long tail;
     int padded = cls->frames_seen < cls->fp.patch_frames;
     if (padded) {
         if (cls->frames_seen == 0) {
-            /* Shorter than one FFT frame: compute the frame of the zero-padded audio. */
-            /* The pending samples are still in the front-end's buffer:
-             * zeros complete them to one frame. */
+            /* Shorter than one FFT frame: the pending samples are still in
+             * the front-end's buffer, and zeros complete them to one frame. */
             float *zeros = cls->window_samples;
             memset(zeros, 0, sizeof(float) * (size_t)cls->fp.n_fft);
             st = gs_mel_push(cls->mel, zeros, (size_t)cls->fp.n_fft, err);
@@ -542,11 +542,10 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         st = add_padded_patch(cls, cls->history, cls->history_rms, cls->history_len, 1, err);
         if (st != GS_OK)
             return st;
-    } else if (tail_start(cls, cls->frames_seen) >= 0) {
-        long long start = tail_start(cls, cls->frames_seen);
-        int offset = (int)(start - cls->history_start);
+    } else if ((tail = tail_start(cls, cls->frames_seen)) >= 0) {
+        int offset = (int)(tail - cls->history_start);
         st = add_patch(cls, cls->history + (size_t)offset * (size_t)cls->n_mels, cls->history_rms + offset,
-                       window_of_frame(cls, start), 1, err);
+                       window_of_frame(cls, tail), 1, err);
         if (st != GS_OK)
             return st;
     }
@@ -651,36 +650,21 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
         return gs_error_set(err, GS_ERR_INVALID, "gs_classifier_classify_window: samples is NULL");
     sanitize(samples, n, cls->window_samples);
     size_t n_frames = gs_mel_num_frames(cls->mel, n);
-    gs_status st = GS_OK;
-    if (n_frames > 0)
-        st = gs_mel_compute(cls->mel, cls->window_samples, n, cls->window_frames_buf, err);
+    const int n_fft = cls->fp.n_fft;
+    if (n_frames == 0) {
+        /* Less than one FFT frame: analyse the zero-padded frame. */
+        memset(cls->window_samples + n, 0, sizeof(float) * ((size_t)n_fft - n));
+        n = (size_t)n_fft;
+        n_frames = 1;
+    }
+    gs_status st = gs_mel_compute_with_rms(cls->mel, cls->window_samples, n, cls->window_frames_buf,
+                                           cls->window_rms, err);
     if (st != GS_OK)
         return st;
-    /* RMS per frame, computed the way gs_mel_pull reports it. */
-    const int n_fft = cls->fp.n_fft, hop = cls->fp.hop_length;
-    for (size_t t = 0; t < n_frames; t++) {
-        const float *x = cls->window_samples + t * (size_t)hop;
-        double acc = 0.0;
-        for (int i = 0; i < n_fft; i++)
-            acc += (double)x[i] * x[i];
-        cls->window_rms[t] = (float)sqrt(acc / n_fft);
-    }
     cls->batch_len = 0;
     window_acc_reset(cls, 0);
     const int nf = cls->fp.patch_frames, nm = cls->n_mels;
     if (n_frames < (size_t)nf) {
-        if (n_frames == 0) {
-            /* Less than one FFT frame: analyse the zero-padded frame. */
-            memset(cls->window_samples + n, 0, sizeof(float) * ((size_t)n_fft - n));
-            st = gs_mel_compute(cls->mel, cls->window_samples, (size_t)n_fft, cls->window_frames_buf, err);
-            if (st != GS_OK)
-                return st;
-            double acc = 0.0;
-            for (int i = 0; i < n_fft; i++)
-                acc += (double)cls->window_samples[i] * cls->window_samples[i];
-            cls->window_rms[0] = (float)sqrt(acc / n_fft);
-            n_frames = 1;
-        }
         st = add_padded_patch(cls, cls->window_frames_buf, cls->window_rms, (int)n_frames, 0, err);
     } else {
         for (size_t start = 0; start + (size_t)nf <= n_frames && st == GS_OK; start += (size_t)cls->fp.patch_hop_frames)

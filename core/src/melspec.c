@@ -239,6 +239,12 @@ static void compute_frame(gs_mel *mel, const float *src, float *out, float *rms)
 gs_status gs_mel_compute(gs_mel *mel, const float *samples, size_t n_samples,
                          float *out, gs_error *err)
 {
+    return gs_mel_compute_with_rms(mel, samples, n_samples, out, NULL, err);
+}
+
+gs_status gs_mel_compute_with_rms(gs_mel *mel, const float *samples, size_t n_samples,
+                                  float *out, float *rms, gs_error *err)
+{
     if (!mel)
         return gs_error_set(err, GS_ERR_INVALID, "mel front-end missing");
     const size_t frames = gs_mel_num_frames(mel, n_samples);
@@ -247,7 +253,7 @@ gs_status gs_mel_compute(gs_mel *mel, const float *samples, size_t n_samples,
     if (!samples || !out)
         return gs_error_set(err, GS_ERR_INVALID, "samples or output buffer missing");
     for (size_t t = 0; t < frames; t++)
-        compute_frame(mel, samples + t * (size_t)mel->hop, out + t * (size_t)mel->n_mels, NULL);
+        compute_frame(mel, samples + t * (size_t)mel->hop, out + t * (size_t)mel->n_mels, rms ? rms + t : NULL);
     return GS_OK;
 }
 
