@@ -45,6 +45,7 @@ typedef struct net_step {
     int relu_fused;          /* conv/dense followed by relu */
     int bn_folded;
     float *weight, *bias;    /* owned; bias always present for conv/dense */
+    float *wino_weight;      /* owned; set: the conv runs as Winograd F(2x2,3x3) */
 } net_step;
 
 struct gs_net {

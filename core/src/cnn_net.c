@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cnn_internal.h"
+#include "cnn_winograd.h"
 #include "genrescope/cnn_ops.h"
 
 /* Largest spatial/channel extent accepted; keeps every size product well
@@ -458,6 +459,7 @@ void gs_net_free(gs_net *net)
     for (int i = 0; i < net->num_steps; i++) {
         free(net->steps[i].weight);
         free(net->steps[i].bias);
+        free(net->steps[i].wino_weight);
     }
     free(net->steps);
     free(net);
@@ -526,6 +528,14 @@ gs_net *gs_net_from_model(const gs_model *model, gs_error *err)
             const net_step *s = &net->steps[i];
             size_t elems = (size_t)s->out_c * s->out_h * s->out_w;
             net->act_floats = elems > net->act_floats ? elems : net->act_floats;
+        }
+        for (int i = 0; i < net->num_steps && !st; i++) {
+            net_step *s = &net->steps[i];
+            if (s->kind != STEP_CONV || !gs_wino_applies(s))
+                continue;
+            s->wino_weight = gs_wino_weights_new(s->weight, s->conv.out_channels, s->conv.in_channels);
+            if (!s->wino_weight)
+                st = gs_error_set(b.err, GS_ERR_NOMEM, "out of memory");
         }
         net->last_dense = net->num_steps - 2;
         const net_step *d = &net->steps[net->last_dense];
