@@ -15,6 +15,7 @@ check() { # check DESCRIPTION COMMAND...
     if "${@:2}"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi
 }
 contains() { grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; return 1; }; }
+lacks() { ! grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; return 1; }; }
 
 make_set() { # make_set DIR SEED_BASE COUNT
     local kinds=(tone noise clicks) n=0
@@ -64,6 +65,9 @@ assert fe['patch_normalize'] == 'mean' and arch['input'] == [1, fe['n_mels'], fe
 PYEOF
 "$TRAIN" --evaluate "$TMP/m.safetensors" "$TMP/test" > "$TMP/eval.txt" 2>&1
 check "text evaluation has a confusion matrix" contains "$TMP/eval.txt" "confusion (rows: true"
+check "held-out data gives no training-data warning" lacks "$TMP/eval.txt" "trained on"
+(cd "$TMP" && "$TRAIN" --evaluate m.safetensors ./train/../train --json > eval-train.json 2> eval-train.err)
+check "evaluating on the training folder warns" contains "$TMP/eval-train.err" "model was trained on ./train/../train"
 
 # Resume: 3 epochs interrupted after 2 then resumed == 3 epochs straight.
 "$TRAIN" "$TMP/train" -o "$TMP/a.safetensors" --epochs 3 "${COMMON[@]}" -q > /dev/null 2>&1

@@ -1,7 +1,9 @@
 /* genrescope-train: trains and evaluates genre models (see --help). This file
  * wires the pieces: data -> spectrogram cache -> folds -> training / baseline
  * -> evaluation through the deployed classifier -> model file. */
+#include <cJSON.h>
 #include <cblas.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,19 @@ static int fail(const gs_error *err)
     return 1;
 }
 
+/* True when data is the folder or list the model's provenance says it was
+ * trained from (same file after resolving links and relative paths). */
+static int trained_on(const gs_model *model, const char *data)
+{
+    cJSON *prov = cJSON_Parse(gs_model_provenance_json(model));
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(prov, "data");
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(d, "source");
+    char a[PATH_MAX], b[PATH_MAX];
+    int same = cJSON_IsString(src) && realpath(src->valuestring, a) && realpath(data, b) && !strcmp(a, b);
+    cJSON_Delete(prov);
+    return same;
+}
+
 static int run_evaluate(const gs_cli *c)
 {
     gs_error err;
@@ -26,6 +41,10 @@ static int run_evaluate(const gs_cli *c)
                                                           : gs_model_load(c->eval_model, &err);
     if (!model)
         return fail(&err);
+    if (trained_on(model, c->eval_data))
+        fprintf(stderr, "warning: the model was trained on %s (its provenance says so): accuracy on its own "
+                        "training data overstates what it does on other music\n",
+                c->eval_data);
     int L = gs_model_num_labels(model);
     const char *labels[GS_MAX_LABELS];
     for (int l = 0; l < L; l++)
