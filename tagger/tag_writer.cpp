@@ -8,6 +8,8 @@
 #include "tag_writer.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,10 +158,27 @@ int copy_file(const char *from, const char *to, const struct stat &st, std::stri
         close(in);
         return -1;
     }
-    char buf[1 << 16];
-    ssize_t n;
     int rc = 0;
-    while ((n = read(in, buf, sizeof buf)) > 0) {
+    ssize_t n = 0;
+    // A reflink (btrfs, XFS, bcachefs) shares the data: only the blocks
+    // TagLib rewrites get copied, and fsync has almost nothing to write.
+    // Else the kernel copies (no round trip through user space); else read
+    // and write.
+    bool copied = ioctl(out, FICLONE, in) == 0;
+    if (!copied) {
+        while ((n = copy_file_range(in, NULL, out, NULL, (size_t)1 << 30, 0)) > 0) {
+        }
+        copied = n == 0; // reached the end
+        if (!copied) {   // not supported here (or failed): start over the portable way
+            n = 0;
+            if (lseek(in, 0, SEEK_SET) != 0 || ftruncate(out, 0) != 0 || lseek(out, 0, SEEK_SET) != 0) {
+                why = std::strerror(errno);
+                rc = -1;
+            }
+        }
+    }
+    char buf[1 << 16];
+    while (!copied && rc == 0 && (n = read(in, buf, sizeof buf)) > 0) {
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(out, buf + off, (size_t)(n - off));
             if (w < 0) {
@@ -267,7 +286,9 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
         conf = buf;
     }
 
-    std::lock_guard<std::mutex> lock(taglib_mutex);
+    // TagLib calls only: copying and syncing (most of a tag write's time)
+    // run unlocked so workers tagging different files overlap their I/O.
+    std::unique_lock<std::mutex> lock(taglib_mutex);
     struct stat st;
     if (stat(path, &st) != 0) {
         put(message, message_size, std::strerror(errno));
@@ -323,17 +344,20 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
     // picks the format by extension).
     tmp = dir + "/.gs-tmp-" + std::to_string((long)getpid()) + "-" + base;
     std::string why;
+    lock.unlock();
     if (copy_file(path, tmp.c_str(), st, why) != 0) {
         unlink(tmp.c_str());
         put(message, message_size, "not tagged: " + why);
         return GS_TAG_FAILED;
     }
     bool ok;
+    lock.lock();
     {
         TagLib::FileRef ref(tmp.c_str(), false);
         ok = !ref.isNull() && ref.file()->isValid() && !ref.file()->readOnly() &&
              write_tags(ref.file(), genres, conf);
     }
+    lock.unlock();
     if (!ok) {
         unlink(tmp.c_str());
         put(message, message_size, "TagLib could not save the tag (disk full?); file left untouched");
