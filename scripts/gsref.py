@@ -109,7 +109,7 @@ def default_frontend(n_mels=96, patch_frames=128):
     return {"sample_rate": 22050, "n_fft": 1024, "hop_length": 512,
             "n_mels": int(n_mels), "fmin": 0.0, "fmax": 11025.0, "log_offset": 1e-6,
             "patch_frames": int(patch_frames),
-            "patch_hop_frames": max(1, min(64, int(patch_frames) // 2)),
+            "patch_hop_frames": int(patch_frames),
             "window_seconds": 30.0, "patch_normalize": "mean"}
 
 

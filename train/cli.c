@@ -36,6 +36,9 @@ void gs_cli_usage(FILE *out)
 "                            front-end and architecture are used\n"
 "  --log-offset X            front-end log floor, ln(mel + X) (default 1e-6); a\n"
 "                            smaller floor keeps quiet bands level-invariant\n"
+"  --patch-hop F             frames between the starts of the patches the deployed\n"
+"                            classifier averages (default 128: one patch, no overlap);\n"
+"                            training crops at random, so only scoring and the model change\n"
 "  --replace-head            with --init-from: new classifier layer for this data's labels\n"
 "\n"
 "Training:\n"
@@ -206,6 +209,8 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 bad = parse_int(v, 1, 256, &c->width);
             else if (!strcmp(a, "--log-offset"))
                 bad = parse_float(v, 1e-20f, 1.0f, &c->log_offset);
+            else if (!strcmp(a, "--patch-hop"))
+                bad = parse_int(v, 1, 100000, &c->patch_hop);
             else if (!strcmp(a, "--dropout"))
                 bad = parse_float(v, 0.0f, 0.95f, &c->dropout);
             else if (!strcmp(a, "--epochs"))

@@ -20,6 +20,7 @@ typedef struct gs_cli {
     const char *design_name;   /* --name */
     int width;                 /* --width (built-in design) */
     float log_offset;          /* --log-offset (0: front-end default) */
+    int patch_hop;             /* --patch-hop (0: front-end default) */
     float dropout;
     const char *init_from;
     int replace_head;

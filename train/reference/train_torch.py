@@ -206,7 +206,7 @@ def main():
     ap.add_argument('--weight-decay', type=float, default=1e-2)
     ap.add_argument('--warmup-epochs', type=float, default=2.0)
     ap.add_argument('--patch-frames', type=int, default=128)
-    ap.add_argument('--patch-hop-frames', type=int, default=64)
+    ap.add_argument('--patch-hop-frames', type=int, default=128)
     ap.add_argument('--log-offset', type=float, default=1e-6)
     ap.add_argument('--gain-db', type=float, default=12.0)
     ap.add_argument('--time-masks', type=int, default=2)

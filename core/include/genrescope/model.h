@@ -9,7 +9,7 @@
  *   "labels"       ["blues", "classical", ...]
  *   "frontend"     {"sample_rate":22050,"n_fft":1024,"hop_length":512,
  *                   "n_mels":96,"fmin":0,"fmax":11025,"log_offset":1e-6,
- *                   "patch_frames":128,"patch_hop_frames":64,
+ *                   "patch_frames":128,"patch_hop_frames":128,
  *                   "window_seconds":30,"patch_normalize":"mean"}
  *   "architecture" {"input":[1,96,128],"layers":[{"op":"conv2d",...},...]}
  *                  (see cnn.h for the layer vocabulary)
