@@ -1,7 +1,7 @@
 /* bench_inference MODEL [THREADS] [REPS] [BATCH]
  *
- * Times gs_net_forward on BATCH patches (default 19: one 30 s window of
- * 1292 frames in 128-frame patches every 64 frames) with OpenBLAS limited
+ * Times gs_net_forward on BATCH patches (default 10: one 30 s window of
+ * 1292 frames in 128-frame patches every 128 frames) with OpenBLAS limited
  * to THREADS threads (default 1). Prints `name: value` lines; the headline
  * is core_ms_per_window, the median wall time over REPS (default 20) timed
  * runs after warm-up runs; core_cpu_ms_per_window is the median CPU time. */
@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     }
     int threads = argc > 2 ? atoi(argv[2]) : 1;
     int reps = argc > 3 ? atoi(argv[3]) : 20;
-    int batch = argc > 4 ? atoi(argv[4]) : 19;
+    int batch = argc > 4 ? atoi(argv[4]) : 10;
     if (threads < 1 || reps < 1 || batch < 1) {
         fprintf(stderr, "THREADS, REPS and BATCH must be >= 1\n");
         return 2;

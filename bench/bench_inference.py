@@ -4,7 +4,8 @@
 For models/arch/shortchunk-cnn.json and vgg-cnn.json: writes a random-init
 model with scripts/gsref.py, then for 1 and 2 threads times PyTorch (eval,
 no_grad, torch.set_num_threads, warm-up, median of repeats) and the C
-binary (OpenBLAS threads) on one window's batch of 19 patches, side by side.
+binary (OpenBLAS threads) on one 30 s window's batch of 10 patches (128
+frames each, every 128: the shipped front-end), side by side.
 Prints `name: value` lines:
     <arch>.t<threads>.torch_ms, .core_ms, .speedup_core_vs_torch
 Usage: bench_inference.py --bench PATH/bench_inference [--reps N] [--tmp DIR]"""
@@ -29,7 +30,7 @@ import gsref  # noqa: E402
 ARCHS = ("shortchunk", "vgg")
 THREADS = (1, 2)
 # One 30 s window: (1292 frames - 128) / 64 + 1 patches.
-BATCH = (1292 - 128) // 64 + 1
+BATCH = (1292 - 128) // 128 + 1
 
 
 def time_torch(net, x, threads, reps):
