@@ -3,14 +3,18 @@
 #   OUT_HEADER                 gs_plugin_labels.h (label count, names, URI)
 #   BUNDLE_DIR/genrescope.ttl  from TTL_DIR/genrescope.ttl.in (ports, scale points)
 #   BUNDLE_DIR/manifest.ttl    from TTL_DIR/manifest.ttl.in
-# Inputs: MODEL, OUT_HEADER, BUNDLE_DIR, TTL_DIR, BINARY, URI.
+# Inputs: MODEL, OUT_HEADER, BUNDLE_DIR, TTL_DIR, BINARY, URI, GENRE_NAMES
+# (models/genre-names.conf: the display names the tagger writes into tags,
+# shown by the genre scale points and the probability ports' names).
 # The control port order must match enum gs_control_port in plugin/plugin.h.
 cmake_minimum_required(VERSION 3.19)
-foreach(v MODEL OUT_HEADER BUNDLE_DIR TTL_DIR BINARY URI)
+foreach(v MODEL OUT_HEADER BUNDLE_DIR TTL_DIR BINARY URI GENRE_NAMES)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "gen_bundle.cmake: ${v} not set")
   endif()
 endforeach()
+
+include(${CMAKE_CURRENT_LIST_DIR}/../cmake/GenreNames.cmake)
 
 # safetensors: 8-byte little-endian header length, then the JSON header.
 file(READ "${MODEL}" len_hex LIMIT 8 HEX)
@@ -118,7 +122,8 @@ function(control_ports base out_var)
     lv2:scalePoint [ rdfs:label \"none\" ; rdf:value -1 ]")
   foreach(k RANGE 0 ${last})
     list(GET ARGN ${k} label)
-    string(APPEND t " ,\n        [ rdfs:label \"${label}\" ; rdf:value ${k} ]")
+    gs_genre_display_name("${GENRE_NAMES}" "${label}" name)
+    string(APPEND t " ,\n        [ rdfs:label \"${name}\" ; rdf:value ${k} ]")
   endforeach()
   string(APPEND t "\n  ] , ")
   math(EXPR i "${i} + 1")
@@ -159,12 +164,13 @@ function(control_ports base out_var)
   foreach(k RANGE 0 ${last})
     math(EXPR i "${i} + 1")
     list(GET ARGN ${k} label)
+    gs_genre_display_name("${GENRE_NAMES}" "${label}" name)
     list(GET symbols ${k} sym)
     string(APPEND t " , [
     a lv2:OutputPort, lv2:ControlPort ;
     lv2:index ${i} ;
     lv2:symbol \"${sym}\" ;
-    lv2:name \"P(${label})\" ;
+    lv2:name \"P(${name})\" ;
     lv2:default 0.0 ;
     lv2:minimum 0.0 ;
     lv2:maximum 1.0

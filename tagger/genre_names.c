@@ -6,18 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* gs_builtin_genre_names: models/genre-names.conf, which the LV2 bundle's
+ * scale points are generated from too. */
+#include "gs_builtin_genre_names.h"
+
 typedef struct name_pair {
     char label[64];
     char display[64];
 } name_pair;
-
-static const name_pair builtin[] = {
-    {"blues", "Blues"},   {"classical", "Classical"}, {"country", "Country"},
-    {"disco", "Disco"},   {"hiphop", "Hip-Hop"},      {"jazz", "Jazz"},
-    {"metal", "Metal"},   {"pop", "Pop"},             {"reggae", "Reggae"},
-    {"rock", "Rock"},     {"rnb", "R&B"},             {"edm", "Electronic"},
-    {"electronic", "Electronic"},
-};
 
 #define MAX_OVERRIDES 64
 static name_pair overrides[MAX_OVERRIDES];
@@ -97,9 +93,9 @@ void gs_genre_display_name(const char *label, char *out, size_t out_size)
             snprintf(out, out_size, "%s", overrides[i].display);
             return;
         }
-    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (!strcasecmp(builtin[i].label, label)) {
-            snprintf(out, out_size, "%s", builtin[i].display);
+    for (size_t i = 0; i < sizeof gs_builtin_genre_names / sizeof gs_builtin_genre_names[0]; i++)
+        if (!strcasecmp(gs_builtin_genre_names[i][0], label)) {
+            snprintf(out, out_size, "%s", gs_builtin_genre_names[i][1]);
             return;
         }
     snprintf(out, out_size, "%s", label);

@@ -1,6 +1,7 @@
 /* Canonical display names for model labels ("hiphop" -> "Hip-Hop"): what
- * goes into tags and what commands print. Built-in names cover the GTZAN
- * labels; any other label is capitalised. A config file of `label = Name`
+ * goes into tags and what commands print. Built-in names
+ * (models/genre-names.conf, shared with the LV2 plugin's port labels) cover
+ * the GTZAN labels; any other label is capitalised. A config file of `label = Name`
  * lines (# comments) overrides them. */
 #ifndef GS_TAGGER_GENRE_NAMES_H
 #define GS_TAGGER_GENRE_NAMES_H

@@ -2,7 +2,8 @@
 # The bundle's TTL validates against the LV2 specification (sord_validate
 # with lv2-dev's own TTL), a deliberately broken copy does not, and lv2info
 # lists both plugins with every port, the genre scale points (one per label
-# of the bundled model) and the presets.
+# of the bundled model, by its display name from models/genre-names.conf,
+# as the tagger writes it into tags) and the presets.
 set -euo pipefail
 bundle="$GS_LV2_DIR/genrescope.lv2"
 uri="$GS_PLUGIN_URI"
@@ -30,12 +31,18 @@ if echo "$bad" | grep -q "Found 0 errors"; then
   echo "FAIL: sord_validate accepted a broken TTL"; fail=1
 fi
 
-labels=$(/usr/bin/python3 - "$bundle/model.safetensors" <<'PY'
-import json, struct, sys
+labels=$(/usr/bin/python3 - "$bundle/model.safetensors" "$GS_SOURCE_DIR/models/genre-names.conf" <<'PY'
+import json, re, struct, sys
 with open(sys.argv[1], "rb") as f:
     (n,) = struct.unpack("<Q", f.read(8))
     meta = json.loads(f.read(n))["__metadata__"]
-print("\n".join(json.loads(meta["labels"])))
+names = {}
+for line in open(sys.argv[2]):
+    line = line.split("#")[0].strip()
+    if line:
+        label, name = (s.strip() for s in line.split("=", 1))
+        names[label.lower()] = name
+print("\n".join(names.get(l.lower(), l[:1].upper() + l[1:]) for l in json.loads(meta["labels"])))
 PY
 )
 nlabels=$(echo "$labels" | wc -l)
