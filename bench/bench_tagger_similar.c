@@ -10,7 +10,9 @@
  *   - queries through the cache as `genrescope similar` runs them
  *     (gs_similar_query), with and without --genre; median of 21.
  * It checks that both paths return the same tracks and scores, and reports
- * the index and cache sizes per track.
+ * the index and cache sizes per track. Then `genrescope playlist --length
+ * 30` end to end in-process (through the cache), median of 5, next to
+ * loading the seed model's embeddings through SQLite (what it did before).
  * usage: bench_tagger_similar [N] [D] [DIR] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "emb_cache.h"
 #include "index_db.h"
 #include "index_read.h"
@@ -224,6 +227,25 @@ int main(int argc, char **argv)
         checksum += cnt > 1 ? top[1].index : 0;
     }
     gs_emb_cache_close(c);
+
+    /* playlist, as the command runs (output discarded), and the SQLite load
+     * it no longer needs. */
+    enum { PL_RUNS = 5 };
+    double t_pl[PL_RUNS], t_load[PL_RUNS];
+    int pl_ok = 1;
+    for (int i = 0; i < PL_RUNS; i++) {
+        char *argv[] = {"playlist", "--db", path, "--seed", refs[i], "--length", "30", "--out", "/dev/null", NULL};
+        t0 = now();
+        pl_ok &= gs_cmd_playlist(9, argv) == 0;
+        t_pl[i] = now() - t0;
+        gs_embedding_set set;
+        size_t others;
+        t0 = now();
+        if (gs_embedding_set_load_model(ix, NULL, BENCH_MODEL_ID, &set, &others, &err) != GS_OK)
+            die("load", &err);
+        t_load[i] = now() - t0;
+        gs_embedding_set_free(&set);
+    }
     gs_index_close(ix);
 
     double sqlite_ms = median(t_sqlite, SQLITE_RUNS) * 1e3, cache_ms = median(t_cache, RUNS) * 1e3;
@@ -246,6 +268,9 @@ int main(int argc, char **argv)
     printf("similar_target_ms: 20\n");
     printf("similar_vs_target: %.3f\n", cache_ms / 20.0);
     printf("results_equal_sqlite_path: %d\n", equal);
+    printf("playlist_30_ms: %.1f\n", median(t_pl, PL_RUNS) * 1e3);
+    printf("playlist_ok: %d\n", pl_ok);
+    printf("sqlite_embedding_load_ms: %.1f\n", median(t_load, PL_RUNS) * 1e3);
     printf("checksum: %ld\n", checksum);
     free(emb);
     unlink(path);
@@ -254,5 +279,5 @@ int main(int argc, char **argv)
     unlink(emb_path);
     snprintf(emb_path, sizeof emb_path, "%s-shm", path);
     unlink(emb_path);
-    return equal && first_rebuilt && all_mapped ? 0 : 1;
+    return equal && first_rebuilt && all_mapped && pl_ok ? 0 : 1;
 }

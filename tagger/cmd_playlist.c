@@ -1,7 +1,9 @@
 /* `genrescope playlist --seed FILE --length 30 [--out list.m3u]`: a greedy
  * walk through embedding space. Each next track is the unused one closest
  * to a blend of the current track and the seed, so the list drifts
- * smoothly but never wanders far from the seed, and never repeats. */
+ * smoothly but never wanders far from the seed, and never repeats. The
+ * vectors come from the embedding cache (as for `similar`), not from
+ * SQLite. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +11,69 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "emb_cache.h"
 #include "genre_names.h"
 #include "index_read.h"
 #include "similarity.h"
 
 /* Weight of the seed in each step's target (the rest is the current track). */
 #define SEED_PULL 0.5f
+
+/* The tracks a playlist may use: row positions into ids/vectors (all rows
+ * when positions is NULL). From the embedding cache, or, when the seed's
+ * model has another embedding size than the cache holds, from its tracks
+ * read through SQLite. */
+typedef struct playlist_space {
+    size_t count, dim;
+    const size_t *positions;
+    const int64_t *ids;
+    const float *vectors;
+} playlist_space;
+
+static const float *vector_at(const playlist_space *sp, size_t i)
+{
+    return sp->vectors + (sp->positions ? sp->positions[i] : i) * sp->dim;
+}
+
+static int64_t id_at(const playlist_space *sp, size_t i)
+{
+    return sp->ids[sp->positions ? sp->positions[i] : i];
+}
+
+/* The greedy walk from candidate seed: order receives up to length
+ * candidate indices (the seed first); returns how many. */
+static long walk(const playlist_space *sp, size_t seed, long length, long *order, unsigned char *used,
+                 float *target)
+{
+    const size_t dim = sp->dim;
+    const float *sv = vector_at(sp, seed);
+    long n = 0;
+    size_t cur = seed;
+    order[n++] = (long)seed;
+    used[seed] = 1;
+    while (n < length) {
+        const float *cv = vector_at(sp, cur);
+        for (size_t d = 0; d < dim; d++)
+            target[d] = SEED_PULL * sv[d] + (1 - SEED_PULL) * cv[d];
+        long best = -1;
+        float best_score = -2;
+        for (size_t i = 0; i < sp->count; i++) {
+            if (used[i])
+                continue;
+            float sc = gs_dot(target, vector_at(sp, i), dim);
+            if (sc > best_score) {
+                best_score = sc;
+                best = (long)i;
+            }
+        }
+        if (best < 0)
+            break; /* the library is smaller than the list */
+        used[best] = 1;
+        order[n++] = best;
+        cur = (size_t)best;
+    }
+    return n;
+}
 
 int gs_cmd_playlist(int argc, char **argv)
 {
@@ -62,61 +121,53 @@ int gs_cmd_playlist(int argc, char **argv)
         return GS_EXIT_FATAL;
     gs_error err;
     gs_error_clear(&err);
-    gs_track_row row = {0};
+    gs_track_row row = {0}, hit = {0};
     gs_embedding_set set = {0};
+    gs_emb_cache *cache = NULL;
+    size_t *positions = NULL;
     unsigned char *used = NULL;
-    long *order = NULL;
-    float *target = NULL;
+    long *order = NULL, n = 0;
+    float *target = NULL, *seed_vec = NULL;
+    size_t dim = 0, other_model = 0;
+    playlist_space sp = {0};
     FILE *out = stdout;
     int rc = GS_EXIT_SOME_FAILED;
-    if (gs_index_find_track(ix, seed, &row, &err) != GS_OK)
+    if (gs_index_find_track(ix, seed, &row, &err) != GS_OK ||
+        gs_index_track_embedding(ix, row.id, &seed_vec, &dim, &err) != GS_OK ||
+        gs_emb_cache_open(ix, 0, &cache, &err) != GS_OK)
         goto done;
     /* Only the seed's model: embeddings of different models are not
      * comparable. */
-    size_t other_model = 0;
-    if (gs_embedding_set_load_model(ix, NULL, row.model_id, &set, &other_model, &err) != GS_OK)
-        goto done;
-    long s = gs_embedding_set_find(&set, row.id);
-    if (s < 0) {
+    if (gs_emb_cache_dim(cache) == dim) {
+        size_t count = 0;
+        if (gs_emb_cache_model_positions(cache, row.model_id, &positions, &count, &other_model, &err) !=
+            GS_OK)
+            goto done;
+        sp = (playlist_space){count, dim, positions, gs_emb_cache_ids(cache), gs_emb_cache_vectors(cache)};
+    } else {
+        if (gs_embedding_set_load_model(ix, NULL, row.model_id, &set, &other_model, &err) != GS_OK)
+            goto done;
+        sp = (playlist_space){set.count, set.dim, NULL, set.ids, set.vectors};
+    }
+    long s = -1;
+    for (size_t i = 0; i < sp.count && s < 0; i++)
+        if (id_at(&sp, i) == row.id)
+            s = (long)i;
+    if (s < 0 || sp.dim != dim) {
         gs_error_set(&err, GS_ERR_INVALID,
                      "%s has no embedding (failed or silent) or another size than its model's "
                      "other tracks",
                      row.path);
         goto done;
     }
-    size_t dim = set.dim;
-    used = calloc(set.count, 1);
+    used = calloc(sp.count, 1);
     order = malloc((size_t)length * sizeof *order);
     target = malloc(dim * sizeof *target);
     if (!used || !order || !target) {
         gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
         goto done;
     }
-    const float *sv = set.vectors + (size_t)s * dim;
-    long n = 0, cur = s;
-    order[n++] = s;
-    used[s] = 1;
-    while (n < length) {
-        const float *cv = set.vectors + (size_t)cur * dim;
-        for (size_t d = 0; d < dim; d++)
-            target[d] = SEED_PULL * sv[d] + (1 - SEED_PULL) * cv[d];
-        long best = -1;
-        float best_score = -2;
-        for (size_t i = 0; i < set.count; i++) {
-            if (used[i])
-                continue;
-            float sc = gs_dot(target, set.vectors + i * dim, dim);
-            if (sc > best_score) {
-                best_score = sc;
-                best = (long)i;
-            }
-        }
-        if (best < 0)
-            break; /* the library is smaller than the list */
-        used[best] = 1;
-        order[n++] = best;
-        cur = best;
-    }
+    n = walk(&sp, (size_t)s, length, order, used, target);
     if (out_path && !(out = fopen(out_path, "w"))) {
         gs_error_set(&err, GS_ERR_IO, "cannot write %s", out_path);
         out = stdout;
@@ -124,24 +175,30 @@ int gs_cmd_playlist(int argc, char **argv)
     }
     if (!json)
         fprintf(out, "#EXTM3U\n");
+    const float *sv = vector_at(&sp, (size_t)s);
     for (long i = 0; i < n; i++) {
-        size_t k = (size_t)order[i];
-        const char *base = strrchr(set.paths[k], '/');
-        base = base ? base + 1 : set.paths[k];
+        /* Path, genre and duration of the chosen tracks only: point lookups. */
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)id_at(&sp, (size_t)order[i]));
+        gs_track_row_clear(&hit);
+        if (gs_index_find_track(ix, id, &hit, &err) != GS_OK)
+            goto done;
+        const char *base = strrchr(hit.path, '/');
+        base = base ? base + 1 : hit.path;
         char display[128] = "";
-        if (set.genres[k])
-            gs_genre_display_name(set.genres[k], display, sizeof display);
+        if (hit.top_genre)
+            gs_genre_display_name(hit.top_genre, display, sizeof display);
         if (json) {
             cJSON *j = cJSON_CreateObject();
             cJSON_AddNumberToObject(j, "position", (double)(i + 1));
-            cJSON_AddNumberToObject(j, "id", (double)set.ids[k]);
-            gs_cli_add_path(j, "path", set.paths[k]);
+            cJSON_AddNumberToObject(j, "id", (double)hit.id);
+            gs_cli_add_path(j, "path", hit.path);
             cJSON_AddStringToObject(j, "genre", display);
-            cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, set.vectors + k * dim, dim));
+            cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, vector_at(&sp, (size_t)order[i]), dim));
             gs_cli_print_json(out, j);
         } else {
             int len = (int)(strrchr(base, '.') ? strrchr(base, '.') - base : (long)strlen(base));
-            fprintf(out, "#EXTINF:%.0f,%.*s\n%s\n", set.durations[k], len, base, set.paths[k]);
+            fprintf(out, "#EXTINF:%.0f,%.*s\n%s\n", hit.duration, len, base, hit.path);
         }
     }
     if (n < length)
@@ -158,7 +215,11 @@ done:
     free(used);
     free(order);
     free(target);
+    free(seed_vec);
+    free(positions);
+    gs_emb_cache_close(cache);
     gs_embedding_set_free(&set);
+    gs_track_row_clear(&hit);
     gs_track_row_clear(&row);
     gs_index_close(ix);
     return rc;

@@ -501,6 +501,32 @@ static long find_code(const gs_emb_cache *c, const char *str)
     return -1;
 }
 
+gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_id, size_t **positions,
+                                       size_t *n, size_t *other_model, gs_error *err)
+{
+    /* A model no cached track has matches nothing. */
+    long model = model_id ? find_code(c, model_id) : -1;
+    int all = !model_id;
+    size_t *p = c->vec_count ? malloc(c->vec_count * sizeof *p) : NULL;
+    *positions = NULL;
+    *n = 0;
+    if (c->vec_count && !p)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    size_t k = 0, others = 0;
+    for (size_t i = 0; i < c->count; i++) {
+        int mine = all || (model >= 0 && c->models[i] == (uint16_t)model);
+        if (!mine)
+            others++;
+        else if (i < c->vec_count)
+            p[k++] = i;
+    }
+    *positions = p;
+    *n = k;
+    if (other_model)
+        *other_model = others;
+    return GS_OK;
+}
+
 size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclude_id,
                            const char *genre, const char *model_id, size_t k, gs_scored *out,
                            size_t *other_model)

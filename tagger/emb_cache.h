@@ -60,6 +60,14 @@ int64_t gs_emb_cache_generation(const gs_emb_cache *c);
 const int64_t *gs_emb_cache_ids(const gs_emb_cache *c);
 const float *gs_emb_cache_vectors(const gs_emb_cache *c);
 
+/* Positions (into gs_emb_cache_ids/vectors) of the searchable tracks
+ * model_id analysed (all of them when model_id is NULL), ascending, in a
+ * malloc'd array the caller frees (*positions may be NULL when *n is 0).
+ * other_model (may be NULL) receives how many tracks with an embedding of
+ * any size another model analysed. Errors: GS_ERR_NOMEM. */
+gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_id, size_t **positions,
+                                       size_t *n, size_t *other_model, gs_error *err);
+
 /* Exhaustive search: the k tracks with the largest dot product with q (dim
  * floats, L2-normalised, so the dot product is the cosine), skipping
  * exclude_id, when genre is not NULL tracks whose top genre label is not

@@ -62,6 +62,11 @@ check "similar c: the 7 others left out" grep -q '"other_model_tracks":7}' "$T/s
 "$GS" similar --db "$DB" --json "$A1" > "$T/sim_a3.json"
 check "similar a: model-c not mixed in either" eq "$(grep -c '"rank"' "$T/sim_a3.json")" 2
 check "similar a: 6 left out now" grep -q '"other_model_tracks":6}' "$T/sim_a3.json"
+"$GS" playlist --db "$DB" --seed 901 --length 5 --json > "$T/pl_c.json" 2> "$T/pl_c.err"
+check "playlist c (from SQLite): exit 0" eq "$?" 0
+check "playlist c: the seed, then the other model-c track" eq "$(grep -o '"id":[0-9]*' "$T/pl_c.json" | tr '\n' ' ')" '"id":901 "id":902 '
+check "playlist c: its similarity to the seed" grep -q '"similarity_to_seed":0.7071' "$T/pl_c.json"
+check "playlist c: the 7 others left out" grep -q '"other_model_tracks":7}' "$T/pl_c.json"
 q "$DB" "DELETE FROM tracks WHERE id IN (901, 902)"
 
 # ---- playlist --------------------------------------------------------------
