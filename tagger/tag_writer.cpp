@@ -145,6 +145,9 @@ bool write_tags(TagLib::File *file, const TagLib::StringList &genres, const std:
     return file->save();
 }
 
+// Copies from to the new file to. Returns 0; -1 on failure after creating
+// to (the caller removes it); -2 when to could not be created (it may be
+// someone else's: leave it).
 int copy_file(const char *from, const char *to, const struct stat &st, std::string &why)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC);
@@ -156,7 +159,7 @@ int copy_file(const char *from, const char *to, const struct stat &st, std::stri
     if (out < 0) {
         why = std::string("cannot create a temporary file next to it: ") + std::strerror(errno);
         close(in);
-        return -1;
+        return -2;
     }
     int rc = 0;
     ssize_t n = 0;
@@ -166,10 +169,13 @@ int copy_file(const char *from, const char *to, const struct stat &st, std::stri
     // and write.
     bool copied = ioctl(out, FICLONE, in) == 0;
     if (!copied) {
-        while ((n = copy_file_range(in, NULL, out, NULL, (size_t)1 << 30, 0)) > 0) {
-        }
-        copied = n == 0; // reached the end
-        if (!copied) {   // not supported here (or failed): start over the portable way
+        // Some file systems return 0 before the end (or at once when they
+        // cannot do it): only a copy of exactly the file's size counts.
+        off_t total = 0;
+        while ((n = copy_file_range(in, NULL, out, NULL, (size_t)1 << 30, 0)) > 0 || (n < 0 && errno == EINTR))
+            total += n > 0 ? n : 0;
+        copied = n == 0 && total == st.st_size;
+        if (!copied) { // not supported here, short, or failed: start over the portable way
             n = 0;
             if (lseek(in, 0, SEEK_SET) != 0 || ftruncate(out, 0) != 0 || lseek(out, 0, SEEK_SET) != 0) {
                 why = std::strerror(errno);
@@ -195,6 +201,13 @@ int copy_file(const char *from, const char *to, const struct stat &st, std::stri
     }
     if (n < 0) {
         why = std::strerror(errno);
+        rc = -1;
+    }
+    // Whatever copied it, the copy must be the whole file (a file that
+    // changed since it was examined is left for the next scan).
+    struct stat got;
+    if (rc == 0 && (fstat(out, &got) != 0 || got.st_size != st.st_size)) {
+        why = "the copy is not the size of the file (did it change?)";
         rc = -1;
     }
     // The replacement keeps the original's permissions and, when we may,
@@ -345,8 +358,10 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
     tmp = dir + "/.gs-tmp-" + std::to_string((long)getpid()) + "-" + base;
     std::string why;
     lock.unlock();
-    if (copy_file(path, tmp.c_str(), st, why) != 0) {
-        unlink(tmp.c_str());
+    int copy_rc = copy_file(path, tmp.c_str(), st, why);
+    if (copy_rc != 0) {
+        if (copy_rc == -1)
+            unlink(tmp.c_str());
         put(message, message_size, "not tagged: " + why);
         return GS_TAG_FAILED;
     }
