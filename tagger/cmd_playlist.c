@@ -4,10 +4,12 @@
  * smoothly but never wanders far from the seed, and never repeats. The
  * vectors come from the embedding cache (as for `similar`), not from
  * SQLite. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_common.h"
 #include "commands.h"
@@ -131,6 +133,7 @@ int gs_cmd_playlist(int argc, char **argv)
     size_t dim = 0, other_model = 0;
     playlist_space sp = {0};
     FILE *out = stdout;
+    char partial[4096];
     int rc = GS_EXIT_SOME_FAILED;
     if (gs_index_find_track(ix, seed, &row, &err) != GS_OK ||
         gs_index_track_embedding(ix, row.id, &seed_vec, &dim, &err) != GS_OK ||
@@ -168,21 +171,32 @@ int gs_cmd_playlist(int argc, char **argv)
         goto done;
     }
     n = walk(&sp, (size_t)s, length, order, used, target);
-    if (out_path && !(out = fopen(out_path, "w"))) {
-        gs_error_set(&err, GS_ERR_IO, "cannot write %s", out_path);
+    /* Written next to --out and renamed over it when complete: a failure
+     * never leaves a half list or destroys the previous one. */
+    if (out_path && snprintf(partial, sizeof partial, "%s.partial", out_path) >= (int)sizeof partial) {
+        gs_error_set(&err, GS_ERR_INVALID, "--out path too long");
+        goto done;
+    }
+    if (out_path && !(out = fopen(partial, "w"))) {
         out = stdout;
+        gs_error_set(&err, GS_ERR_IO, "cannot write %s: %s", partial, strerror(errno));
         goto done;
     }
     if (!json)
         fprintf(out, "#EXTM3U\n");
     const float *sv = vector_at(&sp, (size_t)s);
+    long listed = 0;
     for (long i = 0; i < n; i++) {
-        /* Path, genre and duration of the chosen tracks only: point lookups. */
-        char id[32];
-        snprintf(id, sizeof id, "%lld", (long long)id_at(&sp, (size_t)order[i]));
+        /* Path, genre and duration of the chosen tracks only: point lookups.
+         * A track a concurrent scan pruned since the cache was read is left
+         * out. */
         gs_track_row_clear(&hit);
-        if (gs_index_find_track(ix, id, &hit, &err) != GS_OK)
+        gs_status st = gs_index_track_by_id(ix, id_at(&sp, (size_t)order[i]), &hit, &err);
+        if (st == GS_ERR_INVALID)
+            continue;
+        if (st != GS_OK)
             goto done;
+        listed++;
         const char *base = strrchr(hit.path, '/');
         base = base ? base + 1 : hit.path;
         char display[128] = "";
@@ -190,7 +204,7 @@ int gs_cmd_playlist(int argc, char **argv)
             gs_genre_display_name(hit.top_genre, display, sizeof display);
         if (json) {
             cJSON *j = cJSON_CreateObject();
-            cJSON_AddNumberToObject(j, "position", (double)(i + 1));
+            cJSON_AddNumberToObject(j, "position", (double)listed);
             cJSON_AddNumberToObject(j, "id", (double)hit.id);
             gs_cli_add_path(j, "path", hit.path);
             cJSON_AddStringToObject(j, "genre", display);
@@ -201,14 +215,18 @@ int gs_cmd_playlist(int argc, char **argv)
             fprintf(out, "#EXTINF:%.0f,%.*s\n%s\n", hit.duration, len, base, hit.path);
         }
     }
-    if (n < length)
-        fprintf(stderr, "genrescope playlist: only %ld tracks available\n", n);
+    if (listed < length)
+        fprintf(stderr, "genrescope playlist: only %ld tracks available\n", listed);
     gs_cli_report_other_model("playlist", json, out, row.model_id, other_model);
     rc = GS_EXIT_OK;
 done:
-    if (out != stdout && fclose(out) != 0 && rc == GS_EXIT_OK) {
-        gs_error_set(&err, GS_ERR_IO, "cannot write %s", out_path);
-        rc = GS_EXIT_FATAL;
+    if (out != stdout) {
+        if ((fclose(out) != 0 || rename(partial, out_path) != 0) && rc == GS_EXIT_OK) {
+            gs_error_set(&err, GS_ERR_IO, "cannot write %s: %s", out_path, strerror(errno));
+            rc = GS_EXIT_FATAL;
+        }
+        if (rc != GS_EXIT_OK)
+            unlink(partial);
     }
     if (rc != GS_EXIT_OK)
         fprintf(stderr, "genrescope playlist: %s\n", err.message);

@@ -84,6 +84,17 @@ gs_status gs_index_find_track(gs_index *ix, const char *ref, gs_track_row *row, 
     return GS_OK;
 }
 
+gs_status gs_index_track_by_id(gs_index *ix, int64_t id, gs_track_row *row, gs_error *err)
+{
+    memset(row, 0, sizeof *row);
+    int rc = lookup(ix, TRACK_COLUMNS "WHERE id = ?1", NULL, id, row);
+    if (rc < 0)
+        return gs_index_error(ix, err, "cannot read");
+    if (rc == 0)
+        return gs_error_set(err, GS_ERR_INVALID, "no track %lld in the index", (long long)id);
+    return GS_OK;
+}
+
 void gs_embedding_set_free(gs_embedding_set *set)
 {
     for (size_t i = 0; i < set->count; i++) {

@@ -28,6 +28,10 @@ void gs_track_row_clear(gs_track_row *row);
  * or GS_ERR_INVALID with "not in the index" in err. */
 gs_status gs_index_find_track(gs_index *ix, const char *ref, gs_track_row *row, gs_error *err);
 
+/* The track with this id. Returns GS_OK, GS_ERR_INVALID when there is no
+ * such track (row is then empty), GS_ERR_IO when the index cannot be read. */
+gs_status gs_index_track_by_id(gs_index *ix, int64_t id, gs_track_row *row, gs_error *err);
+
 /* All analysed embeddings in memory for similarity search: ids and paths
  * per track, vectors L2-normalised in one contiguous block. */
 typedef struct gs_embedding_set {

@@ -129,6 +129,10 @@ check "playlist length" eq "$(grep -vc '^#' "$T/list.m3u8")" 4
 check "playlist starts at the seed" eq "$(sed -n 3p "$T/list.m3u8")" "$(realpath "$L/a/jazz1.wav")"
 check "playlist stays near: jazz2 second" grep -q jazz2.flac <(sed -n 5p "$T/list.m3u8")
 check "playlist no repeats" eq "$(grep -v '^#' "$T/list.m3u8" | sort -u | wc -l)" 4
+check "playlist leaves no partial file" test ! -e "$T/list.m3u8.partial"
+"$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" --length 4 --out "$T/no-such-dir/list.m3u8" 2> "$T/pl_bad.err"
+check "playlist into a missing folder fails" test $? -ne 0
+check "playlist says why" grep -q "cannot write" "$T/pl_bad.err"
 "$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" --length 50 --json > "$T/list.json" 2>/dev/null
 check "playlist stops at library size" eq "$(wc -l < "$T/list.json")" 7
 "$GS" show --db "$DB" --json "$L/b/mix.wav" > "$T/show.json"
