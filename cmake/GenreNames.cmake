@@ -5,7 +5,8 @@
 
 # Reads CONF into two parallel lists: labels (lower case) and names.
 function(gs_read_genre_names conf labels_var names_var)
-  file(STRINGS "${conf}" lines)
+  # UTF-8: without it CMake splits lines at non-ASCII bytes.
+  file(STRINGS "${conf}" lines ENCODING UTF-8)
   set(labels "")
   set(names "")
   foreach(line IN LISTS lines)
@@ -19,7 +20,7 @@ function(gs_read_genre_names conf labels_var names_var)
     endif()
     string(STRIP "${CMAKE_MATCH_1}" label)
     string(STRIP "${CMAKE_MATCH_2}" name)
-    if(label MATCHES "[;\"\\\\]" OR name MATCHES "[;\"\\\\]")
+    if(label MATCHES "[;@\"\\\\]" OR name MATCHES "[;@\"\\\\]")
       message(FATAL_ERROR "${conf}: '${line}' has a character a generated file cannot carry")
     endif()
     string(TOLOWER "${label}" label)
