@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "genrescope/classify.h"
 #include "rng.h"
 
 void gs_train_config_default(gs_train_config *c)
@@ -40,14 +41,19 @@ gs_status gs_tnet_predict_clip(gs_tnet *net, int max_batch, const gs_spec *spec,
 {
     int L = gs_tnet_num_outputs(net);
     size_t size = (size_t)p->n_mels * p->patch_frames;
-    int n_patches = (spec->frames - p->patch_frames) / p->patch_hop_frames + 1;
+    /* The deployed classifier's patches: every hop, plus the one aligned
+     * to the end when the regular ones leave half a hop or more. */
+    int regular = (spec->frames - p->patch_frames) / p->patch_hop_frames + 1;
+    long long tail = gs_patch_tail_start(p, spec->frames);
+    int n_patches = regular + (tail >= 0);
     for (int c = 0; c < L; c++)
         probs[c] = 0.0f;
     for (int first = 0; first < n_patches; first += max_batch) {
         int b = n_patches - first < max_batch ? n_patches - first : max_batch;
-        for (int k = 0; k < b; k++)
-            gs_spec_patch(spec, p->n_mels, (first + k) * p->patch_hop_frames, p->patch_frames, p->patch_normalize,
-                          buffer + k * size);
+        for (int k = 0; k < b; k++) {
+            int start = first + k < regular ? (first + k) * p->patch_hop_frames : (int)tail;
+            gs_spec_patch(spec, p->n_mels, start, p->patch_frames, p->patch_normalize, buffer + k * size);
+        }
         gs_status st = gs_tnet_forward(net, buffer, b, 0, 0, patch_probs, NULL, err);
         if (st != GS_OK)
             return st;

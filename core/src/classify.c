@@ -377,22 +377,25 @@ static int window_of_frame(const gs_classifier *cls, long long frame)
     return (int)floor((double)frame / cls->window_frames);
 }
 
-/* Start frame of the extra patch aligned to the end of n_frames frames, or
- * -1 when the regular patches (nearly) reach the end. Without it up to
- * patch_hop_frames - 1 frames at the end (up to ~1.5 s) would never be
- * heard, and a window holding only that tail would be missing. A tail
- * shorter than half a hop is left out: the extra patch would almost repeat
- * the last one, and a length difference of a frame or two (resampler edges)
- * must not change the verdict. */
-static long long tail_start(const gs_classifier *cls, long long n_frames)
+/* Without the tail patch up to patch_hop_frames - 1 frames at the end (up
+ * to ~3 s) would never be heard, and a window holding only that tail would
+ * be missing. A tail shorter than half a hop is left out: the extra patch
+ * would almost repeat the last one, and a length difference of a frame or
+ * two (resampler edges) must not change the verdict. */
+long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames)
 {
-    const long long nf = cls->fp.patch_frames, hop = cls->fp.patch_hop_frames;
+    const long long nf = p->patch_frames, hop = p->patch_hop_frames;
     if (n_frames < nf)
         return -1;
     long long uncovered = (n_frames - nf) % hop;
     if (uncovered * 2 < hop)
         return -1;
     return n_frames - nf;
+}
+
+static long long tail_start(const gs_classifier *cls, long long n_frames)
+{
+    return gs_patch_tail_start(&cls->fp, n_frames);
 }
 
 /* Appends one pulled frame to the history and cuts a patch when one is due. */

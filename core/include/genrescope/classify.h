@@ -96,6 +96,15 @@ gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result
 gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
                                         float *probabilities, int *num_patches, gs_error *err);
 
+/* Start frame of the extra patch aligned to the end of n_frames frames, or
+ * -1 when there is none: the regular patches start every patch_hop_frames
+ * frames from 0, and when they leave at least half a hop uncovered at the
+ * end, one more patch covers the last patch_frames frames. With
+ * gs_patch_from_frames, the definition of which patches a classifier
+ * averages, shared with the trainer's validation. p is trusted (validated
+ * front-end parameters). */
+long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames);
+
 /* Turns patch_frames consecutive time-major log-mel frames (n_mels values
  * each) into one network input laid out [n_mels][patch_frames] (mel =
  * height, time = width) and applies the patch normalisation. The single
