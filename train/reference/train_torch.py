@@ -146,7 +146,12 @@ def lr_at(step, base, warmup, total, min_lr):
 
 
 def predict_clip(net, spec, patch, hop):
-    starts = range(0, spec.shape[1] - patch + 1, hop)
+    # The deployed classifier's patches (gs_patch_tail_start): every hop,
+    # plus one aligned to the end when the regular ones leave half a hop.
+    n = spec.shape[1]
+    starts = list(range(0, n - patch + 1, hop))
+    if n >= patch and 2 * ((n - patch) % hop) >= hop:
+        starts.append(n - patch)
     x = np.stack([spec[:, s:s + patch] - spec[:, s:s + patch].mean() for s in starts]).astype(np.float32)
     with torch.no_grad():
         p = F.softmax(net(torch.from_numpy(x[:, None])), dim=1).mean(0)
