@@ -31,22 +31,26 @@ function(gs_read_genre_names conf labels_var names_var)
   set(${names_var} "${names}" PARENT_SCOPE)
 endfunction()
 
-# Display name of LABEL into out_var: the listed name (case-insensitive
-# match), else the label with its first letter in upper case (the tagger's
-# rule, tagger/genre_names.c).
-function(gs_genre_display_name conf label out_var)
-  gs_read_genre_names("${conf}" labels names)
-  string(TOLOWER "${label}" key)
-  list(FIND labels "${key}" at)
-  if(at GREATER -1)
-    list(GET names ${at} name)
-  else()
-    string(SUBSTRING "${label}" 0 1 first)
-    string(SUBSTRING "${label}" 1 -1 rest)
-    string(TOUPPER "${first}" first)
-    set(name "${first}${rest}")
-  endif()
-  set(${out_var} "${name}" PARENT_SCOPE)
+# Display names of the labels in list LABELS into out_var (same order): the
+# listed name (case-insensitive match), else the label with its first letter
+# in upper case (the tagger's rule, tagger/genre_names.c).
+function(gs_genre_display_names conf labels out_var)
+  gs_read_genre_names("${conf}" known names)
+  set(result "")
+  foreach(label IN LISTS labels)
+    string(TOLOWER "${label}" key)
+    list(FIND known "${key}" at)
+    if(at GREATER -1)
+      list(GET names ${at} name)
+    else()
+      string(SUBSTRING "${label}" 0 1 first)
+      string(SUBSTRING "${label}" 1 -1 rest)
+      string(TOUPPER "${first}" first)
+      set(name "${first}${rest}")
+    endif()
+    list(APPEND result "${name}")
+  endforeach()
+  set(${out_var} "${result}" PARENT_SCOPE)
 endfunction()
 
 # Writes a C header defining gs_builtin_genre_names[][2] = {{label, name}...}.

@@ -393,11 +393,6 @@ long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames)
     return n_frames - nf;
 }
 
-static long long tail_start(const gs_classifier *cls, long long n_frames)
-{
-    return gs_patch_tail_start(&cls->fp, n_frames);
-}
-
 /* Appends one pulled frame to the history and cuts a patch when one is due. */
 static gs_status take_frame(gs_classifier *cls, const float *frame, float rms, gs_error *err)
 {
@@ -545,7 +540,7 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         st = add_padded_patch(cls, cls->history, cls->history_rms, cls->history_len, 1, err);
         if (st != GS_OK)
             return st;
-    } else if ((tail = tail_start(cls, cls->frames_seen)) >= 0) {
+    } else if ((tail = gs_patch_tail_start(&cls->fp, cls->frames_seen)) >= 0) {
         int offset = (int)(tail - cls->history_start);
         st = add_patch(cls, cls->history + (size_t)offset * (size_t)cls->n_mels, cls->history_rms + offset,
                        window_of_frame(cls, tail), 1, err);
@@ -672,7 +667,7 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
     } else {
         for (size_t start = 0; start + (size_t)nf <= n_frames && st == GS_OK; start += (size_t)cls->fp.patch_hop_frames)
             st = add_patch(cls, cls->window_frames_buf + start * (size_t)nm, cls->window_rms + start, 0, 0, err);
-        long long tail = tail_start(cls, (long long)n_frames);
+        long long tail = gs_patch_tail_start(&cls->fp, (long long)n_frames);
         if (st == GS_OK && tail >= 0)
             st = add_patch(cls, cls->window_frames_buf + (size_t)tail * (size_t)nm, cls->window_rms + tail, 0, 0, err);
     }
