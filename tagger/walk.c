@@ -11,26 +11,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-static const char *const audio_exts[] = {
-    "wav", "wave", "w64", "aif", "aiff", "aifc", "au", "snd", "caf", "flac", "ogg", "oga",
-    "opus", "mp3", "mp2", "m4a", "m4b", "mp4", "aac", "alac", "wma", "ape", "wv", "mka", "mpc",
-};
+#include "genrescope/audio.h"
 
 /* Directories a music library never means: OS and NAS metadata. */
 static const char *const system_dirs[] = {
     "lost+found", "System Volume Information", "$RECYCLE.BIN", "@eaDir", "#recycle",
 };
-
-int gs_walk_is_audio_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || dot == name)
-        return 0;
-    for (size_t i = 0; i < sizeof audio_exts / sizeof audio_exts[0]; i++)
-        if (!strcasecmp(dot + 1, audio_exts[i]))
-            return 1;
-    return 0;
-}
 
 uint64_t gs_fnv1a64(const char *s)
 {
@@ -190,7 +176,7 @@ static int walk_dir(const char *dir, const char *rel, const gs_walk_options *o, 
                 rc = -1;
             else if (fresh)
                 rc = walk_dir(path, r, o, seen, out);
-        } else if (S_ISREG(st.st_mode) && gs_walk_is_audio_name(de->d_name)) {
+        } else if (S_ISREG(st.st_mode) && gs_audio_is_audio_name(de->d_name)) {
             rc = list_add(out, path, r, &st);
         }
         free(path);

@@ -37,9 +37,6 @@ gs_status gs_walk(const char *const *roots, int num_roots, const gs_walk_options
                   gs_walk_list *out, gs_error *err);
 void gs_walk_list_free(gs_walk_list *list);
 
-/* 1 if the file name has an extension the decoders handle. */
-int gs_walk_is_audio_name(const char *name);
-
 /* Keeps only shard k (1-based) of n: entries whose FNV-1a hash of rel is
  * k-1 modulo n, so every machine computes the same split. */
 void gs_walk_list_shard(gs_walk_list *list, int k, int n);

@@ -59,7 +59,7 @@ int main(void)
             continue;
         struct dirent *e;
         while ((e = readdir(d))) {
-            if (e->d_name[0] == '.' || !strstr(e->d_name, ".flac"))
+            if (e->d_name[0] == '.' || !gs_audio_is_audio_name(e->d_name))
                 continue;
             char path[4400];
             snprintf(path, sizeof path, "%s/%s", sub, e->d_name);

@@ -38,7 +38,7 @@ static void entry_stem(const char *line, char *out, size_t n)
 {
     const char *base = strrchr(line, '/');
     snprintf(out, n, "%s", base ? base + 1 : line);
-    if (gs_is_audio_path(out))
+    if (gs_audio_is_audio_name(out))
         *strrchr(out, '.') = '\0';
 }
 

@@ -8,21 +8,6 @@
 #include <sys/stat.h>
 #include <taglib/tag_c.h>
 
-static const char *const audio_extensions[] = {"wav", "flac", "mp3", "ogg", "oga", "opus", "aif",
-                                               "aiff", "m4a", "aac", "wma", "au", "mp4"};
-
-int gs_is_audio_path(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    const char *slash = strrchr(path, '/');
-    if (!dot || (slash && dot < slash))
-        return 0;
-    for (size_t i = 0; i < sizeof audio_extensions / sizeof audio_extensions[0]; i++)
-        if (!strcasecmp(dot + 1, audio_extensions[i]))
-            return 1;
-    return 0;
-}
-
 static char *make_stem(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -147,7 +132,7 @@ static gs_status walk(const char *dir, path_list *out, int depth, gs_error *err)
         if (S_ISDIR(sb.st_mode)) {
             st = walk(p, out, depth + 1, err);
             free(p);
-        } else if (S_ISREG(sb.st_mode) && gs_is_audio_path(p)) {
+        } else if (S_ISREG(sb.st_mode) && gs_audio_is_audio_name(p)) {
             if (out->count == out->capacity) {
                 int cap = out->capacity ? out->capacity * 2 : 64;
                 char **np = realloc(out->paths, (size_t)cap * sizeof *np);

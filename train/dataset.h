@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "genrescope/audio.h"
 #include "genrescope/error.h"
 #include "genrescope/model.h"
 
@@ -23,9 +24,6 @@ typedef struct gs_dataset {
     gs_item *items;
     int capacity;
 } gs_dataset;
-
-/* 1 if path's extension is one the decoders read (case-insensitive). */
-int gs_is_audio_path(const char *path);
 
 /* Folder tree: every immediate subfolder of root is a label, every audio file
  * below it (recursively) an example. Subfolders without audio are reported

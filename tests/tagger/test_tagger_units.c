@@ -13,6 +13,7 @@
 #include "index_read.h"
 #include "similarity.h"
 #include "walk.h"
+#include "genrescope/audio.h"
 
 static int by_score_desc(const void *a, const void *b)
 {
@@ -98,8 +99,8 @@ static void test_shards(void)
         for (int i = 0; i < N; i++)
             CHECK_MSG(seen[i] == 1, "n=%d: file %d in %d shards", n, i, seen[i]);
     }
-    CHECK(gs_walk_is_audio_name("a.FLAC") && gs_walk_is_audio_name("b.m4a"));
-    CHECK(!gs_walk_is_audio_name("cover.jpg") && !gs_walk_is_audio_name(".mp3"));
+    CHECK(gs_audio_is_audio_name("a.FLAC") && gs_audio_is_audio_name("b.m4a"));
+    CHECK(!gs_audio_is_audio_name("cover.jpg") && !gs_audio_is_audio_name(".mp3"));
 }
 
 static void fake_result(gs_track_result *r, float *probs, float *emb, gs_window_verdict *w,

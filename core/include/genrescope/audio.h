@@ -51,6 +51,12 @@ long gs_audio_read(gs_audio *audio, float *out, size_t max_frames, gs_error *err
 gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples,
                                size_t *n_samples, gs_audio_info *info, gs_error *err);
 
+/* 1 when the last component of path (a file name or a path) ends in an
+ * extension of a format the decoder handles (wav, flac, mp3, ogg, opus, m4a,
+ * aac, ...; case-insensitive), else 0. A name that is only an extension
+ * (".mp3") is not audio. The single list every program uses; NULL gives 0. */
+int gs_audio_is_audio_name(const char *path);
+
 /* ---- Streaming resampler (mono) ---------------------------------------- */
 
 typedef struct gs_resampler gs_resampler;
