@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_tmp.h"
 #include "genrescope.h"
 
 static double now_ms(void)
@@ -115,9 +116,19 @@ int main(int argc, char **argv)
     int reps = argc > 1 ? atoi(argv[1]) : 15;
     if (reps < 1 || reps > 1000)
         reps = 15;
-    const char *path = argc > 2 ? argv[2] : "/tmp/genrescope_bench_frontend.mp3";
-    if (argc <= 2 && write_test_mp3(path) != 0)
-        return 1;
+    /* The generated input lives in a scratch folder of our own. */
+    char scratch[1024] = "", generated[1100];
+    const char *path = argc > 2 ? argv[2] : NULL;
+    if (!path) {
+        if (bench_make_temp_dir(NULL, "bench_frontend", scratch, sizeof scratch) != 0)
+            return 1;
+        snprintf(generated, sizeof generated, "%s/input.mp3", scratch);
+        path = generated;
+        if (write_test_mp3(path) != 0) {
+            bench_remove_temp_dir(scratch);
+            return 1;
+        }
+    }
     gs_frontend_params fp;
     gs_frontend_params_default(&fp);
     gs_error err;
@@ -160,5 +171,7 @@ int main(int argc, char **argv)
     free(native);
     free(resampled);
     gs_mel_free(mel);
+    if (scratch[0])
+        bench_remove_temp_dir(scratch);
     return 0;
 }

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_tmp.h"
 #include "analyser.h"
 #include "genrescope.h"
 #include "index_db.h"
@@ -186,11 +188,11 @@ int main(int argc, char **argv)
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     int nfiles = argc > a ? atoi(argv[a]) : 8 * cores;
     int seconds = argc > a + 1 ? atoi(argv[a + 1]) : 30;
-    const char *base = argc > a + 2 ? argv[a + 2] : "/tmp";
     char dir[1024], path[1200], cmd[2200];
-    snprintf(dir, sizeof dir, "%s/bench-scan-%d", base, (int)getpid());
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/lib'", dir);
-    if (system(cmd) != 0)
+    if (bench_make_temp_dir(argc > a + 2 ? argv[a + 2] : NULL, "bench-scan", dir, sizeof dir) != 0)
+        return 1;
+    snprintf(path, sizeof path, "%s/lib", dir);
+    if (mkdir(path, 0755) != 0)
         return 1;
     for (int i = 0; i < nfiles; i++) {
         snprintf(path, sizeof path, "%s/lib/track%03d.flac", dir, i);
@@ -279,6 +281,5 @@ int main(int argc, char **argv)
     profile(model, &files, dir);
     gs_walk_list_free(&files);
     gs_analyser_close(an);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 && rc == GS_OK ? 0 : 1;
+    return bench_remove_temp_dir(dir) == 0 && rc == GS_OK ? 0 : 1;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_tmp.h"
 #include "commands.h"
 #include "emb_cache.h"
 #include "index_db.h"
@@ -122,9 +123,11 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     int dim = argc > 2 ? atoi(argv[2]) : 128;
-    const char *dir = argc > 3 ? argv[3] : "/tmp";
-    char path[1024], emb_path[1100];
-    snprintf(path, sizeof path, "%s/bench-similar-%d.sqlite", dir, (int)getpid());
+    char dir[1024], path[1100], emb_path[1200], playlist_path[1200];
+    if (bench_make_temp_dir(argc > 3 ? argv[3] : NULL, "bench-similar", dir, sizeof dir) != 0)
+        return 1;
+    snprintf(path, sizeof path, "%s/index.sqlite", dir);
+    snprintf(playlist_path, sizeof playlist_path, "%s/playlist.m3u8", dir);
     gs_emb_cache_path(path, emb_path, sizeof emb_path);
     gs_error err;
     gs_index *ix = gs_index_open(path, GS_INDEX_CREATE, 1000, &err);
@@ -234,7 +237,7 @@ int main(int argc, char **argv)
     double t_pl[PL_RUNS], t_load[PL_RUNS];
     int pl_ok = 1;
     for (int i = 0; i < PL_RUNS; i++) {
-        char *argv[] = {"playlist", "--db", path, "--seed", refs[i], "--length", "30", "--out", "/dev/null", NULL};
+        char *argv[] = {"playlist", "--db", path, "--seed", refs[i], "--length", "30", "--out", playlist_path, NULL};
         t0 = now();
         pl_ok &= gs_cmd_playlist(9, argv) == 0;
         t_pl[i] = now() - t0;
@@ -273,11 +276,6 @@ int main(int argc, char **argv)
     printf("sqlite_embedding_load_ms: %.1f\n", median(t_load, PL_RUNS) * 1e3);
     printf("checksum: %ld\n", checksum);
     free(emb);
-    unlink(path);
-    unlink(emb_path);
-    snprintf(emb_path, sizeof emb_path, "%s-wal", path);
-    unlink(emb_path);
-    snprintf(emb_path, sizeof emb_path, "%s-shm", path);
-    unlink(emb_path);
+    bench_remove_temp_dir(dir);
     return equal && first_rebuilt && all_mapped && pl_ok ? 0 : 1;
 }

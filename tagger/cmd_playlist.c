@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "emb_cache.h"
 #include "genre_names.h"
+#include "genrescope/outfile.h"
 #include "index_read.h"
 #include "similarity.h"
 
@@ -107,7 +108,10 @@ int gs_cmd_playlist(int argc, char **argv)
                    "                           [--db FILE] [--json]\n\n"
                    "Builds a playlist starting at the seed that stays near it without\n"
                    "repeating a track, from the tracks the seed's model analysed; writes\n"
-                   "M3U8 to --out or standard output.\n");
+                   "M3U8 to --out or standard output.\n\n"
+                   "--out FILE writes a new file or replaces a regular one (through a\n"
+                   "symlink, its target), only once the list is complete; '-' is standard\n"
+                   "output. Directories, devices and FIFOs are refused.\n");
             return GS_EXIT_OK;
         default: return GS_EXIT_USAGE;
         }
@@ -118,11 +122,21 @@ int gs_cmd_playlist(int argc, char **argv)
     }
     if (gs_cli_load_genre_names("playlist", names) != 0)
         return GS_EXIT_USAGE;
-    gs_index *ix = gs_cli_open_index("playlist", db_path, GS_INDEX_READ_ONLY, 5000);
-    if (!ix)
-        return GS_EXIT_FATAL;
     gs_error err;
     gs_error_clear(&err);
+    /* Opened before any work, so a bad --out fails at once. The list goes
+     * to a temporary file renamed over --out when complete: a failure never
+     * leaves half a list or destroys the previous one. */
+    gs_outfile *outfile = NULL;
+    if (out_path && !(outfile = gs_outfile_open(out_path, GS_OUTFILE_ALLOW_STDOUT, &err))) {
+        fprintf(stderr, "genrescope playlist: --out: %s\n", err.message);
+        return GS_EXIT_FATAL;
+    }
+    gs_index *ix = gs_cli_open_index("playlist", db_path, GS_INDEX_READ_ONLY, 5000);
+    if (!ix) {
+        gs_outfile_discard(outfile);
+        return GS_EXIT_FATAL;
+    }
     gs_track_row row = {0}, hit = {0};
     gs_embedding_set set = {0};
     gs_emb_cache *cache = NULL;
@@ -133,7 +147,6 @@ int gs_cmd_playlist(int argc, char **argv)
     size_t dim = 0, other_model = 0;
     playlist_space sp = {0};
     FILE *out = stdout;
-    char partial[4096];
     int rc = GS_EXIT_SOME_FAILED;
     if (gs_index_find_track(ix, seed, &row, &err) != GS_OK ||
         gs_index_track_embedding(ix, row.id, &seed_vec, &dim, &err) != GS_OK ||
@@ -171,15 +184,9 @@ int gs_cmd_playlist(int argc, char **argv)
         goto done;
     }
     n = walk(&sp, (size_t)s, length, order, used, target);
-    /* Written next to --out and renamed over it when complete: a failure
-     * never leaves a half list or destroys the previous one. */
-    if (out_path && snprintf(partial, sizeof partial, "%s.partial", out_path) >= (int)sizeof partial) {
-        gs_error_set(&err, GS_ERR_INVALID, "--out path too long");
-        goto done;
-    }
-    if (out_path && !(out = fopen(partial, "w"))) {
+    if (outfile && !(out = gs_outfile_stream(outfile))) {
         out = stdout;
-        gs_error_set(&err, GS_ERR_IO, "cannot write %s: %s", partial, strerror(errno));
+        gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
         goto done;
     }
     if (!json)
@@ -220,13 +227,11 @@ int gs_cmd_playlist(int argc, char **argv)
     gs_cli_report_other_model("playlist", json, out, row.model_id, other_model);
     rc = GS_EXIT_OK;
 done:
-    if (out != stdout) {
-        if ((fclose(out) != 0 || rename(partial, out_path) != 0) && rc == GS_EXIT_OK) {
-            gs_error_set(&err, GS_ERR_IO, "cannot write %s: %s", out_path, strerror(errno));
-            rc = GS_EXIT_FATAL;
-        }
+    if (outfile) {
         if (rc != GS_EXIT_OK)
-            unlink(partial);
+            gs_outfile_discard(outfile);
+        else if (gs_outfile_commit(outfile, &err) != GS_OK)
+            rc = GS_EXIT_FATAL;
     }
     if (rc != GS_EXIT_OK)
         fprintf(stderr, "genrescope playlist: %s\n", err.message);

@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "genrescope/outfile.h"
+
 #define EMB_MAGIC "GSEMBED2"
 #define EMB_ENDIAN 0x01020304u
 #define NO_CODE 0xffffu
@@ -348,16 +350,15 @@ static unsigned char *build_image(const builder *b, int64_t uid, int64_t gen, si
     return img;
 }
 
-/* Replaces file with img atomically: a reader sees the old file or the
- * whole new one, never a part. 0 on success. */
+/* Replaces file with img atomically (genrescope/outfile.h): a reader sees
+ * the old file or the whole new one, never a part; the cache takes the
+ * database's permission bits. 0 on success. */
 static int write_atomically(const char *file, const char *db_path, const void *img, size_t size)
 {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", file) >= (int)sizeof tmp)
+    gs_outfile *out = gs_outfile_open(file, 0, NULL);
+    if (!out)
         return -1;
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
+    int fd = gs_outfile_fd(out);
     struct stat dbst;
     if (stat(db_path, &dbst) == 0)
         (void)fchmod(fd, dbst.st_mode & 0666);
@@ -372,15 +373,11 @@ static int write_atomically(const char *file, const char *db_path, const void *i
         p += w;
         left -= (size_t)w;
     }
-    /* Data on disk before the rename makes it visible: after a crash the
-     * file is either the old one or the complete new one. */
-    int ok = left == 0 && fdatasync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, file) != 0) {
-        unlink(tmp);
+    if (left != 0) {
+        gs_outfile_discard(out);
         return -1;
     }
-    return 0;
+    return gs_outfile_commit(out, NULL) == GS_OK ? 0 : -1;
 }
 
 gs_status gs_emb_cache_open(gs_index *ix, int flags, gs_emb_cache **out, gs_error *err)

@@ -2,18 +2,22 @@
 // property map and save MP3 with an ID3v1 tag the file may not have had, so
 // the genre and the confidence field are written here instead.
 //
-// Saving is crash- and disk-full-safe: the file is copied next to itself,
-// the copy is tagged and fsync'ed, then renamed over the original. A failure
-// at any step removes the copy and leaves the original untouched.
+// Saving is crash- and disk-full-safe: the file (a symlink's target) is
+// copied next to itself under an exclusive temporary name, the copy is
+// tagged and fsync'ed, then renamed over the original only if that is still
+// a regular file (genrescope/outfile.h). A failure at any step removes the
+// copy and leaves the original untouched.
 #include "tag_writer.h"
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -27,6 +31,8 @@
 #include <taglib/mpegfile.h>
 #include <taglib/textidentificationframe.h>
 #include <taglib/tpropertymap.h>
+
+#include "genrescope/outfile.h"
 
 namespace {
 
@@ -145,21 +151,14 @@ bool write_tags(TagLib::File *file, const TagLib::StringList &genres, const std:
     return file->save();
 }
 
-// Copies from to the new file to. Returns 0; -1 on failure after creating
-// to (the caller removes it); -2 when to could not be created (it may be
-// someone else's: leave it).
-int copy_file(const char *from, const char *to, const struct stat &st, std::string &why)
+// Copies from into the empty file open as out (which the caller created,
+// closes and, on failure, removes). Returns 0, or -1 with why set.
+int copy_file(const char *from, int out, const struct stat &st, std::string &why)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
         why = std::strerror(errno);
         return -1;
-    }
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) {
-        why = std::string("cannot create a temporary file next to it: ") + std::strerror(errno);
-        close(in);
-        return -2;
     }
     int rc = 0;
     ssize_t n = 0;
@@ -221,24 +220,30 @@ int copy_file(const char *from, const char *to, const struct stat &st, std::stri
         rc = -1;
     }
     close(in);
-    if (close(out) != 0 && rc == 0) {
-        why = std::strerror(errno);
-        rc = -1;
-    }
-    return rc;
-}
-
-int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
     return rc;
 }
 
 } // namespace
+
+extern "C" int gs_tag_remove_stale_copy(const char *dir, const char *name)
+{
+    if (std::strncmp(name, GS_TAG_TEMP_PREFIX, std::strlen(GS_TAG_TEMP_PREFIX)) != 0)
+        return 0;
+    std::string path = std::string(dir) + "/" + name;
+    // Non-blocking and no symlinks: a FIFO or a planted link under our
+    // prefix is not ours to open or remove.
+    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int removed = 0;
+    // A live writer holds the lock from before the name exists (see
+    // gs_temp_create_near); a dead one's lock died with it.
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        removed = unlink(path.c_str()) == 0;
+    close(fd);
+    return removed;
+}
 
 extern "C" const char *gs_tag_outcome_name(gs_tag_outcome outcome)
 {
@@ -345,43 +350,67 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
     if (req->dry_run)
         return GS_TAG_WOULD_WRITE;
 
-    std::string tmp = std::string(path);
-    size_t slash = tmp.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : tmp.substr(0, slash);
-    std::string base = slash == std::string::npos ? tmp : tmp.substr(slash + 1);
-    if (access(dir.c_str(), W_OK) != 0) {
+    // The working copy lives next to the file it replaces (so the rename is
+    // atomic), under an exclusive, unpredictable name that keeps the
+    // extension (TagLib picks the format by it). We hold an flock on it
+    // while it exists: the walker removes a leftover copy only when nobody
+    // holds that lock (a crashed writer), whatever its PID was.
+    char target[PATH_MAX], tmp[PATH_MAX + 64];
+    gs_error err;
+    gs_error_clear(&err);
+    if (gs_output_resolve(path, target, sizeof target, nullptr, &err) != GS_OK) {
+        put(message, message_size, std::string("not tagged: ") + err.message);
+        return GS_TAG_FAILED;
+    }
+    const char *slash = std::strrchr(target, '/');
+    std::string dir(target, slash ? (size_t)(slash - target) : 0);
+    if (access(dir.empty() ? "/" : dir.c_str(), W_OK) != 0) {
         put(message, message_size, "directory is read-only; indexed but not tagged");
         return GS_TAG_READ_ONLY;
     }
-    // Same directory (so rename is atomic), hidden, same extension (TagLib
-    // picks the format by extension).
-    tmp = dir + "/.gs-tmp-" + std::to_string((long)getpid()) + "-" + base;
-    std::string why;
+    std::string suffix = std::string("-") + (slash ? slash + 1 : target);
     lock.unlock();
-    int copy_rc = copy_file(path, tmp.c_str(), st, why);
-    if (copy_rc != 0) {
-        if (copy_rc == -1)
-            unlink(tmp.c_str());
+    int fd = gs_temp_create_near(target, GS_TAG_TEMP_PREFIX, suffix.c_str(), 0600, 1, tmp, sizeof tmp, &err);
+    if (fd < 0) {
+        put(message, message_size, std::string("not tagged: ") + err.message);
+        return GS_TAG_FAILED;
+    }
+    std::string why;
+    if (copy_file(target, fd, st, why) != 0) {
+        if (why.empty())
+            why = std::strerror(errno);
+        close(fd);
+        unlink(tmp);
         put(message, message_size, "not tagged: " + why);
         return GS_TAG_FAILED;
     }
     bool ok;
     lock.lock();
     {
-        TagLib::FileRef ref(tmp.c_str(), false);
+        TagLib::FileRef ref(tmp, false);
         ok = !ref.isNull() && ref.file()->isValid() && !ref.file()->readOnly() &&
              write_tags(ref.file(), genres, conf);
     }
     lock.unlock();
     if (!ok) {
-        unlink(tmp.c_str());
+        close(fd);
+        unlink(tmp);
         put(message, message_size, "TagLib could not save the tag (disk full?); file left untouched");
         return GS_TAG_FAILED;
     }
-    if (fsync_path(tmp.c_str()) != 0 || rename(tmp.c_str(), path) != 0) {
+    // fsync works on the file, whichever descriptor wrote it (TagLib's).
+    if (fsync(fd) != 0) {
         put(message, message_size, std::string("not tagged: ") + std::strerror(errno));
-        unlink(tmp.c_str());
+        close(fd);
+        unlink(tmp);
         return GS_TAG_FAILED;
     }
+    if (gs_rename_onto_regular(tmp, target, &err) != GS_OK) {
+        put(message, message_size, std::string("not tagged: ") + err.message);
+        close(fd);
+        unlink(tmp);
+        return GS_TAG_FAILED;
+    }
+    close(fd);
     return GS_TAG_WRITTEN;
 }

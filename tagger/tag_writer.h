@@ -14,6 +14,16 @@ extern "C" {
 
 #define GS_TAG_CONFIDENCE_KEY "GENRESCOPE_CONFIDENCE"
 
+/* Working copies of files being tagged are named ".gs-tmp-<random>-<name>"
+ * and flock'ed by their writer for as long as they exist. */
+#define GS_TAG_TEMP_PREFIX ".gs-tmp-"
+
+/* Removes dir/name when it is a working copy whose writer died: a regular
+ * file under GS_TAG_TEMP_PREFIX that nobody holds a lock on. PIDs are not
+ * trusted (in a container every run is PID 1). Returns 1 when removed, 0
+ * otherwise (in use, not ours, already gone). */
+int gs_tag_remove_stale_copy(const char *dir, const char *name);
+
 typedef enum gs_tag_outcome {
     GS_TAG_WRITTEN = 0,     /* genre (and confidence) saved */
     GS_TAG_WOULD_WRITE,     /* dry run: would have saved */

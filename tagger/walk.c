@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "genrescope/audio.h"
+#include "genrescope/outfile.h"
+#include "tag_writer.h"
 
 /* Directories a music library never means: OS and NAS metadata. */
 static const char *const system_dirs[] = {
@@ -116,23 +118,6 @@ static int skip_name(const char *name, int include_hidden)
     return 0;
 }
 
-/* A scan killed while saving a tag leaves its hidden working copy
- * (.gs-tmp-PID-name; the original is intact). Remove it once its process is
- * gone. */
-static void remove_stale_copy(const char *dir, const char *name)
-{
-    long pid = strtol(name + 8, NULL, 10);
-    if (pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-        return;
-    size_t need = strlen(dir) + strlen(name) + 2;
-    char *path = malloc(need);
-    if (!path)
-        return;
-    snprintf(path, need, "%s/%s", dir, name);
-    unlink(path);
-    free(path);
-}
-
 static void warn(const gs_walk_options *o, const char *path, const char *reason)
 {
     if (o && o->warn)
@@ -151,8 +136,12 @@ static int walk_dir(const char *dir, const char *rel, const gs_walk_options *o, 
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d))) {
-        if (!strncmp(de->d_name, ".gs-tmp-", 8))
-            remove_stale_copy(dir, de->d_name);
+        /* A tag writer that died leaves its working copy (the original is
+         * intact): removed once provably abandoned. */
+        if (!strncmp(de->d_name, GS_TAG_TEMP_PREFIX, strlen(GS_TAG_TEMP_PREFIX))) {
+            gs_tag_remove_stale_copy(dir, de->d_name);
+            continue; /* never a track, even with include_hidden */
+        }
         if (skip_name(de->d_name, include_hidden))
             continue;
         size_t need = strlen(dir) + strlen(de->d_name) + 2;
@@ -178,6 +167,11 @@ static int walk_dir(const char *dir, const char *rel, const gs_walk_options *o, 
                 rc = walk_dir(path, r, o, seen, out);
         } else if (S_ISREG(st.st_mode) && gs_audio_is_audio_name(de->d_name)) {
             rc = list_add(out, path, r, &st);
+        } else if (!S_ISREG(st.st_mode) && gs_audio_is_audio_name(de->d_name)) {
+            /* Opening a FIFO would block the scan; a device is not music. */
+            char why[96];
+            snprintf(why, sizeof why, "%s, not a regular file: skipped", gs_file_kind_name(st.st_mode));
+            warn(o, path, why);
         }
         free(path);
         free(r);

@@ -3,8 +3,8 @@
 # line per failed file. Uses a generated model and generated audio.
 set -u
 build=${GS_BUILD_DIR:?}
-tmp=${GS_TEST_TMP:-/tmp}/cli_classify
-rm -rf "$tmp" && mkdir -p "$tmp"
+tmp=$(mktemp -d "${GS_TEST_TMP:-/tmp}/cli_classify.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 cli=$build/tagger/genrescope
 fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }

@@ -7,12 +7,15 @@ peak RSS of the child process, the analysed duration and the window count.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 build = os.environ["GS_BUILD_DIR"]
-tmp = os.path.join(os.environ.get("GS_TEST_TMP", "/tmp"), "long_file")
-os.makedirs(tmp, exist_ok=True)
+base = os.environ.get("GS_TEST_TMP", tempfile.gettempdir())
+os.makedirs(base, exist_ok=True)
+tmp = tempfile.mkdtemp(prefix="long_file.", dir=base)
 audio = os.path.join(tmp, "three_hours.flac")
 model = os.path.join(tmp, "model.safetensors")
 seconds = 3 * 3600
@@ -26,7 +29,7 @@ stdout, stderr = proc.stdout.read(), proc.stderr.read()
 _, status, usage = os.wait4(proc.pid, 0)
 proc.returncode = os.waitstatus_to_exitcode(status)
 peak_kb = usage.ru_maxrss
-os.remove(audio)
+shutil.rmtree(tmp)
 failures = 0
 if proc.returncode != 0:
     print("classify failed:", stderr)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "genrescope/outfile.h"
 
 #define OPTIM_MAGIC "GSOPT01\n"
 
@@ -26,27 +27,21 @@ static gs_status save_optim(const char *path, const gs_optim *opt, long step, gs
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     long ostep = 0;
     gs_optim_get_state(opt, buf, &ostep);
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    gs_outfile *out = gs_outfile_open(path, 0, err);
+    if (!out) {
         free(buf);
-        return gs_error_set(err, GS_ERR_INVALID, "checkpoint path too long");
+        return err ? err->code : GS_ERR_IO;
     }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        free(buf);
-        return gs_error_set(err, GS_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-    }
+    FILE *f = gs_outfile_stream(out);
     int64_t hdr[3] = {step, ostep, (int64_t)n};
-    int ok = fwrite(OPTIM_MAGIC, 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1 &&
+    int ok = f && fwrite(OPTIM_MAGIC, 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1 &&
              fwrite(buf, sizeof *buf, n, f) == n;
-    ok = (fflush(f) == 0) && (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
     free(buf);
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
+    if (!ok) {
+        gs_outfile_discard(out);
         return gs_error_set(err, GS_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     }
-    return GS_OK;
+    return gs_outfile_commit(out, err);
 }
 
 gs_status gs_checkpoint_save(const char *path, const gs_tnet *net, const gs_optim *opt,

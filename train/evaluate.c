@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "genrescope/classify.h"
+#include "genrescope/outfile.h"
 
 void gs_confusion_init(gs_confusion *c, const char *const *labels, int num_labels)
 {
@@ -176,9 +177,12 @@ void gs_confusion_print_json(const gs_confusion *c, const char *model_id, FILE *
 
 gs_status gs_confusion_write_dat(const gs_confusion *c, const char *path, gs_error *err)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return gs_error_set(err, GS_ERR_IO, "cannot write %s", path);
+    gs_outfile *out = gs_outfile_open(path, 0, err);
+    FILE *f = out ? gs_outfile_stream(out) : NULL;
+    if (!f) {
+        gs_outfile_discard(out);
+        return err ? err->code : GS_ERR_IO;
+    }
     fprintf(f, "# confusion matrix, rows true, columns predicted:");
     for (int l = 0; l < c->num_labels; l++)
         fprintf(f, " %s", c->labels[l]);
@@ -188,5 +192,5 @@ gs_status gs_confusion_write_dat(const gs_confusion *c, const char *path, gs_err
             fprintf(f, "%s%d", p ? " " : "", c->counts[t][p]);
         fputc('\n', f);
     }
-    return fclose(f) == 0 ? GS_OK : gs_error_set(err, GS_ERR_IO, "cannot write %s", path);
+    return gs_outfile_commit(out, err);
 }

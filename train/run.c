@@ -18,6 +18,7 @@
 #include "genrescope.h"
 #include "spec_cache.h"
 #include "trainer.h"
+#include "genrescope/outfile.h"
 
 typedef struct run_ctx {
     const gs_cli *cli;
@@ -606,13 +607,18 @@ static int write_summary(const run_ctx *r)
     cJSON_AddItemToObject(r->summary, "recipe", recipe_json(r));
     cJSON_AddItemToObject(r->summary, "data", data_json(r));
     char *text = cJSON_Print(r->summary);
-    FILE *f = fopen(r->cli->summary, "w");
+    gs_error err;
+    gs_error_clear(&err);
+    gs_outfile *out = gs_outfile_open(r->cli->summary, GS_OUTFILE_ALLOW_STDOUT, &err);
+    FILE *f = out ? gs_outfile_stream(out) : NULL;
     int ok = text && f && fputs(text, f) >= 0;
-    if (f)
-        ok = (fclose(f) == 0) && ok;
     free(text);
+    if (ok)
+        ok = gs_outfile_commit(out, &err) == GS_OK;
+    else
+        gs_outfile_discard(out);
     if (!ok)
-        fprintf(stderr, "genrescope-train: cannot write %s\n", r->cli->summary);
+        fprintf(stderr, "genrescope-train: --summary: %s\n", err.message[0] ? err.message : "cannot write");
     return ok ? 0 : 1;
 }
 
@@ -710,10 +716,13 @@ int gs_run_training(const gs_cli *c)
             /* Tells the reference script how to read the fold column. */
             char p[4200];
             snprintf(p, sizeof p, "%.4000s/split.txt", c->export_dir);
-            FILE *f = fopen(p, "w");
-            if (f) {
-                fprintf(f, "%s %d\n", r.given_split ? "given" : "kfold", r.num_folds);
-                fclose(f);
+            gs_outfile *out = gs_outfile_open(p, 0, &err);
+            FILE *f = out ? gs_outfile_stream(out) : NULL;
+            if (f && fprintf(f, "%s %d\n", r.given_split ? "given" : "kfold", r.num_folds) > 0)
+                st = gs_outfile_commit(out, &err);
+            else {
+                gs_outfile_discard(out);
+                st = err.code != GS_OK ? err.code : gs_error_set(&err, GS_ERR_IO, "cannot write %s", p);
             }
         }
         if (st == GS_OK && !c->quiet)

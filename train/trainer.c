@@ -9,6 +9,7 @@
 #include "checkpoint.h"
 #include "genrescope/classify.h"
 #include "rng.h"
+#include "genrescope/outfile.h"
 
 void gs_train_config_default(gs_train_config *c)
 {
@@ -215,9 +216,9 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
     FILE *csv = NULL;
     if (cfg->csv_log) {
         int fresh = !(ck.epoch > 0 && stat(cfg->csv_log, &sb) == 0);
-        csv = fopen(cfg->csv_log, fresh ? "w" : "a");
+        csv = gs_output_open_in_place(cfg->csv_log, !fresh, err);
         if (!csv) {
-            gs_error_set(err, GS_ERR_IO, "cannot write log %s", cfg->csv_log);
+            gs_error_prefix(err, "training log");
             loop_free(&s);
             gs_tnet_free(net);
             return NULL;

@@ -8,6 +8,7 @@
 #include "genrescope/melspec.h"
 #include "genrescope/cnn.h"
 #include "genrescope/classify.h"
+#include "genrescope/outfile.h"
 
 #define GENRESCOPE_VERSION "0.1.0"
 

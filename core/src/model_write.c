@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "model_internal.h"
+#include "genrescope/outfile.h"
 
 typedef struct writer_tensor {
     char *name;
@@ -335,24 +336,7 @@ static int write_contents(int fd, const char *header, size_t header_len, const w
     for (int i = 0; i < n; i++)
         if (!write_all(fd, sorted[i]->data, (size_t)sorted[i]->numel * sizeof(float)))
             return 0;
-    return fsync(fd) == 0;
-}
-
-/* The rename is only durable once the directory entry is on disk. The model
- * itself is already complete at this point, so a failure here is not
- * reported: the caller cannot do anything useful about it. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
+    return 1; /* gs_outfile_commit syncs */
 }
 
 gs_status gs_model_writer_save(const gs_model_writer *writer, const char *path, gs_error *err)
@@ -368,42 +352,25 @@ gs_status gs_model_writer_save(const gs_model_writer *writer, const char *path, 
 
     size_t header_len = 0;
     char *header = build_header(writer, sorted, &header_len, err);
-    size_t tmp_size = strlen(path) + 32;
-    char *tmp = malloc(tmp_size);
     gs_status st = GS_OK;
+    gs_outfile *out = NULL;
     if (!header) {
         st = err ? err->code : GS_ERR_NOMEM;
         goto done;
     }
-    if (!tmp) {
-        st = gs_error_set(err, GS_ERR_NOMEM, "out of memory saving %s", path);
+    /* Through the write-path rules: never onto a device or a planted
+     * temporary name, and the old model stays whole until the new one is. */
+    if (!(out = gs_outfile_open(path, 0, err))) {
+        st = err ? err->code : GS_ERR_IO;
         goto done;
     }
-    snprintf(tmp, tmp_size, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = gs_error_set(err, GS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    if (!write_contents(gs_outfile_fd(out), header, header_len, sorted, writer->num_tensors)) {
+        st = gs_error_set(err, GS_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        gs_outfile_discard(out);
         goto done;
     }
-    int ok = write_contents(fd, header, header_len, sorted, writer->num_tensors);
-    int saved_errno = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        saved_errno = errno;
-    }
-    if (!ok) {
-        st = gs_error_set(err, GS_ERR_IO, "cannot write %s: %s", tmp, strerror(saved_errno));
-        unlink(tmp);
-        goto done;
-    }
-    if (rename(tmp, path) != 0) {
-        st = gs_error_set(err, GS_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        goto done;
-    }
-    sync_parent_dir(path);
+    st = gs_outfile_commit(out, err);
 done:
-    free(tmp);
     free(header);
     free(sorted);
     return st;

@@ -7,8 +7,7 @@ command -v ardour7-lua >/dev/null || { echo "SKIP: ardour7-lua not installed (ap
 if [ "${GS_BUILD_TYPE:-}" = Sanitize ]; then
   echo "SKIP: an ASan-instrumented plugin cannot be loaded by Ardour"; exit 77
 fi
-tmp="${GS_TEST_TMP:-/tmp}/ardour.$$"
-mkdir -p "$tmp"
+tmp=$(mktemp -d "${GS_TEST_TMP:-/tmp}/ardour.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 export GS_SESSION_DIR="$tmp/session" GS_PLUGIN_URI
 export HOME="$tmp"   # Ardour writes its config under ~/.config

@@ -12,8 +12,7 @@ if [ "${GS_BUILD_TYPE:-}" = Sanitize ]; then
   echo "SKIP: an ASan-instrumented plugin cannot be loaded by jalv"; exit 77
 fi
 uri="$GS_PLUGIN_URI#stereo"
-tmp="${GS_TEST_TMP:-/tmp}/jalv.$$"
-mkdir -p "$tmp"
+tmp=$(mktemp -d "${GS_TEST_TMP:-/tmp}/jalv.XXXXXX")
 export JACK_DEFAULT_SERVER="gs_plugin_test_$$"
 export JACK_NO_AUDIO_RESERVATION=1
 pids=()

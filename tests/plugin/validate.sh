@@ -22,8 +22,7 @@ if ! echo "$out" | grep -q "Found 0 errors"; then
 fi
 
 # The validator must be able to fail on this bundle: break one port.
-tmp="${GS_TEST_TMP:-/tmp}/validate.$$"
-mkdir -p "$tmp"
+tmp=$(mktemp -d "${GS_TEST_TMP:-/tmp}/validate.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 sed '0,/lv2:minimum 3.0/s//lv2:minimum "three"/' "$bundle/genrescope.ttl" > "$tmp/genrescope.ttl"
 bad=$(sord_validate "${specs[@]}" "$bundle/manifest.ttl" "$tmp/genrescope.ttl" 2>&1) || true

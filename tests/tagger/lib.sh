@@ -3,8 +3,8 @@
 GS="${1:?usage: test.sh GENRESCOPE_BINARY ...}"
 failures=0
 checks=0
-T="${GS_TEST_TMP:-/tmp}/$(basename "$0" .sh)-$$"
-rm -rf "$T" && mkdir -p "$T"
+T=$(mktemp -d "${GS_TEST_TMP:-/tmp}/$(basename "$0" .sh).XXXXXX")
+chmod 0755 "$T" # tests that drop root privileges still read $T/home
 export HOME="$T/home" XDG_DATA_HOME="$T/home/data" XDG_CONFIG_HOME="$T/home/config"
 mkdir -p "$HOME"
 
