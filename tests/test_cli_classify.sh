@@ -73,6 +73,6 @@ check "one stderr line per failure" "[ \$(wc -l < '$tmp/err') -eq 2 ] && grep -q
 check "bad model path fails clearly" "[ $? -ne 0 ] && grep -q nope.safetensors '$tmp/err2'"
 "$cli" classify >/dev/null 2>&1
 check "no files is a usage error (2)" "[ $? -eq 2 ]"
-"$cli" classify --help | grep -q -- '--json'
+grep -q -- "--json" < <("$cli" classify --help)
 check "--help documents --json" "[ $? -eq 0 ]"
 exit $fail

@@ -14,6 +14,6 @@ export HOME="$tmp"   # Ardour writes its config under ~/.config
 out=$(LV2_PATH="$GS_LV2_DIR" timeout 90 ardour7-lua "$(dirname "$0")/ardour_smoke.lua" 2>&1)
 rc=$?
 echo "$out" | grep -vi "^\s*$" | tail -n 20
-echo "$out" | grep -q GS_ARDOUR_OK && exit 0
+grep -q GS_ARDOUR_OK <<< "$out" && exit 0
 echo "FAIL: ardour7-lua exit $rc"
 exit 1

@@ -39,7 +39,7 @@ pids+=($!)
 jalv_pid=$!
 pids+=($jalv_pid)
 for _ in $(seq 50); do
-  jack_lsp 2>/dev/null | grep -q '^gs_jalv:in_r$' && break
+  grep -q '^gs_jalv:in_r$' < <(jack_lsp 2>/dev/null) && break
   sleep 0.1
 done
 src=$(jack_lsp 2>/dev/null | grep '^jack_simple_client:' | head -n 2)
@@ -59,7 +59,7 @@ awk -v c="$conf" 'BEGIN { exit !(c > 0 && c <= 1) }' || { echo "FAIL: confidence
 awk -v f="$fill" 'BEGIN { exit !(f == 1) }' || { echo "FAIL: fill $fill"; fail=1; }
 awk -v l="$lat" 'BEGIN { exit !(l == 0) }' || { echo "FAIL: latency $lat"; fail=1; }
 for preset in "Full 30 s window" "Quick 10 s look" "DJ booth"; do
-  echo "$log" | grep -q "$preset" || { echo "FAIL: jalv does not list preset '$preset'"; fail=1; }
+  grep -q "$preset" <<< "$log" || { echo "FAIL: jalv does not list preset '$preset'"; fail=1; }
 done
 echo "jalv: genre=$genre confidence=$conf fill=$fill latency=$lat"
 exit $fail

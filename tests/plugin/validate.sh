@@ -17,7 +17,7 @@ mapfile -t specs < <(dpkg -L lv2-dev | grep '\.ttl$')
 fail=0
 out=$(sord_validate "${specs[@]}" "$bundle"/*.ttl 2>&1) || true
 echo "$out" | tail -n 3
-if ! echo "$out" | grep -q "Found 0 errors"; then
+if ! grep -q "Found 0 errors" <<< "$out"; then
   echo "FAIL: sord_validate reports errors"; fail=1
 fi
 
@@ -26,7 +26,7 @@ tmp=$(mktemp -d "${GS_TEST_TMP:-/tmp}/validate.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 sed '0,/lv2:minimum 3.0/s//lv2:minimum "three"/' "$bundle/genrescope.ttl" > "$tmp/genrescope.ttl"
 bad=$(sord_validate "${specs[@]}" "$bundle/manifest.ttl" "$tmp/genrescope.ttl" 2>&1) || true
-if echo "$bad" | grep -q "Found 0 errors"; then
+if grep -q "Found 0 errors" <<< "$bad"; then
   echo "FAIL: sord_validate accepted a broken TTL"; fail=1
 fi
 
@@ -54,16 +54,16 @@ for variant in mono stereo; do
     echo "FAIL: $variant has $nports ports, expected $((naudio + 7 + nlabels))"; fail=1
   fi
   for sym in window update smoothing genre confidence fill latency; do
-    echo "$info" | grep -q "Symbol: *$sym\$" || { echo "FAIL: $variant lacks port $sym"; fail=1; }
+    grep -q "Symbol: *$sym\$" <<< "$info" || { echo "FAIL: $variant lacks port $sym"; fail=1; }
   done
   while read -r label; do
     echo "$info" | grep -Eq "^[[:space:]]+[0-9]+ = \"$label\"\$" ||
       { echo "FAIL: $variant: no scale point for $label"; fail=1; }
   done <<< "$labels"
-  echo "$info" | grep -q -- '-1 = "none"' || { echo "FAIL: $variant: no 'none' scale point"; fail=1; }
-  echo "$info" | grep -q "Has latency: *yes" || { echo "FAIL: $variant: latency port not reported"; fail=1; }
+  grep -q -- '-1 = "none"' <<< "$info" || { echo "FAIL: $variant: no 'none' scale point"; fail=1; }
+  grep -q "Has latency: *yes" <<< "$info" || { echo "FAIL: $variant: latency port not reported"; fail=1; }
   for preset in "Full 30 s window" "Quick 10 s look" "DJ booth"; do
-    echo "$info" | grep -q "$preset" || { echo "FAIL: $variant: preset '$preset' missing"; fail=1; }
+    grep -q "$preset" <<< "$info" || { echo "FAIL: $variant: preset '$preset' missing"; fail=1; }
   done
   echo "$variant: $nports ports, $nlabels labels checked"
 done
