@@ -37,7 +37,8 @@ static void write_control(gs_plugin *p, int c, float v)
 
 static bool labels_match(const gs_model *model)
 {
-    if (gs_model_num_labels(model) != GS_PLUGIN_NUM_LABELS)
+    if (gs_model_num_labels(model) != GS_PLUGIN_NUM_LABELS ||
+        gs_model_not_music_label(model) != GS_PLUGIN_NOT_MUSIC_LABEL)
         return false;
     for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)
         if (strcmp(gs_model_label(model, i), gs_plugin_labels[i]) != 0)
@@ -126,7 +127,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
         free(p);
         return NULL;
     }
-    gs_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS);
+    gs_smoothed_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
     p->window_seconds = GS_WINDOW_DEFAULT;
     setup_analysis(p, bundle_path);
     return p;
@@ -156,7 +157,7 @@ static void activate(LV2_Handle instance)
     p->dropped = 0;
     if (p->analysis_ok)
         gs_ring_reset(&p->ring);
-    gs_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS);
+    gs_smoothed_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
 }
 
 /* Downmixes straight into the ring's free space; what does not fit (worker
@@ -240,7 +241,7 @@ static void run(LV2_Handle instance, uint32_t n)
     if (p->analysis_ok)
         schedule(p, update);
 
-    const gs_verdict *v = &p->verdict;
+    const gs_smoothed_verdict *v = &p->verdict;
     float fill = 0.0f;
     if (p->analysis_ok) {
         double f = (double)p->frames / (p->window_seconds * p->rate);
@@ -269,7 +270,7 @@ static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const
     if (resp.classified) {
         float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_SMOOTHING_MIN,
                                        GS_SMOOTHING_MAX, GS_SMOOTHING_DEFAULT);
-        gs_verdict_update(&p->verdict, resp.probs, resp.num_patches, smoothing);
+        gs_smoothed_verdict_update(&p->verdict, resp.probs, resp.num_patches, smoothing);
     }
     return LV2_WORKER_SUCCESS;
 }

@@ -19,7 +19,7 @@
 #include "genrescope.h"
 #include "gs_plugin_labels.h"
 #include "ring.h"
-#include "verdict.h"
+#include "smoothing.h"
 
 #if GS_PLUGIN_NUM_LABELS > GS_MAX_LABELS || GS_PLUGIN_NUM_LABELS < 1
 #error "label count of the bundled model out of range"
@@ -110,7 +110,7 @@ typedef struct gs_plugin {
     uint64_t pending_since;
     uint64_t dropped;         /* samples the full ring could not take */
     float window_seconds;
-    gs_verdict verdict;
+    gs_smoothed_verdict verdict;
 
     /* worker */
     gs_model *model;

@@ -5,7 +5,7 @@ if(NOT TARGET gs_plugin_logic)
 endif()
 
 gs_add_c_test(test_plugin_logic SOURCES plugin/test_plugin_logic.c
-              LIBS gs_plugin_logic Threads::Threads m)
+              LIBS gs_plugin_logic gs_common Threads::Threads m)
 
 # The bundle is only built when there is a model to put in it.
 if(NOT TARGET genrescope_lv2)

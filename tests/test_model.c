@@ -965,6 +965,36 @@ static void test_fuzz(void)
     free(bytes);
 }
 
+/* The optional not-music label: found by name (bare or JSON-quoted), not a
+ * genre, and a name that is not a label is a malformed model. */
+static void test_not_music_label(void)
+{
+    gs_error err;
+    char path[700];
+    path_for(path, sizeof path, "not_music.safetensors");
+    const char *values[] = {"hip-hop", "\"hip-hop\"", "jazz", "", NULL};
+    const int expect[] = {2, 2, -2, -2, -1}; /* -2: rejected */
+    for (int i = 0; i < 5; i++) {
+        gs_model_writer *w = make_writer();
+        if (values[i])
+            CHECK(gs_model_writer_set_metadata(w, "not_music_label", values[i], &err) == GS_OK);
+        CHECK(gs_model_writer_save(w, path, &err) == GS_OK);
+        gs_model_writer_free(w);
+        gs_model *m = gs_model_load(path, &err);
+        if (expect[i] == -2) {
+            CHECK_MSG(m == NULL && err.code == GS_ERR_MODEL && strstr(err.message, "not_music_label"),
+                      "value '%s' accepted", values[i]);
+        } else {
+            CHECK_MSG(m && gs_model_not_music_label(m) == expect[i], "value %s", values[i] ? values[i] : "(none)");
+            CHECK(m && gs_model_is_genre_label(m, 0) && gs_model_is_genre_label(m, 1));
+            CHECK(m && gs_model_is_genre_label(m, 2) == (expect[i] != 2));
+            CHECK(m && !gs_model_is_genre_label(m, 3) && !gs_model_is_genre_label(m, -1));
+        }
+        gs_model_free(m);
+    }
+    CHECK(gs_model_not_music_label(NULL) == -1);
+}
+
 int main(void)
 {
     const char *dir = getenv("GS_TEST_TMP");
@@ -979,6 +1009,7 @@ int main(void)
     test_bad_tensors();
     test_bad_metadata();
     test_bad_frontend();
+    test_not_music_label();
     test_io_errors();
     test_truncation();
     test_fuzz();

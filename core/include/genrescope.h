@@ -9,6 +9,7 @@
 #include "genrescope/cnn.h"
 #include "genrescope/classify.h"
 #include "genrescope/outfile.h"
+#include "genrescope/verdict.h"
 
 #define GENRESCOPE_VERSION "0.1.0"
 

@@ -36,6 +36,7 @@ struct gs_model {
     gs_frontend_params frontend;
     int num_labels;
     char labels[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
+    int not_music_label;        /* index into labels, or -1 */
     const char *architecture;   /* raw JSON text, "{}" when absent */
     const char *provenance;
     char *id;

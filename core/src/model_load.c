@@ -163,6 +163,16 @@ int gs_model_label_index(const gs_model *model, const char *label)
     return -1;
 }
 
+int gs_model_not_music_label(const gs_model *model)
+{
+    return model ? model->not_music_label : -1;
+}
+
+int gs_model_is_genre_label(const gs_model *model, int index)
+{
+    return model && index >= 0 && index < model->num_labels && index != model->not_music_label;
+}
+
 const char *gs_model_id(const gs_model *model)
 {
     return model->id;

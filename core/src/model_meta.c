@@ -199,6 +199,36 @@ static gs_status parse_frontend(gs_model *m, gs_error *err)
     return GS_OK;
 }
 
+/* "not_music_label": the one label (if any) that means "this is not music"
+ * rather than a genre. Stored bare or as a JSON string, like "format". It
+ * must name one of the labels, and a model needs at least one genre too. */
+static gs_status parse_not_music_label(gs_model *m, gs_error *err)
+{
+    m->not_music_label = -1;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(m->metadata, "not_music_label");
+    if (!item)
+        return GS_OK;
+    char name[GS_MAX_LABEL_LENGTH + 2];
+    const char *v = item->valuestring;
+    size_t len = strlen(v);
+    if (len >= 2 && v[0] == '"' && v[len - 1] == '"' && len - 2 < GS_MAX_LABEL_LENGTH) {
+        memcpy(name, v + 1, len - 2);
+        name[len - 2] = '\0';
+    } else if (len < GS_MAX_LABEL_LENGTH) {
+        memcpy(name, v, len + 1);
+    } else {
+        return gs_error_set(err, GS_ERR_MODEL, "metadata 'not_music_label' is too long");
+    }
+    for (int i = 0; i < m->num_labels; i++)
+        if (!strcmp(m->labels[i], name))
+            m->not_music_label = i;
+    if (m->not_music_label < 0)
+        return gs_error_set(err, GS_ERR_MODEL, "metadata 'not_music_label' \"%.64s\" is not one of the labels", name);
+    if (m->num_labels < 2)
+        return gs_error_set(err, GS_ERR_MODEL, "metadata 'not_music_label': the model has no genre label");
+    return GS_OK;
+}
+
 /* Raw JSON objects the CNN module or the user interprets later. */
 static gs_status raw_object(const gs_model *m, const char *key, const char **out, gs_error *err)
 {
@@ -223,6 +253,8 @@ gs_status gs_model_parse_metadata(gs_model *m, gs_error *err)
         st = check_format(m->metadata, err);
     if (st == GS_OK)
         st = parse_labels(m, err);
+    if (st == GS_OK)
+        st = parse_not_music_label(m, err);
     if (st == GS_OK)
         st = parse_frontend(m, err);
     if (st == GS_OK)

@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "ring.h"
-#include "verdict.h"
+#include "smoothing.h"
 
 static void test_ring_basic(void)
 {
@@ -100,52 +100,69 @@ static void test_ring_threads(void)
     gs_ring_destroy(&s.ring);
 }
 
-static void test_verdict(void)
+static void test_smoothed_verdict(void)
 {
-    gs_verdict v;
-    gs_verdict_reset(&v, 3);
+    gs_smoothed_verdict v;
+    gs_smoothed_verdict_reset(&v, 3, -1);
     CHECK(v.genre == -1 && v.confidence == 0.0f && !v.have);
 
     const float a[3] = {0.2f, 0.7f, 0.1f};
     const float b[3] = {0.6f, 0.1f, 0.3f};
-    gs_verdict_update(&v, a, 5, 0.5f); /* first verdict: taken as is */
+    gs_smoothed_verdict_update(&v, a, 5, 0.5f); /* first verdict: taken as is */
     CHECK(v.genre == 1);
     CHECK_NEAR(v.confidence, 0.7, 1e-7);
-    gs_verdict_update(&v, b, 5, 0.5f); /* 0.4 0.4 0.2: first on ties */
+    gs_smoothed_verdict_update(&v, b, 5, 0.5f); /* 0.4 0.4 0.2: first on ties */
     CHECK_NEAR(v.smoothed[0], 0.4, 1e-6);
     CHECK_NEAR(v.smoothed[1], 0.4, 1e-6);
     CHECK_NEAR(v.smoothed[2], 0.2, 1e-6);
-    gs_verdict_update(&v, b, 5, 0.0f); /* no smoothing: the new window */
+    gs_smoothed_verdict_update(&v, b, 5, 0.0f); /* no smoothing: the new window */
     CHECK(v.genre == 0);
     CHECK_NEAR(v.confidence, 0.6, 1e-7);
-    gs_verdict_update(&v, a, 5, 7.0f); /* clamped to 0.99 */
+    gs_smoothed_verdict_update(&v, a, 5, 7.0f); /* clamped to 0.99 */
     CHECK_NEAR(v.smoothed[0], 0.99 * 0.6 + 0.01 * 0.2, 1e-6);
     CHECK(v.genre == 0);
-    gs_verdict_update(&v, a, 5, NAN); /* NaN smoothing acts as 0 */
+    gs_smoothed_verdict_update(&v, a, 5, NAN); /* NaN smoothing acts as 0 */
     CHECK(v.genre == 1);
 
     /* Silence resets at once, whatever the smoothing. */
     const float zero[3] = {0, 0, 0};
-    gs_verdict_update(&v, zero, 0, 0.9f);
+    gs_smoothed_verdict_update(&v, zero, 0, 0.9f);
     CHECK(v.genre == -1 && v.confidence == 0.0f && v.smoothed[1] == 0.0f && !v.have);
-    gs_verdict_update(&v, a, 3, 0.9f);
+    gs_smoothed_verdict_update(&v, a, 3, 0.9f);
     CHECK(v.genre == 1);
     CHECK_NEAR(v.confidence, 0.7, 1e-7); /* no blending with the silence */
-    gs_verdict_update(&v, zero, 4, 0.9f); /* patches but all-zero probabilities */
+    gs_smoothed_verdict_update(&v, zero, 4, 0.9f); /* patches but all-zero probabilities */
     CHECK(v.genre == -1);
     const float bad[3] = {NAN, 0.5f, 0.5f};
-    gs_verdict_update(&v, a, 3, 0.0f);
-    gs_verdict_update(&v, bad, 3, 0.0f);
+    gs_smoothed_verdict_update(&v, a, 3, 0.0f);
+    gs_smoothed_verdict_update(&v, bad, 3, 0.0f);
     CHECK(v.genre == -1);
 
-    gs_verdict_reset(&v, 1000);
+    gs_smoothed_verdict_reset(&v, 1000, -1);
     CHECK(v.num_labels == GS_MAX_LABELS);
+
+    /* With a not-music label (index 2): its smoothed probability at 0.5 or
+     * more shows "none"; below, the best genre among the others, never the
+     * not-music label itself. */
+    gs_smoothed_verdict_reset(&v, 3, 2);
+    const float speech[3] = {0.3f, 0.1f, 0.6f};
+    gs_smoothed_verdict_update(&v, speech, 5, 0.0f);
+    CHECK(v.genre == -1 && v.confidence == 0.0f);
+    CHECK_NEAR(v.not_music, 0.6, 1e-7);
+    const float music[3] = {0.1f, 0.5f, 0.4f};
+    gs_smoothed_verdict_update(&v, music, 5, 0.5f); /* smoothed 0.2 0.3 0.5 */
+    CHECK(v.genre == -1);
+    gs_smoothed_verdict_update(&v, music, 5, 0.5f); /* 0.15 0.4 0.45 */
+    CHECK(v.genre == 1);
+    CHECK_NEAR(v.confidence, 0.4, 1e-6);
+    gs_smoothed_verdict_reset(&v, 3, 7); /* out of range: no not-music label */
+    CHECK(v.not_music_label == -1);
 }
 
 int main(void)
 {
     test_ring_basic();
     test_ring_threads();
-    test_verdict();
+    test_smoothed_verdict();
     return gs_test_finish("test_plugin_logic");
 }

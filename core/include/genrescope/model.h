@@ -14,6 +14,8 @@
  *   "architecture" {"input":[1,96,128],"layers":[{"op":"conv2d",...},...]}
  *                  (see cnn.h for the layer vocabulary)
  *   "provenance"   free-form JSON object (training data, folds, accuracy...)
+ *   "not_music_label" (optional) the one label that means "not music" (noise,
+ *                  tones, speech...) rather than a genre, e.g. notmusic
  * Only F32 tensors are accepted. */
 #ifndef GENRESCOPE_MODEL_H
 #define GENRESCOPE_MODEL_H
@@ -94,6 +96,11 @@ int gs_model_num_labels(const gs_model *model);
 const char *gs_model_label(const gs_model *model, int index); /* NULL if out of range */
 /* Index of label, or -1. */
 int gs_model_label_index(const gs_model *model, const char *label);
+/* Index of the label that means "not music", or -1 when the model has none
+ * (it then only knows genres). */
+int gs_model_not_music_label(const gs_model *model);
+/* 1 when index is a label and names a genre (not the not-music label). */
+int gs_model_is_genre_label(const gs_model *model, int index);
 /* Short stable identifier: "<name>-<first 16 hex of FNV-1a 64 of the file>".
  * Changes whenever any byte of the model changes. */
 const char *gs_model_id(const gs_model *model);
@@ -132,8 +139,10 @@ gs_status gs_model_writer_set_standard_metadata(gs_model_writer *writer,
                                                 const gs_frontend_params *frontend,
                                                 gs_error *err);
 
-/* Writes the file atomically (temporary file + fsync + rename), so a crash
- * never leaves a half-written model at path. */
+/* Writes the file atomically under the write-path rules of
+ * genrescope/outfile.h (temporary file + fsync + rename; symlinks written
+ * through; directories, devices and FIFOs refused), so a crash never leaves
+ * a half-written model at path. Errors: GS_ERR_IO with the reason. */
 gs_status gs_model_writer_save(const gs_model_writer *writer, const char *path,
                                gs_error *err);
 

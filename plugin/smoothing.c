@@ -1,9 +1,11 @@
-#include "verdict.h"
+#include "smoothing.h"
 
 #include <math.h>
 #include <string.h>
 
-void gs_verdict_reset(gs_verdict *v, int num_labels)
+#include "genrescope/verdict.h"
+
+void gs_smoothed_verdict_reset(gs_smoothed_verdict *v, int num_labels, int not_music_label)
 {
     memset(v, 0, sizeof *v);
     if (num_labels < 0)
@@ -11,10 +13,11 @@ void gs_verdict_reset(gs_verdict *v, int num_labels)
     if (num_labels > GS_MAX_LABELS)
         num_labels = GS_MAX_LABELS;
     v->num_labels = num_labels;
+    v->not_music_label = not_music_label >= 0 && not_music_label < num_labels ? not_music_label : -1;
     v->genre = -1;
 }
 
-void gs_verdict_update(gs_verdict *v, const float *probs, int num_patches, float smoothing)
+void gs_smoothed_verdict_update(gs_smoothed_verdict *v, const float *probs, int num_patches, float smoothing)
 {
     int n = v->num_labels;
     float sum = 0.0f;
@@ -26,7 +29,7 @@ void gs_verdict_update(gs_verdict *v, const float *probs, int num_patches, float
             sum += probs[i];
     }
     if (num_patches <= 0 || !finite || !(sum > 0.0f)) {
-        gs_verdict_reset(v, n);
+        gs_smoothed_verdict_reset(v, n, v->not_music_label);
         return;
     }
     if (!(smoothing >= 0.0f))
@@ -35,14 +38,13 @@ void gs_verdict_update(gs_verdict *v, const float *probs, int num_patches, float
         smoothing = 0.99f;
     if (!v->have)
         smoothing = 0.0f; /* nothing to blend with yet */
-    int best = 0;
     for (int i = 0; i < n; i++) {
         float p = smoothing * v->smoothed[i] + (1.0f - smoothing) * probs[i];
         v->smoothed[i] = p < 0.0f ? 0.0f : (p > 1.0f ? 1.0f : p);
-        if (v->smoothed[i] > v->smoothed[best])
-            best = i;
     }
     v->have = 1;
-    v->genre = best;
-    v->confidence = v->smoothed[best];
+    gs_verdict d = gs_verdict_decide_labels(v->smoothed, n, v->not_music_label, 1);
+    v->genre = d.kind == GS_VERDICT_GENRE ? d.label : -1;
+    v->confidence = d.confidence;
+    v->not_music = d.not_music;
 }

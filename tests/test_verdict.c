@@ -1,0 +1,70 @@
+/* The verdict decision (genrescope/verdict.h): silence, genre, not music at
+ * the 0.5 boundary, the not-music label never reported as a genre, and a
+ * broken (non-finite) network output never becoming a genre. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "genrescope/verdict.h"
+
+static void test_without_not_music_label(void)
+{
+    const float p[3] = {0.2f, 0.5f, 0.3f};
+    gs_verdict v = gs_verdict_decide_labels(p, 3, -1, 4);
+    CHECK(v.kind == GS_VERDICT_GENRE && v.label == 1 && v.confidence == 0.5f && v.not_music == 0.0f);
+    v = gs_verdict_decide_labels(p, 3, -1, 0);
+    CHECK(v.kind == GS_VERDICT_SILENT && v.label == -1 && v.confidence == 0.0f);
+    v = gs_verdict_decide_labels(NULL, 3, -1, 0);
+    CHECK(v.kind == GS_VERDICT_SILENT);
+    const float tie[3] = {0.4f, 0.4f, 0.2f};
+    v = gs_verdict_decide_labels(tie, 3, -1, 1);
+    CHECK(v.label == 0); /* first on ties */
+    /* An out-of-range not-music index means none. */
+    v = gs_verdict_decide_labels(p, 3, 9, 1);
+    CHECK(v.kind == GS_VERDICT_GENRE && v.label == 1);
+}
+
+static void test_not_music(void)
+{
+    /* Label 0 is "not music". */
+    const float speech[4] = {0.5f, 0.3f, 0.1f, 0.1f};
+    gs_verdict v = gs_verdict_decide_labels(speech, 4, 0, 3);
+    CHECK(v.kind == GS_VERDICT_NOT_MUSIC && v.label == -1 && v.confidence == 0.0f && v.not_music == 0.5f);
+    /* Just under one half: music, even though "not music" is the single
+     * most probable label. */
+    const float unsure[4] = {0.49f, 0.2f, 0.16f, 0.15f};
+    v = gs_verdict_decide_labels(unsure, 4, 0, 3);
+    CHECK(v.kind == GS_VERDICT_GENRE && v.label == 1 && v.confidence == 0.2f);
+    CHECK_NEAR(v.not_music, 0.49, 1e-7);
+    /* The not-music label is never the genre, even with a last index. */
+    const float last[3] = {0.3f, 0.25f, 0.45f};
+    v = gs_verdict_decide_labels(last, 3, 2, 1);
+    CHECK(v.kind == GS_VERDICT_GENRE && v.label == 0);
+    CHECK(!strcmp(gs_verdict_kind_name(GS_VERDICT_NOT_MUSIC), "not-music"));
+    CHECK(!strcmp(gs_verdict_kind_name(GS_VERDICT_GENRE), "genre"));
+    CHECK(!strcmp(gs_verdict_kind_name(GS_VERDICT_SILENT), "silent"));
+}
+
+static void test_non_finite(void)
+{
+    /* A NaN anywhere, even in a label that would lose, is a broken output. */
+    const float nan_genre[3] = {NAN, 0.9f, 0.1f};
+    gs_verdict v = gs_verdict_decide_labels(nan_genre, 3, -1, 2);
+    CHECK(v.kind == GS_VERDICT_INVALID && v.label == -1 && v.confidence == 0.0f);
+    const float nan_not_music[3] = {0.9f, 0.1f, NAN};
+    v = gs_verdict_decide_labels(nan_not_music, 3, 2, 2);
+    CHECK(v.kind == GS_VERDICT_INVALID && v.label == -1 && v.not_music == 0.0f);
+    const float inf[2] = {INFINITY, 0.0f};
+    v = gs_verdict_decide_labels(inf, 2, -1, 1);
+    CHECK(v.kind == GS_VERDICT_INVALID);
+    /* A threshold on confidence can never pass. */
+    CHECK(!(v.confidence >= 0.0f && v.kind == GS_VERDICT_GENRE));
+}
+
+int main(void)
+{
+    test_without_not_music_label();
+    test_not_music();
+    test_non_finite();
+    return gs_test_finish("test_verdict");
+}
