@@ -21,6 +21,8 @@ void gs_analyser_close(gs_analyser *an);
 const char *gs_analyser_model_id(const gs_analyser *an);
 int gs_analyser_num_labels(const gs_analyser *an);
 const char *gs_analyser_label(const gs_analyser *an, int index);
+/* The model's label meaning "not music", or -1 when it has none. */
+int gs_analyser_not_music_label(const gs_analyser *an);
 
 /* One per thread. NULL + err on failure. */
 gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err);

@@ -22,8 +22,10 @@ static void usage(FILE *out)
             "  -m, --model FILE   model to use (default: the model built into genrescope)\n"
             "  -n, --top N        genres to show per file (default 3)\n"
             "  -w, --windows      also show the verdict of every 30 s window\n"
-            "      --json         one JSON object per line per file: path, genre,\n"
-            "                     confidence, probabilities, duration, windows...\n"
+            "      --json         one JSON object per line per file: path, genre (null\n"
+            "                     unless a genre), verdict (genre, not-music, silent),\n"
+            "                     confidence, not_music, probabilities, duration,\n"
+            "                     windows...\n"
             "  -h, --help         show this help\n\n"
             "exit status: 0 if every file was classified, 1 if any failed, 2 on bad usage.\n");
 }
@@ -57,12 +59,14 @@ static void print_json(const gs_model *model, const char *path, const gs_track_r
         cJSON_AddStringToObject(o, "genre", gs_model_label(model, r->top_label));
     else
         cJSON_AddNullToObject(o, "genre");
+    cJSON_AddStringToObject(o, "verdict", gs_verdict_kind_name(r->verdict));
     cJSON_AddNumberToObject(o, "confidence", (double)r->confidence);
+    cJSON_AddNumberToObject(o, "not_music", (double)r->not_music);
     cJSON_AddItemToObject(o, "probabilities", probabilities_json(model, r->probabilities, r->num_labels));
     cJSON_AddNumberToObject(o, "duration", r->duration_seconds);
     cJSON_AddNumberToObject(o, "patches", r->num_patches);
     cJSON_AddNumberToObject(o, "silent_patches", r->num_silent_patches);
-    cJSON_AddBoolToObject(o, "silent", r->top_label < 0);
+    cJSON_AddBoolToObject(o, "silent", r->verdict == GS_VERDICT_SILENT);
     cJSON_AddBoolToObject(o, "padded", r->padded);
     cJSON_AddNumberToObject(o, "nonfinite_samples", (double)r->nonfinite_samples);
     cJSON *windows = cJSON_AddArrayToObject(o, "windows");
@@ -75,7 +79,9 @@ static void print_json(const gs_model *model, const char *path, const gs_track_r
             cJSON_AddStringToObject(wj, "genre", gs_model_label(model, w->top_label));
         else
             cJSON_AddNullToObject(wj, "genre");
+        cJSON_AddStringToObject(wj, "verdict", gs_verdict_kind_name(w->verdict));
         cJSON_AddNumberToObject(wj, "confidence", (double)w->confidence);
+        cJSON_AddNumberToObject(wj, "not_music", (double)w->not_music);
         cJSON_AddItemToObject(wj, "probabilities", probabilities_json(model, w->probabilities, r->num_labels));
         cJSON_AddItemToArray(windows, wj);
     }
@@ -87,30 +93,43 @@ static void print_json(const gs_model *model, const char *path, const gs_track_r
     cJSON_Delete(o);
 }
 
-static void print_ranked(const gs_model *model, const float *probs, int n, int top)
+/* The verdict in words: the top genres with their probabilities, or what
+ * else it is. */
+static void print_verdict(const gs_model *model, gs_verdict_kind verdict, float not_music, const float *probs,
+                          int n, int top)
 {
+    if (verdict == GS_VERDICT_SILENT) {
+        printf("silent (no genre)");
+        return;
+    }
+    if (verdict == GS_VERDICT_NOT_MUSIC) {
+        printf("not music %.1f%% (no genre)", 100.0 * not_music);
+        return;
+    }
+    if (verdict != GS_VERDICT_GENRE) {
+        printf("no verdict (%s)", gs_verdict_kind_name(verdict));
+        return;
+    }
     int order[GS_MAX_LABELS];
     rank_labels(probs, n, order);
-    for (int i = 0; i < top && i < n; i++)
-        printf("%s%s %.1f%%", i ? ", " : "", gs_model_label(model, order[i]), 100.0 * probs[order[i]]);
+    for (int i = 0, shown = 0; shown < top && i < n; i++) {
+        if (!gs_model_is_genre_label(model, order[i]))
+            continue;
+        printf("%s%s %.1f%%", shown ? ", " : "", gs_model_label(model, order[i]), 100.0 * probs[order[i]]);
+        shown++;
+    }
 }
 
 static void print_text(const gs_model *model, const char *path, const gs_track_result *r, int top, int windows)
 {
     printf("%s: ", path);
-    if (r->top_label < 0)
-        printf("silent (no genre)");
-    else
-        print_ranked(model, r->probabilities, r->num_labels, top);
+    print_verdict(model, r->verdict, r->not_music, r->probabilities, r->num_labels, top);
     printf("  [%.1f s, %d patches%s]\n", r->duration_seconds, r->num_patches,
            r->padded ? ", shorter than one patch: padded by repeating it" : "");
     for (int i = 0; windows && i < r->num_windows; i++) {
         const gs_window_verdict *w = &r->windows[i];
         printf("  %7.1f-%7.1f s  ", w->start_seconds, w->end_seconds);
-        if (w->top_label < 0)
-            printf("silent");
-        else
-            print_ranked(model, w->probabilities, r->num_labels, top);
+        print_verdict(model, w->verdict, w->not_music, w->probabilities, r->num_labels, top);
         putchar('\n');
     }
 }

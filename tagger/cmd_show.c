@@ -86,6 +86,8 @@ int gs_cmd_show(int argc, char **argv)
         else if (row.top_genre)
             printf("  genre: %s (%.2f)   tag: %s\n", display, (double)row.confidence,
                    row.tag_status ? row.tag_status : "none");
+        else if (row.tag_status && !strcmp(row.tag_status, "not-music"))
+            printf("  not music (noise, tones, speech...): no genre\n");
         else
             printf("  silent throughout: no genre\n");
     }

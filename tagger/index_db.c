@@ -478,6 +478,11 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
         if (v->top_label >= 0 && v->top_label < r->num_labels) {
             bind_text(s, 5, rec->labels[v->top_label]);
             sqlite3_bind_double(s, 6, v->confidence);
+        } else if (v->verdict == GS_VERDICT_NOT_MUSIC && rec->not_music_label >= 0 &&
+                   rec->not_music_label < r->num_labels) {
+            /* The timeline says "not music" (a spoken intro), not silence. */
+            bind_text(s, 5, rec->labels[rec->not_music_label]);
+            sqlite3_bind_double(s, 6, v->not_music);
         }
         if (v->probabilities)
             sqlite3_bind_blob(s, 7, v->probabilities, r->num_labels * (int)sizeof(float),

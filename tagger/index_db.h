@@ -56,6 +56,7 @@ typedef struct gs_index_record {
     const char *error;           /* NULL: analysed; else why it failed */
     const gs_track_result *result; /* NULL when error != NULL */
     const char *const *labels;   /* result->num_labels model labels */
+    int not_music_label;         /* index of the model's not-music label, or -1 */
     const char *tag_status;      /* gs_tag_outcome_name, "disabled"... */
     const char *tag_message;     /* may be NULL */
     const char *tag_genre;       /* genre genrescope wrote and the file holds, or NULL */

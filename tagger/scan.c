@@ -185,6 +185,9 @@ static int tag_genres(gs_analyser *an, const gs_scan_options *o, const gs_track_
         return n;
     int used[GS_MAX_LABELS] = {0};
     used[r->top_label] = 1;
+    int not_music = gs_analyser_not_music_label(an);
+    if (not_music >= 0 && not_music < GS_MAX_LABELS)
+        used[not_music] = 1; /* never a genre */
     for (;;) {
         int best = -1;
         for (int i = 0; i < r->num_labels && i < GS_MAX_LABELS; i++)
@@ -205,9 +208,10 @@ static void tag_one(scan_ctx *c, scan_item *it)
 {
     const gs_walk_entry *e = &c->files->entries[it->file];
     snprintf(it->tag_genre, sizeof it->tag_genre, "%s", it->ours ? it->ours : "");
-    if (!c->opts->write_tags || it->result.top_label < 0)
+    if (!c->opts->write_tags || it->result.verdict != GS_VERDICT_GENRE || it->result.top_label < 0)
         return;
-    if (it->result.confidence < c->opts->min_confidence) {
+    /* Written so that a NaN confidence can never pass. */
+    if (!(it->result.confidence >= c->opts->min_confidence)) {
         it->low_confidence = 1;
         snprintf(it->tag_msg, sizeof it->tag_msg, "low confidence: not tagged (%.2f < %.2f)",
                  (double)it->result.confidence, (double)c->opts->min_confidence);
@@ -338,9 +342,14 @@ static void account(scan_ctx *c, scan_item *it, int lost)
         } else {
             s->analysed++;
             r.status = "analysed";
-            if (it->result.top_label < 0)
+            if (it->result.verdict == GS_VERDICT_SILENT)
                 s->silent++;
+            else if (it->result.verdict == GS_VERDICT_NOT_MUSIC)
+                s->not_music++;
         }
+        r.verdict = gs_verdict_kind_name(it->result.verdict);
+        if (it->result.verdict == GS_VERDICT_NOT_MUSIC)
+            r.not_music = it->result.not_music;
         if (it->low_confidence) {
             s->low_confidence++;
             r.tag = "low-confidence";
@@ -382,10 +391,11 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
             format[i] = (char)(dot[1 + i] | ((dot[1 + i] >= 'A' && dot[1 + i] <= 'Z') ? 0x20 : 0));
             format[i + 1] = '\0';
         }
-    const char *tag_status = !c->opts->write_tags ? "disabled"
-                             : it->tag_tried       ? gs_tag_outcome_name(it->tag)
-                             : it->low_confidence  ? "low-confidence"
-                                                   : "none";
+    const char *tag_status = !c->opts->write_tags                      ? "disabled"
+                             : it->tag_tried                            ? gs_tag_outcome_name(it->tag)
+                             : it->low_confidence                       ? "low-confidence"
+                             : it->result.verdict == GS_VERDICT_NOT_MUSIC ? "not-music"
+                                                                        : "none";
     const char *tag_genre = it->tag_genre[0] ? it->tag_genre : NULL;
     if (it->retag)
         return gs_index_put_tag(c->ix, e->path, it->size, it->mtime_ns, tag_status,
@@ -400,6 +410,7 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
         .error = it->failed ? it->error : NULL,
         .result = it->failed ? NULL : &it->result,
         .labels = labels,
+        .not_music_label = gs_analyser_not_music_label(c->an),
         .tag_status = tag_status,
         .tag_message = it->tag_msg[0] ? it->tag_msg : NULL,
         .tag_genre = it->failed ? it->ours : tag_genre,
@@ -528,7 +539,7 @@ static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_resul
 {
     const gs_scan_options *o = c->opts;
     *retag = 0;
-    if (!o->write_tags || !k->top_genre || k->confidence < o->min_confidence)
+    if (!o->write_tags || !k->top_genre || !(k->confidence >= o->min_confidence))
         return GS_OK;
     const char *s = k->tag_status;
     int maybe;
@@ -556,6 +567,7 @@ static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_resul
     if (!verdict->probabilities)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     verdict->num_labels = n;
+    verdict->verdict = GS_VERDICT_GENRE;
     verdict->top_label = top;
     verdict->confidence = k->confidence;
     if (o->multi) {

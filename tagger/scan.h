@@ -55,6 +55,7 @@ typedef struct gs_scan_stats {
     size_t low_confidence; /* verdict below --min-confidence: not tagged */
     size_t retagged;       /* unchanged files whose tag was (re)tried from the index */
     size_t silent;         /* analysed, no genre (silent throughout) */
+    size_t not_music;      /* analysed, no genre: not music (noise, tones, speech...) */
     size_t removed;        /* index rows of files that no longer exist */
     size_t tag_failed;
     size_t failed;
@@ -79,6 +80,8 @@ typedef struct gs_scan_file_report {
     const char *status;    /* "analysed", "unchanged", "failed", "removed" */
     const char *genre;     /* display name or NULL */
     float confidence;
+    const char *verdict;   /* "genre", "not-music", "silent" or NULL (not analysed now) */
+    float not_music;       /* probability of not music, for a not-music verdict */
     const char *tag;       /* tag outcome name or NULL */
     const char *tag_detail;
     const char *error;

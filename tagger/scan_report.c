@@ -17,6 +17,12 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
             cJSON_AddStringToObject(j, "genre", r->genre);
             cJSON_AddNumberToObject(j, "confidence", (double)r->confidence);
         }
+        /* Why there is no genre, when there is none. */
+        if (r->verdict && strcmp(r->verdict, "genre") != 0) {
+            cJSON_AddStringToObject(j, "verdict", r->verdict);
+            if (!strcmp(r->verdict, "not-music"))
+                cJSON_AddNumberToObject(j, "not_music", (double)r->not_music);
+        }
         if (r->tag)
             cJSON_AddStringToObject(j, "tag", r->tag);
         if (r->tag_detail)
@@ -104,6 +110,7 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
         cJSON_AddNumberToObject(sum, "retagged", (double)s->retagged);
         cJSON_AddNumberToObject(sum, "tag_failed", (double)s->tag_failed);
         cJSON_AddNumberToObject(sum, "silent", (double)s->silent);
+        cJSON_AddNumberToObject(sum, "not_music", (double)s->not_music);
         cJSON_AddNumberToObject(sum, "removed", (double)s->removed);
         cJSON_AddNumberToObject(sum, "failed", (double)s->failed);
         cJSON *by = cJSON_AddObjectToObject(sum, "failed_by_reason");
@@ -133,6 +140,8 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
                 s->hard_linked, s->low_confidence, s->retagged);
     if (s->silent)
         fprintf(f, "  %zu silent (indexed without a genre)\n", s->silent);
+    if (s->not_music)
+        fprintf(f, "  %zu not music (noise, tones, speech...: indexed without a genre)\n", s->not_music);
     if (s->removed)
         fprintf(f, "  %zu index entries of files that no longer exist %s\n", s->removed,
                 o->dry_run ? "would be removed" : "removed");

@@ -282,8 +282,11 @@ static gs_status close_window(gs_classifier *cls)
     w->start_seconds = acc->index * (double)cls->fp.window_seconds;
     w->end_seconds = w->start_seconds + cls->fp.window_seconds;
     w->num_patches = acc->num_patches;
-    w->top_label = acc->num_patches ? gs_argmax(probs, cls->num_labels) : -1;
-    w->confidence = acc->num_patches ? probs[w->top_label] : 0.0f;
+    gs_verdict v = gs_verdict_decide(cls->model, probs, acc->num_patches);
+    w->verdict = v.kind;
+    w->top_label = v.label;
+    w->confidence = v.confidence;
+    w->not_music = v.not_music;
     w->probabilities = NULL; /* pointed into the result's storage at finish */
     cls->num_windows++;
     return GS_OK;
@@ -298,6 +301,12 @@ static gs_status flush_batch(gs_classifier *cls, int streaming, gs_error *err)
                                   cls->embedding_size > 0 ? cls->batch_embed : NULL, err);
     if (st != GS_OK)
         return st;
+    /* Inputs are sanitised, so a non-finite output is the model's fault
+     * (e.g. weights that overflow): refuse it rather than average it in. */
+    for (int i = 0; i < cls->batch_len * cls->num_labels; i++)
+        if (!isfinite(cls->batch_probs[i]))
+            return gs_error_set(err, GS_ERR_MODEL, "the network produced a non-finite probability: "
+                                                   "the model is broken");
     for (int b = 0; b < cls->batch_len; b++) {
         if (streaming && cls->batch_window[b] != cls->current.index) {
             st = close_window(cls);
@@ -561,10 +570,11 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         copy_out(cls->track_embed_sum, cls->embedding_size, cls->track_patches, &result->embedding) != GS_OK)
         goto nomem;
     l2_normalize(result->embedding, cls->embedding_size);
-    if (cls->track_patches > 0) {
-        result->top_label = gs_argmax(result->probabilities, nl);
-        result->confidence = result->probabilities[result->top_label];
-    }
+    gs_verdict v = gs_verdict_decide(cls->model, result->probabilities, cls->track_patches);
+    result->verdict = v.kind;
+    result->top_label = v.label;
+    result->confidence = v.confidence;
+    result->not_music = v.not_music;
     result->num_windows = cls->num_windows;
     if (cls->num_windows > 0) {
         result->windows = malloc(sizeof *result->windows * (size_t)cls->num_windows);

@@ -5,7 +5,11 @@
  * whatever their level. Environment knobs for the tests:
  *   GS_FAKE_MODEL_ID  model id to report (default "fake-1"): a new id must
  *                     make incremental scans re-analyse
- *   GS_FAKE_DELAY_MS  sleep per file, so a scan can be killed mid-way */
+ *   GS_FAKE_DELAY_MS  sleep per file, so a scan can be killed mid-way
+ *   GS_FAKE_NOT_MUSIC 1: an 11th label "notmusic" (the model's not-music
+ *                     label), which noise gets (zero crossings of the first
+ *                     difference well above the signal's own, as for noise
+ *                     and not for tones) */
 #include <math.h>
 #include <sndfile.h>
 #include <stdlib.h>
@@ -14,25 +18,18 @@
 
 #include "analyser.h"
 
-static int gs_argmax_fake(const float *v, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
-#define NUM_LABELS 10
+#define MAX_LABELS 11
+#define NOT_MUSIC 10
 #define EMBED 8
 #define WINDOW_SECONDS 30.0
 
-static const char *const labels[NUM_LABELS] = {"blues", "classical", "country", "disco", "hiphop",
-                                               "jazz",  "metal",     "pop",     "reggae", "rock"};
+static const char *const labels[MAX_LABELS] = {"blues", "classical", "country", "disco", "hiphop", "jazz",
+                                               "metal", "pop",       "reggae",  "rock",  "notmusic"};
 
 struct gs_analyser {
     char model_id[128];
     int delay_ms;
+    int num_labels; /* 10, or 11 with the not-music label */
 };
 
 struct gs_analyser_worker {
@@ -51,16 +48,18 @@ gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error 
     snprintf(an->model_id, sizeof an->model_id, "%s", model_path ? model_path : id ? id : "fake-1");
     const char *d = getenv("GS_FAKE_DELAY_MS");
     an->delay_ms = d ? atoi(d) : 0;
+    const char *nm = getenv("GS_FAKE_NOT_MUSIC");
+    an->num_labels = nm && !strcmp(nm, "1") ? MAX_LABELS : MAX_LABELS - 1;
     return an;
 }
 
 void gs_analyser_close(gs_analyser *an) { free(an); }
 const char *gs_analyser_model_id(const gs_analyser *an) { return an->model_id; }
-int gs_analyser_num_labels(const gs_analyser *an) { (void)an; return NUM_LABELS; }
+int gs_analyser_num_labels(const gs_analyser *an) { return an->num_labels; }
+int gs_analyser_not_music_label(const gs_analyser *an) { return an->num_labels > NOT_MUSIC ? NOT_MUSIC : -1; }
 const char *gs_analyser_label(const gs_analyser *an, int i)
 {
-    (void)an;
-    return i >= 0 && i < NUM_LABELS ? labels[i] : NULL;
+    return i >= 0 && i < an->num_labels ? labels[i] : NULL;
 }
 
 gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err)
@@ -75,31 +74,40 @@ gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err)
 
 void gs_analyser_worker_free(gs_analyser_worker *w) { free(w); }
 
-/* Pitch position on a log scale: 0 at 55 Hz, +1 per octave. */
-static double octave_of(const float *x, size_t n, int rate, double *rms)
+/* Pitch position on a log scale: 0 at 55 Hz, +1 per octave; *noisy when
+ * the first difference crosses zero far more often than the signal. */
+static double octave_of(const float *x, size_t n, int rate, double *rms, int *noisy)
 {
-    size_t crossings = 0;
+    size_t crossings = 0, diff_crossings = 0;
     double e = 0;
     for (size_t i = 0; i < n; i++) {
         e += (double)x[i] * x[i];
         if (i && ((x[i - 1] < 0) != (x[i] < 0)))
             crossings++;
+        if (i >= 2 && ((x[i - 1] - x[i - 2] < 0) != (x[i] - x[i - 1] < 0)))
+            diff_crossings++;
     }
+    *noisy = (double)diff_crossings > 1.2 * (double)crossings + 10;
     *rms = n ? sqrt(e / (double)n) : 0;
     double f = n ? (double)crossings * rate / (2.0 * (double)n) : 0;
     return f > 0 ? log2(f / 55.0) : 0;
 }
 
-static void probabilities(double octave, float *p)
+static void probabilities(const gs_analyser *an, double octave, int noisy, float *p)
 {
     double sum = 0;
-    for (int i = 0; i < NUM_LABELS; i++) {
+    for (int i = 0; i < NOT_MUSIC; i++) {
         double d = octave - (i + 0.5);
         p[i] = (float)exp(-2.0 * d * d);
         sum += p[i];
     }
-    for (int i = 0; i < NUM_LABELS; i++)
-        p[i] = (float)(p[i] / sum);
+    double music = 1.0;
+    if (an->num_labels > NOT_MUSIC) {
+        music = noisy ? 0.1 : 0.95;
+        p[NOT_MUSIC] = (float)(1.0 - music);
+    }
+    for (int i = 0; i < NOT_MUSIC; i++)
+        p[i] = (float)(music * p[i] / sum);
 }
 
 gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *r,
@@ -140,15 +148,16 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
     }
     free(inter);
 
-    r->num_labels = NUM_LABELS;
+    const int nl = w->an->num_labels, nm = gs_analyser_not_music_label(w->an);
+    r->num_labels = nl;
     r->embedding_size = EMBED;
     r->duration_seconds = (double)frames / info.samplerate;
     size_t win = (size_t)(WINDOW_SECONDS * info.samplerate);
     r->num_windows = (int)((frames + win - 1) / win);
-    r->probabilities = calloc(NUM_LABELS, sizeof(float));
+    r->probabilities = calloc(nl, sizeof(float));
     r->embedding = calloc(EMBED, sizeof(float));
     r->windows = calloc((size_t)r->num_windows, sizeof *r->windows);
-    r->window_storage = calloc((size_t)r->num_windows * NUM_LABELS, sizeof(float));
+    r->window_storage = calloc((size_t)r->num_windows * nl, sizeof(float));
     if (!r->probabilities || !r->embedding || !r->windows || !r->window_storage) {
         free(mono);
         gs_analyser_result_free(r);
@@ -159,30 +168,38 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
         gs_window_verdict *v = &r->windows[k];
         size_t a = (size_t)k * win, n = frames - a < win ? frames - a : win;
         double rms;
-        double oct = octave_of(mono + a, n, info.samplerate, &rms);
+        int noisy;
+        double oct = octave_of(mono + a, n, info.samplerate, &rms, &noisy);
         v->start_seconds = (double)a / info.samplerate;
         v->end_seconds = (double)(a + n) / info.samplerate;
-        v->probabilities = r->window_storage + (size_t)k * NUM_LABELS;
+        v->probabilities = r->window_storage + (size_t)k * nl;
         v->top_label = -1;
         if (rms < 1e-4)
             continue;
-        probabilities(oct, v->probabilities);
-        v->top_label = gs_argmax_fake(v->probabilities, NUM_LABELS);
-        v->confidence = v->probabilities[v->top_label];
+        probabilities(w->an, oct, noisy, v->probabilities);
         v->num_patches = 1;
-        for (int i = 0; i < NUM_LABELS; i++)
+        gs_verdict d = gs_verdict_decide_labels(v->probabilities, nl, nm, 1);
+        v->verdict = d.kind;
+        v->top_label = d.label;
+        v->confidence = d.confidence;
+        v->not_music = d.not_music;
+        for (int i = 0; i < nl; i++)
             r->probabilities[i] += v->probabilities[i];
         voiced++;
     }
     double rms;
-    double oct = octave_of(mono, frames, info.samplerate, &rms);
+    int noisy;
+    double oct = octave_of(mono, frames, info.samplerate, &rms, &noisy);
     free(mono);
     r->top_label = -1;
     if (voiced) {
-        for (int i = 0; i < NUM_LABELS; i++)
+        for (int i = 0; i < nl; i++)
             r->probabilities[i] /= (float)voiced;
-        r->top_label = gs_argmax_fake(r->probabilities, NUM_LABELS);
-        r->confidence = r->probabilities[r->top_label];
+        gs_verdict d = gs_verdict_decide_labels(r->probabilities, nl, nm, voiced);
+        r->verdict = d.kind;
+        r->top_label = d.label;
+        r->confidence = d.confidence;
+        r->not_music = d.not_music;
         /* Smooth bumps along the pitch axis, then a weak level feature. */
         double norm = 0;
         for (int i = 0; i < EMBED - 1; i++) {

@@ -20,6 +20,7 @@
 #include "genrescope/cnn.h"
 #include "genrescope/error.h"
 #include "genrescope/model.h"
+#include "genrescope/verdict.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,16 +32,20 @@ extern "C" {
 typedef struct gs_window_verdict {
     double start_seconds;
     double end_seconds;
-    int top_label;          /* -1 when every patch was silent */
-    float confidence;       /* probability of top_label, 0 when silent */
+    gs_verdict_kind verdict; /* silent, genre or not-music (genrescope/verdict.h) */
+    int top_label;          /* the genre; -1 unless verdict is GS_VERDICT_GENRE */
+    float confidence;       /* probability of top_label, else 0 */
+    float not_music;        /* probability of the model's not-music label (0 if none) */
     int num_patches;        /* classified (non-silent) patches */
     float *probabilities;   /* num_labels, points into the result's storage */
 } gs_window_verdict;
 
 typedef struct gs_track_result {
     int num_labels;
-    int top_label;              /* -1 when silent throughout */
-    float confidence;           /* probability of top_label (0 when silent) */
+    gs_verdict_kind verdict;    /* silent, genre or not-music (genrescope/verdict.h) */
+    int top_label;              /* the genre; -1 unless verdict is GS_VERDICT_GENRE */
+    float confidence;           /* probability of top_label, else 0 */
+    float not_music;            /* probability of the model's not-music label (0 if none) */
     float *probabilities;       /* num_labels, owned */
     int embedding_size;
     float *embedding;           /* L2-normalised; all zero when silent; owned */

@@ -1,0 +1,36 @@
+#!/bin/bash
+# "Not music" is an answer the tagger keeps: with a model that has a
+# not-music label (the fake analyser's GS_FAKE_NOT_MUSIC=1, where noise is
+# not music), noise is indexed with the reason and no genre, never tagged,
+# never offered by similar/playlist, and --multi never writes it as a genre.
+set -u
+. "$(dirname "$0")/lib.sh"
+command -v metaflac >/dev/null || { echo "metaflac not installed: skipped"; exit 77; }
+export GS_FAKE_NOT_MUSIC=1
+L="$T/lib"; mkdir -p "$L"
+DB="$T/index.sqlite"
+tone "$L/jazz.flac" $F_JAZZ 3
+tone "$L/jazz2.flac" $F_JAZZ 3 0.3
+sox -n -r 22050 -c 1 -b 16 "$L/noise.flac" synth 3 whitenoise vol 0.5 2>/dev/null
+
+"$GS" scan --db "$DB" --dry-run --json "$L" > "$T/dry.json"
+check "dry run: the noise would not be tagged" \
+    grep -q '"path":"[^"]*noise.flac","status":"analysed","verdict":"not-music","not_music":0.89' "$T/dry.json"
+check "dry run: the tones would be" eq "$(grep -c '"tag":"would-write"' "$T/dry.json")" 2
+check "dry run summary counts it" grep -q '"not_music":1' "$T/dry.json"
+
+"$GS" scan --db "$DB" --multi --multi-threshold 0.01 -q "$L"
+check "noise has no genre tag" eq "$(metaflac --show-tag=GENRE "$L/noise.flac")" ""
+check "indexed with the reason" eq "$(q "$DB" "SELECT coalesce(top_genre, 'NULL'), tag_status FROM tracks WHERE path LIKE '%noise.flac'")" "NULL|not-music"
+check "its scores are kept" eq "$(q "$DB" "SELECT round(score, 2) FROM scores s JOIN tracks t ON t.id = s.track_id WHERE t.path LIKE '%noise.flac' AND s.genre = 'notmusic'")" 0.9
+check "no embedding, so never recommended" eq "$(q "$DB" "SELECT count(*) FROM embeddings e JOIN tracks t ON t.id = e.track_id WHERE t.path LIKE '%noise.flac'")" 0
+check "--multi never writes 'Not music' as a genre" \
+    eq "$(metaflac --show-tag=GENRE "$L/jazz.flac" | grep -c 'Not music')" 0
+check "--multi wrote several genres for the tone" test "$(metaflac --show-tag=GENRE "$L/jazz.flac" | wc -l)" -ge 2
+check "the window timeline says not music" \
+    eq "$(q "$DB" "SELECT w.top_genre FROM windows w JOIN tracks t ON t.id = w.track_id WHERE t.path LIKE '%noise.flac'")" notmusic
+"$GS" show --db "$DB" "$L/noise.flac" > "$T/show.txt"
+check "show explains it" grep -q "not music (noise, tones, speech...): no genre" "$T/show.txt"
+"$GS" similar --db "$DB" "$L/jazz.flac" > "$T/similar.txt"
+check "similar never offers the noise" eq "$(grep -c noise.flac "$T/similar.txt")" 0
+finish
