@@ -995,6 +995,37 @@ static void test_not_music_label(void)
     CHECK(gs_model_not_music_label(NULL) == -1);
 }
 
+/* The optional calibration: a temperature in (0, 100], method named. */
+static void test_calibration_metadata(void)
+{
+    gs_error err;
+    char path[700];
+    path_for(path, sizeof path, "calibration.safetensors");
+    const char *values[] = {"{\"method\":\"temperature\",\"temperature\":1.75,\"fit_on\":\"cv\"}",
+                            NULL,
+                            "{\"method\":\"platt\",\"temperature\":2}",
+                            "{\"method\":\"temperature\",\"temperature\":0}",
+                            "{\"method\":\"temperature\",\"temperature\":1e9}",
+                            "{\"method\":\"temperature\"}",
+                            "[1.5]"};
+    const float expect[] = {1.75f, 1.0f, -1, -1, -1, -1, -1}; /* -1: rejected */
+    for (int i = 0; i < 7; i++) {
+        gs_model_writer *w = make_writer();
+        if (values[i])
+            CHECK(gs_model_writer_set_metadata(w, "calibration", values[i], &err) == GS_OK);
+        CHECK(gs_model_writer_save(w, path, &err) == GS_OK);
+        gs_model_writer_free(w);
+        gs_model *m = gs_model_load(path, &err);
+        if (expect[i] < 0)
+            CHECK_MSG(m == NULL && err.code == GS_ERR_MODEL && strstr(err.message, "calibration"),
+                      "accepted %s", values[i]);
+        else
+            CHECK_MSG(m && gs_model_calibration_temperature(m) == expect[i], "%s", values[i] ? values[i] : "none");
+        gs_model_free(m);
+    }
+    CHECK(gs_model_calibration_temperature(NULL) == 1.0f);
+}
+
 int main(void)
 {
     const char *dir = getenv("GS_TEST_TMP");
@@ -1010,6 +1041,7 @@ int main(void)
     test_bad_metadata();
     test_bad_frontend();
     test_not_music_label();
+    test_calibration_metadata();
     test_io_errors();
     test_truncation();
     test_fuzz();

@@ -61,8 +61,61 @@ static void test_non_finite(void)
     CHECK(!(v.confidence >= 0.0f && v.kind == GS_VERDICT_GENRE));
 }
 
+/* softmax(log p / T) computed directly in double precision. */
+static void reference_calibration(const float *p, int n, double t, double *out)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += out[i] = p[i] > 0 ? pow((double)p[i], 1.0 / t) : 0.0;
+    for (int i = 0; i < n; i++)
+        out[i] /= sum;
+}
+
+static void test_calibration(void)
+{
+    const float p[5] = {0.6f, 0.25f, 0.1f, 0.05f, 0.0f};
+    const double temps[] = {2.0, 0.5, 1.7, 100.0, 0.01};
+    for (size_t k = 0; k < sizeof temps / sizeof temps[0]; k++) {
+        float q[5];
+        double ref[5], sum = 0;
+        memcpy(q, p, sizeof q);
+        gs_calibrate_probabilities(q, 5, (float)temps[k]);
+        reference_calibration(p, 5, temps[k], ref);
+        for (int i = 0; i < 5; i++) {
+            CHECK_MSG(isfinite(q[i]) && fabs(q[i] - ref[i]) < 1e-6, "T=%g i=%d: %g vs %g", temps[k], i, q[i],
+                      ref[i]);
+            sum += q[i];
+        }
+        CHECK_NEAR(sum, 1.0, 1e-6);
+        CHECK(q[4] == 0.0f); /* impossible stays impossible */
+        CHECK(q[0] >= q[1] && q[1] >= q[2]); /* ranking kept */
+    }
+    /* T > 1 softens, T < 1 sharpens. */
+    float soft[5], sharp[5];
+    memcpy(soft, p, sizeof soft);
+    memcpy(sharp, p, sizeof sharp);
+    gs_calibrate_probabilities(soft, 5, 2.0f);
+    gs_calibrate_probabilities(sharp, 5, 0.5f);
+    CHECK(soft[0] < p[0] && sharp[0] > p[0]);
+    /* No-ops: T = 1, bad temperatures, all zeros, non-finite input. */
+    const float bad_t[] = {1.0f, 0.0f, -2.0f, NAN, INFINITY};
+    for (size_t k = 0; k < sizeof bad_t / sizeof bad_t[0]; k++) {
+        float q[5];
+        memcpy(q, p, sizeof q);
+        gs_calibrate_probabilities(q, 5, bad_t[k]);
+        CHECK(!memcmp(q, p, sizeof q));
+    }
+    float zero[3] = {0, 0, 0};
+    gs_calibrate_probabilities(zero, 3, 2.0f);
+    CHECK(zero[0] == 0.0f && zero[1] == 0.0f && zero[2] == 0.0f);
+    float nan_in[3] = {0.5f, NAN, 0.5f};
+    gs_calibrate_probabilities(nan_in, 3, 2.0f);
+    CHECK(nan_in[0] == 0.5f && isnan(nan_in[1]));
+}
+
 int main(void)
 {
+    test_calibration();
     test_without_not_music_label();
     test_not_music();
     test_non_finite();

@@ -282,6 +282,7 @@ static gs_status close_window(gs_classifier *cls)
     w->start_seconds = acc->index * (double)cls->fp.window_seconds;
     w->end_seconds = w->start_seconds + cls->fp.window_seconds;
     w->num_patches = acc->num_patches;
+    gs_calibrate_probabilities(probs, cls->num_labels, gs_model_calibration_temperature(cls->model));
     gs_verdict v = gs_verdict_decide(cls->model, probs, acc->num_patches);
     w->verdict = v.kind;
     w->top_label = v.label;
@@ -570,6 +571,7 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         copy_out(cls->track_embed_sum, cls->embedding_size, cls->track_patches, &result->embedding) != GS_OK)
         goto nomem;
     l2_normalize(result->embedding, cls->embedding_size);
+    gs_calibrate_probabilities(result->probabilities, nl, gs_model_calibration_temperature(cls->model));
     gs_verdict v = gs_verdict_decide(cls->model, result->probabilities, cls->track_patches);
     result->verdict = v.kind;
     result->top_label = v.label;
@@ -687,6 +689,7 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
         return st;
     for (int i = 0; i < cls->num_labels; i++)
         probabilities[i] = cls->current.num_patches ? (float)(cls->current.prob_sum[i] / cls->current.num_patches) : 0.0f;
+    gs_calibrate_probabilities(probabilities, cls->num_labels, gs_model_calibration_temperature(cls->model));
     if (num_patches)
         *num_patches = cls->current.num_patches;
     /* The whole-window path used the streaming accumulators: start clean. */

@@ -37,6 +37,7 @@ struct gs_model {
     int num_labels;
     char labels[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
     int not_music_label;        /* index into labels, or -1 */
+    float calibration_temperature; /* 1 when the model carries none */
     const char *architecture;   /* raw JSON text, "{}" when absent */
     const char *provenance;
     char *id;

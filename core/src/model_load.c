@@ -168,6 +168,11 @@ int gs_model_not_music_label(const gs_model *model)
     return model ? model->not_music_label : -1;
 }
 
+float gs_model_calibration_temperature(const gs_model *model)
+{
+    return model ? model->calibration_temperature : 1.0f;
+}
+
 int gs_model_is_genre_label(const gs_model *model, int index)
 {
     return model && index >= 0 && index < model->num_labels && index != model->not_music_label;

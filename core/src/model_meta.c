@@ -229,6 +229,30 @@ static gs_status parse_not_music_label(gs_model *m, gs_error *err)
     return GS_OK;
 }
 
+/* "calibration": {"method": "temperature", "temperature": T, ...} (other
+ * keys say how T was fitted). T in (0, 100]; absent means 1. */
+static gs_status parse_calibration(gs_model *m, gs_error *err)
+{
+    m->calibration_temperature = 1.0f;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(m->metadata, "calibration");
+    if (!item)
+        return GS_OK;
+    cJSON *doc = parse_document(item->valuestring);
+    gs_status st = GS_OK;
+    const cJSON *method = doc ? cJSON_GetObjectItemCaseSensitive(doc, "method") : NULL;
+    const cJSON *t = doc ? cJSON_GetObjectItemCaseSensitive(doc, "temperature") : NULL;
+    if (!doc || !cJSON_IsObject(doc))
+        st = gs_error_set(err, GS_ERR_MODEL, "metadata 'calibration' is not a JSON object");
+    else if (!cJSON_IsString(method) || strcmp(method->valuestring, "temperature") != 0)
+        st = gs_error_set(err, GS_ERR_MODEL, "metadata 'calibration': method must be \"temperature\"");
+    else if (!cJSON_IsNumber(t) || !(t->valuedouble > 0.0 && t->valuedouble <= 100.0))
+        st = gs_error_set(err, GS_ERR_MODEL, "metadata 'calibration': temperature must be a number in (0, 100]");
+    else
+        m->calibration_temperature = (float)t->valuedouble;
+    cJSON_Delete(doc);
+    return st;
+}
+
 /* Raw JSON objects the CNN module or the user interprets later. */
 static gs_status raw_object(const gs_model *m, const char *key, const char **out, gs_error *err)
 {
@@ -255,6 +279,8 @@ gs_status gs_model_parse_metadata(gs_model *m, gs_error *err)
         st = parse_labels(m, err);
     if (st == GS_OK)
         st = parse_not_music_label(m, err);
+    if (st == GS_OK)
+        st = parse_calibration(m, err);
     if (st == GS_OK)
         st = parse_frontend(m, err);
     if (st == GS_OK)

@@ -39,6 +39,33 @@ gs_verdict gs_verdict_decide_labels(const float *probabilities, int n, int nm, i
     return v;
 }
 
+void gs_calibrate_probabilities(float *p, int n, float temperature)
+{
+    if (!p || n <= 0 || n > GS_MAX_LABELS || !isfinite(temperature) || temperature <= 0.0f ||
+        temperature == 1.0f)
+        return;
+    const double beta = 1.0 / (double)temperature;
+    double max_log = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(p[i]) || p[i] < 0.0f)
+            return;
+        if (p[i] > 0.0f && log((double)p[i]) > max_log)
+            max_log = log((double)p[i]);
+    }
+    if (max_log == -INFINITY)
+        return; /* all zero */
+    /* exp(beta * (log p - max)) keeps the largest term at 1: no overflow
+     * for any temperature. */
+    double sum = 0.0;
+    double q[GS_MAX_LABELS];
+    for (int i = 0; i < n; i++) {
+        q[i] = p[i] > 0.0f ? exp(beta * (log((double)p[i]) - max_log)) : 0.0;
+        sum += q[i];
+    }
+    for (int i = 0; i < n; i++)
+        p[i] = (float)(q[i] / sum);
+}
+
 const char *gs_verdict_kind_name(gs_verdict_kind kind)
 {
     switch (kind) {

@@ -6,8 +6,10 @@
  * belongs to the window its first frame falls in. Silent patches (peak frame
  * RMS below GS_SILENCE_RMS) are not classified. A window's probabilities are
  * the mean over its classified patches; the track's are the mean over all
- * classified patches; the embedding is the L2-normalised mean of their
- * penultimate activations. Audio shorter than one patch is padded to one
+ * classified patches; both then go through the model's calibration
+ * (gs_calibrate_probabilities) and the verdict (genrescope/verdict.h). The
+ * embedding is the L2-normalised mean of the patches' penultimate
+ * activations. Audio shorter than one patch is padded to one
  * patch by repeating its frames (which keeps it level-invariant) and the
  * result says so (padded = 1). When the regular patches stop at least half
  * a hop short of the end, one more patch aligned to the last frame covers

@@ -16,6 +16,10 @@
  *   "provenance"   free-form JSON object (training data, folds, accuracy...)
  *   "not_music_label" (optional) the one label that means "not music" (noise,
  *                  tones, speech...) rather than a genre, e.g. notmusic
+ *   "calibration"  (optional) {"method":"temperature","temperature":T,...}:
+ *                  averaged probabilities are calibrated as softmax(log p / T)
+ *                  (gs_calibrate_probabilities); the other keys say how T
+ *                  was fitted
  * Only F32 tensors are accepted. */
 #ifndef GENRESCOPE_MODEL_H
 #define GENRESCOPE_MODEL_H
@@ -99,6 +103,9 @@ int gs_model_label_index(const gs_model *model, const char *label);
 /* Index of the label that means "not music", or -1 when the model has none
  * (it then only knows genres). */
 int gs_model_not_music_label(const gs_model *model);
+/* Calibration temperature the classifier applies to averaged
+ * probabilities; 1 when the model carries none. */
+float gs_model_calibration_temperature(const gs_model *model);
 /* 1 when index is a label and names a genre (not the not-music label). */
 int gs_model_is_genre_label(const gs_model *model, int index);
 /* Short stable identifier: "<name>-<first 16 hex of FNV-1a 64 of the file>".

@@ -52,6 +52,15 @@ static inline gs_verdict gs_verdict_decide(const gs_model *model, const float *p
                                     num_patches);
 }
 
+/* Temperature calibration of averaged probabilities (in place):
+ * p_i <- p_i^(1/T) / sum_j p_j^(1/T), i.e. a softmax of log p / T, which
+ * keeps the ranking and makes the confidence mean what it says once T is
+ * fitted on held-out predictions (the model's "calibration" metadata).
+ * T = 1 (or not finite, or <= 0) leaves p as is. A vector with a
+ * non-finite value is left alone (the verdict reports it as invalid); all
+ * zeros stay zeros. Pure, no allocation. */
+void gs_calibrate_probabilities(float *probabilities, int n, float temperature);
+
 /* Stable lower-case name for JSON and the index: "silent", "genre",
  * "not-music", "invalid". */
 const char *gs_verdict_kind_name(gs_verdict_kind kind);
