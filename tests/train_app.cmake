@@ -10,6 +10,10 @@ if(TARGET gs_train_app)
     target_compile_definitions(test_train_level PRIVATE
       GS_SHIPPED_MODEL="${CMAKE_SOURCE_DIR}/models/genrescope-gtzan.safetensors")
   endif()
+  add_executable(gs_calib_fit tools/calib_fit.c)
+  target_link_libraries(gs_calib_fit PRIVATE gs_train_app m)
+  gs_add_script_test(test_calibration ${GS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_calibration.py
+    $<TARGET_FILE:gs_calib_fit>)
   add_executable(test_train_synth test_train_synth.c)
   target_link_libraries(test_train_synth PRIVATE m)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_train_cli.sh)
