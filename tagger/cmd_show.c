@@ -18,6 +18,12 @@ static void usage(FILE *out)
 
 static void clock_text(double s, char *out, size_t n)
 {
+    /* An index is data from outside: a NaN or 1e300 must not reach the
+     * integer conversion (undefined behaviour). */
+    if (!(s >= 0.0 && s < 1e12)) {
+        snprintf(out, n, "?");
+        return;
+    }
     long t = (long)(s + 0.5);
     if (t >= 3600)
         snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);

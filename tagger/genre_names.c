@@ -2,9 +2,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* gs_builtin_genre_names: models/genre-names.conf, which the LV2 bundle's
  * scale points are generated from too. */
@@ -36,17 +39,32 @@ static char *trim(char *s)
 
 gs_status gs_genre_names_load(const char *path, int must_exist, gs_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    /* O_NONBLOCK and a type check: a FIFO at this path must not hang every
+     * command. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
         if (!must_exist && errno == ENOENT)
             return GS_OK;
         return gs_error_set(err, GS_ERR_IO, "cannot open genre names %s: %s", path,
                             strerror(errno));
     }
-    char line[512];
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return gs_error_set(err, GS_ERR_IO, "genre names %s: not a regular file", path);
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    /* Whole lines of any length: a long comment must never spill into a
+     * setting. */
+    char *line = NULL;
+    size_t line_cap = 0;
     int lineno = 0;
     gs_status st = GS_OK;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) >= 0) {
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
@@ -80,6 +98,7 @@ gs_status gs_genre_names_load(const char *path, int must_exist, gs_error *err)
         if (slot == num_overrides)
             num_overrides++;
     }
+    free(line);
     fclose(f);
     return st;
 }

@@ -336,6 +336,36 @@ static void test_nonfinite(void)
     free(path);
 }
 
+/* Finite but absurd float samples (1e38) and an absurd sample rate: the
+ * output stays finite, and a 500 Hz header is refused before any buffer is
+ * sized by the rate ratio. */
+static void test_hostile_values(void)
+{
+    enum { N = 4000 };
+    float huge[N];
+    for (int i = 0; i < N; i++)
+        huge[i] = (i % 7 == 0 ? 1e38f : -3e37f) * (float)sin(0.01 * i);
+    char *path = fx_path("huge.wav");
+    CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, huge, N) == 0);
+    float *x = NULL;
+    size_t n = 0;
+    gs_audio_info info;
+    gs_error err;
+    CHECK_MSG(decode(path, TARGET, &x, &n, &info, &err) == GS_OK, "%s", err.message);
+    int finite = n > 0;
+    for (size_t i = 0; i < n; i++)
+        finite &= isfinite(x[i]) && fabsf(x[i]) < 1e5f;
+    CHECK_MSG(finite, "non-finite or unclamped output after resampling");
+    free(x);
+    free(path);
+
+    fx_sine s = { .freq = 100, .amp = { 0.5 } };
+    char *slow = fx_path("rate500.wav");
+    CHECK(fx_write(slow, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 500, 1, 500, fx_gen_sine, &s) == 0);
+    check_open_fails(slow, GS_ERR_UNSUPPORTED, "sample rate 500 Hz outside");
+    free(slow);
+}
+
 static void test_silence(void)
 {
     const struct {
@@ -648,6 +678,14 @@ static void test_bad_paths(void)
 
     check_open_fails("/dev/null", GS_ERR_IO, "not a regular file");
 
+    /* A FIFO with an audio name: refused at once, never opened for reading
+     * (which would block until someone writes). */
+    char *fifo = fx_path("pipe.mp3");
+    CHECK(mkfifo(fifo, 0644) == 0);
+    check_open_fails(fifo, GS_ERR_IO, "a FIFO, not a regular file");
+    unlink(fifo);
+    free(fifo);
+
     gs_error err;
     gs_error_clear(&err);
     CHECK(gs_audio_open(NULL, TARGET, &err) == NULL && err.code == GS_ERR_INVALID);
@@ -839,6 +877,7 @@ int main(void)
     test_channels();
     test_rates();
     test_nonfinite();
+    test_hostile_values();
     test_silence();
     test_empty();
     test_truncated();

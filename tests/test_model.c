@@ -826,6 +826,14 @@ static void test_io_errors(void)
     CHECK(m == NULL && err.code == GS_ERR_IO);
     CHECK_MSG(strstr(err.message, "directory"), "%s", err.message);
 
+    /* A FIFO is refused at once, not opened and waited on. */
+    path_for(path, sizeof path, "fifo.safetensors");
+    unlink(path);
+    CHECK(mkfifo(path, 0644) == 0);
+    m = gs_model_load(path, &err);
+    CHECK(m == NULL && err.code == GS_ERR_IO && strstr(err.message, "not a regular file"));
+    unlink(path);
+
     path_for(path, sizeof path, "empty.safetensors");
     CHECK(write_file(path, "", 0));
     m = gs_model_load(path, &err);

@@ -35,6 +35,16 @@ size_t gs_audio_block_frames(int channels)
     return frames < 16 ? 16 : frames;
 }
 
+/* Finite but absurd samples (a float file holding 1e38) would overflow the
+ * resampler's filter sums into Inf and NaN: +-1e4 is 80 dB above full
+ * scale, beyond anything real. */
+#define SAMPLE_LIMIT 1e4f
+
+static inline float clamp_sample(float v)
+{
+    return v > SAMPLE_LIMIT ? SAMPLE_LIMIT : v < -SAMPLE_LIMIT ? -SAMPLE_LIMIT : v;
+}
+
 void gs_audio_downmix(const float *in, size_t frames, int channels, float *out,
                       int64_t *nonfinite)
 {
@@ -46,7 +56,7 @@ void gs_audio_downmix(const float *in, size_t frames, int channels, float *out,
                 v = 0.0f;
                 bad++;
             }
-            out[i] = v;
+            out[i] = clamp_sample(v);
         }
     } else if (channels == 2) {
         /* The common case, kept cheap. Halving before adding cannot
@@ -61,7 +71,7 @@ void gs_audio_downmix(const float *in, size_t frames, int channels, float *out,
                 r = 0.0f;
                 bad++;
             }
-            out[i] = 0.5f * l + 0.5f * r;
+            out[i] = 0.5f * clamp_sample(l) + 0.5f * clamp_sample(r);
         }
     } else {
         for (size_t i = 0; i < frames; i++) {
@@ -70,7 +80,7 @@ void gs_audio_downmix(const float *in, size_t frames, int channels, float *out,
             double sum = 0.0;
             for (int c = 0; c < channels; c++) {
                 if (isfinite(frame[c]))
-                    sum += frame[c];
+                    sum += clamp_sample(frame[c]);
                 else
                     bad++;
             }
@@ -108,7 +118,8 @@ static int looks_like_mpeg_audio(const char *path, int fd)
  * decoder guesses: missing, unreadable, a directory, empty. Sets *mpeg. */
 static gs_status check_file(const char *path, int *mpeg, gs_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer would block here. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return gs_error_set(err, GS_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     struct stat st;
@@ -118,7 +129,9 @@ static gs_status check_file(const char *path, int *mpeg, gs_error *err)
     else if (S_ISDIR(st.st_mode))
         status = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s", path, strerror(EISDIR));
     else if (!S_ISREG(st.st_mode)) /* a FIFO or device could block forever */
-        status = gs_error_set(err, GS_ERR_IO, "cannot read %s: not a regular file", path);
+        status = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s, not a regular file", path,
+                              S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device"
+                              : S_ISBLK(st.st_mode) ? "a block device" : "a socket");
     else if (st.st_size == 0)
         status = gs_error_set(err, GS_ERR_FORMAT, "%s: empty file", path);
     else
@@ -181,6 +194,14 @@ gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err)
         return NULL;
     }
     a->info.target_rate = target_rate;
+    /* A hostile header can claim 1 Hz: the resampler's buffers grow with
+     * the rate ratio, so such a file would cost gigabytes for nothing. */
+    if (a->info.source_rate < GS_AUDIO_MIN_SOURCE_RATE || a->info.source_rate > GS_AUDIO_MAX_SOURCE_RATE) {
+        gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: sample rate %d Hz outside %d..%d", path, a->info.source_rate,
+                     GS_AUDIO_MIN_SOURCE_RATE, GS_AUDIO_MAX_SOURCE_RATE);
+        gs_audio_close(a);
+        return NULL;
+    }
     a->mono = malloc(GS_AUDIO_BLOCK_FRAMES * sizeof *a->mono);
     if (!a->mono)
         goto nomem;

@@ -35,10 +35,6 @@ gs_audio_backend *gs_audio_sndfile_open(const char *path, gs_audio_info *info, i
                                         gs_error *err);
 gs_audio_backend *gs_audio_ffmpeg_open(const char *path, gs_audio_info *info, gs_error *err);
 
-/* Highest source rate accepted (768 kHz DXD and a margin); beyond it the
- * file is more likely corrupt than real. */
-#define GS_AUDIO_MAX_SOURCE_RATE 1536000
-
 /* Frames per decode block for a file with this many channels: the block of
  * interleaved samples stays at most GS_AUDIO_BLOCK_FRAMES * 16 floats. */
 size_t gs_audio_block_frames(int channels);

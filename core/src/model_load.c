@@ -76,7 +76,8 @@ gs_model *gs_model_load(const char *path, gs_error *err)
         gs_error_set(err, GS_ERR_INVALID, "model path is NULL");
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO without a writer would block open() itself. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         gs_error_set(err, GS_ERR_IO, "%s: cannot open model: %s", path, strerror(errno));
         return NULL;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -71,6 +72,28 @@ static void test_genre_names(const char *dir)
     gs_genre_names_reset();
     CHECK(gs_genre_names_load("/nonexistent/genres.conf", 0, NULL) == GS_OK);
     CHECK(gs_genre_names_load("/nonexistent/genres.conf", 1, NULL) == GS_ERR_IO);
+
+    /* A comment longer than any line buffer stays a comment: its tail must
+     * not become a setting. */
+    f = fopen(path, "w");
+    fprintf(f, "# ");
+    for (int i = 0; i < 300; i++)
+        fprintf(f, "xy");
+    fprintf(f, "jazz = Smooth\nblues = Delta\n");
+    fclose(f);
+    CHECK(gs_genre_names_load(path, 1, &err) == GS_OK);
+    gs_genre_display_name("jazz", out, sizeof out);
+    CHECK_MSG(!strcmp(out, "Jazz"), "a comment's tail became a setting: '%s'", out);
+    gs_genre_display_name("blues", out, sizeof out);
+    CHECK(!strcmp(out, "Delta"));
+    gs_genre_names_reset();
+
+    /* A FIFO at the path fails at once instead of blocking every command. */
+    snprintf(path, sizeof path, "%s/fifo.conf", dir);
+    CHECK(mkfifo(path, 0644) == 0);
+    CHECK(gs_genre_names_load(path, 0, &err) == GS_ERR_IO);
+    CHECK(strstr(err.message, "not a regular file") != NULL);
+    unlink(path);
 }
 
 static void test_shards(void)

@@ -3,7 +3,9 @@
  * (M4A/AAC, ALAC...). Output is mono float at a chosen rate, streamed in
  * blocks so memory stays bounded for files of any length.
  * Channels are averaged; non-finite samples (NaN/Inf) become 0 and are
- * counted; resampling uses libsoxr (high quality, streaming). */
+ * counted, finite ones beyond +-1e4 (80 dB over full scale) are clamped, so
+ * the output is always finite; resampling uses libsoxr (high quality,
+ * streaming). */
 #ifndef GENRESCOPE_AUDIO_H
 #define GENRESCOPE_AUDIO_H
 
@@ -29,11 +31,19 @@ typedef struct gs_audio_info {
 
 typedef struct gs_audio gs_audio;
 
+/* Source sample rates outside this range are refused (GS_ERR_UNSUPPORTED):
+ * nothing real lives there (768 kHz DXD with a margin at the top), and a
+ * fake header must not cost memory. */
+#define GS_AUDIO_MIN_SOURCE_RATE 1000
+#define GS_AUDIO_MAX_SOURCE_RATE 1536000
+
 /* Opens path for decoding to mono at target_rate Hz (8000..384000). Tries
  * libsndfile first, then FFmpeg (MPEG audio goes to FFmpeg directly: the
  * libmpg123 inside libsndfile prints to stderr). Errors: GS_ERR_IO (cannot
- * open/read, with the OS reason), GS_ERR_FORMAT (empty, truncated header, not audio),
- * GS_ERR_UNSUPPORTED (no decoder for the codec). Caller closes with
+ * open/read, with the OS reason; also a FIFO, device or directory, which are
+ * never opened for reading), GS_ERR_FORMAT (empty, truncated header, not
+ * audio), GS_ERR_UNSUPPORTED (no decoder for the codec, or a source rate
+ * outside GS_AUDIO_MIN_SOURCE_RATE..GS_AUDIO_MAX_SOURCE_RATE). Caller closes with
  * gs_audio_close(). */
 gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err);
 void gs_audio_close(gs_audio *audio);
