@@ -1,10 +1,13 @@
 #include "index_db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "similarity_sql.h"
 
@@ -44,6 +47,7 @@ struct gs_index {
     sqlite3 *db;
     char *path;
     int schema_version;
+    int scan_lock_fd; /* flock'ed descriptor of the database file, or -1 */
     sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -276,6 +280,8 @@ gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_err
         return NULL;
     }
     gs_index *ix = calloc(1, sizeof *ix);
+    if (ix)
+        ix->scan_lock_fd = -1;
     if (!ix || !(ix->path = strdup(path))) {
         free(ix);
         gs_error_set(err, GS_ERR_NOMEM, "out of memory");
@@ -325,8 +331,33 @@ void gs_index_close(gs_index *ix)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(ix->stmt[i]);
     sqlite3_close_v2(ix->db);
+    if (ix->scan_lock_fd >= 0)
+        close(ix->scan_lock_fd); /* releases the scan lock */
     free(ix->path);
     free(ix);
+}
+
+gs_status gs_index_lock_scan(gs_index *ix, gs_error *err)
+{
+    if (!ix || !ix->path || !strcmp(ix->path, ":memory:") || ix->scan_lock_fd >= 0)
+        return GS_OK;
+    /* flock on the database file itself: SQLite's own locks are fcntl
+     * locks, which Linux keeps apart, and no lock file is left behind. The
+     * kernel drops it when the process dies, kill -9 included. */
+    int fd = open(ix->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return gs_error_set(err, GS_ERR_IO, "cannot lock %s: %s", ix->path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return gs_error_set(err, GS_ERR_IO,
+                                "another scan is using %s; wait for it to finish (or stop it) and run again",
+                                ix->path);
+        return gs_error_set(err, GS_ERR_IO, "cannot lock %s: %s", ix->path, strerror(e));
+    }
+    ix->scan_lock_fd = fd;
+    return GS_OK;
 }
 
 sqlite3 *gs_index_sqlite(gs_index *ix)

@@ -31,6 +31,10 @@ enum {
  * GS_ERR_FORMAT (not a Genrescope index / corrupt). Caller closes. */
 gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_error *err);
 void gs_index_close(gs_index *ix);
+/* Takes the index's scan lock (one scan per index at a time) until
+ * gs_index_close; a no-op for ":memory:" and when already held. Errors:
+ * GS_ERR_IO, with a message saying another scan holds it when it does. */
+gs_status gs_index_lock_scan(gs_index *ix, gs_error *err);
 sqlite3 *gs_index_sqlite(gs_index *ix);
 const char *gs_index_path(const gs_index *ix);
 /* user_version of the open file: GS_INDEX_SCHEMA_VERSION unless it was

@@ -230,6 +230,16 @@ static void tag_one(scan_ctx *c, scan_item *it)
     };
     it->tag_tried = 1;
     it->tag = gs_tag_write(e->path, &req, NULL, 0, it->tag_msg, sizeof it->tag_msg);
+    if (it->tag == GS_TAG_SAME && !it->ours && !c->opts->dry_run) {
+        /* Exactly our genres and exactly the confidence field we would
+         * write: a scan that died before committing (kill -9) wrote it.
+         * It is ours, not the user's, so later scans may update it. */
+        char file_genre[GS_MAX_LABELS * NAME_SIZE], file_conf[32], want_conf[32];
+        gs_tag_format_confidence(req.confidence, want_conf, sizeof want_conf);
+        if (gs_tag_read(e->path, file_genre, sizeof file_genre, file_conf, sizeof file_conf) == 0 &&
+            !strcmp(file_conf, want_conf))
+            gs_tag_join(ptrs, req.num_genres, it->tag_genre, sizeof it->tag_genre);
+    }
     if (it->tag == GS_TAG_WRITTEN) {
         gs_tag_join(ptrs, req.num_genres, it->tag_genre, sizeof it->tag_genre);
         struct stat st;

@@ -225,6 +225,12 @@ int copy_file(const char *from, int out, const struct stat &st, std::string &why
 
 } // namespace
 
+extern "C" void gs_tag_format_confidence(float confidence, char *out, size_t out_size)
+{
+    if (out && out_size)
+        std::snprintf(out, out_size, "%.3f", (double)confidence);
+}
+
 extern "C" int gs_tag_remove_stale_copy(const char *dir, const char *name)
 {
     if (std::strncmp(name, GS_TAG_TEMP_PREFIX, std::strlen(GS_TAG_TEMP_PREFIX)) != 0)
@@ -300,7 +306,7 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
     std::string conf;
     if (req->confidence >= 0) {
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.3f", (double)req->confidence);
+        gs_tag_format_confidence(req->confidence, buf, sizeof buf);
         conf = buf;
     }
 

@@ -14,6 +14,10 @@ extern "C" {
 
 #define GS_TAG_CONFIDENCE_KEY "GENRESCOPE_CONFIDENCE"
 
+/* The confidence as written into GENRESCOPE_CONFIDENCE ("0.873"): one
+ * definition, so a scan can recognise a field it wrote itself. */
+void gs_tag_format_confidence(float confidence, char *out, size_t out_size);
+
 /* Working copies of files being tagged are named ".gs-tmp-<random>-<name>"
  * and flock'ed by their writer for as long as they exist. */
 #define GS_TAG_TEMP_PREFIX ".gs-tmp-"

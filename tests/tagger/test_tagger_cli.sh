@@ -205,6 +205,27 @@ check "resume skips what was committed" \
     grep -q "\"analysed\":$((40 - committed)),\"unchanged\":$committed" "$T/resume.json"
 check "resume completes the library" eq "$(q "$T/kill.sqlite" 'SELECT count(*) FROM tracks WHERE error IS NULL')" 40
 check "no temporary files left (stale ones from the kill are removed)" eq "$(find "$K" -name '.gs-tmp*' | wc -l)" 0
+# Tags the killed scan wrote but never committed are recognised as ours
+# (exactly our genre and confidence field), not taken for the user's.
+check "kill -9: our uncommitted tags are still ours" \
+    eq "$(q "$T/kill.sqlite" "SELECT count(*) FROM tracks WHERE tag_status = 'already-tagged' AND tag_genre IS NULL")" 0
+check "kill -9: the resumed scan found some of them" \
+    test "$(q "$T/kill.sqlite" "SELECT count(*) FROM tracks WHERE tag_status = 'already-tagged' AND tag_genre IS NOT NULL")" -gt 0
+
+# One scan per index at a time: the second says so and changes nothing.
+K2="$T/locklib"; mkdir -p "$K2"
+for i in $(seq 1 10); do cp "$M/x/t$((i % 12 + 1)).wav" "$K2/l$i.wav"; done
+GS_FAKE_DELAY_MS=100 "$GS" scan --db "$T/lock.sqlite" -q -j 1 "$K2" &
+first=$!
+sleep 0.4
+"$GS" scan --db "$T/lock.sqlite" -q "$K2" 2> "$T/lock.err"
+check "a second scan of the same index exits 3" eq "$?" 3
+check "...saying another scan is running" grep -q "another scan is using" "$T/lock.err"
+"$GS" scan --db "$T/lock.sqlite" --dry-run -q "$K2"
+check "a dry run may look meanwhile" eq "$?" 0
+wait $first
+check "the first scan completes" eq "$?" 0
+check "...with every file once" eq "$(q "$T/lock.sqlite" 'SELECT count(*) FROM tracks')" 10
 
 # Ctrl-C: commits what is done, exits 130, resumes.
 GS_FAKE_DELAY_MS=60 "$GS" scan --db "$T/int.sqlite" -q -j 1 --no-tags "$K" &
