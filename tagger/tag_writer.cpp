@@ -33,6 +33,7 @@
 #include <taglib/tpropertymap.h>
 
 #include "genrescope/outfile.h"
+#include "mp4_check.h"
 
 namespace {
 
@@ -329,6 +330,21 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
             return GS_TAG_UNSUPPORTED;
         }
         cur = read_tags(ref.file());
+    }
+    if (gs_mp4_is_mp4_name(path)) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        char why[160] = "";
+        int rc = fd < 0 ? -2 : gs_mp4_check_atoms(fd, (long long)st.st_size, why, sizeof why);
+        if (fd >= 0)
+            close(fd);
+        if (rc == -1) {
+            put(message, message_size, std::string("malformed MP4: ") + why + "; left untouched");
+            return GS_TAG_UNSUPPORTED;
+        }
+        if (rc != 0) {
+            put(message, message_size, std::string("cannot read the file: ") + std::strerror(errno));
+            return GS_TAG_FAILED;
+        }
     }
     put(existing, existing_size, join(cur.genres));
     // The genre is ours only while it is exactly what we last wrote: the

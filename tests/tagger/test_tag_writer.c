@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -281,6 +282,48 @@ static void test_not_audio(void)
     CHECK(stat(path, &st) == 0 && st.st_size == 0);
 }
 
+/* An M4A whose chunk-offset table claims 0xFFFFFFF0 entries: TagLib 1.13
+ * would write gigabytes rewriting it. Refused before any save, untouched,
+ * and quickly; the well-formed original still tags. */
+static void test_hostile_m4a(const char *src)
+{
+    char path[1200], bad[1200], cmd[4096], msg[256];
+    snprintf(path, sizeof path, "%s/good.m4a", dir);
+    snprintf(bad, sizeof bad, "%s/hostile.m4a", dir);
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -loglevel error -y -i '%s' -c:a aac -b:a 96k '%s'", src, path);
+    run(cmd);
+    size_t n;
+    unsigned char *bytes = slurp(path, &n);
+    CHECK(bytes != NULL);
+    if (!bytes)
+        return;
+    unsigned char *stco = NULL;
+    for (size_t i = 4; i + 12 <= n && !stco; i++)
+        if (!memcmp(bytes + i, "stco", 4))
+            stco = bytes + i;
+    CHECK_MSG(stco != NULL, "no stco atom in the ffmpeg output");
+    if (stco) {
+        unsigned char count[4] = {0xFF, 0xFF, 0xFF, 0xF0};
+        memcpy(stco + 8, count, 4); /* after type and version/flags */
+        FILE *f = fopen(bad, "wb");
+        fwrite(bytes, 1, n, f);
+        fclose(f);
+        const char *g[] = {"A genre long enough to make the tag grow past its padding, a lot longer than before"};
+        gs_tag_request req = {.genres = g, .num_genres = 1, .confidence = 0.5f};
+        time_t t0 = time(NULL);
+        gs_tag_outcome o = gs_tag_write(bad, &req, NULL, 0, msg, sizeof msg);
+        CHECK_MSG(o == GS_TAG_UNSUPPORTED, "hostile m4a: outcome %s (%s)", gs_tag_outcome_name(o), msg);
+        CHECK_MSG(strstr(msg, "malformed MP4") != NULL, "%s", msg);
+        CHECK(time(NULL) - t0 < 10);
+        unsigned char *again = slurp(bad, &n);
+        CHECK_MSG(again && !memcmp(again, bytes, n), "hostile m4a was modified");
+        free(again);
+        o = gs_tag_write(path, &req, NULL, 0, msg, sizeof msg);
+        CHECK_MSG(o == GS_TAG_WRITTEN, "well-formed m4a: outcome %s (%s)", gs_tag_outcome_name(o), msg);
+    }
+    free(bytes);
+}
+
 int main(void)
 {
     const char *tmp = getenv("GS_TEST_TMP");
@@ -308,6 +351,8 @@ int main(void)
         test_format(formats[i].ext, src);
     }
     test_not_audio();
+    if (have("ffmpeg"))
+        test_hostile_m4a(src);
     char cmd[1300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (!gs_test_failures)
