@@ -139,7 +139,9 @@ static void transform_input_row(const float *restrict even, const float *restric
     float *v8 = v7 + xi_stride, *v9 = v8 + xi_stride, *v10 = v9 + xi_stride, *v11 = v10 + xi_stride;
     float *v12 = v11 + xi_stride, *v13 = v12 + xi_stride, *v14 = v13 + xi_stride, *v15 = v14 + xi_stride;
     /* The 16 outputs are disjoint rows of one array: tell the vectoriser. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
+#endif
     for (int tx = 0; tx < tw; tx++) {
         /* Tile columns 0..3 are padded columns 2tx .. 2tx+3. */
         const float d00 = e0[tx], d01 = o0[tx], d02 = e0[tx + 1], d03 = o0[tx + 1];
@@ -170,7 +172,9 @@ static void transform_output_row(const float *restrict m, size_t xi_stride, int 
     const float *m8 = m7 + xi_stride, *m9 = m8 + xi_stride, *m10 = m9 + xi_stride, *m11 = m10 + xi_stride;
     const float *m12 = m11 + xi_stride, *m13 = m12 + xi_stride, *m14 = m13 + xi_stride,
                 *m15 = m14 + xi_stride;
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
+#endif
     for (int tx = 0; tx < tw; tx++) {
         /* r = A^T m (rows) */
         const float r00 = m0[tx] + m4[tx] + m8[tx], r01 = m1[tx] + m5[tx] + m9[tx];
