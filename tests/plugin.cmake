@@ -33,7 +33,10 @@ endif()
 gs_add_c_test(test_plugin_rt
   SOURCES plugin/test_plugin_rt.c plugin/rt_trap.c plugin/host.c plugin/synth.c
   LIBS PkgConfig::LILV Threads::Threads ${CMAKE_DL_LIBS} m)
-foreach(t test_plugin_host test_plugin_rt)
+# What the plugin shows for a file (tests/test_nonmusic.sh).
+add_executable(gs_plugin_verdict plugin/plugin_verdict.c plugin/host.c)
+target_link_libraries(gs_plugin_verdict PRIVATE genrescope PkgConfig::LILV m)
+foreach(t test_plugin_host test_plugin_rt gs_plugin_verdict)
   if(TARGET ${t})
     target_compile_definitions(${t} PRIVATE ${gs_plugin_defs})
     target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/plugin)
