@@ -16,7 +16,7 @@ test_packages=(
   python3 python3-numpy python3-torch
   ffmpeg sox flac lame vorbis-tools opus-tools
   lilv-utils sordi jalv jackd2 ardour
-  gnuplot-nox espeak-ng clang-14
+  gnuplot-nox espeak-ng
 )
 
 packages=("${build_packages[@]}")
