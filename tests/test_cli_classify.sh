@@ -71,6 +71,24 @@ check "one stderr line per failure" "[ \$(wc -l < '$tmp/err') -eq 2 ] && grep -q
 
 "$cli" classify --model "$tmp/nope.safetensors" "$tmp/music.wav" 2>"$tmp/err2"
 check "bad model path fails clearly" "[ $? -ne 0 ] && grep -q nope.safetensors '$tmp/err2'"
+# Classifier weights that are huge but finite overflow the logits to Inf
+# and the softmax to NaN: refused as a broken model, never a genre, never a
+# tag (before, NaN passed --min-confidence and a tag was written).
+/usr/bin/python3 - "$tmp/model.safetensors" "$tmp/huge.safetensors" <<'PY'
+import json, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", data[:8])[0]
+a, b = json.loads(data[8:8 + n])["fc.weight"]["data_offsets"]
+data[8 + n + a:8 + n + b] = struct.pack("<f", 3e38) * ((b - a) // 4)
+open(sys.argv[2], "wb").write(data)
+PY
+"$cli" classify --json --model "$tmp/huge.safetensors" "$tmp/music.wav" >"$tmp/huge.out" 2>"$tmp/huge.err"
+check "a model with NaN output fails the file" "[ $? -eq 1 ] && [ ! -s '$tmp/huge.out' ] && grep -q 'non-finite probability' '$tmp/huge.err'"
+cp "$tmp/music.wav" "$tmp/tagme.wav"
+"$cli" scan --db "$tmp/huge.sqlite" --model "$tmp/huge.safetensors" --min-confidence 0 --json "$tmp/tagme.wav" >"$tmp/huge-scan.json" 2>&1
+check "scan with that model writes no tag" "grep -q '\"status\":\"failed\"' '$tmp/huge-scan.json' && ! grep -q '\"tag\":\"written\"' '$tmp/huge-scan.json'"
+check "...and the file is unchanged" "cmp -s '$tmp/music.wav' '$tmp/tagme.wav'"
+
 "$cli" classify >/dev/null 2>&1
 check "no files is a usage error (2)" "[ $? -eq 2 ]"
 grep -q -- "--json" < <("$cli" classify --help)
