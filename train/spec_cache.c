@@ -351,7 +351,7 @@ void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_pat
 {
     /* The core's definition of a patch, so training sees exactly what
      * inference does. */
-    gs_patch_from_frames(spec->data + (size_t)start * n_mels, n_mels, patch, normalize, out);
+    gs_patch_from_frames(spec->data + (size_t)start * n_mels, spec->frames - start, n_mels, patch, normalize, out);
 }
 
 gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold, const char *dir,
