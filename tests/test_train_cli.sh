@@ -3,8 +3,9 @@
 # learns tones vs noise vs clicks and scores highly on fresh clips through
 # --evaluate; resume after an interruption reproduces an uninterrupted run;
 # bad input (empty label folder, single class, corrupt audio, unknown CSV
-# labels, resume from another architecture) gives a clear message, no crash
-# and no lost checkpoint.
+# labels, resume from another architecture, a silent clip) gives a clear
+# message, no crash and no lost checkpoint; the spectrogram export carries
+# the patch plan and train/reference/train_torch.py cuts the same patches.
 set -u
 TRAIN=$1
 SYNTH=$2
@@ -108,6 +109,32 @@ printf 'RIFF\x24\x00\x00\x00WAVEfmt ' > "$TMP/corrupt/tone/truncated.wav"
 check "corrupt audio does not stop training" test $rc -eq 0
 check "corrupt audio is named" contains "$TMP/corrupt.out" "skipping .*garbage.wav"
 check "corrupt audio is counted" contains "$TMP/corrupt.out" "2 unreadable skipped"
+
+# A silent clip and a clip shorter than one patch: the silent one is never
+# trained on (and said so), the short one is. The export carries the plan,
+# and the PyTorch reference finds the same patches and crops in it.
+cp -r "$TMP/train" "$TMP/plan"; rm -rf "$TMP/plan/empty-label"
+"$SYNTH" "$TMP/plan/tone/silent.wav" tone 3.5 -200 7 && "$SYNTH" "$TMP/plan/noise/short.wav" noise 1.2 -12 8
+"$TRAIN" "$TMP/plan" -o "$TMP/p.safetensors" --epochs 1 "${COMMON[@]}" > "$TMP/plan.out" 2>&1; rc=$?
+check "training with a silent clip succeeds" test $rc -eq 0
+check "the silent clip is not trained on" contains "$TMP/plan.out" "1 of 20 training clips are silent throughout"
+"$TRAIN" "$TMP/plan" --cv 2 --export-specs "$TMP/export" "${COMMON[@]}" -q > "$TMP/export.out" 2>&1; rc=$?
+check "export succeeds" test $rc -eq 0
+check "export is unpadded with RMS and the plan" $PY - "$TMP/export" <<'PYEOF'
+import csv, json, os, sys
+d = sys.argv[1]
+rows = {r['stem']: r for r in csv.DictReader(open(os.path.join(d, 'index.csv')))}
+plan = json.load(open(os.path.join(d, 'plan.json')))
+assert int(rows['short']['frames']) < plan['patch_frames'] and rows['short']['patches'] == '0', rows['short']
+assert rows['silent']['patches'] == '' and rows['silent']['usable_crops'] == '0', rows['silent']
+assert os.path.getsize(os.path.join(d, 'rms.f32')) == 4 * sum(int(r['frames']) for r in rows.values())
+assert plan['silence_rms'] > 0
+PYEOF
+GS_SRC=${GS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+$PY "$GS_SRC/train/reference/train_torch.py" "$TMP/export" "$GS_SRC/models/arch/tinychunk-cnn.json" --epochs 1 \
+    --crops-per-clip 1 --batch 8 --threads 1 > "$TMP/torch.out" 2> "$TMP/torch.err"; rc=$?
+check "train_torch.py follows the exported plan" test $rc -eq 0
+check "train_torch.py reports the silent clip" contains "$TMP/torch.err" "training clips are silent throughout"
 
 # CSV with a label outside the allowed set.
 printf 'path,label\ntrain/tone/tone1.wav,tone\ntrain/noise/noise1.wav,polka\n' > "$TMP/list.csv"

@@ -85,7 +85,13 @@ void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, i
     float smooth = cfg->label_smoothing;
     for (int b = 0; b < batch; b++) {
         const gs_spec *s = gs_spec_set_train_spec(set, clip[b], rng);
-        int start = gs_rng_int(rng, s->frames - patch + 1);
+        /* A clip variant is the clip scaled up by 3 dB or more, so it has
+         * a non-silent crop wherever the original has one; the fallback
+         * only guards that assumption (gs_train only draws clips whose
+         * original has one). */
+        if (s->num_crops == 0)
+            s = &set->specs[clip[b]];
+        int start = s->crops[gs_rng_int(rng, s->num_crops)];
         float *x = inputs + b * size;
         gs_spec_patch(s, n_mels, start, patch, GS_PATCH_NORMALIZE_NONE, x);
         if (cfg->gain_db > 0.0f)

@@ -1,7 +1,9 @@
-/* Training batches from cached spectrograms: random patch crops with the
- * front-end's patch normalisation, plus optional augmentation — gain (exact
- * in the mel-power domain, before normalisation), SpecAugment-style time and
- * frequency masks, and mixup with soft targets. */
+/* Training batches from cached spectrograms: random patch crops cut by the
+ * core's patch plan (a non-silent start from gs_spec.crops; a clip shorter
+ * than a patch is repeated) with the front-end's patch normalisation, plus
+ * optional augmentation — gain (exact in the mel-power domain, before
+ * normalisation), SpecAugment-style time and frequency masks, and mixup
+ * with soft targets. */
 #ifndef GS_TRAIN_AUGMENT_H
 #define GS_TRAIN_AUGMENT_H
 
@@ -26,8 +28,10 @@ void gs_augment_none(gs_augment_config *cfg);
 
 /* Fills batch patches ([n_mels][patch_frames] each) and targets (batch x
  * num_labels distributions) from the clips clip[0..batch), each with a
- * random crop of the clip or, when set has clip variants, of one of them
- * (gs_spec_set_train_spec). labels[i] is clip[i]'s label. */
+ * random non-silent crop (gs_spec.crops) of the clip or, when set has clip
+ * variants, of one of them (gs_spec_set_train_spec). Every clip must have
+ * at least one non-silent crop (specs[clip[i]].num_crops > 0). labels[i] is
+ * clip[i]'s label. */
 void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, int batch, int num_labels,
                    const gs_frontend_params *params, const gs_augment_config *cfg, gs_rng *rng,
                    float *inputs, float *targets, float *scratch);

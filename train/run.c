@@ -285,6 +285,7 @@ static cJSON *recipe_json(const run_ctx *r)
     cJSON_AddNumberToObject(o, "epochs", t->epochs);
     cJSON_AddNumberToObject(o, "batch", t->batch);
     cJSON_AddNumberToObject(o, "crops_per_clip", t->crops_per_clip);
+    cJSON_AddStringToObject(o, "patch_plan", "the core's patch plan: short clips repeated to one patch, silent patches skipped, in training crops and scoring");
     cJSON_AddStringToObject(o, "optimizer", t->optim.kind == GS_OPTIM_ADAMW ? "adamw" : "sgd");
     cJSON_AddNumberToObject(o, "lr", t->optim.lr);
     cJSON_AddNumberToObject(o, "weight_decay", t->optim.weight_decay);
@@ -705,7 +706,7 @@ int gs_run_training(const gs_cli *c)
             st = err.code != GS_OK ? err.code : gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
     }
     if (st == GS_OK && c->export_dir) {
-        st = gs_spec_set_export(&r.set, &r.ds, r.fold, c->export_dir, &err);
+        st = gs_spec_set_export(&r.set, &r.ds, r.fold, &r.params, c->export_dir, &err);
         if (st == GS_OK) {
             /* Tells the reference script how to read the fold column. */
             char p[4200];
