@@ -38,6 +38,9 @@ COMMON=(--width 4 --batch 16 --crops-per-clip 4 --lr 3e-3 --cache "$TMP/cache" -
 "$TRAIN" --help > "$TMP/help.txt"; rc=$?
 check "--help exits 0" test $rc -eq 0
 check "--help documents evaluate and resume" contains "$TMP/help.txt" "--evaluate MODEL"
+check "--help documents genre balancing" contains "$TMP/help.txt" "--balance MODE (genre)"
+"$TRAIN" "$TMP/train" --balance sometimes -o "$TMP/x.safetensors" > /dev/null 2>&1; rc=$?
+check "unknown --balance is a usage error" test $rc -eq 2
 "$TRAIN" --bogus > /dev/null 2>&1; rc=$?
 check "unknown option is a usage error" test $rc -eq 2
 
@@ -62,6 +65,7 @@ labels = json.loads(meta['labels']); prov = json.loads(meta['provenance'])
 arch = json.loads(meta['architecture']); fe = json.loads(meta['frontend'])
 assert labels == ['clicks', 'noise', 'tone'], labels
 assert prov['data']['clips'] == 18 and prov["recipe"]["epochs"] == 12, prov
+assert prov['recipe']['balance'].startswith('genre:'), prov
 assert fe['patch_normalize'] == 'mean' and arch['input'] == [1, fe['n_mels'], fe['patch_frames']]
 PYEOF
 "$TRAIN" --evaluate "$TMP/m.safetensors" "$TMP/test" > "$TMP/eval.txt" 2>&1

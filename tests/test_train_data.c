@@ -1,7 +1,8 @@
 /* Trainer data path: folder/CSV listing, bad input (empty label folders, a
  * single class, corrupt audio, unknown CSV labels), the spectrogram cache,
  * the core's patch plan in training (non-silent crops, short clips repeated,
- * per-epoch validation equal to the classifier's verdict), stratified folds, given splits, patch normalisation, augmentation and
+ * per-epoch validation equal to the classifier's verdict), genre balancing,
+ * stratified folds, given splits, patch normalisation, augmentation and
  * the logistic-regression baseline. Audio is synthesised
  * at test time. */
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "crossval.h"
 #include "dataset.h"
 #include "genrescope.h"
+#include "sampler.h"
 #include "spec_cache.h"
 #include "test_train_wav.h"
 #include "tnet.h"
@@ -256,7 +258,7 @@ static int find_stem(const gs_dataset *ds, const char *stem)
 /* The trainer cuts the classifier's patches: spectrograms unpadded with the
  * front-end's frame RMS; training crops only where a patch is not silent
  * (one, repeated, for a clip shorter than a patch; none for a silent clip,
- * which no epoch draws); and per-epoch validation
+ * which no epoch draws); balancing by label; and per-epoch validation
  * (gs_tnet_predict_clip on the spectrogram) giving gs_classify_file's
  * probabilities and patch counts. */
 static void test_patch_plan_in_training(void)
@@ -316,6 +318,38 @@ static void test_patch_plan_in_training(void)
         listed &= !gs_patch_is_silent(g->rms + g->crops[j], g->frames - g->crops[j], fp.patch_frames);
     CHECK_MSG(g->num_crops == sound && listed && sound < g->frames - fp.patch_frames + 1,
               "gap clip: %d crops, %d non-silent starts", g->num_crops, sound);
+
+    /* Balancing: label a (2 clips) and b (3 with sound, 1 silent). */
+    int use[6] = {1, 1, 1, 1, 1, 1}, order[6000];
+    gs_rng rng;
+    gs_rng_seed(&rng, 5);
+    for (int mode = GS_BALANCE_NONE; mode <= GS_BALANCE_GENRE_LENGTH; mode++) {
+        gs_sampler sm;
+        CHECK(gs_sampler_init(&sm, (gs_balance)mode, &ds, &set, &fp, use, &err) == GS_OK);
+        CHECK(sm.n_items == 5 && sm.n_labels == 2);
+        long k = mode == GS_BALANCE_NONE ? 5 * 1200 : 6000;
+        gs_sampler_epoch(&sm, 1200, &rng, order, k);
+        int per_label[2] = {0, 0}, n_silent = 0, n_short = 0;
+        for (long j = 0; j < k; j++) {
+            per_label[ds.items[order[j]].label]++;
+            n_silent += order[j] == silent;
+            n_short += order[j] == shrt;
+        }
+        CHECK(n_silent == 0);
+        if (mode == GS_BALANCE_NONE) {
+            CHECK(per_label[0] == 2 * 1200 && n_short == 1200);
+        } else {
+            CHECK_MSG(abs(per_label[0] - 3000) < 200, "mode %d: label a drew %d of 6000", mode, per_label[0]);
+            /* Within label a: uniformly, or by usable length (42 frames
+             * against the gap clip's ~300). */
+            double want = mode == GS_BALANCE_GENRE
+                              ? 0.5
+                              : 42.0 / (42.0 + gs_sampler_usable_frames(&set.specs[gap], &fp));
+            CHECK_MSG(fabs((double)n_short / per_label[0] - want) < 0.04, "mode %d: short clip %d of %d (want %.2f)",
+                      mode, n_short, per_label[0], want);
+        }
+        gs_sampler_free(&sm);
+    }
 
     /* Validation on spectrograms = the classifier on the files. */
     char *arch = gs_arch_shortchunk(&fp, 2, 2, 0.0f);

@@ -46,6 +46,11 @@ void gs_cli_usage(FILE *out)
 "  --crops-per-clip N (8)    crops per epoch = training clips x N; each crop is a\n"
 "                            random non-silent patch (a clip shorter than a patch is\n"
 "                            repeated to fill one, as the classifier does)\n"
+"  --balance MODE (genre)    how each crop's clip is drawn: genre = a genre uniformly,\n"
+"                            then one of its clips uniformly, so every genre contributes\n"
+"                            equally however much audio it has; genre-length = a genre\n"
+"                            uniformly, then a clip in proportion to its non-silent\n"
+"                            length; none = every clip N times (large genres dominate)\n"
 "  --lr X (1e-3)  --weight-decay X (1e-2)  --optimizer adamw|sgd  --momentum X (0.9)\n"
 "  --warmup-epochs X (2)     cosine schedule after a linear warm-up\n"
 "  --seed N (1)              every random choice derives from it\n"
@@ -222,7 +227,16 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 bad = parse_int(v, 2, 64, &c->train.batch);
             else if (!strcmp(a, "--crops-per-clip"))
                 bad = parse_int(v, 1, 10000, &c->train.crops_per_clip);
-            else if (!strcmp(a, "--lr"))
+            else if (!strcmp(a, "--balance")) {
+                if (!strcmp(v, "none"))
+                    c->train.balance = GS_BALANCE_NONE;
+                else if (!strcmp(v, "genre"))
+                    c->train.balance = GS_BALANCE_GENRE;
+                else if (!strcmp(v, "genre-length"))
+                    c->train.balance = GS_BALANCE_GENRE_LENGTH;
+                else
+                    bad = 1;
+            } else if (!strcmp(a, "--lr"))
                 bad = parse_float(v, 1e-8f, 10.0f, &c->train.optim.lr);
             else if (!strcmp(a, "--weight-decay"))
                 bad = parse_float(v, 0.0f, 10.0f, &c->train.optim.weight_decay);

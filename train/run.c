@@ -277,6 +277,18 @@ static cJSON *augment_json(const gs_augment_config *a)
     return o;
 }
 
+static const char *balance_desc(gs_balance b)
+{
+    switch (b) {
+    case GS_BALANCE_NONE:
+        return "none: every clip crops_per_clip times";
+    case GS_BALANCE_GENRE_LENGTH:
+        return "genre-length: a genre uniformly, then one of its clips by non-silent length";
+    default:
+        return "genre: a genre uniformly, then one of its clips uniformly";
+    }
+}
+
 static cJSON *recipe_json(const run_ctx *r)
 {
     const gs_train_config *t = &r->cli->train;
@@ -285,7 +297,9 @@ static cJSON *recipe_json(const run_ctx *r)
     cJSON_AddNumberToObject(o, "epochs", t->epochs);
     cJSON_AddNumberToObject(o, "batch", t->batch);
     cJSON_AddNumberToObject(o, "crops_per_clip", t->crops_per_clip);
-    cJSON_AddStringToObject(o, "patch_plan", "the core's patch plan: short clips repeated to one patch, silent patches skipped, in training crops and scoring");
+    cJSON_AddStringToObject(o, "balance", balance_desc(t->balance));
+    cJSON_AddStringToObject(o, "patch_plan", "the core's patch plan in training crops and scoring: short clips "
+                                             "repeated to one patch, silent patches skipped");
     cJSON_AddStringToObject(o, "optimizer", t->optim.kind == GS_OPTIM_ADAMW ? "adamw" : "sgd");
     cJSON_AddNumberToObject(o, "lr", t->optim.lr);
     cJSON_AddNumberToObject(o, "weight_decay", t->optim.weight_decay);

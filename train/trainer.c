@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "sampler.h"
 #include "genrescope/classify.h"
 #include "rng.h"
 
@@ -16,6 +17,7 @@ void gs_train_config_default(gs_train_config *c)
     c->epochs = 30;
     c->batch = 32;
     c->crops_per_clip = 8;
+    c->balance = GS_BALANCE_GENRE;
     c->optim.kind = GS_OPTIM_ADAMW;
     c->optim.lr = 1e-3f;
     c->optim.momentum = 0.9f;
@@ -89,7 +91,7 @@ static void format_duration(char *out, size_t n, double s)
 typedef struct loop_state {
     gs_tnet *net;
     gs_optim *opt;
-    int *usable;                  /* training clips with a non-silent crop */
+    gs_sampler sm;
     float *inputs, *targets, *probs, *scratch, *clip_probs;
     int *order, *labels_batch, *clip_batch;
 } loop_state;
@@ -97,7 +99,7 @@ typedef struct loop_state {
 static void loop_free(loop_state *s)
 {
     gs_optim_free(s->opt);
-    free(s->usable);
+    gs_sampler_free(&s->sm);
     free(s->inputs);
     free(s->targets);
     free(s->probs);
@@ -154,21 +156,17 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
     if (cfg->epochs < 1 || cfg->crops_per_clip < 1)
         return gs_error_set(err, GS_ERR_INVALID, "need epochs >= 1 and crops per clip >= 1"), NULL;
     loop_state s = {0};
-    s.usable = malloc((size_t)(ds->num_items > 0 ? ds->num_items : 1) * sizeof *s.usable);
-    if (!s.usable)
-        return gs_error_set(err, GS_ERR_NOMEM, "out of memory"), NULL;
-    int n_train = 0, n_usable = 0;
-    for (int i = 0; i < ds->num_items; i++) {
+    if (gs_sampler_init(&s.sm, cfg->balance, ds, set, p, use_train, err) != GS_OK)
+        return NULL;
+    int n_train = 0;
+    for (int i = 0; i < ds->num_items; i++)
         n_train += use_train[i] != 0;
-        if (use_train[i] && set->specs[i].num_crops > 0)
-            s.usable[n_usable++] = i;
-    }
-    if (n_train > n_usable && cfg->progress)
+    if (n_train > s.sm.n_items && cfg->progress)
         fprintf(cfg->progress, "%s%snote: %d of %d training clips are silent throughout and are not trained on\n",
-                cfg->tag ? cfg->tag : "", cfg->tag ? ": " : "", n_train - n_usable, n_train);
-    n_train = n_usable;
+                cfg->tag ? cfg->tag : "", cfg->tag ? ": " : "", n_train - s.sm.n_items, n_train);
+    n_train = s.sm.n_items;
     if (n_train < 2) {
-        free(s.usable);
+        gs_sampler_free(&s.sm);
         return gs_error_set(err, GS_ERR_INVALID, "need at least 2 training clips with sound, have %d", n_train),
                NULL;
     }
@@ -177,7 +175,7 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
                        ? gs_tnet_from_model(cfg->init_model, cfg->batch, cfg->replace_head ? L : 0, cfg->seed, err)
                        : gs_tnet_new(cfg->architecture_json, cfg->batch, cfg->seed, err);
     if (!net) {
-        free(s.usable);
+        gs_sampler_free(&s.sm);
         return NULL;
     }
     int c, h, w;
@@ -188,7 +186,7 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
                      "patch_frames) and %d outputs%s",
                      c, h, w, gs_tnet_num_outputs(net), p->n_mels, p->patch_frames, L,
                      cfg->init_model && !cfg->replace_head ? " (use --replace-head for a new label set)" : "");
-        free(s.usable);
+        gs_sampler_free(&s.sm);
         gs_tnet_free(net);
         return NULL;
     }
@@ -266,11 +264,8 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
             break;
         }
         double t0 = now_seconds();
-        long k = 0;
-        for (int rep = 0; rep < cfg->crops_per_clip; rep++)
-            for (int j = 0; j < n_usable; j++)
-                s.order[k++] = s.usable[j];
-        gs_rng_shuffle(&rng, s.order, (int)k);
+        long k = per_epoch;
+        gs_sampler_epoch(&s.sm, cfg->crops_per_clip, &rng, s.order, k);
         double loss_sum = 0.0;
         long correct = 0, seen = 0;
         float lr = 0.0f;

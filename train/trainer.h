@@ -1,5 +1,6 @@
 /* The training loop: epochs of random non-silent crops from cached
- * spectrograms, augmentation, AdamW (or SGD) with a cosine schedule and
+ * spectrograms (clips drawn so every genre contributes equally, unless
+ * balancing is off), augmentation, AdamW (or SGD) with a cosine schedule and
  * linear warm-up, per-epoch checkpoint + CSV log + progress line, optional
  * validation on whole clips (the core's patch plan: the classifier's
  * patches, silent ones skipped, probabilities averaged, as gs_classifier
@@ -13,6 +14,7 @@
 #include "augment.h"
 #include "dataset.h"
 #include "optim.h"
+#include "sampler.h"
 #include "spec_cache.h"
 #include "tnet.h"
 
@@ -22,7 +24,8 @@ typedef struct gs_train_config {
     int replace_head;              /* with init_model: new classifier head */
     int epochs;
     int batch;                     /* 2..64 */
-    int crops_per_clip;            /* random crops of every clip per epoch */
+    int crops_per_clip;            /* crops per epoch = clips x this */
+    gs_balance balance;            /* how those crops' clips are drawn */
     gs_optim_config optim;
     float warmup_epochs;
     float min_lr_ratio;            /* cosine floor as a fraction of lr */

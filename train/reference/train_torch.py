@@ -2,7 +2,8 @@
 """PyTorch reference for genrescope-train's recipe (parity check).
 
 Trains the same architecture JSON with the same recipe (random non-silent
-patch crops, gain in the mel-power domain, mean patch normalisation,
+patch crops with clips drawn so every genre contributes equally, gain in the
+mel-power domain, mean patch normalisation,
 time/frequency masks, mixup with the clip's own label dominant, AdamW with
 decoupled weight decay on conv/dense weights only, linear warm-up then cosine
 to 1% of the peak) on the same folds from the same spectrograms, exported by
@@ -18,7 +19,8 @@ probabilities averaged; a clip with no patch counts wrong). The script checks
 at load that its plan cuts the same patches and crops as the C export says.
 
 usage: train_torch.py EXPORT_DIR ARCH.json [--epochs N] [--batch N]
-       [--crops-per-clip N] [--lr X] [--weight-decay X] [--warmup-epochs X] [--seed N] [--threads N] [--summary OUT.json] [--verbose]
+       [--crops-per-clip N] [--balance genre|genre-length|none] [--lr X]
+       [--weight-decay X] [--warmup-epochs X] [--seed N] [--threads N] [--summary OUT.json] [--verbose]
 Prints per-fold accuracy, mean +- std and seconds per epoch (with --verbose
 also each epoch's loss and validation accuracy).
 """
@@ -185,6 +187,42 @@ class Augment:
         return torch.from_numpy(xs[:, None]), torch.from_numpy(ts)
 
 
+class Sampler:
+    """The clips of an epoch's crops (train/sampler.c): only clips with a
+    non-silent crop; genre = a label uniformly then a clip uniformly,
+    genre-length = then a clip by usable length, none = every clip
+    crops_per_clip times."""
+
+    def __init__(self, mode, train_idx, labels, crops, specs, nf, rng):
+        self.mode, self.rng = mode, rng
+        self.items = np.array([i for i in train_idx if len(crops[i]) > 0], dtype=np.int64)
+        self.by_label = {}
+        for i in self.items:
+            self.by_label.setdefault(int(labels[i]), []).append(i)
+        self.labels = sorted(self.by_label)
+        self.weights = {}
+        for l, items in self.by_label.items():
+            w = np.array([specs[i].shape[1] if specs[i].shape[1] < nf else len(crops[i]) + nf - 1
+                          for i in items], dtype=np.float64)
+            self.weights[l] = w / w.sum()
+
+    def epoch(self, crops_per_clip, k):
+        rng = self.rng
+        if self.mode == 'none':
+            order = np.tile(self.items, crops_per_clip)
+            rng.shuffle(order)
+            return order
+        out = np.empty(k, dtype=np.int64)
+        for j in range(k):
+            l = self.labels[rng.integers(0, len(self.labels))]
+            items = self.by_label[l]
+            if self.mode == 'genre':
+                out[j] = items[rng.integers(0, len(items))]
+            else:
+                out[j] = items[rng.choice(len(items), p=self.weights[l])]
+        return out
+
+
 def lr_at(step, base, warmup, total, min_lr):
     if warmup > 0 and step < warmup:
         return base * step / warmup
@@ -233,18 +271,17 @@ def train_fold(args, arch, aug_cfg, plan, specs, rms, crops, labels, train_idx, 
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay},
                              {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
     aug = Augment(aug_cfg, plan, rng)
-    items = np.array([i for i in train_idx if len(crops[i]) > 0], dtype=np.int64)
-    if len(items) < len(train_idx):
-        print(f'note: {len(train_idx) - len(items)} training clips are silent throughout', file=sys.stderr)
-    per_epoch = len(items) * args.crops_per_clip
+    sampler = Sampler(args.balance, train_idx, labels, crops, specs, plan.nf, rng)
+    if len(sampler.items) < len(train_idx):
+        print(f'note: {len(train_idx) - len(sampler.items)} training clips are silent throughout', file=sys.stderr)
+    per_epoch = len(sampler.items) * args.crops_per_clip
     steps = max(per_epoch // args.batch, 1)
     warmup, total = int(args.warmup_epochs * steps), steps * args.epochs
     step, times, curve = 0, [], []
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
         net.train()
-        order = np.tile(items, args.crops_per_clip)
-        rng.shuffle(order)
+        order = sampler.epoch(args.crops_per_clip, per_epoch)
         loss_sum = 0.0
         for b in range(steps):
             clips = [order[(b * args.batch + j) % len(order)] for j in range(args.batch)]
@@ -274,6 +311,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=30)
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--crops-per-clip', type=int, default=8)
+    ap.add_argument('--balance', choices=['genre', 'genre-length', 'none'], default='genre')
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--weight-decay', type=float, default=1e-2)
     ap.add_argument('--warmup-epochs', type=float, default=2.0)
@@ -328,7 +366,7 @@ def main():
     if args.summary:
         json.dump({'framework': f'torch {torch.__version__}', 'accuracy_mean': mean, 'accuracy_std': std,
                    'per_fold': accs, 'seconds_per_epoch': float(np.mean(epoch_times)),
-                   'threads': args.threads,
+                   'threads': args.threads, 'balance': args.balance,
                    'patch_plan': 'the core patch plan from the export: short clips repeated, silent patches skipped',
                    'per_epoch': curves, 'confusion': conf.tolist(), 'labels': label_names},
                   open(args.summary, 'w'), indent=1)
