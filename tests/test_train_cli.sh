@@ -39,6 +39,7 @@ COMMON=(--width 4 --batch 16 --crops-per-clip 4 --lr 3e-3 --cache "$TMP/cache" -
 check "--help exits 0" test $rc -eq 0
 check "--help documents evaluate and resume" contains "$TMP/help.txt" "--evaluate MODEL"
 check "--help documents genre balancing" contains "$TMP/help.txt" "--balance MODE (genre)"
+check "--help documents the low-pass augmentation" contains "$TMP/help.txt" "--lowpass P (0.25)"
 "$TRAIN" "$TMP/train" --balance sometimes -o "$TMP/x.safetensors" > /dev/null 2>&1; rc=$?
 check "unknown --balance is a usage error" test $rc -eq 2
 "$TRAIN" --bogus > /dev/null 2>&1; rc=$?
@@ -65,7 +66,7 @@ labels = json.loads(meta['labels']); prov = json.loads(meta['provenance'])
 arch = json.loads(meta['architecture']); fe = json.loads(meta['frontend'])
 assert labels == ['clicks', 'noise', 'tone'], labels
 assert prov['data']['clips'] == 18 and prov["recipe"]["epochs"] == 12, prov
-assert prov['recipe']['balance'].startswith('genre:'), prov
+assert prov['recipe']['balance'].startswith('genre:') and prov['recipe']['augmentation']['lowpass_p'] == 0.25, prov
 assert fe['patch_normalize'] == 'mean' and arch['input'] == [1, fe['n_mels'], fe['patch_frames']]
 PYEOF
 "$TRAIN" --evaluate "$TMP/m.safetensors" "$TMP/test" > "$TMP/eval.txt" 2>&1
@@ -132,7 +133,7 @@ plan = json.load(open(os.path.join(d, 'plan.json')))
 assert int(rows['short']['frames']) < plan['patch_frames'] and rows['short']['patches'] == '0', rows['short']
 assert rows['silent']['patches'] == '' and rows['silent']['usable_crops'] == '0', rows['silent']
 assert os.path.getsize(os.path.join(d, 'rms.f32')) == 4 * sum(int(r['frames']) for r in rows.values())
-assert plan['silence_rms'] > 0
+assert plan['silence_rms'] > 0 and os.path.getsize(os.path.join(d, 'filterbank.f32')) == 4 * plan['n_mels'] * (plan['n_fft'] // 2 + 1)
 PYEOF
 GS_SRC=${GS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 $PY "$GS_SRC/train/reference/train_torch.py" "$TMP/export" "$GS_SRC/models/arch/tinychunk-cnn.json" --epochs 1 \

@@ -2,8 +2,8 @@
  * single class, corrupt audio, unknown CSV labels), the spectrogram cache,
  * the core's patch plan in training (non-silent crops, short clips repeated,
  * per-epoch validation equal to the classifier's verdict), genre balancing,
- * stratified folds, given splits, patch normalisation, augmentation and
- * the logistic-regression baseline. Audio is synthesised
+ * stratified folds, given splits, patch normalisation, augmentation (the
+ * low-pass too) and the logistic-regression baseline. Audio is synthesised
  * at test time. */
 #include <string.h>
 #include <sys/stat.h>
@@ -141,12 +141,14 @@ static void test_folder_and_bad_input(void)
         labels[i] = ds.items[clips[i]].label;
     gs_augment_config aug;
     gs_augment_default(&aug);
+    gs_band_table bands;
+    CHECK(gs_band_table_init(&bands, &fp, &err) == GS_OK);
     gs_rng rng;
     gs_rng_seed(&rng, 7);
     size_t size = (size_t)fp.n_mels * fp.patch_frames;
     float *inputs = malloc(4 * size * sizeof(float)), *scratch = malloc(gs_make_batch_scratch(4, &fp) * sizeof(float));
     float targets[4 * 2];
-    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &rng, inputs, targets, scratch);
+    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &bands, &rng, inputs, targets, scratch);
     int finite = 1, mixed = 0;
     for (size_t i = 0; i < 4 * size; i++)
         finite &= isfinite(inputs[i]);
@@ -162,7 +164,7 @@ static void test_folder_and_bad_input(void)
     float *inputs2 = malloc(4 * size * sizeof(float));
     float targets2[8];
     gs_rng_seed(&rng, 7);
-    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &rng, inputs2, targets2, scratch);
+    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &bands, &rng, inputs2, targets2, scratch);
     CHECK(!memcmp(inputs, inputs2, 4 * size * sizeof(float)) && !memcmp(targets, targets2, sizeof targets));
     /* Gain augmentation alone on broadband noise (every band far above the
      * log offset) with mean normalisation: a level change is an additive
@@ -175,9 +177,9 @@ static void test_folder_and_bad_input(void)
     gs_augment_none(&none);
     int one[1] = {0}, lab1[1] = {ds.items[0].label};
     gs_rng_seed(&rng, 3);
-    gs_make_batch(&set, one, lab1, 1, 2, &fp, &none, &rng, inputs, targets, scratch);
+    gs_make_batch(&set, one, lab1, 1, 2, &fp, &none, NULL, &rng, inputs, targets, scratch);
     gs_rng_seed(&rng, 3);
-    gs_make_batch(&set, one, lab1, 1, 2, &fp, &gain_only, &rng, inputs2, targets2, scratch);
+    gs_make_batch(&set, one, lab1, 1, 2, &fp, &gain_only, NULL, &rng, inputs2, targets2, scratch);
     double maxdiff = 0.0;
     for (size_t i = 0; i < size; i++)
         maxdiff = fmax(maxdiff, fabs(inputs[i] - inputs2[i]));
@@ -206,6 +208,7 @@ static void test_folder_and_bad_input(void)
     free(inputs2);
     free(scratch);
     free(patch);
+    gs_band_table_free(&bands);
     gs_spec_set_free(&set);
     gs_dataset_free(&ds);
 
@@ -393,6 +396,51 @@ static void test_patch_plan_in_training(void)
     gs_dataset_free(&ds);
 }
 
+/* The low-pass augmentation: bands wholly above the cut-off fall to the
+ * log floor, bands wholly below are untouched, a band across it keeps the
+ * share of its filter below it. */
+static void test_lowpass(void)
+{
+    gs_frontend_params fp;
+    gs_frontend_params_default(&fp);
+    gs_band_table t;
+    gs_error err;
+    CHECK(gs_band_table_init(&t, &fp, &err) == GS_OK);
+    const int patch = 4;
+    float *x = malloc((size_t)fp.n_mels * patch * sizeof *x), *y = malloc((size_t)fp.n_mels * patch * sizeof *y);
+    for (int i = 0; i < fp.n_mels * patch; i++)
+        x[i] = y[i] = (float)(-3.0 + 0.01 * i);
+    const double fc = 6000.0;
+    gs_apply_lowpass(y, fp.n_mels, patch, &t, fc, fp.log_offset);
+    int below = 0, above = 0, across = 0, ok = 1;
+    for (int m = 0; m < fp.n_mels; m++) {
+        double f = gs_band_table_fraction(&t, m, fc);
+        for (int i = 0; i < patch; i++) {
+            float a = x[m * patch + i], b = y[m * patch + i];
+            if (f >= 1.0)
+                ok &= a == b;
+            else if (f <= 0.0)
+                ok &= b == logf(fp.log_offset);
+            else
+                ok &= fabs(b - logf((float)f * (expf(a) - fp.log_offset) + fp.log_offset)) < 1e-5 && b < a;
+        }
+        below += f >= 1.0;
+        above += f <= 0.0;
+        across += f > 0.0 && f < 1.0;
+        /* The fraction falls with the band's frequency. */
+        if (m > 0)
+            ok &= f <= gs_band_table_fraction(&t, m - 1, fc);
+    }
+    CHECK(ok);
+    CHECK_MSG(below > 40 && above > 10 && across >= 1 && across <= 3, "bands below %d, above %d, across %d", below,
+              above, across);
+    CHECK(gs_band_table_fraction(&t, fp.n_mels - 1, 11025.0) == 1.0);
+    CHECK(gs_band_table_fraction(&t, 0, 0.0) == 0.0);
+    free(x);
+    free(y);
+    gs_band_table_free(&t);
+}
+
 static void test_csv(void)
 {
     write_text("list.csv", "path,label\n# comment\ntree/tones/t0.wav,tones\n/abs/x.wav, noise \n\"tree/a,b.wav\",tones\n");
@@ -523,6 +571,7 @@ int main(void)
     }
     test_folder_and_bad_input();
     test_patch_plan_in_training();
+    test_lowpass();
     test_csv();
     test_folds();
     test_tags();

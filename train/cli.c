@@ -59,6 +59,12 @@ void gs_cli_usage(FILE *out)
 "  --gain-db X (12)  --time-masks N (2)  --time-mask-max F (16)\n"
 "  --freq-masks N (2)  --freq-mask-max B (12)  --mixup ALPHA (0.2)\n"
 "  --label-smoothing E (0)   --no-augment (crops only)\n"
+"  --lowpass P (0.25)        with probability P per crop, a low-pass at a random\n"
+"                            cut-off: mel bands above it fall to the log floor (a\n"
+"                            band straddling it keeps the share of its filter below\n"
+"                            it), so a band-limited recording's missing top octave\n"
+"                            cannot become a genre cue; 0 = off\n"
+"  --lowpass-hz LO HI        the cut-off's range in Hz (4000 11000)\n"
 "  --clip-variants K (0)     also train on K copies of every clip scaled by a\n"
 "                            random +3..+12 dB (fixed by --seed and the clip) and\n"
 "                            hard-clipped to [-1,1], as a hot master is; crops\n"
@@ -174,6 +180,15 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
             c->baseline = 1;
         } else if (!strcmp(a, "--no-augment")) {
             gs_augment_none(&c->train.augment);
+        } else if (!strcmp(a, "--lowpass-hz")) {
+            if (i + 2 >= argc || parse_float(argv[i + 1], 1.0f, 1e6f, &c->train.augment.lowpass_min_hz) ||
+                parse_float(argv[i + 2], 1.0f, 1e6f, &c->train.augment.lowpass_max_hz) ||
+                c->train.augment.lowpass_min_hz > c->train.augment.lowpass_max_hz) {
+                fprintf(errout, "genrescope-train: --lowpass-hz needs LO HI in Hz with LO <= HI\n");
+                return 2;
+            }
+            i += 2;
+            continue;
         } else if (!strcmp(a, "--split")) {
             if (i + 2 >= argc) {
                 fprintf(errout, "genrescope-train: --split needs TRAIN.txt and VALID.txt\n");
@@ -236,7 +251,9 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                     c->train.balance = GS_BALANCE_GENRE_LENGTH;
                 else
                     bad = 1;
-            } else if (!strcmp(a, "--lr"))
+            } else if (!strcmp(a, "--lowpass"))
+                bad = parse_float(v, 0.0f, 1.0f, &c->train.augment.lowpass_p);
+            else if (!strcmp(a, "--lr"))
                 bad = parse_float(v, 1e-8f, 10.0f, &c->train.optim.lr);
             else if (!strcmp(a, "--weight-decay"))
                 bad = parse_float(v, 0.0f, 10.0f, &c->train.optim.weight_decay);

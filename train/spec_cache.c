@@ -417,6 +417,26 @@ static int write_plan_json(const char *dir, const gs_frontend_params *p)
     return fclose(f) == 0;
 }
 
+/* filterbank.f32: the front-end's mel filterbank, for the low-pass
+ * augmentation's per-band fractions. */
+static int write_filterbank(const char *dir, const gs_frontend_params *p)
+{
+    size_t n = (size_t)p->n_mels * (size_t)(p->n_fft / 2 + 1);
+    float *fb = malloc(n * sizeof *fb);
+    if (!fb || gs_mel_compute_filterbank(p, fb, NULL) != GS_OK) {
+        free(fb);
+        return 0;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/filterbank.f32", dir);
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(fb, sizeof *fb, n, f) == n;
+    if (f)
+        ok = (fclose(f) == 0) && ok;
+    free(fb);
+    return ok;
+}
+
 gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
                              const gs_frontend_params *p, const char *dir, gs_error *err)
 {
@@ -463,6 +483,6 @@ gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const
     ok = (fclose(bin) == 0) && ok;
     ok = (fclose(rms) == 0) && ok;
     ok = (fclose(idx) == 0) && ok;
-    ok = ok && write_plan_json(dir, p);
+    ok = ok && write_plan_json(dir, p) && write_filterbank(dir, p);
     return ok ? GS_OK : gs_error_set(err, GS_ERR_IO, "cannot write export in %s", dir);
 }

@@ -112,9 +112,9 @@ void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch,
  * (float32 frame RMS, frames each, concatenated), dir/index.csv
  * "stem,label,label_name,offset_floats,frames,fold,rms_offset,usable_crops,
  * patches" (usable_crops = num_crops; patches = the start frames of the
- * classifier's non-silent plan patches, space-separated) and
- * dir/plan.json (front-end parameters and the silence threshold). fold may
- * be NULL.
+ * classifier's non-silent plan patches, space-separated), dir/plan.json
+ * (front-end parameters and the silence threshold) and dir/filterbank.f32
+ * ([n_mels][n_fft/2+1], for the low-pass augmentation). fold may be NULL.
  * params is the set's front-end. Errors: GS_ERR_IO. */
 gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
                              const gs_frontend_params *params, const char *dir, gs_error *err);

@@ -92,6 +92,7 @@ typedef struct loop_state {
     gs_tnet *net;
     gs_optim *opt;
     gs_sampler sm;
+    gs_band_table bands;
     float *inputs, *targets, *probs, *scratch, *clip_probs;
     int *order, *labels_batch, *clip_batch;
 } loop_state;
@@ -100,6 +101,7 @@ static void loop_free(loop_state *s)
 {
     gs_optim_free(s->opt);
     gs_sampler_free(&s->sm);
+    gs_band_table_free(&s->bands);
     free(s->inputs);
     free(s->targets);
     free(s->probs);
@@ -211,6 +213,11 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
         gs_tnet_free(net);
         return NULL;
     }
+    if (cfg->augment.lowpass_p > 0.0f && gs_band_table_init(&s.bands, p, err) != GS_OK) {
+        loop_free(&s);
+        gs_tnet_free(net);
+        return NULL;
+    }
     gs_schedule sched = {GS_SCHEDULE_COSINE,
                          cfg->optim.lr,
                          (long)(cfg->warmup_epochs * steps_per_epoch),
@@ -274,8 +281,8 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
                 s.clip_batch[j] = s.order[(b * cfg->batch + j) % k];
                 s.labels_batch[j] = ds->items[s.clip_batch[j]].label;
             }
-            gs_make_batch(set, s.clip_batch, s.labels_batch, cfg->batch, L, p, &cfg->augment, &rng, s.inputs,
-                          s.targets, s.scratch);
+            gs_make_batch(set, s.clip_batch, s.labels_batch, cfg->batch, L, p, &cfg->augment,
+                          cfg->augment.lowpass_p > 0.0f ? &s.bands : NULL, &rng, s.inputs, s.targets, s.scratch);
             st = gs_tnet_forward(net, s.inputs, cfg->batch, 1, gs_rng_next(&rng), s.probs, NULL, err);
             if (st != GS_OK)
                 break;

@@ -2,8 +2,8 @@
 """PyTorch reference for genrescope-train's recipe (parity check).
 
 Trains the same architecture JSON with the same recipe (random non-silent
-patch crops with clips drawn so every genre contributes equally, gain in the
-mel-power domain, mean patch normalisation,
+patch crops with clips drawn so every genre contributes equally, gain and a
+random low-pass in the mel-power domain, mean patch normalisation,
 time/frequency masks, mixup with the clip's own label dominant, AdamW with
 decoupled weight decay on conv/dense weights only, linear warm-up then cosine
 to 1% of the peak) on the same folds from the same spectrograms, exported by
@@ -20,7 +20,8 @@ at load that its plan cuts the same patches and crops as the C export says.
 
 usage: train_torch.py EXPORT_DIR ARCH.json [--epochs N] [--batch N]
        [--crops-per-clip N] [--balance genre|genre-length|none] [--lr X]
-       [--weight-decay X] [--warmup-epochs X] [--seed N] [--threads N] [--summary OUT.json] [--verbose]
+       [--weight-decay X] [--warmup-epochs X] [--lowpass P] [--lowpass-hz LO HI]
+       [--seed N] [--threads N] [--summary OUT.json] [--verbose]
 Prints per-fold accuracy, mean +- std and seconds per epoch (with --verbose
 also each epoch's loss and validation accuracy).
 """
@@ -40,8 +41,8 @@ import torch.nn.functional as F
 
 def load_export(d):
     """Spectrograms [mel][time] and frame RMS of every clip, labels, folds,
-    label names and the plan (front-end parameters, silence threshold) as
-    genrescope-train --export-specs wrote them."""
+    label names and the plan (front-end parameters, silence threshold,
+    filterbank) as genrescope-train --export-specs wrote them."""
     plan = json.load(open(os.path.join(d, 'plan.json')))
     n_mels = plan['n_mels']
     rows = list(csv.DictReader(open(os.path.join(d, 'index.csv'))))
@@ -57,6 +58,7 @@ def load_export(d):
     names = {}
     for r in rows:
         names[int(r['label'])] = r['label_name']
+    plan['filterbank'] = np.fromfile(os.path.join(d, 'filterbank.f32'), dtype='<f4').reshape(n_mels, -1)
     check = [([int(s) for s in r['patches'].split()], int(r['usable_crops'])) for r in rows]
     return specs, rms, labels, folds, [names[i] for i in sorted(names)], plan, check
 
@@ -70,6 +72,8 @@ class Plan:
         self.silence = np.float32(plan['silence_rms'])
         self.mean = plan['patch_normalize'] == 'mean'
         self.log_offset = plan['log_offset']
+        self.sample_rate, self.n_fft = plan['sample_rate'], plan['n_fft']
+        self.filterbank = plan['filterbank']
 
     def starts(self, n):
         """Start frames of the classifier's patches of an n-frame clip."""
@@ -151,6 +155,21 @@ class Augment:
     def __init__(self, a, plan, rng):
         self.a, self.plan, self.rng = a, plan, rng
         self.off = np.float32(plan.log_offset)
+        # Low-pass: per band, the cumulative filter weight over FFT bins.
+        fb = plan.filterbank.astype(np.float64)
+        self.cdf = np.concatenate([np.zeros((fb.shape[0], 1)), np.cumsum(fb, axis=1)], axis=1)
+        self.bin_hz = plan.sample_rate / plan.n_fft
+
+    def lowpass(self, x, fc):
+        """Each band keeps the share of its filter weight below fc (bins
+        k with k * bin_hz < fc), in the mel-power domain (gs_apply_lowpass)."""
+        kc = int(min(max(math.ceil(fc / self.bin_hz), 0), self.cdf.shape[1] - 1))
+        total = self.cdf[:, -1]
+        frac = np.where(total > 0, self.cdf[:, kc] / np.where(total > 0, total, 1), 1.0)
+        rows = frac < 1.0
+        p = np.maximum(np.exp(x[rows]) - self.off, 0)
+        x[rows] = np.log(frac[rows, None].astype(np.float32) * p + self.off)
+        return x
 
     def __call__(self, specs, crops, clips, labels, num_labels):
         a, rng = self.a, self.rng
@@ -160,6 +179,10 @@ class Augment:
             if a['gain_db'] > 0:
                 g2 = np.float32(10 ** (rng.uniform(-a['gain_db'], a['gain_db']) / 10))
                 x = np.log(g2 * np.maximum(np.exp(x) - self.off, 0) + self.off)
+            if a['lowpass_p'] > 0:
+                u, f = rng.uniform(), rng.uniform()
+                if u < a['lowpass_p']:
+                    x = self.lowpass(x, a['lowpass_min_hz'] + f * (a['lowpass_max_hz'] - a['lowpass_min_hz']))
             x = self.plan.normalize(x)
             fill = x.mean()
             for _ in range(a['time_masks']):
@@ -316,6 +339,8 @@ def main():
     ap.add_argument('--weight-decay', type=float, default=1e-2)
     ap.add_argument('--warmup-epochs', type=float, default=2.0)
     ap.add_argument('--gain-db', type=float, default=12.0)
+    ap.add_argument('--lowpass', type=float, default=0.25)
+    ap.add_argument('--lowpass-hz', type=float, nargs=2, default=[4000.0, 11000.0])
     ap.add_argument('--time-masks', type=int, default=2)
     ap.add_argument('--time-mask-max', type=int, default=16)
     ap.add_argument('--freq-masks', type=int, default=2)
@@ -341,7 +366,8 @@ def main():
     arch = json.load(open(args.arch))
     aug_cfg = dict(gain_db=args.gain_db, time_masks=args.time_masks, time_mask_max=args.time_mask_max,
                    freq_masks=args.freq_masks, freq_mask_max=args.freq_mask_max, mixup_alpha=args.mixup,
-                   label_smoothing=args.label_smoothing)
+                   label_smoothing=args.label_smoothing, lowpass_p=args.lowpass,
+                   lowpass_min_hz=args.lowpass_hz[0], lowpass_max_hz=args.lowpass_hz[1])
     L = len(label_names)
     # split.txt: "kfold K" (fold column 0..K-1) or "given 1" (0 train, 1 valid)
     kind = open(os.path.join(args.export_dir, 'split.txt')).read().split()[0]
@@ -366,7 +392,7 @@ def main():
     if args.summary:
         json.dump({'framework': f'torch {torch.__version__}', 'accuracy_mean': mean, 'accuracy_std': std,
                    'per_fold': accs, 'seconds_per_epoch': float(np.mean(epoch_times)),
-                   'threads': args.threads, 'balance': args.balance,
+                   'threads': args.threads, 'balance': args.balance, 'lowpass_p': args.lowpass,
                    'patch_plan': 'the core patch plan from the export: short clips repeated, silent patches skipped',
                    'per_epoch': curves, 'confusion': conf.tolist(), 'labels': label_names},
                   open(args.summary, 'w'), indent=1)
