@@ -60,7 +60,7 @@ def load_export(d):
         names[int(r['label'])] = r['label_name']
     plan['filterbank'] = np.fromfile(os.path.join(d, 'filterbank.f32'), dtype='<f4').reshape(n_mels, -1)
     check = [([int(s) for s in r['patches'].split()], int(r['usable_crops'])) for r in rows]
-    return specs, rms, labels, folds, [names[i] for i in sorted(names)], plan, check
+    return specs, rms, labels, folds, [names[i] for i in sorted(names)], plan, check, [r['stem'] for r in rows]
 
 
 class Plan:
@@ -267,7 +267,7 @@ def predict_clip(net, plan, spec, rms):
     return p.numpy()
 
 
-def score(net, plan, specs, rms, labels, valid_idx, conf=None):
+def score(net, plan, specs, rms, labels, valid_idx, conf=None, preds=None):
     net.eval()
     correct = 0
     for i in valid_idx:
@@ -275,6 +275,8 @@ def score(net, plan, specs, rms, labels, valid_idx, conf=None):
         pred = -1 if p is None else int(np.argmax(p))  # all silent: no verdict, wrong
         if conf is not None and pred >= 0:
             conf[labels[i], pred] += 1
+        if preds is not None:
+            preds[i] = pred
         correct += pred == labels[i]
     return correct
 
@@ -350,10 +352,11 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--summary')
+    ap.add_argument('--predictions', help='CSV of every held-out clip: stem, fold, label, predicted (-1: silent)')
     ap.add_argument('--verbose', action='store_true')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    specs, rms, labels, folds, label_names, plan_cfg, check = load_export(args.export_dir)
+    specs, rms, labels, folds, label_names, plan_cfg, check, stems = load_export(args.export_dir)
     plan = Plan(plan_cfg)
     crops = [plan.crops(r) for r in rms]
     # The same patches as the C plan: the classifier's non-silent patches
@@ -374,13 +377,14 @@ def main():
     fold_ids = [1] if kind == 'given' else sorted(set(folds.tolist()) - {-1})
     accs, epoch_times, curves = [], [], []
     conf = np.zeros((L, L), dtype=int)
+    preds = {}
     t_all = time.perf_counter()
     for k in fold_ids:
         train_idx = np.where(folds == 0)[0] if kind == 'given' else np.where((folds != k) & (folds >= 0))[0]
         valid_idx = np.where(folds == k)[0]
         net, times, curve = train_fold(args, arch, aug_cfg, plan, specs, rms, crops, labels, train_idx, valid_idx, L,
                                        args.seed * 1000 + k)
-        correct = score(net, plan, specs, rms, labels, valid_idx, conf)
+        correct = score(net, plan, specs, rms, labels, valid_idx, conf, preds)
         accs.append(correct / len(valid_idx))
         epoch_times += times
         curves.append(curve)
@@ -396,6 +400,12 @@ def main():
                    'patch_plan': 'the core patch plan from the export: short clips repeated, silent patches skipped',
                    'per_epoch': curves, 'confusion': conf.tolist(), 'labels': label_names},
                   open(args.summary, 'w'), indent=1)
+    if args.predictions:
+        with open(args.predictions, 'w', newline='') as f:
+            w = csv.writer(f)
+            w.writerow(['stem', 'fold', 'label', 'predicted'])
+            for i in sorted(preds):
+                w.writerow([stems[i], folds[i], label_names[labels[i]], label_names[preds[i]] if preds[i] >= 0 else ''])
 
 
 if __name__ == '__main__':
