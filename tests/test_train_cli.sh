@@ -123,8 +123,11 @@ cp -r "$TMP/train" "$TMP/plan"; rm -rf "$TMP/plan/empty-label"
 "$TRAIN" "$TMP/plan" -o "$TMP/p.safetensors" --epochs 1 "${COMMON[@]}" > "$TMP/plan.out" 2>&1; rc=$?
 check "training with a silent clip succeeds" test $rc -eq 0
 check "the silent clip is not trained on" contains "$TMP/plan.out" "1 of 20 training clips are silent throughout"
-"$TRAIN" "$TMP/plan" --cv 2 --export-specs "$TMP/export" "${COMMON[@]}" -q > "$TMP/export.out" 2>&1; rc=$?
-check "export succeeds" test $rc -eq 0
+"$TRAIN" "$TMP/plan" --cv 2 --cv-only --epochs 1 --export-specs "$TMP/export" --predictions "$TMP/pred.csv" \
+    --summary "$TMP/cv.json" "${COMMON[@]}" -q > "$TMP/export.out" 2>&1; rc=$?
+check "export and cross-validation succeed" test $rc -eq 0
+check "every clip's held-out verdict is listed" test "$(wc -l < "$TMP/pred.csv")" -eq 21
+check "the silent clip's verdict is silence" contains "$TMP/pred.csv" "^silent,[12],tone,(silent)$"
 check "export is unpadded with RMS and the plan" $PY - "$TMP/export" <<'PYEOF'
 import csv, json, os, sys
 d = sys.argv[1]

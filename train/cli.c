@@ -86,6 +86,8 @@ void gs_cli_usage(FILE *out)
 "  --provenance-extra FILE   JSON object whose members are added to the model's\n"
 "                            provenance (e.g. CV results of earlier runs)\n"
 "  --confusion-dat FILE      write the CV confusion matrix for gnuplot\n"
+"  --predictions FILE        write every held-out clip's verdict through the\n"
+"                            classifier as CSV: stem, fold, label, predicted\n"
 "  --export-specs DIR        write the cached spectrograms and folds (float32 + CSV)\n"
 "                            for train/reference/train_torch.py\n"
 "\n"
@@ -226,6 +228,8 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 c->summary = v;
             else if (!strcmp(a, "--confusion-dat"))
                 c->confusion_dat = v;
+            else if (!strcmp(a, "--predictions"))
+                c->predictions = v;
             else if (!strcmp(a, "--export-specs"))
                 c->export_dir = v;
             else if (!strcmp(a, "--width"))
