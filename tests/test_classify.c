@@ -134,22 +134,6 @@ static void test_windows_aggregate(gs_classifier *cls)
  * (which ends at 10 s = frame 625) and ends at 656, leaving 10 frames (more
  * than half a hop); the only patch of window 2 is the one aligned to the
  * end, starting at frame 634. */
-/* The tail patch rule the classifier and the trainer's validation share. */
-static void test_tail_rule(void)
-{
-    gs_frontend_params p;
-    gs_frontend_params_default(&p);
-    p.patch_frames = 32;
-    p.patch_hop_frames = 16;
-    /* n frames -> tail start: none below one patch, none when the regular
-     * patches leave less than half a hop (8 frames), else the last 32. */
-    static const long long cases[][2] = {{0, -1}, {31, -1}, {32, -1}, {39, -1},
-                                         {40, 8},  {47, 15}, {48, -1}, {56, 24}};
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        CHECK_MSG(gs_patch_tail_start(&p, cases[i][0]) == cases[i][1], "%lld frames: tail %lld, want %lld",
-                  cases[i][0], gs_patch_tail_start(&p, cases[i][0]), cases[i][1]);
-}
-
 static void test_tail_window(gs_classifier *cls)
 {
     const size_t n = 85376;
@@ -430,7 +414,6 @@ int main(void)
         test_stream_equals_window(cls);
         test_windows_aggregate(cls);
         test_tail_window(cls);
-        test_tail_rule();
         test_silence(cls);
         test_short_inputs(cls);
         test_nonfinite_and_level(cls);

@@ -3,8 +3,9 @@
 # learns tones vs noise vs clicks and scores highly on fresh clips through
 # --evaluate; resume after an interruption reproduces an uninterrupted run;
 # bad input (empty label folder, single class, corrupt audio, unknown CSV
-# labels, resume from another architecture) gives a clear message, no crash
-# and no lost checkpoint.
+# labels, resume from another architecture, a silent clip) gives a clear
+# message, no crash and no lost checkpoint; the spectrogram export carries
+# the patch plan and train/reference/train_torch.py cuts the same patches.
 set -u
 TRAIN=$1
 SYNTH=$2
@@ -37,6 +38,10 @@ COMMON=(--width 4 --batch 16 --crops-per-clip 4 --lr 3e-3 --cache "$TMP/cache" -
 "$TRAIN" --help > "$TMP/help.txt"; rc=$?
 check "--help exits 0" test $rc -eq 0
 check "--help documents evaluate and resume" contains "$TMP/help.txt" "--evaluate MODEL"
+check "--help documents genre balancing" contains "$TMP/help.txt" "--balance MODE (genre)"
+check "--help documents the low-pass augmentation" contains "$TMP/help.txt" "--lowpass P (0.25)"
+"$TRAIN" "$TMP/train" --balance sometimes -o "$TMP/x.safetensors" > /dev/null 2>&1; rc=$?
+check "unknown --balance is a usage error" test $rc -eq 2
 "$TRAIN" --bogus > /dev/null 2>&1; rc=$?
 check "unknown option is a usage error" test $rc -eq 2
 
@@ -61,6 +66,7 @@ labels = json.loads(meta['labels']); prov = json.loads(meta['provenance'])
 arch = json.loads(meta['architecture']); fe = json.loads(meta['frontend'])
 assert labels == ['clicks', 'noise', 'tone'], labels
 assert prov['data']['clips'] == 18 and prov["recipe"]["epochs"] == 12, prov
+assert prov['recipe']['balance'].startswith('genre:') and prov['recipe']['augmentation']['lowpass_p'] == 0.25, prov
 assert fe['patch_normalize'] == 'mean' and arch['input'] == [1, fe['n_mels'], fe['patch_frames']]
 PYEOF
 "$TRAIN" --evaluate "$TMP/m.safetensors" "$TMP/test" > "$TMP/eval.txt" 2>&1
@@ -108,6 +114,35 @@ printf 'RIFF\x24\x00\x00\x00WAVEfmt ' > "$TMP/corrupt/tone/truncated.wav"
 check "corrupt audio does not stop training" test $rc -eq 0
 check "corrupt audio is named" contains "$TMP/corrupt.out" "skipping .*garbage.wav"
 check "corrupt audio is counted" contains "$TMP/corrupt.out" "2 unreadable skipped"
+
+# A silent clip and a clip shorter than one patch: the silent one is never
+# trained on (and said so), the short one is. The export carries the plan,
+# and the PyTorch reference finds the same patches and crops in it.
+cp -r "$TMP/train" "$TMP/plan"; rm -rf "$TMP/plan/empty-label"
+"$SYNTH" "$TMP/plan/tone/silent.wav" tone 3.5 -200 7 && "$SYNTH" "$TMP/plan/noise/short.wav" noise 1.2 -12 8
+"$TRAIN" "$TMP/plan" -o "$TMP/p.safetensors" --epochs 1 "${COMMON[@]}" > "$TMP/plan.out" 2>&1; rc=$?
+check "training with a silent clip succeeds" test $rc -eq 0
+check "the silent clip is not trained on" contains "$TMP/plan.out" "1 of 20 training clips are silent throughout"
+"$TRAIN" "$TMP/plan" --cv 2 --cv-only --epochs 1 --export-specs "$TMP/export" --predictions "$TMP/pred.csv" \
+    --summary "$TMP/cv.json" "${COMMON[@]}" -q > "$TMP/export.out" 2>&1; rc=$?
+check "export and cross-validation succeed" test $rc -eq 0
+check "every clip's held-out verdict is listed" test "$(wc -l < "$TMP/pred.csv")" -eq 21
+check "the silent clip's verdict is silence" contains "$TMP/pred.csv" "^silent,[12],tone,(silent)$"
+check "export is unpadded with RMS and the plan" $PY - "$TMP/export" <<'PYEOF'
+import csv, json, os, sys
+d = sys.argv[1]
+rows = {r['stem']: r for r in csv.DictReader(open(os.path.join(d, 'index.csv')))}
+plan = json.load(open(os.path.join(d, 'plan.json')))
+assert int(rows['short']['frames']) < plan['patch_frames'] and rows['short']['patches'] == '0', rows['short']
+assert rows['silent']['patches'] == '' and rows['silent']['usable_crops'] == '0', rows['silent']
+assert os.path.getsize(os.path.join(d, 'rms.f32')) == 4 * sum(int(r['frames']) for r in rows.values())
+assert plan['silence_rms'] > 0 and os.path.getsize(os.path.join(d, 'filterbank.f32')) == 4 * plan['n_mels'] * (plan['n_fft'] // 2 + 1)
+PYEOF
+GS_SRC=${GS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+$PY "$GS_SRC/train/reference/train_torch.py" "$TMP/export" "$GS_SRC/models/arch/tinychunk-cnn.json" --epochs 1 \
+    --crops-per-clip 1 --batch 8 --threads 1 > "$TMP/torch.out" 2> "$TMP/torch.err"; rc=$?
+check "train_torch.py follows the exported plan" test $rc -eq 0
+check "train_torch.py reports the silent clip" contains "$TMP/torch.err" "training clips are silent throughout"
 
 # CSV with a label outside the allowed set.
 printf 'path,label\ntrain/tone/tone1.wav,tone\ntrain/noise/noise1.wav,polka\n' > "$TMP/list.csv"

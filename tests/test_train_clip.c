@@ -139,7 +139,8 @@ static void test_cache_and_training(void)
             CHECK(g == gs_clip_variant_gain_db(&cfg, ds.items[i].stem, v));
             float *y = malloc(n * sizeof *y);
             gs_clip_variant_apply(x, y, n, g);
-            gs_spec want = {(int)gs_mel_num_frames(mel, n), NULL};
+            gs_spec want = {0};
+            want.frames = (int)gs_mel_num_frames(mel, n);
             want.data = malloc((size_t)want.frames * fp.n_mels * sizeof(float));
             CHECK(gs_mel_compute(mel, y, n, want.data, &err) == GS_OK);
             CHECK(same_spec(&set.variants[i * 2 + v], &want, fp.n_mels));

@@ -1,19 +1,27 @@
 /* Trainer data path: folder/CSV listing, bad input (empty label folders, a
  * single class, corrupt audio, unknown CSV labels), the spectrogram cache,
- * stratified folds, given splits, patch normalisation, augmentation and the
- * logistic-regression baseline. Audio is synthesised at test time. */
+ * the core's patch plan in training (non-silent crops, short clips repeated,
+ * per-epoch validation equal to the classifier's verdict), genre balancing,
+ * stratified folds, given splits, patch normalisation, augmentation (the
+ * low-pass too) and the logistic-regression baseline. Audio is synthesised
+ * at test time. */
 #include <string.h>
 #include <sys/stat.h>
 #include <taglib/tag_c.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "augment.h"
 #include "baseline.h"
 #include "check.h"
 #include "crossval.h"
 #include "dataset.h"
+#include "genrescope.h"
+#include "sampler.h"
 #include "spec_cache.h"
 #include "test_train_wav.h"
+#include "tnet.h"
+#include "trainer.h"
 
 static char root[1024];
 
@@ -133,12 +141,14 @@ static void test_folder_and_bad_input(void)
         labels[i] = ds.items[clips[i]].label;
     gs_augment_config aug;
     gs_augment_default(&aug);
+    gs_band_table bands;
+    CHECK(gs_band_table_init(&bands, &fp, &err) == GS_OK);
     gs_rng rng;
     gs_rng_seed(&rng, 7);
     size_t size = (size_t)fp.n_mels * fp.patch_frames;
     float *inputs = malloc(4 * size * sizeof(float)), *scratch = malloc(gs_make_batch_scratch(4, &fp) * sizeof(float));
     float targets[4 * 2];
-    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &rng, inputs, targets, scratch);
+    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &bands, &rng, inputs, targets, scratch);
     int finite = 1, mixed = 0;
     for (size_t i = 0; i < 4 * size; i++)
         finite &= isfinite(inputs[i]);
@@ -154,7 +164,7 @@ static void test_folder_and_bad_input(void)
     float *inputs2 = malloc(4 * size * sizeof(float));
     float targets2[8];
     gs_rng_seed(&rng, 7);
-    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &rng, inputs2, targets2, scratch);
+    gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &bands, &rng, inputs2, targets2, scratch);
     CHECK(!memcmp(inputs, inputs2, 4 * size * sizeof(float)) && !memcmp(targets, targets2, sizeof targets));
     /* Gain augmentation alone on broadband noise (every band far above the
      * log offset) with mean normalisation: a level change is an additive
@@ -167,9 +177,9 @@ static void test_folder_and_bad_input(void)
     gs_augment_none(&none);
     int one[1] = {0}, lab1[1] = {ds.items[0].label};
     gs_rng_seed(&rng, 3);
-    gs_make_batch(&set, one, lab1, 1, 2, &fp, &none, &rng, inputs, targets, scratch);
+    gs_make_batch(&set, one, lab1, 1, 2, &fp, &none, NULL, &rng, inputs, targets, scratch);
     gs_rng_seed(&rng, 3);
-    gs_make_batch(&set, one, lab1, 1, 2, &fp, &gain_only, &rng, inputs2, targets2, scratch);
+    gs_make_batch(&set, one, lab1, 1, 2, &fp, &gain_only, NULL, &rng, inputs2, targets2, scratch);
     double maxdiff = 0.0;
     for (size_t i = 0; i < size; i++)
         maxdiff = fmax(maxdiff, fabs(inputs[i] - inputs2[i]));
@@ -198,6 +208,7 @@ static void test_folder_and_bad_input(void)
     free(inputs2);
     free(scratch);
     free(patch);
+    gs_band_table_free(&bands);
     gs_spec_set_free(&set);
     gs_dataset_free(&ds);
 
@@ -220,6 +231,214 @@ static void test_folder_and_bad_input(void)
     path_in(p, sizeof p, "does-not-exist");
     CHECK(gs_dataset_from_folder(&ds, p, NULL, &err) == GS_ERR_IO);
     fclose(warn);
+}
+
+static void write_signal(const char *rel, double sound1, double gap, double sound2, double freq)
+{
+    const int rate = 22050;
+    uint32_t n = (uint32_t)((sound1 + gap + sound2) * rate);
+    float *x = calloc(n ? n : 1, sizeof *x);
+    uint64_t s = (uint64_t)(freq * 1000);
+    for (uint32_t i = 0; i < n; i++) {
+        double t = (double)i / rate;
+        if (t < sound1 || t >= sound1 + gap)
+            x[i] = (float)(0.3 * sin(2 * M_PI * freq * t) +
+                           0.05 * (((double)(gs_synth_rng(&s) >> 11) / 9007199254740992.0) * 2.0 - 1.0));
+    }
+    char p[2048];
+    path_in(p, sizeof p, rel);
+    CHECK(gs_write_wav(p, x, n, rate) == 0);
+    free(x);
+}
+
+static int find_stem(const gs_dataset *ds, const char *stem)
+{
+    int i = gs_dataset_find_stem(ds, stem);
+    CHECK_MSG(i >= 0, "no clip %s", stem);
+    return i < 0 ? 0 : i;
+}
+
+/* The trainer cuts the classifier's patches: spectrograms unpadded with the
+ * front-end's frame RMS; training crops only where a patch is not silent
+ * (one, repeated, for a clip shorter than a patch; none for a silent clip,
+ * which no epoch draws); balancing by label; and per-epoch validation
+ * (gs_tnet_predict_clip on the spectrogram) giving gs_classify_file's
+ * probabilities and patch counts. */
+static void test_patch_plan_in_training(void)
+{
+    make_dir("plan");
+    make_dir("plan/a");
+    make_dir("plan/b");
+    write_signal("plan/a/short.wav", 1.0, 0.0, 0.0, 440.0);   /* 42 frames: one repeated patch */
+    write_signal("plan/a/gap.wav", 3.0, 7.0, 3.0, 660.0);     /* a silent patch at frame 256 */
+    write_signal("plan/b/silent.wav", 0.0, 2.0, 0.0, 0.0);    /* nothing to train on */
+    write_signal("plan/b/long.wav", 7.0, 0.0, 0.0, 330.0);    /* regular + tail patches */
+    write_signal("plan/b/tiny.wav", 0.03, 0.0, 0.0, 880.0);   /* shorter than one FFT frame */
+    write_signal("plan/b/long2.wav", 5.0, 0.0, 0.0, 550.0);
+    char p[2048];
+    path_in(p, sizeof p, "plan");
+    gs_dataset ds;
+    gs_error err;
+    CHECK(gs_dataset_from_folder(&ds, p, NULL, &err) == GS_OK);
+    CHECK(ds.num_items == 6);
+    gs_frontend_params fp;
+    gs_frontend_params_default(&fp);
+    gs_spec_set set;
+    CHECK(gs_spec_set_load(&set, &ds, &fp, NULL, NULL, &err) == GS_OK);
+    int shrt = find_stem(&ds, "short"), gap = find_stem(&ds, "gap"), silent = find_stem(&ds, "silent"),
+        lng = find_stem(&ds, "long"), tiny = find_stem(&ds, "tiny");
+
+    /* Unpadded, and the RMS is the front-end's. */
+    CHECK_MSG(set.specs[shrt].frames == 42, "short clip has %d frames", set.specs[shrt].frames);
+    CHECK(set.specs[tiny].frames == 1);
+    {
+        float *x = NULL;
+        size_t n = 0;
+        CHECK(gs_audio_decode_file(ds.items[gap].path, fp.sample_rate, &x, &n, NULL, &err) == GS_OK);
+        gs_mel *mel = gs_mel_new(&fp, NULL, &err);
+        size_t frames = gs_mel_num_frames(mel, n);
+        float *spec = malloc(frames * fp.n_mels * sizeof *spec), *rms = malloc(frames * sizeof *rms);
+        CHECK(gs_mel_compute_with_rms(mel, x, n, spec, rms, &err) == GS_OK);
+        CHECK(set.specs[gap].frames == (int)frames);
+        CHECK(!memcmp(spec, set.specs[gap].data, frames * fp.n_mels * sizeof *spec));
+        CHECK(!memcmp(rms, set.specs[gap].rms, frames * sizeof *rms));
+        free(spec);
+        free(rms);
+        gs_mel_free(mel);
+        free(x);
+    }
+    /* Crops: every start of a long clip, only 0 for a short one, none for
+     * silence, and only the non-silent starts of the clip with a gap. */
+    CHECK(set.specs[shrt].num_crops == 1 && set.specs[shrt].crops[0] == 0);
+    CHECK(set.specs[tiny].num_crops == 1);
+    CHECK(set.specs[silent].num_crops == 0);
+    CHECK(set.specs[lng].num_crops == set.specs[lng].frames - fp.patch_frames + 1);
+    const gs_spec *g = &set.specs[gap];
+    int sound = 0, listed = 1;
+    for (int s = 0; s + fp.patch_frames <= g->frames; s++)
+        sound += !gs_patch_is_silent(g->rms + s, g->frames - s, fp.patch_frames);
+    for (int j = 0; j < g->num_crops; j++)
+        listed &= !gs_patch_is_silent(g->rms + g->crops[j], g->frames - g->crops[j], fp.patch_frames);
+    CHECK_MSG(g->num_crops == sound && listed && sound < g->frames - fp.patch_frames + 1,
+              "gap clip: %d crops, %d non-silent starts", g->num_crops, sound);
+
+    /* Balancing: label a (2 clips) and b (3 with sound, 1 silent). */
+    int use[6] = {1, 1, 1, 1, 1, 1}, order[6000];
+    gs_rng rng;
+    gs_rng_seed(&rng, 5);
+    for (int mode = GS_BALANCE_NONE; mode <= GS_BALANCE_GENRE_LENGTH; mode++) {
+        gs_sampler sm;
+        CHECK(gs_sampler_init(&sm, (gs_balance)mode, &ds, &set, &fp, use, &err) == GS_OK);
+        CHECK(sm.n_items == 5 && sm.n_labels == 2);
+        long k = mode == GS_BALANCE_NONE ? 5 * 1200 : 6000;
+        gs_sampler_epoch(&sm, 1200, &rng, order, k);
+        int per_label[2] = {0, 0}, n_silent = 0, n_short = 0;
+        for (long j = 0; j < k; j++) {
+            per_label[ds.items[order[j]].label]++;
+            n_silent += order[j] == silent;
+            n_short += order[j] == shrt;
+        }
+        CHECK(n_silent == 0);
+        if (mode == GS_BALANCE_NONE) {
+            CHECK(per_label[0] == 2 * 1200 && n_short == 1200);
+        } else {
+            CHECK_MSG(abs(per_label[0] - 3000) < 200, "mode %d: label a drew %d of 6000", mode, per_label[0]);
+            /* Within label a: uniformly, or by usable length (42 frames
+             * against the gap clip's ~300). */
+            double want = mode == GS_BALANCE_GENRE
+                              ? 0.5
+                              : 42.0 / (42.0 + gs_sampler_usable_frames(&set.specs[gap], &fp));
+            CHECK_MSG(fabs((double)n_short / per_label[0] - want) < 0.04, "mode %d: short clip %d of %d (want %.2f)",
+                      mode, n_short, per_label[0], want);
+        }
+        gs_sampler_free(&sm);
+    }
+
+    /* Validation on spectrograms = the classifier on the files. */
+    char *arch = gs_arch_shortchunk(&fp, 2, 2, 0.0f);
+    gs_tnet *net = gs_tnet_new(arch, 4, 3, &err);
+    CHECK_MSG(net != NULL, "%s", err.message);
+    path_in(p, sizeof p, "plan.safetensors");
+    gs_model_writer *w = gs_model_writer_new();
+    const char *labels[2] = {ds.labels[0], ds.labels[1]};
+    CHECK(gs_tnet_export(net, w, &err) == GS_OK);
+    CHECK(gs_model_writer_set_standard_metadata(w, labels, 2, &fp, &err) == GS_OK);
+    CHECK(gs_model_writer_save(w, p, &err) == GS_OK);
+    gs_model_writer_free(w);
+    gs_model *model = gs_model_load(p, &err);
+    CHECK_MSG(model != NULL, "%s", err.message);
+    gs_classifier *cls = model ? gs_classifier_new(model, NULL, &err) : NULL;
+    size_t size = (size_t)fp.n_mels * fp.patch_frames;
+    float *buffer = malloc(4 * size * sizeof *buffer), patch_probs[4 * 2], probs[2];
+    for (int i = 0; i < ds.num_items && cls; i++) {
+        gs_track_result r;
+        CHECK(gs_classify_file(cls, ds.items[i].path, &r, &err) == GS_OK);
+        int patches = -1;
+        CHECK(gs_tnet_predict_clip(net, 4, &set.specs[i], &fp, buffer, patch_probs, probs, &patches, &err) == GS_OK);
+        CHECK_MSG(patches == r.num_patches, "%s: %d patches on the spectrogram, %d in the classifier",
+                  ds.items[i].stem, patches, r.num_patches);
+        double d = fmax(fabs(probs[0] - r.probabilities[0]), fabs(probs[1] - r.probabilities[1]));
+        CHECK_MSG(d < 1e-4, "%s: spectrogram validation differs from gs_classify_file by %g", ds.items[i].stem, d);
+        if (i == silent)
+            CHECK(patches == 0 && r.top_label == -1 && probs[0] == 0.0f && probs[1] == 0.0f);
+        if (i == gap)
+            CHECK(r.num_silent_patches == 1 && patches == 3);
+        if (i == shrt || i == tiny)
+            CHECK(r.padded && patches == 1);
+        gs_track_result_free(&r);
+    }
+    free(buffer);
+    gs_classifier_free(cls);
+    gs_model_free(model);
+    gs_tnet_free(net);
+    free(arch);
+    gs_spec_set_free(&set);
+    gs_dataset_free(&ds);
+}
+
+/* The low-pass augmentation: bands wholly above the cut-off fall to the
+ * log floor, bands wholly below are untouched, a band across it keeps the
+ * share of its filter below it. */
+static void test_lowpass(void)
+{
+    gs_frontend_params fp;
+    gs_frontend_params_default(&fp);
+    gs_band_table t;
+    gs_error err;
+    CHECK(gs_band_table_init(&t, &fp, &err) == GS_OK);
+    const int patch = 4;
+    float *x = malloc((size_t)fp.n_mels * patch * sizeof *x), *y = malloc((size_t)fp.n_mels * patch * sizeof *y);
+    for (int i = 0; i < fp.n_mels * patch; i++)
+        x[i] = y[i] = (float)(-3.0 + 0.01 * i);
+    const double fc = 6000.0;
+    gs_apply_lowpass(y, fp.n_mels, patch, &t, fc, fp.log_offset);
+    int below = 0, above = 0, across = 0, ok = 1;
+    for (int m = 0; m < fp.n_mels; m++) {
+        double f = gs_band_table_fraction(&t, m, fc);
+        for (int i = 0; i < patch; i++) {
+            float a = x[m * patch + i], b = y[m * patch + i];
+            if (f >= 1.0)
+                ok &= a == b;
+            else if (f <= 0.0)
+                ok &= b == logf(fp.log_offset);
+            else
+                ok &= fabs(b - logf((float)f * (expf(a) - fp.log_offset) + fp.log_offset)) < 1e-5 && b < a;
+        }
+        below += f >= 1.0;
+        above += f <= 0.0;
+        across += f > 0.0 && f < 1.0;
+        /* The fraction falls with the band's frequency. */
+        if (m > 0)
+            ok &= f <= gs_band_table_fraction(&t, m - 1, fc);
+    }
+    CHECK(ok);
+    CHECK_MSG(below > 40 && above > 10 && across >= 1 && across <= 3, "bands below %d, above %d, across %d", below,
+              above, across);
+    CHECK(gs_band_table_fraction(&t, fp.n_mels - 1, 11025.0) == 1.0);
+    CHECK(gs_band_table_fraction(&t, 0, 0.0) == 0.0);
+    free(x);
+    free(y);
+    gs_band_table_free(&t);
 }
 
 static void test_csv(void)
@@ -351,6 +570,8 @@ int main(void)
         return 1;
     }
     test_folder_and_bad_input();
+    test_patch_plan_in_training();
+    test_lowpass();
     test_csv();
     test_folds();
     test_tags();

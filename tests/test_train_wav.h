@@ -67,4 +67,31 @@ static int gs_write_synth_wav(const char *path, int kind, double seconds, int ra
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* Writes n samples (clipped to [-1, 1]) as a 16-bit mono WAV; returns 0
+ * on success. For signals the synthesiser does not make (e.g. a silent
+ * stretch in the middle). */
+static inline int gs_write_wav(const char *path, const float *x, uint32_t n, int rate)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    uint32_t data_bytes = n * 2, riff = 36 + data_bytes, br = (uint32_t)rate * 2;
+    unsigned char h[44] = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 1, 0,
+                           0,   0,   0,   0,   0, 0, 0, 0, 2,   0,   16,  0,   'd', 'a', 't', 'a'};
+    for (int i = 0; i < 4; i++) {
+        h[4 + i] = (unsigned char)(riff >> (8 * i));
+        h[24 + i] = (unsigned char)((uint32_t)rate >> (8 * i));
+        h[28 + i] = (unsigned char)(br >> (8 * i));
+        h[40 + i] = (unsigned char)(data_bytes >> (8 * i));
+    }
+    fwrite(h, 1, 44, f);
+    for (uint32_t i = 0; i < n; i++) {
+        double v = x[i] > 1.0f ? 1.0 : x[i] < -1.0f ? -1.0 : x[i];
+        int16_t q = (int16_t)lrint(v * 32767.0);
+        unsigned char b[2] = {(unsigned char)(q & 0xff), (unsigned char)((uint16_t)q >> 8)};
+        fwrite(b, 1, 2, f);
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 #endif

@@ -1,7 +1,10 @@
 #include "augment.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "genrescope/melspec.h"
 
 void gs_augment_default(gs_augment_config *cfg)
 {
@@ -12,11 +15,76 @@ void gs_augment_default(gs_augment_config *cfg)
     cfg->freq_mask_max = 12;
     cfg->mixup_alpha = 0.2f;
     cfg->label_smoothing = 0.0f;
+    cfg->lowpass_p = 0.25f;
+    cfg->lowpass_min_hz = 4000.0f;
+    cfg->lowpass_max_hz = 11000.0f;
 }
 
 void gs_augment_none(gs_augment_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    cfg->lowpass_min_hz = 4000.0f;
+    cfg->lowpass_max_hz = 11000.0f;
+}
+
+gs_status gs_band_table_init(gs_band_table *t, const gs_frontend_params *p, gs_error *err)
+{
+    memset(t, 0, sizeof *t);
+    int n_bins = p->n_fft / 2 + 1;
+    float *fb = malloc((size_t)p->n_mels * n_bins * sizeof *fb);
+    t->cdf = malloc((size_t)p->n_mels * (n_bins + 1) * sizeof *t->cdf);
+    if (!fb || !t->cdf) {
+        free(fb);
+        gs_band_table_free(t);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    gs_status st = gs_mel_compute_filterbank(p, fb, err);
+    if (st != GS_OK) {
+        free(fb);
+        gs_band_table_free(t);
+        return st;
+    }
+    t->n_mels = p->n_mels;
+    t->n_bins = n_bins;
+    t->bin_hz = (double)p->sample_rate / p->n_fft;
+    for (int m = 0; m < p->n_mels; m++) {
+        double *c = t->cdf + (size_t)m * (n_bins + 1);
+        c[0] = 0.0;
+        for (int k = 0; k < n_bins; k++)
+            c[k + 1] = c[k] + fb[(size_t)m * n_bins + k];
+    }
+    free(fb);
+    return GS_OK;
+}
+
+void gs_band_table_free(gs_band_table *t)
+{
+    if (!t)
+        return;
+    free(t->cdf);
+    memset(t, 0, sizeof *t);
+}
+
+double gs_band_table_fraction(const gs_band_table *t, int m, double cutoff_hz)
+{
+    double k = ceil(cutoff_hz / t->bin_hz);
+    int kc = k < 0.0 ? 0 : k > t->n_bins ? t->n_bins : (int)k;
+    const double *c = t->cdf + (size_t)m * (t->n_bins + 1);
+    return c[t->n_bins] > 0.0 ? c[kc] / c[t->n_bins] : 1.0;
+}
+
+void gs_apply_lowpass(float *x, int n_mels, int patch, const gs_band_table *t, double cutoff_hz, float log_offset)
+{
+    for (int m = 0; m < n_mels; m++) {
+        double frac = gs_band_table_fraction(t, m, cutoff_hz);
+        if (frac >= 1.0)
+            continue; /* untouched bands stay bit-exact */
+        float *row = x + (size_t)m * patch;
+        for (int i = 0; i < patch; i++) {
+            float pw = expf(row[i]) - log_offset;
+            row[i] = logf((float)frac * (pw > 0.0f ? pw : 0.0f) + log_offset);
+        }
+    }
 }
 
 size_t gs_make_batch_scratch(int batch, const gs_frontend_params *p)
@@ -77,19 +145,31 @@ static void apply_masks(float *x, int n_mels, int patch, const gs_augment_config
 }
 
 void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, int batch, int num_labels,
-                   const gs_frontend_params *p, const gs_augment_config *cfg, gs_rng *rng, float *inputs,
-                   float *targets, float *scratch)
+                   const gs_frontend_params *p, const gs_augment_config *cfg, const gs_band_table *bands,
+                   gs_rng *rng, float *inputs, float *targets, float *scratch)
 {
     int n_mels = p->n_mels, patch = p->patch_frames;
     size_t size = (size_t)n_mels * patch;
     float smooth = cfg->label_smoothing;
     for (int b = 0; b < batch; b++) {
         const gs_spec *s = gs_spec_set_train_spec(set, clip[b], rng);
-        int start = gs_rng_int(rng, s->frames - patch + 1);
+        /* A clip variant is the clip scaled up by 3 dB or more, so it has
+         * a non-silent crop wherever the original has one; the fallback
+         * only guards that assumption (gs_train only draws clips whose
+         * original has one). */
+        if (s->num_crops == 0)
+            s = &set->specs[clip[b]];
+        int start = s->crops[gs_rng_int(rng, s->num_crops)];
         float *x = inputs + b * size;
         gs_spec_patch(s, n_mels, start, patch, GS_PATCH_NORMALIZE_NONE, x);
         if (cfg->gain_db > 0.0f)
             apply_gain(x, size, (float)((2.0 * gs_rng_uniform(rng) - 1.0) * cfg->gain_db), p->log_offset);
+        if (cfg->lowpass_p > 0.0f) {
+            double u = gs_rng_uniform(rng), f = gs_rng_uniform(rng);
+            if (u < cfg->lowpass_p && bands)
+                gs_apply_lowpass(x, n_mels, patch, bands,
+                                 cfg->lowpass_min_hz + f * (cfg->lowpass_max_hz - cfg->lowpass_min_hz), p->log_offset);
+        }
         normalize(x, size, p->patch_normalize);
         apply_masks(x, n_mels, patch, cfg, rng);
         float *t = targets + (size_t)b * num_labels;

@@ -1,6 +1,8 @@
-/* Training batches from cached spectrograms: random patch crops with the
- * front-end's patch normalisation, plus optional augmentation — gain (exact
- * in the mel-power domain, before normalisation), SpecAugment-style time and
+/* Training batches from cached spectrograms: random patch crops cut by the
+ * core's patch plan (a non-silent start from gs_spec.crops; a clip shorter
+ * than a patch is repeated) with the front-end's patch normalisation, plus
+ * optional augmentation — gain and a random low-pass (both exact in the
+ * mel-power domain, before normalisation), SpecAugment-style time and
  * frequency masks, and mixup with soft targets. */
 #ifndef GS_TRAIN_AUGMENT_H
 #define GS_TRAIN_AUGMENT_H
@@ -17,7 +19,34 @@ typedef struct gs_augment_config {
     int freq_mask_max;    /* mel bands */
     float mixup_alpha;    /* Beta(alpha, alpha) mixing; 0 = off */
     float label_smoothing;/* epsilon spread over all labels; 0 = off */
+    float lowpass_p;      /* probability of a random low-pass per crop; 0 = off */
+    float lowpass_min_hz, lowpass_max_hz; /* its cut-off, drawn uniformly */
 } gs_augment_config;
+
+/* Per-band cumulative weights of the front-end's mel filterbank, for the
+ * low-pass augmentation: a band keeps the fraction of its filter weight
+ * below the cut-off. That is what a brick-wall low-pass does to a band of
+ * flat spectrum, and the overlapping triangles give a roll-off about one
+ * band wide. Bands wholly above the cut-off fall to the log floor, which is
+ * what a band-limited recording (e.g. a 16 kHz copy, nothing above 8 kHz)
+ * shows. */
+typedef struct gs_band_table {
+    int n_mels, n_bins;
+    double bin_hz;
+    double *cdf;     /* n_mels x (n_bins + 1): weight of bins 0..k-1; owned */
+} gs_band_table;
+
+/* Builds the table from the core's filterbank for params (validated).
+ * Errors: GS_ERR_NOMEM, or the filterbank's. Free with gs_band_table_free. */
+gs_status gs_band_table_init(gs_band_table *t, const gs_frontend_params *params, gs_error *err);
+void gs_band_table_free(gs_band_table *t);
+/* Fraction (0..1) of band m's filter weight in the bins below cutoff_hz
+ * (bins k with k * bin_hz < cutoff_hz); 1 for a band without weight. */
+double gs_band_table_fraction(const gs_band_table *t, int m, double cutoff_hz);
+/* Applies a low-pass at cutoff_hz to a patch in the network layout
+ * ([n_mels][patch] log-mel values ln(power + log_offset), before patch
+ * normalisation): each band's power is scaled by its fraction. */
+void gs_apply_lowpass(float *x, int n_mels, int patch, const gs_band_table *t, double cutoff_hz, float log_offset);
 
 /* Defaults used by the recipe (what validation supported; see models/README.md). */
 void gs_augment_default(gs_augment_config *cfg);
@@ -26,11 +55,14 @@ void gs_augment_none(gs_augment_config *cfg);
 
 /* Fills batch patches ([n_mels][patch_frames] each) and targets (batch x
  * num_labels distributions) from the clips clip[0..batch), each with a
- * random crop of the clip or, when set has clip variants, of one of them
- * (gs_spec_set_train_spec). labels[i] is clip[i]'s label. */
+ * random non-silent crop (gs_spec.crops) of the clip or, when set has clip
+ * variants, of one of them (gs_spec_set_train_spec). Every clip must have
+ * at least one non-silent crop (specs[clip[i]].num_crops > 0). labels[i] is
+ * clip[i]'s label. bands (may be NULL: no low-pass) is the table for
+ * cfg->lowpass_p. */
 void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, int batch, int num_labels,
-                   const gs_frontend_params *params, const gs_augment_config *cfg, gs_rng *rng,
-                   float *inputs, float *targets, float *scratch);
+                   const gs_frontend_params *params, const gs_augment_config *cfg, const gs_band_table *bands,
+                   gs_rng *rng, float *inputs, float *targets, float *scratch);
 
 /* Floats of scratch gs_make_batch needs. */
 size_t gs_make_batch_scratch(int batch, const gs_frontend_params *params);

@@ -42,7 +42,15 @@ void gs_cli_usage(FILE *out)
 "  --replace-head            with --init-from: new classifier layer for this data's labels\n"
 "\n"
 "Training:\n"
-"  --epochs N (30)  --batch N (32, max 64)  --crops-per-clip N (8)\n"
+"  --epochs N (30)  --batch N (32, max 64)\n"
+"  --crops-per-clip N (8)    crops per epoch = training clips x N; each crop is a\n"
+"                            random non-silent patch (a clip shorter than a patch is\n"
+"                            repeated to fill one, as the classifier does)\n"
+"  --balance MODE (genre)    how each crop's clip is drawn: genre = a genre uniformly,\n"
+"                            then one of its clips uniformly, so every genre contributes\n"
+"                            equally however much audio it has; genre-length = a genre\n"
+"                            uniformly, then a clip in proportion to its non-silent\n"
+"                            length; none = every clip N times (large genres dominate)\n"
 "  --lr X (1e-3)  --weight-decay X (1e-2)  --optimizer adamw|sgd  --momentum X (0.9)\n"
 "  --warmup-epochs X (2)     cosine schedule after a linear warm-up\n"
 "  --seed N (1)              every random choice derives from it\n"
@@ -51,6 +59,12 @@ void gs_cli_usage(FILE *out)
 "  --gain-db X (12)  --time-masks N (2)  --time-mask-max F (16)\n"
 "  --freq-masks N (2)  --freq-mask-max B (12)  --mixup ALPHA (0.2)\n"
 "  --label-smoothing E (0)   --no-augment (crops only)\n"
+"  --lowpass P (0.25)        with probability P per crop, a low-pass at a random\n"
+"                            cut-off: mel bands above it fall to the log floor (a\n"
+"                            band straddling it keeps the share of its filter below\n"
+"                            it), so a band-limited recording's missing top octave\n"
+"                            cannot become a genre cue; 0 = off\n"
+"  --lowpass-hz LO HI        the cut-off's range in Hz (4000 11000)\n"
 "  --clip-variants K (0)     also train on K copies of every clip scaled by a\n"
 "                            random +3..+12 dB (fixed by --seed and the clip) and\n"
 "                            hard-clipped to [-1,1], as a hot master is; crops\n"
@@ -72,6 +86,8 @@ void gs_cli_usage(FILE *out)
 "  --provenance-extra FILE   JSON object whose members are added to the model's\n"
 "                            provenance (e.g. CV results of earlier runs)\n"
 "  --confusion-dat FILE      write the CV confusion matrix for gnuplot\n"
+"  --predictions FILE        write every held-out clip's verdict through the\n"
+"                            classifier as CSV: stem, fold, label, predicted\n"
 "  --export-specs DIR        write the cached spectrograms and folds (float32 + CSV)\n"
 "                            for train/reference/train_torch.py\n"
 "\n"
@@ -166,6 +182,15 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
             c->baseline = 1;
         } else if (!strcmp(a, "--no-augment")) {
             gs_augment_none(&c->train.augment);
+        } else if (!strcmp(a, "--lowpass-hz")) {
+            if (i + 2 >= argc || parse_float(argv[i + 1], 1.0f, 1e6f, &c->train.augment.lowpass_min_hz) ||
+                parse_float(argv[i + 2], 1.0f, 1e6f, &c->train.augment.lowpass_max_hz) ||
+                c->train.augment.lowpass_min_hz > c->train.augment.lowpass_max_hz) {
+                fprintf(errout, "genrescope-train: --lowpass-hz needs LO HI in Hz with LO <= HI\n");
+                return 2;
+            }
+            i += 2;
+            continue;
         } else if (!strcmp(a, "--split")) {
             if (i + 2 >= argc) {
                 fprintf(errout, "genrescope-train: --split needs TRAIN.txt and VALID.txt\n");
@@ -203,6 +228,8 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 c->summary = v;
             else if (!strcmp(a, "--confusion-dat"))
                 c->confusion_dat = v;
+            else if (!strcmp(a, "--predictions"))
+                c->predictions = v;
             else if (!strcmp(a, "--export-specs"))
                 c->export_dir = v;
             else if (!strcmp(a, "--width"))
@@ -219,6 +246,17 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 bad = parse_int(v, 2, 64, &c->train.batch);
             else if (!strcmp(a, "--crops-per-clip"))
                 bad = parse_int(v, 1, 10000, &c->train.crops_per_clip);
+            else if (!strcmp(a, "--balance")) {
+                if (!strcmp(v, "none"))
+                    c->train.balance = GS_BALANCE_NONE;
+                else if (!strcmp(v, "genre"))
+                    c->train.balance = GS_BALANCE_GENRE;
+                else if (!strcmp(v, "genre-length"))
+                    c->train.balance = GS_BALANCE_GENRE_LENGTH;
+                else
+                    bad = 1;
+            } else if (!strcmp(a, "--lowpass"))
+                bad = parse_float(v, 0.0f, 1.0f, &c->train.augment.lowpass_p);
             else if (!strcmp(a, "--lr"))
                 bad = parse_float(v, 1e-8f, 10.0f, &c->train.optim.lr);
             else if (!strcmp(a, "--weight-decay"))

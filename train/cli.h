@@ -40,6 +40,7 @@ typedef struct gs_cli {
     const char *summary;       /* --summary JSON */
     const char *provenance_extra; /* --provenance-extra JSON merged into provenance */
     const char *confusion_dat; /* --confusion-dat */
+    const char *predictions;   /* --predictions: held-out verdicts as CSV */
     const char *eval_model;    /* --evaluate MODEL DIR */
     const char *eval_data;
     int json;

@@ -58,7 +58,7 @@ double gs_confusion_recall(const gs_confusion *c, int l)
 }
 
 gs_status gs_evaluate_model(const gs_model *model, const gs_dataset *ds, const int *use, gs_confusion *c,
-                            FILE *warn, gs_error *err)
+                            int *predicted, FILE *warn, gs_error *err)
 {
     gs_classifier *cls = gs_classifier_new(model, NULL, err);
     if (!cls)
@@ -73,9 +73,13 @@ gs_status gs_evaluate_model(const gs_model *model, const gs_dataset *ds, const i
             if (warn)
                 fprintf(warn, "warning: cannot classify %s: %s\n", ds->items[i].path, e.message);
             c->failed++;
+            if (predicted)
+                predicted[i] = -2;
             continue;
         }
         gs_confusion_add(c, ds->items[i].label, r.top_label);
+        if (predicted)
+            predicted[i] = r.top_label;
         gs_track_result_free(&r);
     }
     gs_classifier_free(cls);

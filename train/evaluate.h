@@ -29,9 +29,12 @@ double gs_confusion_recall(const gs_confusion *c, int label);    /* NAN if no ex
 
 /* Classifies the items of ds (labels already indexed like the model's) for
  * which use[i] != 0 (use may be NULL), accumulating into c (initialised by
- * the caller). Files that fail are reported on warn and counted. */
+ * the caller). Files that fail are reported on warn and counted. When
+ * predicted is not NULL (ds->num_items entries), predicted[i] receives
+ * item i's top label, -1 when silent throughout, -2 when it could not be
+ * classified; entries of unused items are left alone. */
 gs_status gs_evaluate_model(const gs_model *model, const gs_dataset *ds, const int *use, gs_confusion *c,
-                            FILE *warn, gs_error *err);
+                            int *predicted, FILE *warn, gs_error *err);
 
 void gs_confusion_print(const gs_confusion *c, FILE *out);
 void gs_confusion_print_json(const gs_confusion *c, const char *model_id, FILE *out);

@@ -275,7 +275,24 @@ static cJSON *augment_json(const gs_augment_config *a)
     cJSON_AddNumberToObject(o, "freq_mask_max", a->freq_mask_max);
     cJSON_AddNumberToObject(o, "mixup_alpha", a->mixup_alpha);
     cJSON_AddNumberToObject(o, "label_smoothing", a->label_smoothing);
+    cJSON_AddNumberToObject(o, "lowpass_p", a->lowpass_p);
+    if (a->lowpass_p > 0.0f) {
+        cJSON_AddNumberToObject(o, "lowpass_min_hz", a->lowpass_min_hz);
+        cJSON_AddNumberToObject(o, "lowpass_max_hz", a->lowpass_max_hz);
+    }
     return o;
+}
+
+static const char *balance_desc(gs_balance b)
+{
+    switch (b) {
+    case GS_BALANCE_NONE:
+        return "none: every clip crops_per_clip times";
+    case GS_BALANCE_GENRE_LENGTH:
+        return "genre-length: a genre uniformly, then one of its clips by non-silent length";
+    default:
+        return "genre: a genre uniformly, then one of its clips uniformly";
+    }
 }
 
 static cJSON *recipe_json(const run_ctx *r)
@@ -286,6 +303,9 @@ static cJSON *recipe_json(const run_ctx *r)
     cJSON_AddNumberToObject(o, "epochs", t->epochs);
     cJSON_AddNumberToObject(o, "batch", t->batch);
     cJSON_AddNumberToObject(o, "crops_per_clip", t->crops_per_clip);
+    cJSON_AddStringToObject(o, "balance", balance_desc(t->balance));
+    cJSON_AddStringToObject(o, "patch_plan", "the core's patch plan in training crops and scoring: short clips "
+                                             "repeated to one patch, silent patches skipped");
     cJSON_AddStringToObject(o, "optimizer", t->optim.kind == GS_OPTIM_ADAMW ? "adamw" : "sgd");
     cJSON_AddNumberToObject(o, "lr", t->optim.lr);
     cJSON_AddNumberToObject(o, "weight_decay", t->optim.weight_decay);
@@ -361,15 +381,64 @@ static void train_config_for(const run_ctx *r, gs_train_config *t, const char *c
     t->stop_after_epochs = r->cli->stop_after;
 }
 
+#define NOT_HELD_OUT (-3)
+
+/* A CSV field, quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* --predictions: one line per held-out clip, as gs_evaluate_model scored it. */
+static gs_status write_predictions(const run_ctx *r, const int *predicted, const char *path, gs_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return gs_error_set(err, GS_ERR_IO, "cannot write %s", path);
+    fprintf(f, "stem,fold,label,predicted\n");
+    for (int i = 0; i < r->ds.num_items; i++) {
+        int p = predicted[i];
+        if (p == NOT_HELD_OUT)
+            continue;
+        /* The fold as --cv numbers it (1..K); a given split's held-out list is "valid". */
+        char fold[16];
+        if (r->given_split)
+            snprintf(fold, sizeof fold, "valid");
+        else
+            snprintf(fold, sizeof fold, "%d", r->fold[i] + 1);
+        csv_field(f, r->ds.items[i].stem);
+        fprintf(f, ",%s,", fold);
+        csv_field(f, r->ds.labels[r->ds.items[i].label]);
+        fputc(',', f);
+        csv_field(f, p >= 0 ? r->ds.labels[p] : p == -1 ? "(silent)" : "(error)");
+        fputc('\n', f);
+    }
+    return fclose(f) == 0 ? GS_OK : gs_error_set(err, GS_ERR_IO, "cannot write %s", path);
+}
+
 static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
 {
     int n = r->ds.num_items;
-    int *use_train = malloc((size_t)n * sizeof(int)), *use_valid = malloc((size_t)n * sizeof(int));
-    if (!use_train || !use_valid) {
+    int *use_train = malloc((size_t)n * sizeof(int)), *use_valid = malloc((size_t)n * sizeof(int)),
+        *predicted = malloc((size_t)n * sizeof(int));
+    if (!use_train || !use_valid || !predicted) {
         free(use_train);
         free(use_valid);
+        free(predicted);
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     }
+    for (int i = 0; i < n; i++)
+        predicted[i] = NOT_HELD_OUT;
     const char *labels[GS_MAX_LABELS];
     for (int l = 0; l < r->ds.num_labels; l++)
         labels[l] = r->ds.labels[l];
@@ -410,7 +479,7 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
         }
         gs_confusion conf;
         gs_confusion_init(&conf, labels, r->ds.num_labels);
-        st = gs_evaluate_model(m, &r->ds, use_valid, &conf, stderr, err);
+        st = gs_evaluate_model(m, &r->ds, use_valid, &conf, predicted, stderr, err);
         gs_model_free(m);
         if (st != GS_OK)
             break;
@@ -431,6 +500,9 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
     }
     free(use_train);
     free(use_valid);
+    if (st == GS_OK && r->cli->predictions)
+        st = write_predictions(r, predicted, r->cli->predictions, err);
+    free(predicted);
     if (st != GS_OK)
         return st;
     int k = r->num_folds;
@@ -711,7 +783,7 @@ int gs_run_training(const gs_cli *c)
             st = err.code != GS_OK ? err.code : gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
     }
     if (st == GS_OK && c->export_dir) {
-        st = gs_spec_set_export(&r.set, &r.ds, r.fold, c->export_dir, &err);
+        st = gs_spec_set_export(&r.set, &r.ds, r.fold, &r.params, c->export_dir, &err);
         if (st == GS_OK) {
             /* Tells the reference script how to read the fold column. */
             char p[4200];

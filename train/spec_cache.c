@@ -1,6 +1,7 @@
 #include "spec_cache.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,10 @@
 #include "genrescope/classify.h"
 #include "genrescope/melspec.h"
 
-#define CACHE_MAGIC "GSMEL01\n"
+/* 02: unpadded spectrograms plus per-frame RMS (01 held clips zero-padded
+ * to one patch and no RMS). The magic and the key both changed, so 01
+ * entries are never read as 02 and are simply recomputed. */
+#define CACHE_MAGIC "GSMEL02\n"
 
 uint64_t gs_fnv1a(uint64_t h, const void *data, size_t n)
 {
@@ -23,13 +27,13 @@ uint64_t gs_fnv1a(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-/* The key covers everything that changes the spectrogram: which file (path,
- * size, mtime) and every front-end parameter, hashed field by field so struct
- * padding never enters it. */
+/* The key covers everything that changes the entry: its format version,
+ * which file (path, size, mtime) and every front-end parameter, hashed field
+ * by field so struct padding never enters it. */
 static uint64_t cache_key(const char *path, const struct stat *sb, const gs_frontend_params *p)
 {
     uint64_t h = gs_fnv1a(GS_FNV_OFFSET, path, strlen(path));
-    int64_t v[4] = {(int64_t)sb->st_size, (int64_t)sb->st_mtim.tv_sec, (int64_t)sb->st_mtim.tv_nsec, 1};
+    int64_t v[4] = {(int64_t)sb->st_size, (int64_t)sb->st_mtim.tv_sec, (int64_t)sb->st_mtim.tv_nsec, 2};
     h = gs_fnv1a(h, v, sizeof v);
     int iv[4] = {p->sample_rate, p->n_fft, p->hop_length, p->n_mels};
     float fv[3] = {p->fmin, p->fmax, p->log_offset};
@@ -56,12 +60,12 @@ static int read_cache(const char *file, uint64_t key, int n_mels, gs_spec *spec)
     if (ok) {
         spec->frames = dims[1];
         spec->data = malloc((size_t)dims[1] * n_mels * sizeof(float));
-        ok = spec->data && fread(spec->data, sizeof(float), (size_t)dims[1] * n_mels, f) ==
-                               (size_t)dims[1] * n_mels;
-        if (!ok) {
-            free(spec->data);
-            spec->data = NULL;
-        }
+        spec->rms = malloc((size_t)dims[1] * sizeof(float));
+        ok = spec->data && spec->rms &&
+             fread(spec->data, sizeof(float), (size_t)dims[1] * n_mels, f) == (size_t)dims[1] * n_mels &&
+             fread(spec->rms, sizeof(float), (size_t)dims[1], f) == (size_t)dims[1];
+        if (!ok)
+            gs_spec_free(spec);
     }
     fclose(f);
     return ok;
@@ -80,7 +84,8 @@ static gs_status write_cache(const char *file, uint64_t key, int n_mels, const g
     int32_t dims[2] = {n_mels, spec->frames};
     int ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&key, sizeof key, 1, f) == 1 &&
              fwrite(dims, sizeof dims, 1, f) == 1 &&
-             fwrite(spec->data, sizeof(float), (size_t)spec->frames * n_mels, f) == (size_t)spec->frames * n_mels;
+             fwrite(spec->data, sizeof(float), (size_t)spec->frames * n_mels, f) == (size_t)spec->frames * n_mels &&
+             fwrite(spec->rms, sizeof(float), (size_t)spec->frames, f) == (size_t)spec->frames;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, file) != 0) {
         unlink(tmp);
@@ -89,17 +94,20 @@ static gs_status write_cache(const char *file, uint64_t key, int n_mels, const g
     return GS_OK;
 }
 
-/* Decodes path at the model rate, zero-padding short clips to one patch as
- * inference does. */
-static gs_status decode_padded(const char *path, const gs_frontend_params *p, float **out, size_t *out_n,
-                               gs_error *err)
+/* Decodes path at the model rate. The clip is not padded to a patch: short
+ * clips are filled by the patch plan (gs_patch_from_frames repeats their
+ * frames), as the classifier fills them. Only audio shorter than one FFT
+ * frame is completed with zeros to one frame, as gs_classifier_finish and
+ * gs_classifier_classify_window do, so every clip has at least one frame. */
+static gs_status decode_clip(const char *path, const gs_frontend_params *p, float **out, size_t *out_n,
+                             gs_error *err)
 {
     float *samples = NULL;
     size_t n = 0;
     gs_status st = gs_audio_decode_file(path, p->sample_rate, &samples, &n, NULL, err);
     if (st != GS_OK)
         return st;
-    size_t min_samples = (size_t)(p->patch_frames - 1) * p->hop_length + p->n_fft;
+    size_t min_samples = (size_t)p->n_fft;
     if (n < min_samples) {
         float *s = realloc(samples, min_samples * sizeof *s);
         if (!s) {
@@ -119,16 +127,47 @@ static gs_status spec_from_samples(const float *samples, size_t n, const gs_fron
                                    gs_spec *spec, gs_error *err)
 {
     size_t frames = gs_mel_num_frames(mel, n);
+    if (frames == 0 || frames > (size_t)INT_MAX / (size_t)p->n_mels)
+        return gs_error_set(err, GS_ERR_INVALID, "%zu samples give %zu frames", n, frames);
     spec->data = malloc(frames * p->n_mels * sizeof(float));
-    if (!spec->data)
+    spec->rms = malloc(frames * sizeof(float));
+    if (!spec->data || !spec->rms) {
+        gs_spec_free(spec);
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    gs_status st = gs_mel_compute(mel, samples, n, spec->data, err);
+    }
+    /* The per-frame RMS is the front-end's, the value the classifier's
+     * silence rule reads. */
+    gs_status st = gs_mel_compute_with_rms(mel, samples, n, spec->data, spec->rms, err);
     if (st != GS_OK) {
-        free(spec->data);
-        spec->data = NULL;
+        gs_spec_free(spec);
         return st;
     }
     spec->frames = (int)frames;
+    return GS_OK;
+}
+
+void gs_spec_free(gs_spec *spec)
+{
+    free(spec->data);
+    free(spec->rms);
+    free(spec->crops);
+    memset(spec, 0, sizeof *spec);
+}
+
+gs_status gs_spec_index_crops(gs_spec *spec, const gs_frontend_params *p, gs_error *err)
+{
+    free(spec->crops);
+    spec->crops = NULL;
+    spec->num_crops = 0;
+    long long starts = gs_patch_crop_starts(p, spec->frames);
+    if (starts <= 0)
+        return GS_OK;
+    spec->crops = malloc((size_t)starts * sizeof *spec->crops);
+    if (!spec->crops)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    for (long long s = 0; s < starts; s++)
+        if (!gs_patch_is_silent(spec->rms + s, spec->frames - s, p->patch_frames))
+            spec->crops[spec->num_crops++] = (int)s;
     return GS_OK;
 }
 
@@ -137,7 +176,7 @@ static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_
 {
     float *samples = NULL;
     size_t n = 0;
-    gs_status st = decode_padded(path, p, &samples, &n, err);
+    gs_status st = decode_clip(path, p, &samples, &n, err);
     if (st != GS_OK)
         return st;
     st = spec_from_samples(samples, n, p, mel, spec, err);
@@ -192,6 +231,8 @@ gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_p
             if (file[0])
                 st = write_cache(file, key, p->n_mels, &spec, err);
         }
+        if (st == GS_OK)
+            st = gs_spec_index_crops(&spec, p, err);
         out->specs[kept] = spec;
         ds->items[kept++] = it;
     }
@@ -210,11 +251,11 @@ void gs_spec_set_free(gs_spec_set *set)
     if (!set)
         return;
     for (int i = 0; i < set->count; i++)
-        free(set->specs[i].data);
+        gs_spec_free(&set->specs[i]);
     free(set->specs);
     if (set->variants)
         for (int i = 0; i < set->count * set->num_variants; i++)
-            free(set->variants[i].data);
+            gs_spec_free(&set->variants[i]);
     free(set->variants);
     free(set->variant_gain_db);
     memset(set, 0, sizeof *set);
@@ -310,11 +351,12 @@ gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds, 
                 cache_file_name(file, sizeof file, cache_dir, key);
                 if (read_cache(file, key, p->n_mels, spec)) {
                     set->variants_cached++;
+                    st = gs_spec_index_crops(spec, p, err);
                     continue;
                 }
             }
             if (!samples) {
-                st = decode_padded(it->path, p, &samples, &n, err);
+                st = decode_clip(it->path, p, &samples, &n, err);
                 float *b = st == GS_OK ? realloc(buf, n * sizeof *buf) : NULL;
                 if (st == GS_OK && !b)
                     st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
@@ -330,6 +372,8 @@ gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds, 
                 set->variants_computed++;
             if (st == GS_OK && file[0])
                 st = write_cache(file, key, p->n_mels, spec, err);
+            if (st == GS_OK)
+                st = gs_spec_index_crops(spec, p, err);
         }
         free(samples);
     }
@@ -349,40 +393,96 @@ const gs_spec *gs_spec_set_train_spec(const gs_spec_set *set, int item, gs_rng *
 void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_patch_normalize normalize,
                    float *out)
 {
-    /* The core's definition of a patch, so training sees exactly what
-     * inference does. */
-    gs_patch_from_frames(spec->data + (size_t)start * n_mels, n_mels, patch, normalize, out);
+    /* The core's definition of a patch (repeating the frames of a clip
+     * shorter than one), so training sees exactly what inference does. */
+    gs_patch_from_frames(spec->data + (size_t)start * n_mels, spec->frames - start, n_mels, patch, normalize, out);
 }
 
-gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold, const char *dir,
-                             gs_error *err)
+/* plan.json: what the reference needs to cut the same patches and apply the
+ * same augmentation (the front-end parameters and the silence threshold). */
+static int write_plan_json(const char *dir, const gs_frontend_params *p)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/plan.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 0;
+    fprintf(f,
+            "{\"sample_rate\": %d, \"n_fft\": %d, \"hop_length\": %d, \"n_mels\": %d, \"fmin\": %.9g, "
+            "\"fmax\": %.9g, \"log_offset\": %.9g, \"patch_frames\": %d, \"patch_hop_frames\": %d, "
+            "\"patch_normalize\": \"%s\", \"silence_rms\": %.9g}\n",
+            p->sample_rate, p->n_fft, p->hop_length, p->n_mels, (double)p->fmin, (double)p->fmax,
+            (double)p->log_offset, p->patch_frames, p->patch_hop_frames,
+            p->patch_normalize == GS_PATCH_NORMALIZE_MEAN ? "mean" : "none", (double)GS_SILENCE_RMS);
+    return fclose(f) == 0;
+}
+
+/* filterbank.f32: the front-end's mel filterbank, for the low-pass
+ * augmentation's per-band fractions. */
+static int write_filterbank(const char *dir, const gs_frontend_params *p)
+{
+    size_t n = (size_t)p->n_mels * (size_t)(p->n_fft / 2 + 1);
+    float *fb = malloc(n * sizeof *fb);
+    if (!fb || gs_mel_compute_filterbank(p, fb, NULL) != GS_OK) {
+        free(fb);
+        return 0;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/filterbank.f32", dir);
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(fb, sizeof *fb, n, f) == n;
+    if (f)
+        ok = (fclose(f) == 0) && ok;
+    free(fb);
+    return ok;
+}
+
+gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
+                             const gs_frontend_params *p, const char *dir, gs_error *err)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return gs_error_set(err, GS_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
     char path[4200];
     snprintf(path, sizeof path, "%s/specs.f32", dir);
     FILE *bin = fopen(path, "wb");
+    snprintf(path, sizeof path, "%s/rms.f32", dir);
+    FILE *rms = fopen(path, "wb");
     snprintf(path, sizeof path, "%s/index.csv", dir);
     FILE *idx = fopen(path, "w");
-    if (!bin || !idx) {
+    if (!bin || !rms || !idx) {
         if (bin)
             fclose(bin);
+        if (rms)
+            fclose(rms);
         if (idx)
             fclose(idx);
         return gs_error_set(err, GS_ERR_IO, "cannot write export in %s: %s", dir, strerror(errno));
     }
-    fprintf(idx, "stem,label,label_name,offset_floats,frames,fold\n");
-    size_t offset = 0;
+    fprintf(idx, "stem,label,label_name,offset_floats,frames,fold,rms_offset,usable_crops,patches\n");
+    size_t offset = 0, rms_offset = 0;
     int ok = 1;
     for (int i = 0; i < set->count && ok; i++) {
         const gs_spec *s = &set->specs[i];
         size_t n = (size_t)s->frames * set->n_mels;
-        ok = fwrite(s->data, sizeof(float), n, bin) == n;
-        fprintf(idx, "%s,%d,%s,%zu,%d,%d\n", ds->items[i].stem, ds->items[i].label,
-                ds->labels[ds->items[i].label], offset, s->frames, fold ? fold[i] : -1);
+        ok = fwrite(s->data, sizeof(float), n, bin) == n &&
+             fwrite(s->rms, sizeof(float), (size_t)s->frames, rms) == (size_t)s->frames;
+        fprintf(idx, "%s,%d,%s,%zu,%d,%d,%zu,%d,", ds->items[i].stem, ds->items[i].label,
+                ds->labels[ds->items[i].label], offset, s->frames, fold ? fold[i] : -1, rms_offset, s->num_crops);
+        /* The classifier's non-silent patches, so the reference can check
+         * that its own plan cuts the same ones. */
+        long long count = gs_patch_plan_count(p, s->frames), written = 0;
+        for (long long k = 0; k < count; k++) {
+            long long start = gs_patch_plan_start(p, s->frames, k);
+            if (!gs_patch_is_silent(s->rms + start, s->frames - start, p->patch_frames))
+                fprintf(idx, "%s%lld", written++ ? " " : "", start);
+        }
+        fputc('\n', idx);
         offset += n;
+        rms_offset += (size_t)s->frames;
     }
     ok = (fclose(bin) == 0) && ok;
+    ok = (fclose(rms) == 0) && ok;
     ok = (fclose(idx) == 0) && ok;
+    ok = ok && write_plan_json(dir, p) && write_filterbank(dir, p);
     return ok ? GS_OK : gs_error_set(err, GS_ERR_IO, "cannot write export in %s", dir);
 }

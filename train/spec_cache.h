@@ -1,7 +1,11 @@
 /* Log-mel spectrograms of a dataset, computed once with the core front-end
  * (gs_audio at the model rate, gs_mel) and cached on disk, keyed by the
  * file's path, size and mtime and every front-end parameter, so epochs and
- * reruns after the first never decode audio. */
+ * reruns after the first never decode audio. Spectrograms are stored as the
+ * front-end gives them (not padded) with every frame's RMS, so training
+ * crops and validation cut patches with the core's patch plan
+ * (genrescope/classify.h): a clip shorter than one patch is repeated, silent
+ * patches are skipped, as the classifier does. */
 #ifndef GS_TRAIN_SPEC_CACHE_H
 #define GS_TRAIN_SPEC_CACHE_H
 
@@ -14,9 +18,25 @@
 #include "rng.h"
 
 typedef struct gs_spec {
-    int frames;    /* >= patch_frames (short clips are padded with silence) */
+    int frames;    /* >= 1: the clip's frames, unpadded (audio shorter than
+                      one FFT frame is completed with zeros to one frame, as
+                      the classifier does) */
     float *data;   /* frames x n_mels, time-major as gs_mel gives it; owned */
+    float *rms;    /* frames: each frame's time-domain RMS
+                      (gs_mel_compute_with_rms); owned */
+    int num_crops; /* training crop starts that are not silent */
+    int *crops;    /* num_crops ascending start frames (gs_spec_index_crops);
+                      owned, NULL when num_crops is 0 */
 } gs_spec;
+
+/* Frees what spec owns and zeroes it. */
+void gs_spec_free(gs_spec *spec);
+
+/* Fills spec->crops with the start frames a random training crop may take
+ * (gs_patch_crop_starts: every start of a clip of at least one patch, 0 for
+ * a shorter one) whose patch is not silent (gs_patch_is_silent). params must
+ * be the front-end the spectrogram was made with. Errors: GS_ERR_NOMEM. */
+gs_status gs_spec_index_crops(gs_spec *spec, const gs_frontend_params *params, gs_error *err);
 
 typedef struct gs_spec_set {
     int n_mels;
@@ -68,7 +88,8 @@ gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds,
  * original or one of them, uniformly. */
 const gs_spec *gs_spec_set_train_spec(const gs_spec_set *set, int item, gs_rng *rng);
 
-/* Computes or loads the spectrogram of every item of ds. Files that cannot be
+/* Computes or loads the spectrogram (and frame RMS) of every item of ds and
+ * indexes its crops (gs_spec_index_crops). Files that cannot be
  * decoded are reported on warn ("warning: skipping ...") and removed from ds,
  * so ds and the set stay aligned; out->failed counts them. cache_dir may be
  * NULL (no caching); it is created if missing. Fails (GS_ERR_INVALID) only
@@ -77,18 +98,26 @@ gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_p
                            const char *cache_dir, FILE *warn, gs_error *err);
 void gs_spec_set_free(gs_spec_set *set);
 
-/* Writes patch number `start` frames into the network layout [n_mels][patch]
- * (mel = row, time = column) applying the front-end's patch normalisation.
- * start must be in 0..frames-patch. */
+/* Writes the patch starting at frame `start` into the network layout
+ * [n_mels][patch] (mel = row, time = column) with the given patch
+ * normalisation, through the core's gs_patch_from_frames: a clip shorter
+ * than patch frames is repeated to fill it. start must be in
+ * 0..frames-1 (0..frames-patch for a clip of at least one patch). */
 void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch,
                    gs_patch_normalize normalize, float *out);
 
-/* Exports every spectrogram for the PyTorch reference: dir/specs.f32 (raw
- * little-endian float32, [frames][n_mels] each, concatenated) and
- * dir/index.csv "stem,label,label_name,offset_floats,frames,fold"; fold[i]
- * may be NULL. */
+/* Exports every spectrogram for the PyTorch reference, unpadded, with what
+ * the reference needs to follow the same patch plan: dir/specs.f32 (raw
+ * little-endian float32, [frames][n_mels] each, concatenated), dir/rms.f32
+ * (float32 frame RMS, frames each, concatenated), dir/index.csv
+ * "stem,label,label_name,offset_floats,frames,fold,rms_offset,usable_crops,
+ * patches" (usable_crops = num_crops; patches = the start frames of the
+ * classifier's non-silent plan patches, space-separated), dir/plan.json
+ * (front-end parameters and the silence threshold) and dir/filterbank.f32
+ * ([n_mels][n_fft/2+1], for the low-pass augmentation). fold may be NULL.
+ * params is the set's front-end. Errors: GS_ERR_IO. */
 gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
-                             const char *dir, gs_error *err);
+                             const gs_frontend_params *params, const char *dir, gs_error *err);
 
 /* 64-bit FNV-1a over n bytes, continuing from h (start with
  * GS_FNV_OFFSET). */

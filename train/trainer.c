@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "sampler.h"
 #include "genrescope/classify.h"
 #include "rng.h"
 #include "genrescope/outfile.h"
@@ -17,6 +18,7 @@ void gs_train_config_default(gs_train_config *c)
     c->epochs = 30;
     c->batch = 32;
     c->crops_per_clip = 8;
+    c->balance = GS_BALANCE_GENRE;
     c->optim.kind = GS_OPTIM_ADAMW;
     c->optim.lr = 1e-3f;
     c->optim.momentum = 0.9f;
@@ -38,30 +40,40 @@ static double now_seconds(void)
 }
 
 gs_status gs_tnet_predict_clip(gs_tnet *net, int max_batch, const gs_spec *spec, const gs_frontend_params *p,
-                               float *buffer, float *patch_probs, float *probs, gs_error *err)
+                               float *buffer, float *patch_probs, float *probs, int *num_patches, gs_error *err)
 {
     int L = gs_tnet_num_outputs(net);
     size_t size = (size_t)p->n_mels * p->patch_frames;
-    /* The deployed classifier's patches: every hop, plus the one aligned
-     * to the end when the regular ones leave half a hop or more. */
-    int regular = (spec->frames - p->patch_frames) / p->patch_hop_frames + 1;
-    long long tail = gs_patch_tail_start(p, spec->frames);
-    int n_patches = regular + (tail >= 0);
+    long long count = gs_patch_plan_count(p, spec->frames);
+    int used = 0;
     for (int c = 0; c < L; c++)
         probs[c] = 0.0f;
-    for (int first = 0; first < n_patches; first += max_batch) {
-        int b = n_patches - first < max_batch ? n_patches - first : max_batch;
-        for (int k = 0; k < b; k++) {
-            int start = first + k < regular ? (first + k) * p->patch_hop_frames : (int)tail;
-            gs_spec_patch(spec, p->n_mels, start, p->patch_frames, p->patch_normalize, buffer + k * size);
+    /* The classifier's patches in plan order; silent ones are skipped, as
+     * gs_classifier skips them. Batches of up to max_batch. */
+    for (long long k = 0; k < count;) {
+        int b = 0;
+        for (; k < count && b < max_batch; k++) {
+            long long start = gs_patch_plan_start(p, spec->frames, k);
+            if (gs_patch_is_silent(spec->rms + start, spec->frames - start, p->patch_frames))
+                continue;
+            gs_spec_patch(spec, p->n_mels, (int)start, p->patch_frames, p->patch_normalize, buffer + b * size);
+            b++;
         }
+        if (b == 0)
+            break;
         gs_status st = gs_tnet_forward(net, buffer, b, 0, 0, patch_probs, NULL, err);
         if (st != GS_OK)
             return st;
-        for (int k = 0; k < b; k++)
+        for (int j = 0; j < b; j++)
             for (int c = 0; c < L; c++)
-                probs[c] += patch_probs[k * L + c] / n_patches;
+                probs[c] += patch_probs[j * L + c];
+        used += b;
     }
+    if (used > 0)
+        for (int c = 0; c < L; c++)
+            probs[c] /= used;
+    if (num_patches)
+        *num_patches = used;
     return GS_OK;
 }
 
@@ -80,6 +92,8 @@ static void format_duration(char *out, size_t n, double s)
 typedef struct loop_state {
     gs_tnet *net;
     gs_optim *opt;
+    gs_sampler sm;
+    gs_band_table bands;
     float *inputs, *targets, *probs, *scratch, *clip_probs;
     int *order, *labels_batch, *clip_batch;
 } loop_state;
@@ -87,6 +101,8 @@ typedef struct loop_state {
 static void loop_free(loop_state *s)
 {
     gs_optim_free(s->opt);
+    gs_sampler_free(&s->sm);
+    gs_band_table_free(&s->bands);
     free(s->inputs);
     free(s->targets);
     free(s->probs);
@@ -115,13 +131,15 @@ static gs_status validate(gs_tnet *net, const gs_train_config *cfg, const gs_dat
     for (int i = 0; i < ds->num_items; i++) {
         if (!use_valid[i])
             continue;
+        int patches = 0;
         gs_status st = gs_tnet_predict_clip(net, cfg->batch, &set->specs[i], p, s->inputs, s->probs,
-                                            s->clip_probs, err);
+                                            s->clip_probs, &patches, err);
         if (st != GS_OK)
             return st;
         int y = ds->items[i].label;
         total += -log(s->clip_probs[y] > 1e-12f ? s->clip_probs[y] : 1e-12f);
-        correct += argmax(s->clip_probs, L) == y;
+        /* All silent: no verdict, wrong (as gs_confusion_add counts it). */
+        correct += patches > 0 && argmax(s->clip_probs, L) == y;
         n++;
     }
     *loss = n ? (float)(total / n) : -1.0f;
@@ -140,17 +158,29 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
         return gs_error_set(err, GS_ERR_INVALID, "batch size %d outside 2..64", cfg->batch), NULL;
     if (cfg->epochs < 1 || cfg->crops_per_clip < 1)
         return gs_error_set(err, GS_ERR_INVALID, "need epochs >= 1 and crops per clip >= 1"), NULL;
+    loop_state s = {0};
+    if (gs_sampler_init(&s.sm, cfg->balance, ds, set, p, use_train, err) != GS_OK)
+        return NULL;
     int n_train = 0;
     for (int i = 0; i < ds->num_items; i++)
         n_train += use_train[i] != 0;
-    if (n_train < 2)
-        return gs_error_set(err, GS_ERR_INVALID, "need at least 2 training clips, have %d", n_train), NULL;
+    if (n_train > s.sm.n_items && cfg->progress)
+        fprintf(cfg->progress, "%s%snote: %d of %d training clips are silent throughout and are not trained on\n",
+                cfg->tag ? cfg->tag : "", cfg->tag ? ": " : "", n_train - s.sm.n_items, n_train);
+    n_train = s.sm.n_items;
+    if (n_train < 2) {
+        gs_sampler_free(&s.sm);
+        return gs_error_set(err, GS_ERR_INVALID, "need at least 2 training clips with sound, have %d", n_train),
+               NULL;
+    }
 
     gs_tnet *net = cfg->init_model
                        ? gs_tnet_from_model(cfg->init_model, cfg->batch, cfg->replace_head ? L : 0, cfg->seed, err)
                        : gs_tnet_new(cfg->architecture_json, cfg->batch, cfg->seed, err);
-    if (!net)
+    if (!net) {
+        gs_sampler_free(&s.sm);
         return NULL;
+    }
     int c, h, w;
     gs_tnet_input_shape(net, &c, &h, &w);
     if (c != 1 || h != p->n_mels || w != p->patch_frames || gs_tnet_num_outputs(net) != L) {
@@ -159,10 +189,10 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
                      "patch_frames) and %d outputs%s",
                      c, h, w, gs_tnet_num_outputs(net), p->n_mels, p->patch_frames, L,
                      cfg->init_model && !cfg->replace_head ? " (use --replace-head for a new label set)" : "");
+        gs_sampler_free(&s.sm);
         gs_tnet_free(net);
         return NULL;
     }
-    loop_state s = {0};
     s.net = net;
     size_t size = (size_t)p->n_mels * p->patch_frames;
     long per_epoch = (long)n_train * cfg->crops_per_clip;
@@ -180,6 +210,11 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
         !s.labels_batch || !s.clip_batch) {
         if (s.opt)
             gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        loop_free(&s);
+        gs_tnet_free(net);
+        return NULL;
+    }
+    if (cfg->augment.lowpass_p > 0.0f && gs_band_table_init(&s.bands, p, err) != GS_OK) {
         loop_free(&s);
         gs_tnet_free(net);
         return NULL;
@@ -237,12 +272,8 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
             break;
         }
         double t0 = now_seconds();
-        long k = 0;
-        for (int rep = 0; rep < cfg->crops_per_clip; rep++)
-            for (int i = 0; i < ds->num_items; i++)
-                if (use_train[i])
-                    s.order[k++] = i;
-        gs_rng_shuffle(&rng, s.order, (int)k);
+        long k = per_epoch;
+        gs_sampler_epoch(&s.sm, cfg->crops_per_clip, &rng, s.order, k);
         double loss_sum = 0.0;
         long correct = 0, seen = 0;
         float lr = 0.0f;
@@ -251,8 +282,8 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
                 s.clip_batch[j] = s.order[(b * cfg->batch + j) % k];
                 s.labels_batch[j] = ds->items[s.clip_batch[j]].label;
             }
-            gs_make_batch(set, s.clip_batch, s.labels_batch, cfg->batch, L, p, &cfg->augment, &rng, s.inputs,
-                          s.targets, s.scratch);
+            gs_make_batch(set, s.clip_batch, s.labels_batch, cfg->batch, L, p, &cfg->augment,
+                          cfg->augment.lowpass_p > 0.0f ? &s.bands : NULL, &rng, s.inputs, s.targets, s.scratch);
             st = gs_tnet_forward(net, s.inputs, cfg->batch, 1, gs_rng_next(&rng), s.probs, NULL, err);
             if (st != GS_OK)
                 break;

@@ -1,8 +1,9 @@
 /* Patches -> window verdicts -> track verdict. See classify.h for the
  * semantics; the invariants that matter here:
  *  - the streaming path (begin/push/finish) and the whole-window path see
- *    the same frames (gs_mel guarantees it) and cut patches at the same
- *    frame offsets, so they agree on the same audio;
+ *    the same frames (gs_mel guarantees it) and both cut the patches of the
+ *    patch plan (patch_plan.c), so they agree on the same audio, and with
+ *    the trainer;
  *  - every buffer is sized in gs_classifier_new; per-patch work only copies
  *    into preallocated batch slots. Only window boundaries (growing the
  *    window list) and finish allocate. */
@@ -42,6 +43,7 @@ struct gs_classifier {
     int history_capacity, history_len;
     long long frames_seen;        /* frames pulled since begin */
     long long history_start;      /* stream frame index of history[0] */
+    long long patches_cut;        /* plan patches cut (or counted silent) so far */
 
     /* Pending batch of patches waiting for one forward pass. */
     float *batch_input;           /* MAX_BATCH * patch_size, network layout */
@@ -242,6 +244,7 @@ void gs_classifier_begin(gs_classifier *cls)
     cls->history_len = 0;
     cls->frames_seen = 0;
     cls->history_start = 0;
+    cls->patches_cut = 0;
     cls->batch_len = 0;
     window_acc_reset(cls, -1);
     for (int i = 0; i < cls->num_labels; i++)
@@ -330,17 +333,14 @@ static gs_status flush_batch(gs_classifier *cls, int streaming, gs_error *err)
     return GS_OK;
 }
 
-/* Takes patch_frames time-major frames starting at frames, with their RMS,
- * and queues them as one network input (or counts a silent patch). */
-static gs_status add_patch(gs_classifier *cls, const float *frames, const float *rms, int window_index,
-                           int streaming, gs_error *err)
+/* Takes the plan patch whose frames start at frames (with their RMS), of
+ * which `available` exist, and queues it as one network input (or counts a
+ * silent patch). */
+static gs_status add_patch(gs_classifier *cls, const float *frames, const float *rms, long long available,
+                           int window_index, int streaming, gs_error *err)
 {
     const int nf = cls->fp.patch_frames, nm = cls->n_mels;
-    float peak = 0.0f;
-    for (int t = 0; t < nf; t++)
-        if (rms[t] > peak)
-            peak = rms[t];
-    if (peak < GS_SILENCE_RMS) {
+    if (gs_patch_is_silent(rms, available, nf)) {
         if (streaming && window_index != cls->current.index) {
             /* Keep window order: earlier queued patches belong before it. */
             gs_status st = flush_batch(cls, streaming, err);
@@ -356,7 +356,7 @@ static gs_status add_patch(gs_classifier *cls, const float *frames, const float 
         cls->track_silent++;
         return GS_OK;
     }
-    gs_patch_from_frames(frames, nm, nf, cls->fp.patch_normalize,
+    gs_patch_from_frames(frames, available, nm, nf, cls->fp.patch_normalize,
                          cls->batch_input + (size_t)cls->batch_len * cls->patch_size);
     cls->batch_window[cls->batch_len++] = window_index;
     if (cls->batch_len == MAX_BATCH)
@@ -364,49 +364,27 @@ static gs_status add_patch(gs_classifier *cls, const float *frames, const float 
     return GS_OK;
 }
 
-void gs_patch_from_frames(const float *frames, int n_mels, int patch_frames, gs_patch_normalize normalize,
-                          float *out)
-{
-    double sum = 0.0;
-    for (int t = 0; t < patch_frames; t++)
-        for (int m = 0; m < n_mels; m++) {
-            float v = frames[(size_t)t * n_mels + m];
-            out[(size_t)m * patch_frames + t] = v;
-            sum += v;
-        }
-    if (normalize == GS_PATCH_NORMALIZE_MEAN) {
-        size_t n = (size_t)n_mels * (size_t)patch_frames;
-        float mean = (float)(sum / (double)n);
-        for (size_t i = 0; i < n; i++)
-            out[i] -= mean;
-    }
-}
-
 static int window_of_frame(const gs_classifier *cls, long long frame)
 {
     return (int)floor((double)frame / cls->window_frames);
 }
 
-/* Without the tail patch up to patch_hop_frames - 1 frames at the end (up
- * to ~3 s) would never be heard, and a window holding only that tail would
- * be missing. A tail shorter than half a hop is left out: the extra patch
- * would almost repeat the last one, and a length difference of a frame or
- * two (resampler edges) must not change the verdict. */
-long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames)
+/* Cuts plan patch number patches_cut of a clip of n_frames frames from the
+ * history (streaming path). The history always holds the frames it needs:
+ * at least the last patch_frames frames, and every frame while fewer than
+ * patch_frames + patch_hop_frames have arrived. */
+static gs_status cut_patch(gs_classifier *cls, long long n_frames, gs_error *err)
 {
-    const long long nf = p->patch_frames, hop = p->patch_hop_frames;
-    if (n_frames < nf)
-        return -1;
-    long long uncovered = (n_frames - nf) % hop;
-    if (uncovered * 2 < hop)
-        return -1;
-    return n_frames - nf;
+    long long start = gs_patch_plan_start(&cls->fp, n_frames, cls->patches_cut++);
+    int offset = (int)(start - cls->history_start);
+    return add_patch(cls, cls->history + (size_t)offset * (size_t)cls->n_mels, cls->history_rms + offset,
+                     n_frames - start, window_of_frame(cls, start), 1, err);
 }
 
 /* Appends one pulled frame to the history and cuts a patch when one is due. */
 static gs_status take_frame(gs_classifier *cls, const float *frame, float rms, gs_error *err)
 {
-    const int nm = cls->n_mels, nf = cls->fp.patch_frames, hop = cls->fp.patch_hop_frames;
+    const int nm = cls->n_mels, hop = cls->fp.patch_hop_frames;
     if (cls->history_len == cls->history_capacity) {
         /* Drop the oldest hop of frames; patches never need them again. */
         memmove(cls->history, cls->history + (size_t)hop * nm, sizeof(float) * (size_t)(cls->history_len - hop) * nm);
@@ -418,12 +396,9 @@ static gs_status take_frame(gs_classifier *cls, const float *frame, float rms, g
     cls->history_rms[cls->history_len] = rms;
     cls->history_len++;
     cls->frames_seen++;
-    long long patch_start = cls->frames_seen - nf;
-    if (patch_start >= 0 && patch_start % hop == 0) {
-        int offset = (int)(patch_start - cls->history_start);
-        return add_patch(cls, cls->history + (size_t)offset * nm, cls->history_rms + offset,
-                         window_of_frame(cls, patch_start), 1, err);
-    }
+    /* A regular patch of the plan is complete once its last frame is here. */
+    if (cls->patches_cut < gs_patch_plan_regular(&cls->fp, cls->frames_seen))
+        return cut_patch(cls, cls->frames_seen, err);
     return GS_OK;
 }
 
@@ -473,29 +448,6 @@ gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n,
     return GS_OK;
 }
 
-/* Audio shorter than one patch: repeat its frames until they fill one patch.
- * Repetition rather than silence keeps the patch level-invariant (the mean
- * removed by normalisation scales with the audio) and shows the network
- * only real content. Silent frames stay silent, so silence is still
- * recognised from the frame RMS. */
-static gs_status add_padded_patch(gs_classifier *cls, const float *frames, const float *rms, int have,
-                                  int streaming, gs_error *err)
-{
-    const int nm = cls->n_mels, nf = cls->fp.patch_frames;
-    float *pad = cls->window_frames_buf, *pad_rms = cls->window_rms;
-    if (have <= 0)
-        return GS_OK; /* nothing to repeat: the caller always supplies a frame */
-    if (frames != pad) {
-        memcpy(pad, frames, sizeof(float) * (size_t)have * nm);
-        memcpy(pad_rms, rms, sizeof(float) * (size_t)have);
-    }
-    for (int t = have; t < nf; t++) {
-        memcpy(pad + (size_t)t * nm, pad + (size_t)(t % have) * nm, sizeof(float) * (size_t)nm);
-        pad_rms[t] = pad_rms[t % have];
-    }
-    return add_patch(cls, pad, pad_rms, 0, streaming, err);
-}
-
 static gs_status copy_out(const double *sum, int n, double count, float **out)
 {
     *out = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
@@ -529,7 +481,6 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         return cls->deferred_status;
     }
     gs_status st;
-    long long tail;
     int padded = cls->frames_seen < cls->fp.patch_frames;
     if (padded) {
         if (cls->frames_seen == 0) {
@@ -545,15 +496,14 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
                 memcpy(cls->history, cls->frame, sizeof(float) * (size_t)cls->n_mels);
                 cls->history_rms[0] = rms;
                 cls->history_len = 1;
+                cls->frames_seen = 1;
             }
         }
-        st = add_padded_patch(cls, cls->history, cls->history_rms, cls->history_len, 1, err);
-        if (st != GS_OK)
-            return st;
-    } else if ((tail = gs_patch_tail_start(&cls->fp, cls->frames_seen)) >= 0) {
-        int offset = (int)(tail - cls->history_start);
-        st = add_patch(cls, cls->history + (size_t)offset * (size_t)cls->n_mels, cls->history_rms + offset,
-                       window_of_frame(cls, tail), 1, err);
+    }
+    /* The plan's patches after the regular ones: the tail patch, or the
+     * repeated patch of a clip shorter than one patch. */
+    while (cls->patches_cut < gs_patch_plan_count(&cls->fp, cls->frames_seen)) {
+        st = cut_patch(cls, cls->frames_seen, err);
         if (st != GS_OK)
             return st;
     }
@@ -673,15 +623,11 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
         return st;
     cls->batch_len = 0;
     window_acc_reset(cls, 0);
-    const int nf = cls->fp.patch_frames, nm = cls->n_mels;
-    if (n_frames < (size_t)nf) {
-        st = add_padded_patch(cls, cls->window_frames_buf, cls->window_rms, (int)n_frames, 0, err);
-    } else {
-        for (size_t start = 0; start + (size_t)nf <= n_frames && st == GS_OK; start += (size_t)cls->fp.patch_hop_frames)
-            st = add_patch(cls, cls->window_frames_buf + start * (size_t)nm, cls->window_rms + start, 0, 0, err);
-        long long tail = gs_patch_tail_start(&cls->fp, (long long)n_frames);
-        if (st == GS_OK && tail >= 0)
-            st = add_patch(cls, cls->window_frames_buf + (size_t)tail * (size_t)nm, cls->window_rms + tail, 0, 0, err);
+    const long long count = gs_patch_plan_count(&cls->fp, (long long)n_frames);
+    for (long long k = 0; k < count && st == GS_OK; k++) {
+        long long start = gs_patch_plan_start(&cls->fp, (long long)n_frames, k);
+        st = add_patch(cls, cls->window_frames_buf + (size_t)start * (size_t)cls->n_mels, cls->window_rms + start,
+                       (long long)n_frames - start, 0, 0, err);
     }
     if (st == GS_OK)
         st = flush_batch(cls, 0, err);

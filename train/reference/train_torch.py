@@ -1,19 +1,29 @@
 #!/usr/bin/python3
 """PyTorch reference for genrescope-train's recipe (parity check).
 
-Trains the same architecture JSON with the same recipe (random patch crops,
-gain in the mel-power domain, mean patch normalisation, time/frequency masks,
-mixup with the clip's own label dominant, AdamW with decoupled weight decay on
-conv/dense weights only, linear warm-up then cosine to 1% of the peak) on the
-same folds from the same spectrograms, exported by the C front-end with
-`genrescope-train DATA --cv K --export-specs DIR`. Each fold's model is scored
-on whole held-out clips the way gs_classifier does (patches every
-patch_hop_frames, probabilities averaged).
+Trains the same architecture JSON with the same recipe (random non-silent
+patch crops with clips drawn so every genre contributes equally, gain and a
+random low-pass in the mel-power domain, mean patch normalisation,
+time/frequency masks, mixup with the clip's own label dominant, AdamW with
+decoupled weight decay on conv/dense weights only, linear warm-up then cosine
+to 1% of the peak) on the same folds from the same spectrograms, exported by
+the C front-end with `genrescope-train DATA --cv K --export-specs DIR`.
+
+Patches follow the core's patch plan (genrescope/classify.h), read from the
+export (unpadded spectrograms, frame RMS, plan.json): a clip shorter than a
+patch is repeated to fill one, a patch whose peak frame RMS is below the
+silence threshold is never trained on nor scored, and each fold's model is
+scored on whole held-out clips the way gs_classifier does (regular patches
+every patch_hop_frames plus the tail patch, silent ones skipped,
+probabilities averaged; a clip with no patch counts wrong). The script checks
+at load that its plan cuts the same patches and crops as the C export says.
 
 usage: train_torch.py EXPORT_DIR ARCH.json [--epochs N] [--batch N]
-       [--crops-per-clip N] [--lr X] [--weight-decay X] [--warmup-epochs X]
-       [--seed N] [--threads N] [--summary OUT.json]
-Prints per-fold accuracy, mean +- std and seconds per epoch.
+       [--crops-per-clip N] [--balance genre|genre-length|none] [--lr X]
+       [--weight-decay X] [--warmup-epochs X] [--lowpass P] [--lowpass-hz LO HI]
+       [--seed N] [--threads N] [--summary OUT.json] [--verbose]
+Prints per-fold accuracy, mean +- std and seconds per epoch (with --verbose
+also each epoch's loss and validation accuracy).
 """
 import argparse
 import csv
@@ -30,25 +40,73 @@ import torch.nn.functional as F
 
 
 def load_export(d):
+    """Spectrograms [mel][time] and frame RMS of every clip, labels, folds,
+    label names and the plan (front-end parameters, silence threshold,
+    filterbank) as genrescope-train --export-specs wrote them."""
+    plan = json.load(open(os.path.join(d, 'plan.json')))
+    n_mels = plan['n_mels']
     rows = list(csv.DictReader(open(os.path.join(d, 'index.csv'))))
     data = np.fromfile(os.path.join(d, 'specs.f32'), dtype='<f4')
-    n_mels = None
-    specs = []
+    rms_all = np.fromfile(os.path.join(d, 'rms.f32'), dtype='<f4')
+    specs, rms = [], []
     for r in rows:
-        off, frames = int(r['offset_floats']), int(r['frames'])
-        if n_mels is None:
-            n_mels = (data.size - off) // frames if len(rows) == 1 else None
-        specs.append((off, frames))
-    # n_mels from consecutive offsets (all clips share it)
-    if len(rows) > 1:
-        n_mels = (specs[1][0] - specs[0][0]) // specs[0][1]
-    out = [data[o:o + f * n_mels].reshape(f, n_mels).T.copy() for o, f in specs]  # [mel][time]
+        off, frames, roff = int(r['offset_floats']), int(r['frames']), int(r['rms_offset'])
+        specs.append(data[off:off + frames * n_mels].reshape(frames, n_mels).T.copy())  # [mel][time]
+        rms.append(rms_all[roff:roff + frames].copy())
     labels = np.array([int(r['label']) for r in rows])
     folds = np.array([int(r['fold']) for r in rows])
     names = {}
     for r in rows:
         names[int(r['label'])] = r['label_name']
-    return out, labels, folds, [names[i] for i in sorted(names)], n_mels
+    plan['filterbank'] = np.fromfile(os.path.join(d, 'filterbank.f32'), dtype='<f4').reshape(n_mels, -1)
+    check = [([int(s) for s in r['patches'].split()], int(r['usable_crops'])) for r in rows]
+    return specs, rms, labels, folds, [names[i] for i in sorted(names)], plan, check, [r['stem'] for r in rows]
+
+
+class Plan:
+    """The core's patch plan (core/src/patch_plan.c), for spectrograms
+    [mel][time] with their frame RMS."""
+
+    def __init__(self, plan):
+        self.nf, self.hop = plan['patch_frames'], plan['patch_hop_frames']
+        self.silence = np.float32(plan['silence_rms'])
+        self.mean = plan['patch_normalize'] == 'mean'
+        self.log_offset = plan['log_offset']
+        self.sample_rate, self.n_fft = plan['sample_rate'], plan['n_fft']
+        self.filterbank = plan['filterbank']
+
+    def starts(self, n):
+        """Start frames of the classifier's patches of an n-frame clip."""
+        nf, hop = self.nf, self.hop
+        if n <= 0:
+            return []
+        if n < nf:
+            return [0]  # the repeated patch
+        s = list(range(0, n - nf + 1, hop))
+        if 2 * ((n - nf) % hop) >= hop:
+            s.append(n - nf)  # the tail patch
+        return s
+
+    def silent(self, rms, start):
+        """Peak frame RMS over the patch's frames below the threshold."""
+        return rms[start:start + self.nf].max() < self.silence
+
+    def crops(self, rms):
+        """Non-silent start frames a training crop may take."""
+        if len(rms) < self.nf:
+            return np.array([0] if rms.max() >= self.silence else [], dtype=np.int64)
+        peaks = np.lib.stride_tricks.sliding_window_view(rms, self.nf).max(axis=1)
+        return np.nonzero(peaks >= self.silence)[0].astype(np.int64)
+
+    def cut(self, spec, start):
+        """patch_frames frames from start, repeated cyclically when the
+        clip has fewer (gs_patch_from_frames); not normalised."""
+        have = spec.shape[1] - start
+        idx = start + np.arange(self.nf) % have if have < self.nf else start + np.arange(self.nf)
+        return spec[:, idx]
+
+    def normalize(self, x):
+        return x - x.mean() if self.mean else x
 
 
 class GlobalPool(nn.Module):
@@ -94,22 +152,38 @@ def build(arch, num_labels):
 
 
 class Augment:
-    def __init__(self, a, log_offset, patch, rng):
-        self.a, self.off, self.patch, self.rng = a, log_offset, patch, rng
+    def __init__(self, a, plan, rng):
+        self.a, self.plan, self.rng = a, plan, rng
+        self.off = np.float32(plan.log_offset)
+        # Low-pass: per band, the cumulative filter weight over FFT bins.
+        fb = plan.filterbank.astype(np.float64)
+        self.cdf = np.concatenate([np.zeros((fb.shape[0], 1)), np.cumsum(fb, axis=1)], axis=1)
+        self.bin_hz = plan.sample_rate / plan.n_fft
 
-    def crop(self, spec):
-        start = self.rng.integers(0, spec.shape[1] - self.patch + 1)
-        return spec[:, start:start + self.patch].copy()
+    def lowpass(self, x, fc):
+        """Each band keeps the share of its filter weight below fc (bins
+        k with k * bin_hz < fc), in the mel-power domain (gs_apply_lowpass)."""
+        kc = int(min(max(math.ceil(fc / self.bin_hz), 0), self.cdf.shape[1] - 1))
+        total = self.cdf[:, -1]
+        frac = np.where(total > 0, self.cdf[:, kc] / np.where(total > 0, total, 1), 1.0)
+        rows = frac < 1.0
+        p = np.maximum(np.exp(x[rows]) - self.off, 0)
+        x[rows] = np.log(frac[rows, None].astype(np.float32) * p + self.off)
+        return x
 
-    def __call__(self, specs, clips, labels, num_labels):
+    def __call__(self, specs, crops, clips, labels, num_labels):
         a, rng = self.a, self.rng
         xs, ts = [], []
         for c, y in zip(clips, labels):
-            x = self.crop(specs[c])
+            x = self.plan.cut(specs[c], crops[c][rng.integers(0, len(crops[c]))]).astype(np.float32)
             if a['gain_db'] > 0:
-                g2 = 10 ** (rng.uniform(-a['gain_db'], a['gain_db']) / 10)
+                g2 = np.float32(10 ** (rng.uniform(-a['gain_db'], a['gain_db']) / 10))
                 x = np.log(g2 * np.maximum(np.exp(x) - self.off, 0) + self.off)
-            x -= x.mean()
+            if a['lowpass_p'] > 0:
+                u, f = rng.uniform(), rng.uniform()
+                if u < a['lowpass_p']:
+                    x = self.lowpass(x, a['lowpass_min_hz'] + f * (a['lowpass_max_hz'] - a['lowpass_min_hz']))
+            x = self.plan.normalize(x)
             fill = x.mean()
             for _ in range(a['time_masks']):
                 w = min(rng.integers(0, a['time_mask_max'] + 1), x.shape[1])
@@ -136,6 +210,42 @@ class Augment:
         return torch.from_numpy(xs[:, None]), torch.from_numpy(ts)
 
 
+class Sampler:
+    """The clips of an epoch's crops (train/sampler.c): only clips with a
+    non-silent crop; genre = a label uniformly then a clip uniformly,
+    genre-length = then a clip by usable length, none = every clip
+    crops_per_clip times."""
+
+    def __init__(self, mode, train_idx, labels, crops, specs, nf, rng):
+        self.mode, self.rng = mode, rng
+        self.items = np.array([i for i in train_idx if len(crops[i]) > 0], dtype=np.int64)
+        self.by_label = {}
+        for i in self.items:
+            self.by_label.setdefault(int(labels[i]), []).append(i)
+        self.labels = sorted(self.by_label)
+        self.weights = {}
+        for l, items in self.by_label.items():
+            w = np.array([specs[i].shape[1] if specs[i].shape[1] < nf else len(crops[i]) + nf - 1
+                          for i in items], dtype=np.float64)
+            self.weights[l] = w / w.sum()
+
+    def epoch(self, crops_per_clip, k):
+        rng = self.rng
+        if self.mode == 'none':
+            order = np.tile(self.items, crops_per_clip)
+            rng.shuffle(order)
+            return order
+        out = np.empty(k, dtype=np.int64)
+        for j in range(k):
+            l = self.labels[rng.integers(0, len(self.labels))]
+            items = self.by_label[l]
+            if self.mode == 'genre':
+                out[j] = items[rng.integers(0, len(items))]
+            else:
+                out[j] = items[rng.choice(len(items), p=self.weights[l])]
+        return out
+
+
 def lr_at(step, base, warmup, total, min_lr):
     if warmup > 0 and step < warmup:
         return base * step / warmup
@@ -145,20 +255,33 @@ def lr_at(step, base, warmup, total, min_lr):
     return min_lr + (base - min_lr) * 0.5 * (1 + math.cos(math.pi * t / span))
 
 
-def predict_clip(net, spec, patch, hop):
-    # The deployed classifier's patches (gs_patch_tail_start): every hop,
-    # plus one aligned to the end when the regular ones leave half a hop.
-    n = spec.shape[1]
-    starts = list(range(0, n - patch + 1, hop))
-    if n >= patch and 2 * ((n - patch) % hop) >= hop:
-        starts.append(n - patch)
-    x = np.stack([spec[:, s:s + patch] - spec[:, s:s + patch].mean() for s in starts]).astype(np.float32)
+def predict_clip(net, plan, spec, rms):
+    """The classifier's verdict: mean over the plan's non-silent patches;
+    None when every patch is silent."""
+    starts = [s for s in plan.starts(spec.shape[1]) if not plan.silent(rms, s)]
+    if not starts:
+        return None
+    x = np.stack([plan.normalize(plan.cut(spec, s)) for s in starts]).astype(np.float32)
     with torch.no_grad():
         p = F.softmax(net(torch.from_numpy(x[:, None])), dim=1).mean(0)
     return p.numpy()
 
 
-def train_fold(args, arch, aug_cfg, specs, labels, train_idx, num_labels, seed):
+def score(net, plan, specs, rms, labels, valid_idx, conf=None, preds=None):
+    net.eval()
+    correct = 0
+    for i in valid_idx:
+        p = predict_clip(net, plan, specs[i], rms[i])
+        pred = -1 if p is None else int(np.argmax(p))  # all silent: no verdict, wrong
+        if conf is not None and pred >= 0:
+            conf[labels[i], pred] += 1
+        if preds is not None:
+            preds[i] = pred
+        correct += pred == labels[i]
+    return correct
+
+
+def train_fold(args, arch, aug_cfg, plan, specs, rms, crops, labels, train_idx, valid_idx, num_labels, seed):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = build(arch, num_labels)
@@ -172,20 +295,22 @@ def train_fold(args, arch, aug_cfg, specs, labels, train_idx, num_labels, seed):
             no_decay += [m.weight, m.bias]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay},
                              {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
-    aug = Augment(aug_cfg, args.log_offset, args.patch_frames, rng)
-    per_epoch = len(train_idx) * args.crops_per_clip
+    aug = Augment(aug_cfg, plan, rng)
+    sampler = Sampler(args.balance, train_idx, labels, crops, specs, plan.nf, rng)
+    if len(sampler.items) < len(train_idx):
+        print(f'note: {len(train_idx) - len(sampler.items)} training clips are silent throughout', file=sys.stderr)
+    per_epoch = len(sampler.items) * args.crops_per_clip
     steps = max(per_epoch // args.batch, 1)
     warmup, total = int(args.warmup_epochs * steps), steps * args.epochs
-    step, times = 0, []
+    step, times, curve = 0, [], []
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
         net.train()
-        order = np.tile(train_idx, args.crops_per_clip)
-        rng.shuffle(order)
+        order = sampler.epoch(args.crops_per_clip, per_epoch)
         loss_sum = 0.0
         for b in range(steps):
             clips = [order[(b * args.batch + j) % len(order)] for j in range(args.batch)]
-            x, t = aug(specs, clips, labels[clips], num_labels)
+            x, t = aug(specs, crops, clips, labels[clips], num_labels)
             loss = -(t * F.log_softmax(net(x), dim=1)).sum(1).mean()
             opt.zero_grad()
             loss.backward()
@@ -196,8 +321,12 @@ def train_fold(args, arch, aug_cfg, specs, labels, train_idx, num_labels, seed):
             loss_sum += loss.item()
         times.append(time.perf_counter() - t0)
         if args.verbose:
-            print(f'  epoch {epoch + 1}/{args.epochs} loss {loss_sum / steps:.3f} {times[-1]:.2f}s', file=sys.stderr)
-    return net, times
+            # Per-epoch validation, as the C trainer logs it (--log).
+            acc = score(net, plan, specs, rms, labels, valid_idx) / len(valid_idx) if len(valid_idx) else float('nan')
+            curve.append({'epoch': epoch + 1, 'train_loss': loss_sum / steps, 'valid_acc': acc})
+            print(f'  epoch {epoch + 1}/{args.epochs} loss {loss_sum / steps:.3f} valid acc {100 * acc:.1f}% '
+                  f'{times[-1]:.2f}s', file=sys.stderr)
+    return net, times, curve
 
 
 def main():
@@ -207,13 +336,13 @@ def main():
     ap.add_argument('--epochs', type=int, default=30)
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--crops-per-clip', type=int, default=8)
+    ap.add_argument('--balance', choices=['genre', 'genre-length', 'none'], default='genre')
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--weight-decay', type=float, default=1e-2)
     ap.add_argument('--warmup-epochs', type=float, default=2.0)
-    ap.add_argument('--patch-frames', type=int, default=128)
-    ap.add_argument('--patch-hop-frames', type=int, default=128)
-    ap.add_argument('--log-offset', type=float, default=1e-6)
     ap.add_argument('--gain-db', type=float, default=12.0)
+    ap.add_argument('--lowpass', type=float, default=0.25)
+    ap.add_argument('--lowpass-hz', type=float, nargs=2, default=[4000.0, 11000.0])
     ap.add_argument('--time-masks', type=int, default=2)
     ap.add_argument('--time-mask-max', type=int, default=16)
     ap.add_argument('--freq-masks', type=int, default=2)
@@ -223,33 +352,42 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--summary')
+    ap.add_argument('--predictions', help='CSV of every held-out clip: stem, fold, label, predicted (-1: silent)')
     ap.add_argument('--verbose', action='store_true')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    specs, labels, folds, label_names, n_mels = load_export(args.export_dir)
+    specs, rms, labels, folds, label_names, plan_cfg, check, stems = load_export(args.export_dir)
+    plan = Plan(plan_cfg)
+    crops = [plan.crops(r) for r in rms]
+    # The same patches as the C plan: the classifier's non-silent patches
+    # and the number of non-silent crops of every clip, as exported.
+    for i, (patches, usable) in enumerate(check):
+        mine = [s for s in plan.starts(specs[i].shape[1]) if not plan.silent(rms[i], s)]
+        if mine != patches or len(crops[i]) != usable:
+            sys.exit(f'train_torch.py: clip {i}: plan differs from the export (patches {mine} vs {patches}, '
+                     f'crops {len(crops[i])} vs {usable})')
     arch = json.load(open(args.arch))
     aug_cfg = dict(gain_db=args.gain_db, time_masks=args.time_masks, time_mask_max=args.time_mask_max,
                    freq_masks=args.freq_masks, freq_mask_max=args.freq_mask_max, mixup_alpha=args.mixup,
-                   label_smoothing=args.label_smoothing)
+                   label_smoothing=args.label_smoothing, lowpass_p=args.lowpass,
+                   lowpass_min_hz=args.lowpass_hz[0], lowpass_max_hz=args.lowpass_hz[1])
     L = len(label_names)
     # split.txt: "kfold K" (fold column 0..K-1) or "given 1" (0 train, 1 valid)
     kind = open(os.path.join(args.export_dir, 'split.txt')).read().split()[0]
     fold_ids = [1] if kind == 'given' else sorted(set(folds.tolist()) - {-1})
-    accs, epoch_times = [], []
+    accs, epoch_times, curves = [], [], []
     conf = np.zeros((L, L), dtype=int)
+    preds = {}
     t_all = time.perf_counter()
     for k in fold_ids:
         train_idx = np.where(folds == 0)[0] if kind == 'given' else np.where((folds != k) & (folds >= 0))[0]
         valid_idx = np.where(folds == k)[0]
-        net, times = train_fold(args, arch, aug_cfg, specs, labels, train_idx, L, args.seed * 1000 + k)
-        net.eval()
-        correct = 0
-        for i in valid_idx:
-            p = int(np.argmax(predict_clip(net, specs[i], args.patch_frames, args.patch_hop_frames)))
-            conf[labels[i], p] += 1
-            correct += p == labels[i]
+        net, times, curve = train_fold(args, arch, aug_cfg, plan, specs, rms, crops, labels, train_idx, valid_idx, L,
+                                       args.seed * 1000 + k)
+        correct = score(net, plan, specs, rms, labels, valid_idx, conf, preds)
         accs.append(correct / len(valid_idx))
         epoch_times += times
+        curves.append(curve)
         print(f'torch fold {k + 1}: {100 * accs[-1]:.1f}% ({correct}/{len(valid_idx)}), '
               f'{np.mean(times):.2f} s/epoch', file=sys.stderr)
     mean, std = float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
@@ -258,8 +396,16 @@ def main():
     if args.summary:
         json.dump({'framework': f'torch {torch.__version__}', 'accuracy_mean': mean, 'accuracy_std': std,
                    'per_fold': accs, 'seconds_per_epoch': float(np.mean(epoch_times)),
-                   'threads': args.threads, 'confusion': conf.tolist(), 'labels': label_names},
+                   'threads': args.threads, 'balance': args.balance, 'lowpass_p': args.lowpass,
+                   'patch_plan': 'the core patch plan from the export: short clips repeated, silent patches skipped',
+                   'per_epoch': curves, 'confusion': conf.tolist(), 'labels': label_names},
                   open(args.summary, 'w'), indent=1)
+    if args.predictions:
+        with open(args.predictions, 'w', newline='') as f:
+            w = csv.writer(f)
+            w.writerow(['stem', 'fold', 'label', 'predicted'])
+            for i in sorted(preds):
+                w.writerow([stems[i], folds[i], label_names[labels[i]], label_names[preds[i]] if preds[i] >= 0 else ''])
 
 
 if __name__ == '__main__':

@@ -2,18 +2,15 @@
  * per-window (window_seconds, normally 30 s) verdicts -> track verdict and
  * embedding. Used by the tagger, the plugin and the trainer's evaluation.
  *
- * Patches of patch_frames frames start every patch_hop_frames frames. A patch
- * belongs to the window its first frame falls in. Silent patches (peak frame
- * RMS below GS_SILENCE_RMS) are not classified. A window's probabilities are
- * the mean over its classified patches; the track's are the mean over all
- * classified patches; both then go through the model's calibration
- * (gs_calibrate_probabilities) and the verdict (genrescope/verdict.h). The
- * embedding is the L2-normalised mean of the patches' penultimate
- * activations. Audio shorter than one patch is padded to one
- * patch by repeating its frames (which keeps it level-invariant) and the
- * result says so (padded = 1). When the regular patches stop at least half
- * a hop short of the end, one more patch aligned to the last frame covers
- * the tail. */
+ * Which patches a clip has, how a short clip is filled and which patches
+ * are silent is the patch plan below, shared with the trainer. A patch
+ * belongs to the window its first frame falls in. Silent patches are not
+ * classified. A window's probabilities are the mean over its classified
+ * patches; the track's are the mean over all classified patches; both then
+ * go through the model's calibration (gs_calibrate_probabilities) and the
+ * verdict (genrescope/verdict.h). The embedding is the L2-normalised mean of
+ * the patches' penultimate activations. Audio shorter than one patch gives
+ * one repeated patch and the result says so (padded = 1). */
 #ifndef GENRESCOPE_CLASSIFY_H
 #define GENRESCOPE_CLASSIFY_H
 
@@ -103,22 +100,72 @@ gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result
 gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
                                         float *probabilities, int *num_patches, gs_error *err);
 
+/* The patch plan: which patches of a clip of n_frames front-end frames are
+ * classified and how each one is cut. The classifier (streaming and
+ * whole-window paths) and the trainer (random training crops, per-epoch
+ * validation, the spectrogram export for the PyTorch reference) all go
+ * through these functions, so training and inference see the same patches.
+ *  - n_frames >= patch_frames: regular patches start every
+ *    patch_hop_frames frames from 0; when they leave at least half a hop
+ *    uncovered at the end, one more patch covers the last patch_frames
+ *    frames (gs_patch_tail_start).
+ *  - 1 <= n_frames < patch_frames: one patch at frame 0 made of the clip's
+ *    frames repeated cyclically until they fill patch_frames
+ *    (gs_patch_from_frames). Repetition rather than silence keeps the patch
+ *    level-invariant (the mean removed by normalisation scales with the
+ *    audio) and shows the network only real content.
+ *  - n_frames == 0: no patch. (The classifier completes audio shorter than
+ *    one FFT frame with zeros to one frame, so it always has a frame.)
+ *  - A patch is silent when its peak frame RMS (the front-end's per-frame
+ *    RMS, gs_mel_compute_with_rms / gs_mel_pull) is below GS_SILENCE_RMS:
+ *    it is counted, never classified and never trained on.
+ * The start of regular patch k does not depend on n_frames, so a streaming
+ * caller can cut regular patches as soon as their frames have arrived and
+ * the tail (or repeated) patch when the clip ends. p is trusted (validated
+ * front-end parameters); none of these functions allocates or fails. */
+
+/* Number of patches in the plan of n_frames frames (0 when n_frames <= 0). */
+long long gs_patch_plan_count(const gs_frontend_params *p, long long n_frames);
+
+/* Number of regular patches: (n_frames - patch_frames) / patch_hop_frames
+ * + 1 when n_frames >= patch_frames, else 0. They are the plan's first
+ * patches; the tail or repeated patch, if any, comes after them. */
+long long gs_patch_plan_regular(const gs_frontend_params *p, long long n_frames);
+
+/* Start frame of plan patch k (0 <= k < gs_patch_plan_count), in plan
+ * order: regular patches ascending, then the tail patch. The patch's frames
+ * are the n_frames - start frames from there, of which gs_patch_from_frames
+ * takes patch_frames (repeating them when fewer). Returns -1 when k is out
+ * of range. */
+long long gs_patch_plan_start(const gs_frontend_params *p, long long n_frames, long long k);
+
 /* Start frame of the extra patch aligned to the end of n_frames frames, or
- * -1 when there is none: the regular patches start every patch_hop_frames
- * frames from 0, and when they leave at least half a hop uncovered at the
- * end, one more patch covers the last patch_frames frames. With
- * gs_patch_from_frames, the definition of which patches a classifier
- * averages, shared with the trainer's validation. p is trusted (validated
- * front-end parameters). */
+ * -1 when there is none (fewer than patch_frames frames, or the regular
+ * patches leave less than half a hop uncovered). */
 long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames);
 
-/* Turns patch_frames consecutive time-major log-mel frames (n_mels values
- * each) into one network input laid out [n_mels][patch_frames] (mel =
- * height, time = width) and applies the patch normalisation. The single
- * definition of a patch, shared by inference and the trainer so the two can
- * never drift apart. frames and out must not overlap. */
-void gs_patch_from_frames(const float *frames, int n_mels, int patch_frames, gs_patch_normalize normalize,
-                          float *out);
+/* Number of start frames a random training crop may take: 0 .. result - 1.
+ * n_frames - patch_frames + 1 for a clip of at least one patch; 1 (the
+ * repeated patch at 0) for a shorter clip; 0 without frames. */
+long long gs_patch_crop_starts(const gs_frontend_params *p, long long n_frames);
+
+/* Peak of the frame RMS over the patch_frames frames of a patch whose
+ * frames start at rms and of which `available` (>= 1) exist (repeated like
+ * gs_patch_from_frames when fewer than patch_frames). */
+float gs_patch_peak_rms(const float *rms, long long available, int patch_frames);
+
+/* 1 when that patch is silent (peak frame RMS below GS_SILENCE_RMS), else 0. */
+int gs_patch_is_silent(const float *rms, long long available, int patch_frames);
+
+/* Cuts one patch: takes patch_frames consecutive time-major log-mel frames
+ * (n_mels values each) from frames, of which `available` (>= 1) exist,
+ * repeating them cyclically when available < patch_frames, and writes one
+ * network input laid out [n_mels][patch_frames] (mel = height, time =
+ * width) with the patch normalisation applied. The single definition of a
+ * patch, shared by inference and the trainer. frames and out must not
+ * overlap. */
+void gs_patch_from_frames(const float *frames, long long available, int n_mels, int patch_frames,
+                          gs_patch_normalize normalize, float *out);
 
 /* Index of the largest of n values (first on ties), or -1 if n <= 0. */
 int gs_argmax(const float *values, int n);

@@ -1,0 +1,93 @@
+/* The patch plan (classify.h): which patches of a clip are classified or
+ * trained on, how a clip shorter than one patch is filled, and which patches
+ * are silent. One definition for the classifier and the trainer. */
+#include "genrescope/classify.h"
+
+long long gs_patch_plan_regular(const gs_frontend_params *p, long long n_frames)
+{
+    if (n_frames < p->patch_frames)
+        return 0;
+    return (n_frames - p->patch_frames) / p->patch_hop_frames + 1;
+}
+
+/* Without the tail patch up to patch_hop_frames - 1 frames at the end (up
+ * to ~3 s) would never be heard, and a window holding only that tail would
+ * be missing. A tail shorter than half a hop is left out: the extra patch
+ * would almost repeat the last one, and a length difference of a frame or
+ * two (resampler edges) must not change the verdict. */
+long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames)
+{
+    const long long nf = p->patch_frames, hop = p->patch_hop_frames;
+    if (n_frames < nf)
+        return -1;
+    long long uncovered = (n_frames - nf) % hop;
+    if (uncovered * 2 < hop)
+        return -1;
+    return n_frames - nf;
+}
+
+long long gs_patch_plan_count(const gs_frontend_params *p, long long n_frames)
+{
+    if (n_frames <= 0)
+        return 0;
+    if (n_frames < p->patch_frames)
+        return 1; /* the repeated patch */
+    return gs_patch_plan_regular(p, n_frames) + (gs_patch_tail_start(p, n_frames) >= 0);
+}
+
+long long gs_patch_plan_start(const gs_frontend_params *p, long long n_frames, long long k)
+{
+    if (k < 0 || k >= gs_patch_plan_count(p, n_frames))
+        return -1;
+    long long regular = gs_patch_plan_regular(p, n_frames);
+    if (k < regular)
+        return k * p->patch_hop_frames;
+    if (regular == 0)
+        return 0; /* shorter than a patch: the repeated patch */
+    return gs_patch_tail_start(p, n_frames);
+}
+
+long long gs_patch_crop_starts(const gs_frontend_params *p, long long n_frames)
+{
+    if (n_frames <= 0)
+        return 0;
+    return n_frames >= p->patch_frames ? n_frames - p->patch_frames + 1 : 1;
+}
+
+float gs_patch_peak_rms(const float *rms, long long available, int patch_frames)
+{
+    /* Repetition only revisits frames, so the peak over the first
+     * min(available, patch_frames) frames is the patch's peak. */
+    long long n = available < patch_frames ? available : patch_frames;
+    float peak = 0.0f;
+    for (long long t = 0; t < n; t++)
+        if (rms[t] > peak)
+            peak = rms[t];
+    return peak;
+}
+
+int gs_patch_is_silent(const float *rms, long long available, int patch_frames)
+{
+    return gs_patch_peak_rms(rms, available, patch_frames) < GS_SILENCE_RMS;
+}
+
+void gs_patch_from_frames(const float *frames, long long available, int n_mels, int patch_frames,
+                          gs_patch_normalize normalize, float *out)
+{
+    double sum = 0.0;
+    for (int t = 0; t < patch_frames; t++) {
+        /* Frame t of the patch; cyclic repetition when the clip is short. */
+        const float *f = frames + (size_t)(t < available ? t : t % available) * (size_t)n_mels;
+        for (int m = 0; m < n_mels; m++) {
+            float v = f[m];
+            out[(size_t)m * patch_frames + t] = v;
+            sum += v;
+        }
+    }
+    if (normalize == GS_PATCH_NORMALIZE_MEAN) {
+        size_t n = (size_t)n_mels * (size_t)patch_frames;
+        float mean = (float)(sum / (double)n);
+        for (size_t i = 0; i < n; i++)
+            out[i] -= mean;
+    }
+}
