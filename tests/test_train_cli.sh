@@ -127,7 +127,7 @@ check "the silent clip is not trained on" contains "$TMP/plan.out" "1 of 20 trai
     --summary "$TMP/cv.json" "${COMMON[@]}" -q > "$TMP/export.out" 2>&1; rc=$?
 check "export and cross-validation succeed" test $rc -eq 0
 check "every clip's held-out verdict is listed" test "$(wc -l < "$TMP/pred.csv")" -eq 21
-check "the silent clip's verdict is silence" contains "$TMP/pred.csv" "^silent,[12],tone,(silent)$"
+check "the silent clip's verdict is silence" contains "$TMP/pred.csv" "^silent,[12],tone,(silent),0,0,0$"
 check "export is unpadded with RMS and the plan" $PY - "$TMP/export" <<'PYEOF'
 import csv, json, os, sys
 d = sys.argv[1]
@@ -143,6 +143,46 @@ $PY "$GS_SRC/train/reference/train_torch.py" "$TMP/export" "$GS_SRC/models/arch/
     --crops-per-clip 1 --batch 8 --threads 1 > "$TMP/torch.out" 2> "$TMP/torch.err"; rc=$?
 check "train_torch.py follows the exported plan" test $rc -eq 0
 check "train_torch.py reports the silent clip" contains "$TMP/torch.err" "training clips are silent throughout"
+
+# Not-music examples and calibration: tones and clicks are the "genres",
+# noise is given with --not-music. Cross-validation writes held-out
+# probabilities (music clips only: not-music examples always train); the
+# final model records its not-music label and the temperature fitted on them.
+make_set "$TMP/nmset" 7000 4
+mv "$TMP/nmset/noise" "$TMP/nmnoise"
+"$TRAIN" "$TMP/nmset" --cv 2 --cv-only --not-music "$TMP/nmnoise" --predictions "$TMP/pred.csv" --epochs 4 \
+    "${COMMON[@]}" > "$TMP/nmcv.out" 2> "$TMP/nmcv.err"; rc=$?
+check "cross-validation with --not-music succeeds" test $rc -eq 0
+check "not-music examples are announced" contains "$TMP/nmcv.err" "not music: 4 training-only examples"
+check "predictions: probabilities of every label, music clips only" $PY - "$TMP/pred.csv" <<'PYEOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 8, len(rows)
+assert all(r['label'] in ('tone', 'clicks') for r in rows), rows
+for r in rows:
+    total = float(r['p_clicks']) + float(r['p_tone']) + float(r['p_notmusic'])
+    assert abs(total - 1) < 1e-4, r
+PYEOF
+"$TRAIN" "$TMP/nmset" --not-music "$TMP/nmnoise" --calibrate-from "$TMP/pred.csv" --epochs 4 "${COMMON[@]}" \
+    -o "$TMP/nm.safetensors" > "$TMP/nm.out" 2> "$TMP/nm.err"; rc=$?
+check "final model with --not-music and --calibrate-from" test $rc -eq 0
+check "model: not-music label last, calibration stored" $PY - "$TMP/nm.safetensors" <<'PYEOF'
+import json, struct, sys
+with open(sys.argv[1], 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]
+    meta = json.loads(f.read(n))['__metadata__']
+labels = json.loads(meta['labels'])
+assert labels == ['clicks', 'tone', 'notmusic'], labels
+assert meta['not_music_label'] == 'notmusic', meta['not_music_label']
+cal = json.loads(meta['calibration'])
+assert cal['method'] == 'temperature' and 0.05 <= cal['temperature'] <= 20 and cal['clips'] == 8, cal
+assert cal['fit_on'] == 'pred.csv' and cal['nll_after'] <= cal['nll_before'] + 1e-9, cal
+PYEOF
+printf 'stem,fold,label,predicted,p_clicks\nx,1,tone,tone,0.5\n' > "$TMP/badpred.csv"
+"$TRAIN" "$TMP/nmset" --calibrate-from "$TMP/badpred.csv" --epochs 1 "${COMMON[@]}" -o "$TMP/bad.safetensors" \
+    > "$TMP/badpred.out" 2>&1; rc=$?
+check "predictions without every label's column are refused" test $rc -ne 0
+check "...naming the missing column" contains "$TMP/badpred.out" "no column p_tone"
 
 # CSV with a label outside the allowed set.
 printf 'path,label\ntrain/tone/tone1.wav,tone\ntrain/noise/noise1.wav,polka\n' > "$TMP/list.csv"

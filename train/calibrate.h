@@ -30,4 +30,16 @@ double gs_calibrated_nll(const float *probs, const int *labels, int n, int k, do
 double gs_expected_calibration_error(const float *probs, const int *labels, int n, int k, int bins,
                                      double *bins_out);
 
+/* Reads a --predictions CSV (stem, fold, label, predicted, p_<label>...),
+ * fits the temperature on its clips whose true label is one of labels
+ * (num_labels, the model's order; every label needs its p_ column) and is
+ * not GS_NOT_MUSIC_LABEL, and returns the model's "calibration" metadata in
+ * *out (caller frees with cJSON_Delete): method, temperature, and how it was
+ * fitted (file, clips, NLL and 15-bin ECE before and after). Errors:
+ * GS_ERR_IO (cannot read), GS_ERR_FORMAT (a malformed line or missing
+ * column, named), GS_ERR_INVALID (no usable clip). */
+struct cJSON;
+gs_status gs_calibration_from_predictions(const char *csv_path, const char *const *labels, int num_labels,
+                                          struct cJSON **out, gs_error *err);
+
 #endif

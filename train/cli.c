@@ -22,6 +22,11 @@ void gs_cli_usage(FILE *out)
 "                            (untagged files are skipped and counted)\n"
 "  --labels A,B,...          the only labels allowed: a CSV line with another\n"
 "                            label is an error; folders/tags with others are skipped\n"
+"  --not-music DIR           every audio file under DIR (noise, tones, speech...;\n"
+"                            scripts/nonmusic.py makes some) is an example of one\n"
+"                            more label, \"notmusic\", which the model then reports\n"
+"                            as \"not music\" instead of a genre. Training only: never\n"
+"                            validated or held out, in every fold\n"
 "  Unreadable or corrupt files are skipped with a warning and counted.\n"
 "\n"
 "Model:\n"
@@ -87,7 +92,12 @@ void gs_cli_usage(FILE *out)
 "                            provenance (e.g. CV results of earlier runs)\n"
 "  --confusion-dat FILE      write the CV confusion matrix for gnuplot\n"
 "  --predictions FILE        write every held-out clip's verdict through the\n"
-"                            classifier as CSV: stem, fold, label, predicted\n"
+"                            classifier as CSV: stem, fold, label, predicted and\n"
+"                            one p_<label> column per label (its probabilities)\n"
+"  --calibrate-from FILE     fit the calibration temperature on held-out\n"
+"                            predictions (a --predictions CSV of another run, e.g.\n"
+"                            cross-validation) and store it in the written model,\n"
+"                            so its confidences are calibrated probabilities\n"
 "  --export-specs DIR        write the cached spectrograms and folds (float32 + CSV)\n"
 "                            for train/reference/train_torch.py\n"
 "\n"
@@ -230,6 +240,10 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 c->confusion_dat = v;
             else if (!strcmp(a, "--predictions"))
                 c->predictions = v;
+            else if (!strcmp(a, "--not-music"))
+                c->not_music_dir = v;
+            else if (!strcmp(a, "--calibrate-from"))
+                c->calibrate_from = v;
             else if (!strcmp(a, "--export-specs"))
                 c->export_dir = v;
             else if (!strcmp(a, "--width"))

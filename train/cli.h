@@ -40,7 +40,9 @@ typedef struct gs_cli {
     const char *summary;       /* --summary JSON */
     const char *provenance_extra; /* --provenance-extra JSON merged into provenance */
     const char *confusion_dat; /* --confusion-dat */
-    const char *predictions;   /* --predictions: held-out verdicts as CSV */
+    const char *predictions;    /* --predictions: held-out verdicts as CSV */
+    const char *not_music_dir;  /* --not-music DIR: training-only examples of "not music" */
+    const char *calibrate_from; /* --calibrate-from PREDICTIONS.csv: fit the temperature */
     const char *eval_model;    /* --evaluate MODEL DIR */
     const char *eval_data;
     int json;

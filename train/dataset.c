@@ -220,6 +220,27 @@ gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root_in, FILE *warn
     return GS_OK;
 }
 
+gs_status gs_dataset_add_folder(gs_dataset *ds, const char *dir, const char *label, int *added, gs_error *err)
+{
+    if (added)
+        *added = 0;
+    if (find_label(ds, label) >= 0)
+        return gs_error_set(err, GS_ERR_INVALID, "the data already has a label '%s'", label);
+    char root[4096];
+    snprintf(root, sizeof root, "%s", dir);
+    strip_trailing_slashes(root);
+    path_list files = {0};
+    gs_status st = walk(root, &files, 0, err);
+    if (st == GS_OK && files.count == 0)
+        st = gs_error_set(err, GS_ERR_INVALID, "no audio files in %s", root);
+    for (int f = 0; f < files.count && st == GS_OK; f++)
+        st = add_item(ds, files.paths[f], label, err);
+    if (st == GS_OK && added)
+        *added = files.count;
+    path_list_free(&files);
+    return st;
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))

@@ -45,6 +45,13 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
 gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
                                FILE *warn, gs_error *err);
 
+/* Adds every audio file below dir (recursively, sorted) as an example of
+ * label, a label the data must not have yet; it becomes the last label (not
+ * sorted in), so the other labels keep their indices. *added (may be NULL)
+ * gets the count. GS_ERR_IO if dir cannot be read, GS_ERR_INVALID when it
+ * holds no audio or the label exists. Used for the not-music examples. */
+gs_status gs_dataset_add_folder(gs_dataset *ds, const char *dir, const char *label, int *added, gs_error *err);
+
 /* Checks the dataset is trainable: >= 2 labels that each have >= min_per_label
  * items. The message names the offending labels. */
 gs_status gs_dataset_check_trainable(const gs_dataset *ds, int min_per_label, gs_error *err);

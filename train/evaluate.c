@@ -1,5 +1,7 @@
 #include "evaluate.h"
 
+#include "genrescope/verdict.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -58,8 +60,9 @@ double gs_confusion_recall(const gs_confusion *c, int l)
 }
 
 gs_status gs_evaluate_model(const gs_model *model, const gs_dataset *ds, const int *use, gs_confusion *c,
-                            int *predicted, FILE *warn, gs_error *err)
+                            int *predicted, float *probabilities, FILE *warn, gs_error *err)
 {
+    const int nl = gs_model_num_labels(model);
     gs_classifier *cls = gs_classifier_new(model, NULL, err);
     if (!cls)
         return err ? err->code : GS_ERR_MODEL;
@@ -77,9 +80,14 @@ gs_status gs_evaluate_model(const gs_model *model, const gs_dataset *ds, const i
                 predicted[i] = -2;
             continue;
         }
-        gs_confusion_add(c, ds->items[i].label, r.top_label);
+        /* "Not music" is an answer: its own column of the confusion. */
+        int answer = r.verdict == GS_VERDICT_NOT_MUSIC ? gs_model_not_music_label(model) : r.top_label;
+        gs_confusion_add(c, ds->items[i].label, answer);
         if (predicted)
-            predicted[i] = r.top_label;
+            predicted[i] = answer;
+        if (probabilities)
+            for (int l = 0; l < nl && l < r.num_labels; l++)
+                probabilities[(size_t)i * nl + l] = r.probabilities[l];
         gs_track_result_free(&r);
     }
     gs_classifier_free(cls);

@@ -31,10 +31,14 @@ double gs_confusion_recall(const gs_confusion *c, int label);    /* NAN if no ex
  * which use[i] != 0 (use may be NULL), accumulating into c (initialised by
  * the caller). Files that fail are reported on warn and counted. When
  * predicted is not NULL (ds->num_items entries), predicted[i] receives
- * item i's top label, -1 when silent throughout, -2 when it could not be
- * classified; entries of unused items are left alone. */
+ * item i's answer: its genre, the model's not-music label when the verdict
+ * is "not music", -1 when silent throughout, -2 when it could not be
+ * classified. When probabilities is not NULL (ds->num_items x the model's
+ * label count), row i receives item i's probabilities (calibrated by the
+ * model's own calibration, if any). Entries of unused items are left
+ * alone. */
 gs_status gs_evaluate_model(const gs_model *model, const gs_dataset *ds, const int *use, gs_confusion *c,
-                            int *predicted, FILE *warn, gs_error *err);
+                            int *predicted, float *probabilities, FILE *warn, gs_error *err);
 
 void gs_confusion_print(const gs_confusion *c, FILE *out);
 void gs_confusion_print_json(const gs_confusion *c, const char *model_id, FILE *out);

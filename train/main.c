@@ -73,7 +73,7 @@ static int run_evaluate(const gs_cli *c)
     }
     gs_confusion conf;
     gs_confusion_init(&conf, labels, L);
-    st = gs_evaluate_model(model, &ds, NULL, &conf, NULL, stderr, &err);
+    st = gs_evaluate_model(model, &ds, NULL, &conf, NULL, NULL, stderr, &err);
     if (st == GS_OK) {
         if (c->json)
             gs_confusion_print_json(&conf, gs_model_id(model), stdout);

@@ -18,6 +18,8 @@
 #include "genrescope.h"
 #include "spec_cache.h"
 #include "trainer.h"
+#include "calibrate.h"
+#include "genrescope/verdict.h"
 #include "genrescope/outfile.h"
 
 typedef struct run_ctx {
@@ -31,6 +33,7 @@ typedef struct run_ctx {
     int *fold;
     int num_folds;      /* k-fold: k; given split: 1 (fold 1 = valid) */
     int given_split;
+    int not_music_label; /* index of the --not-music label, or -1 */
     char split_desc[9000];
     cJSON *summary;
     double started;
@@ -125,7 +128,33 @@ static gs_status load_data(run_ctx *r, gs_error *err)
         if (st != GS_OK)
             return st;
     }
+    r->not_music_label = -1;
+    if (c->not_music_dir) {
+        if (r->init_model && !c->replace_head && gs_model_label_index(r->init_model, GS_NOT_MUSIC_LABEL) < 0)
+            return gs_error_set(err, GS_ERR_INVALID,
+                                "--not-music adds a label the --init-from model lacks: add --replace-head");
+        int added = 0;
+        st = gs_dataset_add_folder(&r->ds, c->not_music_dir, GS_NOT_MUSIC_LABEL, &added, err);
+        if (st != GS_OK)
+            return st;
+        for (int l = 0; l < r->ds.num_labels; l++)
+            if (!strcmp(r->ds.labels[l], GS_NOT_MUSIC_LABEL))
+                r->not_music_label = l;
+        if (!c->quiet)
+            fprintf(stderr, "not music: %d training-only examples from %s\n", added, c->not_music_dir);
+    }
     return gs_dataset_check_trainable(&r->ds, 2, err);
+}
+
+/* Not-music examples only ever train: in every fold, in the final model,
+ * never held out. */
+#define TRAIN_ONLY (-2)
+
+static void mark_train_only(run_ctx *r)
+{
+    for (int i = 0; i < r->ds.num_items; i++)
+        if (r->ds.items[i].label == r->not_music_label)
+            r->fold[i] = TRAIN_ONLY;
 }
 
 static gs_status make_split(run_ctx *r, gs_error *err)
@@ -154,13 +183,16 @@ static gs_status make_split(run_ctx *r, gs_error *err)
         r->given_split = 1;
         r->num_folds = 1;
         snprintf(r->split_desc, sizeof r->split_desc, "given split %s / %s", tl, vl);
+        mark_train_only(r);
         return GS_OK;
     }
     if (c->cv_folds) {
         r->num_folds = c->cv_folds;
         snprintf(r->split_desc, sizeof r->split_desc, "%d-fold cross-validation stratified by label, fold seed %llu",
                  c->cv_folds, (unsigned long long)c->fold_seed);
-        return gs_stratified_folds(&r->ds, c->cv_folds, c->fold_seed, r->fold, err);
+        gs_status st = gs_stratified_folds(&r->ds, c->cv_folds, c->fold_seed, r->fold, err);
+        mark_train_only(r);
+        return st;
     }
     for (int i = 0; i < r->ds.num_items; i++)
         r->fold[i] = -1;
@@ -173,7 +205,10 @@ static void fold_masks(const run_ctx *r, int k, int *use_train, int *use_valid)
 {
     for (int i = 0; i < r->ds.num_items; i++) {
         int f = r->fold[i];
-        if (r->given_split) {
+        if (f == TRAIN_ONLY) {
+            use_train[i] = 1;
+            use_valid[i] = 0;
+        } else if (r->given_split) {
             use_train[i] = f == 0;
             use_valid[i] = f == 1;
         } else {
@@ -343,7 +378,7 @@ static void fold_file(char *out, size_t n, const char *base, const char *suffix,
 /* Writes net as a complete model file (tensors, labels, front-end,
  * architecture, provenance). */
 static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *path, cJSON *provenance,
-                             gs_error *err)
+                             const cJSON *calibration, gs_error *err)
 {
     gs_model_writer *w = gs_model_writer_new();
     if (!w)
@@ -359,6 +394,14 @@ static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *p
         st = prov ? gs_model_writer_set_metadata(w, "provenance", prov, err)
                   : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     free(prov);
+    if (st == GS_OK && r->not_music_label >= 0)
+        st = gs_model_writer_set_metadata(w, "not_music_label", r->ds.labels[r->not_music_label], err);
+    if (st == GS_OK && calibration) {
+        char *text = cJSON_PrintUnformatted(calibration);
+        st = text ? gs_model_writer_set_metadata(w, "calibration", text, err)
+                  : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        free(text);
+    }
     if (st == GS_OK)
         st = gs_model_writer_save(w, path, err);
     gs_model_writer_free(w);
@@ -399,13 +442,26 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* --predictions: one line per held-out clip, as gs_evaluate_model scored it. */
-static gs_status write_predictions(const run_ctx *r, const int *predicted, const char *path, gs_error *err)
+/* --predictions: one line per held-out clip, as gs_evaluate_model scored it,
+ * with the probability of every label (uncalibrated: fold models carry no
+ * calibration), which is what --calibrate-from fits on. */
+static gs_status write_predictions(const run_ctx *r, const int *predicted, const float *probs, const char *path,
+                                   gs_error *err)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return gs_error_set(err, GS_ERR_IO, "cannot write %s", path);
-    fprintf(f, "stem,fold,label,predicted\n");
+    gs_outfile *out = gs_outfile_open(path, GS_OUTFILE_ALLOW_STDOUT, err);
+    FILE *f = out ? gs_outfile_stream(out) : NULL;
+    if (!f) {
+        gs_outfile_discard(out);
+        return err ? err->code : GS_ERR_IO;
+    }
+    fprintf(f, "stem,fold,label,predicted");
+    for (int l = 0; l < r->ds.num_labels; l++) {
+        fputs(",", f);
+        char col[GS_MAX_LABEL_LENGTH + 3];
+        snprintf(col, sizeof col, "p_%s", r->ds.labels[l]);
+        csv_field(f, col);
+    }
+    fputc('\n', f);
     for (int i = 0; i < r->ds.num_items; i++) {
         int p = predicted[i];
         if (p == NOT_HELD_OUT)
@@ -421,9 +477,11 @@ static gs_status write_predictions(const run_ctx *r, const int *predicted, const
         csv_field(f, r->ds.labels[r->ds.items[i].label]);
         fputc(',', f);
         csv_field(f, p >= 0 ? r->ds.labels[p] : p == -1 ? "(silent)" : "(error)");
+        for (int l = 0; l < r->ds.num_labels; l++)
+            fprintf(f, ",%.9g", (double)probs[(size_t)i * r->ds.num_labels + l]);
         fputc('\n', f);
     }
-    return fclose(f) == 0 ? GS_OK : gs_error_set(err, GS_ERR_IO, "cannot write %s", path);
+    return gs_outfile_commit(out, err);
 }
 
 static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
@@ -431,10 +489,12 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
     int n = r->ds.num_items;
     int *use_train = malloc((size_t)n * sizeof(int)), *use_valid = malloc((size_t)n * sizeof(int)),
         *predicted = malloc((size_t)n * sizeof(int));
-    if (!use_train || !use_valid || !predicted) {
+    float *probs = calloc((size_t)n * (size_t)r->ds.num_labels, sizeof *probs);
+    if (!use_train || !use_valid || !predicted || !probs) {
         free(use_train);
         free(use_valid);
         free(predicted);
+        free(probs);
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < n; i++)
@@ -466,7 +526,7 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
         }
         cJSON *prov = cJSON_CreateObject();
         cJSON_AddStringToObject(prov, "note", "cross-validation fold model (not for deployment)");
-        st = write_model(r, net, model_path, prov, err);
+        st = write_model(r, net, model_path, prov, NULL, err);
         cJSON_Delete(prov);
         gs_tnet_free(net);
         if (st != GS_OK)
@@ -479,7 +539,7 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
         }
         gs_confusion conf;
         gs_confusion_init(&conf, labels, r->ds.num_labels);
-        st = gs_evaluate_model(m, &r->ds, use_valid, &conf, predicted, stderr, err);
+        st = gs_evaluate_model(m, &r->ds, use_valid, &conf, predicted, probs, stderr, err);
         gs_model_free(m);
         if (st != GS_OK)
             break;
@@ -501,8 +561,9 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
     free(use_train);
     free(use_valid);
     if (st == GS_OK && r->cli->predictions)
-        st = write_predictions(r, predicted, r->cli->predictions, err);
+        st = write_predictions(r, predicted, probs, r->cli->predictions, err);
     free(predicted);
+    free(probs);
     if (st != GS_OK)
         return st;
     int k = r->num_folds;
@@ -589,7 +650,7 @@ static gs_status run_final(run_ctx *r, gs_error *err)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     int used = 0;
     for (int i = 0; i < n; i++) {
-        use[i] = !r->given_split || r->fold[i] >= 0;
+        use[i] = !r->given_split || r->fold[i] >= 0 || r->fold[i] == TRAIN_ONLY;
         used += use[i];
     }
     char ckpt[4200];
@@ -648,7 +709,22 @@ static gs_status run_final(run_ctx *r, gs_error *err)
     char date[32];
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
     cJSON_AddStringToObject(prov, "date", date);
-    gs_status st = write_model(r, net, r->cli->output, prov, err);
+    cJSON *calibration = NULL;
+    gs_status st = GS_OK;
+    if (r->cli->calibrate_from) {
+        const char *labels[GS_MAX_LABELS];
+        for (int l = 0; l < r->ds.num_labels; l++)
+            labels[l] = r->ds.labels[l];
+        st = gs_calibration_from_predictions(r->cli->calibrate_from, labels, r->ds.num_labels, &calibration, err);
+        if (st == GS_OK && !r->cli->quiet) {
+            char *text = cJSON_PrintUnformatted(calibration);
+            printf("calibration: %s\n", text ? text : "");
+            free(text);
+        }
+    }
+    if (st == GS_OK)
+        st = write_model(r, net, r->cli->output, prov, calibration, err);
+    cJSON_Delete(calibration);
     cJSON_Delete(prov);
     gs_tnet_free(net);
     if (st != GS_OK)
@@ -726,6 +802,7 @@ int gs_run_training(const gs_cli *c)
 {
     run_ctx r;
     memset(&r, 0, sizeof r);
+    r.not_music_label = -1;
     r.cli = c;
     r.started = now_seconds();
     r.summary = cJSON_CreateObject();

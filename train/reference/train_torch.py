@@ -267,12 +267,24 @@ def predict_clip(net, plan, spec, rms):
     return p.numpy()
 
 
-def score(net, plan, specs, rms, labels, valid_idx, conf=None, preds=None):
+def answer(p, not_music):
+    """The core's verdict (genrescope/verdict.h): "not music" when its label
+    has probability >= 0.5, else the most probable genre."""
+    if not_music is not None and p[not_music] >= 0.5:
+        return not_music
+    if not_music is None:
+        return int(np.argmax(p))
+    q = p.copy()
+    q[not_music] = -1
+    return int(np.argmax(q))
+
+
+def score(net, plan, specs, rms, labels, valid_idx, conf=None, preds=None, not_music=None):
     net.eval()
     correct = 0
     for i in valid_idx:
         p = predict_clip(net, plan, specs[i], rms[i])
-        pred = -1 if p is None else int(np.argmax(p))  # all silent: no verdict, wrong
+        pred = -1 if p is None else answer(p, not_music)  # all silent: no verdict, wrong
         if conf is not None and pred >= 0:
             conf[labels[i], pred] += 1
         if preds is not None:
@@ -374,17 +386,20 @@ def main():
     L = len(label_names)
     # split.txt: "kfold K" (fold column 0..K-1) or "given 1" (0 train, 1 valid)
     kind = open(os.path.join(args.export_dir, 'split.txt')).read().split()[0]
-    fold_ids = [1] if kind == 'given' else sorted(set(folds.tolist()) - {-1})
+    # Fold -2: training-only examples (genrescope-train --not-music), in every fold.
+    fold_ids = [1] if kind == 'given' else sorted(set(folds.tolist()) - {-1, -2})
+    not_music = label_names.index('notmusic') if 'notmusic' in label_names else None
     accs, epoch_times, curves = [], [], []
     conf = np.zeros((L, L), dtype=int)
     preds = {}
     t_all = time.perf_counter()
     for k in fold_ids:
-        train_idx = np.where(folds == 0)[0] if kind == 'given' else np.where((folds != k) & (folds >= 0))[0]
+        train_idx = (np.where((folds == 0) | (folds == -2))[0] if kind == 'given'
+                     else np.where(((folds != k) & (folds >= 0)) | (folds == -2))[0])
         valid_idx = np.where(folds == k)[0]
         net, times, curve = train_fold(args, arch, aug_cfg, plan, specs, rms, crops, labels, train_idx, valid_idx, L,
                                        args.seed * 1000 + k)
-        correct = score(net, plan, specs, rms, labels, valid_idx, conf, preds)
+        correct = score(net, plan, specs, rms, labels, valid_idx, conf, preds, not_music)
         accs.append(correct / len(valid_idx))
         epoch_times += times
         curves.append(curve)

@@ -20,6 +20,9 @@ extern "C" {
 #endif
 
 #define GS_NOT_MUSIC_THRESHOLD 0.5f
+/* The name genrescope-train gives the not-music label (a model may use
+ * another: its "not_music_label" metadata is what counts). */
+#define GS_NOT_MUSIC_LABEL "notmusic"
 
 typedef enum gs_verdict_kind {
     GS_VERDICT_SILENT = 0,    /* nothing to judge */
