@@ -23,6 +23,8 @@ int gs_analyser_num_labels(const gs_analyser *an);
 const char *gs_analyser_label(const gs_analyser *an, int index);
 /* The model's label meaning "not music", or -1 when it has none. */
 int gs_analyser_not_music_label(const gs_analyser *an);
+/* The model's recommended tagging threshold, or -1 when it has none. */
+float gs_analyser_tag_min_confidence(const gs_analyser *an);
 
 /* One per thread. NULL + err on failure. */
 gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err);

@@ -60,6 +60,11 @@ int gs_analyser_num_labels(const gs_analyser *an)
     return gs_model_num_labels(an->model);
 }
 
+float gs_analyser_tag_min_confidence(const gs_analyser *an)
+{
+    return gs_model_tag_min_confidence(an->model);
+}
+
 int gs_analyser_not_music_label(const gs_analyser *an)
 {
     return gs_model_not_music_label(an->model);

@@ -46,7 +46,10 @@ static void usage(FILE *out, const char *cmd)
             "  -j, --jobs N           worker threads (default: number of cores)\n"
             "      --no-tags          only index, never touch the files\n"
             "      --overwrite        replace genres the files already have\n"
-            "      --min-confidence P do not tag verdicts below P (default 0.5; still indexed)\n"
+            "      --min-confidence P do not tag verdicts below P (still indexed). Default:\n"
+            "                         the model's own threshold, measured so that the\n"
+            "                         genres it writes are right 95%% of the time (see\n"
+            "                         genrescope-train --tagging); 0.5 for models without one\n"
             "      --break-hardlinks  tag hard-linked files too (the other names keep the old tag)\n"
             "  -n, --dry-run          show what would change; change nothing (files or index)\n"
             "      --multi            write every genre >= --multi-threshold (default 0.25)\n"
@@ -151,7 +154,7 @@ static int run_scan(int argc, char **argv, int rescan)
         .force = rescan,
         .write_tags = 1,
         .multi_threshold = 0.25f,
-        .min_confidence = 0.5f,
+        .min_confidence = -1.0f, /* unset: the model's recommendation */
         .batch_size = 50,
         .batch_seconds = 2.0,
         .report = GS_REPORT_PROGRESS,
@@ -287,6 +290,12 @@ static int run_scan(int argc, char **argv, int rescan)
         free_roots(roots, kept_roots);
         gs_index_close(ix);
         return GS_EXIT_FATAL;
+    }
+    /* The model knows from which confidence its genres were right often
+     * enough to write (measured when it was trained); older models do not. */
+    if (o.min_confidence < 0.0f) {
+        float recommended = gs_analyser_tag_min_confidence(an);
+        o.min_confidence = recommended > 0.0f ? recommended : GS_DEFAULT_MIN_CONFIDENCE;
     }
 
     struct sigaction sa = {.sa_handler = on_signal};

@@ -24,6 +24,7 @@ typedef struct gs_scan_options {
     int multi;            /* multi-valued genre of every genre >= multi_threshold */
     float multi_threshold;
     float min_confidence; /* verdicts below are indexed, not written as tags */
+#define GS_DEFAULT_MIN_CONFIDENCE 0.5f /* for models that recommend none */
     int break_hardlinks;  /* tag hard-linked files by copy+rename anyway */
     /* Canonical roots that were walked: index rows under them whose file
      * no longer exists are removed (NULL/0: none, e.g. rescan of the index). */

@@ -1032,6 +1032,29 @@ static void test_calibration_metadata(void)
         gs_model_free(m);
     }
     CHECK(gs_model_calibration_temperature(NULL) == 1.0f);
+
+    /* The recommended tagging threshold. */
+    const char *tagging[] = {"{\"min_confidence\":0.62,\"precision\":0.95}", "{\"min_confidence\":0}",
+                             "{\"min_confidence\":1.5}", "{\"precision\":0.9}"};
+    const float want[] = {0.62f, -2, -2, -2};
+    for (int i = 0; i < 4; i++) {
+        gs_model_writer *w = make_writer();
+        CHECK(gs_model_writer_set_metadata(w, "tagging", tagging[i], &err) == GS_OK);
+        CHECK(gs_model_writer_save(w, path, &err) == GS_OK);
+        gs_model_writer_free(w);
+        gs_model *m = gs_model_load(path, &err);
+        if (want[i] < -1)
+            CHECK_MSG(m == NULL && strstr(err.message, "tagging"), "accepted %s", tagging[i]);
+        else
+            CHECK(m && gs_model_tag_min_confidence(m) == want[i]);
+        gs_model_free(m);
+    }
+    gs_model_writer *w = make_writer();
+    CHECK(gs_model_writer_save(w, path, &err) == GS_OK);
+    gs_model_writer_free(w);
+    gs_model *m = gs_model_load(path, &err);
+    CHECK(m && gs_model_tag_min_confidence(m) == -1.0f);
+    gs_model_free(m);
 }
 
 int main(void)

@@ -98,6 +98,9 @@ void gs_cli_usage(FILE *out)
 "                            predictions (a --predictions CSV of another run, e.g.\n"
 "                            cross-validation) and store it in the written model,\n"
 "                            so its confidences are calibrated probabilities\n"
+"  --tagging FILE            JSON object stored as the model's \"tagging\" metadata:\n"
+"                            {\"min_confidence\": P, ...} becomes the tagger's default\n"
+"                            threshold (scripts/report-model.py measures P)\n"
 "  --export-specs DIR        write the cached spectrograms and folds (float32 + CSV)\n"
 "                            for train/reference/train_torch.py\n"
 "\n"
@@ -244,6 +247,8 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 c->not_music_dir = v;
             else if (!strcmp(a, "--calibrate-from"))
                 c->calibrate_from = v;
+            else if (!strcmp(a, "--tagging"))
+                c->tagging_json = v;
             else if (!strcmp(a, "--export-specs"))
                 c->export_dir = v;
             else if (!strcmp(a, "--width"))

@@ -43,6 +43,7 @@ typedef struct gs_cli {
     const char *predictions;    /* --predictions: held-out verdicts as CSV */
     const char *not_music_dir;  /* --not-music DIR: training-only examples of "not music" */
     const char *calibrate_from; /* --calibrate-from PREDICTIONS.csv: fit the temperature */
+    const char *tagging_json;   /* --tagging FILE: the model's "tagging" metadata (JSON object) */
     const char *eval_model;    /* --evaluate MODEL DIR */
     const char *eval_data;
     int json;

@@ -378,7 +378,7 @@ static void fold_file(char *out, size_t n, const char *base, const char *suffix,
 /* Writes net as a complete model file (tensors, labels, front-end,
  * architecture, provenance). */
 static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *path, cJSON *provenance,
-                             const cJSON *calibration, gs_error *err)
+                             const cJSON *calibration, const cJSON *tagging, gs_error *err)
 {
     gs_model_writer *w = gs_model_writer_new();
     if (!w)
@@ -399,6 +399,12 @@ static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *p
     if (st == GS_OK && calibration) {
         char *text = cJSON_PrintUnformatted(calibration);
         st = text ? gs_model_writer_set_metadata(w, "calibration", text, err)
+                  : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        free(text);
+    }
+    if (st == GS_OK && tagging) {
+        char *text = cJSON_PrintUnformatted(tagging);
+        st = text ? gs_model_writer_set_metadata(w, "tagging", text, err)
                   : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
         free(text);
     }
@@ -526,7 +532,7 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
         }
         cJSON *prov = cJSON_CreateObject();
         cJSON_AddStringToObject(prov, "note", "cross-validation fold model (not for deployment)");
-        st = write_model(r, net, model_path, prov, NULL, err);
+        st = write_model(r, net, model_path, prov, NULL, NULL, err);
         cJSON_Delete(prov);
         gs_tnet_free(net);
         if (st != GS_OK)
@@ -722,9 +728,13 @@ static gs_status run_final(run_ctx *r, gs_error *err)
             free(text);
         }
     }
+    cJSON *tagging = NULL;
+    if (st == GS_OK && r->cli->tagging_json && !(tagging = read_json_file(r->cli->tagging_json)))
+        st = gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->tagging_json);
     if (st == GS_OK)
-        st = write_model(r, net, r->cli->output, prov, calibration, err);
+        st = write_model(r, net, r->cli->output, prov, calibration, tagging, err);
     cJSON_Delete(calibration);
+    cJSON_Delete(tagging);
     cJSON_Delete(prov);
     gs_tnet_free(net);
     if (st != GS_OK)

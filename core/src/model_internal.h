@@ -38,6 +38,7 @@ struct gs_model {
     char labels[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
     int not_music_label;        /* index into labels, or -1 */
     float calibration_temperature; /* 1 when the model carries none */
+    float tag_min_confidence;   /* -1 when the model recommends none */
     const char *architecture;   /* raw JSON text, "{}" when absent */
     const char *provenance;
     char *id;

@@ -174,6 +174,11 @@ float gs_model_calibration_temperature(const gs_model *model)
     return model ? model->calibration_temperature : 1.0f;
 }
 
+float gs_model_tag_min_confidence(const gs_model *model)
+{
+    return model ? model->tag_min_confidence : -1.0f;
+}
+
 int gs_model_is_genre_label(const gs_model *model, int index)
 {
     return model && index >= 0 && index < model->num_labels && index != model->not_music_label;

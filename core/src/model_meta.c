@@ -253,6 +253,26 @@ static gs_status parse_calibration(gs_model *m, gs_error *err)
     return st;
 }
 
+/* "tagging": {"min_confidence": P, ...}: the confidence above which the
+ * model's genres were measured right often enough to write into files
+ * (how it was measured in the other keys). P in (0, 1]. */
+static gs_status parse_tagging(gs_model *m, gs_error *err)
+{
+    m->tag_min_confidence = -1.0f;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(m->metadata, "tagging");
+    if (!item)
+        return GS_OK;
+    cJSON *doc = parse_document(item->valuestring);
+    const cJSON *p = doc ? cJSON_GetObjectItemCaseSensitive(doc, "min_confidence") : NULL;
+    gs_status st = GS_OK;
+    if (!doc || !cJSON_IsObject(doc) || !cJSON_IsNumber(p) || !(p->valuedouble > 0.0 && p->valuedouble <= 1.0))
+        st = gs_error_set(err, GS_ERR_MODEL, "metadata 'tagging': min_confidence must be a number in (0, 1]");
+    else
+        m->tag_min_confidence = (float)p->valuedouble;
+    cJSON_Delete(doc);
+    return st;
+}
+
 /* Raw JSON objects the CNN module or the user interprets later. */
 static gs_status raw_object(const gs_model *m, const char *key, const char **out, gs_error *err)
 {
@@ -281,6 +301,8 @@ gs_status gs_model_parse_metadata(gs_model *m, gs_error *err)
         st = parse_not_music_label(m, err);
     if (st == GS_OK)
         st = parse_calibration(m, err);
+    if (st == GS_OK)
+        st = parse_tagging(m, err);
     if (st == GS_OK)
         st = parse_frontend(m, err);
     if (st == GS_OK)

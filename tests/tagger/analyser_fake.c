@@ -6,6 +6,7 @@
  *   GS_FAKE_MODEL_ID  model id to report (default "fake-1"): a new id must
  *                     make incremental scans re-analyse
  *   GS_FAKE_DELAY_MS  sleep per file, so a scan can be killed mid-way
+ *   GS_FAKE_TAG_THRESHOLD  the model's recommended --min-confidence
  *   GS_FAKE_NOT_MUSIC 1: an 11th label "notmusic" (the model's not-music
  *                     label), which noise gets (zero crossings of the first
  *                     difference well above the signal's own, as for noise
@@ -56,6 +57,13 @@ gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error 
 void gs_analyser_close(gs_analyser *an) { free(an); }
 const char *gs_analyser_model_id(const gs_analyser *an) { return an->model_id; }
 int gs_analyser_num_labels(const gs_analyser *an) { return an->num_labels; }
+float gs_analyser_tag_min_confidence(const gs_analyser *an)
+{
+    (void)an;
+    const char *t = getenv("GS_FAKE_TAG_THRESHOLD");
+    return t ? (float)atof(t) : -1.0f;
+}
+
 int gs_analyser_not_music_label(const gs_analyser *an) { return an->num_labels > NOT_MUSIC ? NOT_MUSIC : -1; }
 const char *gs_analyser_label(const gs_analyser *an, int i)
 {

@@ -33,4 +33,14 @@ check "the window timeline says not music" \
 check "show explains it" grep -q "not music (noise, tones, speech...): no genre" "$T/show.txt"
 "$GS" similar --db "$DB" "$L/jazz.flac" > "$T/similar.txt"
 check "similar never offers the noise" eq "$(grep -c noise.flac "$T/similar.txt")" 0
+
+# The model's own tagging threshold is the default; an explicit option wins.
+L2="$T/lib2"; mkdir -p "$L2"
+tone "$L2/jazz.flac" $F_JAZZ 3
+GS_FAKE_TAG_THRESHOLD=0.95 "$GS" scan --db "$T/t.sqlite" --dry-run --json "$L2" > "$T/thr.json"
+check "a verdict below the model's threshold is not tagged" grep -q '"tag":"low-confidence","tag_detail":"low confidence: not tagged (0.[0-9]* < 0.95)"' "$T/thr.json"
+GS_FAKE_TAG_THRESHOLD=0.95 "$GS" scan --db "$T/t.sqlite" --dry-run --json --min-confidence 0.5 "$L2" > "$T/thr2.json"
+check "--min-confidence overrides it" grep -q '"tag":"would-write"' "$T/thr2.json"
+"$GS" scan --db "$T/t.sqlite" --dry-run --json "$L2" > "$T/thr3.json"
+check "without a recommendation the default is 0.5" grep -q '"tag":"would-write"' "$T/thr3.json"
 finish

@@ -20,6 +20,9 @@
  *                  averaged probabilities are calibrated as softmax(log p / T)
  *                  (gs_calibrate_probabilities); the other keys say how T
  *                  was fitted
+ *   "tagging"      (optional) {"min_confidence":P,...}: the confidence from
+ *                  which the model's genres were measured right often enough
+ *                  to be written into files (the tagger's default threshold)
  * Only F32 tensors are accepted. */
 #ifndef GENRESCOPE_MODEL_H
 #define GENRESCOPE_MODEL_H
@@ -106,6 +109,9 @@ int gs_model_not_music_label(const gs_model *model);
 /* Calibration temperature the classifier applies to averaged
  * probabilities; 1 when the model carries none. */
 float gs_model_calibration_temperature(const gs_model *model);
+/* The model's recommended tagging threshold (its "tagging" metadata), or
+ * -1 when it has none. */
+float gs_model_tag_min_confidence(const gs_model *model);
 /* 1 when index is a label and names a genre (not the not-music label). */
 int gs_model_is_genre_label(const gs_model *model, int index);
 /* Short stable identifier: "<name>-<first 16 hex of FNV-1a 64 of the file>".
