@@ -1,17 +1,27 @@
 #!/bin/bash
 # The GTZAN recipe, one command, data-driven:
 #   scripts/train-gtzan.sh [GTZAN_DIR]      (default ../shared/gtzan)
-# 1. spectrograms with the core front-end (cached), exported for PyTorch;
-# 2. the split: the given train.txt/valid.txt when both exist, else 5-fold
+# 1. not-music examples from generators (scripts/nonmusic.py --set train:
+#    noise, tones, sweeps, clicks, hum, speech of three voices), training
+#    only: the model learns a "notmusic" label;
+# 2. spectrograms with the core front-end (cached), exported for PyTorch;
+# 3. the split: the given train.txt/valid.txt when both exist, else 5-fold
 #    cross-validation stratified by genre with a fixed seed (same folds for
 #    every design);
-# 3. the classic baseline (logistic regression on band mean/std) and several
-#    CNN designs on those folds, each fold scored through the deployed
-#    classifier;
-# 4. the design with the best mean accuracy is retrained with PyTorch on the
-#    same folds and spectrograms (parity), then trained on all data and
-#    written to $MODELS/genrescope-gtzan.safetensors with its provenance;
-# 5. tables ($MODELS/*.csv) and plots ($MODELS/*.png, gnuplot).
+# 4. the classic baseline (logistic regression on band mean/std) and the CNN
+#    designs on that split, each scored through the deployed classifier;
+# 5. the design with the best accuracy is retrained with PyTorch on the same
+#    split and spectrograms (parity), and cross-validated over all clips
+#    (5 folds: the spread, and out-of-fold predictions for calibration);
+# 6. scripts/report-model.py picks the tagging threshold (written tags right
+#    >= 95% of the time on valid, calibration never fitted on what it is
+#    judged on);
+# 7. the final model: trained on all clips, calibrated on the out-of-fold
+#    predictions, with the threshold, written to
+#    $MODELS/genrescope-gtzan.safetensors with its provenance;
+# 8. it is judged on non-music from held-out generators, and the report
+#    writes $MODELS/results.md, the plots and the results section of
+#    $MODELS/README.md: every number there comes from this one run.
 # Both trainers cut patches with the core's patch plan (short clips repeated
 # to one patch, silent patches skipped, the classifier's patches for
 # scoring), draw each crop's clip so every genre contributes equally, and
@@ -19,7 +29,8 @@
 # Environment: GENRESCOPE_TRAIN (binary; default build-release/train/...,
 # built if missing), WORK (scratch folder), MODELS (where the model, tables
 # and plots go; default models/), EPOCHS, CROPS, LR, GAIN, LOG_OFFSET,
-# CLIP_VARIANTS, PATCH_HOP, BALANCE, LOWPASS, THREADS.
+# CLIP_VARIANTS, PATCH_HOP, BALANCE, LOWPASS, THREADS, DESIGNS (space-separated),
+# NONMUSIC_PER_FAMILY, PARITY (0 skips the PyTorch run), GENRESCOPE (the CLI).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/../shared/gtzan}
@@ -51,6 +62,9 @@ epochs=${EPOCHS:-12}
 crops=${CROPS:-8}
 threads=${THREADS:-2}
 folds=5
+nonmusic_per_family=${NONMUSIC_PER_FAMILY:-12}
+read -r -a designs <<< "${DESIGNS:-shortchunk-cnn shortchunk-max}"
+parity=${PARITY:-1}
 py=/usr/bin/python3
 train=${GENRESCOPE_TRAIN:-}
 if [ -z "$train" ]; then
@@ -60,10 +74,16 @@ if [ -z "$train" ]; then
         cmake --build "$here/build-release" -j2 --target genrescope_train > /dev/null
     fi
 fi
+cli=${GENRESCOPE:-$(dirname "$train")/../tagger/genrescope}
+if [ ! -x "$cli" ]; then
+    cmake --build "$(dirname "$train")/.." -j2 --target genrescope_cli > /dev/null
+fi
 mkdir -p "$work" "$models"
 export OPENBLAS_NUM_THREADS=$threads
 start=$(date +%s)
-common=(--cache "$work/cache" --fold-seed 1 --seed 1 --threads "$threads" --epochs "$epochs"
+echo "== not-music examples ($nonmusic_per_family per generator family)"
+$py "$here/scripts/nonmusic.py" --set train --out "$work/nonmusic" --per-family "$nonmusic_per_family" --seed 1 > /dev/null
+common=(--not-music "$work/nonmusic" --cache "$work/cache" --fold-seed 1 --seed 1 --threads "$threads" --epochs "$epochs"
         --crops-per-clip "$crops" --lr "$lr" --batch 32 --gain-db "$gain" --log-offset "$log_offset"
         --clip-variants "$clip_variants" --patch-hop "$patch_hop" --balance "$balance" --lowpass "$lowpass")
 split=(--cv $folds)
@@ -78,20 +98,12 @@ echo "== spectrograms, export for PyTorch, baseline"
 "$train" "$data" "${split[@]}" "${common[@]}" --baseline --export-specs "$work/specs" \
     --summary "$work/baseline.json" -q
 
-# Designs compared: name and architecture (file, or built-in options).
-designs=(shortchunk-cnn tinychunk-cnn shortchunk-max)
-arch_args() {
-    case $1 in
-        shortchunk-cnn) echo "--arch $here/models/arch/shortchunk-cnn.json" ;;
-        tinychunk-cnn) echo "--arch $here/models/arch/tinychunk-cnn.json" ;;
-        shortchunk-max) echo "--arch $here/models/arch/shortchunk-max.json" ;;
-    esac
-}
+arch_file() { echo "$here/models/arch/$1.json"; }
+printf '%s\n' "${designs[@]}" > "$work/designs.txt"
 for d in "${designs[@]}"; do
     echo "== design $d"
-    # shellcheck disable=SC2046
-    nice "$train" "$data" "${split[@]}" "${common[@]}" $(arch_args "$d") --name "$d" --cv-only \
-        --summary "$work/$d.json" --confusion-dat "$work/$d.conf" --log "$work/$d-log"
+    nice "$train" "$data" "${split[@]}" "${common[@]}" --arch "$(arch_file "$d")" --name "$d" --cv-only \
+        --summary "$work/$d.json" --confusion-dat "$work/$d.conf" --log "$work/$d-log" --predictions "$work/$d-pred.csv"
 done
 
 best=$($py - "$work" "${designs[@]}" <<'PY'
@@ -100,66 +112,68 @@ w, names = sys.argv[1], sys.argv[2:]
 print(max(names, key=lambda n: json.load(open(f'{w}/{n}.json'))['cv']['accuracy_mean']))
 PY
 )
-echo "== shipped design: $best (best mean accuracy)"
-arch_file=$(arch_args "$best" | awk '{print $2}')
+echo "== shipped design: $best (best accuracy)"
 
-echo "== PyTorch parity: $best on the same folds and spectrograms"
-# The export carries the front-end, the patch plan's inputs (unpadded
-# spectrograms, frame RMS) and the filterbank; the recipe options follow.
-nice $py "$here/train/reference/train_torch.py" "$work/specs" "$arch_file" --epochs "$epochs" \
-    --crops-per-clip "$crops" --lr "$lr" --batch 32 --threads "$threads" --gain-db "$gain" \
-    --balance "$balance" --lowpass "$lowpass" --summary "$work/torch.json" --verbose
+if [ "$parity" = 1 ]; then
+    echo "== PyTorch parity: $best on the same split and spectrograms"
+    # The export carries the front-end, the patch plan's inputs (unpadded
+    # spectrograms, frame RMS), the filterbank and the not-music examples.
+    nice $py "$here/train/reference/train_torch.py" "$work/specs" "$(arch_file "$best")" --epochs "$epochs" \
+        --crops-per-clip "$crops" --lr "$lr" --batch 32 --threads "$threads" --gain-db "$gain" \
+        --balance "$balance" --lowpass "$lowpass" --summary "$work/torch.json"
+fi
+
+if [ "${split[0]}" = --split ]; then
+    echo "== $folds-fold cross-validation of $best over train + valid"
+    nice "$train" "$data" --cv $folds "${common[@]}" --arch "$(arch_file "$best")" --name "$best" --cv-only \
+        --summary "$work/cv.json" --predictions "$work/cv-pred.csv" --log "$work/$best-cvlog"
+else
+    cp "$work/$best.json" "$work/cv.json"
+    cp "$work/$best-pred.csv" "$work/cv-pred.csv"
+fi
+
+echo "== tagging threshold"
+$py "$here/scripts/report-model.py" tagging "$work" "$data" "$best" "$work/tagging.json"
 
 # Everything the model's provenance should carry about how it was chosen.
 $py - "$work" "$best" "${designs[@]}" > "$work/provenance-extra.json" <<'PY'
-import json, sys
+import json, os, sys
 w, best, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 s = {n: json.load(open(f'{w}/{n}.json')) for n in names}
-out = {'validation': s[best]['cv'], 'baseline': json.load(open(f'{w}/baseline.json'))['baseline'],
-       'designs_compared': {n: {'accuracy_mean': s[n]['cv']['accuracy_mean'], 'accuracy_std': s[n]['cv']['accuracy_std'],
+out = {'validation': s[best]['cv'], 'cross_validation': json.load(open(f'{w}/cv.json'))['cv'],
+       'baseline': json.load(open(f'{w}/baseline.json'))['baseline'],
+       'designs_compared': {n: {'accuracy_mean': s[n]['cv']['accuracy_mean'],
                                 'seconds_per_epoch': s[n]['cv']['seconds_per_epoch']} for n in names},
-       'pytorch_parity': {k: v for k, v in json.load(open(f'{w}/torch.json')).items() if k != 'confusion'}}
+       'tagging': json.load(open(f'{w}/tagging.json'))}
+if os.path.exists(f'{w}/torch.json'):
+    out['pytorch_parity'] = {k: v for k, v in json.load(open(f'{w}/torch.json')).items()
+                             if k not in ('confusion', 'per_epoch')}
+for k in ('confusion',):
+    out['cross_validation'].pop(k, None)
 print(json.dumps(out))
 PY
 
-echo "== final model: $best on all data"
-nice "$train" "$data" "${split[@]}" --final-only "${common[@]}" $(arch_args "$best") --name "$best" \
+echo "== final model: $best on all clips, calibrated on the out-of-fold predictions"
+nice "$train" "$data" "${split[@]}" --final-only "${common[@]}" --arch "$(arch_file "$best")" --name "$best" \
+    --calibrate-from "$work/cv-pred.csv" --tagging "$work/tagging.json" \
     --provenance-extra "$work/provenance-extra.json" --log "$models/training-log.csv" \
     -o "$models/genrescope-gtzan.safetensors" --checkpoint "$work/final.ckpt"
 
-echo "== tables and plots"
-$py - "$work" "$best" "$models" "${designs[@]}" <<'PY'
-import csv, json, sys
-w, best, models, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-rows = []
-b = json.load(open(f'{w}/baseline.json'))['baseline']
-rows.append(['baseline-logreg', 'C', b['accuracy_mean'], b['accuracy_std'], '', ' '.join(f'{a:.3f}' for a in b['per_fold'])])
-for n in names:
-    c = json.load(open(f'{w}/{n}.json'))['cv']
-    rows.append([n, 'C', c['accuracy_mean'], c['accuracy_std'], c['seconds_per_epoch'], ' '.join(f'{a:.3f}' for a in c['per_fold'])])
-t = json.load(open(f'{w}/torch.json'))
-rows.append([best, 'PyTorch', t['accuracy_mean'], t['accuracy_std'], t['seconds_per_epoch'], ' '.join(f'{a:.3f}' for a in t['per_fold'])])
-with open(f'{models}/cv-results.csv', 'w', newline='') as f:
-    wr = csv.writer(f)
-    wr.writerow(['design', 'trainer', 'accuracy_mean', 'accuracy_std', 'seconds_per_epoch', 'per_fold'])
-    for r in rows:
-        wr.writerow([r[0], r[1], f'{r[2]:.4f}', f'{r[3]:.4f}', f'{r[4]:.2f}' if r[4] != '' else '', r[5]])
-conf = json.load(open(f'{w}/{best}.json'))['cv']['confusion']
-labels = list(json.load(open(f'{w}/{best}.json'))['data']['clips_per_label'].keys())
-with open(f'{models}/confusion.csv', 'w', newline='') as f:
-    wr = csv.writer(f)
-    wr.writerow(['true\\predicted'] + labels)
-    for l, r in zip(labels, conf):
-        wr.writerow([l] + r)
-PY
+echo "== the shipped model on non-music from held-out generators"
+$py "$here/scripts/nonmusic.py" --set heldout --out "$work/heldout" --per-family 10 --seed 2 > /dev/null
+"$cli" classify --json --model "$models/genrescope-gtzan.safetensors" "$work"/heldout/*.wav > "$work/heldout.json"
+
+echo "== report"
 cp "$work/$best.conf" "$work/shipped.conf"
 bash "$here/scripts/plot-training.sh" "$work" "$best" "$models"
-for k in $(seq 1 $folds); do [ -f "$work/$best-log.fold$k.csv" ] && cp "$work/$best-log.fold$k.csv" "$models/cv-fold$k-log.csv"; done
-cat "$models/cv-results.csv"
-$py - "$work" "$best" <<'PY'
+$py "$here/scripts/report-model.py" report "$work" "$data" "$best" "$models"
+for k in $(seq 1 $folds); do [ -f "$work/$best-cvlog.fold$k.csv" ] && cp "$work/$best-cvlog.fold$k.csv" "$models/cv-fold$k-log.csv"; done
+if [ -f "$work/torch.json" ]; then
+    $py - "$work" "$best" <<'PY'
 import json, sys
 w, best = sys.argv[1], sys.argv[2]
 c, t = json.load(open(f'{w}/{best}.json'))['cv']['accuracy_mean'], json.load(open(f'{w}/torch.json'))['accuracy_mean']
 print(f'== parity ({best}): C {100 * c:.1f}%, PyTorch {100 * t:.1f}%, gap {100 * (t - c):+.1f} points')
 PY
+fi
 echo "== recipe done in $(( $(date +%s) - start )) s"
