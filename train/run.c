@@ -64,7 +64,7 @@ static void default_cache_dir_for(char *out, size_t n)
         mkdir(parent, 0777);
         snprintf(out, n, "%s/genrescope-train", parent);
     } else {
-        snprintf(out, n, "/tmp/genrescope-train-cache");
+        out[0] = '\0'; /* no cache: a fixed name in /tmp is anybody's to plant */
     }
 }
 
@@ -842,10 +842,10 @@ int gs_run_training(const gs_cli *c)
         else
             default_cache_dir_for(cache, sizeof cache);
         double t0 = now_seconds();
-        st = gs_spec_set_load(&r.set, &r.ds, &r.params, c->no_cache ? NULL : cache, stderr, &err);
+        const char *cache_dir = c->no_cache || !cache[0] ? NULL : cache;
+        st = gs_spec_set_load(&r.set, &r.ds, &r.params, cache_dir, stderr, &err);
         if (st == GS_OK)
-            st = gs_spec_set_add_clip_variants(&r.set, &r.ds, &r.params, &c->clip, c->no_cache ? NULL : cache,
-                                               &err);
+            st = gs_spec_set_add_clip_variants(&r.set, &r.ds, &r.params, &c->clip, cache_dir, &err);
         if (st == GS_OK && !c->quiet) {
             int counts[GS_MAX_LABELS];
             gs_dataset_counts(&r.ds, counts);

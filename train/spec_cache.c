@@ -1,5 +1,7 @@
 #include "spec_cache.h"
 
+#include "genrescope/outfile.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -75,23 +77,48 @@ static int read_cache(const char *file, uint64_t key, int n_mels, gs_spec *spec)
  * leaves a truncated entry that a later run would trust. */
 static gs_status write_cache(const char *file, uint64_t key, int n_mels, const gs_spec *spec, gs_error *err)
 {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", file, (long)getpid()) >= (int)sizeof tmp)
-        return gs_error_set(err, GS_ERR_INVALID, "cache path too long: %s", file);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return gs_error_set(err, GS_ERR_IO, "cannot write cache %s: %s", tmp, strerror(errno));
+    gs_outfile *out = gs_outfile_open(file, 0, err);
+    FILE *f = out ? gs_outfile_stream(out) : NULL;
+    if (!f) {
+        gs_outfile_discard(out);
+        return err ? err->code : GS_ERR_IO;
+    }
     int32_t dims[2] = {n_mels, spec->frames};
     int ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&key, sizeof key, 1, f) == 1 &&
              fwrite(dims, sizeof dims, 1, f) == 1 &&
              fwrite(spec->data, sizeof(float), (size_t)spec->frames * n_mels, f) == (size_t)spec->frames * n_mels &&
              fwrite(spec->rms, sizeof(float), (size_t)spec->frames, f) == (size_t)spec->frames;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, file) != 0) {
-        unlink(tmp);
+    if (!ok) {
+        gs_outfile_discard(out);
         return gs_error_set(err, GS_ERR_IO, "cannot write cache %s: %s", file, strerror(errno));
     }
-    return GS_OK;
+    return gs_outfile_commit(out, err);
+}
+
+/* Opens dir/name for replacing (genrescope/outfile.h): a stream, or NULL. */
+static FILE *open_output(const char *dir, const char *name, gs_outfile **out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *out = gs_outfile_open(path, 0, NULL);
+    FILE *f = *out ? gs_outfile_stream(*out) : NULL;
+    if (!f) {
+        gs_outfile_discard(*out);
+        *out = NULL;
+    }
+    return f;
+}
+
+/* Commits out when ok, else discards it; returns whether it was saved. */
+static int close_output(gs_outfile *out, int ok)
+{
+    if (!out)
+        return 0;
+    if (!ok) {
+        gs_outfile_discard(out);
+        return 0;
+    }
+    return gs_outfile_commit(out, NULL) == GS_OK;
 }
 
 /* Decodes path at the model rate. The clip is not padded to a patch: short
@@ -402,19 +429,18 @@ void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_pat
  * same augmentation (the front-end parameters and the silence threshold). */
 static int write_plan_json(const char *dir, const gs_frontend_params *p)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/plan.json", dir);
-    FILE *f = fopen(path, "w");
+    gs_outfile *out;
+    FILE *f = open_output(dir, "plan.json", &out);
     if (!f)
         return 0;
-    fprintf(f,
+    int ok = fprintf(f,
             "{\"sample_rate\": %d, \"n_fft\": %d, \"hop_length\": %d, \"n_mels\": %d, \"fmin\": %.9g, "
             "\"fmax\": %.9g, \"log_offset\": %.9g, \"patch_frames\": %d, \"patch_hop_frames\": %d, "
             "\"patch_normalize\": \"%s\", \"silence_rms\": %.9g}\n",
             p->sample_rate, p->n_fft, p->hop_length, p->n_mels, (double)p->fmin, (double)p->fmax,
             (double)p->log_offset, p->patch_frames, p->patch_hop_frames,
-            p->patch_normalize == GS_PATCH_NORMALIZE_MEAN ? "mean" : "none", (double)GS_SILENCE_RMS);
-    return fclose(f) == 0;
+            p->patch_normalize == GS_PATCH_NORMALIZE_MEAN ? "mean" : "none", (double)GS_SILENCE_RMS) > 0;
+    return close_output(out, ok);
 }
 
 /* filterbank.f32: the front-end's mel filterbank, for the low-pass
@@ -427,14 +453,11 @@ static int write_filterbank(const char *dir, const gs_frontend_params *p)
         free(fb);
         return 0;
     }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/filterbank.f32", dir);
-    FILE *f = fopen(path, "wb");
+    gs_outfile *out;
+    FILE *f = open_output(dir, "filterbank.f32", &out);
     int ok = f && fwrite(fb, sizeof *fb, n, f) == n;
-    if (f)
-        ok = (fclose(f) == 0) && ok;
     free(fb);
-    return ok;
+    return close_output(out, ok);
 }
 
 gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
@@ -442,21 +465,15 @@ gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return gs_error_set(err, GS_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-    char path[4200];
-    snprintf(path, sizeof path, "%s/specs.f32", dir);
-    FILE *bin = fopen(path, "wb");
-    snprintf(path, sizeof path, "%s/rms.f32", dir);
-    FILE *rms = fopen(path, "wb");
-    snprintf(path, sizeof path, "%s/index.csv", dir);
-    FILE *idx = fopen(path, "w");
+    gs_outfile *obin, *orms, *oidx;
+    FILE *bin = open_output(dir, "specs.f32", &obin), *rms = open_output(dir, "rms.f32", &orms),
+         *idx = open_output(dir, "index.csv", &oidx);
     if (!bin || !rms || !idx) {
-        if (bin)
-            fclose(bin);
-        if (rms)
-            fclose(rms);
-        if (idx)
-            fclose(idx);
-        return gs_error_set(err, GS_ERR_IO, "cannot write export in %s: %s", dir, strerror(errno));
+        close_output(obin, 0);
+        close_output(orms, 0);
+        close_output(oidx, 0);
+        return gs_error_set(err, GS_ERR_IO, "cannot write export in %s (not a folder, or a file in it is not a "
+                                            "regular file?)", dir);
     }
     fprintf(idx, "stem,label,label_name,offset_floats,frames,fold,rms_offset,usable_crops,patches\n");
     size_t offset = 0, rms_offset = 0;
@@ -480,9 +497,9 @@ gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const
         offset += n;
         rms_offset += (size_t)s->frames;
     }
-    ok = (fclose(bin) == 0) && ok;
-    ok = (fclose(rms) == 0) && ok;
-    ok = (fclose(idx) == 0) && ok;
+    ok = close_output(obin, ok) && ok;
+    ok = close_output(orms, ok) && ok;
+    ok = close_output(oidx, ok) && ok;
     ok = ok && write_plan_json(dir, p) && write_filterbank(dir, p);
     return ok ? GS_OK : gs_error_set(err, GS_ERR_IO, "cannot write export in %s", dir);
 }
