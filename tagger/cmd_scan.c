@@ -248,7 +248,7 @@ static int run_scan(int argc, char **argv, int rescan)
     gs_error_clear(&err);
     /* Two scans of one index would analyse everything twice and each take
      * the other's tags for the user's. A dry run changes nothing. */
-    if (!o.dry_run && gs_index_lock_scan(ix, &err) != GS_OK) {
+    if (!o.dry_run && (gs_index_lock_scan(ix, &err) != GS_OK || gs_index_check(ix, &err) != GS_OK)) {
         fprintf(stderr, "genrescope %s: %s\n", cmd, err.message);
         gs_index_close(ix);
         return GS_EXIT_FATAL;

@@ -337,6 +337,33 @@ void gs_index_close(gs_index *ix)
     free(ix);
 }
 
+gs_status gs_index_check(gs_index *ix, gs_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA quick_check(3)", -1, &s, NULL) != SQLITE_OK)
+        return gs_error_set(err, GS_ERR_IO, "%s: cannot check the index: %s", ix->path, sqlite3_errmsg(ix->db));
+    char problems[256] = "";
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(s, 0);
+        if (line && strcmp(line, "ok") != 0 && strlen(problems) + strlen(line) + 3 < sizeof problems)
+            snprintf(problems + strlen(problems), sizeof problems - strlen(problems), "%s%s",
+                     problems[0] ? "; " : "", line);
+    }
+    gs_status st = GS_OK;
+    if (rc != SQLITE_DONE)
+        st = gs_error_set(err, GS_ERR_IO, "%s: the index is damaged (%s); restore a backup or scan into a new "
+                                          "index with --db", ix->path, sqlite3_errmsg(ix->db));
+    else if (problems[0])
+        st = gs_error_set(err, GS_ERR_IO, "%s: the index is damaged (%s); restore a backup or scan into a new "
+                                          "index with --db", ix->path, problems);
+    sqlite3_finalize(s);
+    for (char *c = err ? err->message : NULL; c && *c; c++)
+        if (*c == '\n')
+            *c = ' '; /* quick_check reports several lines: keep one */
+    return st;
+}
+
 gs_status gs_index_lock_scan(gs_index *ix, gs_error *err)
 {
     if (!ix || !ix->path || !strcmp(ix->path, ":memory:") || ix->scan_lock_fd >= 0)

@@ -35,6 +35,9 @@ void gs_index_close(gs_index *ix);
  * gs_index_close; a no-op for ":memory:" and when already held. Errors:
  * GS_ERR_IO, with a message saying another scan holds it when it does. */
 gs_status gs_index_lock_scan(gs_index *ix, gs_error *err);
+/* SQLite's quick_check: GS_OK when the file is sound, else GS_ERR_IO with
+ * what is wrong, so a scan never builds on a damaged index. O(size). */
+gs_status gs_index_check(gs_index *ix, gs_error *err);
 sqlite3 *gs_index_sqlite(gs_index *ix);
 const char *gs_index_path(const gs_index *ix);
 /* user_version of the open file: GS_INDEX_SCHEMA_VERSION unless it was

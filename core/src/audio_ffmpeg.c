@@ -235,8 +235,12 @@ static gs_status open_error(int code, const char *path, const char *what, gs_err
     if (code == AVERROR(EIO) || code == AVERROR_EOF)
         return gs_error_set(err, GS_ERR_FORMAT, "%s: %s: truncated header (%s)", path, what,
                             text);
+    /* While parsing a header, ENOMEM means a corrupt size field asked for an
+     * absurd allocation (FFmpeg's mov demuxer does that), not a machine out
+     * of memory: the file is what is wrong. */
     if (code == AVERROR(ENOMEM))
-        return gs_error_set(err, GS_ERR_NOMEM, "%s: %s: %s", path, what, text);
+        return gs_error_set(err, GS_ERR_FORMAT, "%s: %s: corrupt header (sizes that cannot be allocated: %s)", path,
+                            what, text);
     if (code == AVERROR_INVALIDDATA)
         return gs_error_set(err, GS_ERR_FORMAT, "%s: not a recognised audio file", path);
     /* Demuxers give odd codes for garbage (the MPEG one says EINVAL when

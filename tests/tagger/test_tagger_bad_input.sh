@@ -38,6 +38,18 @@ check "failed files retried on the next scan, others skipped" grep -q '"analysed
 check "text mode names each failure on stderr" eq "$(grep -c '^failed: ' "$T/text.err")" 3
 check "text summary by reason" grep -q 'failed: 3 (3 not audio or corrupt)' "$T/text.out"
 
+# ---- a damaged index is refused, not built upon ---------------------------
+D="$T/damaged"; mkdir -p "$D/lib"
+for i in 1 2 3 4 5 6; do tone "$D/lib/t$i.wav" $((300 * i)) 1; done
+"$GS" scan --db "$D/i.sqlite" -q --no-tags "$D/lib"
+q "$D/i.sqlite" 'PRAGMA wal_checkpoint(TRUNCATE);' > /dev/null
+for off in 4100 12300 20500 28700; do
+    head -c 2000 /dev/zero | dd of="$D/i.sqlite" bs=1 seek=$off conv=notrunc 2> /dev/null
+done
+"$GS" scan --db "$D/i.sqlite" -q --no-tags "$D/lib" 2> "$D/scan.err"
+check "scan on a damaged index exits 3" eq "$?" 3
+check "...saying it is damaged and what to do" grep -q "the index is damaged (.*); restore a backup or scan into a new index with --db" "$D/scan.err"
+
 # ---- permission denied (needs a non-root user: root reads anything) -------
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     P=$(mktemp -d /tmp/gs-perm.XXXXXX); chmod 0777 "$P"
