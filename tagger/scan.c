@@ -227,6 +227,7 @@ static void tag_one(scan_ctx *c, scan_item *it)
         .dry_run = c->opts->dry_run,
         .ours = it->ours,
         .break_hardlinks = c->opts->break_hardlinks,
+        .cancel = c->opts->stop,
     };
     it->tag_tried = 1;
     it->tag = gs_tag_write(e->path, &req, NULL, 0, it->tag_msg, sizeof it->tag_msg);

@@ -14,12 +14,14 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <string>
 
@@ -224,6 +226,77 @@ int copy_file(const char *from, int out, const struct stat &st, std::string &why
     return rc;
 }
 
+double monotonic_seconds()
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// Saves the tags into the working copy tmp (open as fd) in a child process,
+// so that no file can make a save run forever or fill the disk, the scan
+// stays stoppable, and TagLib runs without our lock (the child is a process
+// of its own). Returns 0 when the child saved, -1 with why set otherwise.
+int save_in_child(const char *tmp, int fd, off_t original_size, const TagLib::StringList &genres,
+                  const std::string &conf, volatile sig_atomic_t *cancel, std::string &why)
+{
+    // A test knob: reproduce a save that never ends.
+    const char *stall = getenv("GS_TAG_TEST_STALL_SAVE");
+    pid_t pid = fork();
+    if (pid < 0) {
+        why = std::string("cannot start the save: ") + std::strerror(errno);
+        return -1;
+    }
+    if (pid == 0) {
+        // The child: only TagLib and _exit. Not the parent's mutex: another
+        // thread may have held it at fork time, and nothing else runs here.
+        if (stall && !std::strcmp(stall, "1"))
+            for (;;)
+                pause();
+        bool ok;
+        {
+            TagLib::FileRef ref(tmp, false);
+            ok = !ref.isNull() && ref.file()->isValid() && !ref.file()->readOnly() && write_tags(ref.file(), genres, conf);
+        }
+        _exit(ok ? 0 : 1);
+    }
+    const double deadline = monotonic_seconds() + GS_TAG_SAVE_SECONDS;
+    long nap_ns = 100000; // 0.1 ms, doubling to 10 ms: most saves take a few ms
+    for (;;) {
+        int status = 0;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+            why = "TagLib could not save the tag (disk full?)";
+            return -1;
+        }
+        if (r < 0 && errno != EINTR) {
+            why = std::string("lost the save: ") + std::strerror(errno);
+            return -1;
+        }
+        const char *stop = nullptr;
+        struct stat now;
+        if (cancel && *cancel)
+            stop = "interrupted";
+        else if (fstat(fd, &now) == 0 && now.st_size > original_size + GS_TAG_SAVE_MAX_GROWTH)
+            stop = "saving the tag kept growing the file (a malformed file?)";
+        else if (monotonic_seconds() > deadline)
+            stop = "saving the tag took too long";
+        if (stop) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            why = stop;
+            return -1;
+        }
+        struct timespec ts = {0, nap_ns};
+        nanosleep(&ts, nullptr);
+        if (nap_ns < 10000000)
+            nap_ns *= 2;
+    }
+}
+
 } // namespace
 
 extern "C" void gs_tag_format_confidence(float confidence, char *out, size_t out_size)
@@ -331,7 +404,8 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
         }
         cur = read_tags(ref.file());
     }
-    if (gs_mp4_is_mp4_name(path)) {
+    const char *skip_check = getenv("GS_TAG_TEST_SKIP_MP4_CHECK"); // tests of the save's own bounds
+    if (gs_mp4_is_mp4_name(path) && !(skip_check && !std::strcmp(skip_check, "1"))) {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         char why[160] = "";
         int rc = fd < 0 ? -2 : gs_mp4_check_atoms(fd, (long long)st.st_size, why, sizeof why);
@@ -406,18 +480,10 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
         put(message, message_size, "not tagged: " + why);
         return GS_TAG_FAILED;
     }
-    bool ok;
-    lock.lock();
-    {
-        TagLib::FileRef ref(tmp, false);
-        ok = !ref.isNull() && ref.file()->isValid() && !ref.file()->readOnly() &&
-             write_tags(ref.file(), genres, conf);
-    }
-    lock.unlock();
-    if (!ok) {
+    if (save_in_child(tmp, fd, st.st_size, genres, conf, req->cancel, why) != 0) {
         close(fd);
         unlink(tmp);
-        put(message, message_size, "TagLib could not save the tag (disk full?); file left untouched");
+        put(message, message_size, "not tagged: " + why + "; file left untouched");
         return GS_TAG_FAILED;
     }
     // fsync works on the file, whichever descriptor wrote it (TagLib's).

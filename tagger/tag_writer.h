@@ -6,6 +6,7 @@
 #ifndef GS_TAGGER_TAG_WRITER_H
 #define GS_TAGGER_TAG_WRITER_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -55,7 +56,17 @@ typedef struct gs_tag_request {
      * gives this name new content and leaves the others on the old one.
      * 0: such files are left untouched (GS_TAG_HARDLINKED). */
     int break_hardlinks;
+    /* When not NULL and set (by a signal handler), a save in progress is
+     * stopped and reported as failed; the file stays untouched. */
+    volatile sig_atomic_t *cancel;
 } gs_tag_request;
+
+/* Bounds of one tag save, which runs in a child process (TagLib holds no
+ * lock of ours meanwhile): a save that takes longer, or grows the working
+ * copy by more, is killed and the file left untouched. A malformed file
+ * once made TagLib 1.13 write gigabytes without end. */
+#define GS_TAG_SAVE_SECONDS 60
+#define GS_TAG_SAVE_MAX_GROWTH (64LL << 20)
 
 /* "; "-joins genres the way gs_tag_write compares them with req->ours.
  * Returns 0, or -1 if out is too small (then out is truncated). */

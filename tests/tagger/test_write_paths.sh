@@ -109,5 +109,25 @@ timeout 20 "$GS" scan --db "$T/index2.sqlite" --json "$U" > "$T/scan3.json" 2>&1
 check "scan does not block on a FIFO named .mp3" test $? -ne 124
 check "...it is reported as skipped" grep -q '"path":"[^"]*pipe.mp3","status":"skipped","error":"a FIFO, not a regular file: skipped"' "$T/scan3.json"
 
+# SIGTERM during a save that never ends (a test knob stalls the save's
+# child process): the scan stops at once, the file is untouched, no copy
+# is left behind.
+S="$T/lib3"; mkdir -p "$S"
+tone "$S/stall.flac" $F_JAZZ 2
+before=$(md5sum < "$S/stall.flac")
+GS_TAG_TEST_STALL_SAVE=1 "$GS" scan --db "$T/index3.sqlite" --json "$S" > "$T/stall.json" 2>&1 &
+pid=$!
+for i in $(seq 1 50); do ls -A "$S" | grep -q '^\.gs-tmp' && break; sleep 0.1; done
+check "the stalled save is under way" test "$(ls -A "$S" | grep -c '^\.gs-tmp')" -eq 1
+kill -TERM $pid
+t0=$(date +%s)
+wait $pid
+rc=$?
+check "SIGTERM stops the scan during a save (exit 130)" eq "$rc" 130
+check "...promptly" test $(( $(date +%s) - t0 )) -lt 5
+check "...the file is untouched" eq "$(md5sum < "$S/stall.flac")" "$before"
+check "...and no working copy is left" eq "$(ls -A "$S" | grep -c '^\.gs-tmp')" 0
+check "...the tag is reported failed" grep -q '"tag":"failed","tag_detail":"not tagged: interrupted; file left untouched"' "$T/stall.json"
+
 check "/dev/null is still the null device at the end" is_null_device
 finish
