@@ -78,8 +78,8 @@ static void walk_warning(void *user, const char *path, const char *reason)
         cJSON_AddStringToObject(j, "status", "skipped");
         cJSON_AddStringToObject(j, "error", reason);
         gs_cli_print_json(o->out, j);
-    } else if (o->report != GS_REPORT_QUIET) {
-        fprintf(stderr, "skipped: %s: %s\n", path, reason);
+    } else {
+        fprintf(stderr, "skipped: %s: %s\n", path, reason); /* --quiet too: it is a problem */
     }
 }
 

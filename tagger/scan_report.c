@@ -32,10 +32,10 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
         gs_cli_print_json(o->out, j);
         return;
     }
-    if (o->report == GS_REPORT_QUIET)
-        return;
     /* Failures and files we deliberately left alone are worth a line even
-     * with a progress bar; successes only show in the summary. */
+     * with a progress bar, and with --quiet too (quiet means no progress
+     * and no summary, never silent errors); successes only show in the
+     * summary. */
     const char *why = NULL;
     if (r->error)
         why = r->error;
@@ -44,14 +44,14 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
         why = r->tag_detail ? r->tag_detail : r->tag;
     else if (r->tag && !strcmp(r->tag, "would-write") && r->genre)
         why = NULL;
-    if (o->progress_tty && (why || (r->tag && !strcmp(r->tag, "would-write"))))
+    if (o->progress_tty && o->report != GS_REPORT_QUIET && (why || (r->tag && !strcmp(r->tag, "would-write"))))
         fprintf(o->progress, "\r\033[K");
     /* Core's decoder messages already name the file. */
     if (why && strstr(why, r->path))
         fprintf(o->progress, "%s: %s\n", r->error ? "failed" : "not tagged", why);
     else if (why)
         fprintf(o->progress, "%s: %s: %s\n", r->error ? "failed" : "not tagged", r->path, why);
-    else if (r->tag && !strcmp(r->tag, "would-write"))
+    else if (r->tag && !strcmp(r->tag, "would-write") && o->report != GS_REPORT_QUIET)
         fprintf(o->out, "would tag %s: %s (%.2f)\n", r->path, r->genre, (double)r->confidence);
 }
 

@@ -37,6 +37,9 @@ check "failed files retried on the next scan, others skipped" grep -q '"analysed
 "$GS" scan --db "$DB" "$L" > "$T/text.out" 2> "$T/text.err"
 check "text mode names each failure on stderr" eq "$(grep -c '^failed: ' "$T/text.err")" 3
 check "text summary by reason" grep -q 'failed: 3 (3 not audio or corrupt)' "$T/text.out"
+"$GS" scan --db "$DB" -q "$L" > "$T/quiet.out" 2> "$T/quiet.err"
+check "--quiet: no summary" test ! -s "$T/quiet.out"
+check "--quiet still names each failure on stderr" eq "$(grep -c '^failed: ' "$T/quiet.err")" 3
 
 # ---- a damaged index is refused, not built upon ---------------------------
 D="$T/damaged"; mkdir -p "$D/lib"
