@@ -251,8 +251,10 @@ static void run(LV2_Handle instance, uint32_t n)
     write_control(p, GS_CTL_CONFIDENCE, v->genre >= 0 ? v->confidence : 0.0f);
     write_control(p, GS_CTL_FILL, fill);
     write_control(p, GS_CTL_LATENCY, 0.0f);
+    /* The probabilities stay visible when the answer is "not music" (they
+     * say why); only silence or no data zeroes them. */
     for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)
-        write_control(p, GS_CTL_PROB0 + i, v->genre >= 0 ? v->smoothed[i] : 0.0f);
+        write_control(p, GS_CTL_PROB0 + i, v->have ? v->smoothed[i] : 0.0f);
 }
 
 static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const void *data)

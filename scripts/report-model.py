@@ -226,8 +226,8 @@ set title 'Reliability on valid ({len(yv)} clips): ECE {ece_before:.3f} before, 
 set xlabel 'confidence (top label)'; set ylabel 'accuracy'
 set xrange [0:1]; set yrange [0:1]; set key left top; set grid
 plot x title 'perfect' lc rgb '#999999', \\
-     '{work}/reliability.dat' index 0 using 3:4:(sqrt($2)/40) with circles title 'uncalibrated' lc rgb '#d95f02', \\
-     '{work}/reliability.dat' index 1 using 3:4:(sqrt($2)/40) with circles title 'calibrated' lc rgb '#1b9e77'
+     '{work}/reliability.dat' index 0 using 3:4:(sqrt($2)/120) with circles fill solid 0.3 title 'uncalibrated' lc rgb '#d95f02', \\
+     '{work}/reliability.dat' index 1 using 3:4:(sqrt($2)/120) with circles fill solid 0.3 title 'calibrated' lc rgb '#1b9e77'
 """)
 
     # Confusion heat map (rows true, columns answered).

@@ -1,7 +1,10 @@
 -- Ardour headless (ardour7-lua) smoke test: a session on the Dummy backend
 -- with pink noise on its inputs, a stereo track monitoring its input, and
 -- Genrescope (stereo) inserted on it. After ~5 s with a 3 s window the
--- plugin must report a genre, confidence > 0, a full window and latency 0.
+-- plugin must have answered with a full window and latency 0: pink noise is
+-- not music, so the genre is "none" (-1) with confidence 0 and the not-music
+-- probability at least 0.5 (a model without a not-music label must report
+-- some genre with confidence > 0 instead).
 -- GS_SESSION_DIR and GS_PLUGIN_URI come from the environment.
 local dir = os.getenv("GS_SESSION_DIR")
 local uri = os.getenv("GS_PLUGIN_URI") .. "#stereo"
@@ -42,9 +45,17 @@ local function get(n)
   return v
 end
 local genre, conf, fill, lat = get(3), get(4), get(5), get(6)
-print(string.format("ardour: genre=%g confidence=%g fill=%g latency=%g", genre, conf, fill, lat))
-local ok = genre >= 0 and genre == math.floor(genre) and conf > 0 and conf <= 1
-           and fill == 1 and lat == 0
+local nm_port = tonumber(os.getenv("GS_NOT_MUSIC_PORT") or "-1")
+local not_music = nm_port >= 0 and get(nm_port) or -1
+print(string.format("ardour: genre=%g confidence=%g fill=%g latency=%g not_music=%g", genre, conf, fill, lat,
+                    not_music))
+local answered
+if nm_port >= 0 then
+  answered = genre == -1 and conf == 0 and not_music >= 0.5
+else
+  answered = genre >= 0 and genre == math.floor(genre) and conf > 0 and conf <= 1
+end
+local ok = answered and fill == 1 and lat == 0
 Session:save_state("", false, false, false, false, false)
 close_session()
 if ok then print("GS_ARDOUR_OK") else print("GS_ARDOUR_FAIL") end

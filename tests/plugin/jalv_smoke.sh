@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Real host: jalv (JACK) on a private jackd with the dummy backend. A sine
-# tone from jack_simple_client is fed to the stereo plugin for ~6 s with a
-# 3 s window; jalv's console "monitors" command then must show a genre
-# (a tone is not silence), confidence > 0, a full window and latency 0.
+# Real host: jalv (JACK) on a private jackd with the dummy backend. The sine
+# tones of jack_simple_client are fed to the stereo plugin for ~6 s with a
+# 3 s window; jalv's console "monitors" command then must show an answer
+# (a genre, or "none" with the not-music probability at least 0.5: a tone is
+# not silence), a full window and latency 0.
 # The plugin and its presets are found through LV2_PATH, as a user would.
 set -uo pipefail
 for tool in jalv jackd jack_wait jack_lsp jack_connect jack_simple_client; do
@@ -54,8 +55,13 @@ value() { echo "$log" | grep -E "^(> )?$1 = " | tail -n 1 | sed -E 's/.* = //'; 
 fail=0
 genre=$(value genre); conf=$(value confidence); fill=$(value fill); lat=$(value latency)
 [ -n "$genre" ] || { echo "FAIL: jalv printed no output controls"; exit 1; }
-awk -v g="$genre" 'BEGIN { exit !(g >= 0 && g == int(g)) }' || { echo "FAIL: genre $genre"; fail=1; }
-awk -v c="$conf" 'BEGIN { exit !(c > 0 && c <= 1) }' || { echo "FAIL: confidence $conf"; fail=1; }
+# A steady two-tone signal: the plugin must answer, either with a genre
+# (an integer, confidence in (0, 1]) or with "none" because it is not music
+# (confidence 0, the not-music probability at least 0.5).
+nm=$(value prob_notmusic)
+awk -v g="$genre" -v c="$conf" -v m="${nm:--1}" 'BEGIN {
+  exit !((g >= 0 && g == int(g) && c > 0 && c <= 1) || (g == -1 && c == 0 && m >= 0.5)) }' ||
+  { echo "FAIL: genre $genre confidence $conf not-music ${nm:-?}"; fail=1; }
 awk -v f="$fill" 'BEGIN { exit !(f == 1) }' || { echo "FAIL: fill $fill"; fail=1; }
 awk -v l="$lat" 'BEGIN { exit !(l == 0) }' || { echo "FAIL: latency $lat"; fail=1; }
 for preset in "Full 30 s window" "Quick 10 s look" "DJ booth"; do

@@ -98,8 +98,8 @@ static void run_plugin(const char *uri, double rate)
         float *o2[2] = {out[0], out[1]};
         gs_host_run(h, in, o2, b);
         pos += b;
-        if (gs_host_get(h, "genre") >= 0)
-            verdicts++;
+        if (gs_host_get(h, "genre") >= 0 || gs_host_get(h, "prob_notmusic") >= 0.5f)
+            verdicts++; /* a genre, or "not music": the worker answered */
         /* Automation while running, at 3, 6 and 9 s. */
         double t = (double)pos / rate;
         if (stage == 0 && t >= 3.0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bundle's TTL validates against the LV2 specification (sord_validate
 # with lv2-dev's own TTL), a deliberately broken copy does not, and lv2info
-# lists both plugins with every port, the genre scale points (one per label
+# lists both plugins with every port, the genre scale points (one per genre label
 # of the bundled model, by its display name from models/genre-names.conf,
 # as the tagger writes it into tags) and the presets.
 set -euo pipefail
@@ -41,10 +41,16 @@ for line in open(sys.argv[2]):
     if line:
         label, name = (s.strip() for s in line.split("=", 1))
         names[label.lower()] = name
-print("\n".join(names.get(l.lower(), l[:1].upper() + l[1:]) for l in json.loads(meta["labels"])))
+labels = json.loads(meta["labels"])
+not_music = meta.get("not_music_label", "").strip('"')
+# Line 1: the number of labels (one probability port each); then the display
+# names of the genres (one scale point each; the not-music label has none).
+print(len(labels))
+print("\n".join(names.get(l.lower(), l[:1].upper() + l[1:]) for l in labels if l != not_music))
 PY
 )
-nlabels=$(echo "$labels" | wc -l)
+nlabels=$(head -n 1 <<< "$labels")
+labels=$(tail -n +2 <<< "$labels")
 
 for variant in mono stereo; do
   info=$(LV2_PATH="$GS_LV2_DIR" lv2info "$uri#$variant")
@@ -57,10 +63,11 @@ for variant in mono stereo; do
     grep -q "Symbol: *$sym\$" <<< "$info" || { echo "FAIL: $variant lacks port $sym"; fail=1; }
   done
   while read -r label; do
-    echo "$info" | grep -Eq "^[[:space:]]+[0-9]+ = \"$label\"\$" ||
+    grep -Eq "^[[:space:]]+[0-9]+ = \"$label\"\$" <<< "$info" ||
       { echo "FAIL: $variant: no scale point for $label"; fail=1; }
   done <<< "$labels"
   grep -q -- '-1 = "none"' <<< "$info" || { echo "FAIL: $variant: no 'none' scale point"; fail=1; }
+  if grep -q '"Not music"$' <<< "$info"; then echo "FAIL: $variant: 'Not music' is a genre scale point"; fail=1; fi
   grep -q "Has latency: *yes" <<< "$info" || { echo "FAIL: $variant: latency port not reported"; fail=1; }
   for preset in "Full 30 s window" "Quick 10 s look" "DJ booth"; do
     grep -q "$preset" <<< "$info" || { echo "FAIL: $variant: preset '$preset' missing"; fail=1; }
