@@ -22,7 +22,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gs-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 "$src/tests/fuzz/make_seeds.py" "$work/seeds" "$build" "$src"
 mkdir -p "$work/corpus" "$build/crashes/$target"
-export GS_TEST_TMP="$work" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+export GS_TEST_TMP="$work" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS=suppressions=$src/tests/fuzz/lsan.supp
 set +e
 "$build/tests/fuzz_$target" "$work/corpus" "$work/seeds/$target" -max_total_time="$seconds" -rss_limit_mb=4096 \
   -timeout=30 -artifact_prefix="$build/crashes/$target/" -print_final_stats=1 2> "$work/log"

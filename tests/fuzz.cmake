@@ -22,5 +22,5 @@ if(TARGET gs_tagger)
   add_test(NAME test_fuzz_regressions
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(test_fuzz_regressions PROPERTIES LABELS unit TIMEOUT 300
-    ENVIRONMENT "GS_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp")
+    ENVIRONMENT "GS_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp;LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/fuzz/lsan.supp")
 endif()
