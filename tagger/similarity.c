@@ -63,7 +63,9 @@ static void sift_down(gs_scored *h, size_t count, size_t i)
 
 void gs_topk_push(gs_scored *heap, size_t k, size_t *count, long index, float score)
 {
-    if (k == 0)
+    /* A NaN score (a damaged embedding) would break the heap's order and
+     * could come out first: such a track is never a candidate. */
+    if (k == 0 || !(score == score))
         return;
     if (*count < k) {
         size_t i = (*count)++;

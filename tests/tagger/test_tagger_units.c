@@ -45,6 +45,15 @@ static void test_topk(void)
     CHECK(gs_cosine(a, z, 5) == 0.0f);
     gs_l2_normalise(b, 5);
     CHECK_NEAR(gs_dot(b, b, 5), 1.0, 1e-6);
+
+    /* A NaN score (a damaged embedding) is never a result, first or not. */
+    count = 0;
+    gs_topk_push(heap, 3, &count, 1, NAN);
+    gs_topk_push(heap, 3, &count, 2, 0.5f);
+    gs_topk_push(heap, 3, &count, 3, NAN);
+    gs_topk_push(heap, 3, &count, 4, 0.9f);
+    gs_topk_sort(heap, count);
+    CHECK(count == 2 && heap[0].index == 4 && heap[1].index == 2);
 }
 
 static void test_genre_names(const char *dir)
