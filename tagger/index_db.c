@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "genrescope/outfile.h"
 #include "similarity_sql.h"
 
 /* The writer's statements, prepared on first use and kept until close:
@@ -274,6 +275,13 @@ static gs_status migrate(gs_index *ix, int read_only, gs_error *err)
 gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_error *err)
 {
     int read_only = flags & GS_INDEX_READ_ONLY;
+    /* SQLite would open a device or FIFO and put its journal next to it
+     * (/dev/null-journal as root): an index is a regular file or nothing. */
+    struct stat pst;
+    if (strcmp(path, ":memory:") != 0 && stat(path, &pst) == 0 && !S_ISREG(pst.st_mode)) {
+        gs_error_set(err, GS_ERR_IO, "%s is %s, not an index file", path, gs_file_kind_name(pst.st_mode));
+        return NULL;
+    }
     if (!read_only && (flags & GS_INDEX_CREATE) && mkdir_parents(path) != 0) {
         gs_error_set(err, GS_ERR_IO, "cannot create the directory of %s: %s", path,
                      strerror(errno));

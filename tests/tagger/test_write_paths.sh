@@ -129,5 +129,18 @@ check "...the file is untouched" eq "$(md5sum < "$S/stall.flac")" "$before"
 check "...and no working copy is left" eq "$(ls -A "$S" | grep -c '^\.gs-tmp')" 0
 check "...the tag is reported failed" grep -q '"tag":"failed","tag_detail":"not tagged: interrupted; file left untouched"' "$T/stall.json"
 
+# An index on a device or FIFO: refused before SQLite could put a journal
+# next to it (--db /dev/null once made /dev/null-journal). A null device
+# of our own in $T, so that a regression writes nothing in /dev.
+if mknod "$T/nulldev" c 1 3 2> /dev/null; then
+    "$GS" scan --db "$T/nulldev" -q "$S" 2> "$T/dbnull.err"
+    check "--db onto a character device is refused" test $? -ne 0
+    check "...saying what it is" grep -q "nulldev is a character device, not an index file" "$T/dbnull.err"
+    check "...and no journal appears next to it" test ! -e "$T/nulldev-journal" -a ! -e "$T/nulldev-wal"
+fi
+mkfifo "$T/db.fifo"
+timeout 20 "$GS" stats --db "$T/db.fifo" > /dev/null 2>&1
+check "--db FIFO fails without blocking" test $? -ne 0 -a $? -ne 124
+
 check "/dev/null is still the null device at the end" is_null_device
 finish
