@@ -358,17 +358,16 @@ gs_status gs_index_check(gs_index *ix, gs_error *err)
             snprintf(problems + strlen(problems), sizeof problems - strlen(problems), "%s%s",
                      problems[0] ? "; " : "", line);
     }
+    const char *damage = rc != SQLITE_DONE ? sqlite3_errmsg(ix->db) : problems[0] ? problems : NULL;
     gs_status st = GS_OK;
-    if (rc != SQLITE_DONE)
+    if (damage) {
         st = gs_error_set(err, GS_ERR_IO, "%s: the index is damaged (%s); restore a backup or scan into a new "
-                                          "index with --db", ix->path, sqlite3_errmsg(ix->db));
-    else if (problems[0])
-        st = gs_error_set(err, GS_ERR_IO, "%s: the index is damaged (%s); restore a backup or scan into a new "
-                                          "index with --db", ix->path, problems);
+                                          "index with --db", ix->path, damage);
+        for (char *c = err ? err->message : NULL; c && *c; c++)
+            if (*c == '\n')
+                *c = ' '; /* quick_check reports several lines: keep one */
+    }
     sqlite3_finalize(s);
-    for (char *c = err ? err->message : NULL; c && *c; c++)
-        if (*c == '\n')
-            *c = ' '; /* quick_check reports several lines: keep one */
     return st;
 }
 

@@ -377,6 +377,18 @@ static void fold_file(char *out, size_t n, const char *base, const char *suffix,
 
 /* Writes net as a complete model file (tensors, labels, front-end,
  * architecture, provenance). */
+/* Sets metadata key to obj as compact JSON; a NULL obj sets nothing. */
+static gs_status set_json_metadata(gs_model_writer *w, const char *key, const cJSON *obj, gs_error *err)
+{
+    if (!obj)
+        return GS_OK;
+    char *text = cJSON_PrintUnformatted(obj);
+    gs_status st = text ? gs_model_writer_set_metadata(w, key, text, err)
+                        : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    free(text);
+    return st;
+}
+
 static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *path, cJSON *provenance,
                              const cJSON *calibration, const cJSON *tagging, gs_error *err)
 {
@@ -389,25 +401,15 @@ static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *p
     gs_status st = gs_tnet_export(net, w, err);
     if (st == GS_OK)
         st = gs_model_writer_set_standard_metadata(w, labels, r->ds.num_labels, &r->params, err);
-    char *prov = cJSON_PrintUnformatted(provenance);
     if (st == GS_OK)
-        st = prov ? gs_model_writer_set_metadata(w, "provenance", prov, err)
-                  : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    free(prov);
+        st = provenance ? set_json_metadata(w, "provenance", provenance, err)
+                        : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     if (st == GS_OK && r->not_music_label >= 0)
         st = gs_model_writer_set_metadata(w, "not_music_label", r->ds.labels[r->not_music_label], err);
-    if (st == GS_OK && calibration) {
-        char *text = cJSON_PrintUnformatted(calibration);
-        st = text ? gs_model_writer_set_metadata(w, "calibration", text, err)
-                  : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-        free(text);
-    }
-    if (st == GS_OK && tagging) {
-        char *text = cJSON_PrintUnformatted(tagging);
-        st = text ? gs_model_writer_set_metadata(w, "tagging", text, err)
-                  : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-        free(text);
-    }
+    if (st == GS_OK)
+        st = set_json_metadata(w, "calibration", calibration, err);
+    if (st == GS_OK)
+        st = set_json_metadata(w, "tagging", tagging, err);
     if (st == GS_OK)
         st = gs_model_writer_save(w, path, err);
     gs_model_writer_free(w);

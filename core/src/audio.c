@@ -2,6 +2,7 @@
  * source-rate blocks into target-rate samples through the resampler. Memory
  * is a few fixed blocks whatever the file length. */
 #include "audio_backend.h"
+#include "genrescope/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,8 +131,7 @@ static gs_status check_file(const char *path, int *mpeg, gs_error *err)
         status = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s", path, strerror(EISDIR));
     else if (!S_ISREG(st.st_mode)) /* a FIFO or device could block forever */
         status = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s, not a regular file", path,
-                              S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device"
-                              : S_ISBLK(st.st_mode) ? "a block device" : "a socket");
+                              gs_file_kind_name(st.st_mode));
     else if (st.st_size == 0)
         status = gs_error_set(err, GS_ERR_FORMAT, "%s: empty file", path);
     else

@@ -219,9 +219,7 @@ static gs_status parse_not_music_label(gs_model *m, gs_error *err)
     } else {
         return gs_error_set(err, GS_ERR_MODEL, "metadata 'not_music_label' is too long");
     }
-    for (int i = 0; i < m->num_labels; i++)
-        if (!strcmp(m->labels[i], name))
-            m->not_music_label = i;
+    m->not_music_label = gs_model_label_index(m, name);
     if (m->not_music_label < 0)
         return gs_error_set(err, GS_ERR_MODEL, "metadata 'not_music_label' \"%.64s\" is not one of the labels", name);
     if (m->num_labels < 2)

@@ -153,8 +153,7 @@ static int create_locked_unnamed(const char *dir, const char *target, const char
     for (int attempt = 0; attempt < 16; attempt++) {
         if (random_name(dir, target, prefix, suffix, tmp_path, tmp_size, err) != 0) {
             close(fd);
-            errno = 0; /* not a fallback case: *err says why */
-            return -2;
+            return -2; /* not a fallback case: *err says why */
         }
         if (linkat(AT_FDCWD, self, AT_FDCWD, tmp_path, AT_SYMLINK_FOLLOW) == 0)
             return fd;
