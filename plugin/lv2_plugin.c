@@ -46,6 +46,14 @@ static bool labels_match(const gs_model *model)
     return true;
 }
 
+/* The shown verdict back to "none", deciding as the loaded model says (the
+ * core's default threshold when it failed to load). */
+static void reset_verdict(gs_plugin *p)
+{
+    gs_smoothed_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL,
+                              gs_model_not_music_min_probability(p->model));
+}
+
 /* Loads the model and builds the analysis state; on failure logs why and
  * leaves the instance in passthrough mode. */
 static void setup_analysis(gs_plugin *p, const char *bundle_path)
@@ -127,9 +135,9 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
         free(p);
         return NULL;
     }
-    gs_smoothed_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
     p->window_seconds = GS_WINDOW_DEFAULT;
     setup_analysis(p, bundle_path);
+    reset_verdict(p);
     return p;
 }
 
@@ -157,7 +165,7 @@ static void activate(LV2_Handle instance)
     p->dropped = 0;
     if (p->analysis_ok)
         gs_ring_reset(&p->ring);
-    gs_smoothed_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
+    reset_verdict(p);
 }
 
 /* Downmixes straight into the ring's free space; what does not fit (worker

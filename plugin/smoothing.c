@@ -5,7 +5,7 @@
 
 #include "genrescope/verdict.h"
 
-void gs_smoothed_verdict_reset(gs_smoothed_verdict *v, int num_labels, int not_music_label)
+void gs_smoothed_verdict_reset(gs_smoothed_verdict *v, int num_labels, int not_music_label, float not_music_min)
 {
     memset(v, 0, sizeof *v);
     if (num_labels < 0)
@@ -14,6 +14,7 @@ void gs_smoothed_verdict_reset(gs_smoothed_verdict *v, int num_labels, int not_m
         num_labels = GS_MAX_LABELS;
     v->num_labels = num_labels;
     v->not_music_label = not_music_label >= 0 && not_music_label < num_labels ? not_music_label : -1;
+    v->not_music_min = not_music_min;
     v->genre = -1;
 }
 
@@ -29,7 +30,7 @@ void gs_smoothed_verdict_update(gs_smoothed_verdict *v, const float *probs, int 
             sum += probs[i];
     }
     if (num_patches <= 0 || !finite || !(sum > 0.0f)) {
-        gs_smoothed_verdict_reset(v, n, v->not_music_label);
+        gs_smoothed_verdict_reset(v, n, v->not_music_label, v->not_music_min);
         return;
     }
     if (!(smoothing >= 0.0f))
@@ -43,7 +44,7 @@ void gs_smoothed_verdict_update(gs_smoothed_verdict *v, const float *probs, int 
         v->smoothed[i] = p < 0.0f ? 0.0f : (p > 1.0f ? 1.0f : p);
     }
     v->have = 1;
-    gs_verdict d = gs_verdict_decide_labels(v->smoothed, n, v->not_music_label, 1);
+    gs_verdict d = gs_verdict_decide_labels(v->smoothed, n, v->not_music_label, v->not_music_min, 1);
     v->genre = d.kind == GS_VERDICT_GENRE ? d.label : -1;
     v->confidence = d.confidence;
     v->not_music = d.not_music;

@@ -10,6 +10,7 @@
 typedef struct gs_smoothed_verdict {
     int num_labels;
     int not_music_label;             /* index or -1 (the model has none) */
+    float not_music_min;             /* the model's not-music threshold */
     int have;                        /* 1 once a non-silent window was seen */
     int genre;                       /* -1: nothing to report (silence, not
                                         music, no data) */
@@ -19,8 +20,10 @@ typedef struct gs_smoothed_verdict {
 } gs_smoothed_verdict;
 
 /* num_labels is clamped to 0..GS_MAX_LABELS; not_music_label outside
- * 0..num_labels-1 means none. */
-void gs_smoothed_verdict_reset(gs_smoothed_verdict *v, int num_labels, int not_music_label);
+ * 0..num_labels-1 means none; not_music_min is the model's not-music
+ * threshold (gs_model_not_music_min_probability; outside (0, 1] means the
+ * core's default). */
+void gs_smoothed_verdict_reset(gs_smoothed_verdict *v, int num_labels, int not_music_label, float not_music_min);
 
 /* Folds one window's probabilities in. smoothing in [0, 1) is the weight of
  * the previous state (0: show the latest window as is); out-of-range or NaN

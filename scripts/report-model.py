@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The recipe's report: what the shipped model is worth, from one run.
 
-usage: report-model.py tagging WORK DATA BEST OUT.json
-         fits the report's calibration, picks the tagging threshold, writes
-         the model's "tagging" metadata (before the final model is trained)
+usage: report-model.py tagging WORK DATA BEST OUT.json NOT_MUSIC.json
+         fits the report's calibration, picks the tagging threshold and the
+         not-music threshold, writes the model's "tagging" and
+         "not_music_decision" metadata (before the final model is trained)
        report-model.py report WORK DATA BEST MODELS
          writes MODELS/results.md (tables), MODELS/reliability.png and
          MODELS/confusion.png, and the results section of MODELS/README.md
@@ -33,6 +34,10 @@ import numpy as np
 NOT_MUSIC = "notmusic"
 TARGET_PRECISION = 0.95
 MIN_TAGS = 10
+# The share of music the not-music threshold may call "not music" on
+# held-out predictions: below 0.5, a sound the model half-recognises as music
+# (band-limited noise, a two-tone signal) is still no genre.
+MUSIC_REJECTION_BUDGET = 0.01
 
 
 def read_predictions(path):
@@ -86,20 +91,32 @@ def ece(p, y, bins=15):
     return total, table
 
 
-def verdicts(p, labels):
-    """The core's decision: not music at p >= 0.5, else the best genre."""
+def verdicts(p, labels, nm_min=0.5):
+    """The core's decision: not music at p >= nm_min (a number, or one per
+    row), else the best genre."""
     nm = labels.index(NOT_MUSIC) if NOT_MUSIC in labels else None
     q = p.copy()
     if nm is not None:
         q[:, nm] = -1
     genre = q.argmax(1)
     conf = q.max(1)
-    not_music = p[:, nm] >= 0.5 if nm is not None else np.zeros(len(p), bool)
+    not_music = p[:, nm] >= nm_min if nm is not None else np.zeros(len(p), bool)
     return genre, conf, not_music
 
 
-def threshold_table(p, y, labels):
-    genre, conf, not_music = verdicts(p, labels)
+def not_music_threshold(p, labels):
+    """The lowest not-music threshold, rounded up to 4 decimals and never
+    above the core's default 0.5, at which at most MUSIC_REJECTION_BUDGET of
+    these (calibrated, held-out, all music) predictions are "not music"."""
+    if NOT_MUSIC not in labels or len(p) == 0:
+        return 0.5
+    x = np.sort(p[:, labels.index(NOT_MUSIC)])[::-1]
+    k = int(math.floor(MUSIC_REJECTION_BUDGET * len(x)))
+    return float(min(0.5, math.floor(x[k] * 1e4 + 1) / 1e4))
+
+
+def threshold_table(p, y, labels, nm_min=0.5):
+    genre, conf, not_music = verdicts(p, labels, nm_min)
     rows = []
     for t in np.round(np.arange(0.30, 1.0, 0.01), 2):
         tagged = (~not_music) & (conf >= t)
@@ -118,11 +135,12 @@ def wilson_low(k, n, z=1.96):
 
 
 def held_out(work, data, best):
-    """The predictions the report judges and their calibration, never fitted
-    on themselves. With a given split: the split model on valid, calibrated
-    with T fitted on the out-of-fold predictions of the train clips. Without
-    one: the out-of-fold predictions themselves, each fold calibrated with T
-    fitted on the other folds (cross-fitting)."""
+    """The predictions the report judges, their calibration and not-music
+    threshold, never fitted on themselves. With a given split: the split
+    model on valid, calibrated with T (and thresholded as) fitted on the
+    out-of-fold predictions of the train clips. Without one: the out-of-fold
+    predictions themselves, each fold calibrated and thresholded by the other
+    folds (cross-fitting)."""
     if os.path.exists(f"{data}/train.txt") and os.path.exists(f"{work}/{best}-pred.csv") and \
             os.path.exists(f"{work}/cv-pred.csv") and f"{work}/{best}-pred.csv" != f"{work}/cv-pred.csv":
         _, labels, pv, yv = read_predictions(f"{work}/{best}-pred.csv")
@@ -131,27 +149,30 @@ def held_out(work, data, best):
         train = stems_of(f"{data}/train.txt")
         mask = np.array([s in train for s in cs])
         t = fit_temperature(pc[mask], yc[mask])
+        nm_min = not_music_threshold(calibrate(pc[mask], t), labels)
         how = (f"valid ({len(yv)} clips): the split model's verdicts, calibrated with T={t:.3f} fitted on the "
                f"cross-validated predictions of the {int(mask.sum())} train clips")
-        return labels, pv, yv, calibrate(pv, t), t, how
+        return labels, pv, yv, calibrate(pv, t), t, nm_min, how
     rows = list(csv.DictReader(open(f"{work}/cv-pred.csv")))
     _, labels, pv, yv = read_predictions(f"{work}/cv-pred.csv")
     folds = np.array([r["fold"] for r in rows])
     cal = np.zeros_like(pv)
+    nm_min = np.zeros(len(pv))
     ts = []
     for f in sorted(set(folds)):
         m = folds == f
         t = fit_temperature(pv[~m], yv[~m])
         ts.append(t)
         cal[m] = calibrate(pv[m], t)
+        nm_min[m] = not_music_threshold(calibrate(pv[~m], t), labels)
     how = (f"out-of-fold predictions ({len(yv)} clips), each fold calibrated with T fitted on the other folds "
            f"(T {min(ts):.3f}..{max(ts):.3f})")
-    return labels, pv, yv, cal, float(np.mean(ts)), how
+    return labels, pv, yv, cal, float(np.mean(ts)), nm_min, how
 
 
-def tagging(work, data, best, out):
-    labels, pv, yv, cal, t_report, how = held_out(work, data, best)
-    table = threshold_table(cal, yv, labels)
+def tagging(work, data, best, out, not_music_out):
+    labels, pv, yv, cal, t_report, nm_report, how = held_out(work, data, best)
+    table = threshold_table(cal, yv, labels, nm_report)
     ok = [r for r in table if r[1] >= MIN_TAGS and r[3] >= TARGET_PRECISION]
     enough = [r for r in table if r[1] >= MIN_TAGS]
     # Without a threshold that reaches the target, the most precise one (and
@@ -164,6 +185,18 @@ def tagging(work, data, best, out):
                "right": right, "precision_target": TARGET_PRECISION, "target_met": bool(ok),
                "measured_on": how}, open(out, "w"))
     print(f"tagging threshold {t:.2f}: {right}/{n} right ({100 * prec:.1f}%), coverage {100 * cov:.1f}% of valid")
+
+    # The shipped model's not-music threshold: on all out-of-fold
+    # predictions, calibrated as the final model will be (T fitted on them).
+    _, labels_cv, pc, yc = read_predictions(f"{work}/cv-pred.csv")
+    pc = calibrate(pc, fit_temperature(pc, yc))
+    nm_min = not_music_threshold(pc, labels_cv)
+    rejected = int(verdicts(pc, labels_cv, nm_min)[2].sum())
+    json.dump({"min_probability": nm_min, "music_rejection_budget": MUSIC_REJECTION_BUDGET,
+               "music_rejected": rejected, "music_clips": len(pc),
+               "measured_on": "out-of-fold predictions of 5-fold cross-validation, calibrated"},
+              open(not_music_out, "w"))
+    print(f"not-music threshold {nm_min:.4f}: {rejected}/{len(pc)} out-of-fold music clips called not music")
 
 
 def md_table(header, rows):
@@ -181,15 +214,16 @@ def gnuplot(script):
 
 
 def report(work, data, best, models):
-    labels, pv, yv, calv, t_report, how = held_out(work, data, best)
+    labels, pv, yv, calv, t_report, nm_report, how = held_out(work, data, best)
     _, _, pc, yc = read_predictions(f"{work}/cv-pred.csv")
     genres = [l for l in labels if l != NOT_MUSIC]
     tag = json.load(open(f"{work}/tagging.json"))
     meta = model_metadata(f"{models}/genrescope-gtzan.safetensors")
     cal_ship = json.loads(meta["calibration"])
+    nm_ship = json.loads(meta.get("not_music_decision", '{"min_probability": 0.5}'))
 
     # Valid: accuracy, balanced accuracy, per-genre recall, confusion.
-    genre, conf, nm = verdicts(pv, labels)
+    genre, conf, nm = verdicts(calv, labels, nm_report)
     answer = np.where(nm, labels.index(NOT_MUSIC) if NOT_MUSIC in labels else -1, genre)
     acc = float(np.mean(answer == yv))
     recalls = []
@@ -248,7 +282,8 @@ plot '{work}/confusion-valid.dat' using 1:2:3 with image, '' using 1:2:(sprintf(
 
     # Threshold table on calibrated valid predictions, and on CV.
     table = threshold_table(calv, yv, labels)
-    cv_table = {r[0]: r for r in threshold_table(calibrate(pc, cal_ship["temperature"]), yc, labels)}
+    cv_table = {r[0]: r for r in threshold_table(calibrate(pc, cal_ship["temperature"]), yc, labels,
+                                                 nm_ship["min_probability"])}
     shown = [r for r in table if abs(r[0] * 20 - round(r[0] * 20)) < 1e-9 or abs(r[0] - tag["min_confidence"]) < 1e-9]
     thr_rows = [(f"**{r[0]:.2f}**" if abs(r[0] - tag["min_confidence"]) < 1e-9 else f"{r[0]:.2f}", f"{r[2]}/{r[1]}",
                  pct(r[3]), f"{pct(wilson_low(r[2], r[1]))}", pct(r[4]),
@@ -306,7 +341,9 @@ plot '{work}/confusion-valid.dat' using 1:2:3 with image, '' using 1:2:(sprintf(
 generated not-music examples), {prov.get('parameters', '?')} parameters, {size / 1e6:.2f} MB; calibration
 temperature {cal_ship['temperature']:.3f} (fitted on {cal_ship['clips']} out-of-fold predictions of 5-fold CV over
 train + valid: NLL {cal_ship['nll_before']:.3f} -> {cal_ship['nll_after']:.3f}); tagging threshold
-**{tag['min_confidence']:.2f}**.
+**{tag['min_confidence']:.2f}**; "not music" from a not-music probability of **{nm_ship['min_probability']:.4f}**
+(the lowest that calls at most {pct(MUSIC_REJECTION_BUDGET)} of music "not music" in the same out-of-fold
+predictions: {nm_ship.get('music_rejected', '?')}/{nm_ship.get('music_clips', '?')}).
 
 ### On valid ({len(yv)} clips; the split model, trained on train only)
 
@@ -315,7 +352,7 @@ train + valid: NLL {cal_ship['nll_before']:.3f} -> {cal_ship['nll_after']:.3f});
 | accuracy | **{pct(acc)}** ({int(np.sum(answer == yv))}/{len(yv)}) |
 | balanced accuracy (mean per-genre recall) | **{pct(bal)}** |
 | baseline (logistic regression on band mean/std) | {pct(base['accuracy_mean'])} |
-| valid music called "not music" (false rejection) | {pct(false_rejection)} ({int(nm.sum())}/{len(yv)}) |
+| valid music called "not music" (false rejection; threshold {float(np.mean(nm_report)):.4f} from the train clips) | {pct(false_rejection)} ({int(nm.sum())}/{len(yv)}) |
 | 5-fold CV over train + valid (spread) | {pct(cv['accuracy_mean'])} ± {100 * cv['accuracy_std']:.1f} (per fold {per_fold}) |
 {parity}
 Per genre (recall, with the number of valid clips; the valid list is unbalanced):
@@ -380,8 +417,8 @@ def model_metadata(path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "tagging":
-        tagging(*sys.argv[2:6])
+    if len(sys.argv) == 7 and sys.argv[1] == "tagging":
+        tagging(*sys.argv[2:7])
     elif len(sys.argv) == 6 and sys.argv[1] == "report":
         report(*sys.argv[2:6])
     else:

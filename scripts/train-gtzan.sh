@@ -2,7 +2,8 @@
 # The GTZAN recipe, one command, data-driven:
 #   scripts/train-gtzan.sh [GTZAN_DIR]      (default ../shared/gtzan)
 # 1. not-music examples from generators (scripts/nonmusic.py --set train:
-#    noise, tones, sweeps, clicks, hum, speech of three voices), training
+#    noise, tones, sweeps, clicks, hum, crackle, speech of three voices and
+#    mixtures of them), training
 #    only: the model learns a "notmusic" label;
 # 2. spectrograms with the core front-end (cached), exported for PyTorch;
 # 3. the split: the given train.txt/valid.txt when both exist, else 5-fold
@@ -15,7 +16,8 @@
 #    (5 folds: the spread, and out-of-fold predictions for calibration);
 # 6. scripts/report-model.py picks the tagging threshold (written tags right
 #    >= 95% of the time on valid, calibration never fitted on what it is
-#    judged on);
+#    judged on) and the not-music threshold (the lowest that calls at most 1%
+#    of the out-of-fold music "not music");
 # 7. the final model: trained on all clips, calibrated on the out-of-fold
 #    predictions, with the threshold, written to
 #    $MODELS/genrescope-gtzan.safetensors with its provenance;
@@ -132,8 +134,8 @@ else
     cp "$work/$best-pred.csv" "$work/cv-pred.csv"
 fi
 
-echo "== tagging threshold"
-$py "$here/scripts/report-model.py" tagging "$work" "$data" "$best" "$work/tagging.json"
+echo "== tagging and not-music thresholds"
+$py "$here/scripts/report-model.py" tagging "$work" "$data" "$best" "$work/tagging.json" "$work/not-music.json"
 
 # Everything the model's provenance should carry about how it was chosen.
 $py - "$work" "$best" "${designs[@]}" > "$work/provenance-extra.json" <<'PY'
@@ -155,7 +157,7 @@ PY
 
 echo "== final model: $best on all clips, calibrated on the out-of-fold predictions"
 nice "$train" "$data" "${split[@]}" --final-only "${common[@]}" --arch "$(arch_file "$best")" --name "$best" \
-    --calibrate-from "$work/cv-pred.csv" --tagging "$work/tagging.json" \
+    --calibrate-from "$work/cv-pred.csv" --tagging "$work/tagging.json" --not-music-decision "$work/not-music.json" \
     --provenance-extra "$work/provenance-extra.json" --log "$models/training-log.csv" \
     -o "$models/genrescope-gtzan.safetensors" --checkpoint "$work/final.ckpt"
 

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "genrescope/model.h"
+#include "genrescope/verdict.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1054,7 +1055,32 @@ static void test_calibration_metadata(void)
     gs_model_writer_free(w);
     gs_model *m = gs_model_load(path, &err);
     CHECK(m && gs_model_tag_min_confidence(m) == -1.0f);
+    CHECK(m && gs_model_not_music_min_probability(m) == GS_NOT_MUSIC_THRESHOLD);
     gs_model_free(m);
+    CHECK(gs_model_not_music_min_probability(NULL) == GS_NOT_MUSIC_THRESHOLD);
+
+    /* The not-music threshold: a probability, and only with a not-music
+     * label to apply it to. */
+    const char *decision[] = {"{\"min_probability\":0.04,\"music_rejected\":0.01}", "{\"min_probability\":0}",
+                              "{\"min_probability\":1.5}", "{\"music_rejected\":0.01}", "0.2",
+                              "{\"min_probability\":0.04}"};
+    const int with_label[] = {1, 1, 1, 1, 1, 0};
+    const float expect_min[] = {0.04f, -1, -1, -1, -1, -1}; /* -1: rejected */
+    for (int i = 0; i < 6; i++) {
+        w = make_writer();
+        if (with_label[i])
+            CHECK(gs_model_writer_set_metadata(w, "not_music_label", "hip-hop", &err) == GS_OK);
+        CHECK(gs_model_writer_set_metadata(w, "not_music_decision", decision[i], &err) == GS_OK);
+        CHECK(gs_model_writer_save(w, path, &err) == GS_OK);
+        gs_model_writer_free(w);
+        m = gs_model_load(path, &err);
+        if (expect_min[i] < 0)
+            CHECK_MSG(m == NULL && err.code == GS_ERR_MODEL && strstr(err.message, "not_music_decision"),
+                      "accepted %s (label %d)", decision[i], with_label[i]);
+        else
+            CHECK_MSG(m && gs_model_not_music_min_probability(m) == expect_min[i], "%s", decision[i]);
+        gs_model_free(m);
+    }
 }
 
 int main(void)

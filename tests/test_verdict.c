@@ -10,17 +10,17 @@
 static void test_without_not_music_label(void)
 {
     const float p[3] = {0.2f, 0.5f, 0.3f};
-    gs_verdict v = gs_verdict_decide_labels(p, 3, -1, 4);
+    gs_verdict v = gs_verdict_decide_labels(p, 3, -1, GS_NOT_MUSIC_THRESHOLD, 4);
     CHECK(v.kind == GS_VERDICT_GENRE && v.label == 1 && v.confidence == 0.5f && v.not_music == 0.0f);
-    v = gs_verdict_decide_labels(p, 3, -1, 0);
+    v = gs_verdict_decide_labels(p, 3, -1, GS_NOT_MUSIC_THRESHOLD, 0);
     CHECK(v.kind == GS_VERDICT_SILENT && v.label == -1 && v.confidence == 0.0f);
-    v = gs_verdict_decide_labels(NULL, 3, -1, 0);
+    v = gs_verdict_decide_labels(NULL, 3, -1, GS_NOT_MUSIC_THRESHOLD, 0);
     CHECK(v.kind == GS_VERDICT_SILENT);
     const float tie[3] = {0.4f, 0.4f, 0.2f};
-    v = gs_verdict_decide_labels(tie, 3, -1, 1);
+    v = gs_verdict_decide_labels(tie, 3, -1, GS_NOT_MUSIC_THRESHOLD, 1);
     CHECK(v.label == 0); /* first on ties */
     /* An out-of-range not-music index means none. */
-    v = gs_verdict_decide_labels(p, 3, 9, 1);
+    v = gs_verdict_decide_labels(p, 3, 9, GS_NOT_MUSIC_THRESHOLD, 1);
     CHECK(v.kind == GS_VERDICT_GENRE && v.label == 1);
 }
 
@@ -28,18 +28,33 @@ static void test_not_music(void)
 {
     /* Label 0 is "not music". */
     const float speech[4] = {0.5f, 0.3f, 0.1f, 0.1f};
-    gs_verdict v = gs_verdict_decide_labels(speech, 4, 0, 3);
+    gs_verdict v = gs_verdict_decide_labels(speech, 4, 0, GS_NOT_MUSIC_THRESHOLD, 3);
     CHECK(v.kind == GS_VERDICT_NOT_MUSIC && v.label == -1 && v.confidence == 0.0f && v.not_music == 0.5f);
     /* Just under one half: music, even though "not music" is the single
      * most probable label. */
     const float unsure[4] = {0.49f, 0.2f, 0.16f, 0.15f};
-    v = gs_verdict_decide_labels(unsure, 4, 0, 3);
+    v = gs_verdict_decide_labels(unsure, 4, 0, GS_NOT_MUSIC_THRESHOLD, 3);
     CHECK(v.kind == GS_VERDICT_GENRE && v.label == 1 && v.confidence == 0.2f);
     CHECK_NEAR(v.not_music, 0.49, 1e-7);
     /* The not-music label is never the genre, even with a last index. */
     const float last[3] = {0.3f, 0.25f, 0.45f};
-    v = gs_verdict_decide_labels(last, 3, 2, 1);
+    v = gs_verdict_decide_labels(last, 3, 2, GS_NOT_MUSIC_THRESHOLD, 1);
     CHECK(v.kind == GS_VERDICT_GENRE && v.label == 0);
+    /* A model's own threshold: 0.2 makes the "unsure" vector not music,
+     * though a genre is its most probable answer; one that is not a
+     * probability falls back to the default. */
+    const float half_recognised[4] = {0.25f, 0.6f, 0.1f, 0.05f};
+    v = gs_verdict_decide_labels(half_recognised, 4, 0, 0.2f, 1);
+    CHECK(v.kind == GS_VERDICT_NOT_MUSIC && v.label == -1 && v.not_music == 0.25f);
+    v = gs_verdict_decide_labels(half_recognised, 4, 0, 0.26f, 1);
+    CHECK(v.kind == GS_VERDICT_GENRE && v.label == 1);
+    const float bad_thresholds[] = {0.0f, -0.1f, 1.5f, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad_thresholds / sizeof *bad_thresholds; i++) {
+        v = gs_verdict_decide_labels(unsure, 4, 0, bad_thresholds[i], 3);
+        CHECK(v.kind == GS_VERDICT_GENRE);
+        v = gs_verdict_decide_labels(speech, 4, 0, bad_thresholds[i], 3);
+        CHECK(v.kind == GS_VERDICT_NOT_MUSIC);
+    }
     CHECK(!strcmp(gs_verdict_kind_name(GS_VERDICT_NOT_MUSIC), "not-music"));
     CHECK(!strcmp(gs_verdict_kind_name(GS_VERDICT_GENRE), "genre"));
     CHECK(!strcmp(gs_verdict_kind_name(GS_VERDICT_SILENT), "silent"));
@@ -49,13 +64,13 @@ static void test_non_finite(void)
 {
     /* A NaN anywhere, even in a label that would lose, is a broken output. */
     const float nan_genre[3] = {NAN, 0.9f, 0.1f};
-    gs_verdict v = gs_verdict_decide_labels(nan_genre, 3, -1, 2);
+    gs_verdict v = gs_verdict_decide_labels(nan_genre, 3, -1, GS_NOT_MUSIC_THRESHOLD, 2);
     CHECK(v.kind == GS_VERDICT_INVALID && v.label == -1 && v.confidence == 0.0f);
     const float nan_not_music[3] = {0.9f, 0.1f, NAN};
-    v = gs_verdict_decide_labels(nan_not_music, 3, 2, 2);
+    v = gs_verdict_decide_labels(nan_not_music, 3, 2, GS_NOT_MUSIC_THRESHOLD, 2);
     CHECK(v.kind == GS_VERDICT_INVALID && v.label == -1 && v.not_music == 0.0f);
     const float inf[2] = {INFINITY, 0.0f};
-    v = gs_verdict_decide_labels(inf, 2, -1, 1);
+    v = gs_verdict_decide_labels(inf, 2, -1, GS_NOT_MUSIC_THRESHOLD, 1);
     CHECK(v.kind == GS_VERDICT_INVALID);
     /* A threshold on confidence can never pass. */
     CHECK(!(v.confidence >= 0.0f && v.kind == GS_VERDICT_GENRE));

@@ -101,6 +101,10 @@ void gs_cli_usage(FILE *out)
 "  --tagging FILE            JSON object stored as the model's \"tagging\" metadata:\n"
 "                            {\"min_confidence\": P, ...} becomes the tagger's default\n"
 "                            threshold (scripts/report-model.py measures P)\n"
+"  --not-music-decision FILE JSON object stored as the model's \"not_music_decision\"\n"
+"                            metadata: {\"min_probability\": P, ...} is the not-music\n"
+"                            probability from which the answer is \"not music\"\n"
+"                            (default 0.5; report-model.py picks P on held-out music)\n"
 "  --export-specs DIR        write the cached spectrograms and folds (float32 + CSV)\n"
 "                            for train/reference/train_torch.py\n"
 "\n"
@@ -249,6 +253,8 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
                 c->calibrate_from = v;
             else if (!strcmp(a, "--tagging"))
                 c->tagging_json = v;
+            else if (!strcmp(a, "--not-music-decision"))
+                c->not_music_decision_json = v;
             else if (!strcmp(a, "--export-specs"))
                 c->export_dir = v;
             else if (!strcmp(a, "--width"))

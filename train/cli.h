@@ -44,6 +44,7 @@ typedef struct gs_cli {
     const char *not_music_dir;  /* --not-music DIR: training-only examples of "not music" */
     const char *calibrate_from; /* --calibrate-from PREDICTIONS.csv: fit the temperature */
     const char *tagging_json;   /* --tagging FILE: the model's "tagging" metadata (JSON object) */
+    const char *not_music_decision_json; /* --not-music-decision FILE: its "not_music_decision" metadata */
     const char *eval_model;    /* --evaluate MODEL DIR */
     const char *eval_data;
     int json;

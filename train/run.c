@@ -390,7 +390,8 @@ static gs_status set_json_metadata(gs_model_writer *w, const char *key, const cJ
 }
 
 static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *path, cJSON *provenance,
-                             const cJSON *calibration, const cJSON *tagging, gs_error *err)
+                             const cJSON *calibration, const cJSON *tagging, const cJSON *not_music_decision,
+                             gs_error *err)
 {
     gs_model_writer *w = gs_model_writer_new();
     if (!w)
@@ -410,6 +411,8 @@ static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *p
         st = set_json_metadata(w, "calibration", calibration, err);
     if (st == GS_OK)
         st = set_json_metadata(w, "tagging", tagging, err);
+    if (st == GS_OK)
+        st = set_json_metadata(w, "not_music_decision", not_music_decision, err);
     if (st == GS_OK)
         st = gs_model_writer_save(w, path, err);
     gs_model_writer_free(w);
@@ -534,7 +537,7 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
         }
         cJSON *prov = cJSON_CreateObject();
         cJSON_AddStringToObject(prov, "note", "cross-validation fold model (not for deployment)");
-        st = write_model(r, net, model_path, prov, NULL, NULL, err);
+        st = write_model(r, net, model_path, prov, NULL, NULL, NULL, err);
         cJSON_Delete(prov);
         gs_tnet_free(net);
         if (st != GS_OK)
@@ -733,10 +736,15 @@ static gs_status run_final(run_ctx *r, gs_error *err)
     cJSON *tagging = NULL;
     if (st == GS_OK && r->cli->tagging_json && !(tagging = read_json_file(r->cli->tagging_json)))
         st = gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->tagging_json);
+    cJSON *not_music_decision = NULL;
+    if (st == GS_OK && r->cli->not_music_decision_json &&
+        !(not_music_decision = read_json_file(r->cli->not_music_decision_json)))
+        st = gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->not_music_decision_json);
     if (st == GS_OK)
-        st = write_model(r, net, r->cli->output, prov, calibration, tagging, err);
+        st = write_model(r, net, r->cli->output, prov, calibration, tagging, not_music_decision, err);
     cJSON_Delete(calibration);
     cJSON_Delete(tagging);
+    cJSON_Delete(not_music_decision);
     cJSON_Delete(prov);
     gs_tnet_free(net);
     if (st != GS_OK)
@@ -810,6 +818,22 @@ static void run_free(run_ctx *r)
     cJSON_Delete(r->summary);
 }
 
+/* The JSON files whose objects go into the final model, read before
+ * training so a typo fails in a second rather than after the last epoch. */
+static gs_status check_metadata_files(const gs_cli *c, gs_error *err)
+{
+    const char *files[] = {c->provenance_extra, c->tagging_json, c->not_music_decision_json};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        if (!files[i])
+            continue;
+        cJSON *doc = read_json_file(files[i]);
+        cJSON_Delete(doc);
+        if (!doc)
+            return gs_error_set(err, GS_ERR_FORMAT, "%s: not a readable JSON object", files[i]);
+    }
+    return GS_OK;
+}
+
 int gs_run_training(const gs_cli *c)
 {
     run_ctx r;
@@ -836,7 +860,9 @@ int gs_run_training(const gs_cli *c)
             return run_free(&r), fail(&err);
     }
     design_name(&r);
-    st = load_data(&r, &err);
+    st = check_metadata_files(c, &err);
+    if (st == GS_OK)
+        st = load_data(&r, &err);
     if (st == GS_OK) {
         char cache[4096];
         if (c->cache_dir)

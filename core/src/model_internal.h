@@ -39,6 +39,7 @@ struct gs_model {
     int not_music_label;        /* index into labels, or -1 */
     float calibration_temperature; /* 1 when the model carries none */
     float tag_min_confidence;   /* -1 when the model recommends none */
+    float not_music_min_probability; /* GS_NOT_MUSIC_THRESHOLD unless the model sets it */
     const char *architecture;   /* raw JSON text, "{}" when absent */
     const char *provenance;
     char *id;

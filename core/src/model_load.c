@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "model_internal.h"
+#include "genrescope/verdict.h"
 
 static uint64_t fnv1a64(const unsigned char *p, size_t n)
 {
@@ -177,6 +178,11 @@ float gs_model_calibration_temperature(const gs_model *model)
 float gs_model_tag_min_confidence(const gs_model *model)
 {
     return model ? model->tag_min_confidence : -1.0f;
+}
+
+float gs_model_not_music_min_probability(const gs_model *model)
+{
+    return model ? model->not_music_min_probability : GS_NOT_MUSIC_THRESHOLD;
 }
 
 int gs_model_is_genre_label(const gs_model *model, int index)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model_internal.h"
+#include "genrescope/verdict.h"
 
 typedef enum field_kind { FIELD_INT, FIELD_FLOAT, FIELD_NORMALIZE } field_kind;
 
@@ -251,23 +252,40 @@ static gs_status parse_calibration(gs_model *m, gs_error *err)
     return st;
 }
 
-/* "tagging": {"min_confidence": P, ...}: the confidence above which the
- * model's genres were measured right often enough to write into files
- * (how it was measured in the other keys). P in (0, 1]. */
-static gs_status parse_tagging(gs_model *m, gs_error *err)
+/* Metadata "<key>": {"<member>": P, ...} with P a probability in (0, 1]
+ * (the other members say how P was measured): *out = P, or fallback when
+ * the key is absent. */
+static gs_status parse_probability_member(const gs_model *m, const char *key, const char *member, float fallback,
+                                          float *out, gs_error *err)
 {
-    m->tag_min_confidence = -1.0f;
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(m->metadata, "tagging");
+    *out = fallback;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(m->metadata, key);
     if (!item)
         return GS_OK;
     cJSON *doc = parse_document(item->valuestring);
-    const cJSON *p = doc ? cJSON_GetObjectItemCaseSensitive(doc, "min_confidence") : NULL;
+    const cJSON *p = doc ? cJSON_GetObjectItemCaseSensitive(doc, member) : NULL;
     gs_status st = GS_OK;
     if (!doc || !cJSON_IsObject(doc) || !cJSON_IsNumber(p) || !(p->valuedouble > 0.0 && p->valuedouble <= 1.0))
-        st = gs_error_set(err, GS_ERR_MODEL, "metadata 'tagging': min_confidence must be a number in (0, 1]");
+        st = gs_error_set(err, GS_ERR_MODEL, "metadata '%s': %s must be a number in (0, 1]", key, member);
     else
-        m->tag_min_confidence = (float)p->valuedouble;
+        *out = (float)p->valuedouble;
     cJSON_Delete(doc);
+    return st;
+}
+
+/* "tagging": {"min_confidence": P}: the confidence above which the model's
+ * genres were measured right often enough to write into files.
+ * "not_music_decision": {"min_probability": P}: the not-music probability
+ * from which the answer is "not music" (chosen on held-out music so that
+ * few music clips reach it); 0.5 when absent. Needs a not-music label. */
+static gs_status parse_decision_thresholds(gs_model *m, gs_error *err)
+{
+    gs_status st = parse_probability_member(m, "tagging", "min_confidence", -1.0f, &m->tag_min_confidence, err);
+    if (st == GS_OK)
+        st = parse_probability_member(m, "not_music_decision", "min_probability", GS_NOT_MUSIC_THRESHOLD,
+                                      &m->not_music_min_probability, err);
+    if (st == GS_OK && m->not_music_label < 0 && cJSON_GetObjectItemCaseSensitive(m->metadata, "not_music_decision"))
+        st = gs_error_set(err, GS_ERR_MODEL, "metadata 'not_music_decision' without a not-music label");
     return st;
 }
 
@@ -300,7 +318,7 @@ gs_status gs_model_parse_metadata(gs_model *m, gs_error *err)
     if (st == GS_OK)
         st = parse_calibration(m, err);
     if (st == GS_OK)
-        st = parse_tagging(m, err);
+        st = parse_decision_thresholds(m, err);
     if (st == GS_OK)
         st = parse_frontend(m, err);
     if (st == GS_OK)

@@ -4,8 +4,10 @@
 
 #include <math.h>
 
-gs_verdict gs_verdict_decide_labels(const float *probabilities, int n, int nm, int num_patches)
+gs_verdict gs_verdict_decide_labels(const float *probabilities, int n, int nm, float not_music_min, int num_patches)
 {
+    if (!(not_music_min > 0.0f && not_music_min <= 1.0f))
+        not_music_min = GS_NOT_MUSIC_THRESHOLD;
     gs_verdict v = {.kind = GS_VERDICT_SILENT, .label = -1, .confidence = 0.0f, .not_music = 0.0f};
     if (num_patches <= 0 || !probabilities || n <= 0)
         return v;
@@ -29,7 +31,7 @@ gs_verdict gs_verdict_decide_labels(const float *probabilities, int n, int nm, i
         v.kind = GS_VERDICT_INVALID;
         return v;
     }
-    if (nm >= 0 && v.not_music >= GS_NOT_MUSIC_THRESHOLD) {
+    if (nm >= 0 && v.not_music >= not_music_min) {
         v.kind = GS_VERDICT_NOT_MUSIC;
         return v;
     }

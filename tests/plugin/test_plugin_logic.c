@@ -7,6 +7,7 @@
 #include "check.h"
 #include "ring.h"
 #include "smoothing.h"
+#include "genrescope/verdict.h"
 
 static void test_ring_basic(void)
 {
@@ -103,7 +104,7 @@ static void test_ring_threads(void)
 static void test_smoothed_verdict(void)
 {
     gs_smoothed_verdict v;
-    gs_smoothed_verdict_reset(&v, 3, -1);
+    gs_smoothed_verdict_reset(&v, 3, -1, GS_NOT_MUSIC_THRESHOLD);
     CHECK(v.genre == -1 && v.confidence == 0.0f && !v.have);
 
     const float a[3] = {0.2f, 0.7f, 0.1f};
@@ -138,13 +139,13 @@ static void test_smoothed_verdict(void)
     gs_smoothed_verdict_update(&v, bad, 3, 0.0f);
     CHECK(v.genre == -1);
 
-    gs_smoothed_verdict_reset(&v, 1000, -1);
+    gs_smoothed_verdict_reset(&v, 1000, -1, GS_NOT_MUSIC_THRESHOLD);
     CHECK(v.num_labels == GS_MAX_LABELS);
 
     /* With a not-music label (index 2): its smoothed probability at 0.5 or
      * more shows "none"; below, the best genre among the others, never the
      * not-music label itself. */
-    gs_smoothed_verdict_reset(&v, 3, 2);
+    gs_smoothed_verdict_reset(&v, 3, 2, GS_NOT_MUSIC_THRESHOLD);
     const float speech[3] = {0.3f, 0.1f, 0.6f};
     gs_smoothed_verdict_update(&v, speech, 5, 0.0f);
     CHECK(v.genre == -1 && v.confidence == 0.0f);
@@ -155,7 +156,20 @@ static void test_smoothed_verdict(void)
     gs_smoothed_verdict_update(&v, music, 5, 0.5f); /* 0.15 0.4 0.45 */
     CHECK(v.genre == 1);
     CHECK_NEAR(v.confidence, 0.4, 1e-6);
-    gs_smoothed_verdict_reset(&v, 3, 7); /* out of range: no not-music label */
+    /* The model's own threshold (0.3) is the one applied, and it survives
+     * the reset a silent window makes. */
+    gs_smoothed_verdict_reset(&v, 3, 2, 0.3f);
+    const float half_recognised[3] = {0.15f, 0.5f, 0.35f};
+    gs_smoothed_verdict_update(&v, half_recognised, 5, 0.0f);
+    CHECK(v.genre == -1);
+    gs_smoothed_verdict_update(&v, half_recognised, 0, 0.0f);
+    CHECK(v.not_music_min == 0.3f);
+    gs_smoothed_verdict_update(&v, half_recognised, 5, 0.0f);
+    CHECK(v.genre == -1);
+    gs_smoothed_verdict_reset(&v, 3, 2, GS_NOT_MUSIC_THRESHOLD);
+    gs_smoothed_verdict_update(&v, half_recognised, 5, 0.0f);
+    CHECK(v.genre == 1);
+    gs_smoothed_verdict_reset(&v, 3, 7, GS_NOT_MUSIC_THRESHOLD); /* out of range: no not-music label */
     CHECK(v.not_music_label == -1);
 }
 

@@ -186,7 +186,7 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
             continue;
         probabilities(w->an, oct, noisy, v->probabilities);
         v->num_patches = 1;
-        gs_verdict d = gs_verdict_decide_labels(v->probabilities, nl, nm, 1);
+        gs_verdict d = gs_verdict_decide_labels(v->probabilities, nl, nm, GS_NOT_MUSIC_THRESHOLD, 1);
         v->verdict = d.kind;
         v->top_label = d.label;
         v->confidence = d.confidence;
@@ -203,7 +203,7 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
     if (voiced) {
         for (int i = 0; i < nl; i++)
             r->probabilities[i] /= (float)voiced;
-        gs_verdict d = gs_verdict_decide_labels(r->probabilities, nl, nm, voiced);
+        gs_verdict d = gs_verdict_decide_labels(r->probabilities, nl, nm, GS_NOT_MUSIC_THRESHOLD, voiced);
         r->verdict = d.kind;
         r->top_label = d.label;
         r->confidence = d.confidence;

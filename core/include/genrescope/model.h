@@ -112,6 +112,10 @@ float gs_model_calibration_temperature(const gs_model *model);
 /* The model's recommended tagging threshold (its "tagging" metadata), or
  * -1 when it has none. */
 float gs_model_tag_min_confidence(const gs_model *model);
+/* The not-music probability from which the verdict is "not music" (the
+ * model's "not_music_decision" metadata), GS_NOT_MUSIC_THRESHOLD (0.5)
+ * when it sets none. */
+float gs_model_not_music_min_probability(const gs_model *model);
 /* 1 when index is a label and names a genre (not the not-music label). */
 int gs_model_is_genre_label(const gs_model *model, int index);
 /* Short stable identifier: "<name>-<first 16 hex of FNV-1a 64 of the file>".

@@ -3,8 +3,11 @@
  * by the classifier, and by the plugin and the tagger through them.
  *
  * - No classified patch (all silent): GS_VERDICT_SILENT.
- * - The model has a not-music label and its probability is at least 0.5
- *   (more likely not music than music): GS_VERDICT_NOT_MUSIC.
+ * - The model has a not-music label and its probability reaches the
+ *   model's not-music threshold: GS_VERDICT_NOT_MUSIC. The threshold is 0.5
+ *   (more likely not music than music) unless the model carries one chosen
+ *   on held-out music ("not_music_decision": a lower one catches sounds the
+ *   model half-recognises as music, at a measured cost in music rejected).
  * - Else GS_VERDICT_GENRE: the most probable genre label and its probability
  *   (the model's calibrated probability that this is music of that genre).
  * A non-finite probability anywhere means a broken network output:
@@ -19,6 +22,7 @@
 extern "C" {
 #endif
 
+/* The not-music threshold of a model that sets none. */
 #define GS_NOT_MUSIC_THRESHOLD 0.5f
 /* The name genrescope-train gives the not-music label (a model may use
  * another: its "not_music_label" metadata is what counts). */
@@ -41,18 +45,20 @@ typedef struct gs_verdict {
 
 /* Decides the verdict for probabilities (num_labels values, borrowed)
  * averaged over num_patches patches; not_music_label is the index of the
- * not-music label or -1. probabilities may be NULL only when num_patches is
- * 0. Pure: no allocation, safe in a real-time thread. Never fails. */
+ * not-music label or -1; not_music_min_probability is the threshold (one
+ * outside (0, 1] means GS_NOT_MUSIC_THRESHOLD). probabilities may be NULL
+ * only when num_patches is 0. Pure: no allocation, safe in a real-time
+ * thread. Never fails. */
 gs_verdict gs_verdict_decide_labels(const float *probabilities, int num_labels, int not_music_label,
-                                    int num_patches);
+                                    float not_music_min_probability, int num_patches);
 
-/* The same with the label count and not-music label of model (borrowed,
- * not NULL). Inline so that pure users of the decision (the plugin's audio
+/* The same with the label count, not-music label and threshold of model
+ * (borrowed, not NULL). Inline so that pure users of the decision (the plugin's audio
  * thread logic) need not link the model module. */
 static inline gs_verdict gs_verdict_decide(const gs_model *model, const float *probabilities, int num_patches)
 {
     return gs_verdict_decide_labels(probabilities, gs_model_num_labels(model), gs_model_not_music_label(model),
-                                    num_patches);
+                                    gs_model_not_music_min_probability(model), num_patches);
 }
 
 /* Temperature calibration of averaged probabilities (in place):
