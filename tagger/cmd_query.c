@@ -21,13 +21,54 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: genrescope query [--db FILE] [--genre G] [--min-confidence X]\n"
             "                        [--mixed G1,G2,...] [--min-score S] [-n N] [--json]\n"
-            "                        [-m|--model FILE | --any-model]\n\n"
+            "                        [-m|--model FILE | --any-model]\n"
+            "       genrescope query [--db FILE] --duplicates [--json]\n\n"
             "--genre G: tracks whose top genre is G with at least --min-confidence,\n"
             "most confident first. --mixed G1,G2: tracks scoring at least --min-score\n"
             "(default 0.2) in every listed genre, by their combined score. Genres are\n"
             "labels or display names, any case. Only tracks analysed by the model\n"
             "(--model FILE, default the built-in one) are listed, as scores of\n"
-            "different models are not comparable; --any-model lists every model's.\n");
+            "different models are not comparable; --any-model lists every model's.\n"
+            "--duplicates: groups of tracks with the same decoded audio (copies of one\n"
+            "file, whatever their tags), one path per line and a blank line between\n"
+            "groups; with --json one {\"paths\": [...]} object per group.\n");
+}
+
+static int print_duplicates(const char *const *paths, size_t n, void *arg)
+{
+    int json = *(const int *)arg;
+    static int groups;
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON *a = cJSON_AddArrayToObject(j, "paths");
+        for (size_t i = 0; a && i < n; i++) {
+            cJSON *p = gs_cli_path_json(paths[i]);
+            if (p)
+                cJSON_AddItemToArray(a, p);
+        }
+        gs_cli_print_json(stdout, j);
+    } else {
+        printf("%s", groups++ ? "\n" : "");
+        for (size_t i = 0; i < n; i++)
+            printf("%s\n", paths[i]);
+    }
+    return 0;
+}
+
+static int run_duplicates(const char *db_path, int json)
+{
+    gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, 5000);
+    if (!ix)
+        return GS_EXIT_FATAL;
+    gs_error err;
+    gs_error_clear(&err);
+    gs_status st = gs_index_duplicates(ix, print_duplicates, &json, &err);
+    gs_index_close(ix);
+    if (st != GS_OK) {
+        fprintf(stderr, "genrescope query: %s\n", err.message);
+        return GS_EXIT_FATAL;
+    }
+    return GS_EXIT_OK;
 }
 
 /* The id of the model --model names (NULL: the built-in one), which the
@@ -96,16 +137,16 @@ static int prepare(gs_index *ix, const char *sql, int num_mixed, char (*mixed_la
 
 int gs_cmd_query(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_GENRE, O_MINC, O_MIXED, O_MINS, O_NAMES, O_ANY };
+    enum { O_DB = 256, O_JSON, O_GENRE, O_MINC, O_MIXED, O_MINS, O_NAMES, O_ANY, O_DUPS };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
         {"genre", required_argument, NULL, O_GENRE}, {"min-confidence", required_argument, NULL, O_MINC},
         {"mixed", required_argument, NULL, O_MIXED}, {"min-score", required_argument, NULL, O_MINS},
         {"genre-names", required_argument, NULL, O_NAMES}, {"limit", required_argument, NULL, 'n'},
         {"model", required_argument, NULL, 'm'}, {"any-model", no_argument, NULL, O_ANY},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"duplicates", no_argument, NULL, O_DUPS}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *db_path = NULL, *genre = NULL, *mixed = NULL, *names = NULL, *model_path = NULL;
-    int any_model = 0;
+    int any_model = 0, duplicates = 0;
     double min_conf = 0, min_score = 0.2;
     long limit = -1;
     int json = 0, c;
@@ -119,6 +160,7 @@ int gs_cmd_query(int argc, char **argv)
         case O_NAMES: names = optarg; break;
         case 'm': model_path = optarg; break;
         case O_ANY: any_model = 1; break;
+        case O_DUPS: duplicates = 1; break;
         case O_MINC:
             if (gs_cli_parse_float(optarg, 0, 1, &min_conf)) goto bad;
             break;
@@ -132,7 +174,9 @@ int gs_cmd_query(int argc, char **argv)
         default: usage(stderr); return GS_EXIT_USAGE;
         }
     }
-    if (optind != argc || (!genre && !mixed)) {
+    if (duplicates && optind == argc && !genre && !mixed)
+        return run_duplicates(db_path, json);
+    if (optind != argc || duplicates || (!genre && !mixed)) {
         usage(stderr);
         return GS_EXIT_USAGE;
     }

@@ -17,17 +17,18 @@
  * track index took a minute to build). */
 enum {
     ST_TRACK, ST_DEL_SCORES, ST_DEL_EMB, ST_DEL_WINDOWS, ST_SCORE, ST_EMB, ST_WINDOW, ST_GENRE,
-    ST_TAG, ST_REMOVE, ST_SCORES_OF, ST_COUNT
+    ST_TAG, ST_REMOVE, ST_SCORES_OF, ST_MOVE, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_TRACK] =
         "INSERT INTO tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
-        " confidence, analysed_at, tag_status, tag_message, error, tag_genre)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest, audio_digest)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
         " ON CONFLICT(path) DO UPDATE SET size = ?2, mtime_ns = ?3, duration = ?4, format = ?5,"
         " model_id = ?6, top_genre = ?7, confidence = ?8, analysed_at = ?9, tag_status = ?10,"
-        " tag_message = ?11, error = ?12, tag_genre = ?13 RETURNING id",
+        " tag_message = ?11, error = ?12, tag_genre = ?13, file_digest = ?14, audio_digest = ?15"
+        " RETURNING id",
     [ST_DEL_SCORES] = "DELETE FROM scores WHERE track_id = ?1",
     [ST_DEL_EMB] = "DELETE FROM embeddings WHERE track_id = ?1",
     [ST_DEL_WINDOWS] = "DELETE FROM windows WHERE track_id = ?1",
@@ -38,10 +39,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_GENRE] = "INSERT INTO genres(label, display) VALUES (?1, ?2)"
                  " ON CONFLICT(label) DO UPDATE SET display = ?2",
     [ST_TAG] = "UPDATE tracks SET size = ?2, mtime_ns = ?3, tag_status = ?4, tag_message = ?5,"
-               " tag_genre = ?6 WHERE path = ?1",
+               " tag_genre = ?6, file_digest = ?7 WHERE path = ?1",
     [ST_REMOVE] = "DELETE FROM tracks WHERE path = ?1",
     [ST_SCORES_OF] = "SELECT s.genre, s.score FROM scores s JOIN tracks t ON t.id = s.track_id"
                      " WHERE t.path = ?1",
+    [ST_MOVE] = "UPDATE tracks SET path = ?2, mtime_ns = ?3 WHERE path = ?1",
 };
 
 struct gs_index {
@@ -134,6 +136,20 @@ static const char *const migrations[GS_INDEX_SCHEMA_VERSION] = {
      * track's model_id and a change of it must make the cache stale too. */
     "DROP TRIGGER tracks_gen_update;"
     "CREATE TRIGGER tracks_gen_update AFTER UPDATE OF id, top_genre, model_id ON tracks BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;",
+
+    /* 4 -> 5: a file's identity beyond its path, so a moved or renamed file
+     * stays the same track (no re-analysis; history and tag ownership
+     * kept) and duplicates can be found: file_digest is the file as it is
+     * (size, first and last 64 KiB: a plain move keeps it), audio_digest the
+     * decoded audio (a tag edit keeps it). NULL where unknown (rows from
+     * before; the fake analyser of the tests has no audio digest). The
+     * cache's SQL reads paths, so a move must make it stale too. */
+    "ALTER TABLE tracks ADD COLUMN file_digest INTEGER;"
+    "ALTER TABLE tracks ADD COLUMN audio_digest INTEGER;"
+    "CREATE INDEX tracks_audio ON tracks(audio_digest) WHERE audio_digest IS NOT NULL;"
+    "DROP TRIGGER tracks_gen_update;"
+    "CREATE TRIGGER tracks_gen_update AFTER UPDATE OF id, path, top_genre, model_id ON tracks BEGIN"
     "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;",
 };
 
@@ -433,6 +449,12 @@ static int bind_text(sqlite3_stmt *s, int i, const char *v)
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
 }
 
+/* Digests are 64-bit patterns in SQLite's signed integers; 0 is "unknown". */
+static int bind_digest(sqlite3_stmt *s, int i, uint64_t v)
+{
+    return v ? sqlite3_bind_int64(s, i, (sqlite3_int64)v) : sqlite3_bind_null(s, i);
+}
+
 /* The cached statement, reset and with every parameter NULL, or NULL with
  * err set. */
 static sqlite3_stmt *stmt(gs_index *ix, int which, gs_error *err)
@@ -487,6 +509,8 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
     bind_text(s, 11, rec->tag_message);
     bind_text(s, 12, rec->error);
     bind_text(s, 13, rec->tag_genre);
+    bind_digest(s, 14, rec->file_digest);
+    bind_digest(s, 15, r ? r->audio_digest : 0);
     int rc = sqlite3_step(s);
     sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     if (rc == SQLITE_ROW)
@@ -569,7 +593,7 @@ gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *displa
 
 gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
                            const char *tag_status, const char *tag_message,
-                           const char *tag_genre, gs_error *err)
+                           const char *tag_genre, uint64_t file_digest, gs_error *err)
 {
     sqlite3_stmt *s = stmt(ix, ST_TAG, err);
     if (!s)
@@ -580,6 +604,18 @@ gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t
     bind_text(s, 4, tag_status);
     bind_text(s, 5, tag_message);
     bind_text(s, 6, tag_genre);
+    bind_digest(s, 7, file_digest);
+    return run(ix, s, err);
+}
+
+gs_status gs_index_move(gs_index *ix, const char *from, const char *to, int64_t mtime_ns, gs_error *err)
+{
+    sqlite3_stmt *s = stmt(ix, ST_MOVE, err);
+    if (!s)
+        return err ? err->code : GS_ERR_IO;
+    bind_text(s, 1, from);
+    bind_text(s, 2, to);
+    sqlite3_bind_int64(s, 3, mtime_ns);
     return run(ix, s, err);
 }
 
@@ -626,7 +662,8 @@ gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(ix->db,
                            "SELECT path, size, mtime_ns, model_id, error IS NOT NULL, top_genre,"
-                           " confidence, tag_status, tag_genre FROM tracks ORDER BY path",
+                           " confidence, tag_status, tag_genre, file_digest, audio_digest FROM tracks"
+                           " ORDER BY path",
                            -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     size_t cap = 0;
@@ -655,6 +692,8 @@ gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,
                                                                  : (float)sqlite3_column_double(s, 6);
         e->tag_status = dup_col(s, 7);
         e->tag_genre = dup_col(s, 8);
+        e->file_digest = (uint64_t)sqlite3_column_int64(s, 9); /* NULL reads as 0: unknown */
+        e->audio_digest = (uint64_t)sqlite3_column_int64(s, 10);
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {

@@ -16,7 +16,7 @@
 /* Version this build creates and understands. A database with a larger
  * user_version is refused rather than misread; a read-only open accepts an
  * older one as it is (see gs_index_schema_version). */
-#define GS_INDEX_SCHEMA_VERSION 4
+#define GS_INDEX_SCHEMA_VERSION 5
 
 typedef struct gs_index gs_index;
 
@@ -67,6 +67,8 @@ typedef struct gs_index_record {
     const char *tag_status;      /* gs_tag_outcome_name, "disabled"... */
     const char *tag_message;     /* may be NULL */
     const char *tag_genre;       /* genre genrescope wrote and the file holds, or NULL */
+    uint64_t file_digest;        /* gs_file_digest after tagging, 0 if unknown; the
+                                    audio digest is result->audio_digest */
 } gs_index_record;
 
 gs_status gs_index_begin(gs_index *ix, gs_error *err);
@@ -77,12 +79,19 @@ void gs_index_rollback(gs_index *ix);
  * prepared once per connection and kept until gs_index_close. */
 gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err);
 
-/* Updates only the tag columns of an indexed file (and its size and
- * mtime, which a tag write changes), inside a transaction: a tag retried
- * from the stored verdict, without re-analysis. */
+/* Updates only the tag columns of an indexed file (and its size, mtime
+ * and file digest, which a tag write changes; file_digest 0 = unknown),
+ * inside a transaction: a tag retried from the stored verdict, without
+ * re-analysis. */
 gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
                            const char *tag_status, const char *tag_message,
-                           const char *tag_genre, gs_error *err);
+                           const char *tag_genre, uint64_t file_digest, gs_error *err);
+
+/* The track at from is now the file at to (moved or renamed, with that
+ * mtime): same row, so its id, history and tag ownership stay. Inside a
+ * transaction; to must not be indexed yet (GS_ERR_IO from the UNIQUE
+ * constraint otherwise). A no-op when from is not indexed. */
+gs_status gs_index_move(gs_index *ix, const char *from, const char *to, int64_t mtime_ns, gs_error *err);
 
 /* Deletes the row of path and its dependent rows (no-op if absent). */
 gs_status gs_index_remove(gs_index *ix, const char *path, gs_error *err);
@@ -107,6 +116,7 @@ typedef struct gs_index_known {
     float confidence; /* -1 if none */
     char *tag_status; /* may be NULL */
     char *tag_genre;  /* what genrescope wrote into the file, or NULL */
+    uint64_t file_digest, audio_digest; /* 0: unknown */
 } gs_index_known;
 
 gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,

@@ -321,3 +321,56 @@ gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size
                             known[0] ? known : "none yet");
     return GS_OK;
 }
+
+gs_status gs_index_duplicates(gs_index *ix, gs_duplicates_fn each, void *arg, gs_error *err)
+{
+    if (gs_index_schema_version(ix) < 5)
+        return gs_error_set(err, GS_ERR_UNSUPPORTED,
+                            "%s predates duplicate detection; a 'genrescope scan' updates it", gs_index_path(ix));
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT audio_digest, path FROM tracks WHERE audio_digest IN"
+                           " (SELECT audio_digest FROM tracks WHERE audio_digest IS NOT NULL"
+                           "  GROUP BY audio_digest HAVING count(*) > 1)"
+                           " ORDER BY (SELECT min(path) FROM tracks d WHERE d.audio_digest = tracks.audio_digest),"
+                           " path",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    char **paths = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_int64 group = 0;
+    gs_status st = GS_OK;
+    int rc = SQLITE_DONE, stop = 0;
+    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        sqlite3_int64 d = sqlite3_column_int64(s, 0);
+        if (n && d != group) {
+            stop = each((const char *const *)paths, n, arg);
+            while (n)
+                free(paths[--n]);
+        }
+        group = d;
+        if (n == cap) {
+            char **grown = realloc(paths, (cap = cap ? 2 * cap : 8) * sizeof *paths);
+            if (!grown) {
+                st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+                break;
+            }
+            paths = grown;
+        }
+        const unsigned char *p = sqlite3_column_text(s, 1);
+        if (!(paths[n] = strdup(p ? (const char *)p : ""))) {
+            st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        n++;
+    }
+    if (st == GS_OK && !stop && rc != SQLITE_DONE)
+        st = gs_index_error(ix, err, "cannot read");
+    if (st == GS_OK && !stop && n)
+        each((const char *const *)paths, n, arg);
+    while (n)
+        free(paths[--n]);
+    free(paths);
+    sqlite3_finalize(s);
+    return st;
+}

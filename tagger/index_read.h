@@ -68,4 +68,13 @@ gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t
 gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,
                                  gs_error *err);
 
+/* Groups of indexed tracks with the same decoded audio (one recording at
+ * several paths: copies, or the same file in two folders). each(paths, n,
+ * arg) is called once per group of n >= 2 paths (borrowed for the call),
+ * groups and paths in path order; a non-zero return stops. Errors:
+ * GS_ERR_UNSUPPORTED for an index older than schema 5 (no audio digests
+ * until a scan migrates it), GS_ERR_IO. */
+typedef int (*gs_duplicates_fn)(const char *const *paths, size_t n, void *arg);
+gs_status gs_index_duplicates(gs_index *ix, gs_duplicates_fn each, void *arg, gs_error *err);
+
 #endif

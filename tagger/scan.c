@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file_digest.h"
 #include "genre_names.h"
 #include "tag_writer.h"
 
@@ -29,6 +30,10 @@ typedef struct scan_item {
     char tag_msg[256];
     char tag_genre[GS_MAX_LABELS * NAME_SIZE]; /* what the file now holds of ours */
     int64_t size, mtime_ns;   /* after tagging: what the next scan will see */
+    uint64_t file_digest;     /* after tagging; 0 if it could not be read */
+    int is_new;               /* no index row at this path */
+    const char *moved_from;   /* the vanished row this file is (borrowed) */
+    int moved_in_plan;        /* that row was moved here before the workers ran */
 } scan_item;
 
 /* A file for the workers: analyse it, or (retag) only write its tag from
@@ -38,6 +43,8 @@ typedef struct scan_job {
     int retag;
     char *ours;
     gs_track_result verdict;  /* retag only; moved to the item */
+    int is_new;               /* no index row at this path (nor one moved here) */
+    const char *moved_from;   /* found by its file digest: the row moved here */
 } scan_job;
 
 typedef struct scan_ctx {
@@ -63,6 +70,16 @@ typedef struct scan_ctx {
     gs_error fatal;
     double t0;
     size_t done;              /* files accounted for, for progress */
+
+    /* What the index knew at the start, and which of it is gone: rows
+     * under the scanned roots whose file no longer exists. A new file whose
+     * file or audio digest matches one is that track, moved (claimed under
+     * lock: workers claim by audio digest); the rest are pruned at the end. */
+    gs_index_known *known;
+    size_t num_known;
+    size_t *vanished;         /* indices into known */
+    unsigned char *claimed;   /* per vanished row */
+    size_t num_vanished;
 } scan_ctx;
 
 static double now_seconds(void)
@@ -251,6 +268,37 @@ static void tag_one(scan_ctx *c, scan_item *it)
     }
 }
 
+/* A new file whose decoded audio is that of a vanished track is the track,
+ * moved (and its tags perhaps edited on the way): it keeps the row, and the
+ * genre we wrote stays ours. The first file to claim a row gets it; a
+ * second copy is a new track (a duplicate). */
+static void claim_by_audio(scan_ctx *c, scan_item *it)
+{
+    uint64_t d = it->result.audio_digest;
+    if (!d || !c->num_vanished)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (size_t v = 0; v < c->num_vanished; v++) {
+        const gs_index_known *k = &c->known[c->vanished[v]];
+        if (!c->claimed[v] && k->audio_digest == d) {
+            c->claimed[v] = 1;
+            it->moved_from = k->path;
+            if (!it->ours)
+                it->ours = k->tag_genre;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The file digest the index keeps, of the file as the next scan will see
+ * it (after our tag write): its head was just read, so this is cheap. */
+static void record_file_digest(scan_item *it, const char *path)
+{
+    if (gs_file_digest(path, it->size, &it->file_digest) != 0)
+        it->file_digest = 0;
+}
+
 static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
 {
     const gs_walk_entry *e = &c->files->entries[it->file];
@@ -258,6 +306,7 @@ static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
     it->mtime_ns = e->mtime_ns;
     if (it->retag) {
         tag_one(c, it);
+        record_file_digest(it, e->path);
         return;
     }
     int64_t size = 0;
@@ -275,7 +324,10 @@ static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
         snprintf(it->error, sizeof it->error, "%s", err.message);
         return;
     }
+    if (it->is_new)
+        claim_by_audio(c, it);
     tag_one(c, it);
+    record_file_digest(it, e->path);
 }
 
 typedef struct worker_arg {
@@ -317,6 +369,9 @@ static void *worker_main(void *p)
         it->file = job->file;
         it->retag = job->retag;
         it->ours = job->ours;
+        it->is_new = job->is_new;
+        it->moved_from = job->moved_from;
+        it->moved_in_plan = job->moved_from != NULL;
         if (job->retag) {
             it->result = job->verdict;
             memset(&job->verdict, 0, sizeof job->verdict);
@@ -340,6 +395,9 @@ static void account(scan_ctx *c, scan_item *it, int lost)
     char display[NAME_SIZE];
     if (lost)
         s->lost++;
+    r.moved_from = it->moved_from;
+    if (it->moved_from)
+        s->moved++;
     if (it->failed) {
         s->failed++;
         s->failed_by[it->reason]++;
@@ -347,9 +405,10 @@ static void account(scan_ctx *c, scan_item *it, int lost)
         r.error = it->error;
     } else {
         if (it->retag) {
-            s->unchanged++;
+            if (!it->moved_from)
+                s->unchanged++;
             s->retagged++;
-            r.status = "unchanged";
+            r.status = it->moved_from ? "moved" : "unchanged";
         } else {
             s->analysed++;
             r.status = "analysed";
@@ -408,9 +467,14 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
                              : it->result.verdict == GS_VERDICT_NOT_MUSIC ? "not-music"
                                                                         : "none";
     const char *tag_genre = it->tag_genre[0] ? it->tag_genre : NULL;
+    if (it->moved_from && !it->moved_in_plan) {
+        gs_status st = gs_index_move(c->ix, it->moved_from, e->path, it->mtime_ns, err);
+        if (st != GS_OK)
+            return st;
+    }
     if (it->retag)
         return gs_index_put_tag(c->ix, e->path, it->size, it->mtime_ns, tag_status,
-                                it->tag_msg[0] ? it->tag_msg : NULL, tag_genre, err);
+                                it->tag_msg[0] ? it->tag_msg : NULL, tag_genre, it->file_digest, err);
     gs_index_record rec = {
         .path = e->path,
         .size = it->size,
@@ -425,6 +489,7 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
         .tag_status = tag_status,
         .tag_message = it->tag_msg[0] ? it->tag_msg : NULL,
         .tag_genre = it->failed ? it->ours : tag_genre,
+        .file_digest = it->failed ? 0 : it->file_digest,
     };
     return gs_index_put(c->ix, &rec, err);
 }
@@ -531,6 +596,17 @@ static void free_jobs(scan_ctx *c)
     c->todo = NULL;
 }
 
+static void free_known(scan_ctx *c)
+{
+    gs_index_known_free(c->known, c->num_known);
+    free(c->vanished);
+    free(c->claimed);
+    c->known = NULL;
+    c->vanished = NULL;
+    c->claimed = NULL;
+    c->num_known = c->num_vanished = 0;
+}
+
 static int gs_error_is_index(gs_status st)
 {
     return st != GS_ERR_NOMEM;
@@ -613,22 +689,54 @@ static int under_root(const char *path, const char *root)
     return !strncmp(path, root, n) && (path[n] == '/' || path[n] == '\0');
 }
 
-/* Removes the rows of files under the scanned roots that no longer exist
- * (a dry run only counts them). One transaction. */
-static gs_status prune_missing(scan_ctx *c, const gs_index_known *known, size_t num_known,
-                               gs_error *err)
+/* Finds the rows of files under the scanned roots that no longer exist. */
+static gs_status find_vanished(scan_ctx *c, gs_error *err)
 {
     const gs_scan_options *o = c->opts;
-    gs_status st = GS_OK;
-    int in_tx = 0;
-    for (size_t i = 0; i < num_known && st == GS_OK; i++) {
-        const char *p = known[i].path;
+    c->vanished = calloc(c->num_known ? c->num_known : 1, sizeof *c->vanished);
+    c->claimed = calloc(c->num_known ? c->num_known : 1, 1);
+    if (!c->vanished || !c->claimed)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < c->num_known; i++) {
+        const char *p = c->known[i].path;
         int under = 0;
         for (int r = 0; p && r < o->num_prune_roots && !under; r++)
             under = under_root(p, o->prune_roots[r]);
         struct stat sb;
-        if (!under || lstat(p, &sb) == 0 || (errno != ENOENT && errno != ENOTDIR))
+        if (under && lstat(p, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR))
+            c->vanished[c->num_vanished++] = i;
+    }
+    return GS_OK;
+}
+
+/* The vanished row that a new file is, by its file digest (a plain move
+ * or rename keeps every byte), or NULL. Claims it. */
+static const gs_index_known *claim_by_file(scan_ctx *c, const gs_walk_entry *e)
+{
+    uint64_t d;
+    if (!c->num_vanished || gs_file_digest(e->path, e->size, &d) != 0)
+        return NULL;
+    for (size_t v = 0; v < c->num_vanished; v++) {
+        const gs_index_known *k = &c->known[c->vanished[v]];
+        if (!c->claimed[v] && k->size == e->size && k->file_digest == d) {
+            c->claimed[v] = 1;
+            return k;
+        }
+    }
+    return NULL;
+}
+
+/* Removes the rows of vanished files that no file turned out to be (a dry
+ * run only counts them). One transaction. */
+static gs_status prune_missing(scan_ctx *c, gs_error *err)
+{
+    const gs_scan_options *o = c->opts;
+    gs_status st = GS_OK;
+    int in_tx = 0;
+    for (size_t v = 0; v < c->num_vanished && st == GS_OK; v++) {
+        if (c->claimed[v])
             continue;
+        const char *p = c->known[c->vanished[v]].path;
         if (!o->dry_run) {
             if (!in_tx && (st = gs_index_begin(c->ix, err)) != GS_OK)
                 break;
@@ -660,13 +768,13 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
     stats->total = files->count;
     int nw = opts->num_workers > 0 ? opts->num_workers : 1;
 
-    gs_index_known *known = NULL;
-    size_t num_known = 0;
     gs_status st = GS_OK;
     /* Loaded for rescans too: a re-analysed file still needs to know which
      * genre in it is ours. */
-    if ((st = gs_index_load_known(ix, &known, &num_known, err)) != GS_OK)
+    if ((st = gs_index_load_known(ix, &c.known, &c.num_known, err)) != GS_OK)
         return st;
+    const gs_index_known *known = c.known;
+    size_t num_known = c.num_known;
     /* Record the display names up front: this is also the first write, so
      * a locked or full index is reported before any work is done. */
     if (!opts->dry_run) {
@@ -681,58 +789,79 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
         else
             gs_index_rollback(ix);
         if (st != GS_OK) {
-            gs_index_known_free(known, num_known);
+            free_known(&c);
             stats->index_error = 1;
             return st;
         }
     }
 
     c.todo = calloc(files->count ? files->count : 1, sizeof *c.todo);
-    if (!c.todo) {
-        gs_index_known_free(known, num_known);
-        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    if (!c.todo || (st = find_vanished(&c, err)) != GS_OK) {
+        free(c.todo);
+        free_known(&c);
+        return st != GS_OK ? st : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     }
     c.todo_cap = files->count;
     const char *model_id = gs_analyser_model_id(an);
+    int moving = 0; /* a transaction is open for the moves found by file digest */
     for (size_t i = 0; i < files->count && st == GS_OK; i++) {
         const gs_walk_entry *e = &files->entries[i];
         const gs_index_known *k = gs_index_known_find(known, num_known, e->path);
+        const gs_index_known *moved = k ? NULL : claim_by_file(&c, e);
+        if (moved)
+            k = moved;
         scan_job *job = &c.todo[c.num_todo];
         job->file = i;
+        job->is_new = k == NULL;
+        job->moved_from = moved ? moved->path : NULL;
         if (k && k->tag_genre && !(job->ours = strdup(k->tag_genre))) {
             st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
             break;
         }
-        if (!opts->force && k && !k->failed && k->size == e->size &&
-            k->mtime_ns == e->mtime_ns && k->model_id && !strcmp(k->model_id, model_id)) {
-            int retag = 0;
-            st = plan_retag(&c, k, &job->verdict, &retag, err);
-            if (st == GS_OK && retag) {
-                job->retag = 1;
-                c.num_todo++;
-                continue;
-            }
+        /* A moved file has the same bytes, whatever mtime a copy gave it. */
+        int unchanged = !opts->force && k && !k->failed && k->size == e->size &&
+                        (moved || k->mtime_ns == e->mtime_ns) && k->model_id && !strcmp(k->model_id, model_id);
+        int retag = 0;
+        if (unchanged)
+            st = plan_retag(&c, k, &job->verdict, &retag, err); /* reads the row at its old path */
+        if (st == GS_OK && moved && !opts->dry_run) {
+            if (!moving && (st = gs_index_begin(ix, err)) == GS_OK)
+                moving = 1;
+            if (st == GS_OK)
+                st = gs_index_move(ix, moved->path, e->path, e->mtime_ns, err);
+        }
+        if (st != GS_OK)
+            break;
+        if (unchanged && !retag) {
             gs_track_result_free_owned(&job->verdict);
             free(job->ours);
             job->ours = NULL;
-            stats->unchanged++;
+            if (moved)
+                stats->moved++;
+            else
+                stats->unchanged++;
             c.done++;
-            gs_scan_file_report r = {.path = e->path, .status = "unchanged", .confidence = -1};
+            gs_scan_file_report r = {.path = e->path, .status = moved ? "moved" : "unchanged",
+                                     .moved_from = job->moved_from, .confidence = -1};
             gs_scan_report_file(opts, &r);
-        } else {
-            c.num_todo++;
+            continue;
         }
+        job->retag = unchanged;
+        c.num_todo++;
     }
-    if (st == GS_OK)
-        st = prune_missing(&c, known, num_known, err);
+    if (moving) {
+        if (st == GS_OK)
+            st = gs_index_commit(ix, err);
+        else
+            gs_index_rollback(ix);
+    }
     if (st != GS_OK) {
-        gs_index_known_free(known, num_known);
         free_jobs(&c);
+        free_known(&c);
         if (gs_error_is_index(st))
             stats->index_error = 1;
         return st;
     }
-    gs_index_known_free(known, num_known);
 
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.not_empty, NULL);
@@ -777,10 +906,18 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
     free_jobs(&c);
     pthread_mutex_destroy(&c.lock);
     pthread_cond_destroy(&c.not_empty);
-    if (st != GS_OK)
-        return st;
     if (opts->stop && *opts->stop && !stats->index_error)
         stats->interrupted = 1;
+    /* Vanished files are forgotten only once every new file had its chance
+     * to turn out to be one of them, and never after an interruption. */
+    if (st == GS_OK && !stats->index_error && !stats->interrupted) {
+        st = prune_missing(&c, err);
+        if (st != GS_OK && gs_error_is_index(st))
+            stats->index_error = 1;
+    }
+    free_known(&c);
+    if (st != GS_OK)
+        return st;
     if (stats->index_error) {
         if (err)
             *err = c.fatal;

@@ -47,6 +47,8 @@ enum {
 typedef struct gs_scan_stats {
     size_t total;          /* files found (after sharding) */
     size_t unchanged;      /* skipped: analysed before by the same model */
+    size_t moved;          /* a vanished track found at this new path (kept its
+                              row; analysed again only if it had to be) */
     size_t analysed;
     size_t tagged;         /* tags written (or would be, dry run) */
     size_t already_tagged; /* file had exactly this genre */
@@ -78,7 +80,8 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
 /* Progress/summary output (scan_report.c). */
 typedef struct gs_scan_file_report {
     const char *path;
-    const char *status;    /* "analysed", "unchanged", "failed", "removed" */
+    const char *status;    /* "analysed", "unchanged", "moved", "failed", "removed" */
+    const char *moved_from;/* the path the index knew this track at, or NULL */
     const char *genre;     /* display name or NULL */
     float confidence;
     const char *verdict;   /* "genre", "not-music", "silent" or NULL (not analysed now) */

@@ -13,6 +13,8 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
             return;
         gs_cli_add_path(j, "path", r->path);
         cJSON_AddStringToObject(j, "status", r->status);
+        if (r->moved_from)
+            gs_cli_add_path(j, "moved_from", r->moved_from);
         if (r->genre) {
             cJSON_AddStringToObject(j, "genre", r->genre);
             cJSON_AddNumberToObject(j, "confidence", (double)r->confidence);
@@ -112,6 +114,7 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
         cJSON_AddNumberToObject(sum, "silent", (double)s->silent);
         cJSON_AddNumberToObject(sum, "not_music", (double)s->not_music);
         cJSON_AddNumberToObject(sum, "removed", (double)s->removed);
+        cJSON_AddNumberToObject(sum, "moved", (double)s->moved);
         cJSON_AddNumberToObject(sum, "failed", (double)s->failed);
         cJSON *by = cJSON_AddObjectToObject(sum, "failed_by_reason");
         for (int i = 0; i < GS_FAIL_COUNT; i++)
@@ -138,6 +141,8 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
         fprintf(f, "  also: %zu hard-linked (not tagged; --break-hardlinks), %zu low confidence"
                    " (not tagged; --min-confidence), %zu unchanged files re-tagged\n",
                 s->hard_linked, s->low_confidence, s->retagged);
+    if (s->moved)
+        fprintf(f, "  %zu moved or renamed (the same track: history and tag ownership kept)\n", s->moved);
     if (s->silent)
         fprintf(f, "  %zu silent (indexed without a genre)\n", s->silent);
     if (s->not_music)

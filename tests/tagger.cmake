@@ -26,7 +26,9 @@ if(TARGET gs_tagger)
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_tagger_models bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_models.sh
     $<TARGET_FILE:genrescope_fake>)
+  gs_add_script_test(test_identity bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_identity.sh
+    $<TARGET_FILE:genrescope_fake>)
   set_tests_properties(test_tagger_cli test_tagger_bad_input test_tagger_real test_tagger_fixes
-    test_tagger_models test_write_paths test_not_music
+    test_tagger_models test_write_paths test_not_music test_identity
     PROPERTIES TIMEOUT 120)
 endif()

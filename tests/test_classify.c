@@ -259,6 +259,34 @@ static void test_file(gs_classifier *cls)
     CHECK(from_file.num_patches == from_samples.num_patches);
     CHECK(from_file.num_windows == 2);
     CHECK_MSG(max_abs_diff(from_file.probabilities, from_samples.probabilities, 3) < 1e-5, "file path differs");
+    CHECK(from_file.audio_digest != 0 && from_samples.audio_digest == 0);
+
+    /* The audio digest is the decoded audio's: the same samples with a title
+     * tag in another container share it; other samples do not. */
+    const struct { const char *name; int format; float gain; int same; } twins[] = {
+        {"classify_twin.w64", SF_FORMAT_W64 | SF_FORMAT_FLOAT, 1.0f, 1},
+        {"classify_quieter.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 0.5f, 0},
+    };
+    for (size_t k = 0; k < sizeof twins / sizeof twins[0]; k++) {
+        char twin[600];
+        path_in_tmp(twin, sizeof twin, twins[k].name);
+        SF_INFO ti = {.samplerate = 8000, .channels = 1, .format = twins[k].format};
+        SNDFILE *tf = sf_open(twin, SFM_WRITE, &ti);
+        CHECK(tf != NULL);
+        if (!tf)
+            continue;
+        sf_set_string(tf, SF_STR_TITLE, "a title changes the bytes, not the audio");
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i] * twins[k].gain;
+            sf_writef_float(tf, &v, 1);
+        }
+        sf_close(tf);
+        gs_track_result t;
+        CHECK(gs_classify_file(cls, twin, &t, &err) == GS_OK);
+        CHECK_MSG((t.audio_digest == from_file.audio_digest) == twins[k].same, "%s: digest %llx vs %llx",
+                  twins[k].name, (unsigned long long)t.audio_digest, (unsigned long long)from_file.audio_digest);
+        gs_track_result_free(&t);
+    }
     gs_track_result_free(&from_file);
     gs_track_result_free(&from_samples);
 

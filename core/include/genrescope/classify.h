@@ -15,6 +15,7 @@
 #define GENRESCOPE_CLASSIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "genrescope/cnn.h"
 #include "genrescope/error.h"
@@ -55,6 +56,11 @@ typedef struct gs_track_result {
     int num_silent_patches;
     int padded;                 /* 1: audio shorter than one patch, padded */
     long long nonfinite_samples;/* NaN/Inf input samples replaced by 0 */
+    uint64_t audio_digest;      /* gs_classify_file: 64-bit digest of the decoded
+                                   audio (model-rate mono samples), the same for
+                                   the same audio in any container or with any
+                                   tags, on the same build; never 0 then. 0 when
+                                   the audio came from gs_classifier_push. */
     float *window_storage;      /* backing store for windows[i].probabilities */
 } gs_track_result;
 
