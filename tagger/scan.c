@@ -245,6 +245,7 @@ static void tag_one(scan_ctx *c, scan_item *it)
         .ours = it->ours,
         .break_hardlinks = c->opts->break_hardlinks,
         .cancel = c->opts->stop,
+        .separator = c->opts->multi_separator,
     };
     it->tag_tried = 1;
     it->tag = gs_tag_write(e->path, &req, NULL, 0, it->tag_msg, sizeof it->tag_msg);
@@ -256,10 +257,10 @@ static void tag_one(scan_ctx *c, scan_item *it)
         gs_tag_format_confidence(req.confidence, want_conf, sizeof want_conf);
         if (gs_tag_read(e->path, file_genre, sizeof file_genre, file_conf, sizeof file_conf) == 0 &&
             !strcmp(file_conf, want_conf))
-            gs_tag_join(ptrs, req.num_genres, it->tag_genre, sizeof it->tag_genre);
+            gs_tag_join_as_written(ptrs, req.num_genres, req.separator, it->tag_genre, sizeof it->tag_genre);
     }
     if (it->tag == GS_TAG_WRITTEN) {
-        gs_tag_join(ptrs, req.num_genres, it->tag_genre, sizeof it->tag_genre);
+        gs_tag_join_as_written(ptrs, req.num_genres, req.separator, it->tag_genre, sizeof it->tag_genre);
         struct stat st;
         if (stat(e->path, &st) == 0) {
             it->size = (int64_t)st.st_size;
@@ -670,7 +671,8 @@ static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_resul
         char names[GS_MAX_LABELS][NAME_SIZE];
         const char *ptrs[GS_MAX_LABELS];
         char joined[GS_MAX_LABELS * NAME_SIZE];
-        gs_tag_join(ptrs, tag_genres(c->an, o, verdict, names, ptrs), joined, sizeof joined);
+        gs_tag_join_as_written(ptrs, tag_genres(c->an, o, verdict, names, ptrs), o->multi_separator, joined,
+                               sizeof joined);
         /* A genre that is the user's (no record of ours) only changes with
          * --overwrite, and then only if there is more to write than the
          * top genre it already equals. */

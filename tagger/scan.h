@@ -23,6 +23,8 @@ typedef struct gs_scan_options {
     int dry_run;          /* analyse and report; no tag and no index writes */
     int multi;            /* multi-valued genre of every genre >= multi_threshold */
     float multi_threshold;
+    const char *multi_separator; /* NULL: each format's own multi-value form;
+                                    else one string joined by it */
     float min_confidence; /* verdicts below are indexed, not written as tags */
 #define GS_DEFAULT_MIN_CONFIDENCE 0.5f /* for models that recommend none */
     int break_hardlinks;  /* tag hard-linked files by copy+rename anyway */

@@ -32,7 +32,9 @@
 #include <taglib/mp4tag.h>
 #include <taglib/mpegfile.h>
 #include <taglib/textidentificationframe.h>
+#include <taglib/infotag.h>
 #include <taglib/tpropertymap.h>
+#include <taglib/wavfile.h>
 
 #include "genrescope/outfile.h"
 #include "mp4_check.h"
@@ -101,17 +103,53 @@ current_tags read_tags(TagLib::File *file)
     return t;
 }
 
-// Sets the genres and confidence on an open file, then saves it. Only the
-// frames/fields we own change; everything else the tag holds is kept.
+std::string join_with(const TagLib::StringList &l, const char *separator)
+{
+    std::string s;
+    for (const auto &v : l) {
+        if (!s.empty())
+            s += separator;
+        s += v.to8Bit(true);
+    }
+    return s;
+}
+
+// An MP3 keeps the ID3v2 version it has (2.3 stays 2.3 for the players that
+// read only that); a new tag is 2.4.
+bool keeps_id3v23(TagLib::MPEG::File *mp3)
+{
+    return mp3->hasID3v2Tag() && mp3->ID3v2Tag()->header()->majorVersion() == 3;
+}
+
+// The values a multi-valued genre takes in this file, as its format's
+// readers expect: a list where the format has one (ID3v2.4 TCON, Vorbis
+// comments of FLAC/Ogg/Opus, APE, the ID3 chunk of WAV/AIFF); one "; "-joined
+// string where readers show a single value (ID3v2.3, whose list TagLib would
+// store as numeric "(8)(0)" references; MP4's ©gen, of which players show the
+// first). With a separator, one string joined by it in every format.
+TagLib::StringList genre_values(TagLib::File *file, const TagLib::StringList &genres, const char *separator)
+{
+    if (genres.size() < 2 && !separator)
+        return genres;
+    bool one_string = separator != nullptr;
+    if (auto *mp3 = dynamic_cast<TagLib::MPEG::File *>(file))
+        one_string = one_string || keeps_id3v23(mp3);
+    if (dynamic_cast<TagLib::MP4::File *>(file))
+        one_string = true;
+    if (!one_string)
+        return genres;
+    return TagLib::StringList(TagLib::String(join_with(genres, separator ? separator : "; "), TagLib::String::UTF8));
+}
+
+// Sets the genres (as genre_values made them) and confidence on an open
+// file, then saves it. Only the frames/fields we own change; everything else
+// the tag holds is kept.
 bool write_tags(TagLib::File *file, const TagLib::StringList &genres, const std::string &conf)
 {
     if (auto *mp3 = dynamic_cast<TagLib::MPEG::File *>(file)) {
         bool had_v1 = mp3->hasID3v1Tag();
-        bool had_v2 = mp3->hasID3v2Tag();
+        TagLib::ID3v2::Version version = keeps_id3v23(mp3) ? TagLib::ID3v2::v3 : TagLib::ID3v2::v4;
         TagLib::ID3v2::Tag *v2 = mp3->ID3v2Tag(true);
-        TagLib::ID3v2::Version version = TagLib::ID3v2::v4;
-        if (had_v2 && v2->header()->majorVersion() == 3)
-            version = TagLib::ID3v2::v3;
         v2->removeFrames("TCON");
         auto *tcon = new TagLib::ID3v2::TextIdentificationFrame("TCON", TagLib::String::UTF8);
         tcon->setText(genres);
@@ -151,6 +189,10 @@ bool write_tags(TagLib::File *file, const TagLib::StringList &genres, const std:
     TagLib::PropertyMap rejected = file->setProperties(pm);
     if (rejected.contains("GENRE"))
         return false;
+    // WAV's INFO chunk holds one string (TagLib would join the list with
+    // spaces): the same genres as its ID3 chunk, "; "-joined.
+    if (auto *wav = dynamic_cast<TagLib::RIFF::WAV::File *>(file))
+        wav->InfoTag()->setGenre(TagLib::String(join_with(genres, "; "), TagLib::String::UTF8));
     return file->save();
 }
 
@@ -340,16 +382,22 @@ extern "C" const char *gs_tag_outcome_name(gs_tag_outcome outcome)
     return "unknown";
 }
 
-extern "C" int gs_tag_join(const char *const *genres, int num_genres, char *out, size_t out_size)
+extern "C" int gs_tag_join_as_written(const char *const *genres, int num_genres, const char *separator, char *out,
+                                      size_t out_size)
 {
     std::string s;
     for (int i = 0; i < num_genres; i++) {
         if (i)
-            s += "; ";
+            s += separator ? separator : "; ";
         s += genres[i];
     }
     put(out, out_size, s);
     return s.size() < out_size ? 0 : -1;
+}
+
+extern "C" int gs_tag_join(const char *const *genres, int num_genres, char *out, size_t out_size)
+{
+    return gs_tag_join_as_written(genres, num_genres, NULL, out, out_size);
 }
 
 extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
@@ -403,6 +451,7 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
             return GS_TAG_UNSUPPORTED;
         }
         cur = read_tags(ref.file());
+        genres = genre_values(ref.file(), genres, req->separator);
     }
     const char *skip_check = getenv("GS_TAG_TEST_SKIP_MP4_CHECK"); // tests of the save's own bounds
     if (gs_mp4_is_mp4_name(path) && !(skip_check && !std::strcmp(skip_check, "1"))) {

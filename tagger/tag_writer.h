@@ -59,6 +59,11 @@ typedef struct gs_tag_request {
     /* When not NULL and set (by a signal handler), a save in progress is
      * stopped and reported as failed; the file stays untouched. */
     volatile sig_atomic_t *cancel;
+    /* NULL: several genres are stored as each format's readers expect (a
+     * list in ID3v2.4, Vorbis comments, APE and WAV/AIFF ID3 chunks; one
+     * "; "-joined string in ID3v2.3 and MP4, and in WAV's INFO chunk). Else
+     * one string joined by it in every format, for players that show one. */
+    const char *separator;
 } gs_tag_request;
 
 /* Bounds of one tag save, which runs in a child process (TagLib holds no
@@ -71,6 +76,11 @@ typedef struct gs_tag_request {
 /* "; "-joins genres the way gs_tag_write compares them with req->ours.
  * Returns 0, or -1 if out is too small (then out is truncated). */
 int gs_tag_join(const char *const *genres, int num_genres, char *out, size_t out_size);
+/* What the file holds of genres written with separator (NULL: the native
+ * forms, which read back "; "-joined), as gs_tag_read reports it: the value
+ * to remember as req->ours. */
+int gs_tag_join_as_written(const char *const *genres, int num_genres, const char *separator, char *out,
+                           size_t out_size);
 
 /* Applies req to path. existing (may be NULL) receives the genre found in
  * the file before ("; "-joined, "" if none); message (may be NULL) a short
