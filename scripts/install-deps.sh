@@ -13,7 +13,7 @@ build_packages=(
   lv2-dev liblilv-dev
 )
 test_packages=(
-  python3 python3-numpy python3-torch
+  python3 python3-numpy python3-torch python3-mutagen
   ffmpeg sox flac lame vorbis-tools opus-tools
   lilv-utils sordi jalv jackd2 ardour
   gnuplot-nox espeak-ng
