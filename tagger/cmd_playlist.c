@@ -6,9 +6,11 @@
  * SQLite. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_common.h"
@@ -17,7 +19,9 @@
 #include "genre_names.h"
 #include "genrescope/outfile.h"
 #include "index_read.h"
+#include "m3u.h"
 #include "similarity.h"
+#include "tag_writer.h"
 
 /* Weight of the seed in each step's target (the rest is the current track). */
 #define SEED_PULL 0.5f
@@ -80,13 +84,15 @@ static long walk(const playlist_space *sp, size_t seed, long length, long *order
 
 int gs_cmd_playlist(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_SEED, O_LEN, O_OUT, O_NAMES };
+    enum { O_DB = 256, O_JSON, O_SEED, O_LEN, O_OUT, O_NAMES, O_RELATIVE };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
         {"seed", required_argument, NULL, O_SEED}, {"length", required_argument, NULL, O_LEN},
         {"out", required_argument, NULL, O_OUT}, {"genre-names", required_argument, NULL, O_NAMES},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *db_path = NULL, *seed = NULL, *out_path = NULL, *names = NULL;
+        {"relative-to", required_argument, NULL, O_RELATIVE}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *db_path = NULL, *seed = NULL, *out_path = NULL, *names = NULL, *relative_arg = NULL;
+    char relative_to[PATH_MAX];
     long length = 30;
     int json = 0, c;
     optind = 1;
@@ -97,6 +103,7 @@ int gs_cmd_playlist(int argc, char **argv)
         case O_SEED: seed = optarg; break;
         case O_OUT: out_path = optarg; break;
         case O_NAMES: names = optarg; break;
+        case O_RELATIVE: relative_arg = optarg; break;
         case O_LEN:
             if (gs_cli_parse_int(optarg, 1, 100000, &length)) {
                 fprintf(stderr, "genrescope playlist: --length wants a positive number\n");
@@ -109,6 +116,10 @@ int gs_cmd_playlist(int argc, char **argv)
                    "Builds a playlist starting at the seed that stays near it without\n"
                    "repeating a track, from the tracks the seed's model analysed; writes\n"
                    "M3U8 to --out or standard output.\n\n"
+                   "Paths are absolute, or relative to --relative-to DIR (e.g. the folder\n"
+                   "the playlist goes to). A name that is not UTF-8 or holds a newline or\n"
+                   "other control character is written as a file:// URI, so every entry is\n"
+                   "one file; #EXTINF gives \"Artist - Title\" from the file's tags.\n\n"
                    "--out FILE writes a new file or replaces a regular one (through a\n"
                    "symlink, its target), only once the list is complete; '-' is standard\n"
                    "output. Directories, devices and FIFOs are refused.\n");
@@ -122,6 +133,13 @@ int gs_cmd_playlist(int argc, char **argv)
     }
     if (gs_cli_load_genre_names("playlist", names) != 0)
         return GS_EXIT_USAGE;
+    struct stat rst;
+    if (relative_arg && (!realpath(relative_arg, relative_to) || stat(relative_to, &rst) != 0 ||
+                         (!S_ISDIR(rst.st_mode) && (errno = ENOTDIR)))) {
+        fprintf(stderr, "genrescope playlist: --relative-to %s: %s\n", relative_arg, strerror(errno));
+        return GS_EXIT_USAGE;
+    }
+    const char *relative = relative_arg ? relative_to : NULL;
     gs_error err;
     gs_error_clear(&err);
     /* Opened before any work, so a bad --out fails at once. The list goes
@@ -189,8 +207,10 @@ int gs_cmd_playlist(int argc, char **argv)
         gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (!json)
-        fprintf(out, "#EXTM3U\n");
+    if (!json && gs_m3u_write_header(out) != 0) {
+        gs_error_set(&err, GS_ERR_IO, "cannot write the playlist");
+        goto done;
+    }
     const float *sv = vector_at(&sp, (size_t)s);
     long listed = 0;
     for (long i = 0; i < n; i++) {
@@ -204,8 +224,6 @@ int gs_cmd_playlist(int argc, char **argv)
         if (st != GS_OK)
             goto done;
         listed++;
-        const char *base = strrchr(hit.path, '/');
-        base = base ? base + 1 : hit.path;
         char display[128] = "";
         if (hit.top_genre)
             gs_genre_display_name(hit.top_genre, display, sizeof display);
@@ -218,8 +236,12 @@ int gs_cmd_playlist(int argc, char **argv)
             cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, vector_at(&sp, (size_t)order[i]), dim));
             gs_cli_print_json(out, j);
         } else {
-            int len = (int)(strrchr(base, '.') ? strrchr(base, '.') - base : (long)strlen(base));
-            fprintf(out, "#EXTINF:%.0f,%.*s\n%s\n", hit.duration, len, base, hit.path);
+            char title[512];
+            gs_tag_read_title(hit.path, title, sizeof title);
+            if (gs_m3u_write_entry(out, hit.path, hit.duration, title, relative) != 0) {
+                gs_error_set(&err, GS_ERR_IO, "cannot write the playlist");
+                goto done;
+            }
         }
     }
     if (listed < length)

@@ -400,6 +400,18 @@ extern "C" int gs_tag_join(const char *const *genres, int num_genres, char *out,
     return gs_tag_join_as_written(genres, num_genres, NULL, out, out_size);
 }
 
+extern "C" void gs_tag_read_title(const char *path, char *out, size_t out_size)
+{
+    put(out, out_size, "");
+    std::lock_guard<std::mutex> lock(taglib_mutex);
+    TagLib::FileRef ref(path, false);
+    if (ref.isNull() || !ref.tag() || ref.tag()->title().isEmpty())
+        return;
+    std::string title = ref.tag()->title().to8Bit(true);
+    std::string artist = ref.tag()->artist().to8Bit(true);
+    put(out, out_size, artist.empty() ? title : artist + " - " + title);
+}
+
 extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
                            size_t confidence_size)
 {

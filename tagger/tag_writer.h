@@ -93,6 +93,9 @@ gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *e
 int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
                 size_t confidence_size);
 
+/* "Artist - Title" from the file's tags ("Title" without an artist), or ""
+ * when it has no title or TagLib cannot read it: for playlists. */
+void gs_tag_read_title(const char *path, char *out, size_t out_size);
 /* Stable lowercase name of an outcome ("written", "kept"...). */
 const char *gs_tag_outcome_name(gs_tag_outcome outcome);
 

@@ -30,9 +30,11 @@ if(TARGET gs_tagger)
   target_link_libraries(tag_tool PRIVATE gs_tagger)
   gs_add_script_test(test_multi_genre /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_multi_genre.py
     $<TARGET_FILE:tag_tool>)
+  gs_add_script_test(test_playlist_m3u bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_playlist_m3u.sh
+    $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_identity bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_identity.sh
     $<TARGET_FILE:genrescope_fake>)
   set_tests_properties(test_tagger_cli test_tagger_bad_input test_tagger_real test_tagger_fixes
-    test_tagger_models test_write_paths test_not_music test_identity test_multi_genre
+    test_tagger_models test_write_paths test_not_music test_identity test_multi_genre test_playlist_m3u
     PROPERTIES TIMEOUT 120)
 endif()
