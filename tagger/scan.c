@@ -408,7 +408,10 @@ static void account(scan_ctx *c, scan_item *it, int lost)
         if (it->retag) {
             if (!it->moved_from)
                 s->unchanged++;
-            s->retagged++;
+            /* Only what changed a file: a retried tag that is again
+             * read-only or kept is counted under that outcome alone. */
+            if (it->tag_tried && (it->tag == GS_TAG_WRITTEN || it->tag == GS_TAG_WOULD_WRITE))
+                s->retagged++;
             r.status = it->moved_from ? "moved" : "unchanged";
         } else {
             s->analysed++;
@@ -843,8 +846,15 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
             else
                 stats->unchanged++;
             c.done++;
+            /* Unchanged files still say what the index holds for them. */
+            char display[NAME_SIZE];
             gs_scan_file_report r = {.path = e->path, .status = moved ? "moved" : "unchanged",
                                      .moved_from = job->moved_from, .confidence = -1};
+            if (k->top_genre) {
+                gs_genre_display_name(k->top_genre, display, sizeof display);
+                r.genre = display;
+                r.confidence = k->confidence;
+            }
             gs_scan_report_file(opts, &r);
             continue;
         }

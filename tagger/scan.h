@@ -58,7 +58,8 @@ typedef struct gs_scan_stats {
     size_t not_tagged;     /* read-only or TagLib cannot write */
     size_t hard_linked;    /* several names: left untouched */
     size_t low_confidence; /* verdict below --min-confidence: not tagged */
-    size_t retagged;       /* unchanged files whose tag was (re)tried from the index */
+    size_t retagged;       /* unchanged files whose tag was (re)written from the index
+                              (also counted in tagged) */
     size_t silent;         /* analysed, no genre (silent throughout) */
     size_t not_music;      /* analysed, no genre: not music (noise, tones, speech...) */
     size_t removed;        /* index rows of files that no longer exist */

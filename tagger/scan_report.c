@@ -93,6 +93,11 @@ void gs_scan_report_progress(const gs_scan_options *o, size_t done, size_t total
     fflush(o->progress);
 }
 
+static const char *files(size_t n)
+{
+    return n == 1 ? "file" : "files";
+}
+
 void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, double elapsed)
 {
     if (o->report == GS_REPORT_JSON) {
@@ -130,25 +135,30 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
     if (o->report == GS_REPORT_QUIET)
         return;
     FILE *f = o->out;
-    fprintf(f, "%s%zu files in %.1f s: %zu analysed, %zu unchanged since the last scan\n",
-            o->dry_run ? "dry run (nothing changed): " : "", s->total, elapsed, s->analysed,
+    fprintf(f, "%s%zu %s in %.1f s: %zu analysed, %zu unchanged since the last scan\n",
+            o->dry_run ? "dry run (nothing changed): " : "", s->total, files(s->total), elapsed, s->analysed,
             s->unchanged);
     fprintf(f, "  tags: %zu %s, %zu already tagged, %zu kept (existing genre), %zu not taggable,"
                " %zu failed\n",
             s->tagged, o->dry_run ? "would be written" : "written", s->already_tagged, s->kept,
             s->not_tagged, s->tag_failed);
-    if (s->hard_linked || s->low_confidence || s->retagged)
+    if (s->hard_linked || s->low_confidence)
         fprintf(f, "  also: %zu hard-linked (not tagged; --break-hardlinks), %zu low confidence"
-                   " (not tagged; --min-confidence), %zu unchanged files re-tagged\n",
-                s->hard_linked, s->low_confidence, s->retagged);
+                   " (not tagged; --min-confidence)\n",
+                s->hard_linked, s->low_confidence);
+    if (s->retagged)
+        fprintf(f, "  %zu of the tags %s unchanged %s, from the index (not analysed again)\n", s->retagged,
+                o->dry_run ? "would go to" : "went to", files(s->retagged));
     if (s->moved)
-        fprintf(f, "  %zu moved or renamed (the same track: history and tag ownership kept)\n", s->moved);
+        fprintf(f, "  %zu moved or renamed %s (the same track: history and tag ownership kept)\n", s->moved,
+                files(s->moved));
     if (s->silent)
         fprintf(f, "  %zu silent (indexed without a genre)\n", s->silent);
     if (s->not_music)
         fprintf(f, "  %zu not music (noise, tones, speech...: indexed without a genre)\n", s->not_music);
     if (s->removed)
-        fprintf(f, "  %zu index entries of files that no longer exist %s\n", s->removed,
+        fprintf(f, "  %zu index %s that no longer %s %s\n", s->removed,
+                s->removed == 1 ? "entry of a file" : "entries of files", s->removed == 1 ? "exists" : "exist",
                 o->dry_run ? "would be removed" : "removed");
     if (s->failed) {
         fprintf(f, "  failed: %zu (", s->failed);
@@ -161,8 +171,8 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
         fprintf(f, "); they are retried on the next scan\n");
     }
     if (s->lost)
-        fprintf(f, "  %zu analysed files were not saved to the index (rescanned next time)\n",
-                s->lost);
+        fprintf(f, "  %zu analysed %s not saved to the index (rescanned next time)\n", s->lost,
+                s->lost == 1 ? "file was" : "files were");
     if (s->interrupted && o->force)
         fprintf(f, "  interrupted: files not reached keep their previous analysis\n");
     else if (s->interrupted)
