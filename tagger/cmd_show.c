@@ -82,6 +82,8 @@ int gs_cmd_show(int argc, char **argv)
         cJSON_AddNumberToObject(j, "duration", row.duration);
         cJSON_AddStringToObject(j, "model", row.model_id ? row.model_id : "");
         cJSON_AddStringToObject(j, "tag", row.tag_status ? row.tag_status : "");
+        if (row.file_genre)
+            cJSON_AddStringToObject(j, "file_genre", row.file_genre);
         if (row.error)
             cJSON_AddStringToObject(j, "error", row.error);
     } else {
@@ -96,6 +98,10 @@ int gs_cmd_show(int argc, char **argv)
             printf("  not music (noise, tones, speech...): no genre\n");
         else
             printf("  silent throughout: no genre\n");
+        /* The file's own genre, whoever wrote it: what a kept tag holds. */
+        if (row.file_genre)
+            printf("  genre in the file: %s%s\n", row.file_genre[0] ? row.file_genre : "none",
+                   row.tag_status && !strcmp(row.tag_status, "kept-existing") ? " (the user's, kept)" : "");
     }
 
     sqlite3_stmt *s;

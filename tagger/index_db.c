@@ -23,12 +23,13 @@ enum {
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_TRACK] =
         "INSERT INTO tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
-        " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest, audio_digest)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest, audio_digest,"
+        " file_genre)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
         " ON CONFLICT(path) DO UPDATE SET size = ?2, mtime_ns = ?3, duration = ?4, format = ?5,"
         " model_id = ?6, top_genre = ?7, confidence = ?8, analysed_at = ?9, tag_status = ?10,"
-        " tag_message = ?11, error = ?12, tag_genre = ?13, file_digest = ?14, audio_digest = ?15"
-        " RETURNING id",
+        " tag_message = ?11, error = ?12, tag_genre = ?13, file_digest = ?14, audio_digest = ?15,"
+        " file_genre = ?16 RETURNING id",
     [ST_DEL_SCORES] = "DELETE FROM scores WHERE track_id = ?1",
     [ST_DEL_EMB] = "DELETE FROM embeddings WHERE track_id = ?1",
     [ST_DEL_WINDOWS] = "DELETE FROM windows WHERE track_id = ?1",
@@ -39,7 +40,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_GENRE] = "INSERT INTO genres(label, display) VALUES (?1, ?2)"
                  " ON CONFLICT(label) DO UPDATE SET display = ?2",
     [ST_TAG] = "UPDATE tracks SET size = ?2, mtime_ns = ?3, tag_status = ?4, tag_message = ?5,"
-               " tag_genre = ?6, file_digest = ?7 WHERE path = ?1",
+               " tag_genre = ?6, file_digest = ?7, file_genre = coalesce(?8, file_genre) WHERE path = ?1",
     [ST_REMOVE] = "DELETE FROM tracks WHERE path = ?1",
     [ST_SCORES_OF] = "SELECT s.genre, s.score FROM scores s JOIN tracks t ON t.id = s.track_id"
                      " WHERE t.path = ?1",
@@ -147,6 +148,9 @@ static const char *const migrations[GS_INDEX_SCHEMA_VERSION] = {
      * cache's SQL reads paths, so a move must make it stale too. */
     "ALTER TABLE tracks ADD COLUMN file_digest INTEGER;"
     "ALTER TABLE tracks ADD COLUMN audio_digest INTEGER;"
+    /* ...and the genre the file holds, whoever wrote it ("" none, NULL
+     * unknown), so a library can be searched by its own tags. */
+    "ALTER TABLE tracks ADD COLUMN file_genre TEXT;"
     "CREATE INDEX tracks_audio ON tracks(audio_digest) WHERE audio_digest IS NOT NULL;"
     "DROP TRIGGER tracks_gen_update;"
     "CREATE TRIGGER tracks_gen_update AFTER UPDATE OF id, path, top_genre, model_id ON tracks BEGIN"
@@ -511,6 +515,7 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
     bind_text(s, 13, rec->tag_genre);
     bind_digest(s, 14, rec->file_digest);
     bind_digest(s, 15, r ? r->audio_digest : 0);
+    bind_text(s, 16, rec->file_genre);
     int rc = sqlite3_step(s);
     sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     if (rc == SQLITE_ROW)
@@ -593,7 +598,7 @@ gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *displa
 
 gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
                            const char *tag_status, const char *tag_message,
-                           const char *tag_genre, uint64_t file_digest, gs_error *err)
+                           const char *tag_genre, uint64_t file_digest, const char *file_genre, gs_error *err)
 {
     sqlite3_stmt *s = stmt(ix, ST_TAG, err);
     if (!s)
@@ -605,6 +610,7 @@ gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t
     bind_text(s, 5, tag_message);
     bind_text(s, 6, tag_genre);
     bind_digest(s, 7, file_digest);
+    bind_text(s, 8, file_genre);
     return run(ix, s, err);
 }
 

@@ -69,6 +69,8 @@ typedef struct gs_index_record {
     const char *tag_genre;       /* genre genrescope wrote and the file holds, or NULL */
     uint64_t file_digest;        /* gs_file_digest after tagging, 0 if unknown; the
                                     audio digest is result->audio_digest */
+    const char *file_genre;      /* the genre the file holds after the scan ("; "-
+                                    joined, "" none), whoever wrote it; NULL unknown */
 } gs_index_record;
 
 gs_status gs_index_begin(gs_index *ix, gs_error *err);
@@ -80,12 +82,14 @@ void gs_index_rollback(gs_index *ix);
 gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err);
 
 /* Updates only the tag columns of an indexed file (and its size, mtime
- * and file digest, which a tag write changes; file_digest 0 = unknown),
+ * and file digest, which a tag write changes; file_digest 0 = unknown; the
+ * genre the file now holds, file_genre, kept as it was when NULL),
  * inside a transaction: a tag retried from the stored verdict, without
  * re-analysis. */
 gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
                            const char *tag_status, const char *tag_message,
-                           const char *tag_genre, uint64_t file_digest, gs_error *err);
+                           const char *tag_genre, uint64_t file_digest, const char *file_genre,
+                           gs_error *err);
 
 /* The track at from is now the file at to (moved or renamed, with that
  * mtime): same row, so its id, history and tag ownership stay. Inside a

@@ -23,12 +23,20 @@ void gs_track_row_clear(gs_track_row *row)
     free(row->error);
     free(row->tag_status);
     free(row->format);
+    free(row->file_genre);
     memset(row, 0, sizeof *row);
 }
 
-#define TRACK_COLUMNS                                                                          \
-    "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, " \
-    "size, mtime_ns, analysed_at FROM tracks "
+/* The track columns; file_genre exists from schema 5 on (read-only
+ * commands read older indexes as they are). */
+static const char *track_columns(gs_index *ix)
+{
+    return gs_index_schema_version(ix) >= 5
+               ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                 "size, mtime_ns, analysed_at, file_genre FROM tracks "
+               : "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                 "size, mtime_ns, analysed_at, NULL FROM tracks ";
+}
 
 static void fill_row(sqlite3_stmt *s, gs_track_row *row)
 {
@@ -44,10 +52,13 @@ static void fill_row(sqlite3_stmt *s, gs_track_row *row)
     row->size = sqlite3_column_int64(s, 9);
     row->mtime_ns = sqlite3_column_int64(s, 10);
     row->analysed_at = sqlite3_column_int64(s, 11);
+    row->file_genre = dup_col(s, 12);
 }
 
-static int lookup(gs_index *ix, const char *sql, const char *text, int64_t id, gs_track_row *row)
+static int lookup(gs_index *ix, const char *where, const char *text, int64_t id, gs_track_row *row)
 {
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s%s", track_columns(ix), where);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
@@ -70,10 +81,10 @@ gs_status gs_index_find_track(gs_index *ix, const char *ref, gs_track_row *row, 
         digits &= isdigit((unsigned char)*p) != 0;
     int rc = 0;
     if (digits)
-        rc = lookup(ix, TRACK_COLUMNS "WHERE id = ?1", NULL, strtoll(ref, NULL, 10), row);
+        rc = lookup(ix, "WHERE id = ?1", NULL, strtoll(ref, NULL, 10), row);
     if (rc == 0) {
         char *canon = realpath(ref, NULL);
-        rc = lookup(ix, TRACK_COLUMNS "WHERE path = ?1", canon ? canon : ref, 0, row);
+        rc = lookup(ix, "WHERE path = ?1", canon ? canon : ref, 0, row);
         free(canon);
     }
     if (rc < 0)
@@ -87,7 +98,7 @@ gs_status gs_index_find_track(gs_index *ix, const char *ref, gs_track_row *row, 
 gs_status gs_index_track_by_id(gs_index *ix, int64_t id, gs_track_row *row, gs_error *err)
 {
     memset(row, 0, sizeof *row);
-    int rc = lookup(ix, TRACK_COLUMNS "WHERE id = ?1", NULL, id, row);
+    int rc = lookup(ix, "WHERE id = ?1", NULL, id, row);
     if (rc < 0)
         return gs_index_error(ix, err, "cannot read");
     if (rc == 0)
@@ -371,6 +382,64 @@ gs_status gs_index_duplicates(gs_index *ix, gs_duplicates_fn each, void *arg, gs
     while (n)
         free(paths[--n]);
     free(paths);
+    sqlite3_finalize(s);
+    return st;
+}
+
+const char *const gs_track_statuses[] = {"failed", "low-confidence", "kept-existing", "not-music", "untagged",
+                                         "tagged", NULL};
+
+static const char *status_condition(const char *status)
+{
+    static const char *const conditions[] = {
+        "error IS NOT NULL", "tag_status = 'low-confidence'", "tag_status = 'kept-existing'",
+        "tag_status = 'not-music'", "error IS NULL AND file_genre = ''",
+        "tag_status IN ('written', 'already-tagged')"};
+    for (int i = 0; gs_track_statuses[i]; i++)
+        if (!strcmp(status, gs_track_statuses[i]))
+            return conditions[i];
+    return NULL;
+}
+
+gs_status gs_index_list_tracks(gs_index *ix, const gs_track_filter *f, gs_track_fn each, void *arg,
+                               gs_error *err)
+{
+    const char *status = f->status ? status_condition(f->status) : "1";
+    if (!status) {
+        char known[256] = "";
+        for (int i = 0; gs_track_statuses[i]; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                     gs_track_statuses[i]);
+        return gs_error_set(err, GS_ERR_INVALID, "unknown status '%s' (known: %s)", f->status, known);
+    }
+    if ((f->file_genre || (f->status && !strcmp(f->status, "untagged"))) && gs_index_schema_version(ix) < 5)
+        return gs_error_set(err, GS_ERR_UNSUPPORTED,
+                            "%s does not record the files' own genres yet; a 'genrescope scan' updates it",
+                            gs_index_path(ix));
+    /* One of the file's "; "-separated values, compared without case. */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "%sWHERE (%s) AND (?1 IS NULL OR instr(';' || lower(replace(file_genre, '; ', ';')) || ';',"
+             " ';' || lower(?1) || ';') > 0) ORDER BY path LIMIT ?2",
+             track_columns(ix), status);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    if (f->file_genre)
+        sqlite3_bind_text(s, 1, f->file_genre, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, f->limit > 0 ? f->limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        gs_track_row row = {0};
+        fill_row(s, &row);
+        int stop = each(&row, arg);
+        gs_track_row_clear(&row);
+        if (stop) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
     sqlite3_finalize(s);
     return st;
 }

@@ -19,6 +19,8 @@ typedef struct gs_track_row {
     char *tag_status;
     char *format;
     int64_t size, mtime_ns, analysed_at;
+    char *file_genre;  /* the genre the file holds ("; "-joined, "" none), whoever
+                          wrote it; NULL when unknown (or an index before schema 5) */
 } gs_track_row;
 
 void gs_track_row_clear(gs_track_row *row);
@@ -76,5 +78,29 @@ gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size
  * until a scan migrates it), GS_ERR_IO. */
 typedef int (*gs_duplicates_fn)(const char *const *paths, size_t n, void *arg);
 gs_status gs_index_duplicates(gs_index *ix, gs_duplicates_fn each, void *arg, gs_error *err);
+
+/* Which tracks gs_index_list_tracks lists: every condition given must hold. */
+typedef struct gs_track_filter {
+    /* NULL, or: "failed" (could not be analysed), "low-confidence" (below the
+     * tagging threshold), "kept-existing" (the file had another genre),
+     * "not-music", "untagged" (the file holds no genre at all), "tagged"
+     * (holds the genre genrescope wrote). */
+    const char *status;
+    /* NULL, or a genre the file's own tag holds (one of its values, any
+     * case): the user's genres as well as ours. */
+    const char *file_genre;
+    long limit; /* <= 0: all */
+} gs_track_filter;
+
+/* The statuses gs_track_filter understands, NULL-terminated. */
+extern const char *const gs_track_statuses[];
+
+/* Calls each(row, arg) for every track matching f, by path; a non-zero
+ * return stops. Errors: GS_ERR_INVALID for an unknown status (the message
+ * lists the known ones), GS_ERR_UNSUPPORTED for file_genre on an index
+ * before schema 5, GS_ERR_IO. */
+typedef int (*gs_track_fn)(const gs_track_row *row, void *arg);
+gs_status gs_index_list_tracks(gs_index *ix, const gs_track_filter *f, gs_track_fn each, void *arg,
+                               gs_error *err);
 
 #endif

@@ -31,6 +31,8 @@ typedef struct scan_item {
     char tag_genre[GS_MAX_LABELS * NAME_SIZE]; /* what the file now holds of ours */
     int64_t size, mtime_ns;   /* after tagging: what the next scan will see */
     uint64_t file_digest;     /* after tagging; 0 if it could not be read */
+    char file_genre[GS_MAX_LABELS * NAME_SIZE]; /* the genre the file holds now */
+    int file_genre_known;
     int is_new;               /* no index row at this path */
     const char *moved_from;   /* the vanished row this file is (borrowed) */
     int moved_in_plan;        /* that row was moved here before the workers ran */
@@ -248,7 +250,8 @@ static void tag_one(scan_ctx *c, scan_item *it)
         .separator = c->opts->multi_separator,
     };
     it->tag_tried = 1;
-    it->tag = gs_tag_write(e->path, &req, NULL, 0, it->tag_msg, sizeof it->tag_msg);
+    it->tag = gs_tag_write(e->path, &req, it->file_genre, sizeof it->file_genre, it->tag_msg, sizeof it->tag_msg);
+    it->file_genre_known = it->tag != GS_TAG_UNSUPPORTED;
     if (it->tag == GS_TAG_SAME && !it->ours && !c->opts->dry_run) {
         /* Exactly our genres and exactly the confidence field we would
          * write: a scan that died before committing (kill -9) wrote it.
@@ -261,6 +264,7 @@ static void tag_one(scan_ctx *c, scan_item *it)
     }
     if (it->tag == GS_TAG_WRITTEN) {
         gs_tag_join_as_written(ptrs, req.num_genres, req.separator, it->tag_genre, sizeof it->tag_genre);
+        snprintf(it->file_genre, sizeof it->file_genre, "%s", it->tag_genre);
         struct stat st;
         if (stat(e->path, &st) == 0) {
             it->size = (int64_t)st.st_size;
@@ -292,12 +296,17 @@ static void claim_by_audio(scan_ctx *c, scan_item *it)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* The file digest the index keeps, of the file as the next scan will see
- * it (after our tag write): its head was just read, so this is cheap. */
+/* What the index keeps of the file as the next scan will see it (after
+ * our tag write): its digest (its head was just read, so this is cheap) and
+ * the genre it holds, read unless the tag write already told. */
 static void record_file_digest(scan_item *it, const char *path)
 {
     if (gs_file_digest(path, it->size, &it->file_digest) != 0)
         it->file_digest = 0;
+    char confidence[32];
+    if (!it->tag_tried)
+        it->file_genre_known = gs_tag_read(path, it->file_genre, sizeof it->file_genre, confidence,
+                                           sizeof confidence) == 0;
 }
 
 static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
@@ -478,7 +487,8 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
     }
     if (it->retag)
         return gs_index_put_tag(c->ix, e->path, it->size, it->mtime_ns, tag_status,
-                                it->tag_msg[0] ? it->tag_msg : NULL, tag_genre, it->file_digest, err);
+                                it->tag_msg[0] ? it->tag_msg : NULL, tag_genre, it->file_digest,
+                                it->file_genre_known ? it->file_genre : NULL, err);
     gs_index_record rec = {
         .path = e->path,
         .size = it->size,
@@ -494,6 +504,7 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
         .tag_message = it->tag_msg[0] ? it->tag_msg : NULL,
         .tag_genre = it->failed ? it->ours : tag_genre,
         .file_digest = it->failed ? 0 : it->file_digest,
+        .file_genre = !it->failed && it->file_genre_known ? it->file_genre : NULL,
     };
     return gs_index_put(c->ix, &rec, err);
 }

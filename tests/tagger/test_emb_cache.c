@@ -341,6 +341,7 @@ static void test_schema1(const char *dir)
                  "DROP TRIGGER tracks_gen_delete; DROP TABLE meta;"
                  "ALTER TABLE tracks DROP COLUMN tag_genre; DROP INDEX tracks_audio;"
                  "ALTER TABLE tracks DROP COLUMN file_digest; ALTER TABLE tracks DROP COLUMN audio_digest;"
+                 "ALTER TABLE tracks DROP COLUMN file_genre;"
                  "PRAGMA user_version = 1");
     gs_index_close(ix);
     ix = gs_index_open(db, GS_INDEX_READ_ONLY, 1000, &err);

@@ -20,6 +20,11 @@ check "the editor kept our confidence field" grep -q GENRESCOPE_CONFIDENCE <(met
 "$GS" scan --db "$DB" --json "$L" > "$T/s1.json"
 check "user's correction kept" eq "$(genre "$L/hh.flac")" "Blues "
 check "reported as kept" grep -q '"tag":"kept-existing"' "$T/s1.json"
+check "the index knows the file's own genre" eq "$(q "$DB" "SELECT file_genre FROM tracks")" Blues
+"$GS" show --db "$DB" "$L/hh.flac" > "$T/show1.txt"
+check "show says which genre the kept tag holds" grep -q "genre in the file: Blues (the user's, kept)" "$T/show1.txt"
+"$GS" show --db "$DB" --json "$L/hh.flac" > "$T/show1.json"
+check "...in JSON too" grep -q '"file_genre":"Blues"' "$T/show1.json"
 "$GS" scan --db "$DB" -q "$L"
 check "still kept on the next scan" eq "$(genre "$L/hh.flac")" "Blues "
 
