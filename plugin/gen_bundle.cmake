@@ -169,11 +169,12 @@ function(control_ports base out_var)
     lv2:index ${i} ;
     lv2:symbol \"latency\" ;
     lv2:name \"Latency\" ;
+    rdfs:comment \"Always 0: the audio passes through untouched. The maximum is one second at the highest supported rate, because hosts reject an empty range.\" ;
     lv2:designation lv2:latency ;
     lv2:portProperty lv2:reportsLatency, lv2:integer ;
     lv2:default 0 ;
     lv2:minimum 0 ;
-    lv2:maximum 0 ;
+    lv2:maximum 192000 ;
     units:unit units:frame
   ]")
   foreach(k RANGE 0 ${last})
