@@ -111,7 +111,15 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
     gs_plugin *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->channels = strcmp(descriptor->URI, GS_PLUGIN_URI_STEREO) == 0 ? 2 : 1;
+    if (strcmp(descriptor->URI, GS_PLUGIN_URI_STEREO) == 0) {
+        p->channels = GS_PLUGIN_CHANNELS_STEREO;
+        p->ports = gs_ports_stereo;
+        p->num_ports = sizeof gs_ports_stereo / sizeof gs_ports_stereo[0];
+    } else {
+        p->channels = GS_PLUGIN_CHANNELS_MONO;
+        p->ports = gs_ports_mono;
+        p->num_ports = sizeof gs_ports_mono / sizeof gs_ports_mono[0];
+    }
     p->rate = rate;
     LV2_URID_Map *map = NULL;
     LV2_Log_Log *log = NULL;
@@ -128,7 +136,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
         return NULL;
     }
     gs_smoothed_verdict_reset(&p->verdict, GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
-    p->window_seconds = GS_WINDOW_DEFAULT;
+    p->window_seconds = GS_CTL_WINDOW_DEFAULT;
     setup_analysis(p, bundle_path);
     return p;
 }
@@ -136,13 +144,14 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 {
     gs_plugin *p = instance;
-    uint32_t ch = (uint32_t)p->channels;
-    if (port < ch)
-        p->in[port] = data;
-    else if (port < 2 * ch)
-        p->out[port - ch] = data;
-    else if (port - 2 * ch < GS_CTL_COUNT)
-        p->ctl[port - 2 * ch] = data;
+    if (port >= p->num_ports)
+        return;
+    const gs_port_slot *s = &p->ports[port];
+    switch (s->kind) {
+    case GS_PORT_AUDIO_IN: p->in[s->index] = data; break;
+    case GS_PORT_AUDIO_OUT: p->out[s->index] = data; break;
+    default: p->ctl[s->index] = data; break;
+    }
 }
 
 static void activate(LV2_Handle instance)
@@ -234,10 +243,10 @@ static void run(LV2_Handle instance, uint32_t n)
             memcpy(p->out[c], p->in[c], n * sizeof(float));
     p->frames += n;
 
-    p->window_seconds = read_control(p, GS_CTL_WINDOW, GS_WINDOW_MIN, GS_WINDOW_MAX,
-                                     GS_WINDOW_DEFAULT);
-    float update = read_control(p, GS_CTL_UPDATE, GS_UPDATE_MIN, GS_UPDATE_MAX,
-                                GS_UPDATE_DEFAULT);
+    p->window_seconds = read_control(p, GS_CTL_WINDOW, GS_CTL_WINDOW_MINIMUM,
+                                     GS_CTL_WINDOW_MAXIMUM, GS_CTL_WINDOW_DEFAULT);
+    float update = read_control(p, GS_CTL_UPDATE, GS_CTL_UPDATE_MINIMUM, GS_CTL_UPDATE_MAXIMUM,
+                                GS_CTL_UPDATE_DEFAULT);
     if (p->analysis_ok)
         schedule(p, update);
 
@@ -270,8 +279,8 @@ static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const
         return LV2_WORKER_SUCCESS; /* answer to a request from before activate() */
     p->pending = false;
     if (resp.classified) {
-        float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_SMOOTHING_MIN,
-                                       GS_SMOOTHING_MAX, GS_SMOOTHING_DEFAULT);
+        float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_CTL_SMOOTHING_MINIMUM,
+                                       GS_CTL_SMOOTHING_MAXIMUM, GS_CTL_SMOOTHING_DEFAULT);
         gs_smoothed_verdict_update(&p->verdict, resp.probs, resp.num_patches, smoothing);
     }
     return LV2_WORKER_SUCCESS;

@@ -47,7 +47,8 @@ gs_status gs_plugin_worker_init(gs_plugin *p, gs_error *err)
 {
     const gs_frontend_params *fp = gs_model_frontend(p->model);
     p->model_rate = fp->sample_rate;
-    double window_max = fp->window_seconds < GS_WINDOW_MAX ? fp->window_seconds : GS_WINDOW_MAX;
+    double window_max = fp->window_seconds < GS_CTL_WINDOW_MAXIMUM ? fp->window_seconds
+                                                              : GS_CTL_WINDOW_MAXIMUM;
     p->history_cap = (size_t)ceil(window_max * p->model_rate);
     if (p->history_cap == 0)
         return gs_error_set(err, GS_ERR_MODEL, "model window length is zero");

@@ -1,4 +1,4 @@
-# Tests of the LV2 plugin (plugin/, ttl/, presets/). Included from
+# Tests of the LV2 plugin (plugin/: its code and bundle.json). Included from
 # tests/CMakeLists.txt. The host tests load the bundle from the build tree.
 if(NOT TARGET gs_plugin_logic)
   return()
