@@ -60,3 +60,12 @@ foreach(t test_plugin_validate test_plugin_jalv test_plugin_ardour)
   set_property(TEST ${t} APPEND PROPERTY LABELS plugin)
 endforeach()
 set_tests_properties(test_plugin_jalv test_plugin_ardour PROPERTIES RUN_SERIAL ON TIMEOUT 120)
+
+# Carla (not packaged for Debian 12) built from ../shared/carla's tarball
+# by the test itself, once: the build is cached in the build tree's _carla/
+# (about 2.5 min with two jobs; a rerun reuses it). Skips without the tarball.
+set(GS_CARLA_DIR "${CMAKE_SOURCE_DIR}/../shared/carla" CACHE PATH "Carla source tarball folder for test_plugin_carla")
+gs_add_script_test(test_plugin_carla ${GS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/plugin/test_plugin_carla.py)
+set_property(TEST test_plugin_carla APPEND PROPERTY ENVIRONMENT ${gs_plugin_env} "GS_CARLA_DIR=${GS_CARLA_DIR}")
+set_property(TEST test_plugin_carla APPEND PROPERTY LABELS plugin)
+set_tests_properties(test_plugin_carla PROPERTIES RUN_SERIAL ON TIMEOUT 900)
