@@ -223,6 +223,7 @@ static void schedule(gs_plugin *p, float update_seconds)
     req.write_pos = gs_ring_written(&p->ring);
     req.window_seconds = p->window_seconds;
     req.classify = p->classify_due;
+    req.dropped = p->dropped;
     /* Set before scheduling: a host working synchronously may deliver the
      * response from inside schedule_work(). */
     p->pending = true;
@@ -260,6 +261,11 @@ static void run(LV2_Handle instance, uint32_t n)
     write_control(p, GS_CTL_CONFIDENCE, v->genre >= 0 ? v->confidence : 0.0f);
     write_control(p, GS_CTL_FILL, fill);
     write_control(p, GS_CTL_LATENCY, 0.0f);
+    /* An integer port in a float: exact up to its maximum (2^24), where it
+     * stays rather than lose precision. */
+    write_control(p, GS_CTL_DROPPED,
+                  p->dropped < (uint64_t)GS_CTL_DROPPED_MAXIMUM ? (float)p->dropped
+                                                                 : GS_CTL_DROPPED_MAXIMUM);
     /* The probabilities stay visible when the answer is "not music" (they
      * say why); only silence or no data zeroes them. */
     for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)

@@ -50,6 +50,7 @@ typedef struct gs_work_request {
     uint64_t write_pos;       /* drain the ring up to here (audio up to "now") */
     float window_seconds;     /* analysis window when classify != 0 */
     uint32_t classify;        /* 0: drain only */
+    uint64_t dropped;         /* samples dropped since activate(), for the log */
 } gs_work_request;
 
 typedef struct gs_work_response {
@@ -105,6 +106,7 @@ typedef struct gs_plugin {
     float *window_buf;        /* contiguous copy of the newest window */
     uint64_t nonfinite;       /* NaN/Inf samples zeroed for analysis */
     unsigned worker_errors;   /* only the first few are logged */
+    bool dropped_logged;      /* drops are logged once per instance */
 } gs_plugin;
 
 /* worker.c */

@@ -156,6 +156,16 @@ LV2_Worker_Status gs_plugin_work(LV2_Handle instance, LV2_Worker_Respond_Functio
     }
     if (st == GS_OK)
         st = drain(p, req.write_pos, &err);
+    if (req.dropped > 0 && !p->dropped_logged) {
+        /* run() only counts (it may not do I/O); the "dropped" port shows
+         * the running total, the log says once that it happens at all. */
+        p->dropped_logged = true;
+        lv2_log_warning(&p->logger,
+                        "Genrescope: the analysis fell behind and skipped %llu samples; the "
+                        "verdict misses that audio (the audio itself passes through "
+                        "untouched); the 'dropped' output counts them\n",
+                        (unsigned long long)req.dropped);
+    }
 
     gs_work_response resp;
     memset(&resp, 0, sizeof resp);
