@@ -11,8 +11,9 @@ Carla's own Python host API, in a child process whose stderr is kept:
  - plays a real file through Carla's internal `audiofile` player into the
    stereo and then the mono plugin (rack mode) and checks the genre each
    shows against the core's verdict for that audio;
- - fails on anything Carla prints while it loads or checks our plugins, and
-   on any warning, error or assertion while the audio plays.
+ - fails on anything Carla prints on stderr while it loads or checks our
+   plugins, on any warning, error or assertion while the audio plays, and
+   on any message of the plugin's own (its log lines start "Genrescope:").
 
 The audio: a 9 s excerpt of the first GTZAN clip (by genre, then name) whose
 verdict is stable, or generated audio when ../shared/gtzan is absent. The
@@ -392,6 +393,9 @@ def report(out, rc, err_text, expected, want):
     index), None for no genre."""
     fails = [line[6:] for line in out.splitlines() if line.startswith("FAIL: ")]
     fails += carla_output_problems(err_text)
+    # Carla prints the plugin's log notes and warnings on stdout; all our
+    # messages start with "Genrescope:" and none is expected here.
+    fails += [f"the plugin logged: {line}" for line in out.splitlines() if "Genrescope:" in line]
     result = next((json.loads(line[7:]) for line in out.splitlines() if line.startswith("RESULT ")), None)
     if rc != 0 or result is None:
         fails.append(f"Carla host process ended with {rc} and no result")

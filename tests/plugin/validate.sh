@@ -6,7 +6,8 @@
 # both plugins with every port, the genre scale points (one per genre label
 # of the bundled model, by its display name from models/genre-names.conf,
 # as the tagger writes it into tags) and the presets. A bundle generated for
-# another plugin URI carries its presets along to that URI.
+# another plugin URI carries its presets along to that URI, and the
+# generator refuses a port range hosts reject.
 set -euo pipefail
 bundle="$GS_LV2_DIR/genrescope.lv2"
 uri="$GS_PLUGIN_URI"
@@ -102,6 +103,22 @@ cp "$bundle/model.safetensors" "$bundle/genrescope.so" "$tmp/other.lv2/"
 check_ttl "$tmp/other.lv2" "$def" "$names" "$other" || { echo "FAIL: bundle for $other"; fail=1; }
 if grep -q "$uri" "$tmp"/other.lv2/*.ttl; then echo "FAIL: $uri left in the bundle for $other"; fail=1; fi
 grep -q "GS_PLUGIN_URI_BASE \"$other\"" "$tmp/gs_plugin_bundle.h" || { echo "FAIL: header URI"; fail=1; }
+# The generator refuses what hosts reject: a latency port whose range is
+# empty (0..0, as before issue 12) must stop the build, with the reason.
+/usr/bin/python3 - "$def" "$tmp/empty-range.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+next(c for c in d["controls"] if c["symbol"] == "latency")["maximum"] = "0"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+mkdir "$tmp/empty-range.lv2"
+if gen=$(cmake -DMODEL="$bundle/model.safetensors" -DOUT_HEADER="$tmp/empty-range.h" \
+               -DBUNDLE_DIR="$tmp/empty-range.lv2" -DDEFINITION="$tmp/empty-range.json" \
+               -DTEMPLATE="$GS_SOURCE_DIR/plugin/genrescope.ttl.in" -DBINARY=genrescope.so -DURI="$uri" \
+               -DGENRE_NAMES="$names" -P "$GS_SOURCE_DIR/plugin/gen_bundle.cmake" 2>&1) ||
+   ! tr -s ' \n' ' ' <<< "$gen" | grep -q "port latency needs minimum < maximum"; then
+  echo "FAIL: gen_bundle.cmake accepted a latency range of 0..0: $gen"; fail=1
+fi
 mkdir "$tmp/lv2" && mv "$tmp/other.lv2" "$tmp/lv2/"
 other_info=$(LV2_PATH="$tmp/lv2" lv2info "$other#stereo")
 while read -r preset; do
