@@ -1,14 +1,16 @@
-# Build-time generator (cmake -P): reads the labels from the model's
-# safetensors header and writes
-#   OUT_HEADER                 gs_plugin_labels.h (label count, names, URI)
-#   BUNDLE_DIR/genrescope.ttl  from TTL_DIR/genrescope.ttl.in (ports, scale points)
-#   BUNDLE_DIR/manifest.ttl    from TTL_DIR/manifest.ttl.in
-# Inputs: MODEL, OUT_HEADER, BUNDLE_DIR, TTL_DIR, BINARY, URI, GENRE_NAMES
-# (models/genre-names.conf: the display names the tagger writes into tags,
-# shown by the genre scale points and the probability ports' names).
-# The control port order must match enum gs_control_port in plugin/plugin.h.
+# Build-time generator (cmake -P) of everything in the LV2 bundle that is
+# not compiled: from the bundle's one definition (plugin/bundle.json: ports,
+# presets, version, license) and the model's labels it writes
+#   OUT_HEADER                 gs_plugin_bundle.h (URIs, labels, port enum,
+#                              control ranges, per-variant port maps)
+#   BUNDLE_DIR/genrescope.ttl  from TEMPLATE (plugins, ports, scale points)
+#   BUNDLE_DIR/presets.ttl     the presets, for every variant
+#   BUNDLE_DIR/manifest.ttl    plugins and presets
+# Inputs: MODEL, OUT_HEADER, BUNDLE_DIR, DEFINITION, TEMPLATE, BINARY, URI,
+# GENRE_NAMES (models/genre-names.conf: the display names the tagger writes
+# into tags, shown by the genre scale points and the probability ports).
 cmake_minimum_required(VERSION 3.19)
-foreach(v MODEL OUT_HEADER BUNDLE_DIR TTL_DIR BINARY URI GENRE_NAMES)
+foreach(v MODEL OUT_HEADER BUNDLE_DIR DEFINITION TEMPLATE BINARY URI GENRE_NAMES)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "gen_bundle.cmake: ${v} not set")
   endif()
@@ -16,6 +18,7 @@ endforeach()
 
 include(${CMAKE_CURRENT_LIST_DIR}/../cmake/GenreNames.cmake)
 
+# ---- the model's labels ---------------------------------------------------
 # safetensors: 8-byte little-endian header length, then the JSON header.
 file(READ "${MODEL}" len_hex LIMIT 8 HEX)
 string(LENGTH "${len_hex}" n)
@@ -40,22 +43,14 @@ string(JSON num_labels ERROR_VARIABLE json_err LENGTH "${labels_json}")
 if(json_err OR num_labels LESS 1 OR num_labels GREATER 64)
   message(FATAL_ERROR "${MODEL}: labels must be a JSON array of 1..64 strings")
 endif()
-
-math(EXPR last "${num_labels} - 1")
+math(EXPR last_label "${num_labels} - 1")
 set(labels "")
-set(symbols "")
-foreach(i RANGE 0 ${last})
+foreach(i RANGE 0 ${last_label})
   string(JSON label GET "${labels_json}" ${i})
   if(label MATCHES "[;\"\\\\\n]" OR label STREQUAL "")
     message(FATAL_ERROR "${MODEL}: label ${i} ('${label}') has a character the bundle cannot carry")
   endif()
-  string(MAKE_C_IDENTIFIER "prob_${label}" sym)
-  string(TOLOWER "${sym}" sym)
-  if(sym IN_LIST symbols)
-    message(FATAL_ERROR "${MODEL}: labels give the same port symbol ${sym}")
-  endif()
   list(APPEND labels "${label}")
-  list(APPEND symbols "${sym}")
 endforeach()
 gs_genre_display_names("${GENRE_NAMES}" "${labels}" display_names)
 # The label meaning "not music" (optional): never a genre scale point, but
@@ -70,9 +65,142 @@ if(NOT json_err)
   endif()
 endif()
 
+# ---- the definition ---------------------------------------------------------
+file(READ "${DEFINITION}" def)
+macro(def_get out)
+  string(JSON ${out} ERROR_VARIABLE json_err GET "${def}" ${ARGN})
+  if(json_err)
+    message(FATAL_ERROR "${DEFINITION}: ${ARGN}: ${json_err}")
+  endif()
+endmacro()
+# Optional member: empty when absent.
+macro(def_opt out)
+  string(JSON ${out} ERROR_VARIABLE json_err GET "${def}" ${ARGN})
+  if(json_err)
+    set(${out} "")
+  endif()
+endmacro()
+function(check_number what value)
+  if(NOT value MATCHES "^-?[0-9]+(\\.[0-9]+)?$")
+    message(FATAL_ERROR "${DEFINITION}: ${what} '${value}' is not a plain decimal number")
+  endif()
+endfunction()
+# Decimal text as a C float constant ("30" -> "30.0f").
+function(c_float out value)
+  if(NOT value MATCHES "\\.")
+    string(APPEND value ".0")
+  endif()
+  if(value MATCHES "^-")
+    set(value "(${value}f)")
+  else()
+    set(value "${value}f")
+  endif()
+  set(${out} "${value}" PARENT_SCOPE)
+endfunction()
+
+def_get(minor_version version minor)
+def_get(micro_version version micro)
+def_get(license license)
+def_get(homepage homepage)
+def_get(maintainer maintainer)
+check_number("version.minor" "${minor_version}")
+check_number("version.micro" "${micro_version}")
+
+# Expand the control list: one entry per port, per-label ports once per label.
+# Each port is kept in variables ctl_<n>_<field>.
+string(JSON num_entries LENGTH "${def}" controls)
+math(EXPR last_entry "${num_entries} - 1")
+set(num_ctl 0)
+set(ctl_symbols "")
+set(h_enum "")
+set(h_ranges "")
+foreach(e RANGE 0 ${last_entry})
+  def_get(c controls ${e} c)
+  def_get(symbol controls ${e} symbol)
+  def_get(name controls ${e} name)
+  def_get(direction controls ${e} direction)
+  def_get(default controls ${e} default)
+  def_get(minimum controls ${e} minimum)
+  def_get(maximum controls ${e} maximum)
+  def_opt(comment controls ${e} comment)
+  def_opt(unit controls ${e} unit)
+  def_opt(designation controls ${e} designation)
+  def_opt(scale_points controls ${e} scale_points)
+  def_opt(per_label controls ${e} per_label)
+  string(JSON props_json ERROR_VARIABLE json_err GET "${def}" controls ${e} properties)
+  set(props "")
+  if(NOT json_err)
+    string(JSON np LENGTH "${props_json}")
+    math(EXPR lp "${np} - 1")
+    foreach(k RANGE 0 ${lp})
+      string(JSON pk GET "${props_json}" ${k})
+      list(APPEND props "${pk}")
+    endforeach()
+  endif()
+  if(maximum STREQUAL "last_label")
+    set(maximum "${last_label}")
+  endif()
+  foreach(v default minimum maximum)
+    check_number("controls[${e}].${v}" "${${v}}")
+  endforeach()
+  if(NOT minimum LESS maximum OR default LESS minimum OR default GREATER maximum)
+    # Hosts reject such a port (Carla: "Broken plugin parameter").
+    message(FATAL_ERROR "${DEFINITION}: port ${symbol} needs minimum < maximum and the default within")
+  endif()
+  if(NOT direction MATCHES "^(in|out)$")
+    message(FATAL_ERROR "${DEFINITION}: port ${symbol}: direction must be in or out")
+  endif()
+  if(NOT c MATCHES "^[A-Z][A-Z0-9_]*$")
+    message(FATAL_ERROR "${DEFINITION}: port ${symbol}: c must be an upper-case C identifier")
+  endif()
+
+  string(APPEND h_enum "    GS_CTL_${c} = ${num_ctl},\n")
+  if(NOT per_label)
+    foreach(v MINIMUM MAXIMUM DEFAULT)
+      string(TOLOWER "${v}" lv)
+      c_float(cv "${${lv}}")
+      string(APPEND h_ranges "#define GS_CTL_${c}_${v} ${cv}\n")
+    endforeach()
+  endif()
+
+  if(per_label)
+    set(instances "")
+    foreach(k RANGE 0 ${last_label})
+      list(APPEND instances ${k})
+    endforeach()
+  else()
+    set(instances "-")
+  endif()
+  foreach(k IN LISTS instances)
+    set(n ${num_ctl})
+    if(per_label)
+      list(GET labels ${k} label)
+      list(GET display_names ${k} display)
+      string(MAKE_C_IDENTIFIER "${symbol}${label}" sym)
+      string(TOLOWER "${sym}" sym)
+      string(REPLACE "%s" "${display}" pname "${name}")
+    else()
+      set(sym "${symbol}")
+      set(pname "${name}")
+    endif()
+    if(sym IN_LIST ctl_symbols)
+      message(FATAL_ERROR "${DEFINITION} and ${MODEL} give two ports the symbol ${sym}")
+    endif()
+    list(APPEND ctl_symbols "${sym}")
+    foreach(f direction default minimum maximum comment unit designation scale_points props)
+      set(ctl_${n}_${f} "${${f}}")
+    endforeach()
+    set(ctl_${n}_symbol "${sym}")
+    set(ctl_${n}_name "${pname}")
+    math(EXPR num_ctl "${num_ctl} + 1")
+  endforeach()
+endforeach()
+math(EXPR last_ctl "${num_ctl} - 1")
+
 # ---- header ---------------------------------------------------------------
-set(h "/* Generated by plugin/gen_bundle.cmake from ${MODEL}. Do not edit. */\n")
-string(APPEND h "#ifndef GS_PLUGIN_LABELS_H\n#define GS_PLUGIN_LABELS_H\n")
+set(h "/* Generated by plugin/gen_bundle.cmake from plugin/bundle.json and the labels of\n")
+string(APPEND h " * ${MODEL}. Do not edit. */\n")
+string(APPEND h "#ifndef GS_PLUGIN_BUNDLE_H\n#define GS_PLUGIN_BUNDLE_H\n\n#include <stdint.h>\n\n")
 string(APPEND h "#define GS_PLUGIN_URI_BASE \"${URI}\"\n")
 string(APPEND h "#define GS_PLUGIN_NUM_LABELS ${num_labels}\n")
 string(APPEND h "#define GS_PLUGIN_NOT_MUSIC_LABEL (${not_music_index})\n")
@@ -80,123 +208,184 @@ string(APPEND h "static const char *const gs_plugin_labels[GS_PLUGIN_NUM_LABELS]
 foreach(label IN LISTS labels)
   string(APPEND h "    \"${label}\",\n")
 endforeach()
-string(APPEND h "};\n#endif\n")
+string(APPEND h "};\n\n/* Control ports, in port order after the audio ports. */\nenum gs_control_port {\n")
+string(APPEND h "${h_enum}    GS_CTL_COUNT = ${num_ctl}\n};\n\n")
+string(APPEND h "${h_ranges}\n")
+string(APPEND h "/* What each port index of a variant connects to. */\n")
+string(APPEND h "enum gs_port_kind { GS_PORT_AUDIO_IN, GS_PORT_AUDIO_OUT, GS_PORT_CONTROL };\n")
+string(APPEND h "typedef struct gs_port_slot {\n    uint8_t kind;  /* enum gs_port_kind */\n")
+string(APPEND h "    uint8_t index; /* channel, or enum gs_control_port */\n} gs_port_slot;\n\n")
+
+string(JSON num_variants LENGTH "${def}" variants)
+math(EXPR last_variant "${num_variants} - 1")
+set(plugins_ttl "")
+set(manifest_ttl "")
+set(h_variants "")
+foreach(v RANGE 0 ${last_variant})
+  def_get(vid variants ${v} id)
+  def_get(vname variants ${v} name)
+  def_get(vcomment variants ${v} comment)
+  string(TOUPPER "${vid}" VID)
+  string(JSON num_audio LENGTH "${def}" variants ${v} audio)
+  math(EXPR last_audio "${num_audio} - 1")
+  set(ports "")
+  set(slots "")
+  set(channel_in 0)
+  set(channel_out 0)
+  foreach(a RANGE 0 ${last_audio})
+    def_get(asym variants ${v} audio ${a} symbol)
+    def_get(aname variants ${v} audio ${a} name)
+    def_get(adir variants ${v} audio ${a} direction)
+    if(adir STREQUAL "in")
+      set(cls "lv2:InputPort")
+      string(APPEND slots "    {GS_PORT_AUDIO_IN, ${channel_in}},\n")
+      math(EXPR channel_in "${channel_in} + 1")
+    else()
+      set(cls "lv2:OutputPort")
+      string(APPEND slots "    {GS_PORT_AUDIO_OUT, ${channel_out}},\n")
+      math(EXPR channel_out "${channel_out} + 1")
+    endif()
+    list(APPEND ports "[
+		a ${cls}, lv2:AudioPort ;
+		lv2:index ${a} ;
+		lv2:symbol \"${asym}\" ;
+		lv2:name \"${aname}\"
+	]")
+  endforeach()
+  if(NOT channel_in EQUAL channel_out OR channel_in LESS 1 OR channel_in GREATER 2)
+    message(FATAL_ERROR "${DEFINITION}: variant ${vid} needs 1 or 2 audio inputs and as many outputs")
+  endif()
+  foreach(n RANGE 0 ${last_ctl})
+    math(EXPR index "${num_audio} + ${n}")
+    string(APPEND slots "    {GS_PORT_CONTROL, ${n}},\n")
+    if(ctl_${n}_direction STREQUAL "in")
+      set(t "a lv2:InputPort, lv2:ControlPort ;")
+    else()
+      set(t "a lv2:OutputPort, lv2:ControlPort ;")
+    endif()
+    string(APPEND t "
+		lv2:index ${index} ;
+		lv2:symbol \"${ctl_${n}_symbol}\" ;
+		lv2:name \"${ctl_${n}_name}\" ;")
+    if(ctl_${n}_comment)
+      string(APPEND t "\n\t\trdfs:comment \"${ctl_${n}_comment}\" ;")
+    endif()
+    if(ctl_${n}_designation)
+      string(APPEND t "\n\t\tlv2:designation ${ctl_${n}_designation} ;")
+    endif()
+    if(ctl_${n}_props)
+      list(JOIN ctl_${n}_props ", " pp)
+      string(APPEND t "\n\t\tlv2:portProperty ${pp} ;")
+    endif()
+    if(ctl_${n}_unit)
+      string(APPEND t "\n\t\tunits:unit units:${ctl_${n}_unit} ;")
+    endif()
+    string(APPEND t "
+		lv2:default ${ctl_${n}_default} ;
+		lv2:minimum ${ctl_${n}_minimum} ;
+		lv2:maximum ${ctl_${n}_maximum}")
+    if(ctl_${n}_scale_points STREQUAL "genres")
+      string(APPEND t " ;\n\t\tlv2:scalePoint [ rdfs:label \"none\" ; rdf:value -1 ]")
+      foreach(k RANGE 0 ${last_label})
+        if(NOT k EQUAL not_music_index)
+          list(GET display_names ${k} dname)
+          string(APPEND t " ,\n\t\t\t[ rdfs:label \"${dname}\" ; rdf:value ${k} ]")
+        endif()
+      endforeach()
+    elseif(ctl_${n}_scale_points)
+      message(FATAL_ERROR "${DEFINITION}: unknown scale_points '${ctl_${n}_scale_points}'")
+    endif()
+    list(APPEND ports "[\n\t\t${t}\n\t]")
+  endforeach()
+  list(JOIN ports " , " ports_ttl)
+  set(uri "${URI}#${vid}")
+  string(APPEND plugins_ttl "<${uri}>
+	a lv2:Plugin, lv2:AnalyserPlugin ;
+	doap:name \"${vname}\" ;
+	lv2:project <${homepage}> ;
+	doap:license <${license}> ;
+	lv2:minorVersion ${minor_version} ;
+	lv2:microVersion ${micro_version} ;
+	rdfs:comment \"${vcomment}\" ;
+	lv2:requiredFeature urid:map, work:schedule ;
+	lv2:optionalFeature log:log, lv2:hardRTCapable ;
+	lv2:extensionData work:interface ;
+	lv2:port ${ports_ttl} .
+
+")
+  string(APPEND manifest_ttl "<${uri}>
+	a lv2:Plugin ;
+	lv2:binary <${BINARY}> ;
+	rdfs:seeAlso <genrescope.ttl> .
+
+")
+  math(EXPR nports "${num_audio} + ${num_ctl}")
+  string(APPEND h_variants "#define GS_PLUGIN_URI_${VID} GS_PLUGIN_URI_BASE \"#${vid}\"\n")
+  string(APPEND h_variants "#define GS_PLUGIN_CHANNELS_${VID} ${channel_in}\n")
+  string(APPEND h_variants "static const gs_port_slot gs_ports_${vid}[${nports}] = {\n${slots}};\n")
+  list(APPEND variant_ids "${vid}")
+endforeach()
+string(APPEND h "${h_variants}\n#endif\n")
 file(CONFIGURE OUTPUT "${OUT_HEADER}" CONTENT "${h}" @ONLY)
 
-# ---- ports ----------------------------------------------------------------
-function(control_ports base out_var)
-  set(t "")
-  math(EXPR i "${base}")
-  string(APPEND t "[
-    a lv2:InputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"window\" ;
-    lv2:name \"Window length\" ;
-    rdfs:comment \"Seconds of audio each verdict looks at (sliding window).\" ;
-    lv2:default 30.0 ;
-    lv2:minimum 3.0 ;
-    lv2:maximum 30.0 ;
-    units:unit units:s
-  ] , ")
-  math(EXPR i "${i} + 1")
-  string(APPEND t "[
-    a lv2:InputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"update\" ;
-    lv2:name \"Update interval\" ;
-    rdfs:comment \"Seconds between verdicts over the sliding window.\" ;
-    lv2:default 2.0 ;
-    lv2:minimum 0.25 ;
-    lv2:maximum 10.0 ;
-    units:unit units:s
-  ] , ")
-  math(EXPR i "${i} + 1")
-  string(APPEND t "[
-    a lv2:InputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"smoothing\" ;
-    lv2:name \"Smoothing\" ;
-    rdfs:comment \"Weight of the previous verdict when a new one arrives (0: none).\" ;
-    lv2:default 0.5 ;
-    lv2:minimum 0.0 ;
-    lv2:maximum 0.95
-  ] , ")
-  math(EXPR i "${i} + 1")
-  string(APPEND t "[
-    a lv2:OutputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"genre\" ;
-    lv2:name \"Genre\" ;
-    rdfs:comment \"Most likely genre, -1 when there is nothing to report (silence, not music, no audio yet).\" ;
-    lv2:portProperty lv2:integer, lv2:enumeration ;
-    lv2:default -1 ;
-    lv2:minimum -1 ;
-    lv2:maximum ${last} ;
-    lv2:scalePoint [ rdfs:label \"none\" ; rdf:value -1 ]")
-  foreach(k RANGE 0 ${last})
-    if(k EQUAL not_music_index)
-      continue()
+# ---- presets ----------------------------------------------------------------
+set(presets_ttl "")
+string(JSON num_presets LENGTH "${def}" presets)
+math(EXPR last_preset "${num_presets} - 1")
+foreach(p RANGE 0 ${last_preset})
+  def_get(pid presets ${p} id)
+  def_get(plabel presets ${p} label)
+  def_opt(pcomment presets ${p} comment)
+  def_get(values_json presets ${p} values)
+  string(JSON nv LENGTH "${values_json}")
+  math(EXPR lv "${nv} - 1")
+  set(values "")
+  foreach(k RANGE 0 ${lv})
+    string(JSON sym MEMBER "${values_json}" ${k})
+    string(JSON val GET "${values_json}" "${sym}")
+    check_number("presets[${p}].${sym}" "${val}")
+    list(FIND ctl_symbols "${sym}" ci)
+    if(ci LESS 0 OR NOT ctl_${ci}_direction STREQUAL "in")
+      message(FATAL_ERROR "${DEFINITION}: preset ${pid} sets ${sym}, which is no input port")
     endif()
-    list(GET display_names ${k} name)
-    string(APPEND t " ,\n        [ rdfs:label \"${name}\" ; rdf:value ${k} ]")
+    if(val LESS ctl_${ci}_minimum OR val GREATER ctl_${ci}_maximum)
+      message(FATAL_ERROR "${DEFINITION}: preset ${pid}: ${sym} ${val} is outside the port's range")
+    endif()
+    list(APPEND values "[ lv2:symbol \"${sym}\" ; pset:value ${val} ]")
   endforeach()
-  string(APPEND t "\n  ] , ")
-  math(EXPR i "${i} + 1")
-  string(APPEND t "[
-    a lv2:OutputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"confidence\" ;
-    lv2:name \"Confidence\" ;
-    rdfs:comment \"Probability of the shown genre (0 when none).\" ;
-    lv2:default 0.0 ;
-    lv2:minimum 0.0 ;
-    lv2:maximum 1.0
-  ] , ")
-  math(EXPR i "${i} + 1")
-  string(APPEND t "[
-    a lv2:OutputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"fill\" ;
-    lv2:name \"Window fill\" ;
-    rdfs:comment \"How full the analysis window is (1: a whole window was heard).\" ;
-    lv2:default 0.0 ;
-    lv2:minimum 0.0 ;
-    lv2:maximum 1.0
-  ] , ")
-  math(EXPR i "${i} + 1")
-  string(APPEND t "[
-    a lv2:OutputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"latency\" ;
-    lv2:name \"Latency\" ;
-    lv2:designation lv2:latency ;
-    lv2:portProperty lv2:reportsLatency, lv2:integer ;
-    lv2:default 0 ;
-    lv2:minimum 0 ;
-    lv2:maximum 0 ;
-    units:unit units:frame
-  ]")
-  foreach(k RANGE 0 ${last})
-    math(EXPR i "${i} + 1")
-    list(GET display_names ${k} name)
-    list(GET symbols ${k} sym)
-    string(APPEND t " , [
-    a lv2:OutputPort, lv2:ControlPort ;
-    lv2:index ${i} ;
-    lv2:symbol \"${sym}\" ;
-    lv2:name \"P(${name})\" ;
-    lv2:default 0.0 ;
-    lv2:minimum 0.0 ;
-    lv2:maximum 1.0
-  ]")
-  endforeach()
-  set(${out_var} "${t}" PARENT_SCOPE)
-endfunction()
+  list(JOIN values " ,\n\t\t" values_ttl)
+  foreach(vid IN LISTS variant_ids)
+    set(puri "${URI}/presets#${pid}-${vid}")
+    string(APPEND presets_ttl "<${puri}>
+	a pset:Preset ;
+	lv2:appliesTo <${URI}#${vid}> ;
+	rdfs:label \"${plabel}\" ;")
+    if(pcomment)
+      string(APPEND presets_ttl "\n\trdfs:comment \"${pcomment}\" ;")
+    endif()
+    string(APPEND presets_ttl "\n\tlv2:port ${values_ttl} .\n\n")
+    string(APPEND manifest_ttl "<${puri}>
+	a pset:Preset ;
+	lv2:appliesTo <${URI}#${vid}> ;
+	rdfs:seeAlso <presets.ttl> .
 
-control_ports(2 GS_MONO_CONTROL_PORTS)
-control_ports(4 GS_STEREO_CONTROL_PORTS)
-set(GS_PLUGIN_BINARY "${BINARY}")
-set(GS_PLUGIN_URI "${URI}")
+")
+  endforeach()
+endforeach()
+
+set(prefixes "@prefix lv2:  <http://lv2plug.in/ns/lv2core#> .
+@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+")
+file(CONFIGURE OUTPUT "${BUNDLE_DIR}/presets.ttl" CONTENT
+     "# Generated by plugin/gen_bundle.cmake from plugin/bundle.json. Do not edit.\n${prefixes}\n${presets_ttl}" @ONLY)
+file(CONFIGURE OUTPUT "${BUNDLE_DIR}/manifest.ttl" CONTENT
+     "# Generated by plugin/gen_bundle.cmake from plugin/bundle.json. Do not edit.\n${prefixes}\n${manifest_ttl}" @ONLY)
+
+set(GS_PLUGINS "${plugins_ttl}")
+set(GS_HOMEPAGE "${homepage}")
+set(GS_LICENSE "${license}")
+set(GS_MAINTAINER "${maintainer}")
 set(GS_NUM_LABELS "${num_labels}")
-configure_file("${TTL_DIR}/genrescope.ttl.in" "${BUNDLE_DIR}/genrescope.ttl" @ONLY)
-configure_file("${TTL_DIR}/manifest.ttl.in" "${BUNDLE_DIR}/manifest.ttl" @ONLY)
+set(GS_PLUGIN_BINARY "${BINARY}")
+configure_file("${TEMPLATE}" "${BUNDLE_DIR}/genrescope.ttl" @ONLY)

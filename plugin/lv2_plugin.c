@@ -119,7 +119,15 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
     gs_plugin *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->channels = strcmp(descriptor->URI, GS_PLUGIN_URI_STEREO) == 0 ? 2 : 1;
+    if (strcmp(descriptor->URI, GS_PLUGIN_URI_STEREO) == 0) {
+        p->channels = GS_PLUGIN_CHANNELS_STEREO;
+        p->ports = gs_ports_stereo;
+        p->num_ports = sizeof gs_ports_stereo / sizeof gs_ports_stereo[0];
+    } else {
+        p->channels = GS_PLUGIN_CHANNELS_MONO;
+        p->ports = gs_ports_mono;
+        p->num_ports = sizeof gs_ports_mono / sizeof gs_ports_mono[0];
+    }
     p->rate = rate;
     LV2_URID_Map *map = NULL;
     LV2_Log_Log *log = NULL;
@@ -135,7 +143,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
         free(p);
         return NULL;
     }
-    p->window_seconds = GS_WINDOW_DEFAULT;
+    p->window_seconds = GS_CTL_WINDOW_DEFAULT;
     setup_analysis(p, bundle_path);
     reset_verdict(p);
     return p;
@@ -144,13 +152,14 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 {
     gs_plugin *p = instance;
-    uint32_t ch = (uint32_t)p->channels;
-    if (port < ch)
-        p->in[port] = data;
-    else if (port < 2 * ch)
-        p->out[port - ch] = data;
-    else if (port - 2 * ch < GS_CTL_COUNT)
-        p->ctl[port - 2 * ch] = data;
+    if (port >= p->num_ports)
+        return;
+    const gs_port_slot *s = &p->ports[port];
+    switch (s->kind) {
+    case GS_PORT_AUDIO_IN: p->in[s->index] = data; break;
+    case GS_PORT_AUDIO_OUT: p->out[s->index] = data; break;
+    default: p->ctl[s->index] = data; break;
+    }
 }
 
 static void activate(LV2_Handle instance)
@@ -222,6 +231,7 @@ static void schedule(gs_plugin *p, float update_seconds)
     req.write_pos = gs_ring_written(&p->ring);
     req.window_seconds = p->window_seconds;
     req.classify = p->classify_due;
+    req.dropped = p->dropped;
     /* Set before scheduling: a host working synchronously may deliver the
      * response from inside schedule_work(). */
     p->pending = true;
@@ -242,10 +252,10 @@ static void run(LV2_Handle instance, uint32_t n)
             memcpy(p->out[c], p->in[c], n * sizeof(float));
     p->frames += n;
 
-    p->window_seconds = read_control(p, GS_CTL_WINDOW, GS_WINDOW_MIN, GS_WINDOW_MAX,
-                                     GS_WINDOW_DEFAULT);
-    float update = read_control(p, GS_CTL_UPDATE, GS_UPDATE_MIN, GS_UPDATE_MAX,
-                                GS_UPDATE_DEFAULT);
+    p->window_seconds = read_control(p, GS_CTL_WINDOW, GS_CTL_WINDOW_MINIMUM,
+                                     GS_CTL_WINDOW_MAXIMUM, GS_CTL_WINDOW_DEFAULT);
+    float update = read_control(p, GS_CTL_UPDATE, GS_CTL_UPDATE_MINIMUM, GS_CTL_UPDATE_MAXIMUM,
+                                GS_CTL_UPDATE_DEFAULT);
     if (p->analysis_ok)
         schedule(p, update);
 
@@ -259,6 +269,11 @@ static void run(LV2_Handle instance, uint32_t n)
     write_control(p, GS_CTL_CONFIDENCE, v->genre >= 0 ? v->confidence : 0.0f);
     write_control(p, GS_CTL_FILL, fill);
     write_control(p, GS_CTL_LATENCY, 0.0f);
+    /* An integer port in a float: exact up to its maximum (2^24), where it
+     * stays rather than lose precision. */
+    write_control(p, GS_CTL_DROPPED,
+                  p->dropped < (uint64_t)GS_CTL_DROPPED_MAXIMUM ? (float)p->dropped
+                                                                 : GS_CTL_DROPPED_MAXIMUM);
     /* The probabilities stay visible when the answer is "not music" (they
      * say why); only silence or no data zeroes them. */
     for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)
@@ -278,8 +293,8 @@ static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const
         return LV2_WORKER_SUCCESS; /* answer to a request from before activate() */
     p->pending = false;
     if (resp.classified) {
-        float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_SMOOTHING_MIN,
-                                       GS_SMOOTHING_MAX, GS_SMOOTHING_DEFAULT);
+        float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_CTL_SMOOTHING_MINIMUM,
+                                       GS_CTL_SMOOTHING_MAXIMUM, GS_CTL_SMOOTHING_DEFAULT);
         gs_smoothed_verdict_update(&p->verdict, resp.probs, resp.num_patches, smoothing);
     }
     return LV2_WORKER_SUCCESS;

@@ -17,7 +17,7 @@
 #include <lv2/worker/worker.h>
 
 #include "genrescope.h"
-#include "gs_plugin_labels.h"
+#include "gs_plugin_bundle.h" /* generated from bundle.json: URIs, ports, ranges */
 #include "ring.h"
 #include "smoothing.h"
 
@@ -25,36 +25,10 @@
 #error "label count of the bundled model out of range"
 #endif
 
-#define GS_PLUGIN_URI_MONO GS_PLUGIN_URI_BASE "#mono"
-#define GS_PLUGIN_URI_STEREO GS_PLUGIN_URI_BASE "#stereo"
 #define GS_PLUGIN_MODEL_FILE "model.safetensors"
 
 #define GS_PLUGIN_MIN_RATE 22050.0
 #define GS_PLUGIN_MAX_RATE 192000.0
-
-/* Control ports follow the audio ports (2 per channel) in this order; the
- * TTL generator (plugin/gen_bundle.cmake) uses the same order. */
-enum gs_control_port {
-    GS_CTL_WINDOW = 0,   /* in: window length, s */
-    GS_CTL_UPDATE,       /* in: update interval, s */
-    GS_CTL_SMOOTHING,    /* in: 0..0.95 weight of the previous verdict */
-    GS_CTL_GENRE,        /* out: label index, -1 = none */
-    GS_CTL_CONFIDENCE,   /* out: 0..1 */
-    GS_CTL_FILL,         /* out: 0..1 how full the analysis window is */
-    GS_CTL_LATENCY,      /* out: always 0 */
-    GS_CTL_PROB0,        /* out: one probability per label */
-    GS_CTL_COUNT = GS_CTL_PROB0 + GS_PLUGIN_NUM_LABELS
-};
-
-#define GS_WINDOW_MIN 3.0f
-#define GS_WINDOW_MAX 30.0f
-#define GS_WINDOW_DEFAULT 30.0f
-#define GS_UPDATE_MIN 0.25f
-#define GS_UPDATE_MAX 10.0f
-#define GS_UPDATE_DEFAULT 2.0f
-#define GS_SMOOTHING_MIN 0.0f
-#define GS_SMOOTHING_MAX 0.95f
-#define GS_SMOOTHING_DEFAULT 0.5f
 
 /* Ring capacity in seconds of host-rate audio: how long the worker may lag
  * (e.g. one 30 s inference plus scheduling jitter) before samples drop. */
@@ -76,6 +50,7 @@ typedef struct gs_work_request {
     uint64_t write_pos;       /* drain the ring up to here (audio up to "now") */
     float window_seconds;     /* analysis window when classify != 0 */
     uint32_t classify;        /* 0: drain only */
+    uint64_t dropped;         /* samples dropped since activate(), for the log */
 } gs_work_request;
 
 typedef struct gs_work_response {
@@ -88,6 +63,8 @@ typedef struct gs_work_response {
 
 typedef struct gs_plugin {
     int channels;             /* 1 or 2 */
+    const gs_port_slot *ports; /* the variant's port map, num_ports long */
+    uint32_t num_ports;
     double rate;              /* host sample rate */
     LV2_Log_Logger logger;
     LV2_Worker_Schedule *schedule;
@@ -129,6 +106,7 @@ typedef struct gs_plugin {
     float *window_buf;        /* contiguous copy of the newest window */
     uint64_t nonfinite;       /* NaN/Inf samples zeroed for analysis */
     unsigned worker_errors;   /* only the first few are logged */
+    bool dropped_logged;      /* drops are logged once per instance */
 } gs_plugin;
 
 /* worker.c */

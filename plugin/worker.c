@@ -47,7 +47,8 @@ gs_status gs_plugin_worker_init(gs_plugin *p, gs_error *err)
 {
     const gs_frontend_params *fp = gs_model_frontend(p->model);
     p->model_rate = fp->sample_rate;
-    double window_max = fp->window_seconds < GS_WINDOW_MAX ? fp->window_seconds : GS_WINDOW_MAX;
+    double window_max = fp->window_seconds < GS_CTL_WINDOW_MAXIMUM ? fp->window_seconds
+                                                              : GS_CTL_WINDOW_MAXIMUM;
     p->history_cap = (size_t)ceil(window_max * p->model_rate);
     if (p->history_cap == 0)
         return gs_error_set(err, GS_ERR_MODEL, "model window length is zero");
@@ -155,6 +156,16 @@ LV2_Worker_Status gs_plugin_work(LV2_Handle instance, LV2_Worker_Respond_Functio
     }
     if (st == GS_OK)
         st = drain(p, req.write_pos, &err);
+    if (req.dropped > 0 && !p->dropped_logged) {
+        /* run() only counts (it may not do I/O); the "dropped" port shows
+         * the running total, the log says once that it happens at all. */
+        p->dropped_logged = true;
+        lv2_log_warning(&p->logger,
+                        "Genrescope: the analysis fell behind and skipped %llu samples; the "
+                        "verdict misses that audio (the audio itself passes through "
+                        "untouched); the 'dropped' output counts them\n",
+                        (unsigned long long)req.dropped);
+    }
 
     gs_work_response resp;
     memset(&resp, 0, sizeof resp);

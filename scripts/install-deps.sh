@@ -17,6 +17,7 @@ test_packages=(
   ffmpeg sox flac lame vorbis-tools opus-tools
   lilv-utils sordi jalv jackd2 ardour
   gnuplot-nox espeak-ng
+  xz-utils  # unpacks Carla's source for test_plugin_carla
 )
 
 packages=("${build_packages[@]}")

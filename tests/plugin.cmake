@@ -1,4 +1,4 @@
-# Tests of the LV2 plugin (plugin/, ttl/, presets/). Included from
+# Tests of the LV2 plugin (plugin/: its code and bundle.json). Included from
 # tests/CMakeLists.txt. The host tests load the bundle from the build tree.
 if(NOT TARGET gs_plugin_logic)
   return()
@@ -60,3 +60,17 @@ foreach(t test_plugin_validate test_plugin_jalv test_plugin_ardour)
   set_property(TEST ${t} APPEND PROPERTY LABELS plugin)
 endforeach()
 set_tests_properties(test_plugin_jalv test_plugin_ardour PROPERTIES RUN_SERIAL ON TIMEOUT 120)
+
+# Carla (not packaged for Debian 12), built from ../shared/carla's tarball
+# once and cached in the build tree's _carla/ (about 2.5 min with two jobs;
+# a rerun reuses it). The build is a fixture of its own so it runs beside
+# other tests; the test proper plays in real time and runs alone. Both skip
+# without the tarball.
+set(GS_CARLA_DIR "${CMAKE_SOURCE_DIR}/../shared/carla" CACHE PATH "Carla source tarball folder for test_plugin_carla")
+gs_add_script_test(test_plugin_carla_build bash ${CMAKE_CURRENT_SOURCE_DIR}/plugin/carla_build.sh
+                   ${GS_CARLA_DIR} ${CMAKE_BINARY_DIR}/_carla)
+gs_add_script_test(test_plugin_carla ${GS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/plugin/test_plugin_carla.py)
+set_property(TEST test_plugin_carla APPEND PROPERTY ENVIRONMENT ${gs_plugin_env} "GS_CARLA_DIR=${GS_CARLA_DIR}")
+set_property(TEST test_plugin_carla_build test_plugin_carla APPEND PROPERTY LABELS plugin)
+set_tests_properties(test_plugin_carla_build PROPERTIES FIXTURES_SETUP carla TIMEOUT 900)
+set_tests_properties(test_plugin_carla PROPERTIES FIXTURES_REQUIRED carla RUN_SERIAL ON TIMEOUT 300)

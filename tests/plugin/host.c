@@ -47,6 +47,7 @@ struct gs_host {
 
     queue requests, responses;
     int in_work; /* responses may only be queued from work() */
+    int hold_work;
     unsigned long n_requests, n_responses;
 
     char log_text[LOG_BYTES];
@@ -300,6 +301,8 @@ int gs_host_is_output_control(const gs_host *h, int port)
 
 const char *gs_host_symbol(const gs_host *h, int port) { return h->symbols[port]; }
 
+void gs_host_hold_work(gs_host *h, int hold) { h->hold_work = hold; }
+
 static void hook(gs_host *h, int entering)
 {
     if (h->hook)
@@ -319,13 +322,14 @@ void gs_host_run(gs_host *h, const float *const *in, float *const *out, uint32_t
     h->last_run_seconds = now() - t0;
     h->run_seconds += h->last_run_seconds;
 
-    for (size_t off = 0; off < h->requests.len;) {
+    for (size_t off = 0; !h->hold_work && off < h->requests.len;) {
         uint32_t size;
         memcpy(&size, h->requests.buf + off, sizeof size);
         do_work(h, size, h->requests.buf + off + 8);
         off += 8 + (((size_t)size + 7) & ~(size_t)7);
     }
-    h->requests.len = 0;
+    if (!h->hold_work)
+        h->requests.len = 0;
 
     hook(h, 1);
     for (size_t off = 0; off < h->responses.len;) {

@@ -31,6 +31,10 @@ gs_host *gs_host_new(const gs_host_options *opt, char *err, size_t errlen);
 void gs_host_free(gs_host *h);
 
 void gs_host_set_rt_hook(gs_host *h, gs_host_rt_hook hook);
+/* hold != 0: keep the plugin's work requests queued instead of running
+ * them after each block, as a host whose worker thread is stuck would;
+ * 0: run them (all queued ones) after the next block again. */
+void gs_host_hold_work(gs_host *h, int hold);
 void gs_host_activate(gs_host *h);
 void gs_host_deactivate(gs_host *h);
 

@@ -178,7 +178,8 @@ static void test_metadata(void)
         const LilvPlugin *p = lilv_plugins_get_by_uri(all, u);
         CHECK_MSG(p != NULL, "%s missing", uris[v]);
         if (p) {
-            CHECK(lilv_plugin_get_num_ports(p) == (uint32_t)(2 * (v + 1) + 7 + num_labels));
+            /* audio, 8 single controls, one probability per label */
+            CHECK(lilv_plugin_get_num_ports(p) == (uint32_t)(2 * (v + 1) + 8 + num_labels));
             LilvNode *sym = lilv_new_string(w, "genre");
             const LilvPort *g = lilv_plugin_get_port_by_symbol(p, sym);
             CHECK(g != NULL);
@@ -382,6 +383,77 @@ static void test_unsupported_rate(void)
     CHECK(gs_host_get(h, "genre") == -1.0f);
     CHECK(gs_host_get(h, "fill") == 0.0f);
     CHECK(gs_host_requests(h) == 0);
+    gs_host_free(h);
+    free_audio(a);
+}
+
+static int count_substrings(const char *s, const char *sub)
+{
+    int n = 0;
+    for (const char *q = strstr(s, sub); q; q = strstr(q + 1, sub))
+        n++;
+    return n;
+}
+
+/* A worker that falls behind: while the host holds the work requests, the
+ * ring takes what it can (at least GS_RING_SECONDS, 8 s) and every later
+ * sample is counted on the "dropped" output, exactly; the log says so once,
+ * however often it happens; the audio passes through unchanged all along
+ * (feed() checks); and once the worker runs again it catches up and the
+ * count stops growing. */
+static void test_dropped(void)
+{
+    const double rate = 48000;
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, URI_STEREO, rate);
+    if (!h)
+        return;
+    size_t n = (size_t)(12.0 * rate), m = (size_t)(3.0 * rate);
+    float **a = alloc_audio(2, n);
+    gs_synth_music(a[0], a[1], n, rate, 5);
+    gs_host_set(h, "window", 3.0f);
+    gs_host_set(h, "update", 0.5f);
+    gs_host_activate(h);
+    uint32_t rng = 404;
+
+    gs_host_hold_work(h, 1);
+    feed(h, a, (size_t)(8.0 * rate), &rng, 0, 0);
+    CHECK_MSG(gs_host_get(h, "dropped") == 0.0f, "dropped %g within 8 s", gs_host_get(h, "dropped"));
+    feed(h, a, n - (size_t)(8.0 * rate), &rng, 0, 0);
+    float d1 = gs_host_get(h, "dropped");
+    size_t kept = n - (size_t)d1; /* what the ring holds */
+    CHECK_MSG(d1 > 0 && kept >= (size_t)(8.0 * rate), "dropped %g of %zu", d1, n);
+    feed(h, a, m, &rng, 0, 0);
+    CHECK_MSG(gs_host_get(h, "dropped") == d1 + (float)m, "dropped %g, expected %g",
+              gs_host_get(h, "dropped"), d1 + (float)m);
+    CHECK(strstr(gs_host_log(h), "fell behind") == NULL); /* the worker has not run */
+
+    /* Released: the first blocks still meet a full ring until the worker
+     * has drained it; after that, nothing more is dropped. */
+    gs_host_hold_work(h, 0);
+    feed(h, a, (size_t)rate, &rng, 0, 0);
+    float d2 = gs_host_get(h, "dropped");
+    CHECK(d2 >= d1 + (float)m);
+    feed(h, a, n, &rng, 0, 0);
+    CHECK_MSG(gs_host_get(h, "dropped") == d2, "dropped %g after catching up at %g",
+              gs_host_get(h, "dropped"), d2);
+    CHECK(has_verdict(h));
+    CHECK_MSG(count_substrings(gs_host_log(h), "fell behind") == 1, "log: %s", gs_host_log(h));
+    CHECK(gs_host_log_errors(h) == 0); /* a warning, not an error */
+
+    /* Again: counted on, not logged again. */
+    gs_host_hold_work(h, 1);
+    feed(h, a, n, &rng, 0, 0);
+    feed(h, a, m, &rng, 0, 0);
+    gs_host_hold_work(h, 0);
+    feed(h, a, m, &rng, 0, 0);
+    CHECK(gs_host_get(h, "dropped") > d2 + (float)m);
+    CHECK(count_substrings(gs_host_log(h), "fell behind") == 1);
+
+    /* activate() starts a new count. */
+    gs_host_deactivate(h);
+    gs_host_activate(h);
+    run_empty(h);
+    CHECK(gs_host_get(h, "dropped") == 0.0f);
     gs_host_free(h);
     free_audio(a);
 }
@@ -636,6 +708,7 @@ int main(void)
     test_music_then_silence();
     test_rates();
     test_unsupported_rate();
+    test_dropped();
     test_bad_model(0);
     test_bad_model(1);
     test_verdict_matches_core(URI_MONO, 44100);
