@@ -1,12 +1,13 @@
 """What hosts must see of the LV2 bundle, read from its one definition.
 
-plugin/bundle.json plus the bundled model's labels and the display names of
+ttl/bundle.json and presets/presets.json plus the bundled model's labels and the display names of
 models/genre-names.conf give, per variant, the full port list (audio ports,
 then the control ports with the per-label ones expanded) and the presets.
 The tests compare what lilv, lv2info or Carla report with this; written
 apart from plugin/gen_bundle.cmake so a generator bug cannot hide itself.
 """
 import json
+import os
 import re
 import struct
 
@@ -33,12 +34,18 @@ def display_name(names, label):
 
 
 class Bundle:
-    """definition: plugin/bundle.json; model: the bundle's model.safetensors;
-    names: models/genre-names.conf; uri: the configured base URI."""
+    """definition: ttl/bundle.json (its presets from presets/presets.json
+    beside ttl/, unless it has its own); model: the bundle's
+    model.safetensors; names: models/genre-names.conf; uri: the configured
+    base URI."""
 
     def __init__(self, definition, model, names, uri):
         with open(definition, encoding="utf-8") as f:
             self.defn = json.load(f)
+        if "presets" not in self.defn:
+            presets = os.path.join(os.path.dirname(os.path.abspath(definition)), "..", "presets", "presets.json")
+            with open(presets, encoding="utf-8") as f:
+                self.defn["presets"] = json.load(f)["presets"]
         meta = model_meta(model)
         self.labels = json.loads(meta["labels"])
         nm = meta.get("not_music_label", "").strip('"')

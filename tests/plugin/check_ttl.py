@@ -2,7 +2,7 @@
 
 usage: check_ttl.py BUNDLE_DIR DEFINITION NAMES URI
 Reads the bundle's TTL through sordi (N-Triples) and compares, for every
-variant of plugin/bundle.json: each port (index, symbol, name, direction,
+variant of ttl/bundle.json: each port (index, symbol, name, direction,
 range, default, unit, properties, designation, scale points), the version,
 license, project homepage and maintainer, and the presets (one per variant,
 applying to it, with the definition's label and values). Prints one line

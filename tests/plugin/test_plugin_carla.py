@@ -4,7 +4,7 @@ Builds Carla's backend from the source tarball in GS_CARLA_DIR once
 (carla_build.sh, cached in the build tree under _carla/), then, through
 Carla's own Python host API, in a child process whose stderr is kept:
  - loads both plugins of the build tree's bundle and checks what Carla
-   shows against the bundle's definition (plugin/bundle.json read by
+   shows against the bundle's definition (ttl/bundle.json and presets/presets.json read by
    bundle_def.py): every parameter's symbol, name, unit, direction, range,
    integer hint and scale points, the audio ports, the maker and license;
  - lists the presets as Carla's programs and applies each one;
@@ -363,7 +363,7 @@ def main():
     try:
         what, expected = choose_audio(tmp, model)
         print(f"playing {what}; the core's verdict: {expected or 'not music (none)'}")
-        args = {"carla": carla, "definition": os.path.join(src, "plugin", "bundle.json"),
+        args = {"carla": carla, "definition": os.path.join(src, "ttl", "bundle.json"),
                 "model": model, "names": os.path.join(src, "models", "genre-names.conf"),
                 "uri": env("GS_PLUGIN_URI"), "lv2_path": env("GS_LV2_DIR"),
                 "audio": os.path.join(tmp, "play.wav")}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bundle's TTL validates against the LV2 specification (sord_validate
 # with lv2-dev's own TTL), a deliberately broken copy does not; it says what
-# its one definition (plugin/bundle.json) says, port by port, with the
+# its one definition (ttl/bundle.json, presets/presets.json) says, port by port, with the
 # version, license, maintainer and presets (check_ttl.py), and lv2info lists
 # both plugins with every port, the genre scale points (one per genre label
 # of the bundled model, by its display name from models/genre-names.conf,
@@ -34,7 +34,8 @@ if grep -q "Found 0 errors" <<< "$bad"; then
   echo "FAIL: sord_validate accepted a broken TTL"; fail=1
 fi
 
-def="$GS_SOURCE_DIR/plugin/bundle.json"
+def="$GS_SOURCE_DIR/ttl/bundle.json"
+presets="$GS_SOURCE_DIR/presets/presets.json"
 names="$GS_SOURCE_DIR/models/genre-names.conf"
 check_ttl() { PYTHONPATH="$(dirname "$0")" /usr/bin/python3 "$(dirname "$0")/check_ttl.py" "$@"; }
 check_ttl "$bundle" "$def" "$names" "$uri" || { echo "FAIL: the TTL differs from $def"; fail=1; }
@@ -96,7 +97,7 @@ other="http://example.org/gs-validate-test/plugin"
 mkdir "$tmp/other.lv2"
 cmake -DMODEL="$bundle/model.safetensors" -DOUT_HEADER="$tmp/gs_plugin_bundle.h" \
       -DBUNDLE_DIR="$tmp/other.lv2" -DDEFINITION="$def" \
-      -DTEMPLATE="$GS_SOURCE_DIR/plugin/genrescope.ttl.in" -DBINARY=genrescope.so -DURI="$other" \
+      -DPRESETS="$presets" -DTEMPLATE="$GS_SOURCE_DIR/ttl/genrescope.ttl.in" -DBINARY=genrescope.so -DURI="$other" \
       -DGENRE_NAMES="$names" -P "$GS_SOURCE_DIR/plugin/gen_bundle.cmake" ||
   { echo "FAIL: gen_bundle.cmake for $other"; fail=1; }
 cp "$bundle/model.safetensors" "$bundle/genrescope.so" "$tmp/other.lv2/"
@@ -114,7 +115,7 @@ PY
 mkdir "$tmp/empty-range.lv2"
 if gen=$(cmake -DMODEL="$bundle/model.safetensors" -DOUT_HEADER="$tmp/empty-range.h" \
                -DBUNDLE_DIR="$tmp/empty-range.lv2" -DDEFINITION="$tmp/empty-range.json" \
-               -DTEMPLATE="$GS_SOURCE_DIR/plugin/genrescope.ttl.in" -DBINARY=genrescope.so -DURI="$uri" \
+               -DPRESETS="$presets" -DTEMPLATE="$GS_SOURCE_DIR/ttl/genrescope.ttl.in" -DBINARY=genrescope.so -DURI="$uri" \
                -DGENRE_NAMES="$names" -P "$GS_SOURCE_DIR/plugin/gen_bundle.cmake" 2>&1) ||
    ! tr -s ' \n' ' ' <<< "$gen" | grep -q "port latency needs minimum < maximum"; then
   echo "FAIL: gen_bundle.cmake accepted a latency range of 0..0: $gen"; fail=1
