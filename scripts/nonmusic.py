@@ -187,48 +187,10 @@ def speech_in_noise(rng):
     return x / (np.std(x) + 1e-9) + db(rng.uniform(-25, 0)) * coloured_noise(rng, x.size, rng.choice([0, -1]))
 
 
-def drifting_noise(rng):
-    # Noise whose colour and loudness wander, as wind, surf or traffic do: a
-    # slow crossfade between white and pink (the training colours stay within
-    # f^0..f^-1, so the held-out brown and blue noise remain unseen) under a
-    # gain curve that may fall to nothing.
-    n = duration(rng)
-    mix = envelope(rng, n, 1.0)
-    x = mix * coloured_noise(rng, n, 0) + (1.0 - mix) * coloured_noise(rng, n, -1)
-    return x * envelope(rng, n, rng.uniform(0.5, 1.0)) ** rng.uniform(1.0, 3.0)
-
-
-def crackle(rng):
-    # Dense irregular impulses of random size (rain, fire, a worn record):
-    # clicks far faster than any beat, over faint noise.
-    n = duration(rng)
-    count = int(n / RATE * rng.uniform(20, 400))
-    x = np.zeros(n)
-    at = rng.integers(0, n, count)
-    np.add.at(x, at, rng.standard_normal(count) * rng.pareto(2.0, count))
-    if rng.random() < 0.5:  # some crackle is dull: smear each impulse a little
-        x = np.convolve(x, np.exp(-np.arange(32) / rng.uniform(1, 8)), mode='same')
-    return x / (np.max(np.abs(x)) + 1e-12) + db(rng.uniform(-60, -30)) * coloured_noise(rng, n, rng.choice([0, -1]))
-
-
-def mixture(rng):
-    # Two other training families at once (a tone over crackle, speech over
-    # hum): real non-music rarely comes one source at a time.
-    names = [k for k in TRAIN if k != 'mixture' and (shutil.which('espeak-ng') or 'speech' not in k)]
-    a, b = rng.choice(names, 2, replace=False)
-    x, y = TRAIN[a](rng), TRAIN[b](rng)
-    if x is None or y is None:
-        return None
-    n = min(x.size, y.size)
-    x, y = x[:n] / (np.std(x[:n]) + 1e-12), y[:n] / (np.std(y[:n]) + 1e-12)
-    return x + db(rng.uniform(-12, 12)) * y
-
-
 TRAIN = {
     'white-noise': white_noise, 'pink-noise': pink_noise, 'sine-tones': sine_tones,
     'linear-sweep': linear_sweep, 'random-clicks': random_clicks, 'mains-hum': mains_hum,
     'tone-in-noise': tone_in_noise, 'speech': speech, 'speech-in-noise': speech_in_noise,
-    'drifting-noise': drifting_noise, 'crackle': crackle, 'mixture': mixture,
 }
 
 # ---- held-out families -------------------------------------------------------

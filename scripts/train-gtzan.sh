@@ -2,8 +2,7 @@
 # The GTZAN recipe, one command, data-driven:
 #   scripts/train-gtzan.sh [GTZAN_DIR]      (default ../shared/gtzan)
 # 1. not-music examples from generators (scripts/nonmusic.py --set train:
-#    noise, tones, sweeps, clicks, hum, crackle, speech of three voices and
-#    mixtures of them), training
+#    noise, tones, sweeps, clicks, hum, speech of three voices), training
 #    only: the model learns a "notmusic" label;
 # 2. spectrograms with the core front-end (cached), exported for PyTorch;
 # 3. the split: the given train.txt/valid.txt when both exist, else 5-fold
