@@ -131,7 +131,7 @@ void gs_cli_option_heading(const gs_cli_option *o, char *out, size_t out_size)
 
 int gs_cli_wrap(FILE *out, const char *text, int col, int indent, int width)
 {
-    const char *s = text;
+    const char *s = text ? text : "";
     while (*s) {
         if (*s == '\n') {
             /* A paragraph break is a blank line; a single newline a break. */

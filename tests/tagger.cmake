@@ -8,12 +8,20 @@ if(TARGET gs_tagger)
   target_link_libraries(genrescope_fake PRIVATE gs_tagger PkgConfig::SNDFILE m)
 
   gs_add_c_test(test_tagger_units SOURCES tagger/test_tagger_units.c LIBS gs_tagger)
+  # The specs name every command, so the commands link in: the fake
+  # analyser stands in for the CNN.
+  gs_add_c_test(test_cli_help SOURCES tagger/test_cli_help.c tagger/stub_classify.c
+    tagger/analyser_fake.c LIBS gs_tagger PkgConfig::SNDFILE m)
   gs_add_c_test(test_emb_cache SOURCES tagger/test_emb_cache.c LIBS gs_tagger)
   gs_add_c_test(test_tag_writer SOURCES tagger/test_tag_writer.c LIBS gs_tagger PkgConfig::SNDFILE)
   gs_add_c_test(test_tag_copy SOURCES tagger/test_tag_copy.c LIBS gs_tagger PkgConfig::SNDFILE)
 
   gs_add_script_test(test_tagger_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_cli.sh
     $<TARGET_FILE:genrescope_fake> $<TARGET_FILE:genrescope_sqlite>)
+  # The real program: classify is a stub in genrescope_fake. Nothing here
+  # analyses audio.
+  gs_add_script_test(test_cli_conventions bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_cli_conventions.sh
+    $<TARGET_FILE:genrescope_cli>)
   gs_add_script_test(test_tagger_bad_input bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_bad_input.sh
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_tagger_real bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_real.sh
@@ -26,7 +34,7 @@ if(TARGET gs_tagger)
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_tagger_models bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_models.sh
     $<TARGET_FILE:genrescope_fake>)
-  set_tests_properties(test_tagger_cli test_tagger_bad_input test_tagger_real test_tagger_fixes
+  set_tests_properties(test_tagger_cli test_cli_conventions test_tagger_bad_input test_tagger_real test_tagger_fixes
     test_tagger_models test_write_paths test_not_music
     PROPERTIES TIMEOUT 120)
 endif()
