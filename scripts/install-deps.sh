@@ -11,12 +11,14 @@ build_packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libtagc0-dev libtag1-dev libsqlite3-dev sqlite3
   lv2-dev liblilv-dev
+  help2man
 )
 test_packages=(
   python3 python3-numpy python3-torch
   ffmpeg sox flac lame vorbis-tools opus-tools
   lilv-utils sordi jalv jackd2 ardour
   gnuplot-nox espeak-ng
+  man-db groff-base bash-completion zsh dpkg-dev file fakeroot
 )
 
 packages=("${build_packages[@]}")

@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 
-#include "commands.h"
 
 /* What an option's argument (or a command's operands) is: decides how the
  * shells complete it. */
@@ -78,10 +77,11 @@ typedef struct gs_cli_spec {
     const char *description; /* paragraphs separated by "\n\n" */
     const gs_cli_option *options; /* ends with a row whose name is NULL */
     const gs_cli_status *statuses; /* ends with a row whose meaning is NULL */
-    gs_command_fn run;
 } gs_cli_spec;
 
-/* Every subcommand, in the order the command list shows them; NULL-ended. */
+/* Every subcommand, in the order the command list shows them; NULL-ended.
+ * (main.c maps the names to the functions, so using one command's spec does
+ * not link every command in.) */
 extern const gs_cli_spec *const gs_cli_commands[];
 /* -h/--help and --version: every command has them (the parser adds them). */
 extern const gs_cli_option gs_cli_common_options[];

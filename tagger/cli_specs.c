@@ -243,7 +243,7 @@ static const gs_cli_spec classify_spec = {
     "Prints the most likely genres of each audio file (any format libsndfile or FFmpeg decodes: "
     "WAV, AIFF, FLAC, Ogg, Opus, MP3, M4A/AAC, ALAC...), with their probabilities, or why it has "
     "none (silent, not music). Genres are shown by their display names. No index is used.",
-    classify_options, classify_statuses, gs_cmd_classify,
+    classify_options, classify_statuses,
 };
 
 static const gs_cli_spec scan_spec = {
@@ -253,7 +253,7 @@ static const gs_cli_spec scan_spec = {
     "records everything in the index. Unchanged files analysed by the same model are skipped, "
     "so an interrupted scan resumes. Index rows of files under the DIRs that no longer exist "
     "are removed. Only one scan at a time may use an index.",
-    scan_options, scan_statuses, gs_cmd_scan,
+    scan_options, scan_statuses,
 };
 
 static const gs_cli_spec rescan_spec = {
@@ -261,7 +261,7 @@ static const gs_cli_spec rescan_spec = {
     GS_CLI_PATH,
     "Re-analyses on purpose, even unchanged files: every file under the DIRs, or with no DIR "
     "every file in the index. Otherwise as scan, with the same options.",
-    scan_options, scan_statuses, gs_cmd_rescan,
+    scan_options, scan_statuses,
 };
 
 static const gs_cli_spec show_spec = {
@@ -270,7 +270,7 @@ static const gs_cli_spec show_spec = {
     "Prints a file's genre, confidence, model, tag status, every genre's score and the genre "
     "timeline (one verdict per 30 s window) recorded by the last scan. FILE may also be the "
     "track's ID in the index.",
-    show_options, show_statuses, gs_cmd_show,
+    show_options, show_statuses,
 };
 
 static const gs_cli_spec similar_spec = {
@@ -279,7 +279,7 @@ static const gs_cli_spec similar_spec = {
     "their embeddings, most similar first. Only tracks analysed by the same model as FILE are "
     "compared; how many others were left out is reported on standard error (or in a JSON "
     "summary line).",
-    similar_options, lookup_statuses, gs_cmd_similar,
+    similar_options, lookup_statuses,
 };
 
 static const gs_cli_spec query_spec = {
@@ -290,7 +290,7 @@ static const gs_cli_spec query_spec = {
     "any case. Only tracks analysed by the model (--model, default the built-in one) are "
     "listed, as scores of different models are not comparable; --any-model lists every "
     "model's.",
-    query_options, query_statuses, gs_cmd_query,
+    query_options, query_statuses,
 };
 
 static const gs_cli_spec playlist_spec = {
@@ -300,14 +300,14 @@ static const gs_cli_spec playlist_spec = {
     "a blend of the current track and the seed, so it drifts smoothly, stays near the seed and "
     "never repeats, from the tracks the seed's model analysed. Writes M3U8 (#EXTM3U, #EXTINF "
     "with durations) to --out or standard output.",
-    playlist_options, playlist_statuses, gs_cmd_playlist,
+    playlist_options, playlist_statuses,
 };
 
 static const gs_cli_spec stats_spec = {
     "stats", "genre histogram and index size", "[OPTIONS]", GS_CLI_NO_ARG,
     "Prints the genre histogram, counts of analysed, failed and silent files, tag outcomes, "
     "the models used and the index size.",
-    stats_options, stats_statuses, gs_cmd_stats,
+    stats_options, stats_statuses,
 };
 
 static const gs_cli_spec merge_spec = {
@@ -315,7 +315,7 @@ static const gs_cli_spec merge_spec = {
     "Adds every track of the shard indexes (made by scan --shard K/N) to OUT, created if "
     "missing; a path present in several takes the last shard's row. Each shard is merged in "
     "one transaction.",
-    merge_options, merge_statuses, gs_cmd_merge,
+    merge_options, merge_statuses,
 };
 
 static const gs_cli_spec prune_spec = {
@@ -323,7 +323,7 @@ static const gs_cli_spec prune_spec = {
     "Removes from the index every file that no longer exists (moved or deleted); a scan of a "
     "DIR does this for that DIR only. A file on an unmounted disk is missing too: mount it "
     "first.",
-    prune_options, prune_statuses, gs_cmd_prune,
+    prune_options, prune_statuses,
 };
 
 const gs_cli_spec *const gs_cli_commands[] = {

@@ -6,7 +6,18 @@
 
 #include "cli_common.h"
 #include "cli_parse.h"
+#include "commands.h"
 #include "genrescope.h"
+
+static const struct {
+    const char *name;
+    gs_command_fn run;
+} commands[] = {
+    {"classify", gs_cmd_classify}, {"scan", gs_cmd_scan},         {"rescan", gs_cmd_rescan},
+    {"show", gs_cmd_show},         {"similar", gs_cmd_similar},   {"query", gs_cmd_query},
+    {"playlist", gs_cmd_playlist}, {"stats", gs_cmd_stats},       {"merge", gs_cmd_merge},
+    {"prune", gs_cmd_prune},
+};
 
 int main(int argc, char **argv)
 {
@@ -34,13 +45,16 @@ int main(int argc, char **argv)
         gs_cli_print_help(stdout, spec);
         return GS_EXIT_OK;
     }
-    const gs_cli_spec *spec = gs_cli_find(argv[1]);
-    if (!spec) {
+    gs_command_fn run = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            run = commands[i].run;
+    if (!run) {
         fprintf(stderr, "genrescope: unknown command '%s'\n", argv[1]);
         fprintf(stderr, "Try 'genrescope --help' for the list of commands.\n");
         return GS_EXIT_USAGE;
     }
-    int rc = spec->run(argc - 1, argv + 1);
+    int rc = run(argc - 1, argv + 1);
     /* Output that could not be written (a full disk, a closed pipe) is a
      * failed command, whatever it was. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
