@@ -18,7 +18,7 @@ test_packages=(
   ffmpeg sox flac lame vorbis-tools opus-tools
   lilv-utils sordi jalv jackd2 ardour
   gnuplot-nox espeak-ng
-  man-db groff-base bash-completion zsh dpkg-dev file fakeroot
+  man-db groff-base bash-completion zsh dpkg-dev file
 )
 
 packages=("${build_packages[@]}")
