@@ -87,7 +87,8 @@ static const gs_cli_option scan_options[] = {
     {"quiet", 'q', 'q', GS_CLI_NO_ARG, NULL,
      "no progress and no summary (failures and skipped files still go to standard error)",
      NULL},
-    OPT_JSON("one JSON object per file, then a summary object"),
+    OPT_JSON("one JSON object per file (path, status, genre as its display name, label, "
+             "confidence, verdict, tag...), then a summary object"),
     END_OPTIONS,
 };
 static const gs_cli_status scan_statuses[] = {

@@ -15,6 +15,8 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
         cJSON_AddStringToObject(j, "status", r->status);
         if (r->genre) {
             cJSON_AddStringToObject(j, "genre", r->genre);
+            if (r->label)
+                cJSON_AddStringToObject(j, "label", r->label);
             cJSON_AddNumberToObject(j, "confidence", (double)r->confidence);
         }
         /* Why there is no genre, when there is none. */

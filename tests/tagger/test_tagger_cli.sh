@@ -52,7 +52,7 @@ check "second scan: everything unchanged" grep -q '"analysed":0,"unchanged":7' "
 touch "$L/a/hiphop1.wav"
 "$GS" scan --db "$DB" --json "$L" > "$T/scan3.json"
 check "touched file re-analysed, tag already there" \
-    grep -q '"path":"[^"]*hiphop1.wav","status":"analysed","genre":"Hip-Hop","confidence":[0-9.e-]*,"tag":"already-tagged"' "$T/scan3.json"
+    grep -q '"path":"[^"]*hiphop1.wav","status":"analysed","genre":"Hip-Hop","label":"hiphop","confidence":[0-9.e-]*,"tag":"already-tagged"' "$T/scan3.json"
 check "only the touched file" grep -q '"analysed":1,"unchanged":6' "$T/scan3.json"
 GS_FAKE_MODEL_ID=fake-2 "$GS" scan --db "$DB" --json --no-tags "$L" > "$T/scan4.json"
 check "new model re-analyses everything" grep -q '"analysed":7,"unchanged":0' "$T/scan4.json"
@@ -96,6 +96,7 @@ id=$(q "$DB" "SELECT id FROM tracks WHERE path LIKE '%hiphop1.wav'")
 "$GS" similar --db "$DB" --json --genre Hip-Hop "$id" > "$T/simg.json"
 check "similar by ID with --genre (display name)" eq "$(grep -c hiphop2.ogg "$T/simg.json")" 1
 check "--genre filter" eq "$(wc -l < "$T/simg.json")" 1
+check "similar JSON: genre and label" grep -q '"genre":"Hip-Hop","label":"hiphop"' "$T/simg.json"
 # The similarity cache: written by the scan, equal to ranking every
 # embedding in SQL, never used once the index changed behind it.
 check "scan wrote the similarity cache" test -s "$DB.emb"
@@ -117,6 +118,8 @@ check "a stale cache is rebuilt" bash -c "! cmp -s '$DB.emb' '$T/old.emb'"
 check "rescanned track back in similar" eq "$(cat "$T/sim_back")" "$(cat "$T/sim_all")"
 "$GS" query --db "$DB" --json --genre jazz --min-confidence 0.5 > "$T/query.json"
 check "query --genre jazz" eq "$(wc -l < "$T/query.json")" 2
+check "query JSON: display name in genre, raw label in label" \
+    eq "$(grep -c '"genre":"Jazz","label":"jazz"' "$T/query.json")" 2
 "$GS" query --db "$DB" --json --mixed disco,hiphop --min-score 0.3 > "$T/mixed.json"
 check "query --mixed finds the in-between tone" grep -q 'between.wav' "$T/mixed.json"
 check "query --mixed only it" eq "$(wc -l < "$T/mixed.json")" 1
@@ -135,9 +138,12 @@ check "playlist into a missing folder fails" test $? -ne 0
 check "playlist says why" grep -q "no-such-dir: No such file or directory" "$T/pl_bad.err"
 "$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" -c 50 --json > "$T/list.json" 2>/dev/null
 check "playlist stops at library size" eq "$(wc -l < "$T/list.json")" 7
+check "playlist JSON: genre and label" grep -q '"genre":"Hip-Hop","label":"hiphop"' "$T/list.json"
 "$GS" show --db "$DB" --json "$L/b/mix.wav" > "$T/show.json"
 check "show timeline has 3 windows" eq "$(grep -o '"start"' "$T/show.json" | wc -l)" 3
 check "timeline: jazz then classical" grep -q '"timeline":\[{"start":0,"end":30,"genre":"Jazz".*"genre":"Classical".*"genre":"Classical"' "$T/show.json"
+check "show JSON: timeline labels, scores keyed by label" \
+    grep -q '"scores":{"[a-z]*":.*"timeline":\[{"start":0,"end":30,"genre":"Jazz","label":"jazz"' "$T/show.json"
 "$GS" show --db "$DB" "$L/b/mix.wav" > "$T/show.txt"
 check "show text timeline" grep -q '0:30-1:00' "$T/show.txt"
 "$GS" stats --db "$DB" --json > "$T/stats.json"
