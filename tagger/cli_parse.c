@@ -17,8 +17,11 @@ const gs_cli_option gs_cli_common_options[] = {
 
 static int add_option(gs_cli_parser *p, const gs_cli_option *o)
 {
-    if (p->count == GS_CLI_MAX_OPTIONS)
+    if (p->count == GS_CLI_MAX_OPTIONS) {
+        fprintf(stderr, "genrescope %s: internal error: more than %d options\n", p->spec->name,
+                GS_CLI_MAX_OPTIONS);
         return -1;
+    }
     p->longopts[p->count++] = (struct option){
         o->name, o->arg == GS_CLI_NO_ARG ? no_argument : required_argument, NULL, o->id};
     if (o->short_name) {
