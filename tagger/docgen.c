@@ -276,15 +276,18 @@ static void write_bash(FILE *out)
 static void zsh_desc(FILE *out, const char *help)
 {
     size_t n = strcspn(help, ";(");
-    if (n > 70)
+    if (n > 70) {
         n = 70;
-    while (n > 0 && help[n - 1] == ' ')
+        while (n > 0 && help[n] != ' ')
+            n--; /* whole words */
+    }
+    while (n > 0 && (help[n - 1] == ' ' || help[n - 1] == ','))
         n--;
     for (size_t i = 0; i < n; i++) {
         char ch = help[i];
         if (ch == '\'')
             fputs("'\\''", out);
-        else if (ch == '[' || ch == ']' || ch == ':' || ch == '\\')
+        else if (ch == '[' || ch == ']' || ch == '\\')
             fprintf(out, "\\%c", ch);
         else
             fputc(ch, out);
