@@ -89,6 +89,27 @@ int gs_cli_unhandled(const gs_cli_spec *spec, int id)
     return GS_EXIT_USAGE;
 }
 
+/* What was wrong with a long option getopt_long refused (opterr is off, so
+ * it said nothing): GNU's wording. */
+static int long_option_error(const gs_cli_parser *p, const char *arg)
+{
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    int matches = 0, exact = -1;
+    for (int i = 0; i < p->count; i++)
+        if (!strncmp(p->longopts[i].name, name, len)) {
+            matches++;
+            if (strlen(p->longopts[i].name) == len)
+                exact = i;
+        }
+    if (exact < 0 && matches > 1)
+        return gs_cli_usage_error(p->spec, "option '%.*s' is ambiguous", (int)len + 2, arg);
+    if ((exact >= 0 || matches == 1) && name[len] == '=')
+        return gs_cli_usage_error(p->spec, "option '%.*s' doesn't allow an argument",
+                                  (int)len + 2, arg);
+    return gs_cli_usage_error(p->spec, "unrecognized option '%s'", arg);
+}
+
 int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status)
 {
     int c = getopt_long(argc, argv, p->shortopts, p->longopts, NULL);
@@ -112,10 +133,10 @@ int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status)
                                          argv[optind - 1]);
         return GS_CLI_EXIT;
     case '?':
-        if (optopt && optopt < 256)
-            *status = gs_cli_usage_error(p->spec, "invalid option -- '%c'", optopt);
+        if (!strncmp(argv[optind - 1], "--", 2))
+            *status = long_option_error(p, argv[optind - 1]);
         else
-            *status = gs_cli_usage_error(p->spec, "unrecognized option '%s'", argv[optind - 1]);
+            *status = gs_cli_usage_error(p->spec, "invalid option -- '%c'", optopt);
         return GS_CLI_EXIT;
     default:
         return c;

@@ -81,4 +81,11 @@ Try 'genrescope query --help' for more information."
 check "a bad value names the option" eq "$(head -1 "$T/e")" "genrescope similar: bad value for --count: '0'"
 "$GS" show --db > /dev/null 2> "$T/e"
 check "a missing argument" eq "$(head -1 "$T/e")" "genrescope show: option '--db' requires an argument"
+"$GS" scan --dry-run=yes x > /dev/null 2> "$T/e"
+check "a flag given a value" eq "$(head -1 "$T/e")" "genrescope scan: option '--dry-run' doesn't allow an argument"
+"$GS" scan --b x > /dev/null 2> "$T/e"
+check "an ambiguous abbreviation" eq "$(head -1 "$T/e")" "genrescope scan: option '--b' is ambiguous"
+"$GS" scan -j > /dev/null 2> "$T/e"
+check "a short option without its argument" eq "$(head -1 "$T/e")" "genrescope scan: option requires an argument -- 'j'"
+check "an unambiguous abbreviation works" cmp -s "$T/scan.help" <("$GS" scan --hel)
 finish
