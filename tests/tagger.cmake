@@ -15,10 +15,9 @@ if(TARGET gs_tagger)
 
   gs_add_script_test(test_tagger_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_cli.sh
     $<TARGET_FILE:genrescope_fake> $<TARGET_FILE:genrescope_sqlite>)
-  # The real program: classify is a stub in genrescope_fake. Nothing here
-  # analyses audio.
+  # classify is a stub in genrescope_fake: the real program answers for it.
   gs_add_script_test(test_cli_conventions bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_cli_conventions.sh
-    $<TARGET_FILE:genrescope_cli>)
+    $<TARGET_FILE:genrescope_fake> $<TARGET_FILE:genrescope_cli>)
   gs_add_script_test(test_tagger_bad_input bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_bad_input.sh
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_tagger_real bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_real.sh
