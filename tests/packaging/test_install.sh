@@ -135,6 +135,15 @@ done
 z="$P/share/zsh/site-functions/_genrescope"
 check "zsh: the completion parses" zsh -n "$z"
 check "zsh: it loads as a completion function" zsh -fc "fpath=('$P/share/zsh/site-functions' \$fpath); autoload -Uz compinit && compinit -u -d '$T/zcompdump' && [[ \${_comps[genrescope]} == _genrescope ]]"
+# Typed into an interactive zsh, Tab completes.
+ztab() { zsh -f "$(dirname "$0")/zsh_complete.zsh" "$P/share/zsh/site-functions" "$T/home" "$1"; }
+check "zsh: a command" grep -q 'genrescope scan ' <(ztab 'genrescope sca')
+check "zsh: help COMMAND" grep -q 'genrescope help playlist ' <(ztab 'genrescope help playl')
+check "zsh: an option" grep -q 'genrescope scan --dry-run ' <(ztab 'genrescope scan --dry')
+ztab 'genrescope query --genre ' > "$T/z-genres"
+check "zsh: genres" bash -c "grep -qw hiphop '$T/z-genres' && grep -qw classical '$T/z-genres'"
+ztab "genrescope classify ../music/tr" > "$T/z-files" # relative: a short line
+check "zsh: files" grep -qF "genrescope classify ../music/track\\ one.flac" "$T/z-files"
 for cmd in $("$G" --help | sed -n '/^commands:$/,/^$/p' | awk 'NF >= 2 {print $1}'); do
     check "zsh: has $cmd" grep -q "^  '$cmd:" "$z"
     while read -r opt; do
