@@ -125,12 +125,13 @@ int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status)
         *status = GS_EXIT_OK;
         return GS_CLI_EXIT;
     case ':':
-        /* optind has moved past the option that lacks its argument. */
-        if (optopt && optopt < 256)
-            *status = gs_cli_usage_error(p->spec, "option requires an argument -- '%c'", optopt);
-        else
+        /* optind has moved past the option that lacks its argument; its
+         * optopt is the option's id, a letter for --count as for -c. */
+        if (!strncmp(argv[optind - 1], "--", 2))
             *status = gs_cli_usage_error(p->spec, "option '%s' requires an argument",
                                          argv[optind - 1]);
+        else
+            *status = gs_cli_usage_error(p->spec, "option requires an argument -- '%c'", optopt);
         return GS_CLI_EXIT;
     case '?':
         if (!strncmp(argv[optind - 1], "--", 2))

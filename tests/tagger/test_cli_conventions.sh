@@ -93,6 +93,9 @@ check "a missing argument" eq "$(head -1 "$T/e")" "genrescope show: option '--db
 check "a flag given a value" eq "$(head -1 "$T/e")" "genrescope scan: option '--dry-run' doesn't allow an argument"
 "$GS" scan --b x > /dev/null 2> "$T/e"
 check "an ambiguous abbreviation" eq "$(head -1 "$T/e")" "genrescope scan: option '--b' is ambiguous"
+"$GS" similar --count > /dev/null 2> "$T/e"
+check "a long option with a short form, without its argument" eq "$(head -1 "$T/e")" \
+    "genrescope similar: option '--count' requires an argument"
 "$GS" scan -j > /dev/null 2> "$T/e"
 check "a short option without its argument" eq "$(head -1 "$T/e")" "genrescope scan: option requires an argument -- 'j'"
 check "an unambiguous abbreviation works" cmp -s "$T/scan.help" <("$GS" scan --hel)
