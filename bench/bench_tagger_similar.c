@@ -10,7 +10,7 @@
  *   - queries through the cache as `genrescope similar` runs them
  *     (gs_similar_query), with and without --genre; median of 21.
  * It checks that both paths return the same tracks and scores, and reports
- * the index and cache sizes per track. Then `genrescope playlist --length
+ * the index and cache sizes per track. Then `genrescope playlist --count
  * 30` end to end in-process (through the cache), median of 5, next to
  * loading the seed model's embeddings through SQLite (what it did before).
  * usage: bench_tagger_similar [N] [D] [DIR] */
@@ -91,7 +91,7 @@ static size_t sqlite_path(const char *db, const char *ref, int64_t *ids, float *
     return n;
 }
 
-/* One `genrescope similar REF -n 20 [--genre G]`, minus printing. */
+/* One `genrescope similar REF -c 20 [--genre G]`, minus printing. */
 static size_t cache_path(const char *db, const char *ref, const char *genre, int64_t *ids,
                          float *scores, gs_emb_cache_source *source)
 {
@@ -237,7 +237,7 @@ int main(int argc, char **argv)
     double t_pl[PL_RUNS], t_load[PL_RUNS];
     int pl_ok = 1;
     for (int i = 0; i < PL_RUNS; i++) {
-        char *argv[] = {"playlist", "--db", path, "--seed", refs[i], "--length", "30", "--out", playlist_path, NULL};
+        char *argv[] = {"playlist", "--db", path, "--seed", refs[i], "--count", "30", "--out", playlist_path, NULL};
         t0 = now();
         pl_ok &= gs_cmd_playlist(9, argv) == 0;
         t_pl[i] = now() - t0;

@@ -11,6 +11,7 @@ build_packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libtagc0-dev libtag1-dev libsqlite3-dev sqlite3
   lv2-dev liblilv-dev
+  help2man
 )
 test_packages=(
   python3 python3-numpy python3-torch python3-mutagen
@@ -18,6 +19,7 @@ test_packages=(
   lilv-utils sordi jalv jackd2 ardour
   gnuplot-nox espeak-ng
   xz-utils  # unpacks Carla's source for test_plugin_carla
+  man-db groff-base bash-completion zsh dpkg-dev file
 )
 
 packages=("${build_packages[@]}")

@@ -1,7 +1,6 @@
 #include "cli_common.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -112,17 +111,6 @@ void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char 
                 "(their results are not comparable)\n",
                 cmd, n, n == 1 ? "" : "s", model ? model : "?");
     }
-}
-
-const char *gs_cli_option_name(const struct option *opts, int c)
-{
-    static _Thread_local char name[64];
-    for (; opts && opts->name; opts++)
-        if (opts->val == c && !opts->flag) {
-            snprintf(name, sizeof name, "--%s", opts->name);
-            return name;
-        }
-    return "an option";
 }
 
 int gs_cli_parse_int(const char *s, long min, long max, long *out)

@@ -45,11 +45,6 @@ void gs_cli_print_json(FILE *out, cJSON *obj);
 void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model,
                                size_t n);
 
-/* "--name" of the option getopt_long returned as c (its val), for
- * messages; "an option" if none matches. Points into opts or a literal. */
-struct option;
-const char *gs_cli_option_name(const struct option *opts, int c);
-
 /* Strict parsers: 0 on success. */
 int gs_cli_parse_int(const char *s, long min, long max, long *out);
 int gs_cli_parse_float(const char *s, double min, double max, double *out);

@@ -1,7 +1,6 @@
 /* `genrescope classify FILE...`: the verdict for each file on stdout, one
  * clear line per failure on stderr. With --json, one JSON object per line
  * per file, so scripts can rely on it. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,26 +8,10 @@
 #include <cjson/cJSON.h>
 
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
+#include "genre_names.h"
 #include "genrescope.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: genrescope classify [OPTIONS] FILE...\n\n"
-            "Prints the most likely genres of each audio file (any format libsndfile or\n"
-            "FFmpeg decodes: WAV, AIFF, FLAC, Ogg, Opus, MP3, M4A/AAC, ALAC...).\n\n"
-            "options:\n"
-            "  -m, --model FILE   model to use (default: the model built into genrescope)\n"
-            "  -n, --top N        genres to show per file (default 3)\n"
-            "  -w, --windows      also show the verdict of every 30 s window\n"
-            "      --json         one JSON object per line per file: path, genre (null\n"
-            "                     unless a genre), verdict (genre, not-music, silent),\n"
-            "                     confidence, not_music, probabilities, duration,\n"
-            "                     windows...\n"
-            "  -h, --help         show this help\n\n"
-            "exit status: 0 if every file was classified, 1 if any failed, 2 on bad usage.\n");
-}
 
 /* Label indices sorted by descending probability (insertion sort: n <= 64). */
 static void rank_labels(const float *probs, int n, int *order)
@@ -51,14 +34,26 @@ static cJSON *probabilities_json(const gs_model *model, const float *probs, int 
     return obj;
 }
 
+/* "genre": the display name people read; "label": the model's raw label,
+ * what scripts match on. Both null when the verdict is not a genre. */
+static void add_genre_json(cJSON *o, const gs_model *model, int label)
+{
+    if (label < 0) {
+        cJSON_AddNullToObject(o, "genre");
+        cJSON_AddNullToObject(o, "label");
+        return;
+    }
+    char display[128];
+    gs_genre_display_name(gs_model_label(model, label), display, sizeof display);
+    cJSON_AddStringToObject(o, "genre", display);
+    cJSON_AddStringToObject(o, "label", gs_model_label(model, label));
+}
+
 static void print_json(const gs_model *model, const char *path, const gs_track_result *r)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "path", gs_cli_path_json(path));
-    if (r->top_label >= 0)
-        cJSON_AddStringToObject(o, "genre", gs_model_label(model, r->top_label));
-    else
-        cJSON_AddNullToObject(o, "genre");
+    add_genre_json(o, model, r->top_label);
     cJSON_AddStringToObject(o, "verdict", gs_verdict_kind_name(r->verdict));
     cJSON_AddNumberToObject(o, "confidence", (double)r->confidence);
     cJSON_AddNumberToObject(o, "not_music", (double)r->not_music);
@@ -75,10 +70,7 @@ static void print_json(const gs_model *model, const char *path, const gs_track_r
         cJSON *wj = cJSON_CreateObject();
         cJSON_AddNumberToObject(wj, "start", w->start_seconds);
         cJSON_AddNumberToObject(wj, "end", w->end_seconds);
-        if (w->top_label >= 0)
-            cJSON_AddStringToObject(wj, "genre", gs_model_label(model, w->top_label));
-        else
-            cJSON_AddNullToObject(wj, "genre");
+        add_genre_json(wj, model, w->top_label);
         cJSON_AddStringToObject(wj, "verdict", gs_verdict_kind_name(w->verdict));
         cJSON_AddNumberToObject(wj, "confidence", (double)w->confidence);
         cJSON_AddNumberToObject(wj, "not_music", (double)w->not_music);
@@ -115,7 +107,9 @@ static void print_verdict(const gs_model *model, gs_verdict_kind verdict, float 
     for (int i = 0, shown = 0; shown < top && i < n; i++) {
         if (!gs_model_is_genre_label(model, order[i]))
             continue;
-        printf("%s%s %.1f%%", shown ? ", " : "", gs_model_label(model, order[i]), 100.0 * probs[order[i]]);
+        char display[128];
+        gs_genre_display_name(gs_model_label(model, order[i]), display, sizeof display);
+        printf("%s%s %.1f%%", shown ? ", " : "", display, 100.0 * probs[order[i]]);
         shown++;
     }
 }
@@ -136,38 +130,32 @@ static void print_text(const gs_model *model, const char *path, const gs_track_r
 
 int gs_cmd_classify(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"model", required_argument, NULL, 'm'}, {"top", required_argument, NULL, 'n'},
-        {"windows", no_argument, NULL, 'w'},     {"json", no_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
-    };
-    const char *model_path = NULL;
-    int top = 3, json = 0, windows = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:n:wh", options, NULL)) != -1) {
+    const gs_cli_spec *spec = gs_cli_find("classify");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
+    const char *model_path = NULL, *names = NULL;
+    int json = 0, windows = 0, c, status;
+    long top = 3;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
+        case GS_CLI_EXIT: return status;
         case 'm': model_path = optarg; break;
-        case 'n': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > GS_MAX_LABELS) {
-                fprintf(stderr, "genrescope classify: --top needs a number from 1 to %d\n", GS_MAX_LABELS);
-                return 2;
-            }
-            top = (int)v;
+        case 'c':
+        case GS_OPT_ALIAS_TOP:
+            if (gs_cli_parse_int(optarg, 1, GS_MAX_LABELS, &top))
+                return gs_cli_bad_value(spec, c, optarg);
             break;
-        }
         case 'w': windows = 1; break;
-        case 'J': json = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case GS_OPT_GENRE_NAMES: names = optarg; break;
+        case GS_OPT_JSON: json = 1; break;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "genrescope classify: no input files\n");
-        usage(stderr);
-        return 2;
-    }
+    if (optind >= argc)
+        return gs_cli_usage_error(spec, "no input files");
+    if (gs_cli_load_genre_names("classify", names) != 0)
+        return GS_EXIT_USAGE;
     gs_error err;
     gs_model *model = model_path ? gs_model_load(model_path, &err) : gs_model_load_default(&err);
     if (!model) {
@@ -191,7 +179,7 @@ int gs_cmd_classify(int argc, char **argv)
         if (json)
             print_json(model, argv[i], &r);
         else
-            print_text(model, argv[i], &r, top, windows);
+            print_text(model, argv[i], &r, (int)top, windows);
         fflush(stdout);
         gs_track_result_free(&r);
     }

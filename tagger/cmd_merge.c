@@ -1,44 +1,35 @@
 /* `genrescope merge OUT.sqlite SHARD.sqlite...`: combines the indexes of
  * `scan --shard K/N` runs. Each shard is merged in one transaction. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "emb_cache.h"
 
 int gs_cmd_merge(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_BUSY };
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, O_JSON}, {"busy-timeout", required_argument, NULL, O_BUSY},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int json = 0, c;
-    long busy = 5000;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    const gs_cli_spec *spec = gs_cli_find("merge");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
+    int json = 0, c, status;
+    long busy_ms = 5000;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_JSON: json = 1; break;
-        case O_BUSY:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy)) {
-                fprintf(stderr, "genrescope merge: bad value for --busy-timeout: '%s'\n", optarg);
-                return GS_EXIT_USAGE;
-            }
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_JSON: json = 1; break;
+        case GS_OPT_BUSY_TIMEOUT:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
+                return gs_cli_bad_value(spec, c, optarg);
             break;
-        case 'h':
-            printf("usage: genrescope merge [--json] OUT.sqlite SHARD.sqlite...\n\n"
-                   "Adds every track of the shard indexes to OUT (created if missing); a path\n"
-                   "present in several takes the last shard's row.\n");
-            return GS_EXIT_OK;
-        default: return GS_EXIT_USAGE;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (argc - optind < 2) {
-        fprintf(stderr, "usage: genrescope merge OUT.sqlite SHARD.sqlite...\n");
-        return GS_EXIT_USAGE;
-    }
+    if (argc - optind < 2)
+        return gs_cli_usage_error(spec, "OUT.sqlite and at least one SHARD.sqlite are needed");
     /* Merging the output into itself would wait on its own lock and then
      * blame "database is locked". */
     struct stat out_st;
@@ -52,7 +43,7 @@ int gs_cmd_merge(int argc, char **argv)
                 return GS_EXIT_USAGE;
             }
         }
-    gs_index *ix = gs_cli_open_index("merge", argv[optind], GS_INDEX_CREATE, (int)busy);
+    gs_index *ix = gs_cli_open_index("merge", argv[optind], GS_INDEX_CREATE, (int)busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
     int rc = GS_EXIT_OK;

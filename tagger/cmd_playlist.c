@@ -1,11 +1,10 @@
-/* `genrescope playlist --seed FILE --length 30 [--out list.m3u]`: a greedy
+/* `genrescope playlist --seed FILE [-c 30] [--out list.m3u]`: a greedy
  * walk through embedding space. Each next track is the unused one closest
  * to a blend of the current track and the seed, so the list drifts
  * smoothly but never wanders far from the seed, and never repeats. The
  * vectors come from the embedding cache (as for `similar`), not from
  * SQLite. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "emb_cache.h"
 #include "genre_names.h"
@@ -84,61 +84,45 @@ static long walk(const playlist_space *sp, size_t seed, long length, long *order
 
 int gs_cmd_playlist(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_SEED, O_LEN, O_OUT, O_NAMES, O_RELATIVE };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
-        {"seed", required_argument, NULL, O_SEED}, {"length", required_argument, NULL, O_LEN},
-        {"out", required_argument, NULL, O_OUT}, {"genre-names", required_argument, NULL, O_NAMES},
-        {"relative-to", required_argument, NULL, O_RELATIVE}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const gs_cli_spec *spec = gs_cli_find("playlist");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
     const char *db_path = NULL, *seed = NULL, *out_path = NULL, *names = NULL, *relative_arg = NULL;
     char relative_to[PATH_MAX];
-    long length = 30;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    long length = 30, busy_ms = 5000;
+    int json = 0, c, status;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_JSON: json = 1; break;
-        case O_SEED: seed = optarg; break;
-        case O_OUT: out_path = optarg; break;
-        case O_NAMES: names = optarg; break;
-        case O_RELATIVE: relative_arg = optarg; break;
-        case O_LEN:
-            if (gs_cli_parse_int(optarg, 1, 100000, &length)) {
-                fprintf(stderr, "genrescope playlist: --length wants a positive number\n");
-                return GS_EXIT_USAGE;
-            }
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_DB: db_path = optarg; break;
+        case GS_OPT_JSON: json = 1; break;
+        case GS_OPT_SEED: seed = optarg; break;
+        case GS_OPT_OUT: out_path = optarg; break;
+        case GS_OPT_GENRE_NAMES: names = optarg; break;
+        case GS_OPT_RELATIVE_TO: relative_arg = optarg; break;
+        case 'c':
+        case GS_OPT_ALIAS_LENGTH:
+            if (gs_cli_parse_int(optarg, 1, 100000, &length))
+                return gs_cli_bad_value(spec, c, optarg);
             break;
-        case 'h':
-            printf("usage: genrescope playlist --seed FILE|ID [--length 30] [--out FILE.m3u8]\n"
-                   "                           [--db FILE] [--json]\n\n"
-                   "Builds a playlist starting at the seed that stays near it without\n"
-                   "repeating a track, from the tracks the seed's model analysed; writes\n"
-                   "M3U8 to --out or standard output.\n\n"
-                   "Paths are absolute, or relative to --relative-to DIR (e.g. the folder\n"
-                   "the playlist goes to). A name that is not UTF-8 or holds a newline or\n"
-                   "other control character is written as a file:// URI, so every entry is\n"
-                   "one file; #EXTINF gives \"Artist - Title\" from the file's tags.\n\n"
-                   "--out FILE writes a new file or replaces a regular one (through a\n"
-                   "symlink, its target), only once the list is complete; '-' is standard\n"
-                   "output. Directories, devices and FIFOs are refused.\n");
-            return GS_EXIT_OK;
-        default: return GS_EXIT_USAGE;
+        case GS_OPT_BUSY_TIMEOUT:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
+                return gs_cli_bad_value(spec, c, optarg);
+            break;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (!seed || optind != argc) {
-        fprintf(stderr, "usage: genrescope playlist --seed FILE|ID [--length N] [--out FILE]\n");
-        return GS_EXIT_USAGE;
-    }
+    if (optind != argc)
+        return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
+    if (!seed)
+        return gs_cli_usage_error(spec, "--seed is needed");
     if (gs_cli_load_genre_names("playlist", names) != 0)
         return GS_EXIT_USAGE;
     struct stat rst;
     if (relative_arg && (!realpath(relative_arg, relative_to) || stat(relative_to, &rst) != 0 ||
-                         (!S_ISDIR(rst.st_mode) && (errno = ENOTDIR)))) {
-        fprintf(stderr, "genrescope playlist: --relative-to %s: %s\n", relative_arg, strerror(errno));
-        return GS_EXIT_USAGE;
-    }
+                         (!S_ISDIR(rst.st_mode) && (errno = ENOTDIR))))
+        return gs_cli_usage_error(spec, "--relative-to %s: %s", relative_arg, strerror(errno));
     const char *relative = relative_arg ? relative_to : NULL;
     gs_error err;
     gs_error_clear(&err);
@@ -150,7 +134,7 @@ int gs_cmd_playlist(int argc, char **argv)
         fprintf(stderr, "genrescope playlist: --out: %s\n", err.message);
         return GS_EXIT_FATAL;
     }
-    gs_index *ix = gs_cli_open_index("playlist", db_path, GS_INDEX_READ_ONLY, 5000);
+    gs_index *ix = gs_cli_open_index("playlist", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
     if (!ix) {
         gs_outfile_discard(outfile);
         return GS_EXIT_FATAL;
@@ -233,6 +217,8 @@ int gs_cmd_playlist(int argc, char **argv)
             cJSON_AddNumberToObject(j, "id", (double)hit.id);
             gs_cli_add_path(j, "path", hit.path);
             cJSON_AddStringToObject(j, "genre", display);
+            if (hit.top_genre)
+                cJSON_AddStringToObject(j, "label", hit.top_genre);
             cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, vector_at(&sp, (size_t)order[i]), dim));
             gs_cli_print_json(out, j);
         } else {

@@ -1,52 +1,39 @@
 /* `genrescope prune`: removes the index rows of files that no longer exist
  * (a scan of DIR does this for DIR only). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "emb_cache.h"
 
 int gs_cmd_prune(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_BUSY };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, O_DB},
-        {"json", no_argument, NULL, O_JSON},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"busy-timeout", required_argument, NULL, O_BUSY},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const gs_cli_spec *spec = gs_cli_find("prune");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
     const char *db_path = NULL;
-    int json = 0, dry_run = 0, c;
-    long busy = 5000;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
+    int json = 0, dry_run = 0, c, status;
+    long busy_ms = 5000;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_JSON: json = 1; break;
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_DB: db_path = optarg; break;
+        case GS_OPT_JSON: json = 1; break;
         case 'n': dry_run = 1; break;
-        case O_BUSY:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy)) {
-                fprintf(stderr, "genrescope prune: bad value for --busy-timeout: '%s'\n", optarg);
-                return GS_EXIT_USAGE;
-            }
+        case GS_OPT_BUSY_TIMEOUT:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
+                return gs_cli_bad_value(spec, c, optarg);
             break;
-        case 'h':
-            printf("usage: genrescope prune [--db FILE] [-n|--dry-run] [--json]\n\n"
-                   "Removes from the index every file that no longer exists (moved or deleted).\n"
-                   "A file on an unmounted disk is missing too: mount it first.\n");
-            return GS_EXIT_OK;
-        default: return GS_EXIT_USAGE;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "genrescope prune: unexpected argument '%s'\n", argv[optind]);
-        return GS_EXIT_USAGE;
-    }
-    gs_index *ix = gs_cli_open_index("prune", db_path, dry_run ? GS_INDEX_READ_ONLY : 0, (int)busy);
+    if (optind < argc)
+        return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
+    gs_index *ix = gs_cli_open_index("prune", db_path, dry_run ? GS_INDEX_READ_ONLY : 0, (int)busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
     gs_error err;

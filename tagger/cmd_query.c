@@ -3,42 +3,23 @@
  * tracks the current model (--model, default the built-in one) analysed:
  * probabilities of different models are not comparable (--any-model mixes
  * them anyway). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyser.h"
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "genre_names.h"
 #include "index_read.h"
 
 #define MAX_MIXED 16
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: genrescope query [--db FILE] [--genre G] [--min-confidence X]\n"
-            "                        [--mixed G1,G2,...] [--min-score S] [-n N] [--json]\n"
-            "                        [-m|--model FILE | --any-model]\n"
-            "       genrescope query [--db FILE] --duplicates [--json]\n\n"
-            "--genre G: tracks whose top genre is G with at least --min-confidence,\n"
-            "most confident first. --mixed G1,G2: tracks scoring at least --min-score\n"
-            "(default 0.2) in every listed genre, by their combined score. Genres are\n"
-            "labels or display names, any case. Only tracks analysed by the model\n"
-            "(--model FILE, default the built-in one) are listed, as scores of\n"
-            "different models are not comparable; --any-model lists every model's.\n"
-            "--duplicates: groups of tracks with the same decoded audio (copies of one\n"
-            "file, whatever their tags), one path per line and a blank line between\n"
-            "groups; with --json one {\"paths\": [...]} object per group.\n");
-}
-
 static int print_duplicates(const char *const *paths, size_t n, void *arg)
 {
-    int json = *(const int *)arg;
-    static int groups;
-    if (json) {
+    int *state = arg; /* [0]: json, [1]: groups printed */
+    if (state[0]) {
         cJSON *j = cJSON_CreateObject();
         cJSON *a = cJSON_AddArrayToObject(j, "paths");
         for (size_t i = 0; a && i < n; i++) {
@@ -48,25 +29,63 @@ static int print_duplicates(const char *const *paths, size_t n, void *arg)
         }
         gs_cli_print_json(stdout, j);
     } else {
-        printf("%s", groups++ ? "\n" : "");
+        printf("%s", state[1] ? "\n" : "");
         for (size_t i = 0; i < n; i++)
             printf("%s\n", paths[i]);
+    }
+    state[1]++;
+    return 0;
+}
+
+static int print_listed(const gs_track_row *row, void *arg)
+{
+    const int *json = arg;
+    char display[128] = "";
+    if (row->top_genre)
+        gs_genre_display_name(row->top_genre, display, sizeof display);
+    if (*json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "id", (double)row->id);
+        gs_cli_add_path(j, "path", row->path);
+        if (row->top_genre) {
+            cJSON_AddStringToObject(j, "genre", display);
+            cJSON_AddStringToObject(j, "label", row->top_genre);
+            cJSON_AddNumberToObject(j, "confidence", row->confidence);
+        }
+        cJSON_AddStringToObject(j, "tag", row->tag_status ? row->tag_status : "");
+        if (row->file_genre)
+            cJSON_AddStringToObject(j, "file_genre", row->file_genre);
+        if (row->error)
+            cJSON_AddStringToObject(j, "error", row->error);
+        gs_cli_print_json(stdout, j);
+    } else {
+        char verdict[160];
+        if (row->top_genre)
+            snprintf(verdict, sizeof verdict, "%s %.2f", display, (double)row->confidence);
+        else
+            snprintf(verdict, sizeof verdict, "-");
+        printf("%-16s %-18s file: %-14s %s\n", row->error ? "failed" : row->tag_status ? row->tag_status : "-",
+               verdict, row->file_genre ? (row->file_genre[0] ? row->file_genre : "(none)") : "?", row->path);
     }
     return 0;
 }
 
-static int run_duplicates(const char *db_path, int json)
+/* --status, --tag-genre and --duplicates: what the index knows of the
+ * files, without SQL. */
+static int run_listing(const char *db_path, int busy_ms, const gs_track_filter *filter, int duplicates, int json)
 {
-    gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, 5000);
+    gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
     gs_error err;
     gs_error_clear(&err);
-    gs_status st = gs_index_duplicates(ix, print_duplicates, &json, &err);
+    int state[2] = {json, 0};
+    gs_status st = duplicates ? gs_index_duplicates(ix, print_duplicates, state, &err)
+                              : gs_index_list_tracks(ix, filter, print_listed, &json, &err);
     gs_index_close(ix);
     if (st != GS_OK) {
         fprintf(stderr, "genrescope query: %s\n", err.message);
-        return GS_EXIT_FATAL;
+        return st == GS_ERR_INVALID ? GS_EXIT_USAGE : GS_EXIT_FATAL;
     }
     return GS_EXIT_OK;
 }
@@ -137,52 +156,60 @@ static int prepare(gs_index *ix, const char *sql, int num_mixed, char (*mixed_la
 
 int gs_cmd_query(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_GENRE, O_MINC, O_MIXED, O_MINS, O_NAMES, O_ANY, O_DUPS };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
-        {"genre", required_argument, NULL, O_GENRE}, {"min-confidence", required_argument, NULL, O_MINC},
-        {"mixed", required_argument, NULL, O_MIXED}, {"min-score", required_argument, NULL, O_MINS},
-        {"genre-names", required_argument, NULL, O_NAMES}, {"limit", required_argument, NULL, 'n'},
-        {"model", required_argument, NULL, 'm'}, {"any-model", no_argument, NULL, O_ANY},
-        {"duplicates", no_argument, NULL, O_DUPS}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const gs_cli_spec *spec = gs_cli_find("query");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
     const char *db_path = NULL, *genre = NULL, *mixed = NULL, *names = NULL, *model_path = NULL;
     int any_model = 0, duplicates = 0;
+    gs_track_filter filter = {0};
     double min_conf = 0, min_score = 0.2;
-    long limit = -1;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:m:h", longopts, NULL)) != -1) {
+    long limit = -1, busy_ms = 5000;
+    int json = 0, c, status;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_JSON: json = 1; break;
-        case O_GENRE: genre = optarg; break;
-        case O_MIXED: mixed = optarg; break;
-        case O_NAMES: names = optarg; break;
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_DB: db_path = optarg; break;
+        case GS_OPT_JSON: json = 1; break;
+        case GS_OPT_GENRE: genre = optarg; break;
+        case GS_OPT_MIXED: mixed = optarg; break;
+        case GS_OPT_GENRE_NAMES: names = optarg; break;
         case 'm': model_path = optarg; break;
-        case O_ANY: any_model = 1; break;
-        case O_DUPS: duplicates = 1; break;
-        case O_MINC:
+        case GS_OPT_ANY_MODEL: any_model = 1; break;
+        case GS_OPT_DUPLICATES: duplicates = 1; break;
+        case GS_OPT_STATUS: filter.status = optarg; break;
+        case GS_OPT_TAG_GENRE: filter.file_genre = optarg; break;
+        case GS_OPT_MIN_CONFIDENCE:
             if (gs_cli_parse_float(optarg, 0, 1, &min_conf)) goto bad;
             break;
-        case O_MINS:
+        case GS_OPT_MIN_SCORE:
             if (gs_cli_parse_float(optarg, 0, 1, &min_score)) goto bad;
             break;
-        case 'n':
+        case 'c':
+        case GS_OPT_ALIAS_LIMIT:
             if (gs_cli_parse_int(optarg, 1, 100000000, &limit)) goto bad;
             break;
-        case 'h': usage(stdout); return GS_EXIT_OK;
-        default: usage(stderr); return GS_EXIT_USAGE;
+        case GS_OPT_BUSY_TIMEOUT:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
+                return gs_cli_bad_value(spec, c, optarg);
+            break;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (duplicates && optind == argc && !genre && !mixed)
-        return run_duplicates(db_path, json);
-    if (optind != argc || duplicates || (!genre && !mixed)) {
-        usage(stderr);
-        return GS_EXIT_USAGE;
+    if (optind != argc)
+        return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
+    int listing = filter.status || filter.file_genre;
+    if ((listing || duplicates) && (genre || mixed || (listing && duplicates)))
+        return gs_cli_usage_error(spec, "--genre/--mixed, --status/--tag-genre and --duplicates are separate "
+                                        "queries");
+    if (listing || duplicates) {
+        filter.limit = limit;
+        return run_listing(db_path, (int)busy_ms, &filter, duplicates, json);
     }
+    if (!genre && !mixed)
+        return gs_cli_usage_error(spec, "--genre, --mixed, --status, --tag-genre or --duplicates is needed");
     if (any_model && model_path) {
-        fprintf(stderr, "genrescope query: --model and --any-model exclude each other\n");
-        return GS_EXIT_USAGE;
+        return gs_cli_usage_error(spec, "--model and --any-model exclude each other");
     }
     if (gs_cli_load_genre_names("query", names) != 0)
         return GS_EXIT_USAGE;
@@ -194,7 +221,7 @@ int gs_cmd_query(int argc, char **argv)
                 err.message);
         return GS_EXIT_USAGE;
     }
-    gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, 5000);
+    gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
     char top_label[128] = "";
@@ -235,6 +262,8 @@ int gs_cmd_query(int argc, char **argv)
             cJSON_AddNumberToObject(j, "id", (double)sqlite3_column_int64(s, 0));
             gs_cli_add_path(j, "path", (const char *)sqlite3_column_text(s, 1));
             cJSON_AddStringToObject(j, "genre", display);
+            if (g)
+                cJSON_AddStringToObject(j, "label", g);
             cJSON_AddNumberToObject(j, "confidence", sqlite3_column_double(s, 3));
             if (num_mixed)
                 cJSON_AddNumberToObject(j, "combined_score", sqlite3_column_double(s, 4));
@@ -275,6 +304,5 @@ fail:
     gs_index_close(ix);
     return rc;
 bad:
-    fprintf(stderr, "genrescope query: bad value for %s: '%s'\n", gs_cli_option_name(longopts, c), optarg);
-    return GS_EXIT_USAGE;
+    return gs_cli_bad_value(spec, c, optarg);
 }

@@ -1,6 +1,5 @@
 /* `genrescope scan DIR...` and `genrescope rescan [DIR...]`: walk, analyse
  * with all cores, tag, index. */
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 
 #include "analyser.h"
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "emb_cache.h"
 #include "genre_names.h"
@@ -26,47 +26,6 @@ static void on_signal(int sig)
     stop_requested = 1;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-}
-
-static void usage(FILE *out, const char *cmd)
-{
-    fprintf(out,
-            "usage: genrescope %s [OPTIONS] %s\n\n", cmd, strcmp(cmd, "scan") ? "[DIR|FILE...]" : "DIR|FILE...");
-    if (!strcmp(cmd, "rescan"))
-        fprintf(out, "Re-analyses on purpose, even unchanged files: every file under DIRs, or\n"
-                     "with no DIR every file in the index.\n\n");
-    else
-        fprintf(out, "Analyses every audio file under the DIRs, writes the genre tag where a file\n"
-                     "has none, and records everything in the index. Unchanged files analysed by\n"
-                     "the same model are skipped, so an interrupted scan resumes.\n\n");
-    fprintf(out,
-            "options:\n"
-            "      --db FILE          index (default $XDG_DATA_HOME/genrescope/index.sqlite)\n"
-            "  -m, --model FILE       model (default: the model built into genrescope)\n"
-            "  -j, --jobs N           worker threads (default: number of cores)\n"
-            "      --no-tags          only index, never touch the files\n"
-            "      --overwrite        replace genres the files already have\n"
-            "      --min-confidence P do not tag verdicts below P (still indexed). Default:\n"
-            "                         the model's own threshold, measured so that the\n"
-            "                         genres it writes are right 95%% of the time (see\n"
-            "                         genrescope-train --tagging); 0.5 for models without one\n"
-            "      --break-hardlinks  tag hard-linked files too (the other names keep the old tag)\n"
-            "  -n, --dry-run          show what would change; change nothing (files or index)\n"
-            "      --multi            write every genre >= --multi-threshold (default 0.25)\n"
-            "      --multi-threshold X\n"
-            "      --hidden           also scan hidden files and system directories\n"
-            "      --shard K/N        only this machine's share (K in 1..N) of the files\n"
-            "      --genre-names FILE display names (`label = Name` lines)\n"
-            "      --batch N          commit the index every N files (default 50)\n"
-            "      --batch-seconds S  ...or every S seconds (default 2)\n"
-            "      --busy-timeout MS  wait this long for a locked index (default 5000)\n"
-            "  -q, --quiet            no progress, no summary (errors still go to stderr)\n"
-            "      --json             one JSON object per file, then a summary object\n"
-            "  -h, --help\n\n"
-            "Index rows of files under the DIRs that no longer exist are removed.\n\n"
-            "exit status: 0 all files done, 1 some files failed or a tag could not be written,\n"
-            "2 bad usage, 3 the index cannot be written (locked, newer schema, disk full),\n"
-            "130 interrupted.\n");
 }
 
 static void walk_warning(void *user, const char *path, const char *reason)
@@ -124,31 +83,10 @@ static void free_roots(char **roots, int n)
 static int run_scan(int argc, char **argv, int rescan)
 {
     const char *cmd = rescan ? "rescan" : "scan";
-    enum { O_DB = 256, O_NOTAGS, O_OVERWRITE, O_MULTI, O_MULTI_T, O_HIDDEN, O_SHARD, O_NAMES,
-           O_BATCH, O_BATCH_S, O_BUSY, O_JSON, O_FORCE, O_MIN_CONF, O_BREAK_LINKS };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, O_DB},
-        {"model", required_argument, NULL, 'm'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"no-tags", no_argument, NULL, O_NOTAGS},
-        {"overwrite", no_argument, NULL, O_OVERWRITE},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"multi", no_argument, NULL, O_MULTI},
-        {"multi-threshold", required_argument, NULL, O_MULTI_T},
-        {"hidden", no_argument, NULL, O_HIDDEN},
-        {"shard", required_argument, NULL, O_SHARD},
-        {"genre-names", required_argument, NULL, O_NAMES},
-        {"batch", required_argument, NULL, O_BATCH},
-        {"batch-seconds", required_argument, NULL, O_BATCH_S},
-        {"busy-timeout", required_argument, NULL, O_BUSY},
-        {"quiet", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, O_JSON},
-        {"force", no_argument, NULL, O_FORCE},
-        {"min-confidence", required_argument, NULL, O_MIN_CONF},
-        {"break-hardlinks", no_argument, NULL, O_BREAK_LINKS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    const gs_cli_spec *spec = gs_cli_find(cmd);
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
     gs_scan_options o = {
         .num_workers = (int)sysconf(_SC_NPROCESSORS_ONLN),
         .force = rescan,
@@ -164,63 +102,64 @@ static int run_scan(int argc, char **argv, int rescan)
         .stop = &stop_requested,
     };
     const char *db_path = NULL, *model_path = NULL, *names_path = NULL;
-    int include_hidden = 0, shard_k = 1, shard_n = 1, c;
+    int include_hidden = 0, shard_k = 1, shard_n = 1, c, status;
     long busy_ms = 5000, lv;
     double dv;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:j:nqh", longopts, NULL)) != -1) {
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_DB: db_path = optarg; break;
         case 'm': model_path = optarg; break;
         case 'j':
             if (gs_cli_parse_int(optarg, 1, 1024, &lv)) goto bad;
             o.num_workers = (int)lv;
             break;
-        case O_NOTAGS: o.write_tags = 0; break;
-        case O_OVERWRITE: o.overwrite = 1; break;
+        case GS_OPT_NO_TAGS: o.write_tags = 0; break;
+        case GS_OPT_OVERWRITE: o.overwrite = 1; break;
         case 'n': o.dry_run = 1; break;
-        case O_MULTI: o.multi = 1; break;
-        case O_MULTI_T:
+        case GS_OPT_MULTI: o.multi = 1; break;
+        case GS_OPT_MULTI_THRESHOLD:
             if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
             o.multi_threshold = (float)dv;
             o.multi = 1;
             break;
-        case O_HIDDEN: include_hidden = 1; break;
-        case O_SHARD:
+        case GS_OPT_MULTI_SEPARATOR:
+            if (!optarg[0] || strpbrk(optarg, "\n\r"))
+                return gs_cli_bad_value(spec, c, optarg);
+            o.multi_separator = optarg;
+            break;
+        case GS_OPT_HIDDEN: include_hidden = 1; break;
+        case GS_OPT_SHARD:
             if (sscanf(optarg, "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 || shard_k < 1 ||
                 shard_k > shard_n) {
-                fprintf(stderr, "genrescope %s: --shard wants K/N with 1 <= K <= N\n", cmd);
-                return GS_EXIT_USAGE;
+                return gs_cli_usage_error(spec, "--shard wants K/N with 1 <= K <= N");
             }
             break;
-        case O_NAMES: names_path = optarg; break;
-        case O_BATCH:
+        case GS_OPT_GENRE_NAMES: names_path = optarg; break;
+        case GS_OPT_BATCH:
             if (gs_cli_parse_int(optarg, 1, 100000, &lv)) goto bad;
             o.batch_size = (int)lv;
             break;
-        case O_BATCH_S:
+        case GS_OPT_BATCH_SECONDS:
             if (gs_cli_parse_float(optarg, 0.001, 3600, &dv)) goto bad;
             o.batch_seconds = dv;
             break;
-        case O_BUSY:
+        case GS_OPT_BUSY_TIMEOUT:
             if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms)) goto bad;
             break;
         case 'q': o.report = GS_REPORT_QUIET; break;
-        case O_JSON: o.report = GS_REPORT_JSON; break;
-        case O_FORCE: o.force = 1; break;
-        case O_MIN_CONF:
+        case GS_OPT_JSON: o.report = GS_REPORT_JSON; break;
+        case GS_OPT_FORCE: o.force = 1; break;
+        case GS_OPT_MIN_CONFIDENCE:
             if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
             o.min_confidence = (float)dv;
             break;
-        case O_BREAK_LINKS: o.break_hardlinks = 1; break;
-        case 'h': usage(stdout, cmd); return GS_EXIT_OK;
-        default: usage(stderr, cmd); return GS_EXIT_USAGE;
+        case GS_OPT_BREAK_HARDLINKS: o.break_hardlinks = 1; break;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (optind >= argc && !rescan) {
-        usage(stderr, cmd);
-        return GS_EXIT_USAGE;
-    }
+    if (optind >= argc && !rescan)
+        return gs_cli_usage_error(spec, "no DIR or FILE to scan");
     if (o.report == GS_REPORT_JSON)
         o.progress_tty = 0;
     if (gs_cli_load_genre_names(cmd, names_path) != 0)
@@ -338,9 +277,7 @@ static int run_scan(int argc, char **argv, int rescan)
     gs_index_close(ix);
     return rc;
 bad:
-    fprintf(stderr, "genrescope %s: bad value for %s: '%s'\n", cmd, gs_cli_option_name(longopts, c),
-            optarg);
-    return GS_EXIT_USAGE;
+    return gs_cli_bad_value(spec, c, optarg);
 }
 
 int gs_cmd_scan(int argc, char **argv)

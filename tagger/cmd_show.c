@@ -1,20 +1,13 @@
 /* `genrescope show FILE|ID`: what the index knows of one file, with its
  * genre timeline (one verdict per 30 s window). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "genre_names.h"
 #include "index_read.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: genrescope show [--db FILE] [--json] [--genre-names FILE] FILE|ID\n\n"
-                 "Prints a file's genre, confidence, every genre's score and the genre\n"
-                 "timeline (per 30 s window) recorded by the last scan.\n");
-}
 
 static void clock_text(double s, char *out, size_t n)
 {
@@ -33,30 +26,31 @@ static void clock_text(double s, char *out, size_t n)
 
 int gs_cmd_show(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_NAMES };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
-        {"genre-names", required_argument, NULL, O_NAMES}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const gs_cli_spec *spec = gs_cli_find("show");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
     const char *db_path = NULL, *names = NULL;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int json = 0, c, status;
+    long busy_ms = 5000;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_JSON: json = 1; break;
-        case O_NAMES: names = optarg; break;
-        case 'h': usage(stdout); return GS_EXIT_OK;
-        default: usage(stderr); return GS_EXIT_USAGE;
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_DB: db_path = optarg; break;
+        case GS_OPT_JSON: json = 1; break;
+        case GS_OPT_GENRE_NAMES: names = optarg; break;
+        case GS_OPT_BUSY_TIMEOUT:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
+                return gs_cli_bad_value(spec, c, optarg);
+            break;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return GS_EXIT_USAGE;
-    }
+    if (optind != argc - 1)
+        return gs_cli_usage_error(spec, optind == argc ? "no FILE or ID" : "one FILE or ID at a time");
     if (gs_cli_load_genre_names("show", names) != 0)
         return GS_EXIT_USAGE;
-    gs_index *ix = gs_cli_open_index("show", db_path, GS_INDEX_READ_ONLY, 5000);
+    gs_index *ix = gs_cli_open_index("show", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
     gs_error err;
@@ -111,9 +105,14 @@ int gs_cmd_show(int argc, char **argv)
         sqlite3_bind_int64(s, 1, row.id);
         int first = 1;
         while (sqlite3_step(s) == SQLITE_ROW) {
-            gs_genre_display_name((const char *)sqlite3_column_text(s, 0), display, sizeof display);
+            const char *label = (const char *)sqlite3_column_text(s, 0);
+            if (!label)
+                continue;
+            gs_genre_display_name(label, display, sizeof display);
+            /* Keyed by label in JSON (stable for scripts, as classify's
+             * probabilities); display names for people. */
             if (j)
-                cJSON_AddNumberToObject(scores, display, sqlite3_column_double(s, 1));
+                cJSON_AddNumberToObject(scores, label, sqlite3_column_double(s, 1));
             else
                 printf("%s%s %.2f", first ? "  scores: " : ", ", display, sqlite3_column_double(s, 1));
             first = 0;
@@ -138,6 +137,8 @@ int gs_cmd_show(int argc, char **argv)
                 cJSON_AddNumberToObject(w, "start", sqlite3_column_double(s, 0));
                 cJSON_AddNumberToObject(w, "end", sqlite3_column_double(s, 1));
                 cJSON_AddStringToObject(w, "genre", display);
+                if (g)
+                    cJSON_AddStringToObject(w, "label", g);
                 cJSON_AddNumberToObject(w, "confidence", sqlite3_column_double(s, 3));
                 cJSON_AddItemToArray(timeline, w);
             } else {

@@ -1,57 +1,49 @@
-/* `genrescope similar FILE|ID [-n 20] [--genre G]`: nearest tracks, of
+/* `genrescope similar FILE|ID [-c 20] [--genre G]`: nearest tracks, of
  * the query's model only, by cosine similarity of the embeddings (exhaustive scan of the memory-mapped
  * embedding cache: 100k tracks of 128 floats take a few milliseconds, no
  * approximate index needed). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "genre_names.h"
 #include "similar_query.h"
 
 int gs_cmd_similar(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_GENRE, O_NAMES };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
-        {"genre", required_argument, NULL, O_GENRE}, {"genre-names", required_argument, NULL, O_NAMES},
-        {"count", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const gs_cli_spec *spec = gs_cli_find("similar");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
     const char *db_path = NULL, *genre = NULL, *names = NULL;
-    int json = 0, c;
-    long count = 20;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+    int json = 0, c, status;
+    long count = 20, busy_ms = 5000;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_JSON: json = 1; break;
-        case O_GENRE: genre = optarg; break;
-        case O_NAMES: names = optarg; break;
-        case 'n':
-            if (gs_cli_parse_int(optarg, 1, 1000000, &count)) {
-                fprintf(stderr, "genrescope similar: -n wants a positive number\n");
-                return GS_EXIT_USAGE;
-            }
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_DB: db_path = optarg; break;
+        case GS_OPT_JSON: json = 1; break;
+        case GS_OPT_GENRE: genre = optarg; break;
+        case GS_OPT_GENRE_NAMES: names = optarg; break;
+        case 'c':
+            if (gs_cli_parse_int(optarg, 1, 1000000, &count))
+                return gs_cli_bad_value(spec, c, optarg);
             break;
-        case 'h':
-            printf("usage: genrescope similar [--db FILE] [-n 20] [--genre G] [--json] FILE|ID\n\n"
-                   "Lists the indexed tracks that sound most like FILE (or track ID), by\n"
-                   "cosine similarity of their embeddings, most similar first. Only tracks\n"
-                   "analysed by the same model as FILE are compared.\n");
-            return GS_EXIT_OK;
-        default: return GS_EXIT_USAGE;
+        case GS_OPT_BUSY_TIMEOUT:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
+                return gs_cli_bad_value(spec, c, optarg);
+            break;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "usage: genrescope similar [OPTIONS] FILE|ID\n");
-        return GS_EXIT_USAGE;
-    }
+    if (optind != argc - 1)
+        return gs_cli_usage_error(spec, optind == argc ? "no FILE or ID" : "one FILE or ID at a time");
     if (gs_cli_load_genre_names("similar", names) != 0)
         return GS_EXIT_USAGE;
-    gs_index *ix = gs_cli_open_index("similar", db_path, GS_INDEX_READ_ONLY, 5000);
+    gs_index *ix = gs_cli_open_index("similar", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
     gs_error err;
@@ -76,6 +68,8 @@ int gs_cmd_similar(int argc, char **argv)
             gs_cli_add_path(j, "path", h->path);
             cJSON_AddNumberToObject(j, "similarity", h->similarity);
             cJSON_AddStringToObject(j, "genre", display);
+            if (h->genre)
+                cJSON_AddStringToObject(j, "label", h->genre);
             gs_cli_print_json(stdout, j);
         } else {
             printf("%3zu  %.3f  %-10s %s\n", r + 1, (double)h->similarity, display, h->path);

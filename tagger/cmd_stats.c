@@ -1,10 +1,10 @@
 /* `genrescope stats`: counts, genre histogram, tag outcomes, index size. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "cli_parse.h"
 #include "commands.h"
 #include "genre_names.h"
 
@@ -22,33 +22,31 @@ static sqlite3_int64 scalar(sqlite3 *db, const char *sql)
 
 int gs_cmd_stats(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_NAMES };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, O_DB}, {"json", no_argument, NULL, O_JSON},
-        {"genre-names", required_argument, NULL, O_NAMES}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    const gs_cli_spec *spec = gs_cli_find("stats");
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
     const char *db_path = NULL, *names = NULL;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int json = 0, c, status;
+    long busy_ms = 5000;
+    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_JSON: json = 1; break;
-        case O_NAMES: names = optarg; break;
-        case 'h':
-            printf("usage: genrescope stats [--db FILE] [--json]\n\n"
-                   "Genre histogram, counts of analysed/failed/tagged files, index size.\n");
-            return GS_EXIT_OK;
-        default: return GS_EXIT_USAGE;
+        case GS_CLI_EXIT: return status;
+        case GS_OPT_DB: db_path = optarg; break;
+        case GS_OPT_JSON: json = 1; break;
+        case GS_OPT_GENRE_NAMES: names = optarg; break;
+        case GS_OPT_BUSY_TIMEOUT:
+            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
+                return gs_cli_bad_value(spec, c, optarg);
+            break;
+        default: return gs_cli_unhandled(spec, c);
         }
     }
-    if (optind != argc) {
-        fprintf(stderr, "usage: genrescope stats [--db FILE] [--json]\n");
-        return GS_EXIT_USAGE;
-    }
+    if (optind != argc)
+        return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
     if (gs_cli_load_genre_names("stats", names) != 0)
         return GS_EXIT_USAGE;
-    gs_index *ix = gs_cli_open_index("stats", db_path, GS_INDEX_READ_ONLY, 5000);
+    gs_index *ix = gs_cli_open_index("stats", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
     sqlite3 *db = gs_index_sqlite(ix);

@@ -1,15 +1,10 @@
 /* Subcommands of the `genrescope` CLI. Each takes argc/argv starting at the
- * subcommand name and returns the process exit status. */
+ * subcommand name and returns the process exit status; their options and
+ * help are in cli_specs.c. */
 #ifndef GS_TAGGER_COMMANDS_H
 #define GS_TAGGER_COMMANDS_H
 
 typedef int (*gs_command_fn)(int argc, char **argv);
-
-typedef struct gs_command {
-    const char *name;
-    const char *summary;
-    gs_command_fn run;
-} gs_command;
 
 int gs_cmd_classify(int argc, char **argv);
 

@@ -439,8 +439,8 @@ static void account(scan_ctx *c, scan_item *it, int lost)
             r.tag_detail = it->tag_msg;
         }
         if (it->result.top_label >= 0) {
-            gs_genre_display_name(gs_analyser_label(c->an, it->result.top_label), display,
-                                  sizeof display);
+            r.label = gs_analyser_label(c->an, it->result.top_label);
+            gs_genre_display_name(r.label, display, sizeof display);
             r.genre = display;
             r.confidence = it->result.confidence;
         }

@@ -86,6 +86,7 @@ typedef struct gs_scan_file_report {
     const char *status;    /* "analysed", "unchanged", "moved", "failed", "removed" */
     const char *moved_from;/* the path the index knew this track at, or NULL */
     const char *genre;     /* display name or NULL */
+    const char *label;     /* the model's raw label of genre, or NULL */
     float confidence;
     const char *verdict;   /* "genre", "not-music", "silent" or NULL (not analysed now) */
     float not_music;       /* probability of not music, for a not-music verdict */

@@ -17,6 +17,8 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
             gs_cli_add_path(j, "moved_from", r->moved_from);
         if (r->genre) {
             cJSON_AddStringToObject(j, "genre", r->genre);
+            if (r->label)
+                cJSON_AddStringToObject(j, "label", r->label);
             cJSON_AddNumberToObject(j, "confidence", (double)r->confidence);
         }
         /* Why there is no genre, when there is none. */

@@ -8,12 +8,16 @@ if(TARGET gs_tagger)
   target_link_libraries(genrescope_fake PRIVATE gs_tagger PkgConfig::SNDFILE m)
 
   gs_add_c_test(test_tagger_units SOURCES tagger/test_tagger_units.c LIBS gs_tagger)
+  gs_add_c_test(test_cli_help SOURCES tagger/test_cli_help.c LIBS gs_tagger)
   gs_add_c_test(test_emb_cache SOURCES tagger/test_emb_cache.c LIBS gs_tagger)
   gs_add_c_test(test_tag_writer SOURCES tagger/test_tag_writer.c LIBS gs_tagger PkgConfig::SNDFILE)
   gs_add_c_test(test_tag_copy SOURCES tagger/test_tag_copy.c LIBS gs_tagger PkgConfig::SNDFILE)
 
   gs_add_script_test(test_tagger_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_cli.sh
     $<TARGET_FILE:genrescope_fake> $<TARGET_FILE:genrescope_sqlite>)
+  # classify is a stub in genrescope_fake: the real program answers for it.
+  gs_add_script_test(test_cli_conventions bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_cli_conventions.sh
+    $<TARGET_FILE:genrescope_fake> $<TARGET_FILE:genrescope_cli>)
   gs_add_script_test(test_tagger_bad_input bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_bad_input.sh
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_tagger_real bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_real.sh
@@ -34,7 +38,7 @@ if(TARGET gs_tagger)
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_identity bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_identity.sh
     $<TARGET_FILE:genrescope_fake>)
-  set_tests_properties(test_tagger_cli test_tagger_bad_input test_tagger_real test_tagger_fixes
+  set_tests_properties(test_tagger_cli test_cli_conventions test_tagger_bad_input test_tagger_real test_tagger_fixes
     test_tagger_models test_write_paths test_not_music test_identity test_multi_genre test_playlist_m3u
     PROPERTIES TIMEOUT 120)
 endif()

@@ -29,7 +29,8 @@ cp "$tmp/music.wav" "$odd"
 
 out=$("$cli" classify --model "$tmp/model.safetensors" "$tmp/music.wav")
 check "exit 0 for a good file" "[ $? -eq 0 ]"
-check "text names the file and a label" "echo \"\$out\" | grep -Eq '^$tmp/music.wav: [abc] [0-9.]+%'"
+# People read display names (labels a, b, c have no configured name: capitalised).
+check "text names the file and a genre's display name" "echo \"\$out\" | grep -Eq '^$tmp/music.wav: [ABC] [0-9.]+%'"
 
 json=$("$cli" classify --json --model "$tmp/model.safetensors" "$tmp/music.wav" "$tmp/silence.wav" "$tmp/short.wav")
 check "json exit 0" "[ $? -eq 0 ]"
@@ -40,17 +41,20 @@ assert len(rows) == 3, rows
 m, s, sh = rows
 for r in rows:
     assert set([\"path\", \"genre\", \"confidence\", \"probabilities\"]) <= set(r), r
-assert m[\"genre\"] in (\"a\", \"b\", \"c\") and abs(sum(m[\"probabilities\"].values()) - 1) < 1e-4
+assert m[\"label\"] in (\"a\", \"b\", \"c\") and m[\"genre\"] == m[\"label\"].upper() and abs(sum(m[\"probabilities\"].values()) - 1) < 1e-4
+assert m[\"probabilities\"][m[\"label\"]] == m[\"confidence\"]
 assert m[\"confidence\"] == max(m[\"probabilities\"].values())
-assert s[\"genre\"] is None and s[\"silent\"] and s[\"confidence\"] == 0
+assert s[\"genre\"] is None and s[\"label\"] is None and s[\"silent\"] and s[\"confidence\"] == 0
 assert sh[\"padded\"] and sh[\"genre\"] is not None
 assert abs(m[\"duration\"] - 6.0) < 1e-6 and m[\"patches\"] > 0 and m[\"model\"]
 assert [(w[\"start\"], w[\"end\"]) for w in m[\"windows\"]] == [(0, 5), (5, 6)]
-assert all(w[\"genre\"] in (\"a\", \"b\", \"c\") for w in m[\"windows\"])
+assert all(w[\"label\"] in (\"a\", \"b\", \"c\") and w[\"genre\"] == w[\"label\"].upper() for w in m[\"windows\"])
 '"
 
-out=$("$cli" classify --top 2 --windows --model "$tmp/model.safetensors" "$tmp/music.wav")
-check "--top 2 shows two genres" "echo \"\$out\" | head -1 | grep -Eq ': [abc] [0-9.]+%, [abc] [0-9.]+%  \\['"
+out=$("$cli" classify -c 2 --windows --model "$tmp/model.safetensors" "$tmp/music.wav")
+check "-c 2 shows two genres" "echo \"\$out\" | head -1 | grep -Eq ': [ABC] [0-9.]+%, [ABC] [0-9.]+%  \\['"
+check "--top (the older name of --count) still works" \
+    "[ \"\$(\"$cli\" classify --top 2 --windows --model \"$tmp/model.safetensors\" \"$tmp/music.wav\")\" = \"\$out\" ]"
 check "--windows prints one line per window" "[ \$(echo \"\$out\" | grep -c ' s  ') -eq 2 ]"
 
 "$cli" classify --json --model "$tmp/model.safetensors" "$odd" | /usr/bin/python3 -c '

@@ -52,7 +52,7 @@ check "second scan: everything unchanged" grep -q '"analysed":0,"unchanged":7' "
 touch "$L/a/hiphop1.wav"
 "$GS" scan --db "$DB" --json "$L" > "$T/scan3.json"
 check "touched file re-analysed, tag already there" \
-    grep -q '"path":"[^"]*hiphop1.wav","status":"analysed","genre":"Hip-Hop","confidence":[0-9.e-]*,"tag":"already-tagged"' "$T/scan3.json"
+    grep -q '"path":"[^"]*hiphop1.wav","status":"analysed","genre":"Hip-Hop","label":"hiphop","confidence":[0-9.e-]*,"tag":"already-tagged"' "$T/scan3.json"
 check "only the touched file" grep -q '"analysed":1,"unchanged":6' "$T/scan3.json"
 GS_FAKE_MODEL_ID=fake-2 "$GS" scan --db "$DB" --json --no-tags "$L" > "$T/scan4.json"
 check "new model re-analyses everything" grep -q '"analysed":7,"unchanged":0' "$T/scan4.json"
@@ -87,15 +87,16 @@ tone "$U/named.wav" $F_JAZZ 1
 check "configurable display names" grep -q '"genre":"Jazz & Swing"' "$T/names.json"
 
 # ---- discovery -----------------------------------------------------------
-"$GS" similar --db "$DB" --json -n 3 "$L/a/jazz1.wav" > "$T/similar.json"
+"$GS" similar --db "$DB" --json -c 3 "$L/a/jazz1.wav" > "$T/similar.json"
 check "nearest to jazz1 is jazz2 (same pitch, other level and format)" \
     grep -q '"rank":1,"id":[0-9]*,"path":"[^"]*jazz2.flac"' "$T/similar.json"
-check "similar -n 3" eq "$(wc -l < "$T/similar.json")" 3
+check "similar -c 3" eq "$(wc -l < "$T/similar.json")" 3
 check "similar never lists the query" bash -c "! grep -q 'jazz1.wav' '$T/similar.json'"
 id=$(q "$DB" "SELECT id FROM tracks WHERE path LIKE '%hiphop1.wav'")
 "$GS" similar --db "$DB" --json --genre Hip-Hop "$id" > "$T/simg.json"
 check "similar by ID with --genre (display name)" eq "$(grep -c hiphop2.ogg "$T/simg.json")" 1
 check "--genre filter" eq "$(wc -l < "$T/simg.json")" 1
+check "similar JSON: genre and label" grep -q '"genre":"Hip-Hop","label":"hiphop"' "$T/simg.json"
 # The similarity cache: written by the scan, equal to ranking every
 # embedding in SQL, never used once the index changed behind it.
 check "scan wrote the similarity cache" test -s "$DB.emb"
@@ -104,26 +105,28 @@ sql_rank() {
     q "$DB" "SELECT t.path FROM embeddings e JOIN tracks t ON t.id = e.track_id, embeddings s
              WHERE s.track_id = $id1 AND t.id != $id1 AND e.dim = s.dim ORDER BY t.path"
 }
-"$GS" similar --db "$DB" --json -n 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_all"
+"$GS" similar --db "$DB" --json -c 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_all"
 check "similar lists every other analysed track" eq "$(cat "$T/sim_all")" "$(sql_rank)"
 cp "$DB.emb" "$T/old.emb"
 sqlite3 "$DB" "PRAGMA foreign_keys = ON; DELETE FROM tracks WHERE path LIKE '%classical1.wav'"
 cp "$T/old.emb" "$DB.emb"
-"$GS" similar --db "$DB" --json -n 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_del"
+"$GS" similar --db "$DB" --json -c 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_del"
 check "a stale cache is not used: deleted track gone" eq "$(cat "$T/sim_del")" "$(sql_rank)"
 check "a stale cache is rebuilt" bash -c "! cmp -s '$DB.emb' '$T/old.emb'"
 "$GS" scan --db "$DB" --quiet "$L/b/deep" >/dev/null
-"$GS" similar --db "$DB" --json -n 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_back"
+"$GS" similar --db "$DB" --json -c 100 "$id1" | sed 's/.*"path":"\([^"]*\)".*/\1/' | sort > "$T/sim_back"
 check "rescanned track back in similar" eq "$(cat "$T/sim_back")" "$(cat "$T/sim_all")"
 "$GS" query --db "$DB" --json --genre jazz --min-confidence 0.5 > "$T/query.json"
 check "query --genre jazz" eq "$(wc -l < "$T/query.json")" 2
+check "query JSON: display name in genre, raw label in label" \
+    eq "$(grep -c '"genre":"Jazz","label":"jazz"' "$T/query.json")" 2
 "$GS" query --db "$DB" --json --mixed disco,hiphop --min-score 0.3 > "$T/mixed.json"
 check "query --mixed finds the in-between tone" grep -q 'between.wav' "$T/mixed.json"
 check "query --mixed only it" eq "$(wc -l < "$T/mixed.json")" 1
 "$GS" query --db "$DB" --genre nosuchgenre 2> "$T/q.err"
 check "unknown genre is a usage error" eq "$?" 2
 check "unknown genre message lists genres" grep -q "the index knows" "$T/q.err"
-"$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" --length 4 --out "$T/list.m3u8"
+"$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" --count 4 --out "$T/list.m3u8"
 check "playlist M3U8 header" eq "$(head -1 "$T/list.m3u8")" "#EXTM3U"
 check "playlist length" eq "$(grep -vc '^#' "$T/list.m3u8")" 4
 check "playlist starts at the seed" eq "$(sed -n 3p "$T/list.m3u8")" "$(realpath "$L/a/jazz1.wav")"
@@ -133,11 +136,14 @@ check "playlist leaves no partial file" test ! -e "$T/list.m3u8.partial"
 "$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" --length 4 --out "$T/no-such-dir/list.m3u8" 2> "$T/pl_bad.err"
 check "playlist into a missing folder fails" test $? -ne 0
 check "playlist says why" grep -q "no-such-dir: No such file or directory" "$T/pl_bad.err"
-"$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" --length 50 --json > "$T/list.json" 2>/dev/null
+"$GS" playlist --db "$DB" --seed "$L/a/jazz1.wav" -c 50 --json > "$T/list.json" 2>/dev/null
 check "playlist stops at library size" eq "$(wc -l < "$T/list.json")" 7
+check "playlist JSON: genre and label" grep -q '"genre":"Hip-Hop","label":"hiphop"' "$T/list.json"
 "$GS" show --db "$DB" --json "$L/b/mix.wav" > "$T/show.json"
 check "show timeline has 3 windows" eq "$(grep -o '"start"' "$T/show.json" | wc -l)" 3
 check "timeline: jazz then classical" grep -q '"timeline":\[{"start":0,"end":30,"genre":"Jazz".*"genre":"Classical".*"genre":"Classical"' "$T/show.json"
+check "show JSON: timeline labels, scores keyed by label" \
+    grep -q '"scores":{"[a-z]*":.*"timeline":\[{"start":0,"end":30,"genre":"Jazz","label":"jazz"' "$T/show.json"
 "$GS" show --db "$DB" "$L/b/mix.wav" > "$T/show.txt"
 check "show text timeline" grep -q '0:30-1:00' "$T/show.txt"
 "$GS" stats --db "$DB" --json > "$T/stats.json"

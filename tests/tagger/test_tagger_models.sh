@@ -62,7 +62,7 @@ check "similar c: the 7 others left out" grep -q '"other_model_tracks":7}' "$T/s
 "$GS" similar --db "$DB" --json "$A1" > "$T/sim_a3.json"
 check "similar a: model-c not mixed in either" eq "$(grep -c '"rank"' "$T/sim_a3.json")" 2
 check "similar a: 6 left out now" grep -q '"other_model_tracks":6}' "$T/sim_a3.json"
-"$GS" playlist --db "$DB" --seed 901 --length 5 --json > "$T/pl_c.json" 2> "$T/pl_c.err"
+"$GS" playlist --db "$DB" --seed 901 --count 5 --json > "$T/pl_c.json" 2> "$T/pl_c.err"
 check "playlist c (from SQLite): exit 0" eq "$?" 0
 check "playlist c: the seed, then the other model-c track" eq "$(grep -o '"id":[0-9]*' "$T/pl_c.json" | tr '\n' ' ')" '"id":901 "id":902 '
 check "playlist c: its similarity to the seed" grep -q '"similarity_to_seed":0.7071' "$T/pl_c.json"
@@ -70,12 +70,12 @@ check "playlist c: the 7 others left out" grep -q '"other_model_tracks":7}' "$T/
 q "$DB" "DELETE FROM tracks WHERE id IN (901, 902)"
 
 # ---- playlist --------------------------------------------------------------
-"$GS" playlist --db "$DB" --seed "$B1" --length 10 --out "$T/pl.m3u8" 2> "$T/pl.err"
+"$GS" playlist --db "$DB" --seed "$B1" --count 10 --out "$T/pl.m3u8" 2> "$T/pl.err"
 check "playlist: exit 0" eq "$?" 0
 check "playlist: the 4 model-b tracks" eq "$(grep -c '^/' "$T/pl.m3u8")" 4
 check "playlist: no model-a track" eq "$(grep -c '/a/' "$T/pl.m3u8")" 0
 check "playlist: note on stderr" grep -q "3 tracks analysed by another model than model-b left out" "$T/pl.err"
-"$GS" playlist --db "$DB" --seed "$A1" --length 10 --json > "$T/pl.json" 2>/dev/null
+"$GS" playlist --db "$DB" --seed "$A1" -c 10 --json > "$T/pl.json" 2>/dev/null
 check "playlist json: 3 model-a tracks" eq "$(grep -c '"position"' "$T/pl.json")" 3
 check "playlist json: none from b" eq "$(grep '"position"' "$T/pl.json" | grep -c '/b/')" 0
 check "playlist json: summary" grep -q '"model":"model-a","other_model_tracks":4}' "$T/pl.json"

@@ -35,7 +35,7 @@ if [ "$music" -eq 2 ]; then
     check "the GTZAN clips have genres" \
         eq "$(q "$T/i.sqlite" "SELECT count(*) FROM tracks WHERE top_genre IS NOT NULL AND path LIKE '%gtzan-%'")" 2
     first=$(ls "$L"/gtzan-* | head -n 1)
-    "$GS" similar --db "$T/i.sqlite" --json -n 1 "$first" > "$T/sim.json"
+    "$GS" similar --db "$T/i.sqlite" --json -c 1 "$first" > "$T/sim.json"
     check "similar with real embeddings finds the other clip" grep -q gtzan- "$T/sim.json"
 else
     echo "GTZAN clips not found: the genre and similarity checks with real music are skipped"

@@ -29,7 +29,7 @@ check "no working copy next to the link or the target" \
     eq "$(find "$L" "$T/outside" -name '.gs-*' | wc -l)" 0
 
 # ---- playlist --out ------------------------------------------------------
-pl() { timeout 20 "$GS" playlist --db "$DB" --seed "$L/jazz1.flac" --length 3 "$@"; }
+pl() { timeout 20 "$GS" playlist --db "$DB" --seed "$L/jazz1.flac" --count 3 "$@"; }
 pl --out /dev/null > "$T/null.out" 2> "$T/null.err"
 check "--out /dev/null refused" test $? -ne 0
 check "...saying what it is" grep -q "/dev/null is a character device, not a regular file" "$T/null.err"
