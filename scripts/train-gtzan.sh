@@ -31,7 +31,10 @@
 # built if missing), WORK (scratch folder), MODELS (where the model, tables
 # and plots go; default models/), EPOCHS, CROPS, LR, GAIN, LOG_OFFSET,
 # CLIP_VARIANTS, PATCH_HOP, BALANCE, LOWPASS, THREADS, DESIGNS (space-separated),
-# NONMUSIC_PER_FAMILY, PARITY (0 skips the PyTorch run), GENRESCOPE (the CLI).
+# NONMUSIC_PER_FAMILY, PARITY (0 skips the PyTorch run), GENRESCOPE (the CLI),
+# FROM (final: reuse WORK's designs, parity and cross-validation from an
+# earlier run of this recipe and redo only steps 6-8; the trainer is
+# deterministic, so the model's weights are those of a full run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/../shared/gtzan}
@@ -82,8 +85,17 @@ fi
 mkdir -p "$work" "$models"
 export OPENBLAS_NUM_THREADS=$threads
 start=$(date +%s)
+from=${FROM:-all}
+case "$from" in
+    all) ;;
+    final) [ -f "$work/cv-pred.csv" ] && [ -f "$work/designs.txt" ] ||
+               { echo "FROM=final needs a WORK folder with an earlier run's results ($work)" >&2; exit 2; } ;;
+    *) echo "FROM must be all or final" >&2; exit 2 ;;
+esac
+if [ "$from" = all ]; then
 echo "== not-music examples ($nonmusic_per_family per generator family)"
 $py "$here/scripts/nonmusic.py" --set train --out "$work/nonmusic" --per-family "$nonmusic_per_family" --seed 1 > /dev/null
+fi
 common=(--not-music "$work/nonmusic" --cache "$work/cache" --fold-seed 1 --seed 1 --threads "$threads" --epochs "$epochs"
         --crops-per-clip "$crops" --lr "$lr" --batch 32 --gain-db "$gain" --log-offset "$log_offset"
         --clip-variants "$clip_variants" --patch-hop "$patch_hop" --balance "$balance" --lowpass "$lowpass")
@@ -95,11 +107,12 @@ else
     echo "== no train.txt/valid.txt in $data: $folds-fold cross-validation stratified by genre"
 fi
 
+arch_file() { echo "$here/models/arch/$1.json"; }
+if [ "$from" = all ]; then
 echo "== spectrograms, export for PyTorch, baseline"
 "$train" "$data" "${split[@]}" "${common[@]}" --baseline --export-specs "$work/specs" \
     --summary "$work/baseline.json" -q
 
-arch_file() { echo "$here/models/arch/$1.json"; }
 printf '%s\n' "${designs[@]}" > "$work/designs.txt"
 for d in "${designs[@]}"; do
     echo "== design $d"
@@ -107,6 +120,8 @@ for d in "${designs[@]}"; do
         --summary "$work/$d.json" --confusion-dat "$work/$d.conf" --log "$work/$d-log" --predictions "$work/$d-pred.csv"
 done
 
+fi
+mapfile -t designs < "$work/designs.txt"
 best=$($py - "$work" "${designs[@]}" <<'PY'
 import json, sys
 w, names = sys.argv[1], sys.argv[2:]
@@ -114,6 +129,7 @@ print(max(names, key=lambda n: json.load(open(f'{w}/{n}.json'))['cv']['accuracy_
 PY
 )
 echo "== shipped design: $best (best accuracy)"
+if [ "$from" = all ]; then
 
 if [ "$parity" = 1 ]; then
     echo "== PyTorch parity: $best on the same split and spectrograms"
@@ -131,6 +147,8 @@ if [ "${split[0]}" = --split ]; then
 else
     cp "$work/$best.json" "$work/cv.json"
     cp "$work/$best-pred.csv" "$work/cv-pred.csv"
+fi
+
 fi
 
 echo "== tagging and not-music thresholds"
