@@ -4,14 +4,13 @@
 # training (scripts/nonmusic.py --set heldout: brown/blue/band noise, DTMF,
 # telephone tones, log sweeps, system beeps, quiet noise, speech in other
 # languages and voices) plus digital silence:
-#  - `scan --dry-run` would write no tag at all;
-#  - `classify --json` never gives one a genre the tagger would write (at or
-#    above the model's tagging threshold), and gives no genre at all to at
-#    least 90% of them;
-#  - the LV2 plugin shows "none" (-1) for at least 90% of them, and never a
-#    genre at or above the threshold.
-# The model is not perfect here: band-limited noise and telephone tones can
-# read as music with a low confidence (models/README.md, "Not music").
+#  - `scan --dry-run` would write no tag at all, and says for every file why
+#    there is no genre (not music, or silent);
+#  - `classify --json` gives none of them a genre;
+#  - the LV2 plugin shows "none" (-1) for every one.
+# (With the core's default not-music threshold of 0.5, band-limited noise and
+# telephone tones read as music with a low confidence; the shipped model's own
+# threshold, chosen on music only, is what makes this hold: models/README.md.)
 set -u
 build=${GS_BUILD_DIR:?}
 src=${GS_SOURCE_DIR:?}
@@ -55,22 +54,22 @@ for r in rows:
     print(f'{r["path"].rsplit("/", 1)[-1]:28s} {r["verdict"]:10s} not_music {r["not_music"]:.2f}'
           + (f'  GENRE {r["genre"]} {r["confidence"]:.2f}' if r["genre"] else ""))
 print(f"with a genre: {len(with_genre)} of {len(rows)}; at or above the tagging threshold: {len(taggable)}")
-ok = len(rows) == int(sys.argv[2]) and not taggable and len(with_genre) <= 0.1 * len(rows)
+ok = len(rows) == int(sys.argv[2]) and not taggable and not with_genre
 sys.exit(0 if ok else 1)
 PY
 rc=$?
 cat "$tmp/classify.txt"
-check "classify: no taggable genre, and no genre at all for >= 90%" "[ $rc -eq 0 ]"
+check "classify: no genre for any of them" "[ $rc -eq 0 ]"
 
 "$build/tagger/genrescope" scan --dry-run --json --db "$tmp/index.sqlite" "$tmp/lib" > "$tmp/scan.json"
 check "scan --dry-run exits 0" "[ $? -eq 0 ]"
 check "scan --dry-run would write 0 tags" "grep -q '\"tagged\":0,' '$tmp/scan.json'"
-check "...and says why for >= 90% of the files" "[ \$(grep -c '\"verdict\":\"not-music\"\\|\"verdict\":\"silent\"' '$tmp/scan.json') -ge \$(( n * 9 / 10 )) ]"
+check "...and says why for every file" "[ \$(grep -c '\"verdict\":\"not-music\"\\|\"verdict\":\"silent\"' '$tmp/scan.json') -eq $n ]"
 
 if [ -x "$build/tests/gs_plugin_verdict" ]; then
   "$build/tests/gs_plugin_verdict" "$tmp"/lib/*.wav > "$tmp/plugin.txt"
   check "plugin runs" "[ $? -eq 0 ]"
-  check "plugin shows none for >= 90% of the files" "[ \$(awk '\$2 != -1' '$tmp/plugin.txt' | wc -l) -le \$(( n / 10 )) ]"
+  check "plugin shows none for every file" "[ \$(awk '\$2 != -1' '$tmp/plugin.txt' | wc -l) -eq 0 ]"
   check "...and never a genre at or above the tagging threshold" "[ \$(awk -v t=$threshold '\$2 != -1 && \$3 >= t' '$tmp/plugin.txt' | wc -l) -eq 0 ]"
   awk '$2 != -1 {print "  plugin shows genre " $2 " (" $3 ") for " $1}' "$tmp/plugin.txt"
 fi
