@@ -139,4 +139,34 @@ check "interrupted rescan does not promise a resume" bash -c "! grep -q 'resumes
 "$GS" classify -j x.wav > /dev/null 2>&1
 check "classify has no -j" eq "$?" 2
 
+# ---- finding things without SQL ------------------------------------------
+L3="$T/lib3"; mkdir -p "$L3"; DB3="$T/find.sqlite"
+tone "$L3/kept.flac" $F_JAZZ 2
+metaflac --set-tag=GENRE=Electronic "$L3/kept.flac"
+tone "$L3/fresh.flac" $F_BLUES 2
+printf 'not audio' > "$L3/broken.flac"
+"$GS" scan --db "$DB3" -q "$L3" 2>/dev/null
+check "--status kept-existing" eq "$("$GS" query --db "$DB3" --status kept-existing | awk '{print $NF}')" "$L3/kept.flac"
+check "--tag-genre finds a genre outside the model's, any case" \
+    eq "$("$GS" query --db "$DB3" --tag-genre electronic | awk '{print $NF}')" "$L3/kept.flac"
+check "--tag-genre finds ours too" eq "$("$GS" query --db "$DB3" --tag-genre Blues | awk '{print $NF}')" "$L3/fresh.flac"
+check "--status failed" eq "$("$GS" query --db "$DB3" --status failed | awk '{print $NF}')" "$L3/broken.flac"
+check "--status tagged" eq "$("$GS" query --db "$DB3" --status tagged | awk '{print $NF}')" "$L3/fresh.flac"
+check "--status and --tag-genre together" eq "$("$GS" query --db "$DB3" --status tagged --tag-genre electronic | wc -l)" 0
+"$GS" query --db "$DB3" --status kept-existing --json > "$T/kept.json"
+check "JSON says what the file holds" grep -q '"tag":"kept-existing","file_genre":"Electronic"' "$T/kept.json"
+"$GS" query --db "$DB3" --status bogus > /dev/null 2> "$T/bogus.err"
+check "an unknown status is a usage error" eq "$?" 2
+check "...that lists the known ones" grep -q "known: failed, low-confidence, kept-existing, not-music, untagged, tagged" "$T/bogus.err"
+"$GS" query --db "$DB3" --status tagged --genre jazz > /dev/null 2>&1
+check "--status is not combined with --genre" eq "$?" 2
+
+# ---- one string for players that show one --------------------------------
+tone "$L3/multi.flac" $F_DISCO 2
+"$GS" scan --db "$DB3" -q --multi --multi-threshold 0.01 --multi-separator " / " "$L3/multi.flac"
+check "--multi-separator: one GENRE field" eq "$(metaflac --show-tag=GENRE "$L3/multi.flac" | wc -l)" 1
+check "...joined by the separator" grep -q "^GENRE=Disco / " <(metaflac --show-tag=GENRE "$L3/multi.flac")
+"$GS" scan --db "$DB3" --json --multi --multi-threshold 0.01 --multi-separator " / " "$L3/multi.flac" > "$T/sep2.json"
+check "...and recognised as ours next time (nothing rewritten)" grep -q '"tagged":0,' "$T/sep2.json"
+
 finish
