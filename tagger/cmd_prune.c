@@ -57,8 +57,11 @@ int gs_cmd_prune(int argc, char **argv)
         if (json) {
             cJSON *j = cJSON_CreateObject();
             gs_cli_add_path(j, "path", known[i].path);
-            cJSON_AddStringToObject(j, "status", "removed");
+            cJSON_AddStringToObject(j, "status", dry_run ? "would-remove" : "removed");
             gs_cli_print_json(stdout, j);
+        } else {
+            /* Which files, not only how many: a missing mount shows here. */
+            printf("%s %s\n", dry_run ? "would remove:" : "removed:", known[i].path);
         }
     }
     if (in_tx) {

@@ -1,5 +1,6 @@
 /* `genrescope scan DIR...` and `genrescope rescan [DIR...]`: walk, analyse
  * with all cores, tag, index. */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -165,6 +166,15 @@ static int run_scan(int argc, char **argv, int rescan)
     if (gs_cli_load_genre_names(cmd, names_path) != 0)
         return GS_EXIT_USAGE;
 
+    /* A path that is not there is a typo: say so before creating an index
+     * for nothing. */
+    for (int i = optind; i < argc; i++) {
+        struct stat ps;
+        if (stat(argv[i], &ps) != 0) {
+            fprintf(stderr, "genrescope %s: %s: %s\n", cmd, argv[i], strerror(errno));
+            return GS_EXIT_USAGE;
+        }
+    }
     /* A dry run must not create or migrate anything: it reads an existing
      * index (for incremental decisions) or works against an empty one. */
     char def[PATH_MAX];

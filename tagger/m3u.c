@@ -3,23 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_sequence(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (!n || s[0] > 0xf4)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) || (s[0] == 0xf0 && s[1] < 0x90) ||
-        (s[0] == 0xf4 && s[1] >= 0x90))
-        return 0;
-    return n;
-}
+#include "cli_common.h" /* gs_cli_utf8_sequence_length */
 
 static int is_control(unsigned char c)
 {
@@ -35,7 +19,7 @@ static int plain_line_ok(const char *line)
     if (!*s || *s == '#')
         return 0;
     for (size_t i = 0; s[i];) {
-        size_t n = utf8_sequence(s + i);
+        size_t n = (size_t)gs_cli_utf8_sequence_length(s + i);
         if (!n || is_control(s[i]))
             return 0;
         i += n;
@@ -135,7 +119,7 @@ static int write_safe_text(FILE *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_sequence(p + i);
+        size_t k = (size_t)gs_cli_utf8_sequence_length(p + i);
         if (i + k > n)
             k = 0;
         if (!k) {

@@ -133,7 +133,8 @@ def core_verdicts(tmp, frames, model):
     assert len(rows) == ROTATIONS, r.stdout
     for p in paths:
         os.remove(p)
-    return [row["genre"] for row in rows]
+    # "label" is the raw label (what the plugin's genre port counts in); "genre" the display name.
+    return [row.get("label", row["genre"]) for row in rows]
 
 
 def choose_audio(tmp, model):

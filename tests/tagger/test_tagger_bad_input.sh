@@ -89,6 +89,8 @@ check "the rest is indexed" eq "$(q "$T/rm.sqlite" 'SELECT count(*) FROM tracks 
 "$GS" scan --db "$T/rm.sqlite" --json "$T/does-not-exist" > /dev/null 2> "$T/noroot.err"
 check "missing root: usage error" eq "$?" 2
 check "missing root message" grep -q "does-not-exist: No such file or directory" "$T/noroot.err"
+"$GS" scan --db "$T/never.sqlite" "$T/does-not-exist" > /dev/null 2>&1
+check "a scan of a missing path creates no index" test ! -e "$T/never.sqlite"
 
 # ---- locked database ------------------------------------------------------
 count=$(q "$DB" 'SELECT count(*) FROM tracks')

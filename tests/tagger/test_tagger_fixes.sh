@@ -95,6 +95,7 @@ check "removed count in the summary" grep -q '"removed":1' "$T/p1.json"
 rm "$C/x.flac"
 "$GS" prune --db "$T/c.sqlite" -n > "$T/p2.txt"
 check "prune -n changes nothing" eq "$(q "$T/c.sqlite" "SELECT count(*) FROM tracks")" 1
+check "prune -n lists the paths" grep -qx "would remove: $(q "$T/c.sqlite" "SELECT path FROM tracks")" "$T/p2.txt"
 "$GS" prune --db "$T/c.sqlite" --json > "$T/p3.json"
 check "prune removes the whole index's vanished files" eq "$(q "$T/c.sqlite" "SELECT count(*) FROM tracks")" 0
 check "prune summary" grep -q '"removed":1' "$T/p3.json"
