@@ -53,6 +53,8 @@ enum {
     GS_OPT_TAG_GENRE,
     GS_OPT_RELATIVE_TO,
     GS_OPT_MULTI_SEPARATOR,
+    GS_OPT_NO_MULTI,
+    GS_OPT_NO_OVERWRITE,
     /* Older long names kept working (users' scripts) and documented as such. */
     GS_OPT_ALIAS_TOP,
     GS_OPT_ALIAS_LIMIT,

@@ -61,12 +61,20 @@ static const gs_cli_option scan_options[] = {
     {"no-tags", 0, GS_OPT_NO_TAGS, GS_CLI_NO_ARG, NULL, "only index, never touch the files", NULL},
     {"overwrite", 0, GS_OPT_OVERWRITE, GS_CLI_NO_ARG, NULL,
      "replace genres the files already have (a genre genrescope wrote is updated anyway)", NULL},
+    {"no-overwrite", 0, GS_OPT_NO_OVERWRITE, GS_CLI_NO_ARG, NULL,
+     "keep genres the files already have, also when the configuration file says overwrite", NULL},
     {"min-confidence", 0, GS_OPT_MIN_CONFIDENCE, GS_CLI_VALUE, "P",
      "do not tag verdicts below P, from 0 to 1 (they are still indexed)",
      "the model's own threshold, measured so that the genres it writes are right 95% of the "
      "time, see genrescope-train --tagging; 0.5 for models without one"},
     {"multi", 0, GS_OPT_MULTI, GS_CLI_NO_ARG, NULL,
-     "write every genre scoring at least --multi-threshold, as a multi-valued tag", NULL},
+     "write every genre scoring at least --multi-threshold, as a multi-valued tag (a file "
+     "genrescope once tagged with several genres keeps getting several)",
+     NULL},
+    {"no-multi", 0, GS_OPT_NO_MULTI, GS_CLI_NO_ARG, NULL,
+     "write only the top genre, also where the configuration file says multi or a file holds "
+     "several genres genrescope wrote",
+     NULL},
     {"multi-threshold", 0, GS_OPT_MULTI_THRESHOLD, GS_CLI_VALUE, "X",
      "the score a genre needs for --multi, from 0 to 1; implies --multi", "0.25"},
     {"multi-separator", 0, GS_OPT_MULTI_SEPARATOR, GS_CLI_VALUE, "SEP",
@@ -357,8 +365,30 @@ static const gs_cli_spec prune_spec = {
     prune_options, prune_statuses,
 };
 
+static const gs_cli_option config_options[] = {
+    OPT_JSON("one JSON object per setting: key, value, source (\"default\" or the file and line)"),
+    END_OPTIONS,
+};
+static const gs_cli_status config_statuses[] = {
+    {0, "success"},
+    {2, "bad usage, or a configuration file with an unknown key or a bad value (the message names "
+        "its line)"},
+    END_STATUSES,
+};
+static const gs_cli_spec config_spec = {
+    "config", "the settings in effect and where each comes from", "[OPTIONS]", GS_CLI_NO_ARG,
+    "Prints every setting the configuration file can hold, its value and where it comes from: the "
+    "file (with its line) or the default. The file is $XDG_CONFIG_HOME/genrescope/config "
+    "(~/.config/genrescope/config), or the one GENRESCOPE_CONFIG names: lines 'key = value', '#' "
+    "comments, double quotes keep spaces. Keys: db, model, multi (yes/no), multi-threshold, "
+    "multi-separator, min-confidence, overwrite (yes/no), genre-names, jobs; each sets the "
+    "default of the option of that name, and an option given on the command line wins. See "
+    "genrescope(5).",
+    config_options, config_statuses,
+};
+
 const gs_cli_spec *const gs_cli_commands[] = {
     &classify_spec, &scan_spec,  &rescan_spec, &show_spec,  &similar_spec,
     &query_spec,    &playlist_spec, &stats_spec, &merge_spec, &prune_spec,
-    NULL,
+    &config_spec,   NULL,
 };

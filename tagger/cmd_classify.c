@@ -10,6 +10,7 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "config.h"
 #include "genre_names.h"
 #include "genrescope.h"
 
@@ -134,7 +135,7 @@ int gs_cmd_classify(int argc, char **argv)
     gs_cli_parser parser;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *model_path = NULL, *names = NULL;
+    const char *model_path = gs_config_value(GS_CONFIG_MODEL), *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
     int json = 0, windows = 0, c, status;
     long top = 3;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {

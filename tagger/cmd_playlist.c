@@ -15,6 +15,7 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "config.h"
 #include "emb_cache.h"
 #include "genre_names.h"
 #include "genrescope/outfile.h"
@@ -88,7 +89,8 @@ int gs_cmd_playlist(int argc, char **argv)
     gs_cli_parser parser;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = NULL, *seed = NULL, *out_path = NULL, *names = NULL, *relative_arg = NULL;
+    const char *db_path = gs_config_value(GS_CONFIG_DB), *seed = NULL, *out_path = NULL, *names = gs_config_value(GS_CONFIG_GENRE_NAMES),
+               *relative_arg = NULL;
     char relative_to[PATH_MAX];
     long length = 30, busy_ms = 5000;
     int json = 0, c, status;

@@ -7,6 +7,7 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "config.h"
 #include "emb_cache.h"
 
 int gs_cmd_prune(int argc, char **argv)
@@ -15,7 +16,7 @@ int gs_cmd_prune(int argc, char **argv)
     gs_cli_parser parser;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = NULL;
+    const char *db_path = gs_config_value(GS_CONFIG_DB);
     int json = 0, dry_run = 0, c, status;
     long busy_ms = 5000;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {

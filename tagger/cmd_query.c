@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "config.h"
 #include "genre_names.h"
 #include "index_read.h"
 
@@ -160,7 +161,8 @@ int gs_cmd_query(int argc, char **argv)
     gs_cli_parser parser;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = NULL, *genre = NULL, *mixed = NULL, *names = NULL, *model_path = NULL;
+    const char *db_path = gs_config_value(GS_CONFIG_DB), *genre = NULL, *mixed = NULL, *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
+    const char *model_path = gs_config_value(GS_CONFIG_MODEL);
     int any_model = 0, duplicates = 0;
     gs_track_filter filter = {0};
     double min_conf = 0, min_score = 0.2;

@@ -14,6 +14,7 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "config.h"
 #include "emb_cache.h"
 #include "genre_names.h"
 #include "scan.h"
@@ -81,6 +82,25 @@ static void free_roots(char **roots, int n)
     free(roots);
 }
 
+/* The configuration file's settings (config.h): defaults the command line
+ * overrides. Values were checked when the file was read. */
+static void apply_config(gs_scan_options *o)
+{
+    const char *v;
+    if (gs_config_flag(GS_CONFIG_MULTI))
+        o->multi = 1;
+    if ((v = gs_config_value(GS_CONFIG_MULTI_THRESHOLD)))
+        o->multi_threshold = strtof(v, NULL);
+    if ((v = gs_config_value(GS_CONFIG_MULTI_SEPARATOR)))
+        o->multi_separator = v;
+    if ((v = gs_config_value(GS_CONFIG_MIN_CONFIDENCE)))
+        o->min_confidence = strtof(v, NULL);
+    if (gs_config_flag(GS_CONFIG_OVERWRITE))
+        o->overwrite = 1;
+    if ((v = gs_config_value(GS_CONFIG_JOBS)))
+        o->num_workers = atoi(v);
+}
+
 static int run_scan(int argc, char **argv, int rescan)
 {
     const char *cmd = rescan ? "rescan" : "scan";
@@ -102,7 +122,9 @@ static int run_scan(int argc, char **argv, int rescan)
         .progress_tty = isatty(STDERR_FILENO),
         .stop = &stop_requested,
     };
-    const char *db_path = NULL, *model_path = NULL, *names_path = NULL;
+    const char *db_path = gs_config_value(GS_CONFIG_DB), *model_path = gs_config_value(GS_CONFIG_MODEL);
+    const char *names_path = gs_config_value(GS_CONFIG_GENRE_NAMES);
+    apply_config(&o);
     int include_hidden = 0, shard_k = 1, shard_n = 1, c, status;
     long busy_ms = 5000, lv;
     double dv;
@@ -117,8 +139,10 @@ static int run_scan(int argc, char **argv, int rescan)
             break;
         case GS_OPT_NO_TAGS: o.write_tags = 0; break;
         case GS_OPT_OVERWRITE: o.overwrite = 1; break;
+        case GS_OPT_NO_OVERWRITE: o.overwrite = 0; break;
         case 'n': o.dry_run = 1; break;
-        case GS_OPT_MULTI: o.multi = 1; break;
+        case GS_OPT_MULTI: o.multi = 1; o.no_multi = 0; break;
+        case GS_OPT_NO_MULTI: o.multi = 0; o.no_multi = 1; break;
         case GS_OPT_MULTI_THRESHOLD:
             if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
             o.multi_threshold = (float)dv;

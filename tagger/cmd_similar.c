@@ -9,6 +9,7 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "config.h"
 #include "genre_names.h"
 #include "similar_query.h"
 
@@ -18,7 +19,7 @@ int gs_cmd_similar(int argc, char **argv)
     gs_cli_parser parser;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = NULL, *genre = NULL, *names = NULL;
+    const char *db_path = gs_config_value(GS_CONFIG_DB), *genre = NULL, *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
     int json = 0, c, status;
     long count = 20, busy_ms = 5000;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {

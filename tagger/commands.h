@@ -18,5 +18,6 @@ int gs_cmd_playlist(int argc, char **argv);
 int gs_cmd_stats(int argc, char **argv);
 int gs_cmd_merge(int argc, char **argv);
 int gs_cmd_prune(int argc, char **argv);
+int gs_cmd_config(int argc, char **argv);
 
 #endif

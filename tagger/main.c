@@ -7,6 +7,7 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "config.h"
 #include "genrescope.h"
 
 static const struct {
@@ -16,7 +17,7 @@ static const struct {
     {"classify", gs_cmd_classify}, {"scan", gs_cmd_scan},         {"rescan", gs_cmd_rescan},
     {"show", gs_cmd_show},         {"similar", gs_cmd_similar},   {"query", gs_cmd_query},
     {"playlist", gs_cmd_playlist}, {"stats", gs_cmd_stats},       {"merge", gs_cmd_merge},
-    {"prune", gs_cmd_prune},
+    {"prune", gs_cmd_prune},       {"config", gs_cmd_config},
 };
 
 int main(int argc, char **argv)
@@ -52,6 +53,13 @@ int main(int argc, char **argv)
     if (!run) {
         fprintf(stderr, "genrescope: unknown command '%s'\n", argv[1]);
         fprintf(stderr, "Try 'genrescope --help' for the list of commands.\n");
+        return GS_EXIT_USAGE;
+    }
+    /* The settings file, read once before any command: a typo in it is
+     * reported with its line rather than silently ignored. */
+    gs_error err;
+    if (gs_config_load(&err) != GS_OK) {
+        fprintf(stderr, "genrescope: %s\n", err.message);
         return GS_EXIT_USAGE;
     }
     int rc = run(argc - 1, argv + 1);

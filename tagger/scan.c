@@ -193,14 +193,24 @@ static int reason_of(const gs_error *e)
 
 /* Genres to write: the top one, plus with --multi every other genre at or
  * above the threshold, most likely first. */
-static int tag_genres(gs_analyser *an, const gs_scan_options *o, const gs_track_result *r,
+/* Whether a file gets several genres: --multi, or it holds several that
+ * genrescope wrote (ours) and --no-multi was not given, so a plain scan
+ * (from cron, without the options of the first one) never undoes a choice. */
+static int wants_multi(const gs_scan_options *o, const char *ours)
+{
+    if (o->multi || o->no_multi || !ours)
+        return o->multi;
+    return strstr(ours, "; ") || (o->multi_separator && strstr(ours, o->multi_separator));
+}
+
+static int tag_genres(gs_analyser *an, const gs_scan_options *o, const gs_track_result *r, const char *ours,
                       char names[][NAME_SIZE], const char **ptrs)
 {
     int n = 0;
     gs_genre_display_name(gs_analyser_label(an, r->top_label), names[n], NAME_SIZE);
     ptrs[n] = names[n];
     n++;
-    if (!o->multi)
+    if (!wants_multi(o, ours))
         return n;
     int used[GS_MAX_LABELS] = {0};
     used[r->top_label] = 1;
@@ -240,7 +250,7 @@ static void tag_one(scan_ctx *c, scan_item *it)
     const char *ptrs[GS_MAX_LABELS];
     gs_tag_request req = {
         .genres = ptrs,
-        .num_genres = tag_genres(c->an, c->opts, &it->result, names, ptrs),
+        .num_genres = tag_genres(c->an, c->opts, &it->result, it->ours, names, ptrs),
         .confidence = it->result.confidence,
         .overwrite = c->opts->overwrite,
         .dry_run = c->opts->dry_run,
@@ -672,7 +682,7 @@ static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_resul
     verdict->verdict = GS_VERDICT_GENRE;
     verdict->top_label = top;
     verdict->confidence = k->confidence;
-    if (o->multi) {
+    if (wants_multi(o, k->tag_genre)) {
         const char *labels[GS_MAX_LABELS];
         for (int i = 0; i < n && i < GS_MAX_LABELS; i++)
             labels[i] = gs_analyser_label(c->an, i);
@@ -685,7 +695,7 @@ static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_resul
         char names[GS_MAX_LABELS][NAME_SIZE];
         const char *ptrs[GS_MAX_LABELS];
         char joined[GS_MAX_LABELS * NAME_SIZE];
-        gs_tag_join_as_written(ptrs, tag_genres(c->an, o, verdict, names, ptrs), o->multi_separator, joined,
+        gs_tag_join_as_written(ptrs, tag_genres(c->an, o, verdict, k->tag_genre, names, ptrs), o->multi_separator, joined,
                                sizeof joined);
         /* A genre that is the user's (no record of ours) only changes with
          * --overwrite, and then only if there is more to write than the

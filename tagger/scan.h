@@ -22,6 +22,9 @@ typedef struct gs_scan_options {
     int overwrite;
     int dry_run;          /* analyse and report; no tag and no index writes */
     int multi;            /* multi-valued genre of every genre >= multi_threshold */
+    int no_multi;         /* --no-multi: the top genre only, even where a file holds
+                             several genres we wrote (else such a file keeps
+                             getting several: a plain scan never undoes --multi) */
     float multi_threshold;
     const char *multi_separator; /* NULL: each format's own multi-value form;
                                     else one string joined by it */

@@ -97,6 +97,16 @@ sed -n '/^Example:/,/^\.fi/p' "$page5" | grep -E '^(#|[a-z]+ = )' > "$T/genres.c
 check "genrescope(5) has a genre names example" test "$(wc -l < "$T/genres.conf")" -ge 2
 "$G" stats --db "$T/i.sqlite" --genre-names "$T/genres.conf" > /dev/null 2> "$T/e"
 check "the example is accepted" test $? -eq 0
+# Its configuration file example is one genrescope reads, keys and quotes as said.
+sed -n '/^A configuration file:/,/^\.fi/p' "$page5" | sed -n '/^\.nf/,/^\.fi/p' | sed '1d;$d' > "$T/config"
+check "genrescope(5) has a configuration example" test "$(wc -l < "$T/config")" -ge 2
+GENRESCOPE_CONFIG="$T/config" "$G" config > "$T/config.out" 2> "$T/e"
+check "the configuration example is accepted" test $? -eq 0
+check "...with its quoted separator" grep -q '^multi-separator = " / "' "$T/config.out"
+# Every key genrescope config knows is documented there.
+for key in $("$G" config | sed -n 's/^# \([a-z-]*\) = .*/\1/p'); do
+    check "genrescope(5) documents the configuration key $key" grep -qx "\.B $key" "$page5"
+done
 
 # ---- bash completion ---------------------------------------------------------
 # complete WORDS...: what Tab offers after the last word (bash-completion's

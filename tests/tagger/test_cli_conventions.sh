@@ -17,7 +17,7 @@ check "genrescope --version" grep -Eq '^genrescope [0-9]+\.[0-9]+\.[0-9]+$' <<< 
 "$GS" --help > "$T/list.txt"
 check "--help exits 0" test $? -eq 0
 commands=$(sed -n '/^commands:$/,/^$/p' "$T/list.txt" | awk 'NF >= 2 {print $1}')
-check "ten commands listed" eq "$(wc -w <<< "$commands")" 10
+check "eleven commands listed" eq "$(wc -w <<< "$commands")" 11
 "$GS" help > "$T/help.txt"
 check "'genrescope help' is --help" cmp -s "$T/list.txt" "$T/help.txt"
 "$GS" frobnicate > "$T/o" 2> "$T/e"

@@ -151,7 +151,7 @@ int main(void)
         test_command(*c);
         CHECK(gs_cli_find((*c)->name) == *c);
     }
-    CHECK(n == 10);
+    CHECK(n == 11);
     test_one_meaning();
     return gs_test_finish("test_cli_help");
 }
