@@ -106,8 +106,9 @@ static const gs_cli_option scan_options[] = {
 };
 static const gs_cli_status scan_statuses[] = {
     {0, "every file done"},
-    {1, "the scan completed but some files failed or a tag could not be written (listed, "
-        "recorded, retried by the next scan)"},
+    {1, "the scan completed but some files could not be analysed or a tag save failed (listed, "
+        "recorded, retried by the next scan); read-only files and files TagLib cannot tag are "
+        "reported and counted as not taggable, which is no failure"},
     {2, "bad usage, or a DIR that does not exist"},
     STATUS_INDEX,
     {130, "interrupted (everything committed before is kept; the next scan resumes)"},
@@ -142,10 +143,11 @@ static const gs_cli_option similar_options[] = {
              "label; then a summary line when tracks of other models were left out"),
     END_OPTIONS,
 };
-static const gs_cli_status lookup_statuses[] = {
+
+static const gs_cli_status similar_statuses[] = {
     {0, "success (possibly with no tracks to list)"},
-    {1, "FILE or ID is not in the index, has no embedding, or G is not a genre"},
-    STATUS_USAGE,
+    {1, "FILE or ID is not in the index or has no embedding"},
+    {2, "bad usage, or --genre G is not a genre of the index"},
     STATUS_INDEX,
     END_STATUSES,
 };
@@ -311,7 +313,7 @@ static const gs_cli_spec similar_spec = {
     "their embeddings, most similar first. Only tracks analysed by the same model as FILE are "
     "compared; how many others were left out is reported on standard error (or in a JSON "
     "summary line).",
-    similar_options, lookup_statuses,
+    similar_options, similar_statuses,
 };
 
 static const gs_cli_spec query_spec = {

@@ -50,7 +50,16 @@ int gs_cmd_similar(int argc, char **argv)
     gs_error err;
     gs_error_clear(&err);
     gs_similar_result res;
+    memset(&res, 0, sizeof res);
     int rc = GS_EXIT_SOME_FAILED;
+    /* An unknown genre is a bad argument, as in query: exit 2, not 1. */
+    char label[128];
+    if (genre && gs_index_resolve_genre(ix, genre, label, sizeof label, &err) != GS_OK) {
+        rc = err.code == GS_ERR_INVALID ? GS_EXIT_USAGE : GS_EXIT_FATAL;
+        fprintf(stderr, "genrescope similar: %s\n", err.message);
+        gs_index_close(ix);
+        return rc;
+    }
     gs_status st = gs_similar_query(ix, argv[optind], genre, (size_t)count, &res, &err);
     if (st != GS_OK) {
         if (st != GS_ERR_INVALID)

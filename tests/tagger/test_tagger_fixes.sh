@@ -162,6 +162,21 @@ check "...that lists the known ones" grep -q "known: failed, low-confidence, kep
 "$GS" query --db "$DB3" --status tagged --genre jazz > /dev/null 2>&1
 check "--status is not combined with --genre" eq "$?" 2
 
+# ---- exit statuses as --help says ------------------------------------------
+"$GS" query --db "$DB3" --genre bogus > /dev/null 2>&1
+check "query: an unknown genre is exit 2" eq "$?" 2
+"$GS" similar --db "$DB3" --genre bogus "$L3/fresh.flac" > /dev/null 2> "$T/sim.err"
+check "similar: an unknown genre is exit 2 too" eq "$?" 2
+check "...with the reason" grep -q "bogus" "$T/sim.err"
+"$GS" similar --db "$DB3" "$T/not-indexed.flac" > /dev/null 2>&1
+check "similar: a file not in the index is exit 1" eq "$?" 1
+L4="$T/lib4"; mkdir -p "$L4"; tone "$L4/ro.flac" $F_JAZZ 2; chmod 0444 "$L4/ro.flac"
+"$GS" scan --db "$T/ro.sqlite" -q "$L4" 2>/dev/null
+check "scan: read-only files only is exit 0 (not taggable is no failure)" eq "$?" 0
+"$GS" scan --db "$T/ro.sqlite" --help | grep -q "read-only files and"
+check "...as --help says" eq "$?" 0
+chmod 0644 "$L4/ro.flac"
+
 # ---- one string for players that show one --------------------------------
 tone "$L3/multi.flac" $F_DISCO 2
 "$GS" scan --db "$DB3" -q --multi --multi-threshold 0.01 --multi-separator " / " "$L3/multi.flac"
