@@ -152,3 +152,11 @@ int gs_cli_load_genre_names(const char *cmd, const char *path)
     }
     return 0;
 }
+
+const char *gs_cli_error_reason(const char *path, const char *message)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n && !strncmp(message, path, n) && message[n] == ':' && message[n + 1] == ' ')
+        return message + n + 2;
+    return message;
+}

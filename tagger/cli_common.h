@@ -46,6 +46,11 @@ void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char 
                                size_t n);
 
 /* Strict parsers: 0 on success. */
+/* The reason in message without a leading "path: " (the decoders name the
+ * file in their messages; JSON rows carry it in "path" already), so every
+ * JSON "error" field has one form: the reason alone. Borrowed pointer into
+ * message. */
+const char *gs_cli_error_reason(const char *path, const char *message);
 int gs_cli_parse_int(const char *s, long min, long max, long *out);
 int gs_cli_parse_float(const char *s, double min, double max, double *out);
 

@@ -174,6 +174,15 @@ int gs_cmd_classify(int argc, char **argv)
         gs_track_result r;
         if (gs_classify_file(cls, argv[i], &r, &err) != GS_OK) {
             fprintf(stderr, "genrescope classify: %s\n", err.message);
+            if (json) {
+                /* A row for every file, so a reader of the JSON lines sees
+                 * the failure too, in the form scan's rows have. */
+                cJSON *j = cJSON_CreateObject();
+                gs_cli_add_path(j, "path", argv[i]);
+                cJSON_AddStringToObject(j, "status", "failed");
+                cJSON_AddStringToObject(j, "error", gs_cli_error_reason(argv[i], err.message));
+                gs_cli_print_json(stdout, j);
+            }
             failures++;
             continue;
         }

@@ -32,7 +32,7 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
         if (r->tag_detail)
             cJSON_AddStringToObject(j, "tag_detail", r->tag_detail);
         if (r->error)
-            cJSON_AddStringToObject(j, "error", r->error);
+            cJSON_AddStringToObject(j, "error", gs_cli_error_reason(r->path, r->error));
         gs_cli_print_json(o->out, j);
         return;
     }
