@@ -12,6 +12,17 @@ done
 if [ "${GS_BUILD_TYPE:-}" = Sanitize ]; then
   echo "SKIP: an ASan-instrumented plugin cannot be loaded by jalv"; exit 77
 fi
+# JACK keeps its server registry, shared memory and semaphores in /dev/shm
+# and leaves them there when a client dies, which filled the machine's
+# /dev/shm with stale servers until jackd would no longer start. So the test
+# runs in a mount namespace of its own with a private /dev/shm: nothing is
+# written outside it.
+if [ -z "${GS_JALV_PRIVATE_SHM:-}" ]; then
+  unshare -m --propagation private true 2>/dev/null ||
+    { echo "SKIP: cannot make a private /dev/shm for JACK (unshare -m needs root)"; exit 77; }
+  exec unshare -m --propagation private env GS_JALV_PRIVATE_SHM=1 \
+    bash -c 'mount -t tmpfs gs_jalv_shm /dev/shm && exec bash "$0" "$@"' "$0" "$@"
+fi
 uri="$GS_PLUGIN_URI#stereo"
 tmp=$(mktemp -d "${GS_TEST_TMP:-/tmp}/jalv.XXXXXX")
 export JACK_DEFAULT_SERVER="gs_plugin_test_$$"
