@@ -297,6 +297,18 @@ static void test_follows_verdict(void)
         CHECK(!text_rows_equal(s, none_pic, 9));
         CHECK(count_colour(s, GS_DISPLAY_TEXT) > 0 && count_colour(s, GS_DISPLAY_TEXT_NONE) == 0);
         CHECK(count_colour(s, GS_DISPLAY_BAR_SHOWN) > 0);
+        /* And it is the genre's display name: at this size (5x7 glyphs, 6
+         * px apart) its lit columns span about 6 px per character. */
+        int x0 = s->width, x1 = -1;
+        for (int y = 0; y < 9; y++)
+            for (int x = 0; x < s->width; x++)
+                if (pixel(s, x, y) == GS_DISPLAY_TEXT) {
+                    x0 = x < x0 ? x : x0;
+                    x1 = x > x1 ? x : x1;
+                }
+        int len = (int)strlen(names[(int)genre]);
+        CHECK_MSG(x1 - x0 + 1 >= (len - 1) * 6 + 1 && x1 - x0 + 1 <= len * 6 - 1,
+                  "the name \"%s\" spans %d px", names[(int)genre], x1 - x0 + 1);
     }
     if (s)
         CHECK(count_colour(s, GS_DISPLAY_BAR) + count_colour(s, GS_DISPLAY_BAR_SHOWN) > 0);
