@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++) {
         uint32_t b = blocks[bi];
         char err[512];
-        gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, GS_PLUGIN_URI_BASE "#stereo", RATE, 1, 0};
+        gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, GS_PLUGIN_URI_BASE "#stereo", RATE, 1, 0, 0};
         gs_host *h = gs_host_new(&o, err, sizeof err);
         if (!h) {
             fprintf(stderr, "bench_plugin: %s\n", err);

@@ -4,7 +4,7 @@ if(TARGET genrescope_lv2)
   if(LILV_FOUND)
     add_executable(bench_plugin bench_plugin.c
       ${CMAKE_SOURCE_DIR}/tests/plugin/host.c ${CMAKE_SOURCE_DIR}/tests/plugin/synth.c)
-    target_include_directories(bench_plugin PRIVATE ${CMAKE_SOURCE_DIR}/tests/plugin)
+    target_include_directories(bench_plugin PRIVATE ${CMAKE_SOURCE_DIR}/tests/plugin ${CMAKE_SOURCE_DIR}/plugin)
     target_compile_definitions(bench_plugin PRIVATE
       GS_PLUGIN_BUNDLE_DIR="${GS_LV2_BUNDLE}" GS_PLUGIN_URI_BASE="${GS_PLUGIN_URI}")
     target_link_libraries(bench_plugin PRIVATE PkgConfig::LILV m)

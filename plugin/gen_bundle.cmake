@@ -217,7 +217,13 @@ string(APPEND h "static const char *const gs_plugin_labels[GS_PLUGIN_NUM_LABELS]
 foreach(label IN LISTS labels)
   string(APPEND h "    \"${label}\",\n")
 endforeach()
-string(APPEND h "};\n\n/* Control ports, in port order after the audio ports. */\nenum gs_control_port {\n")
+string(APPEND h "};\n\n/* Display names (models/genre-names.conf), an initializer for an array of\n")
+string(APPEND h " * GS_PLUGIN_NUM_LABELS strings. */\n#define GS_PLUGIN_DISPLAY_NAMES_INIT { \\\n")
+foreach(display IN LISTS display_names)
+  string(APPEND h "    \"${display}\", \\\n")
+endforeach()
+string(APPEND h "}\n")
+string(APPEND h "\n/* Control ports, in port order after the audio ports. */\nenum gs_control_port {\n")
 string(APPEND h "${h_enum}    GS_CTL_COUNT = ${num_ctl}\n};\n\n")
 string(APPEND h "${h_ranges}\n")
 string(APPEND h "/* What each port index of a variant connects to. */\n")
@@ -317,8 +323,8 @@ foreach(v RANGE 0 ${last_variant})
 	lv2:microVersion ${micro_version} ;
 	rdfs:comment \"${vcomment}\" ;
 	lv2:requiredFeature urid:map, work:schedule ;
-	lv2:optionalFeature log:log, lv2:hardRTCapable ;
-	lv2:extensionData work:interface ;
+	lv2:optionalFeature log:log, lv2:hardRTCapable, idpy:queue_draw ;
+	lv2:extensionData work:interface, idpy:interface ;
 	lv2:port ${ports_ttl} .
 
 ")

@@ -113,6 +113,48 @@ static void cleanup(LV2_Handle instance)
     free(p);
 }
 
+/* How full the analysis window is, 0..1 (0 without analysis). */
+static float window_fill(const gs_plugin *p)
+{
+    if (!p->analysis_ok)
+        return 0.0f;
+    double f = (double)p->frames / (p->window_seconds * p->rate);
+    return f > 1.0 ? 1.0f : (float)f;
+}
+
+/* What the mixer-strip picture should show now: the same values run()
+ * writes to the ports. */
+static void display_state(const gs_plugin *p, gs_display_state *s)
+{
+    const gs_smoothed_verdict *v = &p->verdict;
+    memset(s, 0, sizeof *s);
+    s->genre = v->genre;
+    s->fill = window_fill(p);
+    for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)
+        s->probs[i] = v->have ? v->smoothed[i] : 0.0f;
+}
+
+/* Publishes the state to render() when it would draw differently (the
+ * verdict, or the fill by at least one pixel of the widest picture) and
+ * asks the host to redraw. Audio thread: wait-free, no allocation;
+ * queue_draw is real-time safe by the extension's contract. */
+static void update_display(gs_plugin *p)
+{
+    gs_display_state s;
+    display_state(p, &s);
+    const gs_display_state *o = &p->display_sent;
+    bool changed = p->display_dirty || s.genre != o->genre ||
+                   lrintf(s.fill * GS_DISPLAY_MAX_W) != lrintf(o->fill * GS_DISPLAY_MAX_W) ||
+                   memcmp(s.probs, o->probs, sizeof s.probs) != 0;
+    if (!changed)
+        return;
+    p->display_sent = s;
+    p->display_dirty = false;
+    gs_display_publish(&p->display, &s, GS_PLUGIN_NUM_LABELS);
+    if (p->queue_draw)
+        p->queue_draw->queue_draw(p->queue_draw->handle);
+}
+
 static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
                               const char *bundle_path, const LV2_Feature *const *features)
 {
@@ -135,6 +177,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
                                              LV2_LOG__log, &log, false,
                                              LV2_URID__map, &map, true,
                                              LV2_WORKER__schedule, &p->schedule, true,
+                                             LV2_INLINEDISPLAY__queue_draw, &p->queue_draw, false,
                                              NULL);
     lv2_log_logger_init(&p->logger, map, log);
     if (missing) {
@@ -146,6 +189,9 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
     p->window_seconds = GS_CTL_WINDOW_DEFAULT;
     setup_analysis(p, bundle_path);
     reset_verdict(p);
+    display_state(p, &p->display_sent);
+    gs_display_publish(&p->display, &p->display_sent, GS_PLUGIN_NUM_LABELS);
+    p->display_shown = p->display_sent;
     return p;
 }
 
@@ -175,6 +221,11 @@ static void activate(LV2_Handle instance)
     if (p->analysis_ok)
         gs_ring_reset(&p->ring);
     reset_verdict(p);
+    /* The picture goes back to "none" now; the host hears about it with
+     * the next response (queue_draw belongs to the audio thread). */
+    display_state(p, &p->display_sent);
+    gs_display_publish(&p->display, &p->display_sent, GS_PLUGIN_NUM_LABELS);
+    p->display_dirty = true;
 }
 
 /* Downmixes straight into the ring's free space; what does not fit (worker
@@ -260,11 +311,7 @@ static void run(LV2_Handle instance, uint32_t n)
         schedule(p, update);
 
     const gs_smoothed_verdict *v = &p->verdict;
-    float fill = 0.0f;
-    if (p->analysis_ok) {
-        double f = (double)p->frames / (p->window_seconds * p->rate);
-        fill = f > 1.0 ? 1.0f : (float)f;
-    }
+    float fill = window_fill(p);
     write_control(p, GS_CTL_GENRE, (float)v->genre);
     write_control(p, GS_CTL_CONFIDENCE, v->genre >= 0 ? v->confidence : 0.0f);
     write_control(p, GS_CTL_FILL, fill);
@@ -297,6 +344,9 @@ static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const
                                        GS_CTL_SMOOTHING_MAXIMUM, GS_CTL_SMOOTHING_DEFAULT);
         gs_smoothed_verdict_update(&p->verdict, resp.probs, resp.num_patches, smoothing);
     }
+    /* Here rather than in run(): every verdict and fill change arrives
+     * with a response (one per update or drain, a few per second). */
+    update_display(p);
     return LV2_WORKER_SUCCESS;
 }
 
@@ -305,11 +355,40 @@ static void deactivate(LV2_Handle instance)
     (void)instance;
 }
 
+/* The genre's display name per label (models/genre-names.conf). */
+static const char *const display_names[GS_PLUGIN_NUM_LABELS] = GS_PLUGIN_DISPLAY_NAMES_INIT;
+
+/* Inline display (GUI thread): draws the latest published state into the
+ * instance's own buffer, sized for the largest picture, and returns the
+ * instance's surface (valid until cleanup; the next call redraws it). No
+ * allocation, lock or I/O. NULL when the host offers no room. */
+static LV2_Inline_Display_Image_Surface *render(LV2_Handle instance, uint32_t w, uint32_t max_h)
+{
+    gs_plugin *p = instance;
+    int cw, ch;
+    gs_display_size(w, max_h, &cw, &ch);
+    if (cw < 1 || ch < 1)
+        return NULL;
+    /* A copy torn by a concurrent publish is never drawn: on repeated
+     * interference the previous consistent copy is drawn instead. */
+    gs_display_read(&p->display, &p->display_shown, GS_PLUGIN_NUM_LABELS);
+    gs_display_draw(p->display_px, cw, cw, ch, &p->display_shown, display_names,
+                    GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
+    p->surface.data = (unsigned char *)p->display_px;
+    p->surface.width = cw;
+    p->surface.height = ch;
+    p->surface.stride = cw * (int)sizeof p->display_px[0];
+    return &p->surface;
+}
+
 static const void *extension_data(const char *uri)
 {
     static const LV2_Worker_Interface worker = {gs_plugin_work, work_response, NULL};
+    static const LV2_Inline_Display_Interface display = {render};
     if (strcmp(uri, LV2_WORKER__interface) == 0)
         return &worker;
+    if (strcmp(uri, LV2_INLINEDISPLAY__interface) == 0)
+        return &display;
     return NULL;
 }
 

@@ -16,8 +16,10 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
+#include "display.h"
 #include "genrescope.h"
 #include "gs_plugin_bundle.h" /* generated from bundle.json: URIs, ports, ranges */
+#include "inline_display.h"
 #include "ring.h"
 #include "smoothing.h"
 
@@ -88,6 +90,16 @@ typedef struct gs_plugin {
     uint64_t dropped;         /* samples the full ring could not take */
     float window_seconds;
     gs_smoothed_verdict verdict;
+    gs_display_state display_sent; /* last state published for the display */
+    bool display_dirty;       /* publish and queue a redraw at the next response */
+
+    /* inline display: the audio thread publishes, render() (GUI thread)
+     * reads; see display.h */
+    LV2_Inline_Display *queue_draw; /* host feature, NULL without one */
+    gs_display_shared display;
+    gs_display_state display_shown; /* render(): the last consistent copy */
+    LV2_Inline_Display_Image_Surface surface;
+    uint32_t display_px[GS_DISPLAY_MAX_W * GS_DISPLAY_MAX_H];
 
     /* worker */
     gs_model *model;

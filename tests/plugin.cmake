@@ -33,13 +33,24 @@ endif()
 gs_add_c_test(test_plugin_rt
   SOURCES plugin/test_plugin_rt.c plugin/rt_trap.c plugin/host.c plugin/synth.c
   LIBS PkgConfig::LILV Threads::Threads ${CMAKE_DL_LIBS} m)
+# The mixer-strip picture (inline display), with the same RT trap for render().
+gs_add_c_test(test_plugin_display
+  SOURCES plugin/test_plugin_display.c plugin/rt_trap.c plugin/host.c plugin/synth.c
+          ${CMAKE_SOURCE_DIR}/plugin/display.c
+  LIBS genrescope PkgConfig::LILV Threads::Threads ${CMAKE_DL_LIBS} m)
+if(TARGET test_plugin_display)
+  target_include_directories(test_plugin_display PRIVATE ${CMAKE_BINARY_DIR}/plugin/generated)
+  set_target_properties(test_plugin_display PROPERTIES ENABLE_EXPORTS ON)
+endif()
 # What the plugin shows for a file (tests/test_nonmusic.sh).
 add_executable(gs_plugin_verdict plugin/plugin_verdict.c plugin/host.c)
 target_link_libraries(gs_plugin_verdict PRIVATE genrescope PkgConfig::LILV m)
-foreach(t test_plugin_host test_plugin_rt gs_plugin_verdict)
+foreach(t test_plugin_host test_plugin_rt test_plugin_display gs_plugin_verdict)
   if(TARGET ${t})
     target_compile_definitions(${t} PRIVATE ${gs_plugin_defs})
-    target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/plugin)
+    # host.c includes the inline display's definitions from plugin/.
+    target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/plugin
+                               ${CMAKE_SOURCE_DIR}/plugin)
     add_dependencies(${t} genrescope_lv2)
   endif()
 endforeach()

@@ -12,6 +12,8 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
+#include "inline_display.h"
+
 #define MAX_URIDS 256
 #define MAX_PORTS 128
 #define QUEUE_BYTES 65536
@@ -34,8 +36,10 @@ struct gs_host {
     LV2_URID_Map map;
     LV2_Worker_Schedule schedule;
     LV2_Log_Log log;
-    LV2_Feature f_map, f_schedule, f_log;
-    const LV2_Feature *features[4];
+    LV2_Inline_Display queue_draw;
+    LV2_Feature f_map, f_schedule, f_log, f_queue_draw;
+    const LV2_Feature *features[5];
+    unsigned long n_queue_draws;
 
     int num_ports;
     int channels;
@@ -125,6 +129,13 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32
                                                       : LV2_WORKER_ERR_NO_SPACE;
 }
 
+/* Counts only: real-time safe, like Ardour's (which flags the strip). */
+static void queue_draw(LV2_Inline_Display_Handle handle)
+{
+    gs_host *h = handle;
+    h->n_queue_draws++;
+}
+
 static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va_list ap)
 {
     gs_host *h = handle;
@@ -189,6 +200,11 @@ gs_host *gs_host_new(const gs_host_options *opt, char *err, size_t errlen)
     h->features[nf++] = &h->f_schedule;
     if (opt->with_log)
         h->features[nf++] = &h->f_log;
+    h->queue_draw.handle = h;
+    h->queue_draw.queue_draw = queue_draw;
+    h->f_queue_draw = (LV2_Feature){LV2_INLINEDISPLAY__queue_draw, &h->queue_draw};
+    if (opt->with_queue_draw)
+        h->features[nf++] = &h->f_queue_draw;
     h->features[nf] = NULL;
 
     h->num_ports = (int)lilv_plugin_get_num_ports(h->plugin);
@@ -352,3 +368,10 @@ double gs_host_work_seconds(const gs_host *h) { return h->work_seconds; }
 double gs_host_run_seconds(const gs_host *h) { return h->run_seconds; }
 double gs_host_max_work_seconds(const gs_host *h) { return h->max_work_seconds; }
 double gs_host_last_run_seconds(const gs_host *h) { return h->last_run_seconds; }
+
+const void *gs_host_extension_data(const gs_host *h, const char *uri)
+{
+    return lilv_instance_get_extension_data(h->instance, uri);
+}
+void *gs_host_handle(const gs_host *h) { return lilv_instance_get_handle(h->instance); }
+unsigned long gs_host_queue_draws(const gs_host *h) { return h->n_queue_draws; }

@@ -24,6 +24,7 @@ typedef struct gs_host_options {
     double rate;
     int with_log;           /* provide log:log (messages are captured) */
     int work_in_schedule;   /* 1: run work() inside schedule_work, as offline hosts may */
+    int with_queue_draw;    /* provide the inline display's queue_draw (calls are counted) */
 } gs_host_options;
 
 /* NULL on failure with a reason in err (errlen bytes). */
@@ -52,6 +53,13 @@ const char *gs_host_symbol(const gs_host *h, int port);
 /* One cycle of n frames: in/out hold gs_host_channels() pointers (out[c]
  * may equal in[c] for in-place processing). */
 void gs_host_run(gs_host *h, const float *const *in, float *const *out, uint32_t n);
+
+/* The instance's extension data for uri (NULL if none) and its handle, for
+ * calling an extension's functions directly. */
+const void *gs_host_extension_data(const gs_host *h, const char *uri);
+void *gs_host_handle(const gs_host *h);
+/* queue_draw calls so far (with_queue_draw). */
+unsigned long gs_host_queue_draws(const gs_host *h);
 
 /* Log text captured so far (NUL-terminated) and number of error messages. */
 const char *gs_host_log(const gs_host *h);

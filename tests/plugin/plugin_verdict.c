@@ -19,7 +19,7 @@ int main(int argc, char **argv)
     }
     const double rate = 48000;
     char err_text[512];
-    gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, GS_PLUGIN_URI_BASE "#mono", rate, 1, 0};
+    gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, GS_PLUGIN_URI_BASE "#mono", rate, 1, 0, 0};
     int rc = 0;
     for (int f = 1; f < argc; f++) {
         gs_host *h = gs_host_new(&o, err_text, sizeof err_text);

@@ -29,7 +29,7 @@ static int num_labels;
 static gs_host *open_host(const char *bundle, const char *uri, double rate)
 {
     char err[512];
-    gs_host_options o = {bundle, uri, rate, 1, 0};
+    gs_host_options o = {bundle, uri, rate, 1, 0, 0};
     gs_host *h = gs_host_new(&o, err, sizeof err);
     CHECK_MSG(h != NULL, "%s", err);
     return h;
@@ -345,7 +345,7 @@ static void test_rates(void)
     for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
         for (int sync = 0; sync < 2; sync++) {
             char err[512];
-            gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, URI_STEREO, rates[r], 1, sync};
+            gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, URI_STEREO, rates[r], 1, sync, 0};
             gs_host *h = gs_host_new(&o, err, sizeof err);
             CHECK_MSG(h != NULL, "%s", err);
             if (!h)

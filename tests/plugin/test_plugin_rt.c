@@ -68,7 +68,7 @@ static void hook(int entering) { gs_rt_trap_arm(entering); }
 static void run_plugin(const char *uri, double rate)
 {
     char err[512];
-    gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, uri, rate, 1, 0};
+    gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, uri, rate, 1, 0, 1}; /* with queue_draw */
     gs_host *h = gs_host_new(&o, err, sizeof err);
     CHECK_MSG(h != NULL, "%s", err);
     if (!h)
