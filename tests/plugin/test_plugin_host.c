@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lilv/lilv.h>
 #include <lv2/presets/presets.h>
@@ -478,10 +479,14 @@ static int copy_file(const char *from, const char *to)
 static void test_bad_model(int corrupt)
 {
     const char *tmp = getenv("GS_TEST_TMP");
-    char dir[1024], path[1200], src[1200];
-    snprintf(dir, sizeof dir, "%s/%s.lv2", tmp ? tmp : "/tmp", corrupt ? "corrupt" : "nomodel");
-    mkdir(dir, 0755);
-    static const char *files[] = {"manifest.ttl", "genrescope.ttl", "presets.ttl", "genrescope.so"};
+    char scratch[1024], dir[1100], path[1200], src[1200];
+    /* A folder of this run's own (tests run as root, in parallel). */
+    snprintf(scratch, sizeof scratch, "%s/badmodel.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    CHECK(mkdtemp(scratch) != NULL);
+    snprintf(dir, sizeof dir, "%s/%s.lv2", scratch, corrupt ? "corrupt" : "nomodel");
+    CHECK(mkdir(dir, 0755) == 0);
+    static const char *files[] = {"manifest.ttl", "genrescope.ttl", "presets.ttl", "genrescope.so",
+                                  "model.safetensors"};
     for (size_t i = 0; i < 4; i++) {
         snprintf(src, sizeof src, "%s/%s", GS_PLUGIN_BUNDLE_DIR, files[i]);
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
@@ -499,7 +504,7 @@ static void test_bad_model(int corrupt)
     }
     gs_host *h = open_host(dir, URI_STEREO, 48000);
     if (!h)
-        return;
+        goto cleanup;
     CHECK(gs_host_log_errors(h) == 1);
     CHECK_MSG(strstr(gs_host_log(h), "cannot load the model") != NULL, "log: %s", gs_host_log(h));
     size_t n = 48000 * 4;
@@ -513,6 +518,12 @@ static void test_bad_model(int corrupt)
     CHECK(gs_host_get(h, "confidence") == 0.0f);
     gs_host_free(h);
     free_audio(a);
+cleanup:
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    CHECK(rmdir(dir) == 0 && rmdir(scratch) == 0);
 }
 
 /* Resamples mono host-rate audio to the model rate the way the worker does
