@@ -271,7 +271,13 @@ int main(int argc, char **argv)
     printf("scan_audio_x_realtime: %.1f\n", scan_fps * seconds);
     printf("scan_vs_decode_ratio: %.3f\n", scan_fps / decode_fps);
     printf("scan_vs_decode_target: 0.8\n");
-    if (t_tagscan > 0) {
+    if (t_tagscan > 0 && tst.tagged == 0) {
+        /* A pass that wrote nothing measured no tag writes: say so rather
+         * than print a ratio that looks like one. */
+        printf("scan_with_tags: not measured: no tag was written (the model gave %zu of %zu synthetic "
+               "files no genre: %zu not music, %zu silent)\n",
+               tst.not_music + tst.silent, tfiles.count, tst.not_music, tst.silent);
+    } else if (t_tagscan > 0) {
         printf("scan_with_tags_files_per_s: %.2f\n", tfiles.count / t_tagscan);
         printf("scan_with_tags_tagged: %zu\n", tst.tagged);
         printf("scan_with_tags_vs_decode_ratio: %.3f\n", tfiles.count / t_tagscan / decode_fps);
