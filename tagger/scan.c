@@ -49,6 +49,11 @@ typedef struct scan_job {
     const char *moved_from;   /* found by its file digest: the row moved here */
 } scan_job;
 
+typedef struct vanished_key {
+    uint64_t a, b; /* (size, file digest) or (audio digest, 0) */
+    size_t known;  /* index into scan_ctx.known */
+} vanished_key;
+
 typedef struct scan_ctx {
     gs_analyser *an;
     gs_index *ix;
@@ -80,8 +85,13 @@ typedef struct scan_ctx {
     gs_index_known *known;
     size_t num_known;
     size_t *vanished;         /* indices into known */
-    unsigned char *claimed;   /* per vanished row */
     size_t num_vanished;
+    unsigned char *claimed;   /* per known row: a new file turned out to be it */
+    /* The vanished rows sorted by (size, file digest) and by audio digest,
+     * so each new file finds its row in log time: renaming the library's top
+     * folder makes every file both vanished and new. */
+    vanished_key *by_file, *by_audio;
+    size_t num_by_audio;
 } scan_ctx;
 
 static double now_seconds(void)
@@ -283,6 +293,37 @@ static void tag_one(scan_ctx *c, scan_item *it)
     }
 }
 
+static int compare_keys(const void *x, const void *y)
+{
+    const vanished_key *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    if (p->b != q->b)
+        return p->b < q->b ? -1 : 1;
+    return p->known < q->known ? -1 : p->known > q->known; /* the order the index lists them */
+}
+
+/* The first unclaimed row with key (a, b) in sorted keys, claimed; NULL if
+ * none. The caller serialises claims. */
+static const gs_index_known *claim(scan_ctx *c, const vanished_key *keys, size_t n, uint64_t a, uint64_t b)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (keys[mid].a < a || (keys[mid].a == a && keys[mid].b < b))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < n && keys[lo].a == a && keys[lo].b == b; lo++) {
+        if (!c->claimed[keys[lo].known]) {
+            c->claimed[keys[lo].known] = 1;
+            return &c->known[keys[lo].known];
+        }
+    }
+    return NULL;
+}
+
 /* A new file whose decoded audio is that of a vanished track is the track,
  * moved (and its tags perhaps edited on the way): it keeps the row, and the
  * genre we wrote stays ours. The first file to claim a row gets it; a
@@ -290,18 +331,14 @@ static void tag_one(scan_ctx *c, scan_item *it)
 static void claim_by_audio(scan_ctx *c, scan_item *it)
 {
     uint64_t d = it->result.audio_digest;
-    if (!d || !c->num_vanished)
+    if (!d || !c->num_by_audio)
         return;
     pthread_mutex_lock(&c->lock);
-    for (size_t v = 0; v < c->num_vanished; v++) {
-        const gs_index_known *k = &c->known[c->vanished[v]];
-        if (!c->claimed[v] && k->audio_digest == d) {
-            c->claimed[v] = 1;
-            it->moved_from = k->path;
-            if (!it->ours)
-                it->ours = k->tag_genre;
-            break;
-        }
+    const gs_index_known *k = claim(c, c->by_audio, c->num_by_audio, d, 0);
+    if (k) {
+        it->moved_from = k->path;
+        if (!it->ours)
+            it->ours = k->tag_genre;
     }
     pthread_mutex_unlock(&c->lock);
 }
@@ -626,10 +663,13 @@ static void free_known(scan_ctx *c)
     gs_index_known_free(c->known, c->num_known);
     free(c->vanished);
     free(c->claimed);
+    free(c->by_file);
+    free(c->by_audio);
     c->known = NULL;
     c->vanished = NULL;
     c->claimed = NULL;
-    c->num_known = c->num_vanished = 0;
+    c->by_file = c->by_audio = NULL;
+    c->num_known = c->num_vanished = c->num_by_audio = 0;
 }
 
 static int gs_error_is_index(gs_status st)
@@ -719,9 +759,12 @@ static int under_root(const char *path, const char *root)
 static gs_status find_vanished(scan_ctx *c, gs_error *err)
 {
     const gs_scan_options *o = c->opts;
-    c->vanished = calloc(c->num_known ? c->num_known : 1, sizeof *c->vanished);
-    c->claimed = calloc(c->num_known ? c->num_known : 1, 1);
-    if (!c->vanished || !c->claimed)
+    size_t cap = c->num_known ? c->num_known : 1;
+    c->vanished = calloc(cap, sizeof *c->vanished);
+    c->claimed = calloc(cap, 1);
+    c->by_file = calloc(cap, sizeof *c->by_file);
+    c->by_audio = calloc(cap, sizeof *c->by_audio);
+    if (!c->vanished || !c->claimed || !c->by_file || !c->by_audio)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < c->num_known; i++) {
         const char *p = c->known[i].path;
@@ -729,9 +772,16 @@ static gs_status find_vanished(scan_ctx *c, gs_error *err)
         for (int r = 0; p && r < o->num_prune_roots && !under; r++)
             under = under_root(p, o->prune_roots[r]);
         struct stat sb;
-        if (under && lstat(p, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR))
-            c->vanished[c->num_vanished++] = i;
+        if (!under || lstat(p, &sb) == 0 || (errno != ENOENT && errno != ENOTDIR))
+            continue;
+        const gs_index_known *k = &c->known[i];
+        c->by_file[c->num_vanished] = (vanished_key){(uint64_t)k->size, k->file_digest, i};
+        c->vanished[c->num_vanished++] = i;
+        if (k->audio_digest)
+            c->by_audio[c->num_by_audio++] = (vanished_key){k->audio_digest, 0, i};
     }
+    qsort(c->by_file, c->num_vanished, sizeof *c->by_file, compare_keys);
+    qsort(c->by_audio, c->num_by_audio, sizeof *c->by_audio, compare_keys);
     return GS_OK;
 }
 
@@ -742,14 +792,7 @@ static const gs_index_known *claim_by_file(scan_ctx *c, const gs_walk_entry *e)
     uint64_t d;
     if (!c->num_vanished || gs_file_digest(e->path, e->size, &d) != 0)
         return NULL;
-    for (size_t v = 0; v < c->num_vanished; v++) {
-        const gs_index_known *k = &c->known[c->vanished[v]];
-        if (!c->claimed[v] && k->size == e->size && k->file_digest == d) {
-            c->claimed[v] = 1;
-            return k;
-        }
-    }
-    return NULL;
+    return claim(c, c->by_file, c->num_vanished, (uint64_t)e->size, d);
 }
 
 /* Removes the rows of vanished files that no file turned out to be (a dry
@@ -760,7 +803,7 @@ static gs_status prune_missing(scan_ctx *c, gs_error *err)
     gs_status st = GS_OK;
     int in_tx = 0;
     for (size_t v = 0; v < c->num_vanished && st == GS_OK; v++) {
-        if (c->claimed[v])
+        if (c->claimed[c->vanished[v]])
             continue;
         const char *p = c->known[c->vanished[v]].path;
         if (!o->dry_run) {
