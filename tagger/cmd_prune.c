@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "config.h"
 #include "emb_cache.h"
+#include "walk.h"
 
 int gs_cmd_prune(int argc, char **argv)
 {
@@ -44,8 +45,7 @@ int gs_cmd_prune(int argc, char **argv)
     gs_status st = gs_index_load_known(ix, &known, &n, &err);
     int in_tx = 0;
     for (size_t i = 0; st == GS_OK && i < n; i++) {
-        struct stat sb;
-        if (!known[i].path || lstat(known[i].path, &sb) == 0 || (errno != ENOENT && errno != ENOTDIR))
+        if (!known[i].path || !gs_walk_path_vanished(known[i].path))
             continue;
         if (!dry_run) {
             if (!in_tx && (st = gs_index_begin(ix, &err)) != GS_OK)

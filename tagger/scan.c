@@ -771,8 +771,7 @@ static gs_status find_vanished(scan_ctx *c, gs_error *err)
         int under = 0;
         for (int r = 0; p && r < o->num_prune_roots && !under; r++)
             under = under_root(p, o->prune_roots[r]);
-        struct stat sb;
-        if (!under || lstat(p, &sb) == 0 || (errno != ENOENT && errno != ENOTDIR))
+        if (!under || !gs_walk_path_vanished(p))
             continue;
         const gs_index_known *k = &c->known[i];
         c->by_file[c->num_vanished] = (vanished_key){(uint64_t)k->size, k->file_digest, i};

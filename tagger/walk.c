@@ -254,3 +254,9 @@ void gs_walk_list_free(gs_walk_list *list)
     list->entries = NULL;
     list->count = list->capacity = 0;
 }
+
+int gs_walk_path_vanished(const char *path)
+{
+    struct stat sb;
+    return lstat(path, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR);
+}
