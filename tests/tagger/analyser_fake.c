@@ -6,12 +6,17 @@
  *   GS_FAKE_MODEL_ID  model id to report (default "fake-1"): a new id must
  *                     make incremental scans re-analyse
  *   GS_FAKE_DELAY_MS  sleep per file, so a scan can be killed mid-way
+ *   GS_FAKE_KILL_AT   N: the process kills itself (SIGKILL, as kill -9)
+ *                     when the Nth analysis starts, so a test knows exactly
+ *                     which files were analysed and tagged before the kill
  *   GS_FAKE_TAG_THRESHOLD  the model's recommended --min-confidence
  *   GS_FAKE_NOT_MUSIC 1: an 11th label "notmusic" (the model's not-music
  *                     label), which noise gets (zero crossings of the first
  *                     difference well above the signal's own, as for noise
  *                     and not for tones) */
 #include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sndfile.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +36,8 @@ static const char *const labels[MAX_LABELS] = {"blues", "classical", "country", 
 struct gs_analyser {
     char model_id[128];
     int delay_ms;
+    int kill_at; /* 0: never */
+    atomic_int analyses_started;
     int num_labels; /* 10, or 11 with the not-music label */
 };
 
@@ -50,6 +57,8 @@ gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error 
     snprintf(an->model_id, sizeof an->model_id, "%s", model_path ? model_path : id ? id : "fake-1");
     const char *d = getenv("GS_FAKE_DELAY_MS");
     an->delay_ms = d ? atoi(d) : 0;
+    const char *k = getenv("GS_FAKE_KILL_AT");
+    an->kill_at = k ? atoi(k) : 0;
     const char *nm = getenv("GS_FAKE_NOT_MUSIC");
     an->num_labels = nm && !strcmp(nm, "1") ? MAX_LABELS : MAX_LABELS - 1;
     return an;
@@ -123,6 +132,8 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
                               gs_error *err)
 {
     memset(r, 0, sizeof *r);
+    if (w->an->kill_at > 0 && atomic_fetch_add(&w->an->analyses_started, 1) + 1 == w->an->kill_at)
+        raise(SIGKILL);
     if (w->an->delay_ms > 0) {
         struct timespec ts = {w->an->delay_ms / 1000, (w->an->delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
