@@ -383,8 +383,14 @@ static void *writer(void *arg)
     gs_display_state s[2];
     make_state(&s[0], 0);
     make_state(&s[1], 1);
-    for (unsigned i = 0; !atomic_load(&stop); i++)
+    for (unsigned i = 0; !atomic_load(&stop); i++) {
         gs_display_publish(&shared, &s[i & 1], GS_PLUGIN_NUM_LABELS);
+        /* Gaps of varied length between publishes: reads overlap writes
+         * at every phase, and some fall between them and succeed (a writer
+         * that never pauses lets no read through on a busy machine). */
+        for (volatile unsigned k = 0; k < (i * 2654435761u >> 26); k++) {
+        }
+    }
     return NULL;
 }
 
@@ -397,7 +403,7 @@ static void test_seqlock(void)
     pthread_t t;
     CHECK(pthread_create(&t, NULL, writer, NULL) == 0);
     long torn = 0, got = 0, missed = 0;
-    for (int i = 0; i < 200000; i++) {
+    for (long i = 0; i < 200000 || (got < 1000 && i < 50000000); i++) {
         gs_display_state r;
         if (!gs_display_read(&shared, &r, GS_PLUGIN_NUM_LABELS)) {
             missed++;
