@@ -134,6 +134,72 @@ static void test_windows_aggregate(gs_classifier *cls)
  * (which ends at 10 s = frame 625) and ends at 656, leaving 10 frames (more
  * than half a hop); the only patch of window 2 is the one aligned to the
  * end, starting at frame 634. */
+/* Each window's embedding is its own patches' mean (unit norm, or zero
+ * when the window has none), the same however the audio is pushed; with
+ * one window it is the track's, and windows of different audio are each
+ * closest to that audio analysed alone: what lets the tagger compare the
+ * parts of a DJ mix. */
+static double dot(const float *a, const float *b, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+static void test_window_embeddings(gs_classifier *cls)
+{
+    const int rate = 8000;
+    /* Windows of 5 s: tones, silence, silence, noisy tones. A patch belongs
+     * to the window it starts in and may reach into the next, so only
+     * window 1 is wholly silent. */
+    const size_t part = (size_t)rate * 5, n = 4 * part;
+    float *tones = make_music_noise(part, rate, 21, 1.0f, 0.0);
+    float *noisy = make_music_noise(part, rate, 22, 1.0f, 1.0);
+    float *x = calloc(n, sizeof(float));
+    memcpy(x, tones, part * sizeof(float));
+    memcpy(x + 3 * part, noisy, part * sizeof(float));
+    gs_track_result r, blocks, alone_tones, alone_noisy;
+    gs_error err;
+    gs_classifier_begin(cls);
+    CHECK(gs_classifier_push(cls, x, n, &err) == GS_OK);
+    CHECK(gs_classifier_finish(cls, &r, &err) == GS_OK);
+    stream_in_blocks(cls, x, n, 23, &blocks);
+    stream_in_blocks(cls, tones, part, 24, &alone_tones);
+    stream_in_blocks(cls, noisy, part, 25, &alone_noisy);
+    const int d = r.embedding_size;
+    CHECK(d > 0);
+    CHECK_MSG(r.num_windows == 4 && blocks.num_windows == 4, "windows %d", r.num_windows);
+    if (r.num_windows == 4 && blocks.num_windows == 4 && d > 0) {
+        for (int w = 0; w < 4; w++) {
+            CHECK(r.windows[w].embedding != NULL);
+            CHECK_MSG(max_abs_diff(r.windows[w].embedding, blocks.windows[w].embedding, d) < 1e-6,
+                      "window %d embedding depends on block sizes", w);
+        }
+        CHECK(r.windows[1].num_patches == 0);
+        for (int i = 0; i < d; i++)
+            CHECK(r.windows[1].embedding[i] == 0.0f);
+        CHECK_NEAR(dot(r.windows[0].embedding, r.windows[0].embedding, d), 1.0, 1e-5);
+        CHECK_NEAR(dot(r.windows[3].embedding, r.windows[3].embedding, d), 1.0, 1e-5);
+        double a0 = dot(r.windows[0].embedding, alone_tones.embedding, d);
+        double b0 = dot(r.windows[0].embedding, alone_noisy.embedding, d);
+        double a2 = dot(r.windows[3].embedding, alone_tones.embedding, d);
+        double b2 = dot(r.windows[3].embedding, alone_noisy.embedding, d);
+        CHECK_MSG(a0 > b0 && b2 > a2, "parts not told apart: w0 %.4f/%.4f, w2 %.4f/%.4f", a0, b0, a2, b2);
+    }
+    /* One window: the window's embedding is the track's, bit for bit. */
+    CHECK(alone_tones.num_windows == 1);
+    if (alone_tones.num_windows == 1 && d > 0)
+        CHECK(memcmp(alone_tones.windows[0].embedding, alone_tones.embedding, sizeof(float) * (size_t)d) == 0);
+    gs_track_result_free(&r);
+    gs_track_result_free(&blocks);
+    gs_track_result_free(&alone_tones);
+    gs_track_result_free(&alone_noisy);
+    free(x);
+    free(tones);
+    free(noisy);
+}
+
 static void test_tail_window(gs_classifier *cls)
 {
     const size_t n = 85376;
@@ -442,6 +508,7 @@ int main(void)
         test_stream_equals_window(cls);
         test_windows_aggregate(cls);
         test_tail_window(cls);
+        test_window_embeddings(cls);
         test_silence(cls);
         test_short_inputs(cls);
         test_nonfinite_and_level(cls);

@@ -24,6 +24,7 @@ typedef struct window_acc {
     int num_patches;   /* classified */
     int num_silent;
     double *prob_sum;  /* num_labels */
+    double *embed_sum; /* embedding_size */
 } window_acc;
 
 struct gs_classifier {
@@ -60,6 +61,7 @@ struct gs_classifier {
     /* Finished windows of the current track (grown at window boundaries). */
     gs_window_verdict *windows;
     float *window_probs;
+    float *window_embeds;         /* embedding_size per window, L2-normalised */
     int num_windows, windows_capacity;
 
     long long samples_seen;
@@ -98,6 +100,7 @@ void gs_track_result_free(gs_track_result *result)
     free(result->embedding);
     free(result->windows);
     free(result->window_storage);
+    free(result->window_embedding_storage);
     memset(result, 0, sizeof *result);
     result->top_label = -1;
 }
@@ -119,6 +122,8 @@ void gs_classifier_free(gs_classifier *cls)
     free(cls->track_embed_sum);
     free(cls->windows);
     free(cls->window_probs);
+    free(cls->window_embeds);
+    free(cls->current.embed_sum);
     free(cls->window_samples);
     free(cls->window_frames_buf);
     free(cls->window_rms);
@@ -205,6 +210,7 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
     cls->current.prob_sum = malloc(sizeof(double) * (size_t)cls->num_labels);
     cls->track_prob_sum = malloc(sizeof(double) * (size_t)cls->num_labels);
     cls->track_embed_sum = malloc(sizeof(double) * (size_t)(cls->embedding_size > 0 ? cls->embedding_size : 1));
+    cls->current.embed_sum = malloc(sizeof(double) * (size_t)(cls->embedding_size > 0 ? cls->embedding_size : 1));
 
     cls->window_samples_capacity = (size_t)ceil((double)cls->fp.window_seconds * cls->fp.sample_rate);
     cls->window_frames_capacity = gs_mel_num_frames(cls->mel, cls->window_samples_capacity);
@@ -217,7 +223,8 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
     cls->window_frames_buf = malloc(sizeof(float) * cls->window_frames_capacity * (size_t)cls->n_mels);
     cls->window_rms = malloc(sizeof(float) * cls->window_frames_capacity);
     if (!cls->history || !cls->history_rms || !cls->batch_input || !cls->batch_probs || !cls->batch_embed ||
-        !cls->current.prob_sum || !cls->track_prob_sum || !cls->track_embed_sum || !cls->window_samples ||
+        !cls->current.prob_sum || !cls->track_prob_sum || !cls->track_embed_sum || !cls->current.embed_sum ||
+        !cls->window_samples ||
         !cls->window_frames_buf || !cls->window_rms)
         return fail_new(cls, err, "classifier buffers");
     gs_classifier_begin(cls);
@@ -236,6 +243,8 @@ static void window_acc_reset(gs_classifier *cls, int index)
     cls->current.num_silent = 0;
     for (int i = 0; i < cls->num_labels; i++)
         cls->current.prob_sum[i] = 0.0;
+    for (int i = 0; i < cls->embedding_size; i++)
+        cls->current.embed_sum[i] = 0.0;
 }
 
 void gs_classifier_begin(gs_classifier *cls)
@@ -261,6 +270,19 @@ void gs_classifier_begin(gs_classifier *cls)
 }
 
 /* Appends the current window to the finished list (streaming path). */
+static void l2_normalize(float *v, int n)
+{
+    double norm = 0.0;
+    for (int i = 0; i < n; i++)
+        norm += (double)v[i] * v[i];
+    if (norm <= 0.0)
+        return;
+    float scale = (float)(1.0 / sqrt(norm));
+    for (int i = 0; i < n; i++)
+        v[i] *= scale;
+}
+
+/* Records the current window's verdict and embedding. */
 static gs_status close_window(gs_classifier *cls)
 {
     window_acc *acc = &cls->current;
@@ -276,12 +298,21 @@ static gs_status close_window(gs_classifier *cls)
         if (!probs)
             return GS_ERR_NOMEM;
         cls->window_probs = probs;
+        float *embeds = realloc(cls->window_embeds,
+                                sizeof(float) * (size_t)capacity * (size_t)(cls->embedding_size > 0 ? cls->embedding_size : 1));
+        if (!embeds)
+            return GS_ERR_NOMEM;
+        cls->window_embeds = embeds;
         cls->windows_capacity = capacity;
     }
     gs_window_verdict *w = &cls->windows[cls->num_windows];
     float *probs = cls->window_probs + (size_t)cls->num_windows * (size_t)cls->num_labels;
     for (int i = 0; i < cls->num_labels; i++)
         probs[i] = acc->num_patches ? (float)(acc->prob_sum[i] / acc->num_patches) : 0.0f;
+    float *embed = cls->window_embeds + (size_t)cls->num_windows * (size_t)cls->embedding_size;
+    for (int i = 0; i < cls->embedding_size; i++)
+        embed[i] = acc->num_patches ? (float)(acc->embed_sum[i] / acc->num_patches) : 0.0f;
+    l2_normalize(embed, cls->embedding_size);
     w->start_seconds = acc->index * (double)cls->fp.window_seconds;
     w->end_seconds = w->start_seconds + cls->fp.window_seconds;
     w->num_patches = acc->num_patches;
@@ -292,6 +323,7 @@ static gs_status close_window(gs_classifier *cls)
     w->confidence = v.confidence;
     w->not_music = v.not_music;
     w->probabilities = NULL; /* pointed into the result's storage at finish */
+    w->embedding = NULL;
     cls->num_windows++;
     return GS_OK;
 }
@@ -324,8 +356,10 @@ static gs_status flush_batch(gs_classifier *cls, int streaming, gs_error *err)
             cls->track_prob_sum[i] += p[i];
         }
         const float *e = cls->batch_embed + (size_t)b * (size_t)cls->embedding_size;
-        for (int i = 0; i < cls->embedding_size; i++)
+        for (int i = 0; i < cls->embedding_size; i++) {
+            cls->current.embed_sum[i] += e[i];
             cls->track_embed_sum[i] += e[i];
+        }
         cls->current.num_patches++;
         cls->track_patches++;
     }
@@ -459,18 +493,6 @@ static gs_status copy_out(const double *sum, int n, double count, float **out)
     return GS_OK;
 }
 
-static void l2_normalize(float *v, int n)
-{
-    double norm = 0.0;
-    for (int i = 0; i < n; i++)
-        norm += (double)v[i] * v[i];
-    if (norm <= 0.0)
-        return;
-    float scale = (float)(1.0 / sqrt(norm));
-    for (int i = 0; i < n; i++)
-        v[i] *= scale;
-}
-
 gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_error *err)
 {
     memset(result, 0, sizeof *result);
@@ -534,11 +556,20 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
         if (!result->windows || !result->window_storage)
             goto nomem;
         memcpy(result->window_storage, cls->window_probs, sizeof(float) * (size_t)cls->num_windows * (size_t)nl);
+        if (cls->embedding_size > 0) {
+            size_t bytes = sizeof(float) * (size_t)cls->num_windows * (size_t)cls->embedding_size;
+            if (!(result->window_embedding_storage = malloc(bytes)))
+                goto nomem;
+            memcpy(result->window_embedding_storage, cls->window_embeds, bytes);
+        }
     }
     result->duration_seconds = (double)cls->samples_seen / cls->fp.sample_rate;
     for (int i = 0; i < cls->num_windows; i++) {
         result->windows[i] = cls->windows[i];
         result->windows[i].probabilities = result->window_storage + (size_t)i * (size_t)nl;
+        result->windows[i].embedding = result->window_embedding_storage
+                                           ? result->window_embedding_storage + (size_t)i * (size_t)cls->embedding_size
+                                           : NULL;
         /* The last window ends with the audio, not at a full window length. */
         if (result->windows[i].end_seconds > result->duration_seconds)
             result->windows[i].end_seconds = result->duration_seconds;

@@ -9,7 +9,8 @@
  * patches; the track's are the mean over all classified patches; both then
  * go through the model's calibration (gs_calibrate_probabilities) and the
  * verdict (genrescope/verdict.h). The embedding is the L2-normalised mean of
- * the patches' penultimate activations. Audio shorter than one patch gives
+ * the patches' penultimate activations, and each window's embedding the
+ * same over its own patches. Audio shorter than one patch gives
  * one repeated patch and the result says so (padded = 1). */
 #ifndef GENRESCOPE_CLASSIFY_H
 #define GENRESCOPE_CLASSIFY_H
@@ -38,6 +39,12 @@ typedef struct gs_window_verdict {
     float not_music;        /* probability of the model's not-music label (0 if none) */
     int num_patches;        /* classified (non-silent) patches */
     float *probabilities;   /* num_labels, points into the result's storage */
+    float *embedding;       /* the track's embedding_size floats: the L2-normalised
+                               mean of this window's patches' penultimate
+                               activations (all zero when none was classified),
+                               so a part of a long track (a DJ mix) can be
+                               compared on its own; points into the result's
+                               storage; NULL when embedding_size is 0 */
 } gs_window_verdict;
 
 typedef struct gs_track_result {
@@ -62,6 +69,7 @@ typedef struct gs_track_result {
                                    tags, on the same build; never 0 then. 0 when
                                    the audio came from gs_classifier_push. */
     float *window_storage;      /* backing store for windows[i].probabilities */
+    float *window_embedding_storage; /* backing store for windows[i].embedding */
 } gs_track_result;
 
 /* Frees what a result owns and zeroes it; result may be NULL. */
