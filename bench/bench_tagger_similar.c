@@ -13,6 +13,10 @@
  * the index and cache sizes per track. Then `genrescope playlist --count
  * 30` end to end in-process (through the cache), median of 5, next to
  * loading the seed model's embeddings through SQLite (what it did before).
+ * Last, it adds MIXES long tracks (DJ mixes of MIX_WINDOWS 30 s windows,
+ * searched by their parts) and times, side by side, a track's query (one
+ * vector against every track and every part) and a mix's query (each of
+ * its parts against everything), next to the track query before.
  * usage: bench_tagger_similar [N] [D] [DIR] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +35,7 @@
 
 #define BENCH_MODEL_ID "genrescope-gtzan-0123456789abcdef"
 
-enum { K = 20, RUNS = 21, SQLITE_RUNS = 3 };
+enum { K = 20, RUNS = 21, SQLITE_RUNS = 3, MIXES = 200, MIX_WINDOWS = 240, MIX_RUNS = 5 };
 
 static double now(void)
 {
@@ -100,7 +104,7 @@ static size_t cache_path(const char *db, const char *ref, const char *genre, int
     if (!ix)
         die("open", &err);
     gs_similar_result res;
-    if (gs_similar_query(ix, ref, genre, K, &res, &err) != GS_OK)
+    if (gs_similar_query(ix, ref, genre, K, -1, &res, &err) != GS_OK)
         die("similar", &err);
     for (size_t r = 0; r < res.count && ids; r++) {
         ids[r] = res.hits[r].id;
@@ -251,6 +255,74 @@ int main(int argc, char **argv)
     }
     gs_index_close(ix);
 
+    /* Long tracks: 200 two-hour mixes (48k parts) among the tracks. */
+    ix = gs_index_open(path, 0, 1000, &err);
+    if (!ix || gs_index_begin(ix, &err) != GS_OK)
+        die("open for mixes", &err);
+    gs_window_verdict *mw = calloc(MIX_WINDOWS, sizeof *mw);
+    float *mix_emb = malloc(sizeof(float) * (size_t)MIX_WINDOWS * (size_t)dim);
+    for (int m = 0; m < MIXES; m++) {
+        for (int k = 0; k < dim; k++)
+            emb[k] = (float)rand() / (float)RAND_MAX - 0.5f;
+        gs_l2_normalise(emb, (size_t)dim);
+        for (int x = 0; x < MIX_WINDOWS; x++) {
+            float *e = mix_emb + (size_t)x * (size_t)dim;
+            for (int k = 0; k < dim; k++)
+                e[k] = (float)rand() / (float)RAND_MAX - 0.5f;
+            gs_l2_normalise(e, (size_t)dim);
+            mw[x] = (gs_window_verdict){.start_seconds = 30.0 * x, .end_seconds = 30.0 * (x + 1),
+                                        .num_patches = 20, .top_label = m % 10, .confidence = 0.5f,
+                                        .probabilities = wp, .embedding = e};
+        }
+        gs_track_result mr = r;
+        mr.top_label = m % 10;
+        mr.num_windows = MIX_WINDOWS;
+        mr.windows = mw;
+        mr.duration_seconds = 30.0 * MIX_WINDOWS;
+        char p[256];
+        snprintf(p, sizeof p, "/home/user/Music/Mixes/Mix %d.flac", m);
+        gs_index_record rec = {.path = p, .size = 300000000 + m, .mtime_ns = 1700000000000000000LL + m,
+                               .format = "flac", .model_id = BENCH_MODEL_ID,
+                               .analysed_at = 1700000000, .result = &mr, .labels = labels,
+                               .tag_status = "written"};
+        if (gs_index_put(ix, &rec, &err) != GS_OK)
+            die("put mix", &err);
+    }
+    if (gs_index_commit(ix, &err) != GS_OK)
+        die("commit mixes", &err);
+    gs_index_close(ix);
+    free(mw);
+    free(mix_emb);
+    double t_track_parts[RUNS], t_mix[MIX_RUNS], t_track_before[RUNS];
+    cache_path(path, refs[0], NULL, NULL, NULL, &src); /* rebuild the cache once */
+    for (int i = 0; i < RUNS; i++) {
+        /* Side by side: the same query against the same cache... */
+        t0 = now();
+        cache_path(path, refs[i], NULL, NULL, NULL, &src);
+        t_track_parts[i] = now() - t0;
+    }
+    for (int i = 0; i < MIX_RUNS; i++) {
+        char ref[64];
+        snprintf(ref, sizeof ref, "/home/user/Music/Mixes/Mix %d.flac", i * 37 % MIXES);
+        t0 = now();
+        cache_path(path, ref, NULL, NULL, NULL, &src);
+        t_mix[i] = now() - t0;
+    }
+    /* ...and the track query again without the mixes' parts: the mixes
+     * shortened below the part length, so the cache has no parts. */
+    ix = gs_index_open(path, 0, 1000, &err);
+    if (!ix || sqlite3_exec(gs_index_sqlite(ix), "UPDATE tracks SET duration = 60 WHERE path LIKE '%/Mixes/%'",
+                            NULL, NULL, NULL) != SQLITE_OK)
+        die("shorten mixes", &err);
+    gs_index_close(ix);
+    unlink(emb_path); /* a duration is not what the cache's generation follows */
+    cache_path(path, refs[0], NULL, NULL, NULL, &src);
+    for (int i = 0; i < RUNS; i++) {
+        t0 = now();
+        cache_path(path, refs[i], NULL, NULL, NULL, &src);
+        t_track_before[i] = now() - t0;
+    }
+
     double sqlite_ms = median(t_sqlite, SQLITE_RUNS) * 1e3, cache_ms = median(t_cache, RUNS) * 1e3;
     double emb_bytes = file_bytes(emb_path);
     printf("tracks: %ld\n", n);
@@ -274,6 +346,14 @@ int main(int argc, char **argv)
     printf("playlist_30_ms: %.1f\n", median(t_pl, PL_RUNS) * 1e3);
     printf("playlist_ok: %d\n", pl_ok);
     printf("sqlite_embedding_load_ms: %.1f\n", median(t_load, PL_RUNS) * 1e3);
+    double parts_ms = median(t_track_parts, RUNS) * 1e3, no_parts_ms = median(t_track_before, RUNS) * 1e3;
+    double mix_ms = median(t_mix, MIX_RUNS) * 1e3;
+    printf("mixes: %d of %d parts\n", MIXES, MIX_WINDOWS);
+    printf("similar_track_with_parts_ms: %.2f\n", parts_ms);
+    printf("similar_track_without_parts_ms: %.2f\n", no_parts_ms);
+    printf("similar_parts_cost_ratio: %.2f\n", parts_ms / no_parts_ms);
+    printf("similar_mix_query_ms: %.1f\n", mix_ms);
+    printf("similar_mix_vs_track_query_ratio: %.1f\n", mix_ms / parts_ms);
     printf("checksum: %ld\n", checksum);
     free(emb);
     bench_remove_temp_dir(dir);

@@ -135,6 +135,45 @@ int gs_cli_parse_float(const char *s, double min, double max, double *out)
     return 0;
 }
 
+int gs_cli_parse_clock(const char *s, double *seconds)
+{
+    double total = 0;
+    int fields = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        /* Only the last field may have a fraction; none may have a sign. */
+        double v = strtod(s, &end);
+        if (errno || end == s || !isfinite(v) || v < 0 || *s == '+' || *s == '-' || ++fields > 3)
+            return -1;
+        if (fields > 1 && !(v < 60))
+            return -1;
+        total = total * 60 + v;
+        if (*end == '\0')
+            break;
+        if (*end != ':' || v != (double)(long)v)
+            return -1;
+        s = end + 1;
+    }
+    *seconds = total;
+    return 0;
+}
+
+void gs_cli_clock_text(double seconds, char *out, size_t n)
+{
+    /* An index is data from outside: a NaN or 1e300 must not reach the
+     * integer conversion (undefined behaviour). */
+    if (!(seconds >= 0.0 && seconds < 1e12)) {
+        snprintf(out, n, "?");
+        return;
+    }
+    long t = (long)(seconds + 0.5);
+    if (t >= 3600)
+        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else
+        snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+}
+
 int gs_cli_load_genre_names(const char *cmd, const char *path)
 {
     gs_error err;

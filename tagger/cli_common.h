@@ -53,6 +53,11 @@ void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char 
 const char *gs_cli_error_reason(const char *path, const char *message);
 int gs_cli_parse_int(const char *s, long min, long max, long *out);
 int gs_cli_parse_float(const char *s, double min, double max, double *out);
+/* A time: seconds ("95", "95.5"), M:SS or H:MM:SS (minutes and seconds
+ * below 60 after the first field); 0 and *seconds set, or -1. */
+int gs_cli_parse_clock(const char *s, double *seconds);
+/* Writes seconds as M:SS or H:MM:SS (rounded), "?" when not a sane time. */
+void gs_cli_clock_text(double seconds, char *out, size_t n);
 
 /* Loads genre display names from --genre-names or the default config. */
 int gs_cli_load_genre_names(const char *cmd, const char *path);

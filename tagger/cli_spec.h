@@ -55,6 +55,7 @@ enum {
     GS_OPT_MULTI_SEPARATOR,
     GS_OPT_NO_MULTI,
     GS_OPT_NO_OVERWRITE,
+    GS_OPT_AT,
     /* Older long names kept working (users' scripts) and documented as such. */
     GS_OPT_ALIAS_TOP,
     GS_OPT_ALIAS_LIMIT,

@@ -137,16 +137,22 @@ static const gs_cli_option similar_options[] = {
     {"count", 'c', 'c', GS_CLI_VALUE, "N", "how many tracks to list", "20"},
     {"genre", 0, GS_OPT_GENRE, GS_CLI_GENRE, "G",
      "only tracks whose top genre is G (a label or display name, any case)", NULL},
+    {"at", 0, GS_OPT_AT, GS_CLI_VALUE, "TIME",
+     "search with the 30 s part of FILE playing at TIME (seconds, M:SS or H:MM:SS), e.g. one "
+     "track of a DJ mix",
+     NULL},
     OPT_GENRE_NAMES,
     OPT_BUSY,
     OPT_JSON("one JSON object per track: rank, id, path, similarity, genre (display name), "
-             "label; then a summary line when tracks of other models were left out"),
+             "label, and part / query_part {start, end} (seconds) when a part matched; then a "
+             "summary line when tracks of other models were left out"),
     END_OPTIONS,
 };
 
 static const gs_cli_status similar_statuses[] = {
     {0, "success (possibly with no tracks to list)"},
-    {1, "FILE or ID is not in the index or has no embedding"},
+    {1, "FILE or ID is not in the index or has no embedding, or --at is past its end or at a "
+        "silent or non-music part"},
     {2, "bad usage, or --genre G is not a genre of the index"},
     STATUS_INDEX,
     END_STATUSES,
@@ -312,7 +318,10 @@ static const gs_cli_spec similar_spec = {
     "Lists the indexed tracks that sound most like FILE (or track ID), by cosine similarity of "
     "their embeddings, most similar first. Only tracks analysed by the same model as FILE are "
     "compared; how many others were left out is reported on standard error (or in a JSON "
-    "summary line).",
+    "summary line). A track of 10 minutes or more (a DJ mix, a live set) is compared by its "
+    "30 s parts, not by one average of all of it: a mix is listed for a track that one of its "
+    "parts sounds like, with the time of that part, and a mix as FILE lists the tracks that "
+    "sound like any of its parts. --at compares one part of FILE only.",
     similar_options, similar_statuses,
 };
 

@@ -10,21 +10,6 @@
 #include "genre_names.h"
 #include "index_read.h"
 
-static void clock_text(double s, char *out, size_t n)
-{
-    /* An index is data from outside: a NaN or 1e300 must not reach the
-     * integer conversion (undefined behaviour). */
-    if (!(s >= 0.0 && s < 1e12)) {
-        snprintf(out, n, "?");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-    else
-        snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
-}
-
 int gs_cmd_show(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("show");
@@ -144,8 +129,8 @@ int gs_cmd_show(int argc, char **argv)
                 cJSON_AddItemToArray(timeline, w);
             } else {
                 char a[32], b[32];
-                clock_text(sqlite3_column_double(s, 0), a, sizeof a);
-                clock_text(sqlite3_column_double(s, 1), b, sizeof b);
+                gs_cli_clock_text(sqlite3_column_double(s, 0), a, sizeof a);
+                gs_cli_clock_text(sqlite3_column_double(s, 1), b, sizeof b);
                 printf("%s  %8s-%-8s %-12s %.2f\n", first ? "  timeline:\n" : "", a, b, display,
                        sqlite3_column_double(s, 3));
             }

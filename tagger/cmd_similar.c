@@ -1,7 +1,8 @@
-/* `genrescope similar FILE|ID [-c 20] [--genre G]`: nearest tracks, of
- * the query's model only, by cosine similarity of the embeddings (exhaustive scan of the memory-mapped
- * embedding cache: 100k tracks of 128 floats take a few milliseconds, no
- * approximate index needed). */
+/* `genrescope similar FILE|ID [-c 20] [--genre G] [--at TIME]`: nearest
+ * tracks, of the query's model only, by cosine similarity of the
+ * embeddings, long tracks by their parts (exhaustive scan of the
+ * memory-mapped embedding cache: 100k tracks of 128 floats take a few
+ * milliseconds, no approximate index needed). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,26 @@
 #include "genre_names.h"
 #include "similar_query.h"
 
+static void add_span(cJSON *j, const char *key, gs_similar_span span)
+{
+    if (span.start < 0)
+        return;
+    cJSON *o = cJSON_AddObjectToObject(j, key);
+    cJSON_AddNumberToObject(o, "start", span.start);
+    cJSON_AddNumberToObject(o, "end", span.end);
+}
+
+/* Appends "<prefix>M:SS-M:SS" for a part, nothing for a whole track. */
+static void span_text(const char *prefix, gs_similar_span span, char *out, size_t n)
+{
+    if (span.start < 0 || n == 0)
+        return;
+    char a[32], b[32];
+    gs_cli_clock_text(span.start, a, sizeof a);
+    gs_cli_clock_text(span.end, b, sizeof b);
+    snprintf(out, n, "%s%s-%s", prefix, a, b);
+}
+
 int gs_cmd_similar(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("similar");
@@ -22,6 +43,7 @@ int gs_cmd_similar(int argc, char **argv)
     const char *db_path = gs_config_value(GS_CONFIG_DB), *genre = NULL, *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
     int json = 0, c, status;
     long count = 20, busy_ms = 5000;
+    double at = -1;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
@@ -29,6 +51,10 @@ int gs_cmd_similar(int argc, char **argv)
         case GS_OPT_JSON: json = 1; break;
         case GS_OPT_GENRE: genre = optarg; break;
         case GS_OPT_GENRE_NAMES: names = optarg; break;
+        case GS_OPT_AT:
+            if (gs_cli_parse_clock(optarg, &at))
+                return gs_cli_bad_value(spec, c, optarg);
+            break;
         case 'c':
             if (gs_cli_parse_int(optarg, 1, 1000000, &count))
                 return gs_cli_bad_value(spec, c, optarg);
@@ -60,7 +86,7 @@ int gs_cmd_similar(int argc, char **argv)
         gs_index_close(ix);
         return rc;
     }
-    gs_status st = gs_similar_query(ix, argv[optind], genre, (size_t)count, &res, &err);
+    gs_status st = gs_similar_query(ix, argv[optind], genre, (size_t)count, at, &res, &err);
     if (st != GS_OK) {
         if (st != GS_ERR_INVALID)
             rc = GS_EXIT_FATAL;
@@ -80,9 +106,16 @@ int gs_cmd_similar(int argc, char **argv)
             cJSON_AddStringToObject(j, "genre", display);
             if (h->genre)
                 cJSON_AddStringToObject(j, "label", h->genre);
+            add_span(j, "part", h->part);
+            add_span(j, "query_part", h->query_part);
             gs_cli_print_json(stdout, j);
         } else {
-            printf("%3zu  %.3f  %-10s %s\n", r + 1, (double)h->similarity, display, h->path);
+            char where[96] = "";
+            span_text(" at ", h->part, where, sizeof where);
+            if (res.query_parts > 1)
+                span_text(" (query ", h->query_part, where + strlen(where), sizeof where - strlen(where));
+            printf("%3zu  %.3f  %-10s %s%s%s\n", r + 1, (double)h->similarity, display, h->path, where,
+                   res.query_parts > 1 && h->query_part.start >= 0 ? ")" : "");
         }
     }
     gs_cli_report_other_model("similar", json, stdout, res.query.model_id, res.other_model);

@@ -9,18 +9,26 @@
  *   align 64   uint16  models[count]         model_id: index into the
  *                                            string table, 0xffff: none
  *   align 64   float32 vectors[vec_count][dim]  L2-normalised
+ *   align 64   uint32  part_track[part_count]   position (< vec_count) of
+ *                                            the long track a part is of,
+ *                                            ascending
+ *   align 64   float32 part_span[part_count][2] start and end, seconds
+ *   align 64   float32 part_vectors[part_count][dim]  L2-normalised
  *   ...        string table: num_strings NUL-terminated genre labels and
  *              model ids
  *
  * The tracks after vec_count have an embedding of another size (so of
  * another model): they are never candidates, but a search counts them
- * when it leaves them out for their model. The file size must be exactly
+ * when it leaves them out for their model. Parts are the windows of the
+ * searchable tracks of at least GS_EMB_PART_MIN_SECONDS that have a window
+ * embedding (schema 6), in window order. The file size must be exactly
  * what the header implies. Vectors are 64-byte aligned in the file and the
  * mapping is page aligned, so the scan runs on aligned memory. */
 #include "emb_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +38,7 @@
 
 #include "genrescope/outfile.h"
 
-#define EMB_MAGIC "GSEMBED2"
+#define EMB_MAGIC "GSEMBED3"
 #define EMB_ENDIAN 0x01020304u
 #define NO_CODE 0xffffu
 #define MAX_DIM 65536u
@@ -47,7 +55,8 @@ typedef struct emb_header {
     uint32_t num_strings;
     uint64_t strings_offset;
     uint64_t strings_bytes;
-    unsigned char reserved[56];
+    uint64_t part_count;
+    unsigned char reserved[48];
 } emb_header;
 
 _Static_assert(sizeof(emb_header) == 128, "the header is 128 bytes on disk");
@@ -63,6 +72,10 @@ struct gs_emb_cache {
     const uint16_t *genres;
     const uint16_t *models;
     const float *vectors;
+    size_t part_count;
+    const uint32_t *part_track;
+    const float *part_span;
+    const float *part_vectors;
     const char *strings;
     uint32_t num_strings;
 };
@@ -73,19 +86,23 @@ static uint64_t align64(uint64_t x)
 }
 
 typedef struct emb_layout {
-    uint64_t genres, models, vectors, strings;
+    uint64_t genres, models, vectors, part_track, part_span, part_vectors, strings;
 } emb_layout;
 
-/* Section offsets for count tracks, vec_count of them with dim floats; 0
- * on overflow. */
-static int layout(uint64_t count, uint64_t vec_count, uint64_t dim, emb_layout *l)
+/* Section offsets for count tracks, vec_count of them with dim floats, and
+ * part_count parts; 0 on overflow. */
+static int layout(uint64_t count, uint64_t vec_count, uint64_t dim, uint64_t part_count, emb_layout *l)
 {
-    if (dim > MAX_DIM || vec_count > count || count > (UINT64_MAX / 8) / (dim ? dim : 1) / 8)
+    const uint64_t limit = (UINT64_MAX / 16) / (dim ? dim : 1) / 16;
+    if (dim > MAX_DIM || vec_count > count || count > limit || part_count > limit)
         return 0;
     l->genres = align64(sizeof(emb_header) + count * 8);
     l->models = align64(l->genres + count * 2);
     l->vectors = align64(l->models + count * 2);
-    l->strings = l->vectors + vec_count * dim * 4;
+    l->part_track = align64(l->vectors + vec_count * dim * 4);
+    l->part_span = align64(l->part_track + part_count * 4);
+    l->part_vectors = align64(l->part_span + part_count * 8);
+    l->strings = l->part_vectors + part_count * dim * 4;
     return 1;
 }
 
@@ -101,7 +118,7 @@ static int attach(gs_emb_cache *c, const unsigned char *base, size_t size, int64
     emb_layout l;
     if (memcmp(h.magic, EMB_MAGIC, 8) != 0 || h.endian != EMB_ENDIAN ||
         h.header_size != sizeof h || h.uid != uid || h.generation != generation ||
-        h.dim == 0 || !layout(h.count, h.vec_count, h.dim, &l) ||
+        h.dim == 0 || !layout(h.count, h.vec_count, h.dim, h.part_count, &l) ||
         h.strings_offset != l.strings || h.strings_bytes > size ||
         l.strings > size - h.strings_bytes || l.strings + h.strings_bytes != size ||
         h.num_strings >= NO_CODE)
@@ -114,6 +131,11 @@ static int attach(gs_emb_cache *c, const unsigned char *base, size_t size, int64
         strings += t[i] == '\0';
     if (strings != h.num_strings || (h.strings_bytes && t[h.strings_bytes - 1] != '\0'))
         return 0;
+    /* Parts are followed (a track position indexes ids): check them. */
+    const uint32_t *part_track = (const uint32_t *)(base + l.part_track);
+    for (uint64_t i = 0; i < h.part_count; i++)
+        if (part_track[i] >= h.vec_count || (i && part_track[i] < part_track[i - 1]))
+            return 0;
     c->generation = generation;
     c->count = (size_t)h.count;
     c->vec_count = (size_t)h.vec_count;
@@ -122,6 +144,10 @@ static int attach(gs_emb_cache *c, const unsigned char *base, size_t size, int64
     c->genres = (const uint16_t *)(base + l.genres);
     c->models = (const uint16_t *)(base + l.models);
     c->vectors = (const float *)(base + l.vectors);
+    c->part_count = (size_t)h.part_count;
+    c->part_track = part_track;
+    c->part_span = (const float *)(base + l.part_span);
+    c->part_vectors = (const float *)(base + l.part_vectors);
     c->strings = t;
     c->num_strings = h.num_strings;
     return 1;
@@ -189,6 +215,10 @@ typedef struct builder {
     int64_t *ids;
     uint16_t *genres, *models;
     float *vectors; /* vec_count * dim */
+    size_t part_count, part_cap;
+    uint32_t *part_track;
+    float *part_span;    /* part_count * 2 */
+    float *part_vectors; /* part_count * dim */
     char **names;
     uint32_t num_names;
     uint32_t last;
@@ -203,6 +233,9 @@ static void builder_free(builder *b)
     free(b->genres);
     free(b->models);
     free(b->vectors);
+    free(b->part_track);
+    free(b->part_span);
+    free(b->part_vectors);
 }
 
 /* Code of a genre label or model id, adding it to the string table;
@@ -315,12 +348,85 @@ static gs_status load_rows(gs_index *ix, builder *b, gs_error *err)
     return st;
 }
 
+/* Position of id among the searchable tracks (ascending ids), or -1. */
+static long find_position(const int64_t *ids, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ids[lo] == id ? (long)lo : -1;
+}
+
+static gs_status add_part(builder *b, uint32_t track, double start, double end, const void *vec,
+                          gs_error *err)
+{
+    if (b->part_count == b->part_cap) {
+        size_t cap = b->part_cap ? b->part_cap * 2 : 256;
+        uint32_t *t = realloc(b->part_track, cap * sizeof *t);
+        if (t)
+            b->part_track = t;
+        float *sp = realloc(b->part_span, cap * 2 * sizeof *sp);
+        if (sp)
+            b->part_span = sp;
+        float *v = realloc(b->part_vectors, cap * b->dim * sizeof *v);
+        if (v)
+            b->part_vectors = v;
+        if (!t || !sp || !v)
+            return gs_error_set(err, GS_ERR_NOMEM, "out of memory loading window embeddings");
+        b->part_cap = cap;
+    }
+    size_t i = b->part_count++;
+    b->part_track[i] = track;
+    b->part_span[2 * i] = (float)start;
+    b->part_span[2 * i + 1] = (float)end;
+    float *v = b->part_vectors + i * b->dim;
+    memcpy(v, vec, b->dim * sizeof(float));
+    gs_l2_normalise(v, b->dim);
+    return GS_OK;
+}
+
+/* Reads the parts: the window embeddings of the searchable tracks that are
+ * long enough (an index before schema 6 has none). */
+static gs_status load_parts(gs_index *ix, builder *b, gs_error *err)
+{
+    if (gs_index_schema_version(ix) < 6 || b->vec_count == 0)
+        return GS_OK;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT w.track_id, w.start, w.end, w.embedding FROM windows w"
+                           " JOIN tracks t ON t.id = w.track_id"
+                           " WHERE t.duration >= ?2 AND length(w.embedding) = ?1 * 4"
+                           " ORDER BY w.track_id, w.idx",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)b->dim);
+    sqlite3_bind_double(s, 2, GS_EMB_PART_MIN_SECONDS);
+    gs_status st = GS_OK;
+    int rc;
+    while (st == GS_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        long pos = find_position(b->ids, b->vec_count, sqlite3_column_int64(s, 0));
+        const void *vec = sqlite3_column_blob(s, 3);
+        if (pos < 0 || (size_t)sqlite3_column_bytes(s, 3) != b->dim * sizeof(float))
+            continue; /* not searchable (another size), or cannot happen */
+        st = add_part(b, (uint32_t)pos, sqlite3_column_double(s, 1), sqlite3_column_double(s, 2), vec, err);
+    }
+    if (st == GS_OK && rc != SQLITE_DONE)
+        st = gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    return st;
+}
+
 /* Serialises b into one heap image (the file's exact bytes). */
 static unsigned char *build_image(const builder *b, int64_t uid, int64_t gen, size_t *size)
 {
     emb_layout l;
     uint64_t tbytes = 0;
-    if (!layout(b->count, b->vec_count, b->dim, &l))
+    if (!layout(b->count, b->vec_count, b->dim, b->part_count, &l))
         return NULL;
     for (uint32_t i = 0; i < b->num_names; i++)
         tbytes += strlen(b->names[i]) + 1;
@@ -331,7 +437,8 @@ static unsigned char *build_image(const builder *b, int64_t uid, int64_t gen, si
     emb_header h = {.endian = EMB_ENDIAN, .header_size = sizeof h, .uid = uid,
                     .generation = gen, .count = b->count, .vec_count = b->vec_count,
                     .dim = (uint32_t)b->dim, .num_strings = b->num_names,
-                    .strings_offset = l.strings, .strings_bytes = tbytes};
+                    .strings_offset = l.strings, .strings_bytes = tbytes,
+                    .part_count = b->part_count};
     memcpy(h.magic, EMB_MAGIC, 8);
     memcpy(img, &h, sizeof h);
     if (b->count) {
@@ -341,6 +448,11 @@ static unsigned char *build_image(const builder *b, int64_t uid, int64_t gen, si
     }
     if (b->vec_count)
         memcpy(img + l.vectors, b->vectors, b->vec_count * b->dim * 4);
+    if (b->part_count) {
+        memcpy(img + l.part_track, b->part_track, b->part_count * 4);
+        memcpy(img + l.part_span, b->part_span, b->part_count * 8);
+        memcpy(img + l.part_vectors, b->part_vectors, b->part_count * b->dim * 4);
+    }
     unsigned char *t = img + l.strings;
     for (uint32_t i = 0; i < b->num_names; i++) {
         size_t n = strlen(b->names[i]) + 1;
@@ -407,6 +519,8 @@ gs_status gs_emb_cache_open(gs_index *ix, int flags, gs_emb_cache **out, gs_erro
     } else if (st == GS_OK) {
         builder b = {0};
         st = load_rows(ix, &b, err);
+        if (st == GS_OK)
+            st = load_parts(ix, &b, err);
         size_t size = 0;
         unsigned char *img = NULL;
         if (st == GS_OK && !(img = build_image(&b, uid, gen, &size)))
@@ -557,4 +671,117 @@ size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclud
         *other_model = others;
     gs_topk_sort(out, n);
     return n;
+}
+
+long gs_emb_cache_position(const gs_emb_cache *c, int64_t id)
+{
+    return find_position(c->ids, c->vec_count, id);
+}
+
+/* First part of the track at position or after it (parts are sorted by
+ * track). */
+static size_t first_part_at(const gs_emb_cache *c, size_t position)
+{
+    size_t lo = 0, hi = c->part_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->part_track[mid] < position)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void gs_emb_cache_track_parts(const gs_emb_cache *c, size_t position, size_t *first, size_t *n)
+{
+    size_t a = first_part_at(c, position), b = a;
+    while (b < c->part_count && c->part_track[b] == position)
+        b++;
+    *first = a;
+    *n = b - a;
+}
+
+const float *gs_emb_cache_part_vectors(const gs_emb_cache *c)
+{
+    return c->part_vectors;
+}
+
+const float *gs_emb_cache_part_spans(const gs_emb_cache *c)
+{
+    return c->part_span;
+}
+
+/* The best dot product of the queries with the vectors v[0..n) (n * dim),
+ * and which pair gave it (the first on ties). */
+static float best_pair(const float *q, size_t num_queries, const float *v, size_t n, size_t dim,
+                       size_t *which_query, size_t *which_vector)
+{
+    float best = -INFINITY;
+    *which_query = *which_vector = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t a = 0; a < num_queries; a++) {
+            float d = gs_dot(q + a * dim, v + j * dim, dim);
+            if (d > best) {
+                best = d;
+                *which_query = a;
+                *which_vector = j;
+            }
+        }
+    return best;
+}
+
+gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_t num_queries,
+                                    int64_t exclude_id, const char *genre, const char *model_id,
+                                    size_t k, gs_emb_match *out, size_t *found, size_t *other_model,
+                                    gs_error *err)
+{
+    long want = -1, model = -1;
+    size_t n = 0, others = 0, dim = c->dim, part = 0, qi, vi;
+    if (other_model)
+        *other_model = 0;
+    *found = 0;
+    if (num_queries == 0 || k == 0 || (genre && (want = find_code(c, genre)) < 0))
+        return GS_OK;
+    if (model_id && (model = find_code(c, model_id)) < 0)
+        model = NO_CODE + 1L;
+    /* The heap keeps (position, score); which pair matched is found again
+     * for the k winners only. */
+    gs_scored *heap = malloc(k * sizeof *heap);
+    if (!heap)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < c->vec_count; i++) {
+        size_t first = part;
+        while (part < c->part_count && c->part_track[part] == i)
+            part++;
+        if (c->ids[i] == exclude_id || (want >= 0 && c->genres[i] != (uint16_t)want))
+            continue;
+        if (model >= 0 && c->models[i] != model) {
+            others++;
+            continue;
+        }
+        float score = part > first
+                          ? best_pair(q, num_queries, c->part_vectors + first * dim, part - first, dim, &qi, &vi)
+                          : best_pair(q, num_queries, c->vectors + i * dim, 1, dim, &qi, &vi);
+        gs_topk_push(heap, k, &n, (long)i, score);
+    }
+    for (size_t i = c->vec_count; model >= 0 && i < c->count; i++)
+        others += c->ids[i] != exclude_id && (want < 0 || c->genres[i] == (uint16_t)want) &&
+                  c->models[i] != model;
+    if (other_model)
+        *other_model = others;
+    gs_topk_sort(heap, n);
+    for (size_t r = 0; r < n; r++) {
+        size_t pos = (size_t)heap[r].index, first, count;
+        gs_emb_cache_track_parts(c, pos, &first, &count);
+        if (count)
+            best_pair(q, num_queries, c->part_vectors + first * dim, count, dim, &qi, &vi);
+        else
+            best_pair(q, num_queries, c->vectors + pos * dim, 1, dim, &qi, &vi);
+        out[r] = (gs_emb_match){.index = heap[r].index, .score = heap[r].score, .query = qi,
+                                .part = count ? (long)(first + vi) : -1};
+    }
+    free(heap);
+    *found = n;
+    return GS_OK;
 }

@@ -81,4 +81,41 @@ size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclud
                            const char *genre, const char *model_id, size_t k, gs_scored *out,
                            size_t *other_model);
 
+/* Tracks at least this long (a DJ mix, a live set) are searched by their
+ * parts, the embeddings of their 30 s windows, not by their mean embedding,
+ * which is like everything and nothing: a mix's part is found from a track
+ * and a track from a mix's part. */
+#define GS_EMB_PART_MIN_SECONDS 600.0
+
+/* Position of track id among the searchable tracks, or -1. */
+long gs_emb_cache_position(const gs_emb_cache *c, int64_t id);
+
+/* The parts of the track at position: *first and *n (0 when it has none
+ * and is searched by its own vector). Borrowed views, valid until close:
+ * part p's vector is gs_emb_cache_part_vectors(c) + p * dim, its start and
+ * end in seconds gs_emb_cache_part_spans(c)[2 p] and [2 p + 1]. */
+void gs_emb_cache_track_parts(const gs_emb_cache *c, size_t position, size_t *first, size_t *n);
+const float *gs_emb_cache_part_vectors(const gs_emb_cache *c);
+const float *gs_emb_cache_part_spans(const gs_emb_cache *c);
+
+typedef struct gs_emb_match {
+    long index;     /* position of the track in the cache */
+    float score;    /* the best dot product (cosine) */
+    size_t query;   /* which query vector gave it */
+    long part;      /* which part of the track gave it; -1: its own vector */
+} gs_emb_match;
+
+/* Exhaustive search for several query vectors (q: num_queries * dim,
+ * L2-normalised; num_queries >= 1), e.g. the parts of a mix: a track's
+ * score is its best dot product with any query, taken over its parts when
+ * it has some and with its own vector otherwise. Same filters and
+ * other_model count as gs_emb_cache_search; with one query and no parts
+ * the scores are exactly gs_emb_cache_search's. Writes up to k results best
+ * first to out (which must hold k), saying which query and part matched,
+ * and their number to *found. Errors: GS_ERR_NOMEM. */
+gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_t num_queries,
+                                    int64_t exclude_id, const char *genre, const char *model_id,
+                                    size_t k, gs_emb_match *out, size_t *found, size_t *other_model,
+                                    gs_error *err);
+
 #endif

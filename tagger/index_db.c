@@ -36,7 +36,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SCORE] = "INSERT INTO scores(track_id, genre, score) VALUES (?1, ?2, ?3)",
     [ST_EMB] = "INSERT INTO embeddings(track_id, dim, vector) VALUES (?1, ?2, ?3)",
     [ST_WINDOW] = "INSERT INTO windows(track_id, idx, start, end, top_genre, confidence,"
-                  " probabilities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                  " probabilities, embedding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_GENRE] = "INSERT INTO genres(label, display) VALUES (?1, ?2)"
                  " ON CONFLICT(label) DO UPDATE SET display = ?2",
     [ST_TAG] = "UPDATE tracks SET size = ?2, mtime_ns = ?3, tag_status = ?4, tag_message = ?5,"
@@ -155,6 +155,24 @@ static const char *const migrations[GS_INDEX_SCHEMA_VERSION] = {
     "DROP TRIGGER tracks_gen_update;"
     "CREATE TRIGGER tracks_gen_update AFTER UPDATE OF id, path, top_genre, model_id ON tracks BEGIN"
     "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;",
+
+    /* 5 -> 6: each window's own embedding (the mean over its patches, as
+     * the track's is over all), so `similar` can compare the parts of a
+     * long track (a DJ mix) instead of one mean that is like everything
+     * and nothing. NULL for windows analysed before and for silent ones.
+     * The cache holds the parts of long tracks, so their changes make it
+     * stale as embeddings' do. */
+    "ALTER TABLE windows ADD COLUMN embedding BLOB;"
+    "CREATE TRIGGER windows_gen_insert AFTER INSERT ON windows BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;"
+    "CREATE TRIGGER windows_gen_update AFTER UPDATE ON windows BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;"
+    "CREATE TRIGGER windows_gen_delete AFTER DELETE ON windows BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation'; END;"
+    /* Long tracks (10 min: GS_EMB_PART_MIN_SECONDS when this was written)
+     * are analysed again by the next scan, so they get their parts; no
+     * file has a modification time of 0, so they count as changed. */
+    "UPDATE tracks SET mtime_ns = 0 WHERE duration >= 600 AND error IS NULL;",
 };
 
 gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what)
@@ -581,6 +599,12 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
         if (v->probabilities)
             sqlite3_bind_blob(s, 7, v->probabilities, r->num_labels * (int)sizeof(float),
                               SQLITE_TRANSIENT);
+        /* Only where the track has an embedding (music) and the window
+         * had patches to average: a silent window's zero vector is no
+         * embedding. */
+        if (v->embedding && r->embedding_size > 0 && r->top_label >= 0 && v->num_patches > 0)
+            sqlite3_bind_blob(s, 8, v->embedding, r->embedding_size * (int)sizeof(float),
+                              SQLITE_TRANSIENT);
         st = run(ix, s, err);
     }
     return st;
@@ -761,20 +785,26 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
         return gs_index_error(ix, err, "cannot attach shard to");
 
     /* A shard older than schema 3 has no tag_genre: its tags count as the
-     * users' (kept), never as ours (replaced). */
+     * users' (kept), never as ours (replaced). One older than 5 has no
+     * identity (digests, the file's genre: NULL is "unknown", never
+     * wrong), one older than 6 no window embeddings. */
+    const int v3 = src_version >= 3, v5 = src_version >= 5, v6 = src_version >= 6;
     char steps[4096];
-    snprintf(steps, sizeof steps, "%s%s%s",
+    int n = snprintf(steps, sizeof steps, "%s%s, %s, %s, %s%s%s%s",
         "INSERT INTO main.tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
-        " confidence, analysed_at, tag_status, tag_message, error, tag_genre)"
+        " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest,"
+        " audio_digest, file_genre)"
         " SELECT path, size, mtime_ns, duration, format, model_id, top_genre, confidence,"
-        " analysed_at, tag_status, tag_message, error, ", src_version >= 3 ? "tag_genre" : "NULL",
+        " analysed_at, tag_status, tag_message, error, ", v3 ? "tag_genre" : "NULL",
+        v5 ? "file_digest" : "NULL", v5 ? "audio_digest" : "NULL", v5 ? "file_genre" : "NULL",
         " FROM shard.tracks WHERE true"
         " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
         " duration = excluded.duration, format = excluded.format, model_id = excluded.model_id,"
         " top_genre = excluded.top_genre, confidence = excluded.confidence,"
         " analysed_at = excluded.analysed_at, tag_status = excluded.tag_status,"
         " tag_message = excluded.tag_message, error = excluded.error,"
-        " tag_genre = excluded.tag_genre;"
+        " tag_genre = excluded.tag_genre, file_digest = excluded.file_digest,"
+        " audio_digest = excluded.audio_digest, file_genre = excluded.file_genre;"
         "CREATE TEMP TABLE idmap AS SELECT t.id AS src, m.id AS dst FROM shard.tracks t"
         " JOIN main.tracks m ON m.path = t.path;"
         "DELETE FROM main.scores WHERE track_id IN (SELECT dst FROM idmap);"
@@ -784,12 +814,15 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
         " FROM shard.scores s JOIN idmap i ON i.src = s.track_id;"
         "INSERT INTO main.embeddings(track_id, dim, vector) SELECT i.dst, e.dim, e.vector"
         " FROM shard.embeddings e JOIN idmap i ON i.src = e.track_id;"
-        "INSERT INTO main.windows(track_id, idx, start, end, top_genre, confidence, probabilities)"
-        " SELECT i.dst, w.idx, w.start, w.end, w.top_genre, w.confidence, w.probabilities"
+        "INSERT INTO main.windows(track_id, idx, start, end, top_genre, confidence, probabilities,"
+        " embedding) SELECT i.dst, w.idx, w.start, w.end, w.top_genre, w.confidence, w.probabilities, ",
+        v6 ? "w.embedding" : "NULL",
         " FROM shard.windows w JOIN idmap i ON i.src = w.track_id;"
         "INSERT INTO main.genres(label, display) SELECT label, display FROM shard.genres WHERE true"
         " ON CONFLICT(label) DO UPDATE SET display = excluded.display;");
-    gs_status st = gs_index_begin(ix, err);
+    gs_status st = n < 0 || (size_t)n >= sizeof steps
+                       ? gs_error_set(err, GS_ERR_INVALID, "internal error: merge statement too long")
+                       : gs_index_begin(ix, err);
     if (st == GS_OK && sqlite3_exec(ix->db, steps, NULL, NULL, NULL) != SQLITE_OK)
         st = gs_index_error(ix, err, "cannot merge into");
     if (st == GS_OK && num_tracks) {

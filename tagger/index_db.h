@@ -16,7 +16,7 @@
 /* Version this build creates and understands. A database with a larger
  * user_version is refused rather than misread; a read-only open accepts an
  * older one as it is (see gs_index_schema_version). */
-#define GS_INDEX_SCHEMA_VERSION 5
+#define GS_INDEX_SCHEMA_VERSION 6
 
 typedef struct gs_index gs_index;
 

@@ -282,6 +282,61 @@ gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t
     return st;
 }
 
+gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim, float **vectors,
+                                           double **spans, size_t *n, gs_error *err)
+{
+    *vectors = NULL;
+    *spans = NULL;
+    *n = 0;
+    if (gs_index_schema_version(ix) < 6 || dim == 0)
+        return GS_OK;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT start, end, embedding FROM windows"
+                           " WHERE track_id = ?1 AND length(embedding) = ?2 * 4 ORDER BY idx",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)dim);
+    gs_status st = GS_OK;
+    size_t cap = 0;
+    int rc;
+    while (st == GS_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((size_t)sqlite3_column_bytes(s, 2) != dim * sizeof(float))
+            continue; /* cannot happen (length() checked); never misread */
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            float *v = realloc(*vectors, cap * dim * sizeof *v);
+            if (v)
+                *vectors = v;
+            double *sp = realloc(*spans, cap * 2 * sizeof *sp);
+            if (sp)
+                *spans = sp;
+            if (!v || !sp) {
+                st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        float *v = *vectors + *n * dim;
+        memcpy(v, sqlite3_column_blob(s, 2), dim * sizeof(float));
+        gs_l2_normalise(v, dim);
+        (*spans)[2 * *n] = sqlite3_column_double(s, 0);
+        (*spans)[2 * *n + 1] = sqlite3_column_double(s, 1);
+        (*n)++;
+    }
+    if (st == GS_OK && rc != SQLITE_DONE)
+        st = gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    if (st != GS_OK) {
+        free(*vectors);
+        free(*spans);
+        *vectors = NULL;
+        *spans = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
 /* Looks name up among the labels sql lists; 1 found, 0 not, -1 error.
  * Appends the labels seen to known. */
 static int match_genre(gs_index *ix, const char *sql, const char *name, char *out,

@@ -65,6 +65,15 @@ long gs_embedding_set_find(const gs_embedding_set *set, int64_t id);
 gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
                                    gs_error *err);
 
+/* The embeddings of one track's windows (schema 6; none before) that have
+ * dim floats, in window order: *n vectors (normalised) in a malloc'd
+ * *vectors (n * dim) and their start and end seconds in a malloc'd *spans
+ * (2 n); both NULL when n is 0. Silent windows, windows that are not music
+ * and windows analysed before window embeddings have none. Errors:
+ * GS_ERR_IO, GS_ERR_NOMEM (nothing to free then). */
+gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim, float **vectors,
+                                           double **spans, size_t *n, gs_error *err);
+
 /* Resolves a genre given as a label or display name (any case) to the
  * label stored in the index; writes it to out. GS_ERR_INVALID if unknown. */
 gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,

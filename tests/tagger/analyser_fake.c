@@ -128,6 +128,22 @@ static void probabilities(const gs_analyser *an, double octave, int noisy, float
         p[i] = (float)(music * p[i] / sum);
 }
 
+/* Smooth bumps along the pitch axis, then a weak level feature;
+ * L2-normalised. */
+static void pitch_embedding(double oct, double rms, float *e)
+{
+    double norm = 0;
+    for (int i = 0; i < EMBED - 1; i++) {
+        double d = oct - 1.5 * i;
+        e[i] = (float)exp(-d * d);
+    }
+    e[EMBED - 1] = (float)(0.05 * log10(rms + 1e-9));
+    for (int i = 0; i < EMBED; i++)
+        norm += (double)e[i] * e[i];
+    for (int i = 0; i < EMBED; i++)
+        e[i] = (float)(e[i] / sqrt(norm));
+}
+
 gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *r,
                               gs_error *err)
 {
@@ -187,7 +203,9 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
     r->embedding = calloc(EMBED, sizeof(float));
     r->windows = calloc((size_t)r->num_windows, sizeof *r->windows);
     r->window_storage = calloc((size_t)r->num_windows * nl, sizeof(float));
-    if (!r->probabilities || !r->embedding || !r->windows || !r->window_storage) {
+    r->window_embedding_storage = calloc((size_t)r->num_windows * EMBED, sizeof(float));
+    if (!r->probabilities || !r->embedding || !r->windows || !r->window_storage ||
+        !r->window_embedding_storage) {
         free(mono);
         gs_analyser_result_free(r);
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
@@ -202,10 +220,12 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
         v->start_seconds = (double)a / info.samplerate;
         v->end_seconds = (double)(a + n) / info.samplerate;
         v->probabilities = r->window_storage + (size_t)k * nl;
+        v->embedding = r->window_embedding_storage + (size_t)k * EMBED;
         v->top_label = -1;
         if (rms < 1e-4)
             continue;
         probabilities(w->an, oct, noisy, v->probabilities);
+        pitch_embedding(oct, rms, v->embedding);
         v->num_patches = 1;
         gs_verdict d = gs_verdict_decide_labels(v->probabilities, nl, nm, GS_NOT_MUSIC_THRESHOLD, 1);
         v->verdict = d.kind;
@@ -229,17 +249,9 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
         r->top_label = d.label;
         r->confidence = d.confidence;
         r->not_music = d.not_music;
-        /* Smooth bumps along the pitch axis, then a weak level feature. */
-        double norm = 0;
-        for (int i = 0; i < EMBED - 1; i++) {
-            double d = oct - 1.5 * i;
-            r->embedding[i] = (float)exp(-d * d);
-        }
-        r->embedding[EMBED - 1] = (float)(0.05 * log10(rms + 1e-9));
-        for (int i = 0; i < EMBED; i++)
-            norm += (double)r->embedding[i] * r->embedding[i];
-        for (int i = 0; i < EMBED; i++)
-            r->embedding[i] = (float)(r->embedding[i] / sqrt(norm));
+        /* Of the whole file's pitch: for a mix of tones, a blend that is
+         * like none of its parts, as a real mix's mean embedding is. */
+        pitch_embedding(oct, rms, r->embedding);
         r->num_patches = voiced;
     }
     return GS_OK;
@@ -251,5 +263,6 @@ void gs_analyser_result_free(gs_track_result *r)
     free(r->embedding);
     free(r->windows);
     free(r->window_storage);
+    free(r->window_embedding_storage);
     memset(r, 0, sizeof *r);
 }

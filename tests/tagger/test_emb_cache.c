@@ -131,7 +131,7 @@ static int compare(gs_index *ix, int64_t qid, const char *genre, size_t k, const
     snprintf(ref, sizeof ref, "%lld", (long long)qid);
     gs_similar_result res;
     gs_error err;
-    gs_status st = gs_similar_query(ix, ref, genre, k, &res, &err);
+    gs_status st = gs_similar_query(ix, ref, genre, k, -1, &res, &err);
     CHECK_MSG(st == GS_OK, "%s: %s", what, err.message);
     CHECK_MSG(res.count == n, "%s: %zu results, brute force %zu", what, res.count, n);
     for (size_t i = 0; i < n && i < res.count; i++) {
@@ -336,7 +336,9 @@ static void test_schema1(const char *dir)
         return;
     build(ix, 80);
     /* Back to what version 1 created. */
-    exec_sql(ix, "DROP TRIGGER embeddings_gen_insert; DROP TRIGGER embeddings_gen_update;"
+    exec_sql(ix, "DROP TRIGGER windows_gen_insert; DROP TRIGGER windows_gen_update;"
+                 "DROP TRIGGER windows_gen_delete; ALTER TABLE windows DROP COLUMN embedding;"
+                 "DROP TRIGGER embeddings_gen_insert; DROP TRIGGER embeddings_gen_update;"
                  "DROP TRIGGER embeddings_gen_delete; DROP TRIGGER tracks_gen_update;"
                  "DROP TRIGGER tracks_gen_delete; DROP TABLE meta;"
                  "ALTER TABLE tracks DROP COLUMN tag_genre; DROP INDEX tracks_audio;"

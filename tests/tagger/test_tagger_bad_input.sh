@@ -117,7 +117,7 @@ q "$T/newer.sqlite" 'PRAGMA user_version = 99'
 s=$(md5sum < "$T/newer.sqlite")
 "$GS" scan --db "$T/newer.sqlite" "$L" > /dev/null 2> "$T/newer.err"
 check "newer schema: exit 3" eq "$?" 3
-check "newer schema: message" grep -q "schema version 99, newer than this genrescope understands (5); upgrade genrescope" "$T/newer.err"
+check "newer schema: message" grep -q "schema version 99, newer than this genrescope understands (6); upgrade genrescope" "$T/newer.err"
 check "newer schema: file untouched" eq "$(md5sum < "$T/newer.sqlite")" "$s"
 "$GS" stats --db "$T/newer.sqlite" > /dev/null 2>&1
 check "newer schema: read commands refuse too" eq "$?" 3

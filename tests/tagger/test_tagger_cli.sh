@@ -33,7 +33,7 @@ check "7 files analysed (hidden, loop, duplicate symlink and .txt skipped)" \
     eq "$(grep -c '"status":"analysed"' "$T/scan1.json")" 7
 check "summary line" grep -q '"summary":{"files":7,"analysed":7,"unchanged":0' "$T/scan1.json"
 check "WAL mode" eq "$(q "$DB" 'PRAGMA journal_mode')" wal
-check "schema version 5" eq "$(q "$DB" 'PRAGMA user_version')" 5
+check "schema version 6" eq "$(q "$DB" 'PRAGMA user_version')" 6
 check "jazz1 top genre" eq "$(q "$DB" "SELECT top_genre FROM tracks WHERE path LIKE '%jazz1.wav'")" jazz
 check "display names table" eq "$(q "$DB" "SELECT display FROM genres WHERE label = 'hiphop'")" Hip-Hop
 check "10 scores per track" eq "$(q "$DB" 'SELECT count(*) FROM scores')" 70
