@@ -252,6 +252,36 @@ static void test_temp_names(void)
     unlink(b);
 }
 
+/* A target whose name is near NAME_MAX still gets a temporary file: the
+ * suffix keeps its tail (the extension), cut on a UTF-8 boundary. */
+static void test_long_temp_names(void)
+{
+    char name[256], suffix[300], target[900], tmp[1200];
+    /* 250 bytes: 2-byte characters, then ".flac" */
+    size_t n = 0;
+    while (n + 2 <= 245) {
+        name[n++] = (char)0xc3;
+        name[n++] = (char)0xa9; /* e acute */
+    }
+    memcpy(name + n, ".flac", 6);
+    snprintf(suffix, sizeof suffix, "-%s", name);
+    path_in(target, sizeof target, name);
+    gs_error err;
+    int fd = gs_temp_create_near(target, ".gs-tmp-", suffix, 0600, 1, tmp, sizeof tmp, &err);
+    CHECK_MSG(fd >= 0, "%s", err.message);
+    if (fd < 0)
+        return;
+    const char *base = strrchr(tmp, '/') + 1;
+    size_t len = strlen(base);
+    CHECK_MSG(len <= 255, "temporary name of %zu bytes", len);
+    CHECK(!strncmp(base, ".gs-tmp-", 8));
+    CHECK(len > 5 && !strcmp(base + len - 5, ".flac"));
+    /* The part after the 16 hex digits starts on a whole character. */
+    CHECK(((unsigned char)base[8 + 16] & 0xc0) != 0x80);
+    close(fd);
+    unlink(tmp);
+}
+
 static void test_append_in_place(void)
 {
     char p[600];
@@ -289,6 +319,7 @@ int main(void)
     test_refused();
     test_target_changes_while_writing();
     test_temp_names();
+    test_long_temp_names();
     test_append_in_place();
     int rc = gs_test_finish("test_outfile");
     if (rc == EXIT_SUCCESS) {

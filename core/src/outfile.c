@@ -127,7 +127,18 @@ static int random_name(const char *dir, const char *target, const char *prefix, 
         gs_error_set(err, GS_ERR_IO, "temporary file next to %s: no random bytes: %s", target, strerror(errno));
         return -1;
     }
-    int w = snprintf(out, size, "%s/%s%016llx%s", dir, prefix ? prefix : ".gs-", r, suffix ? suffix : ".tmp");
+    prefix = prefix ? prefix : ".gs-";
+    suffix = suffix ? suffix : ".tmp";
+    /* A name may have NAME_MAX bytes: a long target's suffix keeps its
+     * tail (the extension, by which TagLib knows the format), starting on a
+     * whole UTF-8 character. */
+    size_t fixed = strlen(prefix) + 16, len = strlen(suffix);
+    if (fixed < NAME_MAX && len > NAME_MAX - fixed) {
+        suffix += len - (NAME_MAX - fixed);
+        while ((*suffix & 0xc0) == 0x80)
+            suffix++;
+    }
+    int w = snprintf(out, size, "%s/%s%016llx%s", dir, prefix, r, suffix);
     if (w < 0 || (size_t)w >= size) {
         gs_error_set(err, GS_ERR_INVALID, "temporary file next to %s: path too long", target);
         return -1;
