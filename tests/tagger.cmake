@@ -44,7 +44,9 @@ if(TARGET gs_tagger)
     $<TARGET_FILE:genrescope_fake>)
   gs_add_script_test(test_scan_counters bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_scan_counters.sh
     $<TARGET_FILE:genrescope_fake>)
+  gs_add_script_test(test_exit_statuses bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_exit_statuses.sh
+    $<TARGET_FILE:genrescope_fake>)
   set_tests_properties(test_tagger_cli test_cli_conventions test_tagger_bad_input test_tagger_real test_tagger_fixes
     test_tagger_models test_write_paths test_not_music test_identity test_multi_genre test_playlist_m3u test_config
-    test_similar_parts test_scan_counters PROPERTIES TIMEOUT 120)
+    test_similar_parts test_scan_counters test_exit_statuses PROPERTIES TIMEOUT 120)
 endif()

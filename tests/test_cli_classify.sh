@@ -69,12 +69,12 @@ check "a failed write of the results is an error" "[ $? -ne 0 ] && [ -s '$tmp/er
 
 "$cli" classify --model "$tmp/model.safetensors" "$tmp/music.wav" "$tmp/fake.mp3" "$tmp/missing.flac" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-check "non-zero exit when a file fails" "[ $rc -ne 0 ]"
+check "exit 1 when a file fails (as --help says)" "[ $rc -eq 1 ]"
 check "good file still printed" "grep -q music.wav '$tmp/out'"
 check "one stderr line per failure" "[ \$(wc -l < '$tmp/err') -eq 2 ] && grep -q fake.mp3 '$tmp/err' && grep -q missing.flac '$tmp/err'"
 
 "$cli" classify --model "$tmp/nope.safetensors" "$tmp/music.wav" 2>"$tmp/err2"
-check "bad model path fails clearly" "[ $? -ne 0 ] && grep -q nope.safetensors '$tmp/err2'"
+check "bad model path: exit 1 (as --help says), clearly" "[ $? -eq 1 ] && grep -q nope.safetensors '$tmp/err2'"
 # Classifier weights that are huge but finite overflow the logits to Inf
 # and the softmax to NaN: refused as a broken model, never a genre, never a
 # tag (before, NaN passed --min-confidence and a tag was written).
