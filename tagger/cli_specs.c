@@ -173,7 +173,7 @@ static const gs_cli_option query_options[] = {
      "0.2"},
     {"status", 0, GS_OPT_STATUS, GS_CLI_VALUE, "S",
      "tracks in this state, by path: failed (could not be analysed), low-confidence (below the "
-     "tagging threshold), kept-existing (the file had another genre), not-music, untagged (the "
+     "tagging threshold), kept-existing (the file had another genre), not-music, silent, untagged (the "
      "file holds no genre at all) or tagged (holds the genre genrescope wrote)",
      NULL},
     {"tag-genre", 0, GS_OPT_TAG_GENRE, GS_CLI_GENRE, "G",

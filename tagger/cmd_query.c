@@ -53,6 +53,8 @@ static int print_listed(const gs_track_row *row, void *arg)
             cJSON_AddStringToObject(j, "label", row->top_genre);
             cJSON_AddNumberToObject(j, "confidence", row->confidence);
         }
+        if (row->verdict)
+            cJSON_AddStringToObject(j, "verdict", row->verdict);
         cJSON_AddStringToObject(j, "tag", row->tag_status ? row->tag_status : "");
         if (row->file_genre)
             cJSON_AddStringToObject(j, "file_genre", row->file_genre);
@@ -63,6 +65,8 @@ static int print_listed(const gs_track_row *row, void *arg)
         char verdict[160];
         if (row->top_genre)
             snprintf(verdict, sizeof verdict, "%s %.2f", display, (double)row->confidence);
+        else if (row->verdict)
+            snprintf(verdict, sizeof verdict, "(%s)", row->verdict);
         else
             snprintf(verdict, sizeof verdict, "-");
         printf("%-16s %-18s file: %-14s %s\n", row->error ? "failed" : row->tag_status ? row->tag_status : "-",

@@ -61,6 +61,8 @@ int gs_cmd_show(int argc, char **argv)
         }
         cJSON_AddNumberToObject(j, "duration", row.duration);
         cJSON_AddStringToObject(j, "model", row.model_id ? row.model_id : "");
+        if (row.verdict)
+            cJSON_AddStringToObject(j, "verdict", row.verdict);
         cJSON_AddStringToObject(j, "tag", row.tag_status ? row.tag_status : "");
         if (row.file_genre)
             cJSON_AddStringToObject(j, "file_genre", row.file_genre);
@@ -74,7 +76,8 @@ int gs_cmd_show(int argc, char **argv)
         else if (row.top_genre)
             printf("  genre: %s (%.2f)   tag: %s\n", display, (double)row.confidence,
                    row.tag_status ? row.tag_status : "none");
-        else if (row.tag_status && !strcmp(row.tag_status, "not-music"))
+        else if ((row.verdict && !strcmp(row.verdict, "not-music")) ||
+                 (!row.verdict && row.tag_status && !strcmp(row.tag_status, "not-music")))
             printf("  not music (noise, tones, speech...): no genre\n");
         else
             printf("  silent throughout: no genre\n");

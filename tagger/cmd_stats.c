@@ -53,8 +53,11 @@ int gs_cmd_stats(int argc, char **argv)
     sqlite3 *db = gs_index_sqlite(ix);
     sqlite3_int64 tracks = scalar(db, "SELECT count(*) FROM tracks");
     sqlite3_int64 failed = scalar(db, "SELECT count(*) FROM tracks WHERE error IS NOT NULL");
-    sqlite3_int64 silent =
-        scalar(db, "SELECT count(*) FROM tracks WHERE error IS NULL AND top_genre IS NULL");
+    /* Before schema 6 silence and "not music" are one count. */
+    int v6 = gs_index_schema_version(ix) >= 6;
+    sqlite3_int64 silent = scalar(db, v6 ? "SELECT count(*) FROM tracks WHERE verdict = 'silent'"
+                                         : "SELECT count(*) FROM tracks WHERE error IS NULL AND top_genre IS NULL");
+    sqlite3_int64 not_music = v6 ? scalar(db, "SELECT count(*) FROM tracks WHERE verdict = 'not-music'") : 0;
     sqlite3_int64 bytes = scalar(db, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
     char wal[4200];
     struct stat st;
@@ -70,12 +73,14 @@ int gs_cmd_stats(int argc, char **argv)
         cJSON_AddNumberToObject(j, "analysed", (double)(tracks - failed));
         cJSON_AddNumberToObject(j, "failed", (double)failed);
         cJSON_AddNumberToObject(j, "silent", (double)silent);
+        cJSON_AddNumberToObject(j, "not_music", (double)not_music);
         cJSON_AddNumberToObject(j, "hours", hours);
         cJSON_AddNumberToObject(j, "index_bytes", (double)bytes);
         cJSON_AddNumberToObject(j, "bytes_per_track", tracks ? (double)bytes / (double)tracks : 0);
     } else {
-        printf("index %s: %lld tracks (%.1f h of audio), %lld failed, %lld silent\n",
-               gs_index_path(ix), (long long)tracks, hours, (long long)failed, (long long)silent);
+        printf("index %s: %lld tracks (%.1f h of audio), %lld failed, %lld silent, %lld not music\n",
+               gs_index_path(ix), (long long)tracks, hours, (long long)failed, (long long)silent,
+               (long long)not_music);
         printf("index size: %.1f KiB (%.0f bytes per track)\n", (double)bytes / 1024.0,
                tracks ? (double)bytes / (double)tracks : 0.0);
     }
@@ -84,7 +89,7 @@ int gs_cmd_stats(int argc, char **argv)
     if (sqlite3_prepare_v2(db, "SELECT top_genre, count(*) AS n, avg(confidence) FROM tracks"
                                " WHERE top_genre IS NOT NULL GROUP BY top_genre ORDER BY n DESC, top_genre",
                            -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_int64 analysed = tracks - failed - silent;
+        sqlite3_int64 analysed = tracks - failed - silent - not_music;
         while (sqlite3_step(s) == SQLITE_ROW) {
             char display[128];
             gs_genre_display_name((const char *)sqlite3_column_text(s, 0), display, sizeof display);

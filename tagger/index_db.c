@@ -24,12 +24,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TRACK] =
         "INSERT INTO tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
         " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest, audio_digest,"
-        " file_genre)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+        " file_genre, verdict)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
         " ON CONFLICT(path) DO UPDATE SET size = ?2, mtime_ns = ?3, duration = ?4, format = ?5,"
         " model_id = ?6, top_genre = ?7, confidence = ?8, analysed_at = ?9, tag_status = ?10,"
         " tag_message = ?11, error = ?12, tag_genre = ?13, file_digest = ?14, audio_digest = ?15,"
-        " file_genre = ?16 RETURNING id",
+        " file_genre = ?16, verdict = ?17 RETURNING id",
     [ST_DEL_SCORES] = "DELETE FROM scores WHERE track_id = ?1",
     [ST_DEL_EMB] = "DELETE FROM embeddings WHERE track_id = ?1",
     [ST_DEL_WINDOWS] = "DELETE FROM windows WHERE track_id = ?1",
@@ -172,7 +172,16 @@ static const char *const migrations[GS_INDEX_SCHEMA_VERSION] = {
     /* Long tracks (10 min: GS_EMB_PART_MIN_SECONDS when this was written)
      * are analysed again by the next scan, so they get their parts; no
      * file has a modification time of 0, so they count as changed. */
-    "UPDATE tracks SET mtime_ns = 0 WHERE duration >= 600 AND error IS NULL;",
+    "UPDATE tracks SET mtime_ns = 0 WHERE duration >= 600 AND error IS NULL;"
+    /* ...and the verdict, so silence and "not music" are told apart
+     * whether or not tags were written (tag_status says 'disabled' under
+     * --no-tags): genre, silent or not-music; NULL for a failed file. A
+     * silent track has all-zero scores, one that is not music has some. */
+    "ALTER TABLE tracks ADD COLUMN verdict TEXT;"
+    "UPDATE tracks SET verdict = CASE WHEN error IS NOT NULL THEN NULL"
+    " WHEN top_genre IS NOT NULL THEN 'genre'"
+    " WHEN EXISTS (SELECT 1 FROM scores WHERE track_id = tracks.id AND score > 0) THEN 'not-music'"
+    " ELSE 'silent' END;",
 };
 
 gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what)
@@ -534,6 +543,7 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
     bind_digest(s, 14, rec->file_digest);
     bind_digest(s, 15, r ? r->audio_digest : 0);
     bind_text(s, 16, rec->file_genre);
+    bind_text(s, 17, r && !rec->error ? gs_verdict_kind_name(r->verdict) : NULL);
     int rc = sqlite3_step(s);
     sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     if (rc == SQLITE_ROW)
@@ -789,14 +799,18 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
      * identity (digests, the file's genre: NULL is "unknown", never
      * wrong), one older than 6 no window embeddings. */
     const int v3 = src_version >= 3, v5 = src_version >= 5, v6 = src_version >= 6;
-    char steps[4096];
-    int n = snprintf(steps, sizeof steps, "%s%s, %s, %s, %s%s%s%s",
+    char steps[8192];
+    int n = snprintf(steps, sizeof steps, "%s%s, %s, %s, %s, %s%s%s%s",
         "INSERT INTO main.tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
         " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest,"
-        " audio_digest, file_genre)"
+        " audio_digest, file_genre, verdict)"
         " SELECT path, size, mtime_ns, duration, format, model_id, top_genre, confidence,"
         " analysed_at, tag_status, tag_message, error, ", v3 ? "tag_genre" : "NULL",
         v5 ? "file_digest" : "NULL", v5 ? "audio_digest" : "NULL", v5 ? "file_genre" : "NULL",
+        v6 ? "verdict"
+           : "CASE WHEN error IS NOT NULL THEN NULL WHEN top_genre IS NOT NULL THEN 'genre'"
+             " WHEN EXISTS (SELECT 1 FROM shard.scores WHERE track_id = shard.tracks.id AND score > 0)"
+             " THEN 'not-music' ELSE 'silent' END",
         " FROM shard.tracks WHERE true"
         " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
         " duration = excluded.duration, format = excluded.format, model_id = excluded.model_id,"
@@ -804,7 +818,8 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
         " analysed_at = excluded.analysed_at, tag_status = excluded.tag_status,"
         " tag_message = excluded.tag_message, error = excluded.error,"
         " tag_genre = excluded.tag_genre, file_digest = excluded.file_digest,"
-        " audio_digest = excluded.audio_digest, file_genre = excluded.file_genre;"
+        " audio_digest = excluded.audio_digest, file_genre = excluded.file_genre,"
+        " verdict = excluded.verdict;"
         "CREATE TEMP TABLE idmap AS SELECT t.id AS src, m.id AS dst FROM shard.tracks t"
         " JOIN main.tracks m ON m.path = t.path;"
         "DELETE FROM main.scores WHERE track_id IN (SELECT dst FROM idmap);"

@@ -24,18 +24,21 @@ void gs_track_row_clear(gs_track_row *row)
     free(row->tag_status);
     free(row->format);
     free(row->file_genre);
+    free(row->verdict);
     memset(row, 0, sizeof *row);
 }
 
-/* The track columns; file_genre exists from schema 5 on (read-only
- * commands read older indexes as they are). */
+/* The track columns; file_genre exists from schema 5 on, verdict from 6
+ * (read-only commands read older indexes as they are). */
 static const char *track_columns(gs_index *ix)
 {
-    return gs_index_schema_version(ix) >= 5
-               ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
-                 "size, mtime_ns, analysed_at, file_genre FROM tracks "
-               : "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
-                 "size, mtime_ns, analysed_at, NULL FROM tracks ";
+    int v = gs_index_schema_version(ix);
+    return v >= 6   ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                      "size, mtime_ns, analysed_at, file_genre, verdict FROM tracks "
+           : v >= 5 ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                      "size, mtime_ns, analysed_at, file_genre, NULL FROM tracks "
+                    : "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                      "size, mtime_ns, analysed_at, NULL, NULL FROM tracks ";
 }
 
 static void fill_row(sqlite3_stmt *s, gs_track_row *row)
@@ -53,6 +56,7 @@ static void fill_row(sqlite3_stmt *s, gs_track_row *row)
     row->mtime_ns = sqlite3_column_int64(s, 10);
     row->analysed_at = sqlite3_column_int64(s, 11);
     row->file_genre = dup_col(s, 12);
+    row->verdict = dup_col(s, 13);
 }
 
 static int lookup(gs_index *ix, const char *where, const char *text, int64_t id, gs_track_row *row)
@@ -441,14 +445,23 @@ gs_status gs_index_duplicates(gs_index *ix, gs_duplicates_fn each, void *arg, gs
     return st;
 }
 
-const char *const gs_track_statuses[] = {"failed", "low-confidence", "kept-existing", "not-music", "untagged",
-                                         "tagged", NULL};
+const char *const gs_track_statuses[] = {"failed", "low-confidence", "kept-existing", "not-music", "silent",
+                                         "untagged", "tagged", NULL};
 
-static const char *status_condition(const char *status)
+/* The SQL condition of a status; NULL if unknown. An index before schema 6
+ * has no verdict column: not music is then known only where a tag was
+ * considered, and silence is what is neither a genre nor that. */
+static const char *status_condition(gs_index *ix, const char *status)
 {
-    static const char *const conditions[] = {
-        "error IS NOT NULL", "tag_status = 'low-confidence'", "tag_status = 'kept-existing'",
-        "tag_status = 'not-music'", "error IS NULL AND file_genre = ''",
+    int v6 = gs_index_schema_version(ix) >= 6;
+    const char *const conditions[] = {
+        "error IS NOT NULL",
+        "tag_status = 'low-confidence'",
+        "tag_status = 'kept-existing'",
+        v6 ? "verdict = 'not-music'" : "tag_status = 'not-music'",
+        v6 ? "verdict = 'silent'"
+           : "error IS NULL AND top_genre IS NULL AND coalesce(tag_status, '') <> 'not-music'",
+        "error IS NULL AND file_genre = ''",
         "tag_status IN ('written', 'already-tagged')"};
     for (int i = 0; gs_track_statuses[i]; i++)
         if (!strcmp(status, gs_track_statuses[i]))
@@ -459,7 +472,7 @@ static const char *status_condition(const char *status)
 gs_status gs_index_list_tracks(gs_index *ix, const gs_track_filter *f, gs_track_fn each, void *arg,
                                gs_error *err)
 {
-    const char *status = f->status ? status_condition(f->status) : "1";
+    const char *status = f->status ? status_condition(ix, f->status) : "1";
     if (!status) {
         char known[256] = "";
         for (int i = 0; gs_track_statuses[i]; i++)

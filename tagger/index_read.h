@@ -21,6 +21,8 @@ typedef struct gs_track_row {
     int64_t size, mtime_ns, analysed_at;
     char *file_genre;  /* the genre the file holds ("; "-joined, "" none), whoever
                           wrote it; NULL when unknown (or an index before schema 5) */
+    char *verdict;     /* "genre", "silent" or "not-music"; NULL when the file
+                          failed (or an index before schema 6) */
 } gs_track_row;
 
 void gs_track_row_clear(gs_track_row *row);

@@ -338,6 +338,7 @@ static void test_schema1(const char *dir)
     /* Back to what version 1 created. */
     exec_sql(ix, "DROP TRIGGER windows_gen_insert; DROP TRIGGER windows_gen_update;"
                  "DROP TRIGGER windows_gen_delete; ALTER TABLE windows DROP COLUMN embedding;"
+                 "ALTER TABLE tracks DROP COLUMN verdict;"
                  "DROP TRIGGER embeddings_gen_insert; DROP TRIGGER embeddings_gen_update;"
                  "DROP TRIGGER embeddings_gen_delete; DROP TRIGGER tracks_gen_update;"
                  "DROP TRIGGER tracks_gen_delete; DROP TABLE meta;"

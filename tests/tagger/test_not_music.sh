@@ -34,6 +34,30 @@ check "show explains it" grep -q "not music (noise, tones, speech...): no genre"
 "$GS" similar --db "$DB" "$L/jazz.flac" > "$T/similar.txt"
 check "similar never offers the noise" eq "$(grep -c noise.flac "$T/similar.txt")" 0
 
+# Silence and "not music" are told apart without tags too (the verdict,
+# not the tag status, says which): query, show and stats.
+N="$T/notags"; mkdir -p "$N"
+tone "$N/jazz.flac" $F_JAZZ 3
+tone "$N/silent.flac" $F_JAZZ 3 0
+sox -n -r 22050 -c 1 -b 16 "$N/noise.flac" synth 3 whitenoise vol 0.5 2>/dev/null
+"$GS" scan --db "$T/n.sqlite" --no-tags -q "$N"
+check "--no-tags: query --status not-music finds the noise" \
+    eq "$("$GS" query --db "$T/n.sqlite" --status not-music | awk '{print $NF}')" "$N/noise.flac"
+check "--no-tags: query --status silent finds the silence" \
+    eq "$("$GS" query --db "$T/n.sqlite" --status silent | awk '{print $NF}')" "$N/silent.flac"
+"$GS" show --db "$T/n.sqlite" "$N/noise.flac" > "$T/n-show.txt"
+check "--no-tags: show says not music" grep -q "not music (noise, tones, speech...)" "$T/n-show.txt"
+"$GS" stats --db "$T/n.sqlite" --json > "$T/n-stats.json"
+check "stats: one silent, one not music" grep -q '"silent":1,"not_music":1' "$T/n-stats.json"
+# An index from before the verdict column gets it from its genres and scores.
+q "$T/n.sqlite" "DROP TRIGGER windows_gen_insert; DROP TRIGGER windows_gen_update;
+    DROP TRIGGER windows_gen_delete; ALTER TABLE windows DROP COLUMN embedding;
+    ALTER TABLE tracks DROP COLUMN verdict; PRAGMA user_version = 5"
+"$GS" scan --db "$T/n.sqlite" --no-tags -q "$N"
+check "migrated: every verdict derived" \
+    eq "$(q "$T/n.sqlite" "SELECT group_concat(verdict, ' ') FROM (SELECT verdict FROM tracks ORDER BY path)")" \
+       "genre not-music silent"
+
 # The model's own tagging threshold is the default; an explicit option wins.
 L2="$T/lib2"; mkdir -p "$L2"
 tone "$L2/jazz.flac" $F_JAZZ 3

@@ -110,7 +110,8 @@ check "merge copies each file's identity (digests) too" \
 check "...of every track" eq "$(q "$T/merged.sqlite" "SELECT count(*) FROM tracks WHERE file_digest IS NULL")" 0
 # Back to what schema 5 was, as an older genrescope left it.
 q "$T/shard.sqlite" "DROP TRIGGER windows_gen_insert; DROP TRIGGER windows_gen_update;
-    DROP TRIGGER windows_gen_delete; ALTER TABLE windows DROP COLUMN embedding; PRAGMA user_version = 5"
+    DROP TRIGGER windows_gen_delete; ALTER TABLE windows DROP COLUMN embedding;
+    ALTER TABLE tracks DROP COLUMN verdict; PRAGMA user_version = 5"
 rm "$T/shard.sqlite.emb" # an older genrescope's cache has another format
 "$GS" similar --db "$T/shard.sqlite" --json -c 10 "$L/jazz.wav" > "$T/v5.json"
 check "schema 5 read only: similar works, by whole tracks" test -s "$T/v5.json"

@@ -158,7 +158,7 @@ check "--status and --tag-genre together" eq "$("$GS" query --db "$DB3" --status
 check "JSON says what the file holds" grep -q '"tag":"kept-existing","file_genre":"Electronic"' "$T/kept.json"
 "$GS" query --db "$DB3" --status bogus > /dev/null 2> "$T/bogus.err"
 check "an unknown status is a usage error" eq "$?" 2
-check "...that lists the known ones" grep -q "known: failed, low-confidence, kept-existing, not-music, untagged, tagged" "$T/bogus.err"
+check "...that lists the known ones" grep -q "known: failed, low-confidence, kept-existing, not-music, silent, untagged, tagged" "$T/bogus.err"
 "$GS" query --db "$DB3" --status tagged --genre jazz > /dev/null 2>&1
 check "--status is not combined with --genre" eq "$?" 2
 
