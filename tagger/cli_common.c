@@ -174,6 +174,18 @@ void gs_cli_clock_text(double seconds, char *out, size_t n)
         snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+int gs_cli_shared_open(const gs_cli_shared *shared, const gs_cli_spec *spec, int flags, gs_index **ix)
+{
+    *ix = NULL;
+    int names = 0;
+    for (const gs_cli_option *o = spec->options; o && o->name; o++)
+        names |= o->id == GS_OPT_GENRE_NAMES;
+    if (names && gs_cli_load_genre_names(spec->name, shared->genre_names) != 0)
+        return GS_EXIT_USAGE;
+    *ix = gs_cli_open_index(spec->name, shared->db_path, flags, (int)shared->busy_ms);
+    return *ix ? GS_EXIT_OK : GS_EXIT_FATAL;
+}
+
 int gs_cli_load_genre_names(const char *cmd, const char *path)
 {
     gs_error err;

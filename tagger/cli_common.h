@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli_parse.h"
 #include "index_db.h"
 
 /* Exit statuses of the tagger commands (documented in docs/tagger.md). */
@@ -21,6 +22,12 @@ enum {
 /* Opens --db (or the default index) printing "genrescope CMD: ..." on
  * failure; NULL then. */
 gs_index *gs_cli_open_index(const char *cmd, const char *db_path, int flags, int busy_ms);
+
+/* Loads the genre names shared says (when spec declares --genre-names) and
+ * opens the index it names with flags (GS_INDEX_*). Returns 0 with *ix (the
+ * caller closes it), else the exit status, the reason on stderr: 2 for a
+ * bad genre names file, 3 for an index that cannot be used. */
+int gs_cli_shared_open(const gs_cli_shared *shared, const gs_cli_spec *spec, int flags, gs_index **ix);
 
 /* Length of the valid UTF-8 sequence at s, or 0 if s does not start one. */
 int gs_cli_utf8_sequence_length(const unsigned char *s);

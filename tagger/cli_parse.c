@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "config.h"
 #include "genrescope.h"
 
 #define HELP_WIDTH 79
@@ -110,9 +111,42 @@ static int long_option_error(const gs_cli_parser *p, const char *arg)
     return gs_cli_usage_error(p->spec, "unrecognized option '%s'", arg);
 }
 
+void gs_cli_parser_share(gs_cli_parser *p, gs_cli_shared *shared)
+{
+    *shared = (gs_cli_shared){.db_path = gs_config_value(GS_CONFIG_DB),
+                              .genre_names = gs_config_value(GS_CONFIG_GENRE_NAMES),
+                              .busy_ms = 5000};
+    p->shared = shared;
+}
+
+/* Takes c into p->shared if it is a shared option: 1 taken, 0 not one, -1
+ * a bad value (*status set). */
+static int take_shared(gs_cli_parser *p, int c, int *status)
+{
+    gs_cli_shared *sh = p->shared;
+    if (!sh)
+        return 0;
+    switch (c) {
+    case GS_OPT_DB: sh->db_path = optarg; return 1;
+    case GS_OPT_GENRE_NAMES: sh->genre_names = optarg; return 1;
+    case GS_OPT_JSON: sh->json = 1; return 1;
+    case GS_OPT_BUSY_TIMEOUT:
+        if (gs_cli_parse_int(optarg, 0, 3600000, &sh->busy_ms)) {
+            *status = gs_cli_bad_value(p->spec, c, optarg);
+            return -1;
+        }
+        return 1;
+    default: return 0;
+    }
+}
+
 int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status)
 {
-    int c = getopt_long(argc, argv, p->shortopts, p->longopts, NULL);
+    int c, taken;
+    while ((c = getopt_long(argc, argv, p->shortopts, p->longopts, NULL)) >= 0 &&
+           (taken = take_shared(p, c, status)) != 0)
+        if (taken < 0)
+            return GS_CLI_EXIT;
     switch (c) {
     case -1:
         return GS_CLI_END;

@@ -11,10 +11,20 @@
 
 #define GS_CLI_MAX_OPTIONS 40
 
+/* The options the index commands share, as the command should use them:
+ * the value given, else the configuration file's, else the default. */
+typedef struct gs_cli_shared {
+    const char *db_path;     /* --db; NULL: the default index */
+    const char *genre_names; /* --genre-names; NULL: the default file, if any */
+    long busy_ms;            /* --busy-timeout */
+    int json;                /* --json */
+} gs_cli_shared;
+
 /* getopt_long's tables for one command, built from its spec. No heap: it
  * lives on the command's stack. */
 typedef struct gs_cli_parser {
     const gs_cli_spec *spec;
+    gs_cli_shared *shared; /* NULL: gs_cli_next returns the shared options too */
     struct option longopts[GS_CLI_MAX_OPTIONS + 1];
     char shortopts[3 * GS_CLI_MAX_OPTIONS + 2];
     int count; /* rows in longopts, without the terminator */
@@ -24,6 +34,12 @@ typedef struct gs_cli_parser {
  * getopt for a new argv. Returns 0, or -1 when spec has more than
  * GS_CLI_MAX_OPTIONS options (a programming error the help test catches). */
 int gs_cli_parser_init(gs_cli_parser *p, const gs_cli_spec *spec);
+
+/* From now on gs_cli_next takes the shared options (those of them spec
+ * declares) into *shared instead of returning them, a bad --busy-timeout
+ * being its usage error; *shared starts with the configuration's values
+ * (genrescope/config) and the defaults. shared must outlive the parsing. */
+void gs_cli_parser_share(gs_cli_parser *p, gs_cli_shared *shared);
 
 /* gs_cli_next's answers besides an option id. */
 #define GS_CLI_END (-1)  /* no more options: operands start at optind */

@@ -133,10 +133,12 @@ int gs_cmd_classify(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("classify");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *model_path = gs_config_value(GS_CONFIG_MODEL), *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
-    int json = 0, windows = 0, c, status;
+    gs_cli_parser_share(&parser, &shared);
+    const char *model_path = gs_config_value(GS_CONFIG_MODEL);
+    int windows = 0, c, status;
     long top = 3;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
@@ -148,14 +150,13 @@ int gs_cmd_classify(int argc, char **argv)
                 return gs_cli_bad_value(spec, c, optarg);
             break;
         case 'w': windows = 1; break;
-        case GS_OPT_GENRE_NAMES: names = optarg; break;
-        case GS_OPT_JSON: json = 1; break;
         default: return gs_cli_unhandled(spec, c);
         }
     }
     if (optind >= argc)
         return gs_cli_usage_error(spec, "no input files");
-    if (gs_cli_load_genre_names("classify", names) != 0)
+    const int json = shared.json;
+    if (gs_cli_load_genre_names("classify", shared.genre_names) != 0)
         return GS_EXIT_USAGE;
     gs_error err;
     gs_model *model = model_path ? gs_model_load(model_path, &err) : gs_model_load_default(&err);

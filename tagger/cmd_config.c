@@ -14,18 +14,20 @@ int gs_cmd_config(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("config");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    int json = 0, c, status;
+    gs_cli_parser_share(&parser, &shared);
+    int c, status;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_JSON: json = 1; break;
         default: return gs_cli_unhandled(spec, c);
         }
     }
     if (optind != argc)
         return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
+    const int json = shared.json;
     struct stat st;
     if (!json)
         printf("# configuration file: %s%s\n", gs_config_path()[0] ? gs_config_path() : "none (no HOME)",

@@ -13,18 +13,14 @@ int gs_cmd_merge(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("merge");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    int json = 0, c, status;
-    long busy_ms = 5000;
+    gs_cli_parser_share(&parser, &shared);
+    int c, status;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_JSON: json = 1; break;
-        case GS_OPT_BUSY_TIMEOUT:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
-                return gs_cli_bad_value(spec, c, optarg);
-            break;
         default: return gs_cli_unhandled(spec, c);
         }
     }
@@ -43,9 +39,12 @@ int gs_cmd_merge(int argc, char **argv)
                 return GS_EXIT_USAGE;
             }
         }
-    gs_index *ix = gs_cli_open_index("merge", argv[optind], GS_INDEX_CREATE, (int)busy_ms);
-    if (!ix)
-        return GS_EXIT_FATAL;
+    /* OUT is an operand, not --db. */
+    shared.db_path = argv[optind];
+    gs_index *ix;
+    if ((status = gs_cli_shared_open(&shared, spec, GS_INDEX_CREATE, &ix)) != GS_EXIT_OK)
+        return status;
+    const int json = shared.json;
     int rc = GS_EXIT_OK;
     for (int i = optind + 1; i < argc; i++) {
         gs_error err;

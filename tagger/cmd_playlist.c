@@ -87,29 +87,23 @@ int gs_cmd_playlist(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("playlist");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = gs_config_value(GS_CONFIG_DB), *seed = NULL, *out_path = NULL, *names = gs_config_value(GS_CONFIG_GENRE_NAMES),
-               *relative_arg = NULL;
+    gs_cli_parser_share(&parser, &shared);
+    const char *seed = NULL, *out_path = NULL, *relative_arg = NULL;
     char relative_to[PATH_MAX];
-    long length = 30, busy_ms = 5000;
-    int json = 0, c, status;
+    long length = 30;
+    int c, status;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_DB: db_path = optarg; break;
-        case GS_OPT_JSON: json = 1; break;
         case GS_OPT_SEED: seed = optarg; break;
         case GS_OPT_OUT: out_path = optarg; break;
-        case GS_OPT_GENRE_NAMES: names = optarg; break;
         case GS_OPT_RELATIVE_TO: relative_arg = optarg; break;
         case 'c':
         case GS_OPT_ALIAS_LENGTH:
             if (gs_cli_parse_int(optarg, 1, 100000, &length))
-                return gs_cli_bad_value(spec, c, optarg);
-            break;
-        case GS_OPT_BUSY_TIMEOUT:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
                 return gs_cli_bad_value(spec, c, optarg);
             break;
         default: return gs_cli_unhandled(spec, c);
@@ -119,8 +113,6 @@ int gs_cmd_playlist(int argc, char **argv)
         return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
     if (!seed)
         return gs_cli_usage_error(spec, "--seed is needed");
-    if (gs_cli_load_genre_names("playlist", names) != 0)
-        return GS_EXIT_USAGE;
     struct stat rst;
     if (relative_arg && (!realpath(relative_arg, relative_to) || stat(relative_to, &rst) != 0 ||
                          (!S_ISDIR(rst.st_mode) && (errno = ENOTDIR))))
@@ -136,11 +128,12 @@ int gs_cmd_playlist(int argc, char **argv)
         fprintf(stderr, "genrescope playlist: --out: %s\n", err.message);
         return GS_EXIT_FATAL;
     }
-    gs_index *ix = gs_cli_open_index("playlist", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
-    if (!ix) {
+    gs_index *ix;
+    if ((status = gs_cli_shared_open(&shared, spec, GS_INDEX_READ_ONLY, &ix)) != GS_EXIT_OK) {
         gs_outfile_discard(outfile);
-        return GS_EXIT_FATAL;
+        return status;
     }
+    const int json = shared.json;
     gs_track_row row = {0}, hit = {0};
     gs_embedding_set set = {0};
     gs_emb_cache *cache = NULL;

@@ -15,29 +15,24 @@ int gs_cmd_prune(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("prune");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = gs_config_value(GS_CONFIG_DB);
-    int json = 0, dry_run = 0, c, status;
-    long busy_ms = 5000;
+    gs_cli_parser_share(&parser, &shared);
+    int dry_run = 0, c, status;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_DB: db_path = optarg; break;
-        case GS_OPT_JSON: json = 1; break;
         case 'n': dry_run = 1; break;
-        case GS_OPT_BUSY_TIMEOUT:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
-                return gs_cli_bad_value(spec, c, optarg);
-            break;
         default: return gs_cli_unhandled(spec, c);
         }
     }
     if (optind < argc)
         return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
-    gs_index *ix = gs_cli_open_index("prune", db_path, dry_run ? GS_INDEX_READ_ONLY : 0, (int)busy_ms);
-    if (!ix)
-        return GS_EXIT_FATAL;
+    gs_index *ix;
+    if ((status = gs_cli_shared_open(&shared, spec, dry_run ? GS_INDEX_READ_ONLY : 0, &ix)) != GS_EXIT_OK)
+        return status;
+    const int json = shared.json;
     gs_error err;
     gs_error_clear(&err);
     gs_index_known *known = NULL;

@@ -77,11 +77,14 @@ static int print_listed(const gs_track_row *row, void *arg)
 
 /* --status, --tag-genre and --duplicates: what the index knows of the
  * files, without SQL. */
-static int run_listing(const char *db_path, int busy_ms, const gs_track_filter *filter, int duplicates, int json)
+static int run_listing(const gs_cli_shared *shared, const gs_cli_spec *spec, const gs_track_filter *filter,
+                       int duplicates)
 {
-    gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, busy_ms);
-    if (!ix)
-        return GS_EXIT_FATAL;
+    gs_index *ix;
+    int rc = gs_cli_shared_open(shared, spec, GS_INDEX_READ_ONLY, &ix);
+    if (rc != GS_EXIT_OK)
+        return rc;
+    int json = shared->json;
     gs_error err;
     gs_error_clear(&err);
     int state[2] = {json, 0};
@@ -163,23 +166,22 @@ int gs_cmd_query(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("query");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = gs_config_value(GS_CONFIG_DB), *genre = NULL, *mixed = NULL, *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
+    gs_cli_parser_share(&parser, &shared);
+    const char *genre = NULL, *mixed = NULL;
     const char *model_path = gs_config_value(GS_CONFIG_MODEL);
     int any_model = 0, duplicates = 0;
     gs_track_filter filter = {0};
     double min_conf = 0, min_score = 0.2;
-    long limit = -1, busy_ms = 5000;
-    int json = 0, c, status;
+    long limit = -1;
+    int c, status;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_DB: db_path = optarg; break;
-        case GS_OPT_JSON: json = 1; break;
         case GS_OPT_GENRE: genre = optarg; break;
         case GS_OPT_MIXED: mixed = optarg; break;
-        case GS_OPT_GENRE_NAMES: names = optarg; break;
         case 'm': model_path = optarg; break;
         case GS_OPT_ANY_MODEL: any_model = 1; break;
         case GS_OPT_DUPLICATES: duplicates = 1; break;
@@ -195,10 +197,6 @@ int gs_cmd_query(int argc, char **argv)
         case GS_OPT_ALIAS_LIMIT:
             if (gs_cli_parse_int(optarg, 1, 100000000, &limit)) goto bad;
             break;
-        case GS_OPT_BUSY_TIMEOUT:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
-                return gs_cli_bad_value(spec, c, optarg);
-            break;
         default: return gs_cli_unhandled(spec, c);
         }
     }
@@ -210,15 +208,13 @@ int gs_cmd_query(int argc, char **argv)
                                         "queries");
     if (listing || duplicates) {
         filter.limit = limit;
-        return run_listing(db_path, (int)busy_ms, &filter, duplicates, json);
+        return run_listing(&shared, spec, &filter, duplicates);
     }
     if (!genre && !mixed)
         return gs_cli_usage_error(spec, "--genre, --mixed, --status, --tag-genre or --duplicates is needed");
     if (any_model && model_path) {
         return gs_cli_usage_error(spec, "--model and --any-model exclude each other");
     }
-    if (gs_cli_load_genre_names("query", names) != 0)
-        return GS_EXIT_USAGE;
     gs_error err;
     gs_error_clear(&err);
     char model_id[256] = "";
@@ -227,9 +223,10 @@ int gs_cmd_query(int argc, char **argv)
                 err.message);
         return GS_EXIT_USAGE;
     }
-    gs_index *ix = gs_cli_open_index("query", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
-    if (!ix)
-        return GS_EXIT_FATAL;
+    gs_index *ix;
+    if ((status = gs_cli_shared_open(&shared, spec, GS_INDEX_READ_ONLY, &ix)) != GS_EXIT_OK)
+        return status;
+    const int json = shared.json;
     char top_label[128] = "";
     char mixed_labels[MAX_MIXED][128];
     int num_mixed = 0, rc = GS_EXIT_USAGE;

@@ -106,8 +106,10 @@ static int run_scan(int argc, char **argv, int rescan)
     const char *cmd = rescan ? "rescan" : "scan";
     const gs_cli_spec *spec = gs_cli_find(cmd);
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
+    gs_cli_parser_share(&parser, &shared);
     gs_scan_options o = {
         .num_workers = (int)sysconf(_SC_NPROCESSORS_ONLN),
         .force = rescan,
@@ -122,16 +124,14 @@ static int run_scan(int argc, char **argv, int rescan)
         .progress_tty = isatty(STDERR_FILENO),
         .stop = &stop_requested,
     };
-    const char *db_path = gs_config_value(GS_CONFIG_DB), *model_path = gs_config_value(GS_CONFIG_MODEL);
-    const char *names_path = gs_config_value(GS_CONFIG_GENRE_NAMES);
+    const char *model_path = gs_config_value(GS_CONFIG_MODEL);
     apply_config(&o);
     int include_hidden = 0, shard_k = 1, shard_n = 1, c, status;
-    long busy_ms = 5000, lv;
+    long lv;
     double dv;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_DB: db_path = optarg; break;
         case 'm': model_path = optarg; break;
         case 'j':
             if (gs_cli_parse_int(optarg, 1, 1024, &lv)) goto bad;
@@ -160,7 +160,6 @@ static int run_scan(int argc, char **argv, int rescan)
                 return gs_cli_usage_error(spec, "--shard wants K/N with 1 <= K <= N");
             }
             break;
-        case GS_OPT_GENRE_NAMES: names_path = optarg; break;
         case GS_OPT_BATCH:
             if (gs_cli_parse_int(optarg, 1, 100000, &lv)) goto bad;
             o.batch_size = (int)lv;
@@ -169,11 +168,7 @@ static int run_scan(int argc, char **argv, int rescan)
             if (gs_cli_parse_float(optarg, 0.001, 3600, &dv)) goto bad;
             o.batch_seconds = dv;
             break;
-        case GS_OPT_BUSY_TIMEOUT:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms)) goto bad;
-            break;
         case 'q': o.report = GS_REPORT_QUIET; break;
-        case GS_OPT_JSON: o.report = GS_REPORT_JSON; break;
         case GS_OPT_FORCE: o.force = 1; break;
         case GS_OPT_MIN_CONFIDENCE:
             if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
@@ -185,9 +180,11 @@ static int run_scan(int argc, char **argv, int rescan)
     }
     if (optind >= argc && !rescan)
         return gs_cli_usage_error(spec, "no DIR or FILE to scan");
-    if (o.report == GS_REPORT_JSON)
+    if (shared.json) {
+        o.report = GS_REPORT_JSON;
         o.progress_tty = 0;
-    if (gs_cli_load_genre_names(cmd, names_path) != 0)
+    }
+    if (gs_cli_load_genre_names(cmd, shared.genre_names) != 0)
         return GS_EXIT_USAGE;
 
     /* A path that is not there is a typo: say so before creating an index
@@ -202,6 +199,7 @@ static int run_scan(int argc, char **argv, int rescan)
     /* A dry run must not create or migrate anything: it reads an existing
      * index (for incremental decisions) or works against an empty one. */
     char def[PATH_MAX];
+    const char *db_path = shared.db_path;
     if (!db_path && gs_index_default_path(def, sizeof def) == 0)
         db_path = def;
     struct stat dbst;
@@ -213,7 +211,7 @@ static int run_scan(int argc, char **argv, int rescan)
             flags = GS_INDEX_CREATE;
         }
     }
-    gs_index *ix = gs_cli_open_index(cmd, db_path, flags, (int)busy_ms);
+    gs_index *ix = gs_cli_open_index(cmd, db_path, flags, (int)shared.busy_ms);
     if (!ix)
         return GS_EXIT_FATAL;
 

@@ -6,39 +6,78 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
-#include "config.h"
 #include "genre_names.h"
 #include "index_read.h"
+
+typedef struct show_ctx {
+    cJSON *json; /* NULL: text */
+    cJSON *list; /* the JSON object or array being filled */
+    int first;
+} show_ctx;
+
+static int show_score(const char *label, double score, void *arg)
+{
+    show_ctx *c = arg;
+    char display[128];
+    gs_genre_display_name(label, display, sizeof display);
+    /* Keyed by label in JSON (stable for scripts, as classify's
+     * probabilities); display names for people. */
+    if (c->json)
+        cJSON_AddNumberToObject(c->list, label, score);
+    else
+        printf("%s%s %.2f", c->first ? "  scores: " : ", ", display, score);
+    c->first = 0;
+    return 0;
+}
+
+static int show_window(const gs_timeline_window *w, void *arg)
+{
+    show_ctx *c = arg;
+    char display[128];
+    if (w->label)
+        gs_genre_display_name(w->label, display, sizeof display);
+    else
+        snprintf(display, sizeof display, "(silence)");
+    if (c->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "start", w->start);
+        cJSON_AddNumberToObject(o, "end", w->end);
+        cJSON_AddStringToObject(o, "genre", display);
+        if (w->label)
+            cJSON_AddStringToObject(o, "label", w->label);
+        cJSON_AddNumberToObject(o, "confidence", w->confidence);
+        cJSON_AddItemToArray(c->list, o);
+    } else {
+        char a[32], b[32];
+        gs_cli_clock_text(w->start, a, sizeof a);
+        gs_cli_clock_text(w->end, b, sizeof b);
+        printf("%s  %8s-%-8s %-12s %.2f\n", c->first ? "  timeline:\n" : "", a, b, display, w->confidence);
+    }
+    c->first = 0;
+    return 0;
+}
 
 int gs_cmd_show(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("show");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = gs_config_value(GS_CONFIG_DB), *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
-    int json = 0, c, status;
-    long busy_ms = 5000;
+    gs_cli_parser_share(&parser, &shared);
+    int c, status;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_DB: db_path = optarg; break;
-        case GS_OPT_JSON: json = 1; break;
-        case GS_OPT_GENRE_NAMES: names = optarg; break;
-        case GS_OPT_BUSY_TIMEOUT:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
-                return gs_cli_bad_value(spec, c, optarg);
-            break;
         default: return gs_cli_unhandled(spec, c);
         }
     }
     if (optind != argc - 1)
         return gs_cli_usage_error(spec, optind == argc ? "no FILE or ID" : "one FILE or ID at a time");
-    if (gs_cli_load_genre_names("show", names) != 0)
-        return GS_EXIT_USAGE;
-    gs_index *ix = gs_cli_open_index("show", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
-    if (!ix)
-        return GS_EXIT_FATAL;
+    gs_index *ix;
+    if ((status = gs_cli_shared_open(&shared, spec, GS_INDEX_READ_ONLY, &ix)) != GS_EXIT_OK)
+        return status;
+    const int json = shared.json;
     gs_error err;
     gs_track_row row;
     if (gs_index_find_track(ix, argv[optind], &row, &err) != GS_OK) {
@@ -46,7 +85,6 @@ int gs_cmd_show(int argc, char **argv)
         gs_index_close(ix);
         return GS_EXIT_SOME_FAILED;
     }
-    sqlite3 *db = gs_index_sqlite(ix);
     char display[128] = "";
     if (row.top_genre)
         gs_genre_display_name(row.top_genre, display, sizeof display);
@@ -87,59 +125,21 @@ int gs_cmd_show(int argc, char **argv)
                    row.tag_status && !strcmp(row.tag_status, "kept-existing") ? " (the user's, kept)" : "");
     }
 
-    sqlite3_stmt *s;
-    cJSON *scores = j ? cJSON_AddObjectToObject(j, "scores") : NULL;
-    if (sqlite3_prepare_v2(db, "SELECT genre, score FROM scores WHERE track_id = ?1 ORDER BY score DESC",
-                           -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, row.id);
-        int first = 1;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *label = (const char *)sqlite3_column_text(s, 0);
-            if (!label)
-                continue;
-            gs_genre_display_name(label, display, sizeof display);
-            /* Keyed by label in JSON (stable for scripts, as classify's
-             * probabilities); display names for people. */
-            if (j)
-                cJSON_AddNumberToObject(scores, label, sqlite3_column_double(s, 1));
-            else
-                printf("%s%s %.2f", first ? "  scores: " : ", ", display, sqlite3_column_double(s, 1));
-            first = 0;
-        }
-        if (!j && !first)
-            printf("\n");
-        sqlite3_finalize(s);
-    }
-    cJSON *timeline = j ? cJSON_AddArrayToObject(j, "timeline") : NULL;
-    if (sqlite3_prepare_v2(db, "SELECT start, end, top_genre, confidence FROM windows"
-                               " WHERE track_id = ?1 ORDER BY idx", -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, row.id);
-        int first = 1;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *g = (const char *)sqlite3_column_text(s, 2);
-            if (g)
-                gs_genre_display_name(g, display, sizeof display);
-            else
-                snprintf(display, sizeof display, "(silence)");
-            if (j) {
-                cJSON *w = cJSON_CreateObject();
-                cJSON_AddNumberToObject(w, "start", sqlite3_column_double(s, 0));
-                cJSON_AddNumberToObject(w, "end", sqlite3_column_double(s, 1));
-                cJSON_AddStringToObject(w, "genre", display);
-                if (g)
-                    cJSON_AddStringToObject(w, "label", g);
-                cJSON_AddNumberToObject(w, "confidence", sqlite3_column_double(s, 3));
-                cJSON_AddItemToArray(timeline, w);
-            } else {
-                char a[32], b[32];
-                gs_cli_clock_text(sqlite3_column_double(s, 0), a, sizeof a);
-                gs_cli_clock_text(sqlite3_column_double(s, 1), b, sizeof b);
-                printf("%s  %8s-%-8s %-12s %.2f\n", first ? "  timeline:\n" : "", a, b, display,
-                       sqlite3_column_double(s, 3));
-            }
-            first = 0;
-        }
-        sqlite3_finalize(s);
+    show_ctx ctx = {.json = j, .first = 1};
+    ctx.list = j ? cJSON_AddObjectToObject(j, "scores") : NULL;
+    gs_status st = gs_index_track_scores(ix, row.id, show_score, &ctx, &err);
+    if (!j && !ctx.first)
+        printf("\n");
+    ctx.list = j ? cJSON_AddArrayToObject(j, "timeline") : NULL;
+    ctx.first = 1;
+    if (st == GS_OK)
+        st = gs_index_track_timeline(ix, row.id, show_window, &ctx, &err);
+    if (st != GS_OK) {
+        fprintf(stderr, "genrescope show: %s\n", err.message);
+        cJSON_Delete(j);
+        gs_track_row_clear(&row);
+        gs_index_close(ix);
+        return GS_EXIT_FATAL;
     }
     if (j)
         gs_cli_print_json(stdout, j);

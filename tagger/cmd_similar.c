@@ -38,19 +38,18 @@ int gs_cmd_similar(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("similar");
     gs_cli_parser parser;
+    gs_cli_shared shared;
     if (gs_cli_parser_init(&parser, spec) != 0)
         return GS_EXIT_FATAL;
-    const char *db_path = gs_config_value(GS_CONFIG_DB), *genre = NULL, *names = gs_config_value(GS_CONFIG_GENRE_NAMES);
-    int json = 0, c, status;
-    long count = 20, busy_ms = 5000;
+    gs_cli_parser_share(&parser, &shared);
+    const char *genre = NULL;
+    int c, status;
+    long count = 20;
     double at = -1;
     while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
         switch (c) {
         case GS_CLI_EXIT: return status;
-        case GS_OPT_DB: db_path = optarg; break;
-        case GS_OPT_JSON: json = 1; break;
         case GS_OPT_GENRE: genre = optarg; break;
-        case GS_OPT_GENRE_NAMES: names = optarg; break;
         case GS_OPT_AT:
             if (gs_cli_parse_clock(optarg, &at))
                 return gs_cli_bad_value(spec, c, optarg);
@@ -59,20 +58,15 @@ int gs_cmd_similar(int argc, char **argv)
             if (gs_cli_parse_int(optarg, 1, 1000000, &count))
                 return gs_cli_bad_value(spec, c, optarg);
             break;
-        case GS_OPT_BUSY_TIMEOUT:
-            if (gs_cli_parse_int(optarg, 0, 3600000, &busy_ms))
-                return gs_cli_bad_value(spec, c, optarg);
-            break;
         default: return gs_cli_unhandled(spec, c);
         }
     }
     if (optind != argc - 1)
         return gs_cli_usage_error(spec, optind == argc ? "no FILE or ID" : "one FILE or ID at a time");
-    if (gs_cli_load_genre_names("similar", names) != 0)
-        return GS_EXIT_USAGE;
-    gs_index *ix = gs_cli_open_index("similar", db_path, GS_INDEX_READ_ONLY, (int)busy_ms);
-    if (!ix)
-        return GS_EXIT_FATAL;
+    gs_index *ix;
+    if ((status = gs_cli_shared_open(&shared, spec, GS_INDEX_READ_ONLY, &ix)) != GS_EXIT_OK)
+        return status;
+    const int json = shared.json;
     gs_error err;
     gs_error_clear(&err);
     gs_similar_result res;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "genre_names.h"
 #include "similarity.h"
@@ -283,6 +284,114 @@ gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t
     if (!*vec)
         st = gs_error_set(err, GS_ERR_INVALID,
                           "track %lld has no embedding (it failed or was silent)", (long long)id);
+    return st;
+}
+
+/* One integer; on the first error *st and *err say why (later calls then
+ * do nothing). */
+static int64_t scalar(gs_index *ix, const char *sql, gs_status *st, gs_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v = 0;
+    if (*st != GS_OK)
+        return 0;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
+        *st = gs_index_error(ix, err, "cannot read");
+    else
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+gs_status gs_index_count(gs_index *ix, gs_index_counts *out, gs_error *err)
+{
+    gs_status st = GS_OK;
+    /* Before schema 6 silence and "not music" are one count. */
+    int v6 = gs_index_schema_version(ix) >= 6;
+    *out = (gs_index_counts){
+        .tracks = scalar(ix, "SELECT count(*) FROM tracks", &st, err),
+        .failed = scalar(ix, "SELECT count(*) FROM tracks WHERE error IS NOT NULL", &st, err),
+        .silent = scalar(ix,
+                         v6 ? "SELECT count(*) FROM tracks WHERE verdict = 'silent'"
+                            : "SELECT count(*) FROM tracks WHERE error IS NULL AND top_genre IS NULL",
+                         &st, err),
+        .not_music = v6 ? scalar(ix, "SELECT count(*) FROM tracks WHERE verdict = 'not-music'", &st, err) : 0,
+        .seconds = scalar(ix, "SELECT CAST(total(duration) AS INTEGER) FROM tracks", &st, err),
+        .bytes = scalar(ix, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size", &st, err),
+    };
+    char wal[4200];
+    struct stat wal_st;
+    snprintf(wal, sizeof wal, "%s-wal", gs_index_path(ix));
+    if (stat(wal, &wal_st) == 0)
+        out->bytes += wal_st.st_size;
+    return st;
+}
+
+gs_status gs_index_group(gs_index *ix, gs_index_grouping by, gs_group_fn each, void *arg, gs_error *err)
+{
+    static const char *const sql[] = {
+        [GS_BY_GENRE] = "SELECT top_genre, count(*) AS n, avg(confidence) FROM tracks"
+                        " WHERE top_genre IS NOT NULL GROUP BY top_genre ORDER BY n DESC, top_genre",
+        [GS_BY_TAG_STATUS] = "SELECT coalesce(tag_status, 'none'), count(*) AS n, 0 FROM tracks"
+                             " WHERE error IS NULL GROUP BY 1 ORDER BY n DESC, 1",
+        [GS_BY_MODEL] = "SELECT coalesce(model_id, '?'), count(*) AS n, 0 FROM tracks GROUP BY 1 ORDER BY n DESC, 1",
+    };
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql[by], -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_double(s, 2),
+                 arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    return st;
+}
+
+gs_status gs_index_track_scores(gs_index *ix, int64_t id, gs_score_fn each, void *arg, gs_error *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT genre, score FROM scores WHERE track_id = ?1 ORDER BY score DESC, genre",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *label = (const char *)sqlite3_column_text(s, 0);
+        if (label && each(label, sqlite3_column_double(s, 1), arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    return st;
+}
+
+gs_status gs_index_track_timeline(gs_index *ix, int64_t id, gs_timeline_fn each, void *arg, gs_error *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT start, end, top_genre, confidence FROM windows WHERE track_id = ?1 ORDER BY idx",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        gs_timeline_window w = {sqlite3_column_double(s, 0), sqlite3_column_double(s, 1),
+                                (const char *)sqlite3_column_text(s, 2), sqlite3_column_double(s, 3)};
+        if (each(&w, arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
     return st;
 }
 

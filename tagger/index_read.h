@@ -67,6 +67,42 @@ long gs_embedding_set_find(const gs_embedding_set *set, int64_t id);
 gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
                                    gs_error *err);
 
+/* What `stats` reports of the whole index. */
+typedef struct gs_index_counts {
+    int64_t tracks, failed, silent;
+    int64_t not_music; /* 0 before schema 6, whose silent count includes them */
+    int64_t seconds;   /* audio indexed, whole seconds */
+    int64_t bytes;     /* the file and its write-ahead log */
+} gs_index_counts;
+gs_status gs_index_count(gs_index *ix, gs_index_counts *out, gs_error *err);
+
+/* Tracks grouped by top genre (failed, silent and not-music ones left out;
+ * mean = mean confidence), by tag status (failed ones left out; "none"
+ * where there is none) or by model id ("?" for none); most tracks first.
+ * each(key, count, mean, arg) per group until it returns nonzero. Errors:
+ * GS_ERR_IO. */
+typedef enum gs_index_grouping { GS_BY_GENRE, GS_BY_TAG_STATUS, GS_BY_MODEL } gs_index_grouping;
+typedef int (*gs_group_fn)(const char *key, int64_t count, double mean, void *arg);
+gs_status gs_index_group(gs_index *ix, gs_index_grouping by, gs_group_fn each, void *arg, gs_error *err);
+
+/* The genre scores of track id, best first: each(label, score, arg) per
+ * score until it returns nonzero. Errors: GS_ERR_IO. */
+typedef int (*gs_score_fn)(const char *label, double score, void *arg);
+gs_status gs_index_track_scores(gs_index *ix, int64_t id, gs_score_fn each, void *arg, gs_error *err);
+
+/* One 30 s window of a track's timeline; label NULL for silence (the
+ * model's not-music label for a window that is not music). */
+typedef struct gs_timeline_window {
+    double start, end; /* seconds */
+    const char *label; /* borrowed for the call */
+    double confidence;
+} gs_timeline_window;
+typedef int (*gs_timeline_fn)(const gs_timeline_window *w, void *arg);
+
+/* The windows of track id in order: each(w, arg) per window until it
+ * returns nonzero. Errors: GS_ERR_IO. */
+gs_status gs_index_track_timeline(gs_index *ix, int64_t id, gs_timeline_fn each, void *arg, gs_error *err);
+
 /* The embeddings of one track's windows (schema 6; none before) that have
  * dim floats, in window order: *n vectors (normalised) in a malloc'd
  * *vectors (n * dim) and their start and end seconds in a malloc'd *spans

@@ -85,6 +85,9 @@ printf 'jazz = Jazz & Swing\n' > "$T/names.conf"
 tone "$U/named.wav" $F_JAZZ 1
 "$GS" scan --db "$T/u.sqlite" --genre-names "$T/names.conf" --json "$U/named.wav" > "$T/names.json"
 check "configurable display names" grep -q '"genre":"Jazz & Swing"' "$T/names.json"
+# Every command that shows a genre takes the names, also query's listings.
+"$GS" query --db "$T/u.sqlite" --genre-names "$T/names.conf" --json --tag-genre "Jazz & Swing" > "$T/names-q.json"
+check "query --tag-genre listing shows the configured name" grep -q '"genre":"Jazz & Swing"' "$T/names-q.json"
 
 # ---- discovery -----------------------------------------------------------
 "$GS" similar --db "$DB" --json -c 3 "$L/a/jazz1.wav" > "$T/similar.json"
