@@ -60,6 +60,14 @@ GS_API void gs_net_ctx_free(gs_net_ctx *ctx);
 GS_API gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
                                 float *probs, float *embeddings, gs_error *err);
 
+/* Sets how many threads the BLAS under gs_net_forward may use (OpenBLAS's
+ * pool: process-wide, but per calling thread when OpenBLAS is built with
+ * OpenMP, so a worker thread that wants 1 calls this from its own thread).
+ * Callers that run one net per worker thread ask for 1, so the workers do
+ * not each start a pool of their own. threads < 1 changes nothing (the
+ * BLAS's own choice, OPENBLAS_NUM_THREADS, stays). Cannot fail. */
+GS_API void gs_net_set_blas_threads(int threads);
+
 #ifdef __cplusplus
 }
 #endif
