@@ -247,7 +247,6 @@ static gs_status parse_layer(const cJSON *layer, int index, int is_last, const g
     l->in_c = l->out_c = cur->c;
     l->in_h = l->out_h = cur->h;
     l->in_w = l->out_w = cur->w;
-    l->flat_in = cur->flat;
     gs_status st = GS_OK;
     switch (l->op) {
     case GS_OP_CONV2D:

@@ -37,7 +37,6 @@ typedef struct gs_layer_desc {
     const char *name;        /* conv2d, batchnorm2d, dense; else NULL (owned by the desc) */
     int in_c, in_h, in_w;
     int out_c, out_h, out_w;
-    int flat_in;             /* the input is [C] (after a global pool) */
     gs_conv2d_shape conv;    /* conv2d */
     int has_bias;            /* conv2d; dense always has a bias */
     int kh, kw, sh, sw;      /* maxpool2d, avgpool2d */
