@@ -5,7 +5,6 @@
  * to THREADS threads (default 1). Prints `name: value` lines; the headline
  * is core_ms_per_window, the median wall time over REPS (default 20) timed
  * runs after warm-up runs; core_cpu_ms_per_window is the median CPU time. */
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +39,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "THREADS, REPS and BATCH must be >= 1\n");
         return 2;
     }
-    openblas_set_num_threads(threads);
+    gs_net_set_blas_threads(threads);
     gs_error err;
     gs_model *model = gs_model_load(argv[1], &err);
     if (!model) {

@@ -13,10 +13,6 @@
 
 #include <lv2/core/lv2_util.h>
 
-/* Inference runs in the host's worker thread; OpenBLAS's own thread pool
- * would spin on the cores the audio thread needs. Process-wide setting. */
-void openblas_set_num_threads(int num_threads);
-
 static float clampf(float v, float lo, float hi, float fallback)
 {
     if (isnan(v))
@@ -92,7 +88,7 @@ static void setup_analysis(gs_plugin *p, const char *bundle_path)
         return;
     }
     free(path);
-    openblas_set_num_threads(1);
+    gs_net_set_blas_threads(1); /* a BLAS pool would spin on the audio thread's cores */
     p->classifier = gs_classifier_new(p->model, NULL, &err);
     if (!p->classifier || gs_plugin_worker_init(p, &err) != GS_OK ||
         gs_ring_init(&p->ring, (size_t)ceil(p->rate * GS_RING_SECONDS)) != 0) {

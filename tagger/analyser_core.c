@@ -5,11 +5,6 @@
 #include "analyser.h"
 #include "genrescope.h"
 
-/* OpenBLAS would start its own threads inside each worker; the workers
- * already use every core (threads = cores), so each runs its BLAS calls
- * single-threaded. */
-void openblas_set_num_threads(int num_threads);
-
 struct gs_analyser {
     gs_model *model;
     gs_net *net;
@@ -37,7 +32,7 @@ gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error 
     }
     an->single_threaded_blas = num_workers > 1;
     if (an->single_threaded_blas)
-        openblas_set_num_threads(1);
+        gs_net_set_blas_threads(1); /* the workers already use every core */
     return an;
 }
 
@@ -107,7 +102,7 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
      * gs_analyser_open only reached the main thread. */
     static _Thread_local int blas_configured;
     if (w->an->single_threaded_blas && !blas_configured) {
-        openblas_set_num_threads(1);
+        gs_net_set_blas_threads(1);
         blas_configured = 1;
     }
     return gs_classify_file(w->cls, path, result, err);

@@ -2,6 +2,10 @@
 # ops_backward.c). Included from tests/CMakeLists.txt.
 if(TARGET gs_train_core)
   gs_add_c_test(test_train_grad SOURCES test_train_grad.c LIBS gs_train_core m)
+  # One architecture schema: the core and the trainer accept and reject the
+  # same nets with the same message.
+  gs_add_c_test(test_net_desc SOURCES test_net_desc.c LIBS gs_train_core m)
+  target_compile_definitions(test_net_desc PRIVATE GS_SOURCE_DIR_DEFAULT="${CMAKE_SOURCE_DIR}")
 
   # Loads a model + input + targets, writes loss, probabilities, gradients,
   # BN running statistics and the parameters after SGD/AdamW steps, for the

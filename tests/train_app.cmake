@@ -20,4 +20,6 @@ if(TARGET gs_train_app)
     gs_add_script_test(test_train_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/test_train_cli.sh
       $<TARGET_FILE:genrescope_train> $<TARGET_FILE:test_train_synth>)
   endif()
+  gs_add_script_test(test_train_arch bash ${CMAKE_CURRENT_SOURCE_DIR}/test_train_arch.sh
+    $<TARGET_FILE:genrescope_train> $<TARGET_FILE:test_train_synth>)
 endif()

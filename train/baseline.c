@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "genrescope/classify.h"
+
 void gs_baseline_features(const gs_spec *spec, int n_mels, float *out)
 {
     for (int m = 0; m < n_mels; m++) {
@@ -155,11 +157,7 @@ int gs_logreg_predict(const gs_logreg *m, const float *row, float *probs)
     for (int j = 0; j < dim; j++)
         xs[j] = (row[j] - m->mean[j]) * m->scale[j];
     softmax_row(m->weight, xs, dim, m->num_labels, probs);
-    int best = 0;
-    for (int c = 1; c < m->num_labels; c++)
-        if (probs[c] > probs[best])
-            best = c;
-    return best;
+    return gs_argmax(probs, m->num_labels);
 }
 
 void gs_logreg_free(gs_logreg *m)

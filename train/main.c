@@ -2,7 +2,6 @@
  * wires the pieces: data -> spectrogram cache -> folds -> training / baseline
  * -> evaluation through the deployed classifier -> model file. */
 #include <cJSON.h>
-#include <cblas.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +106,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (c.threads > 0)
-        openblas_set_num_threads(c.threads);
+        gs_net_set_blas_threads(c.threads);
     if (c.mode == GS_MODE_EVALUATE)
         return run_evaluate(&c);
     return gs_run_training(&c);

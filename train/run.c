@@ -17,6 +17,7 @@
 #include "evaluate.h"
 #include "genrescope.h"
 #include "spec_cache.h"
+#include "tnet.h"
 #include "trainer.h"
 #include "calibrate.h"
 #include "genrescope/verdict.h"
@@ -834,6 +835,30 @@ static gs_status check_metadata_files(const gs_cli *c, gs_error *err)
     return GS_OK;
 }
 
+/* The architecture, checked before the data is read and its spectrograms
+ * computed, so a net the core could not load fails in a second rather than
+ * at export. The label count is not known yet; the head's size cannot make
+ * a valid architecture invalid, so a stand-in count of 2 is checked. */
+static gs_status check_architecture(const run_ctx *r, gs_error *err)
+{
+    const gs_cli *c = r->cli;
+    if (r->init_model) {
+        gs_status st = gs_tnet_check_architecture(gs_model_architecture_json(r->init_model), err);
+        if (st != GS_OK)
+            gs_error_prefix(err, c->init_from);
+        return st;
+    }
+    char *arch = c->arch_path ? gs_arch_load_adapted(c->arch_path, &r->params, 2, err)
+                              : gs_arch_shortchunk(&r->params, 2, c->width, c->dropout);
+    if (!arch)
+        return err->code != GS_OK ? err->code : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    gs_status st = gs_tnet_check_architecture(arch, err);
+    free(arch);
+    if (st != GS_OK && c->arch_path)
+        gs_error_prefix(err, c->arch_path);
+    return st;
+}
+
 int gs_run_training(const gs_cli *c)
 {
     run_ctx r;
@@ -860,7 +885,9 @@ int gs_run_training(const gs_cli *c)
             return run_free(&r), fail(&err);
     }
     design_name(&r);
-    st = check_metadata_files(c, &err);
+    st = check_architecture(&r, &err);
+    if (st == GS_OK)
+        st = check_metadata_files(c, &err);
     if (st == GS_OK)
         st = load_data(&r, &err);
     if (st == GS_OK) {

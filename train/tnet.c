@@ -1,6 +1,8 @@
-/* Trainable network: architecture parsing, one allocation each for
- * parameters, gradients, running statistics and activations, and the
- * forward/backward passes over the layer list. */
+/* Trainable network: layers from the core's architecture description
+ * (genrescope/net_desc.h, the schema's one parser, so the trainer accepts
+ * exactly the nets the core loads), one allocation each for parameters,
+ * gradients, running statistics and activations, and the forward/backward
+ * passes over the layer list. */
 #include "tnet.h"
 
 #include <cjson/cJSON.h>
@@ -10,22 +12,18 @@
 #include <string.h>
 
 #include "genrescope/cnn_ops.h"
+#include "genrescope/net_desc.h"
 #include "ops_backward.h"
 #include "rng.h"
 
-#define TNET_NAME_SIZE 64
+#define TNET_NAME_SIZE (GS_NET_DESC_NAME_MAX + 1)
 #define BN_MOMENTUM 0.1f
 
-typedef enum layer_kind {
-    L_CONV, L_BN, L_RELU, L_MAXPOOL, L_AVGPOOL, L_GAVG, L_GMAX, L_DROPOUT, L_DENSE, L_SOFTMAX
-} layer_kind;
-
 typedef struct layer {
-    layer_kind kind;
-    char name[TNET_NAME_SIZE];
-    /* Input and output shapes; flat vectors have h = w = 1 and flat = 1. */
+    gs_layer_op kind;
+    const char *name; /* owned by the net's description; NULL if the op has no tensors */
+    /* Input and output shapes; flat vectors have h = w = 1. */
     int in_c, in_h, in_w, out_c, out_h, out_w;
-    int flat_out;
     gs_conv2d_shape conv;
     int has_bias;
     int kh, kw, sh, sw;
@@ -47,6 +45,7 @@ struct gs_tnet {
     int max_batch;
     int num_layers;
     layer *layers;
+    gs_net_desc *desc;
     char *arch_json;
     float *params, *grads, *stats;
     size_t num_param_floats, num_stat_floats;
@@ -64,148 +63,21 @@ struct gs_tnet {
 static size_t numel_out(const layer *l) { return (size_t)l->out_c * l->out_h * l->out_w; }
 static size_t numel_in(const layer *l) { return (size_t)l->in_c * l->in_h * l->in_w; }
 
-/* ---- architecture parsing --------------------------------------------- */
+/* ---- architecture --------------------------------------------------- */
 
-static int json_int(const cJSON *obj, const char *key, int fallback, int *ok)
+static void layer_from_desc(layer *l, const gs_layer_desc *d)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!v)
-        return fallback;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
-        *ok = 0;
-        return fallback;
-    }
-    return (int)v->valuedouble;
-}
-
-/* "kernel": 3 or [3,3]; missing -> (fa, fb). */
-static void json_pair(const cJSON *obj, const char *key, int fa, int fb, int *a, int *b, int *ok)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    *a = fa;
-    *b = fb;
-    if (!v)
-        return;
-    if (cJSON_IsNumber(v)) {
-        *a = *b = (int)v->valuedouble;
-    } else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 &&
-               cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) && cJSON_IsNumber(cJSON_GetArrayItem(v, 1))) {
-        *a = (int)cJSON_GetArrayItem(v, 0)->valuedouble;
-        *b = (int)cJSON_GetArrayItem(v, 1)->valuedouble;
-    } else {
-        *ok = 0;
-    }
-}
-
-static const char *const kind_names[] = {"conv2d", "batchnorm2d", "relu", "maxpool2d", "avgpool2d",
-                                         "global_avgpool", "global_maxpool", "dropout", "dense",
-                                         "softmax"};
-
-static gs_status parse_layer(const cJSON *obj, int index, layer *l, int c, int h, int w, int flat,
-                             gs_error *err)
-{
-    const cJSON *op = cJSON_GetObjectItemCaseSensitive(obj, "op");
-    if (!cJSON_IsString(op))
-        return gs_error_set(err, GS_ERR_MODEL, "architecture: layer %d has no \"op\"", index);
-    int kind = -1;
-    for (int k = 0; k < (int)(sizeof kind_names / sizeof *kind_names); k++)
-        if (strcmp(op->valuestring, kind_names[k]) == 0)
-            kind = k;
-    if (kind < 0)
-        return gs_error_set(err, GS_ERR_UNSUPPORTED, "architecture: layer %d: unknown op \"%s\"",
-                            index, op->valuestring);
     memset(l, 0, sizeof *l);
-    l->kind = (layer_kind)kind;
+    l->kind = d->op;
+    l->name = d->name;
     l->first_param = -1;
-    l->in_c = c, l->in_h = h, l->in_w = w;
-    l->out_c = c, l->out_h = h, l->out_w = w;
-    l->flat_out = flat;
-    int ok = 1;
-    const int needs_name = kind == L_CONV || kind == L_BN || kind == L_DENSE;
-    if (needs_name) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "name");
-        if (!cJSON_IsString(name) || !name->valuestring[0] ||
-            strlen(name->valuestring) >= TNET_NAME_SIZE)
-            return gs_error_set(err, GS_ERR_MODEL, "architecture: layer %d (%s) needs a short \"name\"",
-                                index, kind_names[kind]);
-        strcpy(l->name, name->valuestring);
-    }
-    const int spatial_op = kind == L_CONV || kind == L_BN || kind == L_MAXPOOL ||
-                           kind == L_AVGPOOL || kind == L_GAVG || kind == L_GMAX;
-    if (spatial_op && flat)
-        return gs_error_set(err, GS_ERR_MODEL, "architecture: layer %d (%s) needs a [C,H,W] input",
-                            index, kind_names[kind]);
-    switch (l->kind) {
-    case L_CONV: {
-        gs_conv2d_shape *s = &l->conv;
-        int ci = json_int(obj, "in", c, &ok);
-        s->in_channels = c, s->in_height = h, s->in_width = w;
-        s->out_channels = json_int(obj, "out", 0, &ok);
-        json_pair(obj, "kernel", 0, 0, &s->kernel_h, &s->kernel_w, &ok);
-        json_pair(obj, "stride", 1, 1, &s->stride_h, &s->stride_w, &ok);
-        json_pair(obj, "padding", 0, 0, &s->pad_h, &s->pad_w, &ok);
-        const cJSON *bias = cJSON_GetObjectItemCaseSensitive(obj, "bias");
-        l->has_bias = bias ? cJSON_IsTrue(bias) : 1;
-        if (!ok || ci != c || s->out_channels < 1 || s->kernel_h < 1 || s->kernel_w < 1 ||
-            s->stride_h < 1 || s->stride_w < 1 || s->pad_h < 0 || s->pad_w < 0)
-            return gs_error_set(err, GS_ERR_MODEL,
-                                "architecture: conv2d \"%s\": bad parameters (input has %d channels)",
-                                l->name, c);
-        l->out_c = s->out_channels;
-        if (h + 2 * s->pad_h < s->kernel_h || w + 2 * s->pad_w < s->kernel_w)
-            return gs_error_set(err, GS_ERR_MODEL, "architecture: conv2d \"%s\": kernel larger than input",
-                                l->name);
-        l->out_h = gs_conv2d_out_height(s);
-        l->out_w = gs_conv2d_out_width(s);
-        break;
-    }
-    case L_BN: {
-        const cJSON *eps = cJSON_GetObjectItemCaseSensitive(obj, "eps");
-        l->eps = cJSON_IsNumber(eps) ? (float)eps->valuedouble : 1e-5f;
-        int nf = json_int(obj, "num_features", c, &ok);
-        if (!ok || nf != c || !(l->eps > 0.0f))
-            return gs_error_set(err, GS_ERR_MODEL, "architecture: batchnorm2d \"%s\": bad parameters",
-                                l->name);
-        break;
-    }
-    case L_MAXPOOL:
-    case L_AVGPOOL:
-        json_pair(obj, "kernel", 0, 0, &l->kh, &l->kw, &ok);
-        json_pair(obj, "stride", l->kh, l->kw, &l->sh, &l->sw, &ok);
-        if (!ok || l->kh < 1 || l->kw < 1 || l->sh < 1 || l->sw < 1 || l->kh > h || l->kw > w)
-            return gs_error_set(err, GS_ERR_MODEL, "architecture: layer %d (%s): bad kernel/stride for %dx%d input",
-                                index, kind_names[kind], h, w);
-        l->out_h = (h - l->kh) / l->sh + 1;
-        l->out_w = (w - l->kw) / l->sw + 1;
-        break;
-    case L_GAVG:
-    case L_GMAX:
-        l->out_h = l->out_w = 1;
-        l->flat_out = 1;
-        break;
-    case L_DROPOUT: {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, "p");
-        l->p = cJSON_IsNumber(p) ? (float)p->valuedouble : 0.5f;
-        if (!(l->p >= 0.0f && l->p < 1.0f))
-            return gs_error_set(err, GS_ERR_MODEL, "architecture: dropout p must be in [0,1)");
-        break;
-    }
-    case L_DENSE: {
-        int in = json_int(obj, "in", 0, &ok);
-        int out = json_int(obj, "out", 0, &ok);
-        if (!ok || (size_t)in != (size_t)c * h * w || out < 1)
-            return gs_error_set(err, GS_ERR_MODEL,
-                                "architecture: dense \"%s\": \"in\" must be %zu, \"out\" positive",
-                                l->name, (size_t)c * h * w);
-        l->out_c = out, l->out_h = 1, l->out_w = 1;
-        l->flat_out = 1;
-        break;
-    }
-    case L_RELU:
-    case L_SOFTMAX:
-        break;
-    }
-    return GS_OK;
+    l->in_c = d->in_c, l->in_h = d->in_h, l->in_w = d->in_w;
+    l->out_c = d->out_c, l->out_h = d->out_h, l->out_w = d->out_w;
+    l->conv = d->conv;
+    l->has_bias = d->has_bias;
+    l->kh = d->kh, l->kw = d->kw, l->sh = d->sh, l->sw = d->sw;
+    l->eps = (float)d->eps;
+    l->p = d->p;
 }
 
 /* ---- construction ------------------------------------------------------ */
@@ -227,7 +99,7 @@ static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t 
 static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
 {
     float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
-    if (l->kind == L_BN) {
+    if (l->kind == GS_OP_BATCHNORM2D) {
         for (int c = 0; c < l->out_c; c++) {
             wv[c] = 1.0f;
             bv[c] = 0.0f;
@@ -239,7 +111,7 @@ static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
     /* PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives
      * bound = gain*sqrt(3/fan_in) with gain = sqrt(2/(1+5)), i.e.
      * 1/sqrt(fan_in); the bias uses the same bound. */
-    const size_t fan_in = l->kind == L_CONV ? numel_in(l) / ((size_t)l->in_h * l->in_w) *
+    const size_t fan_in = l->kind == GS_OP_CONV2D ? numel_in(l) / ((size_t)l->in_h * l->in_w) *
                                                   (size_t)l->conv.kernel_h * l->conv.kernel_w
                                             : numel_in(l);
     const float bound = (float)(1.0 / sqrt((double)fan_in));
@@ -249,36 +121,28 @@ static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
         bv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
 }
 
-static gs_tnet *build(cJSON *root, int max_batch, uint64_t seed, gs_error *err)
+/* Takes ownership of desc and arch_json (also on failure). */
+static gs_tnet *build(gs_net_desc *desc, char *arch_json, int max_batch, uint64_t seed,
+                      gs_error *err)
 {
     if (max_batch < 1) {
+        gs_net_desc_free(desc);
+        free(arch_json);
         gs_error_set(err, GS_ERR_INVALID, "max_batch must be at least 1");
         return NULL;
     }
-    const cJSON *input = cJSON_GetObjectItemCaseSensitive(root, "input");
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
-    if (!cJSON_IsArray(input) || cJSON_GetArraySize(input) != 3 || !cJSON_IsArray(layers) ||
-        cJSON_GetArraySize(layers) < 2) {
-        gs_error_set(err, GS_ERR_MODEL, "architecture: needs \"input\":[C,H,W] and \"layers\"");
-        return NULL;
-    }
-    int dims[3];
-    for (int i = 0; i < 3; i++) {
-        const cJSON *d = cJSON_GetArrayItem(input, i);
-        if (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 1 << 20) {
-            gs_error_set(err, GS_ERR_MODEL, "architecture: bad input dimension %d", i);
-            return NULL;
-        }
-        dims[i] = (int)d->valuedouble;
-    }
     gs_tnet *net = calloc(1, sizeof *net);
     if (!net) {
+        gs_net_desc_free(desc);
+        free(arch_json);
         gs_error_set(err, GS_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    net->in_c = dims[0], net->in_h = dims[1], net->in_w = dims[2];
+    net->desc = desc;
+    net->arch_json = arch_json;
+    net->in_c = desc->in_c, net->in_h = desc->in_h, net->in_w = desc->in_w;
     net->max_batch = max_batch;
-    net->num_layers = cJSON_GetArraySize(layers);
+    net->num_layers = desc->num_layers;
     net->layers = calloc((size_t)net->num_layers, sizeof *net->layers);
     net->tparams = calloc((size_t)net->num_layers * 2, sizeof *net->tparams);
     net->tparam_names = calloc((size_t)net->num_layers * 2, sizeof *net->tparam_names);
@@ -286,24 +150,23 @@ static gs_tnet *build(cJSON *root, int max_batch, uint64_t seed, gs_error *err)
         goto nomem;
 
     /* Shapes and sizes. */
-    int c = dims[0], h = dims[1], w = dims[2], flat = 0;
-    size_t max_act = (size_t)c * h * w, col = 0, act_floats = 0, argmax_ints = 0;
+    size_t max_act = (size_t)net->in_c * net->in_h * net->in_w, col = 0, act_floats = 0,
+           argmax_ints = 0;
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        if (parse_layer(cJSON_GetArrayItem(layers, i), i, l, c, h, w, flat, err) != GS_OK)
-            goto fail;
-        c = l->out_c, h = l->out_h, w = l->out_w, flat = l->flat_out;
-        if (l->kind == L_CONV) {
+        layer_from_desc(l, &desc->layers[i]);
+        const int c = l->out_c;
+        if (l->kind == GS_OP_CONV2D) {
             l->w_size = (size_t)l->conv.out_channels * l->conv.in_channels * l->conv.kernel_h *
                         l->conv.kernel_w;
             l->b_size = l->has_bias ? (size_t)l->conv.out_channels : 0;
             size_t cs = gs_conv2d_col_size(&l->conv), ws = gs_conv2d_workspace_size(&l->conv);
             col = cs > col ? cs : col;
             col = ws > col ? ws : col;
-        } else if (l->kind == L_DENSE) {
+        } else if (l->kind == GS_OP_DENSE) {
             l->w_size = (size_t)l->out_c * numel_in(l);
             l->b_size = (size_t)l->out_c;
-        } else if (l->kind == L_BN) {
+        } else if (l->kind == GS_OP_BATCHNORM2D) {
             l->w_size = l->b_size = (size_t)c;
             l->stats_off = net->num_stat_floats;
             net->num_stat_floats += 2 * (size_t)c;
@@ -315,27 +178,15 @@ static gs_tnet *build(cJSON *root, int max_batch, uint64_t seed, gs_error *err)
         max_act = n > max_act ? n : max_act;
         /* ReLU runs in place on its input's buffer (no layer's backward
          * needs its own pre-ReLU output), except on the net's input. */
-        if (!(l->kind == L_RELU && i > 0))
+        if (!(l->kind == GS_OP_RELU && i > 0))
             act_floats += n;
-        if (l->kind == L_DROPOUT)
+        if (l->kind == GS_OP_DROPOUT)
             act_floats += n;
-        if (l->kind == L_BN)
+        if (l->kind == GS_OP_BATCHNORM2D)
             act_floats += 2 * (size_t)c;
-        if (l->kind == L_MAXPOOL || l->kind == L_GMAX)
+        if (l->kind == GS_OP_MAXPOOL2D || l->kind == GS_OP_GLOBAL_MAXPOOL)
             argmax_ints += n;
     }
-    const layer *last = &net->layers[net->num_layers - 1];
-    const layer *head = &net->layers[net->num_layers - 2];
-    if (last->kind != L_SOFTMAX || head->kind != L_DENSE) {
-        gs_error_set(err, GS_ERR_MODEL, "architecture: must end with dense then softmax");
-        goto fail;
-    }
-    for (int i = 0; i < net->num_layers - 1; i++)
-        if (net->layers[i].kind == L_SOFTMAX) {
-            gs_error_set(err, GS_ERR_MODEL, "architecture: softmax only as the last layer");
-            goto fail;
-        }
-
     const size_t mb = (size_t)max_batch;
     net->params = calloc(net->num_param_floats, sizeof(float));
     net->grads = calloc(net->num_param_floats, sizeof(float));
@@ -359,54 +210,75 @@ static gs_tnet *build(cJSON *root, int max_batch, uint64_t seed, gs_error *err)
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
         const size_t n = numel_out(l) * mb;
-        if (l->kind == L_RELU && i > 0) {
+        if (l->kind == GS_OP_RELU && i > 0) {
             l->out = net->layers[i - 1].out;
         } else {
             l->out = a;
             a += n;
         }
-        if (l->kind == L_DROPOUT) {
+        if (l->kind == GS_OP_DROPOUT) {
             l->mask = a;
             a += n;
         }
-        if (l->kind == L_BN) {
+        if (l->kind == GS_OP_BATCHNORM2D) {
             l->save_mean = a;
             l->save_invstd = a + l->out_c;
             a += 2 * (size_t)l->out_c;
         }
-        if (l->kind == L_MAXPOOL || l->kind == L_GMAX) {
+        if (l->kind == GS_OP_MAXPOOL2D || l->kind == GS_OP_GLOBAL_MAXPOOL) {
             l->argmax = am;
             am += n;
         }
         if (l->w_size) {
             l->first_param = net->num_tparams;
-            int decay = l->kind != L_BN;
+            int decay = l->kind != GS_OP_BATCHNORM2D;
             add_tparam(net, l, "weight", l->w_off, l->w_size, decay);
             if (l->b_size)
                 add_tparam(net, l, "bias", l->b_off, l->b_size, 0);
             init_layer(net, l, &rng);
         }
     }
-    for (int i = 0; i < net->num_tparams; i++)
-        for (int j = 0; j < i; j++)
-            if (strcmp(net->tparams[i].name, net->tparams[j].name) == 0) {
-                gs_error_set(err, GS_ERR_MODEL, "architecture: duplicate tensor name %s",
-                             net->tparams[i].name);
-                goto fail;
-            }
-    char *json = cJSON_PrintUnformatted(root);
-    if (!json)
-        goto nomem;
-    net->arch_json = strdup(json);
-    cJSON_free(json);
-    if (!net->arch_json)
-        goto nomem;
     return net;
 nomem:
     gs_error_set(err, GS_ERR_NOMEM, "out of memory building the network");
-fail:
     gs_tnet_free(net);
     return NULL;
+}
+
+/* Checks json with the core's rules (so a net that would not load after
+ * training fails now, with the core's message) and what training adds,
+ * then builds. The stored text is json re-printed compactly: export writes
+ * it as the model's "architecture". */
+static gs_tnet *build_json(const char *json, int max_batch, uint64_t seed, gs_error *err)
+{
+    gs_net_desc *desc = gs_net_desc_parse(json, err);
+    if (!desc)
+        return NULL;
+    if (gs_net_desc_check_trainable(desc, err) != GS_OK) {
+        gs_net_desc_free(desc);
+        return NULL;
+    }
+    cJSON *root = cJSON_Parse(json);
+    char *printed = root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    char *text = printed ? strdup(printed) : NULL;
+    cJSON_free(printed);
+    if (!text) {
+        gs_net_desc_free(desc);
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return build(desc, text, max_batch, seed, err);
+}
+
+gs_status gs_tnet_check_architecture(const char *architecture_json, gs_error *err)
+{
+    gs_net_desc *desc = gs_net_desc_parse(architecture_json, err);
+    if (!desc)
+        return err ? err->code : GS_ERR_MODEL;
+    gs_status st = gs_net_desc_check_trainable(desc, err);
+    gs_net_desc_free(desc);
+    return st;
 }
 
 gs_tnet *gs_tnet_new(const char *architecture_json, int max_batch, uint64_t seed, gs_error *err)
@@ -415,26 +287,19 @@ gs_tnet *gs_tnet_new(const char *architecture_json, int max_batch, uint64_t seed
         gs_error_set(err, GS_ERR_INVALID, "no architecture");
         return NULL;
     }
-    cJSON *root = cJSON_Parse(architecture_json);
-    if (!root) {
-        gs_error_set(err, GS_ERR_MODEL, "architecture: invalid JSON");
-        return NULL;
-    }
-    gs_tnet *net = build(root, max_batch, seed, err);
-    cJSON_Delete(root);
-    return net;
+    return build_json(architecture_json, max_batch, seed, err);
 }
 
 /* PyTorch layout of a layer's tensor: conv weight [Co,Ci,kh,kw], dense
  * weight [O,I], everything else [C]. */
 static int tensor_shape(const layer *l, const char *suffix, int64_t *shape)
 {
-    if (strcmp(suffix, "weight") == 0 && l->kind == L_CONV) {
+    if (strcmp(suffix, "weight") == 0 && l->kind == GS_OP_CONV2D) {
         shape[0] = l->conv.out_channels, shape[1] = l->conv.in_channels;
         shape[2] = l->conv.kernel_h, shape[3] = l->conv.kernel_w;
         return 4;
     }
-    if (strcmp(suffix, "weight") == 0 && l->kind == L_DENSE) {
+    if (strcmp(suffix, "weight") == 0 && l->kind == GS_OP_DENSE) {
         shape[0] = l->out_c, shape[1] = (int64_t)numel_in(l);
         return 2;
     }
@@ -466,13 +331,11 @@ static gs_status copy_tensor(const gs_model *model, const layer *l, const char *
 gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_outputs,
                             uint64_t seed, gs_error *err)
 {
-    cJSON *root = cJSON_Parse(gs_model_architecture_json(model));
-    if (!root) {
-        gs_error_set(err, GS_ERR_MODEL, "model architecture: invalid JSON");
-        return NULL;
-    }
     /* Head replacement edits the last dense layer's "out" before building,
-     * so the stored architecture describes the new head. */
+     * so the stored architecture describes the new head. A JSON error is
+     * left to build_json, which reports it as the core would. */
+    const char *json = gs_model_architecture_json(model);
+    cJSON *root = json ? cJSON_Parse(json) : NULL;
     int replace_head = 0;
     cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
     int nl = cJSON_IsArray(layers) ? cJSON_GetArraySize(layers) : 0;
@@ -484,8 +347,14 @@ gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_output
             replace_head = 1;
         }
     }
-    gs_tnet *net = build(root, max_batch, seed, err);
+    char *edited = replace_head ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
+    if (replace_head && !edited) {
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    gs_tnet *net = build_json(edited ? edited : json, max_batch, seed, err);
+    cJSON_free(edited);
     if (!net)
         return NULL;
     for (int i = 0; i < net->num_layers; i++) {
@@ -495,7 +364,7 @@ gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_output
         gs_status st = copy_tensor(model, l, "weight", net->params + l->w_off, err);
         if (st == GS_OK && l->b_size)
             st = copy_tensor(model, l, "bias", net->params + l->b_off, err);
-        if (st == GS_OK && l->kind == L_BN) {
+        if (st == GS_OK && l->kind == GS_OP_BATCHNORM2D) {
             st = copy_tensor(model, l, "running_mean", net->stats + l->stats_off, err);
             if (st == GS_OK)
                 st = copy_tensor(model, l, "running_var", net->stats + l->stats_off + l->out_c,
@@ -514,6 +383,7 @@ void gs_tnet_free(gs_tnet *net)
     if (!net)
         return;
     free(net->layers);
+    gs_net_desc_free(net->desc);
     free(net->tparams);
     free(net->tparam_names);
     free(net->arch_json);
@@ -585,10 +455,10 @@ gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int train
         const size_t n = numel_out(l) * batch;
         const int spatial = l->in_h * l->in_w;
         switch (l->kind) {
-        case L_CONV:
+        case GS_OP_CONV2D:
             gs_conv2d_forward(x, batch, &l->conv, wv, bv, l->out, net->col);
             break;
-        case L_BN:
+        case GS_OP_BATCHNORM2D:
             if (training)
                 gs_batchnorm_train_forward(x, batch, l->in_c, spatial, wv, bv, l->eps, BN_MOMENTUM,
                                            net->stats + l->stats_off,
@@ -600,38 +470,38 @@ gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int train
                                           net->stats + l->stats_off + l->out_c, l->save_mean,
                                           l->save_invstd, l->out);
             break;
-        case L_RELU:
+        case GS_OP_RELU:
             if (l->out != x)
                 memcpy(l->out, x, n * sizeof(float));
             gs_relu_forward(l->out, n);
             break;
-        case L_MAXPOOL:
+        case GS_OP_MAXPOOL2D:
             if (l->kh == 2 && l->kw == 2 && l->sh == 2 && l->sw == 2)
                 gs_maxpool2x2_forward(x, batch, l->in_c, l->in_h, l->in_w, l->out, l->argmax);
             else
                 gs_maxpool2d_forward(x, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh,
                                      l->sw, l->out, l->argmax);
             break;
-        case L_AVGPOOL:
+        case GS_OP_AVGPOOL2D:
             gs_avgpool2d_forward(x, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh, l->sw,
                                  l->out);
             break;
-        case L_GAVG:
+        case GS_OP_GLOBAL_AVGPOOL:
             gs_global_avgpool_forward(x, batch, l->in_c, spatial, l->out);
             break;
-        case L_GMAX:
+        case GS_OP_GLOBAL_MAXPOOL:
             gs_global_maxpool_forward(x, batch, l->in_c, spatial, l->out, l->argmax);
             break;
-        case L_DROPOUT:
+        case GS_OP_DROPOUT:
             if (training)
                 gs_dropout_forward(x, n, l->p, mix_seed(rng_seed, i), l->mask, l->out);
             else
                 memcpy(l->out, x, n * sizeof(float));
             break;
-        case L_DENSE:
+        case GS_OP_DENSE:
             gs_dense_forward(x, batch, (int)numel_in(l), l->out_c, wv, bv, l->out);
             break;
-        case L_SOFTMAX:
+        case GS_OP_SOFTMAX:
             memcpy(l->out, x, n * sizeof(float));
             gs_softmax_forward(l->out, batch, l->out_c);
             break;
@@ -675,18 +545,18 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch)
         if (!dx && !l->w_size)
             break; /* nothing before this layer needs a gradient */
         switch (l->kind) {
-        case L_CONV:
+        case GS_OP_CONV2D:
             gs_conv2d_backward(x, g, batch, &l->conv, wv, wg, bg, dx, net->col);
             break;
-        case L_BN:
+        case GS_OP_BATCHNORM2D:
             (net->last_training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
                 x, g, batch, l->in_c, spatial, wv, l->save_mean, l->save_invstd, wg, bg, dx);
             break;
-        case L_RELU:
+        case GS_OP_RELU:
             gs_relu_backward(l->out, g, n, dx);
             break;
-        case L_MAXPOOL:
-            if (i > 1 && net->layers[i - 1].kind == L_RELU) {
+        case GS_OP_MAXPOOL2D:
+            if (i > 1 && net->layers[i - 1].kind == GS_OP_RELU) {
                 /* Fused: writes the gradient w.r.t. the ReLU's input, so
                  * the ReLU layer is skipped below. */
                 gs_relu_maxpool2d_backward(g, l->argmax, x, batch, l->in_c, l->in_h, l->in_w,
@@ -697,26 +567,26 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch)
                                       l->out_w, dx);
             }
             break;
-        case L_AVGPOOL:
+        case GS_OP_AVGPOOL2D:
             gs_avgpool2d_backward(g, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh, l->sw,
                                   dx);
             break;
-        case L_GAVG:
+        case GS_OP_GLOBAL_AVGPOOL:
             gs_global_avgpool_backward(g, batch, l->in_c, spatial, dx);
             break;
-        case L_GMAX:
+        case GS_OP_GLOBAL_MAXPOOL:
             gs_global_maxpool_backward(g, l->argmax, batch, l->in_c, spatial, dx);
             break;
-        case L_DROPOUT:
+        case GS_OP_DROPOUT:
             if (net->last_training)
                 gs_dropout_backward(g, l->mask, n, dx);
             else
                 memcpy(dx, g, n * sizeof(float));
             break;
-        case L_DENSE:
+        case GS_OP_DENSE:
             gs_dense_backward(x, g, batch, (int)numel_in(l), l->out_c, wv, wg, bg, dx);
             break;
-        case L_SOFTMAX:
+        case GS_OP_SOFTMAX:
             break; /* only last, handled by the fused loss gradient */
         }
         float *t = g;
@@ -749,7 +619,7 @@ gs_status gs_tnet_export(const gs_tnet *net, gs_model_writer *writer, gs_error *
             snprintf(name, sizeof name, "%s.bias", l->name);
             st = gs_model_writer_add_tensor(writer, name, 1, bshape, net->params + l->b_off, err);
         }
-        if (st == GS_OK && l->kind == L_BN) {
+        if (st == GS_OK && l->kind == GS_OP_BATCHNORM2D) {
             snprintf(name, sizeof name, "%s.running_mean", l->name);
             st = gs_model_writer_add_tensor(writer, name, 1, bshape, net->stats + l->stats_off, err);
             snprintf(name, sizeof name, "%s.running_var", l->name);

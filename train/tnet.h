@@ -17,6 +17,12 @@
 
 typedef struct gs_tnet gs_tnet;
 
+/* The checks gs_tnet_new runs on an architecture, without building: the
+ * core's rules (genrescope/net_desc.h: a net that passes is one the core
+ * can load once trained) and what training adds (unique tensor names,
+ * batch norm eps > 0). GS_OK, or GS_ERR_MODEL with the core's message. */
+gs_status gs_tnet_check_architecture(const char *architecture_json, gs_error *err);
+
 /* Builds a net from architecture JSON ({"input":[C,H,W],"layers":[...]}) with
  * Kaiming-uniform conv/dense init (PyTorch defaults), BN weight 1 bias 0,
  * running mean 0 var 1, deterministic given seed. NULL + err on failure. */

@@ -113,15 +113,6 @@ static void loop_free(loop_state *s)
     free(s->clip_batch);
 }
 
-static int argmax(const float *v, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
 static gs_status validate(gs_tnet *net, const gs_train_config *cfg, const gs_dataset *ds, const gs_spec_set *set,
                           const gs_frontend_params *p, const int *use_valid, loop_state *s, float *loss,
                           float *acc, gs_error *err)
@@ -139,7 +130,7 @@ static gs_status validate(gs_tnet *net, const gs_train_config *cfg, const gs_dat
         int y = ds->items[i].label;
         total += -log(s->clip_probs[y] > 1e-12f ? s->clip_probs[y] : 1e-12f);
         /* All silent: no verdict, wrong (as gs_confusion_add counts it). */
-        correct += patches > 0 && argmax(s->clip_probs, L) == y;
+        correct += patches > 0 && gs_argmax(s->clip_probs, L) == y;
         n++;
     }
     *loss = n ? (float)(total / n) : -1.0f;
@@ -299,7 +290,7 @@ gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spe
             }
             loss_sum += loss;
             for (int j = 0; j < cfg->batch; j++)
-                correct += argmax(s.probs + j * L, L) == argmax(s.targets + j * L, L);
+                correct += gs_argmax(s.probs + j * L, L) == gs_argmax(s.targets + j * L, L);
             seen += cfg->batch;
             if (cfg->progress && cfg->progress_tty) {
                 double done = (epoch - ck.epoch) + (double)(b + 1) / steps_per_epoch;

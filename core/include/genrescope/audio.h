@@ -9,6 +9,8 @@
 #ifndef GENRESCOPE_AUDIO_H
 #define GENRESCOPE_AUDIO_H
 
+#include "genrescope/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,27 +47,27 @@ typedef struct gs_audio gs_audio;
  * audio), GS_ERR_UNSUPPORTED (no decoder for the codec, or a source rate
  * outside GS_AUDIO_MIN_SOURCE_RATE..GS_AUDIO_MAX_SOURCE_RATE). Caller closes with
  * gs_audio_close(). */
-gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err);
-void gs_audio_close(gs_audio *audio);
+GS_API gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err);
+GS_API void gs_audio_close(gs_audio *audio);
 
-const gs_audio_info *gs_audio_get_info(const gs_audio *audio);
+GS_API const gs_audio_info *gs_audio_get_info(const gs_audio *audio);
 
 /* Reads up to max_frames mono samples at the target rate into out. Returns
  * the number written, 0 at the end of the stream, or a negative gs_status
  * (decode error mid-file, e.g. truncated data) with *err set. Memory use is
  * bounded regardless of file length. */
-long gs_audio_read(gs_audio *audio, float *out, size_t max_frames, gs_error *err);
+GS_API long gs_audio_read(gs_audio *audio, float *out, size_t max_frames, gs_error *err);
 
 /* Convenience for short files (tests, training): decodes everything into a
  * malloc'd buffer the caller frees with free(). */
-gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples,
-                               size_t *n_samples, gs_audio_info *info, gs_error *err);
+GS_API gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples,
+                                      size_t *n_samples, gs_audio_info *info, gs_error *err);
 
 /* 1 when the last component of path (a file name or a path) ends in an
  * extension of a format the decoder handles (wav, flac, mp3, ogg, opus, m4a,
  * aac, ...; case-insensitive), else 0. A name that is only an extension
  * (".mp3") is not audio. The single list every program uses; NULL gives 0. */
-int gs_audio_is_audio_name(const char *path);
+GS_API int gs_audio_is_audio_name(const char *path);
 
 /* ---- Streaming resampler (mono) ---------------------------------------- */
 
@@ -73,11 +75,11 @@ typedef struct gs_resampler gs_resampler;
 
 /* Creates a mono resampler in_rate -> out_rate for blocks of at most
  * max_in_block input samples. Caller frees with gs_resampler_free(). */
-gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_block,
-                               gs_error *err);
-void gs_resampler_free(gs_resampler *r);
+GS_API gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_block,
+                                      gs_error *err);
+GS_API void gs_resampler_free(gs_resampler *r);
 /* Maximum output samples one call can produce for max_in_block input. */
-size_t gs_resampler_max_output(const gs_resampler *r);
+GS_API size_t gs_resampler_max_output(const gs_resampler *r);
 /* Processes n_in (<= max_in_block) samples; in == NULL with n_in == 0
  * flushes the tail at end of stream. Writes up to out_capacity samples and
  * returns how many, or a negative gs_status. All input is always consumed;
@@ -87,8 +89,8 @@ size_t gs_resampler_max_output(const gs_resampler *r);
  * Real time: soxr may allocate during the first calls (until its internal
  * FIFOs reach their steady size for the block size), never afterwards; equal
  * rates never allocate. See core/src/resample.c for measurements. */
-long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out,
-                          size_t out_capacity, gs_error *err);
+GS_API long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out,
+                                 size_t out_capacity, gs_error *err);
 
 #ifdef __cplusplus
 }

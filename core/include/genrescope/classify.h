@@ -15,6 +15,8 @@
 #ifndef GENRESCOPE_CLASSIFY_H
 #define GENRESCOPE_CLASSIFY_H
 
+#include "genrescope/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,7 +75,7 @@ typedef struct gs_track_result {
 } gs_track_result;
 
 /* Frees what a result owns and zeroes it; result may be NULL. */
-void gs_track_result_free(gs_track_result *result);
+GS_API void gs_track_result_free(gs_track_result *result);
 
 typedef struct gs_classifier gs_classifier;
 
@@ -81,10 +83,10 @@ typedef struct gs_classifier gs_classifier;
  * with its own network workspace, front-end and patch buffers; net may be
  * NULL (built from model) or a shared immutable net (borrowed). One
  * classifier per thread. Caller frees with gs_classifier_free(). */
-gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_error *err);
-void gs_classifier_free(gs_classifier *cls);
+GS_API gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_error *err);
+GS_API void gs_classifier_free(gs_classifier *cls);
 
-const gs_model *gs_classifier_model(const gs_classifier *cls);
+GS_API const gs_model *gs_classifier_model(const gs_classifier *cls);
 
 /* Streaming track analysis: begin, push mono samples at the model's rate in
  * blocks of any size, then finish to get the verdict (caller frees it with
@@ -92,17 +94,17 @@ const gs_model *gs_classifier_model(const gs_classifier *cls);
  * track. Per-patch work allocates nothing; finish and window boundaries may
  * allocate. After a failure, push and finish keep returning that error until
  * the next begin. cls and samples (when n > 0) must not be NULL. */
-void gs_classifier_begin(gs_classifier *cls);
-gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n, gs_error *err);
-gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_error *err);
+GS_API void gs_classifier_begin(gs_classifier *cls);
+GS_API gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n, gs_error *err);
+GS_API gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_error *err);
 
 /* Decodes path (any format gs_audio_open reads) and analyses it in bounded
  * memory. On failure returns the error (its message names the path) and
  * leaves result empty (top_label -1, no arrays). A decoding error part way
  * (e.g. a truncated FLAC) fails the file; formats whose decoder cannot tell
  * (e.g. MP3 cut between frames) give the verdict of what was decoded. */
-gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result,
-                           gs_error *err);
+GS_API gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result,
+                                  gs_error *err);
 
 /* Whole-window analysis for real-time hosts: classifies n mono samples at
  * the model rate (at most the window length) and writes num_labels
@@ -111,8 +113,8 @@ gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result
  * Gives the same patches, so the same probabilities, as streaming the same
  * samples; it resets any streaming analysis in progress (also when it fails
  * on its arguments). */
-gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
-                                        float *probabilities, int *num_patches, gs_error *err);
+GS_API gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
+                                               float *probabilities, int *num_patches, gs_error *err);
 
 /* The patch plan: which patches of a clip of n_frames front-end frames are
  * classified and how each one is cut. The classifier (streaming and
@@ -139,37 +141,37 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
  * front-end parameters); none of these functions allocates or fails. */
 
 /* Number of patches in the plan of n_frames frames (0 when n_frames <= 0). */
-long long gs_patch_plan_count(const gs_frontend_params *p, long long n_frames);
+GS_API long long gs_patch_plan_count(const gs_frontend_params *p, long long n_frames);
 
 /* Number of regular patches: (n_frames - patch_frames) / patch_hop_frames
  * + 1 when n_frames >= patch_frames, else 0. They are the plan's first
  * patches; the tail or repeated patch, if any, comes after them. */
-long long gs_patch_plan_regular(const gs_frontend_params *p, long long n_frames);
+GS_API long long gs_patch_plan_regular(const gs_frontend_params *p, long long n_frames);
 
 /* Start frame of plan patch k (0 <= k < gs_patch_plan_count), in plan
  * order: regular patches ascending, then the tail patch. The patch's frames
  * are the n_frames - start frames from there, of which gs_patch_from_frames
  * takes patch_frames (repeating them when fewer). Returns -1 when k is out
  * of range. */
-long long gs_patch_plan_start(const gs_frontend_params *p, long long n_frames, long long k);
+GS_API long long gs_patch_plan_start(const gs_frontend_params *p, long long n_frames, long long k);
 
 /* Start frame of the extra patch aligned to the end of n_frames frames, or
  * -1 when there is none (fewer than patch_frames frames, or the regular
  * patches leave less than half a hop uncovered). */
-long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames);
+GS_API long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames);
 
 /* Number of start frames a random training crop may take: 0 .. result - 1.
  * n_frames - patch_frames + 1 for a clip of at least one patch; 1 (the
  * repeated patch at 0) for a shorter clip; 0 without frames. */
-long long gs_patch_crop_starts(const gs_frontend_params *p, long long n_frames);
+GS_API long long gs_patch_crop_starts(const gs_frontend_params *p, long long n_frames);
 
 /* Peak of the frame RMS over the patch_frames frames of a patch whose
  * frames start at rms and of which `available` (>= 1) exist (repeated like
  * gs_patch_from_frames when fewer than patch_frames). */
-float gs_patch_peak_rms(const float *rms, long long available, int patch_frames);
+GS_API float gs_patch_peak_rms(const float *rms, long long available, int patch_frames);
 
 /* 1 when that patch is silent (peak frame RMS below GS_SILENCE_RMS), else 0. */
-int gs_patch_is_silent(const float *rms, long long available, int patch_frames);
+GS_API int gs_patch_is_silent(const float *rms, long long available, int patch_frames);
 
 /* Cuts one patch: takes patch_frames consecutive time-major log-mel frames
  * (n_mels values each) from frames, of which `available` (>= 1) exist,
@@ -178,11 +180,11 @@ int gs_patch_is_silent(const float *rms, long long available, int patch_frames);
  * width) with the patch normalisation applied. The single definition of a
  * patch, shared by inference and the trainer. frames and out must not
  * overlap. */
-void gs_patch_from_frames(const float *frames, long long available, int n_mels, int patch_frames,
-                          gs_patch_normalize normalize, float *out);
+GS_API void gs_patch_from_frames(const float *frames, long long available, int n_mels, int patch_frames,
+                                 gs_patch_normalize normalize, float *out);
 
 /* Index of the largest of n values (first on ties), or -1 if n <= 0. */
-int gs_argmax(const float *values, int n);
+GS_API int gs_argmax(const float *values, int n);
 
 #ifdef __cplusplus
 }

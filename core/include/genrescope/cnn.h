@@ -23,6 +23,8 @@
 #ifndef GENRESCOPE_CNN_H
 #define GENRESCOPE_CNN_H
 
+#include "genrescope/api.h"
+
 #include "genrescope/error.h"
 #include "genrescope/model.h"
 
@@ -37,26 +39,34 @@ typedef struct gs_net gs_net;
  * weights it needs, so the model may be freed afterwards. Returns NULL with
  * GS_ERR_MODEL (bad architecture or tensors) or GS_ERR_NOMEM. Caller frees
  * with gs_net_free(). A net is immutable and may be shared by threads. */
-gs_net *gs_net_from_model(const gs_model *model, gs_error *err);
-void gs_net_free(gs_net *net);
+GS_API gs_net *gs_net_from_model(const gs_model *model, gs_error *err);
+GS_API void gs_net_free(gs_net *net);
 
 /* Input shape [channels, height, width]. */
-void gs_net_input_shape(const gs_net *net, int *channels, int *height, int *width);
-int gs_net_num_outputs(const gs_net *net);
-int gs_net_embedding_size(const gs_net *net);
+GS_API void gs_net_input_shape(const gs_net *net, int *channels, int *height, int *width);
+GS_API int gs_net_num_outputs(const gs_net *net);
+GS_API int gs_net_embedding_size(const gs_net *net);
 
 /* Per-thread workspace: every buffer a forward pass of up to max_batch inputs
  * needs, allocated once here. Caller frees with gs_net_ctx_free(). */
 typedef struct gs_net_ctx gs_net_ctx;
-gs_net_ctx *gs_net_ctx_new(const gs_net *net, int max_batch, gs_error *err);
-void gs_net_ctx_free(gs_net_ctx *ctx);
+GS_API gs_net_ctx *gs_net_ctx_new(const gs_net *net, int max_batch, gs_error *err);
+GS_API void gs_net_ctx_free(gs_net_ctx *ctx);
 
 /* Runs batch (1..max_batch) inputs of C*H*W floats each (contiguous NCHW).
  * Writes batch*num_outputs probabilities to probs and, if embeddings is not
  * NULL, batch*embedding_size raw (un-normalised) penultimate activations.
  * Allocates nothing. Returns GS_ERR_INVALID for a bad batch size. */
-gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
-                         float *probs, float *embeddings, gs_error *err);
+GS_API gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
+                                float *probs, float *embeddings, gs_error *err);
+
+/* Sets how many threads the BLAS under gs_net_forward may use (OpenBLAS's
+ * pool: process-wide, but per calling thread when OpenBLAS is built with
+ * OpenMP, so a worker thread that wants 1 calls this from its own thread).
+ * Callers that run one net per worker thread ask for 1, so the workers do
+ * not each start a pool of their own. threads < 1 changes nothing (the
+ * BLAS's own choice, OPENBLAS_NUM_THREADS, stays). Cannot fail. */
+GS_API void gs_net_set_blas_threads(int threads);
 
 #ifdef __cplusplus
 }

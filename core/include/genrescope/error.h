@@ -6,6 +6,8 @@
 #ifndef GENRESCOPE_ERROR_H
 #define GENRESCOPE_ERROR_H
 
+#include "genrescope/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -30,20 +32,20 @@ typedef struct gs_error {
 
 /* Fills *err (if err is not NULL) and returns code, so callers can write
  * `return gs_error_set(err, GS_ERR_IO, "cannot open %s", path);`. */
-gs_status gs_error_set(gs_error *err, gs_status code, const char *fmt, ...)
+GS_API gs_status gs_error_set(gs_error *err, gs_status code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
 /* Resets *err to GS_OK with an empty message. err may be NULL. */
-void gs_error_clear(gs_error *err);
+GS_API void gs_error_clear(gs_error *err);
 
 /* Prefixes the message already in *err with "context: ". err may be NULL. */
-void gs_error_prefix(gs_error *err, const char *context);
+GS_API void gs_error_prefix(gs_error *err, const char *context);
 
 /* Static English name of a status, e.g. "I/O error". Never NULL. */
-const char *gs_status_name(gs_status code);
+GS_API const char *gs_status_name(gs_status code);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@
 #ifndef GENRESCOPE_MODEL_H
 #define GENRESCOPE_MODEL_H
 
+#include "genrescope/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,11 +64,11 @@ typedef struct gs_frontend_params {
 } gs_frontend_params;
 
 /* Defaults used by the shipped design; useful for tests and the trainer. */
-void gs_frontend_params_default(gs_frontend_params *out);
+GS_API void gs_frontend_params_default(gs_frontend_params *out);
 
 /* Returns GS_OK if every field is in range, else GS_ERR_INVALID with a
  * message naming the field. */
-gs_status gs_frontend_params_validate(const gs_frontend_params *p, gs_error *err);
+GS_API gs_status gs_frontend_params_validate(const gs_frontend_params *p, gs_error *err);
 
 typedef struct gs_tensor {
     const char *name;                 /* owned by the model */
@@ -83,85 +85,85 @@ typedef struct gs_model gs_model;
  * GS_ERR_IO (cannot open/map), GS_ERR_MODEL (malformed: header length, JSON,
  * dtype, shape, offsets, missing tensor or metadata). The caller owns the
  * result and frees it with gs_model_free(). */
-gs_model *gs_model_load(const char *path, gs_error *err);
+GS_API gs_model *gs_model_load(const char *path, gs_error *err);
 
 /* Same, from a caller-owned buffer that must outlive the model (used for the
  * model embedded in the library). The buffer is not copied. */
-gs_model *gs_model_load_memory(const void *data, size_t size, gs_error *err);
+GS_API gs_model *gs_model_load_memory(const void *data, size_t size, gs_error *err);
 
 /* The model compiled into the library (models/genrescope-gtzan.safetensors at
  * build time). Caller frees with gs_model_free(). NULL + err on failure. */
-gs_model *gs_model_load_default(gs_error *err);
+GS_API gs_model *gs_model_load_default(gs_error *err);
 
 /* Frees everything the model owns; model may be NULL. */
-void gs_model_free(gs_model *model);
+GS_API void gs_model_free(gs_model *model);
 
 /* Accessors: all returned pointers are owned by the model and live as long
  * as it does. */
-const gs_frontend_params *gs_model_frontend(const gs_model *model);
-int gs_model_num_labels(const gs_model *model);
-const char *gs_model_label(const gs_model *model, int index); /* NULL if out of range */
+GS_API const gs_frontend_params *gs_model_frontend(const gs_model *model);
+GS_API int gs_model_num_labels(const gs_model *model);
+GS_API const char *gs_model_label(const gs_model *model, int index); /* NULL if out of range */
 /* Index of label, or -1. */
-int gs_model_label_index(const gs_model *model, const char *label);
+GS_API int gs_model_label_index(const gs_model *model, const char *label);
 /* Index of the label that means "not music", or -1 when the model has none
  * (it then only knows genres). */
-int gs_model_not_music_label(const gs_model *model);
+GS_API int gs_model_not_music_label(const gs_model *model);
 /* Calibration temperature the classifier applies to averaged
  * probabilities; 1 when the model carries none. */
-float gs_model_calibration_temperature(const gs_model *model);
+GS_API float gs_model_calibration_temperature(const gs_model *model);
 /* The model's recommended tagging threshold (its "tagging" metadata), or
  * -1 when it has none. */
-float gs_model_tag_min_confidence(const gs_model *model);
+GS_API float gs_model_tag_min_confidence(const gs_model *model);
 /* The not-music probability from which the verdict is "not music" (the
  * model's "not_music_decision" metadata), GS_NOT_MUSIC_THRESHOLD (0.5)
  * when it sets none. */
-float gs_model_not_music_min_probability(const gs_model *model);
+GS_API float gs_model_not_music_min_probability(const gs_model *model);
 /* 1 when index is a label and names a genre (not the not-music label). */
-int gs_model_is_genre_label(const gs_model *model, int index);
+GS_API int gs_model_is_genre_label(const gs_model *model, int index);
 /* Short stable identifier: "<name>-<first 16 hex of FNV-1a 64 of the file>".
  * Changes whenever any byte of the model changes. */
-const char *gs_model_id(const gs_model *model);
+GS_API const char *gs_model_id(const gs_model *model);
 /* Raw "architecture" and "provenance" JSON text ("{}" if absent). */
-const char *gs_model_architecture_json(const gs_model *model);
-const char *gs_model_provenance_json(const gs_model *model);
+GS_API const char *gs_model_architecture_json(const gs_model *model);
+GS_API const char *gs_model_provenance_json(const gs_model *model);
 /* Value of any __metadata__ key, or NULL. */
-const char *gs_model_metadata(const gs_model *model, const char *key);
-int gs_model_num_tensors(const gs_model *model);
-const gs_tensor *gs_model_tensor_at(const gs_model *model, int index);
+GS_API const char *gs_model_metadata(const gs_model *model, const char *key);
+GS_API int gs_model_num_tensors(const gs_model *model);
+GS_API const gs_tensor *gs_model_tensor_at(const gs_model *model, int index);
 /* Tensor by name, or NULL. */
-const gs_tensor *gs_model_tensor(const gs_model *model, const char *name);
+GS_API const gs_tensor *gs_model_tensor(const gs_model *model, const char *name);
 
 /* ---- Writer ------------------------------------------------------------ */
 
 typedef struct gs_model_writer gs_model_writer;
 
 /* Creates an empty writer. NULL only when out of memory. */
-gs_model_writer *gs_model_writer_new(void);
-void gs_model_writer_free(gs_model_writer *writer);
+GS_API gs_model_writer *gs_model_writer_new(void);
+GS_API void gs_model_writer_free(gs_model_writer *writer);
 
 /* Adds an F32 tensor; name and data are copied. Tensors are written sorted
  * by name (the safetensors convention). Fails on duplicate names, ndim out
  * of 1..GS_MAX_TENSOR_DIMS or non-positive dimensions. */
-gs_status gs_model_writer_add_tensor(gs_model_writer *writer, const char *name,
-                                     int ndim, const int64_t *shape,
-                                     const float *data, gs_error *err);
+GS_API gs_status gs_model_writer_add_tensor(gs_model_writer *writer, const char *name,
+                                            int ndim, const int64_t *shape,
+                                            const float *data, gs_error *err);
 
 /* Sets a __metadata__ entry (copied; replaces an existing key). */
-gs_status gs_model_writer_set_metadata(gs_model_writer *writer, const char *key,
-                                       const char *value, gs_error *err);
+GS_API gs_status gs_model_writer_set_metadata(gs_model_writer *writer, const char *key,
+                                              const char *value, gs_error *err);
 
 /* Convenience: sets "format", "labels" and "frontend" metadata from structs. */
-gs_status gs_model_writer_set_standard_metadata(gs_model_writer *writer,
-                                                const char *const *labels, int num_labels,
-                                                const gs_frontend_params *frontend,
-                                                gs_error *err);
+GS_API gs_status gs_model_writer_set_standard_metadata(gs_model_writer *writer,
+                                                       const char *const *labels, int num_labels,
+                                                       const gs_frontend_params *frontend,
+                                                       gs_error *err);
 
 /* Writes the file atomically under the write-path rules of
  * genrescope/outfile.h (temporary file + fsync + rename; symlinks written
  * through; directories, devices and FIFOs refused), so a crash never leaves
  * a half-written model at path. Errors: GS_ERR_IO with the reason. */
-gs_status gs_model_writer_save(const gs_model_writer *writer, const char *path,
-                               gs_error *err);
+GS_API gs_status gs_model_writer_save(const gs_model_writer *writer, const char *path,
+                                      gs_error *err);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,8 @@
 #ifndef GENRESCOPE_OUTFILE_H
 #define GENRESCOPE_OUTFILE_H
 
+#include "genrescope/api.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -36,8 +38,8 @@ extern "C" {
  * path or one too long for resolved; GS_ERR_IO when the target exists and is
  * not a regular file, its directory is missing, or a lookup fails (the
  * message names the path and the reason). */
-gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_size, int *exists,
-                            gs_error *err);
+GS_API gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_size, int *exists,
+                                   gs_error *err);
 
 /* Creates a new, empty temporary file next to target, exclusively and with
  * an unpredictable name "<dir>/<prefix><16 hex digits><suffix>" (prefix
@@ -49,14 +51,14 @@ gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_si
  * returns an open read-write descriptor (O_CLOEXEC) the caller closes and,
  * unless it renames the file, unlinks. Returns -1 with *err set (GS_ERR_IO
  * or GS_ERR_INVALID) on failure. */
-int gs_temp_create_near(const char *target, const char *prefix, const char *suffix, unsigned int mode, int lock,
-                        char *tmp_path, size_t tmp_size, gs_error *err);
+GS_API int gs_temp_create_near(const char *target, const char *prefix, const char *suffix, unsigned int mode, int lock,
+                               char *tmp_path, size_t tmp_size, gs_error *err);
 
 /* Renames tmp_path over target only if target is a regular file or absent
  * (absent: with RENAME_NOREPLACE, so a file that appears meanwhile is not
  * replaced), then fsyncs target's directory. Does not remove tmp_path on
  * failure (the caller does). Errors: GS_ERR_IO with a message. */
-gs_status gs_rename_onto_regular(const char *tmp_path, const char *target, gs_error *err);
+GS_API gs_status gs_rename_onto_regular(const char *tmp_path, const char *target, gs_error *err);
 
 /* For logs that grow while a long job runs (a training log resumed after an
  * interruption): opens path, resolved as above, for writing in place,
@@ -64,7 +66,7 @@ gs_status gs_rename_onto_regular(const char *tmp_path, const char *target, gs_er
  * absent, and checks that what was opened is a regular file (O_NOFOLLOW
  * and O_NONBLOCK, so a FIFO swapped in cannot block us). Returns a stream
  * the caller fcloses, or NULL with *err set (GS_ERR_IO). */
-FILE *gs_output_open_in_place(const char *path, int append, gs_error *err);
+GS_API FILE *gs_output_open_in_place(const char *path, int append, gs_error *err);
 
 typedef struct gs_outfile gs_outfile;
 
@@ -75,31 +77,31 @@ typedef struct gs_outfile gs_outfile;
  * through gs_outfile_fd() or gs_outfile_stream() (not both), then ends with
  * gs_outfile_commit() or gs_outfile_discard(), which free it. Returns NULL
  * with *err set (see gs_output_resolve and gs_temp_create_near). */
-gs_outfile *gs_outfile_open(const char *path, int flags, gs_error *err);
+GS_API gs_outfile *gs_outfile_open(const char *path, int flags, gs_error *err);
 
 /* The descriptor to write to (the temporary file, or 1 for stdout). */
-int gs_outfile_fd(const gs_outfile *f);
+GS_API int gs_outfile_fd(const gs_outfile *f);
 
 /* A stdio stream over the descriptor, created on first use (NULL when out
  * of memory). Owned by f. */
-FILE *gs_outfile_stream(gs_outfile *f);
+GS_API FILE *gs_outfile_stream(gs_outfile *f);
 
 /* The resolved target path ("-" for stdout). Owned by f. */
-const char *gs_outfile_target(const gs_outfile *f);
+GS_API const char *gs_outfile_target(const gs_outfile *f);
 
 /* Flushes and fsyncs the content and renames it over the target
  * (gs_rename_onto_regular); for stdout, flushes. Always frees f; on failure
  * the temporary file is removed, the target is untouched and *err says why
  * (GS_ERR_IO). A NULL f returns GS_ERR_INVALID. */
-gs_status gs_outfile_commit(gs_outfile *f, gs_error *err);
+GS_API gs_status gs_outfile_commit(gs_outfile *f, gs_error *err);
 
 /* Removes the temporary file and frees f; the target is untouched. NULL is
  * ignored. */
-void gs_outfile_discard(gs_outfile *f);
+GS_API void gs_outfile_discard(gs_outfile *f);
 
 /* What kind of file st_mode is, for messages: "a directory", "a FIFO",
  * "a character device", ... Static string. */
-const char *gs_file_kind_name(unsigned int st_mode);
+GS_API const char *gs_file_kind_name(unsigned int st_mode);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,8 @@
 #ifndef GENRESCOPE_VERDICT_H
 #define GENRESCOPE_VERDICT_H
 
+#include "genrescope/api.h"
+
 #include "genrescope/model.h"
 
 #ifdef __cplusplus
@@ -49,8 +51,8 @@ typedef struct gs_verdict {
  * outside (0, 1] means GS_NOT_MUSIC_THRESHOLD). probabilities may be NULL
  * only when num_patches is 0. Pure: no allocation, safe in a real-time
  * thread. Never fails. */
-gs_verdict gs_verdict_decide_labels(const float *probabilities, int num_labels, int not_music_label,
-                                    float not_music_min_probability, int num_patches);
+GS_API gs_verdict gs_verdict_decide_labels(const float *probabilities, int num_labels, int not_music_label,
+                                           float not_music_min_probability, int num_patches);
 
 /* The same with the label count, not-music label and threshold of model
  * (borrowed, not NULL). Inline so that pure users of the decision (the plugin's audio
@@ -68,11 +70,11 @@ static inline gs_verdict gs_verdict_decide(const gs_model *model, const float *p
  * T = 1 (or not finite, or <= 0) leaves p as is. A vector with a
  * non-finite value is left alone (the verdict reports it as invalid); all
  * zeros stay zeros. Pure, no allocation. */
-void gs_calibrate_probabilities(float *probabilities, int n, float temperature);
+GS_API void gs_calibrate_probabilities(float *probabilities, int n, float temperature);
 
 /* Stable lower-case name for JSON and the index: "silent", "genre",
  * "not-music", "invalid". */
-const char *gs_verdict_kind_name(gs_verdict_kind kind);
+GS_API const char *gs_verdict_kind_name(gs_verdict_kind kind);
 
 #ifdef __cplusplus
 }
