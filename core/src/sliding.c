@@ -41,7 +41,7 @@ struct gs_sliding {
 
     float *batch_input;           /* MAX_BATCH * patch_size */
     float *batch_probs;           /* MAX_BATCH * num_labels */
-    long long batch_first;        /* stream index of the first queued patch */
+    long long batch_index[MAX_BATCH]; /* stream index of each queued patch */
     int batch_len;
 
     float *patch_frames;          /* patch_frames frames gathered from the ring */
@@ -201,7 +201,7 @@ static gs_status flush(gs_sliding *sl, gs_error *err)
     sl->forwarded += (unsigned long long)sl->batch_len;
     const size_t nl = (size_t)sl->num_labels;
     for (int b = 0; b < sl->batch_len; b++) {
-        long long slot = (sl->batch_first + b) % sl->patch_cap;
+        long long slot = sl->batch_index[b] % sl->patch_cap;
         memcpy(sl->patch_probs + (size_t)slot * nl, sl->batch_probs + (size_t)b * nl, sizeof(float) * nl);
     }
     sl->batch_len = 0;
@@ -217,8 +217,7 @@ static gs_status cut_regular(gs_sliding *sl, long long index, gs_error *err)
     sl->patch_silent[slot] = (unsigned char)gs_patch_is_silent(sl->patch_rms, nf, nf);
     if (sl->patch_silent[slot])
         return GS_OK;
-    if (sl->batch_len == 0)
-        sl->batch_first = index;
+    sl->batch_index[sl->batch_len] = index;
     gs_patch_from_frames(sl->patch_frames, nf, sl->n_mels, nf, sl->fp.patch_normalize,
                          sl->batch_input + (size_t)sl->batch_len * sl->patch_size);
     sl->batch_len++;
