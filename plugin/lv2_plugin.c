@@ -93,8 +93,7 @@ static void setup_analysis(gs_plugin *p, const char *bundle_path)
     }
     free(path);
     openblas_set_num_threads(1);
-    p->classifier = gs_classifier_new(p->model, NULL, &err);
-    if (!p->classifier || gs_plugin_worker_init(p, &err) != GS_OK ||
+    if (gs_plugin_worker_init(p, &err) != GS_OK ||
         gs_ring_init(&p->ring, (size_t)ceil(p->rate * GS_RING_SECONDS)) != 0) {
         lv2_log_error(&p->logger, "Genrescope: cannot set up the analysis: %s\n",
                       err.message[0] ? err.message : "out of memory");
@@ -108,7 +107,6 @@ static void cleanup(LV2_Handle instance)
     gs_plugin *p = instance;
     gs_plugin_worker_free(p);
     gs_ring_destroy(&p->ring);
-    gs_classifier_free(p->classifier);
     gs_model_free(p->model);
     free(p);
 }
