@@ -257,11 +257,12 @@ static void schedule(gs_plugin *p, float update_seconds)
         uf = 1;
     if (uf != p->update_frames) {
         /* Verdicts fall on a grid of update intervals since activate(), so
-         * a host that stops at a multiple of it gets a verdict right there. */
+         * a host that stops at a multiple of it gets a verdict right there.
+         * update_frames is 0 only in the first run() after activate(), whose
+         * block may already reach the first grid point: it must not be
+         * skipped. */
+        p->next_update = p->update_frames == 0 ? uf : (p->frames / uf + 1) * uf;
         p->update_frames = uf;
-        p->next_update = (p->frames / uf + 1) * uf;
-        if (p->frames == 0)
-            p->next_update = uf;
     }
     if (p->frames >= p->next_update) {
         p->classify_due = true;
