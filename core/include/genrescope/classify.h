@@ -96,7 +96,7 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
 gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result,
                            gs_error *err);
 
-/* Whole-window analysis for real-time hosts: classifies n mono samples at
+/* Whole-window analysis: classifies n mono samples at
  * the model rate (at most the window length) and writes num_labels
  * probabilities (all 0 when silent). Allocates nothing; returns the number of
  * classified patches in *num_patches (may be NULL). Shorter input is padded.
@@ -113,8 +113,10 @@ gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples
  * the model's window length. Writes num_labels probabilities (all 0 when
  * silent) and the classified patch count like classify_window, which is
  * this call with window_samples = n_stream. Allocates nothing; resets any
- * streaming analysis in progress. The reference for gs_sliding, which
- * computes the same verdict incrementally. */
+ * streaming analysis in progress. Errors: GS_ERR_INVALID (window_samples
+ * above the model's window, stream NULL with n_stream > 0), GS_ERR_MODEL (the
+ * network gave a non-finite probability). The reference for gs_sliding,
+ * which computes the same verdict incrementally (genrescope/sliding.h). */
 gs_status gs_classifier_classify_stream_window(gs_classifier *cls, const float *stream, size_t n_stream,
                                                size_t window_samples, float *probabilities,
                                                int *num_patches, gs_error *err);
