@@ -7,7 +7,7 @@ if(TARGET genrescope_lv2)
     target_include_directories(bench_plugin PRIVATE ${CMAKE_SOURCE_DIR}/tests/plugin ${CMAKE_SOURCE_DIR}/plugin)
     target_compile_definitions(bench_plugin PRIVATE
       GS_PLUGIN_BUNDLE_DIR="${GS_LV2_BUNDLE}" GS_PLUGIN_URI_BASE="${GS_PLUGIN_URI}")
-    target_link_libraries(bench_plugin PRIVATE PkgConfig::LILV m)
+    target_link_libraries(bench_plugin PRIVATE genrescope PkgConfig::LILV m)
     add_dependencies(bench_plugin genrescope_lv2)
   endif()
 endif()

@@ -89,8 +89,7 @@ static void setup_analysis(gs_plugin *p, const char *bundle_path)
     }
     free(path);
     gs_net_set_blas_threads(1); /* a BLAS pool would spin on the audio thread's cores */
-    p->classifier = gs_classifier_new(p->model, NULL, &err);
-    if (!p->classifier || gs_plugin_worker_init(p, &err) != GS_OK ||
+    if (gs_plugin_worker_init(p, &err) != GS_OK ||
         gs_ring_init(&p->ring, (size_t)ceil(p->rate * GS_RING_SECONDS)) != 0) {
         lv2_log_error(&p->logger, "Genrescope: cannot set up the analysis: %s\n",
                       err.message[0] ? err.message : "out of memory");
@@ -104,7 +103,6 @@ static void cleanup(LV2_Handle instance)
     gs_plugin *p = instance;
     gs_plugin_worker_free(p);
     gs_ring_destroy(&p->ring);
-    gs_classifier_free(p->classifier);
     gs_model_free(p->model);
     free(p);
 }
@@ -255,11 +253,12 @@ static void schedule(gs_plugin *p, float update_seconds)
         uf = 1;
     if (uf != p->update_frames) {
         /* Verdicts fall on a grid of update intervals since activate(), so
-         * a host that stops at a multiple of it gets a verdict right there. */
+         * a host that stops at a multiple of it gets a verdict right there.
+         * update_frames is 0 only in the first run() after activate(), whose
+         * block may already reach the first grid point: it must not be
+         * skipped. */
+        p->next_update = p->update_frames == 0 ? uf : (p->frames / uf + 1) * uf;
         p->update_frames = uf;
-        p->next_update = (p->frames / uf + 1) * uf;
-        if (p->frames == 0)
-            p->next_update = uf;
     }
     if (p->frames >= p->next_update) {
         p->classify_due = true;

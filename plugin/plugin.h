@@ -103,7 +103,8 @@ typedef struct gs_plugin {
 
     /* worker */
     gs_model *model;
-    gs_classifier *classifier;
+    gs_sliding *sliding;      /* incremental window verdicts, model rate */
+    size_t window_cap;        /* largest window, model-rate samples */
     int model_rate;
     gs_resampler *resampler;  /* NULL when host rate == model rate */
     bool resampler_fresh;     /* no samples pushed since it was created */
@@ -111,11 +112,6 @@ typedef struct gs_plugin {
     float *chunk_in;          /* GS_WORK_CHUNK */
     float *chunk_out;         /* resampler's max output */
     size_t chunk_out_cap;
-    float *history;           /* circular, model-rate, window_max samples */
-    size_t history_cap;
-    size_t history_pos;       /* next write index */
-    size_t history_count;     /* valid samples (<= history_cap) */
-    float *window_buf;        /* contiguous copy of the newest window */
     uint64_t nonfinite;       /* NaN/Inf samples zeroed for analysis */
     unsigned worker_errors;   /* only the first few are logged */
     bool dropped_logged;      /* drops are logged once per instance */

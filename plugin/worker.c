@@ -1,8 +1,10 @@
 /* Worker side of the plugin: drains the ring, sanitises and resamples to the
- * model rate into a sliding history, and classifies the newest window.
- * Runs in the host's non-real-time worker thread (or synchronously when the
- * host is offline), so it may block; it still allocates only when the
- * resampler is rebuilt after activate(). */
+ * model rate, and feeds the core's incremental sliding window (gs_sliding),
+ * which computes each new frame and each new patch once as the audio
+ * arrives; a verdict then costs the patch at the window's end, not the
+ * whole window. Runs in the host's non-real-time worker thread (or
+ * synchronously when the host is offline), so it may block; it still
+ * allocates only when the resampler is rebuilt after activate(). */
 #include "plugin.h"
 
 #include <math.h>
@@ -49,18 +51,19 @@ gs_status gs_plugin_worker_init(gs_plugin *p, gs_error *err)
     p->model_rate = fp->sample_rate;
     double window_max = fp->window_seconds < GS_CTL_WINDOW_MAXIMUM ? fp->window_seconds
                                                               : GS_CTL_WINDOW_MAXIMUM;
-    p->history_cap = (size_t)ceil(window_max * p->model_rate);
-    if (p->history_cap == 0)
+    p->window_cap = (size_t)ceil(window_max * p->model_rate);
+    if (p->window_cap == 0)
         return gs_error_set(err, GS_ERR_MODEL, "model window length is zero");
     gs_status st = make_resampler(p, err);
     if (st != GS_OK)
         return st;
+    p->sliding = gs_sliding_new(p->model, NULL, p->window_cap, err);
+    if (!p->sliding)
+        return err ? err->code : GS_ERR_INTERNAL;
     p->chunk_in = calloc(GS_WORK_CHUNK, sizeof(float));
     p->chunk_out_cap = p->resampler ? gs_resampler_max_output(p->resampler) : GS_WORK_CHUNK;
     p->chunk_out = calloc(p->chunk_out_cap, sizeof(float));
-    p->history = calloc(p->history_cap, sizeof(float));
-    p->window_buf = calloc(p->history_cap, sizeof(float));
-    if (!p->chunk_in || !p->chunk_out || !p->history || !p->window_buf)
+    if (!p->chunk_in || !p->chunk_out)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory for the analysis buffers");
     return GS_OK;
 }
@@ -68,41 +71,26 @@ gs_status gs_plugin_worker_init(gs_plugin *p, gs_error *err)
 void gs_plugin_worker_free(gs_plugin *p)
 {
     gs_resampler_free(p->resampler);
+    gs_sliding_free(p->sliding);
     free(p->chunk_in);
     free(p->chunk_out);
-    free(p->history);
-    free(p->window_buf);
     p->resampler = NULL;
-    p->chunk_in = p->chunk_out = p->history = p->window_buf = NULL;
+    p->sliding = NULL;
+    p->chunk_in = p->chunk_out = NULL;
 }
 
-/* After activate() the stream restarts: forget the old audio, and give the
- * resampler a clean state (it has no reset, so rebuild it unless unused). */
+/* After activate() the stream restarts: forget the old audio (the window's
+ * frame and patch grid is anchored at the restart), and give the resampler
+ * a clean state (it has no reset, so rebuild it unless unused). */
 static gs_status worker_restart(gs_plugin *p, gs_error *err)
 {
-    p->history_pos = 0;
-    p->history_count = 0;
+    gs_sliding_reset(p->sliding);
     if (p->resampler && !p->resampler_fresh) {
         gs_resampler_free(p->resampler);
         p->resampler = NULL;
         return make_resampler(p, err);
     }
     return GS_OK;
-}
-
-static void history_append(gs_plugin *p, const float *x, size_t n)
-{
-    if (n >= p->history_cap) {
-        x += n - p->history_cap;
-        n = p->history_cap;
-    }
-    size_t first = p->history_cap - p->history_pos;
-    if (first > n)
-        first = n;
-    memcpy(p->history + p->history_pos, x, first * sizeof *x);
-    memcpy(p->history, x + first, (n - first) * sizeof *x);
-    p->history_pos = (p->history_pos + n) % p->history_cap;
-    p->history_count = p->history_count + n > p->history_cap ? p->history_cap : p->history_count + n;
 }
 
 static gs_status drain(gs_plugin *p, uint64_t limit, gs_error *err)
@@ -113,7 +101,9 @@ static gs_status drain(gs_plugin *p, uint64_t limit, gs_error *err)
             return GS_OK;
         p->nonfinite += sanitise(p->chunk_in, n);
         if (!p->resampler) {
-            history_append(p, p->chunk_in, n);
+            gs_status st = gs_sliding_push(p->sliding, p->chunk_in, n, err);
+            if (st != GS_OK)
+                return st;
             continue;
         }
         long m = gs_resampler_process(p->resampler, p->chunk_in, n, p->chunk_out,
@@ -121,19 +111,10 @@ static gs_status drain(gs_plugin *p, uint64_t limit, gs_error *err)
         if (m < 0)
             return (gs_status)m;
         p->resampler_fresh = false;
-        history_append(p, p->chunk_out, (size_t)m);
+        gs_status st = gs_sliding_push(p->sliding, p->chunk_out, (size_t)m, err);
+        if (st != GS_OK)
+            return st;
     }
-}
-
-/* Copies the newest n history samples, oldest first, into window_buf. */
-static void newest_window(gs_plugin *p, size_t n)
-{
-    size_t start = (p->history_pos + p->history_cap - n) % p->history_cap;
-    size_t first = p->history_cap - start;
-    if (first > n)
-        first = n;
-    memcpy(p->window_buf, p->history + start, first * sizeof(float));
-    memcpy(p->window_buf + first, p->history, (n - first) * sizeof(float));
 }
 
 LV2_Worker_Status gs_plugin_work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
@@ -176,15 +157,11 @@ LV2_Worker_Status gs_plugin_work(LV2_Handle instance, LV2_Worker_Respond_Functio
         size_t want = (size_t)lround(w * p->model_rate);
         if (want < 1)
             want = 1;
-        if (want > p->history_cap)
-            want = p->history_cap;
-        size_t n = p->history_count < want ? p->history_count : want;
+        if (want > p->window_cap)
+            want = p->window_cap;
         int patches = 0;
-        if (n > 0) {
-            newest_window(p, n);
-            st = gs_classifier_classify_window(p->classifier, p->window_buf, n, resp.probs,
-                                               &patches, &err);
-        }
+        if (gs_sliding_samples(p->sliding) > 0)
+            st = gs_sliding_verdict(p->sliding, want, resp.probs, &patches, &err);
         if (st == GS_OK) {
             resp.classified = 1;
             resp.num_patches = patches;

@@ -43,6 +43,59 @@ static void test_plan_enumeration(void)
     }
 }
 
+/* The sliding-window plan on the fixture's grid (32-frame patches every 16
+ * frames): hand-worked windows, then for every stream length and window
+ * length: the patches lie inside the window, regular ones on the stream's
+ * grid (so an incremental analysis can keep them) and all of the grid's
+ * patches that fit; a window holding the whole stream is the clip plan. */
+static void test_window_plan(void)
+{
+    gs_frontend_params p;
+    fixture_frontend(&p);
+    /* frames, window frames -> count, starts (stream frames) */
+    static const long long cases[][6] = {
+        {0, 50, 0, -1, -1, -1},  {20, 50, 1, 0, -1, -1},   {56, 100, 3, 0, 16, 24},
+        {100, 50, 1, 64, -1, -1}, {110, 50, 2, 64, 78, -1}, {100, 34, 1, 68, -1, -1},
+        {100, 20, 1, 80, -1, -1}, {100, 0, 1, 99, -1, -1},  {120, 58, 3, 64, 80, 88},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        long long f = cases[i][0], w = cases[i][1], count = gs_window_plan_count(&p, f, w);
+        CHECK_MSG(count == cases[i][2], "%lld frames, window %lld: %lld patches", f, w, count);
+        for (long long k = 0; k < count && k < 3; k++)
+            CHECK_MSG(gs_window_plan_start(&p, f, w, k) == cases[i][3 + k], "%lld/%lld patch %lld: start %lld", f,
+                      w, k, gs_window_plan_start(&p, f, w, k));
+    }
+    int inside = 1, grid = 1, complete = 1, clip = 1, some = 1;
+    for (long long f = 0; f <= 300; f++) {
+        for (long long w = 1; w <= 120; w++) {
+            long long first = gs_window_plan_first(f, w), lo;
+            long long count = gs_window_plan_count(&p, f, w), regular = gs_window_plan_regular(&p, f, w, &lo);
+            some &= f == 0 || count >= 1;
+            for (long long k = 0; k < count; k++) {
+                long long s = gs_window_plan_start(&p, f, w, k), len = f - s < 32 ? f - s : 32;
+                inside &= s >= first && s + len <= f && len >= 1 && (f - first < 32 || len == 32);
+                if (k < regular)
+                    grid &= s == (lo + k) * 16 && s % 16 == 0;
+            }
+            long long fit = 0;
+            for (long long s = 0; s + 32 <= f; s += 16)
+                fit += s >= first;
+            complete &= f - first < 32 || fit == regular;
+            if (first == 0) {
+                clip &= count == gs_patch_plan_count(&p, f);
+                for (long long k = 0; k < count; k++)
+                    clip &= gs_window_plan_start(&p, f, w, k) == gs_patch_plan_start(&p, f, k);
+            }
+        }
+    }
+    CHECK_MSG(inside, "a window patch reaches outside its window");
+    CHECK_MSG(grid, "a regular window patch is off the stream's grid");
+    CHECK_MSG(complete, "a grid patch inside the window is missing");
+    CHECK_MSG(clip, "a window holding the whole stream is not the clip plan");
+    CHECK_MSG(some, "a window with frames has no patch");
+    CHECK(gs_window_plan_start(&p, 100, 50, 1) == -1 && gs_window_plan_start(&p, 100, 50, -1) == -1);
+}
+
 /* A clip shorter than a patch is repeated cyclically; a full one is cut
  * as is; mean normalisation centres the patch. */
 static void test_fill(void)
@@ -203,6 +256,7 @@ static void test_classifier_follows_plan(const gs_model *model)
 int main(void)
 {
     test_plan_enumeration();
+    test_window_plan();
     test_fill();
     test_silence_rule();
     const char *t = getenv("GS_TEST_TMP");

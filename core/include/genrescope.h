@@ -8,6 +8,7 @@
 #include "genrescope/melspec.h"
 #include "genrescope/cnn.h"
 #include "genrescope/classify.h"
+#include "genrescope/sliding.h"
 #include "genrescope/outfile.h"
 #include "genrescope/verdict.h"
 

@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify_internal.h"
 #include "genrescope/audio.h"
 #include "genrescope/melspec.h"
 
 #define PUSH_CHUNK 4096
-#define MAX_BATCH 16
+#define MAX_BATCH GS_CLASSIFY_MAX_BATCH
 
 typedef struct window_acc {
     int index;         /* window number, -1 before the first patch */
@@ -80,6 +81,59 @@ struct gs_classifier {
     gs_status deferred_status;    /* first forward failure inside push */
     gs_error deferred_error;
 };
+
+gs_mel *gs_classify_mel_new(const gs_model *model, gs_error *err)
+{
+    const gs_frontend_params *fp = gs_model_frontend(model);
+    const float *filterbank = NULL;
+    const gs_tensor *fb = gs_model_tensor(model, "frontend.mel_filterbank");
+    if (fb) {
+        /* A filterbank the model carries must be the one used: silently
+         * computing another would skew every feature. */
+        if (fb->ndim != 2 || fb->shape[0] != fp->n_mels || fb->shape[1] != fp->n_fft / 2 + 1) {
+            gs_error_set(err, GS_ERR_MODEL, "tensor frontend.mel_filterbank must be [%d, %d] (n_mels, n_fft/2+1)",
+                         fp->n_mels, fp->n_fft / 2 + 1);
+            return NULL;
+        }
+        filterbank = fb->data;
+    }
+    return gs_mel_new(fp, filterbank, err);
+}
+
+gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels,
+                              float *probs, float *embeddings, gs_error *err)
+{
+    gs_status st = gs_net_forward(ctx, input, batch, probs, embeddings, err);
+    if (st != GS_OK)
+        return st;
+    /* Inputs are sanitised, so a non-finite output is the model's fault
+     * (e.g. weights that overflow): refuse it rather than average it in. */
+    for (int i = 0; i < batch * num_labels; i++)
+        if (!isfinite(probs[i]))
+            return gs_error_set(err, GS_ERR_MODEL, "the network produced a non-finite probability: "
+                                                   "the model is broken");
+    return GS_OK;
+}
+
+size_t gs_classify_sanitize(const float *in, size_t n, float *out)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = in[i];
+        if (!isfinite(v)) {
+            v = 0.0f;
+            bad++;
+        }
+        out[i] = v;
+    }
+    return bad;
+}
+
+long long gs_classify_window_frames(const gs_mel *mel, size_t window_samples)
+{
+    size_t frames = gs_mel_num_frames(mel, window_samples);
+    return frames > 0 ? (long long)frames : 1;
+}
 
 int gs_argmax(const float *values, int n)
 {
@@ -182,19 +236,7 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
     cls->patch_size = (size_t)cls->n_mels * (size_t)cls->fp.patch_frames;
     cls->window_frames = (double)cls->fp.window_seconds * cls->fp.sample_rate / cls->fp.hop_length;
 
-    const float *filterbank = NULL;
-    const gs_tensor *fb = gs_model_tensor(model, "frontend.mel_filterbank");
-    if (fb) {
-        /* A filterbank the model carries must be the one used: silently
-         * computing another would skew every feature. */
-        if (fb->ndim != 2 || fb->shape[0] != cls->fp.n_mels || fb->shape[1] != cls->fp.n_fft / 2 + 1) {
-            gs_error_set(err, GS_ERR_MODEL, "tensor frontend.mel_filterbank must be [%d, %d] (n_mels, n_fft/2+1)",
-                         cls->fp.n_mels, cls->fp.n_fft / 2 + 1);
-            return fail_new(cls, err, NULL);
-        }
-        filterbank = fb->data;
-    }
-    cls->mel = gs_mel_new(&cls->fp, filterbank, err);
+    cls->mel = gs_classify_mel_new(model, err);
     if (!cls->mel)
         return fail_new(cls, err, NULL);
     cls->ctx = gs_net_ctx_new(net, MAX_BATCH, err);
@@ -333,16 +375,11 @@ static gs_status flush_batch(gs_classifier *cls, int streaming, gs_error *err)
 {
     if (cls->batch_len == 0)
         return GS_OK;
-    gs_status st = gs_net_forward(cls->ctx, cls->batch_input, cls->batch_len, cls->batch_probs,
-                                  cls->embedding_size > 0 ? cls->batch_embed : NULL, err);
+    gs_status st = gs_classify_forward(cls->ctx, cls->batch_input, cls->batch_len, cls->num_labels,
+                                       cls->batch_probs, cls->embedding_size > 0 ? cls->batch_embed : NULL,
+                                       err);
     if (st != GS_OK)
         return st;
-    /* Inputs are sanitised, so a non-finite output is the model's fault
-     * (e.g. weights that overflow): refuse it rather than average it in. */
-    for (int i = 0; i < cls->batch_len * cls->num_labels; i++)
-        if (!isfinite(cls->batch_probs[i]))
-            return gs_error_set(err, GS_ERR_MODEL, "the network produced a non-finite probability: "
-                                                   "the model is broken");
     for (int b = 0; b < cls->batch_len; b++) {
         if (streaming && cls->batch_window[b] != cls->current.index) {
             st = close_window(cls);
@@ -436,20 +473,6 @@ static gs_status take_frame(gs_classifier *cls, const float *frame, float rms, g
     return GS_OK;
 }
 
-static size_t sanitize(const float *in, size_t n, float *out)
-{
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float v = in[i];
-        if (!isfinite(v)) {
-            v = 0.0f;
-            bad++;
-        }
-        out[i] = v;
-    }
-    return bad;
-}
-
 gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n, gs_error *err)
 {
     if (cls->deferred_status != GS_OK) {
@@ -461,7 +484,7 @@ gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n,
         return gs_error_set(err, GS_ERR_INVALID, "gs_classifier_push: samples is NULL");
     while (n > 0) {
         size_t chunk = n < PUSH_CHUNK ? n : PUSH_CHUNK;
-        cls->nonfinite += (long long)sanitize(samples, chunk, cls->scratch);
+        cls->nonfinite += (long long)gs_classify_sanitize(samples, chunk, cls->scratch);
         gs_status st = gs_mel_push(cls->mel, cls->scratch, chunk, err);
         if (st != GS_OK)
             return st;
@@ -660,34 +683,52 @@ gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result
 gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n, float *probabilities,
                                         int *num_patches, gs_error *err)
 {
+    /* A window holding the whole clip: its plan is the clip's. */
+    return gs_classifier_classify_stream_window(cls, samples, n, n, probabilities, num_patches, err);
+}
+
+gs_status gs_classifier_classify_stream_window(gs_classifier *cls, const float *stream, size_t n_stream,
+                                               size_t window_samples, float *probabilities, int *num_patches,
+                                               gs_error *err)
+{
     if (num_patches)
         *num_patches = 0;
     gs_classifier_begin(cls);
-    if (n > cls->window_samples_capacity)
-        return gs_error_set(err, GS_ERR_INVALID, "window of %zu samples exceeds the model's %zu", n,
+    if (window_samples > cls->window_samples_capacity)
+        return gs_error_set(err, GS_ERR_INVALID, "window of %zu samples exceeds the model's %zu", window_samples,
                             cls->window_samples_capacity);
-    if (n > 0 && !samples)
+    if (n_stream > 0 && !stream)
         return gs_error_set(err, GS_ERR_INVALID, "gs_classifier_classify_window: samples is NULL");
-    sanitize(samples, n, cls->window_samples);
-    size_t n_frames = gs_mel_num_frames(cls->mel, n);
-    const int n_fft = cls->fp.n_fft;
+    const size_t n_fft = (size_t)cls->fp.n_fft, hop = (size_t)cls->fp.hop_length;
+    long long n_frames = (long long)gs_mel_num_frames(cls->mel, n_stream);
+    long long first = 0;
+    size_t n;
     if (n_frames == 0) {
         /* Less than one FFT frame: analyse the zero-padded frame. */
-        memset(cls->window_samples + n, 0, sizeof(float) * ((size_t)n_fft - n));
-        n = (size_t)n_fft;
+        gs_classify_sanitize(stream, n_stream, cls->window_samples);
+        memset(cls->window_samples + n_stream, 0, sizeof(float) * (n_fft - n_stream));
+        n = n_fft;
         n_frames = 1;
+    } else {
+        /* Only the window's frames: from its first frame to the end of the
+         * newest whole frame (at most window_samples samples). */
+        first = gs_window_plan_first(n_frames, gs_classify_window_frames(cls->mel, window_samples));
+        n = (size_t)(n_frames - first - 1) * hop + n_fft;
+        gs_classify_sanitize(stream + (size_t)first * hop, n, cls->window_samples);
     }
+    const long long window_frames = n_frames - first;
     gs_status st = gs_mel_compute_with_rms(cls->mel, cls->window_samples, n, cls->window_frames_buf,
                                            cls->window_rms, err);
     if (st != GS_OK)
         return st;
     cls->batch_len = 0;
     window_acc_reset(cls, 0);
-    const long long count = gs_patch_plan_count(&cls->fp, (long long)n_frames);
+    const long long count = gs_window_plan_count(&cls->fp, n_frames, window_frames);
     for (long long k = 0; k < count && st == GS_OK; k++) {
-        long long start = gs_patch_plan_start(&cls->fp, (long long)n_frames, k);
-        st = add_patch(cls, cls->window_frames_buf + (size_t)start * (size_t)cls->n_mels, cls->window_rms + start,
-                       (long long)n_frames - start, 0, 0, err);
+        long long start = gs_window_plan_start(&cls->fp, n_frames, window_frames, k);
+        long long local = start - first;
+        st = add_patch(cls, cls->window_frames_buf + (size_t)local * (size_t)cls->n_mels, cls->window_rms + local,
+                       n_frames - start, 0, 0, err);
     }
     if (st == GS_OK)
         st = flush_batch(cls, 0, err);

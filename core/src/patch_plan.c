@@ -1,6 +1,7 @@
 /* The patch plan (classify.h): which patches of a clip are classified or
  * trained on, how a clip shorter than one patch is filled, and which patches
- * are silent. One definition for the classifier and the trainer. */
+ * are silent, and which patches a sliding window over a stream has. One
+ * definition for the classifier, the sliding window and the trainer. */
 #include "genrescope/classify.h"
 
 long long gs_patch_plan_regular(const gs_frontend_params *p, long long n_frames)
@@ -90,4 +91,58 @@ void gs_patch_from_frames(const float *frames, long long available, int n_mels, 
         for (size_t i = 0; i < n; i++)
             out[i] -= mean;
     }
+}
+
+/* The sliding window (classify.h): the stream's own regular patches that
+ * lie inside the window, so a stream analysed incrementally classifies each
+ * of them once, plus one patch at the window's end. */
+long long gs_window_plan_first(long long n_frames, long long window_frames)
+{
+    if (window_frames < 1)
+        window_frames = 1;
+    return n_frames > window_frames ? n_frames - window_frames : 0;
+}
+
+long long gs_window_plan_regular(const gs_frontend_params *p, long long n_frames,
+                                 long long window_frames, long long *first_index)
+{
+    const long long nf = p->patch_frames, hop = p->patch_hop_frames;
+    const long long first = gs_window_plan_first(n_frames, window_frames);
+    if (first_index)
+        *first_index = 0;
+    if (n_frames - first < nf)
+        return 0;
+    /* Grid patches starting at or after the window's first frame and
+     * ending by its last. */
+    long long lo = (first + hop - 1) / hop, hi = (n_frames - nf) / hop;
+    if (first_index)
+        *first_index = lo;
+    return hi >= lo ? hi - lo + 1 : 0;
+}
+
+long long gs_window_plan_count(const gs_frontend_params *p, long long n_frames, long long window_frames)
+{
+    if (n_frames <= 0)
+        return 0;
+    if (n_frames - gs_window_plan_first(n_frames, window_frames) < p->patch_frames)
+        return 1; /* the repeated patch */
+    long long regular = gs_window_plan_regular(p, n_frames, window_frames, NULL);
+    /* Without regular patches (a window only a little longer than a patch,
+     * off the grid) the end patch is the window's only patch. */
+    return regular + (regular == 0 || gs_patch_tail_start(p, n_frames) >= 0);
+}
+
+long long gs_window_plan_start(const gs_frontend_params *p, long long n_frames, long long window_frames,
+                               long long k)
+{
+    if (k < 0 || k >= gs_window_plan_count(p, n_frames, window_frames))
+        return -1;
+    long long lo;
+    long long regular = gs_window_plan_regular(p, n_frames, window_frames, &lo);
+    if (k < regular)
+        return (lo + k) * p->patch_hop_frames;
+    long long first = gs_window_plan_first(n_frames, window_frames);
+    if (n_frames - first < p->patch_frames)
+        return first;
+    return n_frames - p->patch_frames;
 }

@@ -60,6 +60,7 @@ struct gs_host {
     LV2_URID urid_error;
 
     gs_host_rt_hook hook;
+    gs_host_rt_hook work_hook;
     double work_seconds, max_work_seconds, run_seconds, last_run_seconds;
 };
 
@@ -108,7 +109,11 @@ static void do_work(gs_host *h, uint32_t size, const void *data)
 {
     double t0 = now();
     h->in_work = 1;
+    if (h->work_hook)
+        h->work_hook(1);
     h->worker->work(h->instance->lv2_handle, respond, h, size, data);
+    if (h->work_hook)
+        h->work_hook(0);
     h->in_work = 0;
     double dt = now() - t0;
     h->work_seconds += dt;
@@ -270,6 +275,7 @@ void gs_host_free(gs_host *h)
 }
 
 void gs_host_set_rt_hook(gs_host *h, gs_host_rt_hook hook) { h->hook = hook; }
+void gs_host_set_work_hook(gs_host *h, gs_host_rt_hook hook) { h->work_hook = hook; }
 void gs_host_activate(gs_host *h) { lilv_instance_activate(h->instance); }
 void gs_host_deactivate(gs_host *h)
 {

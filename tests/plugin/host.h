@@ -32,6 +32,8 @@ gs_host *gs_host_new(const gs_host_options *opt, char *err, size_t errlen);
 void gs_host_free(gs_host *h);
 
 void gs_host_set_rt_hook(gs_host *h, gs_host_rt_hook hook);
+/* The same around each work() call (the worker thread), or NULL. */
+void gs_host_set_work_hook(gs_host *h, gs_host_rt_hook hook);
 /* hold != 0: keep the plugin's work requests queued instead of running
  * them after each block, as a host whose worker thread is stuck would;
  * 0: run them (all queued ones) after the next block again. */

@@ -20,6 +20,19 @@ static _Thread_local int armed;
 static atomic_ulong trapped;
 static _Atomic(const char *) first_name;
 
+static atomic_ulong trapped_memory;
+static _Atomic(const char *) first_memory_name;
+
+static int is_memory_call(const char *name)
+{
+    static const char *const names[] = {"malloc", "calloc", "realloc", "free", "posix_memalign",
+                                        "aligned_alloc", "memalign", "valloc", "mmap", "munmap"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void note(const char *name)
 {
     if (!armed)
@@ -27,6 +40,11 @@ static void note(const char *name)
     atomic_fetch_add(&trapped, 1);
     const char *expected = NULL;
     atomic_compare_exchange_strong(&first_name, &expected, name);
+    if (is_memory_call(name)) {
+        atomic_fetch_add(&trapped_memory, 1);
+        expected = NULL;
+        atomic_compare_exchange_strong(&first_memory_name, &expected, name);
+    }
 }
 
 void gs_rt_trap_arm(int on) { armed = on; }
@@ -36,10 +54,18 @@ const char *gs_rt_trap_first(void)
     const char *n = atomic_load(&first_name);
     return n ? n : "";
 }
+unsigned long gs_rt_trap_memory_count(void) { return atomic_load(&trapped_memory); }
+const char *gs_rt_trap_memory_first(void)
+{
+    const char *n = atomic_load(&first_memory_name);
+    return n ? n : "";
+}
 void gs_rt_trap_clear(void)
 {
     atomic_store(&trapped, 0);
     atomic_store(&first_name, NULL);
+    atomic_store(&trapped_memory, 0);
+    atomic_store(&first_memory_name, NULL);
 }
 
 #define REAL(ret, name, params)                                        \

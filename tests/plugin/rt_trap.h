@@ -14,6 +14,9 @@ void gs_rt_trap_arm(int on);
 /* Trapped calls so far, and the name of the first one ("" if none). */
 unsigned long gs_rt_trap_count(void);
 const char *gs_rt_trap_first(void);
+/* Of those, the allocation and mmap/munmap calls only, and the first one. */
+unsigned long gs_rt_trap_memory_count(void);
+const char *gs_rt_trap_memory_first(void);
 void gs_rt_trap_clear(void);
 
 #endif

@@ -645,6 +645,112 @@ static void test_verdict_matches_core(const char *uri, double rate)
     free_audio(a);
 }
 
+/* Feeds a[0][from, to) to a mono plugin in uneven blocks. */
+static void feed_range(gs_host *h, const float *x, size_t from, size_t to, size_t *turn)
+{
+    static const uint32_t sizes[] = {1024, 333, 4096, 64, 2000, 8192, 1, 700};
+    static float out[MAX_BLOCK];
+    while (from < to) {
+        uint32_t b = sizes[(*turn)++ % (sizeof sizes / sizeof sizes[0])];
+        if (b > to - from)
+            b = (uint32_t)(to - from);
+        const float *in[1] = {x + from};
+        float *o[1] = {out};
+        gs_host_run(h, in, o, b);
+        from += b;
+    }
+}
+
+/* The worker's incremental verdict at every update of a long stream equals
+ * the core's from-scratch sliding-window verdict on the same audio: while
+ * the window fills (with updates before the first patch is complete), long
+ * after the worker's rings have wrapped, across silence gaps longer than a
+ * patch, after the window length changes, and after deactivate/activate
+ * (the stream, and its patch grid, restart there). At the model's rate no
+ * resampler stands between, so the worker's stream is exactly the input. */
+static void test_incremental_matches_core(void)
+{
+    const gs_frontend_params *fp = gs_model_frontend(model);
+    const double rate = fp->sample_rate;
+    gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, URI_MONO, rate);
+    gs_error err = {0};
+    gs_classifier *cls = gs_classifier_new(model, NULL, &err);
+    CHECK_MSG(cls != NULL, "%s", err.message);
+    if (!h || !cls) {
+        gs_host_free(h);
+        gs_classifier_free(cls);
+        return;
+    }
+    const size_t n = (size_t)(100 * rate), restart = (size_t)(78.3 * rate);
+    float **a = alloc_audio(1, n);
+    gs_synth_music(a[0], NULL, n, rate, 77);
+    for (size_t i = (size_t)(20 * rate); i < (size_t)(24.5 * rate); i++)
+        a[0][i] = 0.0f; /* 4.5 s of silence: a silent patch on any grid */
+    for (size_t i = (size_t)(40 * rate); i < (size_t)(47 * rate); i++)
+        a[0][i] *= 1e-5f; /* below the silence threshold */
+    const size_t cap = (size_t)ceil((double)fp->window_seconds * rate);
+    gs_host_set(h, "smoothing", 0.0f);
+    gs_host_set(h, "update", 0.25f);
+    gs_host_set(h, "window", 30.0f);
+    gs_host_activate(h);
+
+    size_t start = 0, pos = 0, turn = 0;
+    int compared = 0, silent = 0, early = 0, late = 0, failed = 0;
+    float maxdiff = 0;
+    for (size_t k = 1; pos < n; k++) {
+        size_t update = (size_t)llround(0.25 * rate);
+        size_t next = start + (pos - start) / update * update + update;
+        if (next > n)
+            break;
+        if (pos < restart && next >= restart) {
+            /* Mid-stream restart: the host deactivates and activates. */
+            feed_range(h, a[0], pos, restart, &turn);
+            gs_host_deactivate(h);
+            gs_host_activate(h);
+            start = pos = restart;
+            continue;
+        }
+        /* Mostly the full window; now and then shorter ones, and 3 s
+         * windows that hold only the silent stretch. */
+        double t = (double)(next - start) / rate;
+        float window = (t >= 23.2 && t <= 24.4) || k % 37 == 5 ? 3.0f : k % 53 == 7 ? 12.5f : 30.0f;
+        gs_host_set(h, "window", window);
+        feed_range(h, a[0], pos, next, &turn);
+        pos = next;
+        run_empty(h); /* the response lands after the block that asked */
+        size_t want = (size_t)lround(window * rate);
+        want = want < cap ? want : cap;
+        float ref[GS_MAX_LABELS];
+        int patches = -1;
+        CHECK(gs_classifier_classify_stream_window(cls, a[0] + start, pos - start, want, ref, &patches, &err) ==
+              GS_OK);
+        float d = 0;
+        for (int i = 0; i < num_labels; i++)
+            d = fmaxf(d, fabsf(ref[i] - prob(h, i)));
+        gs_verdict expected = gs_verdict_decide(model, ref, patches);
+        int genre_ok = (int)gs_host_get(h, "genre") == (expected.kind == GS_VERDICT_GENRE ? expected.label : -1);
+        if (d > 1e-6f || !genre_ok) {
+            if (failed++ < 5)
+                fprintf(stderr, "at %.2f s of the stream (window %.1f s): max |dp| %g, genre %d vs %d\n",
+                        (double)(pos - start) / rate, (double)window, (double)d, (int)gs_host_get(h, "genre"),
+                        expected.kind == GS_VERDICT_GENRE ? expected.label : -1);
+        }
+        maxdiff = fmaxf(maxdiff, d);
+        compared++;
+        silent += patches == 0;
+        early += pos - start < (size_t)fp->patch_frames * (size_t)fp->hop_length;
+        late += pos - start > 2 * cap;
+    }
+    printf("incremental vs core: %d updates (%d before the first patch, %d after the rings wrapped twice, "
+           "%d silent), max |dp| %.2g\n",
+           compared, early, late, silent, (double)maxdiff);
+    CHECK_MSG(failed == 0, "%d of %d updates differ from the core's sliding window", failed, compared);
+    CHECK(compared > 300 && early > 0 && late > 0 && silent > 0);
+    gs_classifier_free(cls);
+    gs_host_free(h);
+    free_audio(a);
+}
+
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -724,6 +830,7 @@ int main(void)
     test_bad_model(1);
     test_verdict_matches_core(URI_MONO, 44100);
     test_verdict_matches_core(URI_STEREO, 48000);
+    test_incremental_matches_core();
     if (!test_verdict_gtzan(44100))
         printf("GTZAN clips not found: real-recording verdict check skipped\n");
     gs_model_free(model);

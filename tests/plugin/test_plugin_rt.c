@@ -134,6 +134,64 @@ static void run_plugin(const char *uri, double rate)
     free(src[1]);
 }
 
+static int work_armed;
+static void work_hook(int entering) { gs_rt_trap_arm(entering && work_armed); }
+
+/* The worker (not real-time, but it must not churn memory while audio
+ * plays) allocates everything at instantiate: once warmed up, work() at the
+ * model's rate (no resampler, whose FIFOs grow on their own) allocates and
+ * maps nothing while its frame and patch rings wrap, across silence, window
+ * changes and verdicts. (Locks are allowed there: OpenBLAS takes one per
+ * call.) */
+static void worker_allocates_nothing(void)
+{
+    char err[512];
+    const double rate = 22050; /* the bundled model's rate */
+    gs_host_options o = {GS_PLUGIN_BUNDLE_DIR, GS_PLUGIN_URI_BASE "#mono", rate, 1, 0, 0};
+    gs_host *h = gs_host_new(&o, err, sizeof err);
+    CHECK_MSG(h != NULL, "%s", err);
+    if (!h)
+        return;
+    size_t n = (size_t)(75.0 * rate);
+    float *src = calloc(n, sizeof(float));
+    gs_synth_music(src, NULL, n, rate, 8);
+    memset(src + (size_t)(40 * rate), 0, (size_t)(5 * rate) * sizeof(float));
+    static float out[8192];
+    gs_host_set(h, "window", 30.0f);
+    gs_host_set(h, "update", 0.25f);
+    gs_host_set_work_hook(h, work_hook);
+    gs_host_activate(h);
+    uint32_t rng = 4711;
+    unsigned long requests = 0;
+    for (size_t pos = 0; pos < n;) {
+        uint32_t b = gs_synth_block_size(&rng, 8192);
+        if (b > n - pos)
+            b = (uint32_t)(n - pos);
+        /* Warm-up: the first verdicts (first use of OpenBLAS's buffers). */
+        work_armed = pos >= (size_t)(5 * rate);
+        if (work_armed && requests == 0) {
+            gs_rt_trap_clear();
+            requests = gs_host_requests(h);
+        }
+        if (pos >= (size_t)(50 * rate))
+            gs_host_set(h, "window", 12.0f);
+        const float *in[1] = {src + pos};
+        float *o1[1] = {out};
+        gs_host_run(h, in, o1, b);
+        pos += b;
+    }
+    requests = gs_host_requests(h) - requests;
+    printf("worker @ %g Hz: %lu requests after warm-up, %lu memory calls (%s), %lu calls trapped in all\n", rate,
+           requests, gs_rt_trap_memory_count(), gs_rt_trap_memory_first(), gs_rt_trap_count());
+    CHECK_MSG(gs_rt_trap_memory_count() == 0, "the worker called %s (%lu allocation calls)",
+              gs_rt_trap_memory_first(), gs_rt_trap_memory_count());
+    CHECK(requests > 200);
+    work_armed = 0;
+    gs_host_set_work_hook(h, NULL);
+    gs_host_free(h);
+    free(src);
+}
+
 int main(void)
 {
     /* Keep the plugin and its libraries (FFTW, OpenBLAS) mapped after lilv
@@ -144,5 +202,6 @@ int main(void)
     test_trap_works();
     run_plugin(GS_PLUGIN_URI_BASE "#stereo", 48000);
     run_plugin(GS_PLUGIN_URI_BASE "#mono", 44100);
+    worker_allocates_nothing();
     return gs_test_finish("test_plugin_rt");
 }

@@ -106,7 +106,7 @@ GS_API gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *resul
 GS_API gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result,
                                   gs_error *err);
 
-/* Whole-window analysis for real-time hosts: classifies n mono samples at
+/* Whole-window analysis: classifies n mono samples at
  * the model rate (at most the window length) and writes num_labels
  * probabilities (all 0 when silent). Allocates nothing; returns the number of
  * classified patches in *num_patches (may be NULL). Shorter input is padded.
@@ -115,6 +115,21 @@ GS_API gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track
  * on its arguments). */
 GS_API gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
                                                float *probabilities, int *num_patches, gs_error *err);
+
+/* The sliding-window verdict of a stream, from scratch: stream holds the
+ * n_stream mono model-rate samples since the stream began (only the newest
+ * window is read); the window is the newest window_samples samples' worth of
+ * frames (gs_window_plan_*, on the stream's frame and patch grid), at most
+ * the model's window length. Writes num_labels probabilities (all 0 when
+ * silent) and the classified patch count like classify_window, which is
+ * this call with window_samples = n_stream. Allocates nothing; resets any
+ * streaming analysis in progress. Errors: GS_ERR_INVALID (window_samples
+ * above the model's window, stream NULL with n_stream > 0), GS_ERR_MODEL (the
+ * network gave a non-finite probability). The reference for gs_sliding,
+ * which computes the same verdict incrementally (genrescope/sliding.h). */
+GS_API gs_status gs_classifier_classify_stream_window(gs_classifier *cls, const float *stream, size_t n_stream,
+                                               size_t window_samples, float *probabilities,
+                                               int *num_patches, gs_error *err);
 
 /* The patch plan: which patches of a clip of n_frames front-end frames are
  * classified and how each one is cut. The classifier (streaming and
@@ -159,6 +174,45 @@ GS_API long long gs_patch_plan_start(const gs_frontend_params *p, long long n_fr
  * -1 when there is none (fewer than patch_frames frames, or the regular
  * patches leave less than half a hop uncovered). */
 GS_API long long gs_patch_tail_start(const gs_frontend_params *p, long long n_frames);
+
+/* The sliding-window plan: the patches of the newest window_frames frames
+ * of a stream that has n_frames frames so far (the plugin's verdict; see
+ * gs_sliding and gs_classifier_classify_stream_window). Frames and patches
+ * stay on the stream's grid (frame t starts at sample t * hop_length, regular
+ * patch i at frame i * patch_hop_frames, counted from the stream's start),
+ * so each regular patch is the same whichever window it falls in and an
+ * incremental analysis classifies it once.
+ *  - The window is frames [first, n_frames), first = max(0, n_frames -
+ *    window_frames) (window_frames < 1 counts as 1).
+ *  - first == 0 (the stream is no longer than the window): exactly the
+ *    clip plan of n_frames frames above (gs_patch_plan_*), so a window that
+ *    holds the whole stream gives what gs_classifier_classify_window does.
+ *  - Window shorter than one patch: one repeated patch of its frames.
+ *  - Otherwise: the regular patches lying wholly inside the window, in
+ *    ascending order, then the patch ending at n_frames when the clip
+ *    plan's tail rule adds it for n_frames (gs_patch_tail_start) or when no
+ *    regular patch fits. Up to patch_hop_frames - 1 of the window's oldest
+ *    frames may be left out; its newest frames never are (beyond the tail
+ *    rule's half hop).
+ * Patch k's frames are the n_frames - start frames from its start (as for
+ * gs_patch_plan_start). None of these functions allocates or fails. */
+
+/* First frame of the window (0 while the stream is no longer than it). */
+GS_API long long gs_window_plan_first(long long n_frames, long long window_frames);
+
+/* Number of patches in the window's plan (0 when n_frames <= 0). */
+GS_API long long gs_window_plan_count(const gs_frontend_params *p, long long n_frames, long long window_frames);
+
+/* Number of regular stream patches in the window; they are the plan's
+ * first patches. When first_index is not NULL it receives the stream index
+ * of the first of them (its start frame / patch_hop_frames; 0 when none). */
+GS_API long long gs_window_plan_regular(const gs_frontend_params *p, long long n_frames,
+                                 long long window_frames, long long *first_index);
+
+/* Start frame (on the stream, not the window) of plan patch k, or -1 when
+ * k is out of range. */
+GS_API long long gs_window_plan_start(const gs_frontend_params *p, long long n_frames, long long window_frames,
+                               long long k);
 
 /* Number of start frames a random training crop may take: 0 .. result - 1.
  * n_frames - patch_frames + 1 for a clip of at least one patch; 1 (the
