@@ -10,12 +10,8 @@ if(TARGET gs_train_core)
   # Loads a model + input + targets, writes loss, probabilities, gradients,
   # BN running statistics and the parameters after SGD/AdamW steps, for the
   # PyTorch comparison in test_train_grad_torch.py.
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/tools/tnet_run.c)
-    add_executable(gs_tnet_run tools/tnet_run.c)
-    target_link_libraries(gs_tnet_run PRIVATE gs_train_core m)
-  endif()
-  if(TARGET gs_tnet_run AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_train_grad_torch.py)
-    gs_add_script_test(test_train_grad_torch ${GS_PYTHON}
-      ${CMAKE_CURRENT_SOURCE_DIR}/test_train_grad_torch.py $<TARGET_FILE:gs_tnet_run>)
-  endif()
+  add_executable(gs_tnet_run tools/tnet_run.c)
+  target_link_libraries(gs_tnet_run PRIVATE gs_train_core m)
+  gs_add_script_test(test_train_grad_torch ${GS_PYTHON}
+    ${CMAKE_CURRENT_SOURCE_DIR}/test_train_grad_torch.py $<TARGET_FILE:gs_tnet_run>)
 endif()

@@ -16,10 +16,8 @@ if(TARGET gs_train_app)
     $<TARGET_FILE:gs_calib_fit>)
   add_executable(test_train_synth test_train_synth.c)
   target_link_libraries(test_train_synth PRIVATE m)
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_train_cli.sh)
-    gs_add_script_test(test_train_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/test_train_cli.sh
-      $<TARGET_FILE:genrescope_train> $<TARGET_FILE:test_train_synth>)
-  endif()
+  gs_add_script_test(test_train_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/test_train_cli.sh
+    $<TARGET_FILE:genrescope_train> $<TARGET_FILE:test_train_synth>)
   gs_add_script_test(test_train_arch bash ${CMAKE_CURRENT_SOURCE_DIR}/test_train_arch.sh
     $<TARGET_FILE:genrescope_train> $<TARGET_FILE:test_train_synth>)
 endif()
