@@ -1,13 +1,12 @@
 #include "config.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli_common.h"
+#include "kv_file.h"
 
 const gs_config_key_info gs_config_keys[GS_CONFIG_COUNT] = {
     [GS_CONFIG_DB] = {"db", "$XDG_DATA_HOME/genrescope/index.sqlite", "the index every command uses"},
@@ -45,16 +44,6 @@ static void default_path(void)
         snprintf(cfg.path, sizeof cfg.path, "%s/.config/genrescope/config", home);
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
-}
-
 /* Checks value for key; a boolean is stored as "yes"/"no". NULL when fine,
  * else why not. */
 static const char *check_value(gs_config_key k, char **value)
@@ -81,46 +70,25 @@ static const char *check_value(gs_config_key k, char **value)
     }
 }
 
-static gs_status parse_line(char *line, int lineno)
+/* One "key = value" line of the file. */
+static gs_status take_setting(const char *key, const char *value, int lineno, void *arg, gs_error *err)
 {
-    char *s = trim(line);
-    if (!*s || *s == '#')
-        return GS_OK;
-    char *eq = strchr(s, '=');
-    if (!eq)
-        return gs_error_set(&cfg.error, GS_ERR_FORMAT, "%s:%d: expected 'key = value'", cfg.path, lineno);
-    *eq = '\0';
-    char *key = trim(s), *value = trim(eq + 1);
-    if (value[0] == '"') {
-        /* Quoted: spaces and '#' inside are the value's; only a comment may follow. */
-        char *close = strchr(value + 1, '"');
-        char *rest = close ? trim(close + 1) : NULL;
-        if (!close || (*rest && *rest != '#'))
-            return gs_error_set(&cfg.error, GS_ERR_FORMAT, "%s:%d: %s: unbalanced quotes", cfg.path, lineno, key);
-        *close = '\0';
-        value++;
-    } else {
-        char *hash = strchr(value, '#'); /* a comment after an unquoted value */
-        if (hash) {
-            *hash = '\0';
-            value = trim(value);
-        }
-    }
+    (void)arg;
     for (int k = 0; k < GS_CONFIG_COUNT; k++) {
         if (strcmp(key, gs_config_keys[k].name) != 0)
             continue;
-        const char *why = check_value((gs_config_key)k, &value);
+        char *v = (char *)value; /* check_value only points it at a literal */
+        const char *why = check_value((gs_config_key)k, &v);
         if (why)
-            return gs_error_set(&cfg.error, GS_ERR_FORMAT, "%s:%d: %s %s, not '%s'", cfg.path, lineno, key, why,
-                                value);
+            return gs_error_set(err, GS_ERR_FORMAT, "%s:%d: %s %s, not '%s'", cfg.path, lineno, key, why, value);
         free(cfg.value[k]);
-        if (!(cfg.value[k] = strdup(value)))
-            return gs_error_set(&cfg.error, GS_ERR_NOMEM, "out of memory");
+        if (!(cfg.value[k] = strdup(v)))
+            return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
         cfg.line[k] = lineno;
         return GS_OK;
     }
-    return gs_error_set(&cfg.error, GS_ERR_FORMAT, "%s:%d: unknown key '%s' (see genrescope config)", cfg.path,
-                        lineno, key);
+    return gs_error_set(err, GS_ERR_FORMAT, "%s:%d: unknown key '%s' (see genrescope config)", cfg.path, lineno,
+                        key);
 }
 
 gs_status gs_config_load(gs_error *err)
@@ -130,19 +98,8 @@ gs_status gs_config_load(gs_error *err)
         cfg.status = GS_OK;
         gs_error_clear(&cfg.error);
         default_path();
-        struct stat st;
-        FILE *f = NULL;
-        if (cfg.path[0] && stat(cfg.path, &st) == 0) {
-            if (!S_ISREG(st.st_mode))
-                cfg.status = gs_error_set(&cfg.error, GS_ERR_IO, "%s is not a regular file", cfg.path);
-            else if (!(f = fopen(cfg.path, "r")))
-                cfg.status = gs_error_set(&cfg.error, GS_ERR_IO, "cannot read %s: %s", cfg.path, strerror(errno));
-        }
-        char line[4096];
-        for (int lineno = 1; f && cfg.status == GS_OK && fgets(line, sizeof line, f); lineno++)
-            cfg.status = parse_line(line, lineno);
-        if (f)
-            fclose(f);
+        if (cfg.path[0])
+            cfg.status = gs_kv_read(cfg.path, 0, "key = value", take_setting, NULL, &cfg.error);
     }
     if (cfg.status != GS_OK && err)
         *err = cfg.error;

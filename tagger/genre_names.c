@@ -1,13 +1,12 @@
 #include "genre_names.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <strings.h>
+
+#include "kv_file.h"
 
 /* gs_builtin_genre_names: models/genre-names.conf, which the LV2 bundle's
  * scale points are generated from too. */
@@ -27,80 +26,28 @@ void gs_genre_names_reset(void)
     num_overrides = 0;
 }
 
-static char *trim(char *s)
+/* One "label = Name" line. */
+static gs_status add_name(const char *label, const char *display, int lineno, void *arg, gs_error *err)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
+    const char *path = arg;
+    if (!*label || !*display || strlen(label) >= 64 || strlen(display) >= 64)
+        return gs_error_set(err, GS_ERR_FORMAT, "%s:%d: empty or too long (max 63 bytes)", path, lineno);
+    int slot = num_overrides;
+    for (int i = 0; i < num_overrides; i++)
+        if (!strcasecmp(overrides[i].label, label))
+            slot = i;
+    if (slot == MAX_OVERRIDES)
+        return gs_error_set(err, GS_ERR_FORMAT, "%s:%d: more than %d names", path, lineno, MAX_OVERRIDES);
+    snprintf(overrides[slot].label, sizeof overrides[slot].label, "%s", label);
+    snprintf(overrides[slot].display, sizeof overrides[slot].display, "%s", display);
+    if (slot == num_overrides)
+        num_overrides++;
+    return GS_OK;
 }
 
 gs_status gs_genre_names_load(const char *path, int must_exist, gs_error *err)
 {
-    /* O_NONBLOCK and a type check: a FIFO at this path must not hang every
-     * command. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        if (!must_exist && errno == ENOENT)
-            return GS_OK;
-        return gs_error_set(err, GS_ERR_IO, "cannot open genre names %s: %s", path,
-                            strerror(errno));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return gs_error_set(err, GS_ERR_IO, "genre names %s: not a regular file", path);
-    }
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        close(fd);
-        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    }
-    /* Whole lines of any length: a long comment must never spill into a
-     * setting. */
-    char *line = NULL;
-    size_t line_cap = 0;
-    int lineno = 0;
-    gs_status st = GS_OK;
-    while (getline(&line, &line_cap, f) >= 0) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = trim(line);
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: expected 'label = Name'", path, lineno);
-            break;
-        }
-        *eq = '\0';
-        char *label = trim(s), *display = trim(eq + 1);
-        if (!*label || !*display || strlen(label) >= 64 || strlen(display) >= 64) {
-            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: empty or too long (max 63 bytes)",
-                              path, lineno);
-            break;
-        }
-        int slot = num_overrides;
-        for (int i = 0; i < num_overrides; i++)
-            if (!strcasecmp(overrides[i].label, label))
-                slot = i;
-        if (slot == MAX_OVERRIDES) {
-            st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: more than %d names", path, lineno,
-                              MAX_OVERRIDES);
-            break;
-        }
-        snprintf(overrides[slot].label, sizeof overrides[slot].label, "%s", label);
-        snprintf(overrides[slot].display, sizeof overrides[slot].display, "%s", display);
-        if (slot == num_overrides)
-            num_overrides++;
-    }
-    free(line);
-    fclose(f);
-    return st;
+    return gs_kv_read(path, must_exist, "label = Name", add_name, (void *)path, err);
 }
 
 void gs_genre_display_name(const char *label, char *out, size_t out_size)

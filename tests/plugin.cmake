@@ -21,7 +21,7 @@ endif()
 set(gs_plugin_defs GS_PLUGIN_BUNDLE_DIR="${GS_LV2_BUNDLE}" GS_PLUGIN_URI_BASE="${GS_PLUGIN_URI}")
 
 gs_add_c_test(test_plugin_host
-  SOURCES plugin/test_plugin_host.c plugin/host.c plugin/synth.c ${CMAKE_SOURCE_DIR}/tagger/genre_names.c
+  SOURCES plugin/test_plugin_host.c plugin/host.c plugin/synth.c ${CMAKE_SOURCE_DIR}/tagger/genre_names.c ${CMAKE_SOURCE_DIR}/tagger/kv_file.c
   LIBS genrescope PkgConfig::LILV m)
 if(TARGET test_plugin_host)
   # The tagger's display names: the scale points must show what tags say.

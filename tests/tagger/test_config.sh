@@ -61,4 +61,14 @@ check "...naming the file and line" grep -q "bad.conf:2: multi wants yes or no, 
 printf 'colour = blue\n' > "$T/bad2.conf"
 GENRESCOPE_CONFIG="$T/bad2.conf" "$GS" config > /dev/null 2> "$T/bad2.err"
 check "an unknown key: exit 2 with its line" bash -c "grep -q \"bad2.conf:1: unknown key 'colour'\" '$T/bad2.err'"
+# A comment longer than any buffer stays a comment (its tail once became a
+# setting of its own).
+{ printf '# %s multi = perhaps\n' "$(head -c 6000 /dev/zero | tr '\0' x)"; printf 'multi = yes\n'; } > "$T/long.conf"
+GENRESCOPE_CONFIG="$T/long.conf" "$GS" config > "$T/long.txt" 2> "$T/long.err"
+check "a 6000-byte comment line: fine" eq "$?" 0
+check "...and the setting after it is line 2" grep -qx "multi = \"yes\"    # $T/long.conf:2" "$T/long.txt"
+# The genre names file reads as the configuration does: quotes keep spaces.
+printf 'jazz = "  Jazz # Swing  "   # a comment\n' > "$T/names.conf"
+"$GS" scan --db "$T/n.sqlite" --genre-names "$T/names.conf" --no-tags --json "$L/jazz.flac" > "$T/n.json"
+check "a quoted display name keeps its spaces and '#'" grep -q '"genre":"  Jazz # Swing  "' "$T/n.json"
 finish

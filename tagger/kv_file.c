@@ -1,0 +1,95 @@
+#include "kv_file.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Splits one line in place; 0 and *key, *value (NULL key: nothing on the
+ * line), or -1 with *why. */
+static int split(char *line, char **key, char **value, const char **why)
+{
+    char *s = trim(line);
+    *key = *value = NULL;
+    if (!*s || *s == '#')
+        return 0;
+    char *eq = strchr(s, '=');
+    if (!eq) {
+        *why = "expected";
+        return -1;
+    }
+    *eq = '\0';
+    char *v = trim(eq + 1);
+    if (*v == '"') {
+        char *close = strchr(v + 1, '"');
+        char *rest = close ? trim(close + 1) : NULL;
+        if (!close || (*rest && *rest != '#')) {
+            *why = "unbalanced quotes";
+            return -1;
+        }
+        *close = '\0';
+        v++;
+    } else {
+        char *hash = strchr(v, '#');
+        if (hash) {
+            *hash = '\0';
+            v = trim(v);
+        }
+    }
+    *key = trim(s);
+    *value = v;
+    return 0;
+}
+
+gs_status gs_kv_read(const char *path, int must_exist, const char *form, gs_kv_fn each, void *arg,
+                     gs_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (!must_exist && errno == ENOENT)
+            return GS_OK;
+        return gs_error_set(err, GS_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return gs_error_set(err, GS_ERR_IO, "%s: not a regular file", path);
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    gs_status st = GS_OK;
+    for (int lineno = 1; st == GS_OK && getline(&line, &cap, f) >= 0; lineno++) {
+        char *key, *value;
+        const char *why;
+        if (split(line, &key, &value, &why) != 0)
+            st = !strcmp(why, "expected")
+                     ? gs_error_set(err, GS_ERR_FORMAT, "%s:%d: expected '%s'", path, lineno, form)
+                     : gs_error_set(err, GS_ERR_FORMAT, "%s:%d: %s", path, lineno, why);
+        else if (key)
+            st = each(key, value, lineno, arg, err);
+    }
+    if (st == GS_OK && ferror(f))
+        st = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    free(line);
+    fclose(f);
+    return st;
+}
