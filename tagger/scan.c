@@ -129,8 +129,8 @@ static void queue_push(scan_ctx *c, scan_item *it)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Pops an item, waiting until deadline (absolute CLOCK_REALTIME seconds,
- * used for timed batch commits). Returns NULL on timeout or when every
+/* Pops an item, waiting at most wait_seconds for one (so a batch is
+ * committed on time; 0: no wait). Returns NULL on timeout or when every
  * worker is done and the queue is empty (*finished = 1). */
 static scan_item *queue_pop(scan_ctx *c, double wait_seconds, int *finished)
 {

@@ -29,7 +29,7 @@ int gs_wino_applies(const net_step *s);
  * out of memory. */
 float *gs_wino_weights_new(const float *weight, int out_channels, int in_channels);
 
-/* Floats of the two workspaces one gs_wino_conv call needs for batch
+/* Floats of the three workspaces one gs_wino_conv call needs for batch
  * samples: *in_floats for the transformed input, *out_floats for the
  * sgemm products, *row_floats for the zero-padded input rows. */
 void gs_wino_workspace(const net_step *s, int batch, size_t *in_floats, size_t *out_floats,
