@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "genre_names.h"
 #include "index_read.h"
+#include "tag_writer.h"
 
 typedef struct show_ctx {
     cJSON *json; /* NULL: text */
@@ -115,14 +116,14 @@ int gs_cmd_show(int argc, char **argv)
             printf("  genre: %s (%.2f)   tag: %s\n", display, (double)row.confidence,
                    row.tag_status ? row.tag_status : "none");
         else if ((row.verdict && !strcmp(row.verdict, "not-music")) ||
-                 (!row.verdict && row.tag_status && !strcmp(row.tag_status, "not-music")))
+                 (!row.verdict && gs_tag_outcome_parse(row.tag_status) == GS_TAG_NOT_MUSIC))
             printf("  not music (noise, tones, speech...): no genre\n");
         else
             printf("  silent throughout: no genre\n");
         /* The file's own genre, whoever wrote it: what a kept tag holds. */
         if (row.file_genre)
             printf("  genre in the file: %s%s\n", row.file_genre[0] ? row.file_genre : "none",
-                   row.tag_status && !strcmp(row.tag_status, "kept-existing") ? " (the user's, kept)" : "");
+                   gs_tag_outcome_parse(row.tag_status) == GS_TAG_KEPT ? " (the user's, kept)" : "");
     }
 
     show_ctx ctx = {.json = j, .first = 1};

@@ -448,7 +448,7 @@ static void account(scan_ctx *c, scan_item *it, int lost)
 {
     gs_scan_stats *s = c->stats;
     const gs_walk_entry *e = &c->files->entries[it->file];
-    gs_scan_file_report r = {.path = e->path, .confidence = -1};
+    gs_scan_file_report r = {.path = e->path, .confidence = -1, .tag = GS_TAG_OUTCOME_COUNT};
     char display[NAME_SIZE];
     if (lost)
         s->lost++;
@@ -482,7 +482,7 @@ static void account(scan_ctx *c, scan_item *it, int lost)
             r.not_music = it->result.not_music;
         if (it->low_confidence) {
             s->low_confidence++;
-            r.tag = "low-confidence";
+            r.tag = GS_TAG_LOW_CONFIDENCE;
             r.tag_detail = it->tag_msg;
         }
         if (it->result.top_label >= 0) {
@@ -492,7 +492,7 @@ static void account(scan_ctx *c, scan_item *it, int lost)
             r.confidence = it->result.confidence;
         }
         if (it->tag_tried) {
-            r.tag = gs_tag_outcome_name(it->tag);
+            r.tag = it->tag;
             r.tag_detail = it->tag_msg[0] ? it->tag_msg : NULL;
             switch (it->tag) {
             case GS_TAG_WRITTEN:
@@ -503,6 +503,7 @@ static void account(scan_ctx *c, scan_item *it, int lost)
             case GS_TAG_UNSUPPORTED: s->not_tagged++; break;
             case GS_TAG_FAILED: s->tag_failed++; break;
             case GS_TAG_HARDLINKED: s->hard_linked++; break;
+            default: break; /* not an outcome of a write */
             }
         }
     }
@@ -521,11 +522,11 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
             format[i] = (char)(dot[1 + i] | ((dot[1 + i] >= 'A' && dot[1 + i] <= 'Z') ? 0x20 : 0));
             format[i + 1] = '\0';
         }
-    const char *tag_status = !c->opts->write_tags                      ? "disabled"
-                             : it->tag_tried                            ? gs_tag_outcome_name(it->tag)
-                             : it->low_confidence                       ? "low-confidence"
-                             : it->result.verdict == GS_VERDICT_NOT_MUSIC ? "not-music"
-                                                                        : "none";
+    const char *tag_status = gs_tag_outcome_name(!c->opts->write_tags                      ? GS_TAG_DISABLED
+                                                 : it->tag_tried                            ? it->tag
+                                                 : it->low_confidence                       ? GS_TAG_LOW_CONFIDENCE
+                                                 : it->result.verdict == GS_VERDICT_NOT_MUSIC ? GS_TAG_NOT_MUSIC
+                                                                                            : GS_TAG_NONE);
     const char *tag_genre = it->tag_genre[0] ? it->tag_genre : NULL;
     if (it->moved_from && !it->moved_in_plan) {
         gs_status st = gs_index_move(c->ix, it->moved_from, e->path, it->mtime_ns, err);
@@ -677,11 +678,6 @@ static int gs_error_is_index(gs_status st)
     return st != GS_ERR_NOMEM;
 }
 
-static int status_is(const char *s, const char *name)
-{
-    return s && !strcmp(s, name);
-}
-
 /* Whether an unchanged file's tag must be (re)written from its stored
  * verdict: the last write failed or could not happen, or the current
  * options would write something else. Fills *verdict (probabilities
@@ -693,19 +689,22 @@ static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_resul
     *retag = 0;
     if (!o->write_tags || !k->top_genre || !(k->confidence >= o->min_confidence))
         return GS_OK;
-    const char *s = k->tag_status;
-    int maybe;
-    if (!s || status_is(s, "failed") || status_is(s, "read-only") || status_is(s, "disabled") ||
-        status_is(s, "none") || status_is(s, "low-confidence"))
-        maybe = 1;
-    else if (status_is(s, "hard-linked"))
-        maybe = o->break_hardlinks;
-    else if (status_is(s, "kept-existing"))
-        maybe = o->overwrite;
-    else if (status_is(s, "written") || status_is(s, "already-tagged"))
-        maybe = 2; /* only if the genres to write differ from the file's */
-    else
-        maybe = 0; /* unsupported: TagLib cannot tag it, whatever the options */
+    int maybe = 0;
+    switch (k->tag_status ? gs_tag_outcome_parse(k->tag_status) : GS_TAG_NONE) {
+    case GS_TAG_FAILED:
+    case GS_TAG_READ_ONLY:
+    case GS_TAG_DISABLED:
+    case GS_TAG_NONE:
+    case GS_TAG_LOW_CONFIDENCE: maybe = 1; break;
+    case GS_TAG_HARDLINKED: maybe = o->break_hardlinks; break;
+    case GS_TAG_KEPT: maybe = o->overwrite; break;
+    case GS_TAG_WRITTEN:
+    case GS_TAG_SAME: maybe = 2; break; /* only if the genres to write differ from the file's */
+    case GS_TAG_UNSUPPORTED:            /* TagLib cannot tag it, whatever the options */
+    case GS_TAG_WOULD_WRITE:            /* never stored */
+    case GS_TAG_NOT_MUSIC:              /* no genre (top_genre is NULL: not reached) */
+    case GS_TAG_OUTCOME_COUNT: break;   /* a status a newer genrescope wrote: leave it */
+    }
     if (!maybe)
         return GS_OK;
     int n = gs_analyser_num_labels(c->an);

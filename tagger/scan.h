@@ -11,6 +11,7 @@
 
 #include "analyser.h"
 #include "index_db.h"
+#include "tag_writer.h"
 #include "walk.h"
 
 typedef enum gs_report_mode { GS_REPORT_PROGRESS, GS_REPORT_QUIET, GS_REPORT_JSON } gs_report_mode;
@@ -93,7 +94,7 @@ typedef struct gs_scan_file_report {
     float confidence;
     const char *verdict;   /* "genre", "not-music", "silent" or NULL (not analysed now) */
     float not_music;       /* probability of not music, for a not-music verdict */
-    const char *tag;       /* tag outcome name or NULL */
+    gs_tag_outcome tag;    /* what became of the tag; GS_TAG_OUTCOME_COUNT: nothing to say */
     const char *tag_detail;
     const char *error;
 } gs_scan_file_report;

@@ -27,8 +27,8 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
             if (!strcmp(r->verdict, "not-music"))
                 cJSON_AddNumberToObject(j, "not_music", (double)r->not_music);
         }
-        if (r->tag)
-            cJSON_AddStringToObject(j, "tag", r->tag);
+        if (r->tag != GS_TAG_OUTCOME_COUNT)
+            cJSON_AddStringToObject(j, "tag", gs_tag_outcome_name(r->tag));
         if (r->tag_detail)
             cJSON_AddStringToObject(j, "tag_detail", r->tag_detail);
         if (r->error)
@@ -41,21 +41,20 @@ void gs_scan_report_file(const gs_scan_options *o, const gs_scan_file_report *r)
      * and no summary, never silent errors); successes only show in the
      * summary. */
     const char *why = NULL;
+    const int would_write = r->tag == GS_TAG_WOULD_WRITE;
     if (r->error)
         why = r->error;
-    else if (r->tag && (!strcmp(r->tag, "read-only") || !strcmp(r->tag, "unsupported") ||
-                        !strcmp(r->tag, "failed") || !strcmp(r->tag, "hard-linked")))
-        why = r->tag_detail ? r->tag_detail : r->tag;
-    else if (r->tag && !strcmp(r->tag, "would-write") && r->genre)
-        why = NULL;
-    if (o->progress_tty && o->report != GS_REPORT_QUIET && (why || (r->tag && !strcmp(r->tag, "would-write"))))
+    else if (r->tag == GS_TAG_READ_ONLY || r->tag == GS_TAG_UNSUPPORTED || r->tag == GS_TAG_FAILED ||
+             r->tag == GS_TAG_HARDLINKED)
+        why = r->tag_detail ? r->tag_detail : gs_tag_outcome_name(r->tag);
+    if (o->progress_tty && o->report != GS_REPORT_QUIET && (why || would_write))
         fprintf(o->progress, "\r\033[K");
     /* Core's decoder messages already name the file. */
     if (why && strstr(why, r->path))
         fprintf(o->progress, "%s: %s\n", r->error ? "failed" : "not tagged", why);
     else if (why)
         fprintf(o->progress, "%s: %s: %s\n", r->error ? "failed" : "not tagged", r->path, why);
-    else if (r->tag && !strcmp(r->tag, "would-write") && o->report != GS_REPORT_QUIET)
+    else if (would_write && r->genre && o->report != GS_REPORT_QUIET)
         fprintf(o->out, "would tag %s: %s (%.2f)\n", r->path, r->genre, (double)r->confidence);
 }
 

@@ -367,19 +367,21 @@ extern "C" int gs_tag_remove_stale_copy(const char *dir, const char *name)
     return removed;
 }
 
+static const char *const outcome_names[GS_TAG_OUTCOME_COUNT] = {
+    "written", "would-write", "already-tagged", "kept-existing", "read-only", "unsupported",
+    "failed", "hard-linked", "disabled", "low-confidence", "not-music", "none"};
+
 extern "C" const char *gs_tag_outcome_name(gs_tag_outcome outcome)
 {
-    switch (outcome) {
-    case GS_TAG_WRITTEN: return "written";
-    case GS_TAG_WOULD_WRITE: return "would-write";
-    case GS_TAG_SAME: return "already-tagged";
-    case GS_TAG_KEPT: return "kept-existing";
-    case GS_TAG_READ_ONLY: return "read-only";
-    case GS_TAG_UNSUPPORTED: return "unsupported";
-    case GS_TAG_FAILED: return "failed";
-    case GS_TAG_HARDLINKED: return "hard-linked";
-    }
-    return "unknown";
+    return outcome >= 0 && outcome < GS_TAG_OUTCOME_COUNT ? outcome_names[outcome] : "unknown";
+}
+
+extern "C" gs_tag_outcome gs_tag_outcome_parse(const char *name)
+{
+    for (int i = 0; name && i < GS_TAG_OUTCOME_COUNT; i++)
+        if (!std::strcmp(name, outcome_names[i]))
+            return (gs_tag_outcome)i;
+    return GS_TAG_OUTCOME_COUNT;
 }
 
 extern "C" int gs_tag_join_as_written(const char *const *genres, int num_genres, const char *separator, char *out,

@@ -29,6 +29,10 @@ void gs_tag_format_confidence(float confidence, char *out, size_t out_size);
  * otherwise (in use, not ours, already gone). */
 int gs_tag_remove_stale_copy(const char *dir, const char *name);
 
+/* What became of a file's genre tag, as scan reports it and the index
+ * records it (tracks.tag_status, by gs_tag_outcome_name). gs_tag_write
+ * returns one of the first eight; the scan decides the others without
+ * trying a write. */
 typedef enum gs_tag_outcome {
     GS_TAG_WRITTEN = 0,     /* genre (and confidence) saved */
     GS_TAG_WOULD_WRITE,     /* dry run: would have saved */
@@ -37,7 +41,12 @@ typedef enum gs_tag_outcome {
     GS_TAG_READ_ONLY,       /* no write permission / read-only file: untouched */
     GS_TAG_UNSUPPORTED,     /* TagLib cannot parse or tag this file: untouched */
     GS_TAG_FAILED,          /* save failed */
-    GS_TAG_HARDLINKED       /* several names share the file: untouched (see allow) */
+    GS_TAG_HARDLINKED,      /* several names share the file: untouched (see allow) */
+    GS_TAG_DISABLED,        /* scan --no-tags */
+    GS_TAG_LOW_CONFIDENCE,  /* the verdict is below --min-confidence */
+    GS_TAG_NOT_MUSIC,       /* the model says it is not music: no genre */
+    GS_TAG_NONE,            /* nothing to tag (silent) */
+    GS_TAG_OUTCOME_COUNT
 } gs_tag_outcome;
 
 typedef struct gs_tag_request {
@@ -98,6 +107,9 @@ int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confiden
 void gs_tag_read_title(const char *path, char *out, size_t out_size);
 /* Stable lowercase name of an outcome ("written", "kept"...). */
 const char *gs_tag_outcome_name(gs_tag_outcome outcome);
+/* The outcome named name (as stored in the index); GS_TAG_OUTCOME_COUNT for
+ * NULL or a name this version does not know. */
+gs_tag_outcome gs_tag_outcome_parse(const char *name);
 
 #ifdef __cplusplus
 }
