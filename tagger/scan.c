@@ -192,9 +192,9 @@ static int reason_of(const gs_error *e)
     case GS_ERR_FORMAT: return GS_FAIL_NOT_AUDIO;
     case GS_ERR_UNSUPPORTED: return GS_FAIL_UNSUPPORTED;
     case GS_ERR_IO:
-        if (strstr(e->message, "No such file"))
+        if (e->sys_errno == ENOENT || e->sys_errno == ENOTDIR)
             return GS_FAIL_MISSING;
-        if (strstr(e->message, "ermission denied"))
+        if (e->sys_errno == EACCES || e->sys_errno == EPERM)
             return GS_FAIL_PERMISSION;
         return GS_FAIL_UNREADABLE;
     default: return GS_FAIL_OTHER;

@@ -81,7 +81,7 @@ static int contains(const char *hay, const char *needle)
 }
 
 /* Expects gs_audio_open to fail with code; the message must name the path. */
-static void check_open_fails(const char *path, gs_status code, const char *must_contain)
+static void check_open_fails_errno(const char *path, gs_status code, const char *must_contain, int sys_errno)
 {
     gs_error err;
     gs_error_clear(&err);
@@ -94,6 +94,14 @@ static void check_open_fails(const char *path, gs_status code, const char *must_
     if (must_contain)
         CHECK_MSG(contains(err.message, must_contain), "message lacks '%s': %s", must_contain,
                   err.message);
+    /* Callers tell a missing file from a locked one by this, not by text. */
+    if (sys_errno >= 0)
+        CHECK_MSG(err.sys_errno == sys_errno, "%s: sys_errno %d, expected %d", path, err.sys_errno, sys_errno);
+}
+
+static void check_open_fails(const char *path, gs_status code, const char *must_contain)
+{
+    check_open_fails_errno(path, code, must_contain, -1);
 }
 
 /* ---- decoding of each container ----------------------------------------- */
@@ -660,10 +668,10 @@ static void test_unsupported(void)
 static void test_bad_paths(void)
 {
     char *missing = fx_path("does-not-exist.flac");
-    check_open_fails(missing, GS_ERR_IO, strerror(ENOENT));
+    check_open_fails_errno(missing, GS_ERR_IO, strerror(ENOENT), ENOENT);
     free(missing);
 
-    check_open_fails(fx_dir, GS_ERR_IO, strerror(EISDIR));
+    check_open_fails_errno(fx_dir, GS_ERR_IO, strerror(EISDIR), EISDIR);
 
     char *locked = fx_path("locked.wav");
     fx_sine s = { .freq = 440, .amp = { 0.5 } };
@@ -672,7 +680,7 @@ static void test_bad_paths(void)
     if (geteuid() == 0)
         printf("skip permission-denied case: running as root\n");
     else
-        check_open_fails(locked, GS_ERR_IO, strerror(EACCES));
+        check_open_fails_errno(locked, GS_ERR_IO, strerror(EACCES), EACCES);
     chmod(locked, 0644);
     free(locked);
 

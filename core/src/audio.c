@@ -122,13 +122,13 @@ static gs_status check_file(const char *path, int *mpeg, gs_error *err)
     /* O_NONBLOCK: opening a FIFO without a writer would block here. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return gs_error_set(err, GS_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        return gs_error_set_errno(err, errno, "cannot open %s", path);
     struct stat st;
     gs_status status = GS_OK;
     if (fstat(fd, &st) != 0)
-        status = gs_error_set(err, GS_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
+        status = gs_error_set_errno(err, errno, "cannot stat %s", path);
     else if (S_ISDIR(st.st_mode))
-        status = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s", path, strerror(EISDIR));
+        status = gs_error_set_errno(err, EISDIR, "cannot read %s", path);
     else if (!S_ISREG(st.st_mode)) /* a FIFO or device could block forever */
         status = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s, not a regular file", path,
                               gs_file_kind_name(st.st_mode));

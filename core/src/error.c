@@ -10,16 +10,33 @@ gs_status gs_error_set(gs_error *err, gs_status code, const char *fmt, ...)
         va_list args;
         va_start(args, fmt);
         err->code = code;
+        err->sys_errno = 0;
         vsnprintf(err->message, sizeof err->message, fmt, args);
         va_end(args);
     }
     return code;
 }
 
+gs_status gs_error_set_errno(gs_error *err, int errnum, const char *fmt, ...)
+{
+    if (err) {
+        va_list args;
+        va_start(args, fmt);
+        err->code = GS_ERR_IO;
+        err->sys_errno = errnum;
+        int n = vsnprintf(err->message, sizeof err->message, fmt, args);
+        va_end(args);
+        if (n >= 0 && (size_t)n < sizeof err->message)
+            snprintf(err->message + n, sizeof err->message - (size_t)n, ": %s", strerror(errnum));
+    }
+    return GS_ERR_IO;
+}
+
 void gs_error_clear(gs_error *err)
 {
     if (err) {
         err->code = GS_OK;
+        err->sys_errno = 0;
         err->message[0] = '\0';
     }
 }

@@ -64,7 +64,7 @@ gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_si
         struct stat st;
         if (lstat(cur, &st) != 0) {
             if (errno != ENOENT)
-                return gs_error_set(err, GS_ERR_IO, "%s: %s", cur, strerror(errno));
+                return gs_error_set_errno(err, errno, "%s", cur);
             break; /* a new file (or the missing target of a symlink) */
         }
         if (S_ISREG(st.st_mode)) {
@@ -77,11 +77,11 @@ gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_si
                                 gs_file_kind_name(st.st_mode));
         }
         if (hops >= MAX_SYMLINK_HOPS)
-            return gs_error_set(err, GS_ERR_IO, "%s: %s", path, strerror(ELOOP));
+            return gs_error_set_errno(err, ELOOP, "%s", path);
         char link[PATH_MAX];
         ssize_t n = readlink(cur, link, sizeof link - 1);
         if (n < 0)
-            return gs_error_set(err, GS_ERR_IO, "%s: %s", cur, strerror(errno));
+            return gs_error_set_errno(err, errno, "%s", cur);
         link[n] = '\0';
         if (link[0] == '/' || !strchr(cur, '/')) {
             if ((size_t)n >= sizeof cur)
@@ -105,7 +105,7 @@ gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_si
     if (!strcmp(base, ".") || !strcmp(base, ".."))
         return gs_error_set(err, GS_ERR_IO, "%s: not a file name", path);
     if (!realpath(dir, real_dir))
-        return gs_error_set(err, GS_ERR_IO, "%s: folder %s: %s", path, dir, strerror(errno));
+        return gs_error_set_errno(err, errno, "%s: folder %s", path, dir);
     struct stat ds;
     if (stat(real_dir, &ds) != 0 || !S_ISDIR(ds.st_mode))
         return gs_error_set(err, GS_ERR_IO, "%s: %s is not a folder", path, dir);
@@ -124,7 +124,7 @@ static int random_name(const char *dir, const char *target, const char *prefix, 
 {
     unsigned long long r = 0;
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) {
-        gs_error_set(err, GS_ERR_IO, "temporary file next to %s: no random bytes: %s", target, strerror(errno));
+        gs_error_set_errno(err, errno, "temporary file next to %s: no random bytes", target);
         return -1;
     }
     prefix = prefix ? prefix : ".gs-";
@@ -197,7 +197,7 @@ int gs_temp_create_near(const char *target, const char *prefix, const char *suff
         int fd = open(tmp_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)(mode & 0777));
         if (fd >= 0) {
             if (lock && flock(fd, LOCK_EX) != 0) {
-                gs_error_set(err, GS_ERR_IO, "cannot lock %s: %s", tmp_path, strerror(errno));
+                gs_error_set_errno(err, errno, "cannot lock %s", tmp_path);
                 close(fd);
                 unlink(tmp_path);
                 return -1;
@@ -205,7 +205,7 @@ int gs_temp_create_near(const char *target, const char *prefix, const char *suff
             return fd;
         }
         if (errno != EEXIST) {
-            gs_error_set(err, GS_ERR_IO, "cannot create a temporary file in %s: %s", dir, strerror(errno));
+            gs_error_set_errno(err, errno, "cannot create a temporary file in %s", dir);
             return -1;
         }
     }
@@ -231,7 +231,7 @@ static gs_status rename_into_place(const char *tmp_path, const char *target, int
     struct stat st;
     int there = lstat(target, &st) == 0;
     if (!there && errno != ENOENT)
-        return gs_error_set(err, GS_ERR_IO, "%s: %s", target, strerror(errno));
+        return gs_error_set_errno(err, errno, "%s", target);
     if (there && must_be_new)
         return gs_error_set(err, GS_ERR_IO, "%s appeared while we wrote: not replaced", target);
     if (there && !S_ISREG(st.st_mode))
@@ -239,16 +239,16 @@ static gs_status rename_into_place(const char *tmp_path, const char *target, int
                             gs_file_kind_name(st.st_mode));
     if (there) {
         if (rename(tmp_path, target) != 0)
-            return gs_error_set(err, GS_ERR_IO, "cannot replace %s: %s", target, strerror(errno));
+            return gs_error_set_errno(err, errno, "cannot replace %s", target);
     } else if (renameat2(AT_FDCWD, tmp_path, AT_FDCWD, target, RENAME_NOREPLACE) != 0) {
         int e = errno;
         if (e == EEXIST)
             return gs_error_set(err, GS_ERR_IO, "%s appeared while we wrote: not replaced", target);
         /* File systems without RENAME_NOREPLACE: link() is exclusive too. */
         if (e != EINVAL && e != ENOSYS)
-            return gs_error_set(err, GS_ERR_IO, "cannot create %s: %s", target, strerror(e));
+            return gs_error_set_errno(err, e, "cannot create %s", target);
         if (link(tmp_path, target) != 0)
-            return gs_error_set(err, GS_ERR_IO, "cannot create %s: %s", target, strerror(errno));
+            return gs_error_set_errno(err, errno, "cannot create %s", target);
         unlink(tmp_path);
     }
     sync_dir_of(target);
@@ -268,7 +268,7 @@ FILE *gs_output_open_in_place(const char *path, int append, gs_error *err)
     int fd = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (append ? O_APPEND : 0),
                   0666);
     if (fd < 0) {
-        gs_error_set(err, GS_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        gs_error_set_errno(err, errno, "cannot write %s", path);
         return NULL;
     }
     struct stat st = {0};
@@ -280,7 +280,7 @@ FILE *gs_output_open_in_place(const char *path, int append, gs_error *err)
     }
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || (!append && ftruncate(fd, 0) != 0)) {
-        gs_error_set(err, GS_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        gs_error_set_errno(err, errno, "cannot write %s", path);
         close(fd);
         return NULL;
     }
@@ -329,7 +329,7 @@ gs_outfile *gs_outfile_open(const char *path, int flags, gs_error *err)
     struct stat st;
     if (f->target_exists && stat(f->target, &st) == 0 && S_ISREG(st.st_mode)) {
         if (fchmod(f->fd, st.st_mode & 07777) != 0) {
-            gs_error_set(err, GS_ERR_IO, "%s: %s", f->tmp, strerror(errno));
+            gs_error_set_errno(err, errno, "%s", f->tmp);
             gs_outfile_discard(f);
             return NULL;
         }
@@ -369,7 +369,7 @@ gs_status gs_outfile_commit(gs_outfile *f, gs_error *err)
         int ok = fflush(stdout) == 0;
         int e = errno;
         free(f);
-        return ok ? GS_OK : gs_error_set(err, GS_ERR_IO, "standard output: %s", strerror(e));
+        return ok ? GS_OK : gs_error_set_errno(err, e, "standard output");
     }
     int ok = 1, e = 0;
     if (f->stream) {
@@ -391,7 +391,7 @@ gs_status gs_outfile_commit(gs_outfile *f, gs_error *err)
     }
     gs_status st = GS_OK;
     if (!ok)
-        st = gs_error_set(err, GS_ERR_IO, "cannot write %s: %s", f->target, strerror(e));
+        st = gs_error_set_errno(err, e, "cannot write %s", f->target);
     else
         st = rename_into_place(f->tmp, f->target, !f->target_exists, err);
     if (st != GS_OK)

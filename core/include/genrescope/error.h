@@ -28,11 +28,22 @@ typedef enum gs_status {
 typedef struct gs_error {
     gs_status code;
     char message[GS_ERROR_MESSAGE_SIZE];
+    int sys_errno; /* the errno of the failed system call behind a GS_ERR_IO
+                      (set by gs_error_set_errno), else 0: callers branch on
+                      it, never on the message's text */
 } gs_error;
 
 /* Fills *err (if err is not NULL) and returns code, so callers can write
  * `return gs_error_set(err, GS_ERR_IO, "cannot open %s", path);`. */
 GS_API gs_status gs_error_set(gs_error *err, gs_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* GS_ERR_IO for a failed system call: the message is fmt's text, ": ", and
+ * strerror(errnum); sys_errno is errnum. Returns GS_ERR_IO. */
+GS_API gs_status gs_error_set_errno(gs_error *err, int errnum, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
