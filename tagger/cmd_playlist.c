@@ -83,6 +83,124 @@ static long walk(const playlist_space *sp, size_t seed, long length, long *order
     return n;
 }
 
+/* The playlist chosen from the seed: its space and the walk's order. */
+typedef struct playlist_tracks {
+    playlist_space sp;
+    gs_emb_cache *cache;   /* the space's storage: the cache ... */
+    size_t *positions;
+    gs_embedding_set set;  /* ... or the seed model's tracks from SQLite */
+    size_t seed;           /* the seed's candidate index */
+    long *order, n;        /* candidate indices, the seed first */
+    size_t other_model;    /* tracks left out for another model */
+} playlist_tracks;
+
+static void playlist_tracks_free(playlist_tracks *pt)
+{
+    free(pt->order);
+    free(pt->positions);
+    gs_emb_cache_close(pt->cache);
+    gs_embedding_set_free(&pt->set);
+    memset(pt, 0, sizeof *pt);
+}
+
+/* Finds the seed's model's tracks and walks length of them from the seed
+ * (row) into *pt (free with playlist_tracks_free, also after a failure).
+ * Errors: GS_ERR_INVALID (the seed has no usable embedding), GS_ERR_IO,
+ * GS_ERR_NOMEM. */
+static gs_status choose_tracks(gs_index *ix, const gs_track_row *row, long length, playlist_tracks *pt,
+                               gs_error *err)
+{
+    float *seed_vec = NULL;
+    size_t dim = 0;
+    gs_status st = gs_index_track_embedding(ix, row->id, &seed_vec, &dim, err);
+    free(seed_vec); /* only its size matters: the walk reads the space's copy */
+    if (st == GS_OK)
+        st = gs_emb_cache_open(ix, 0, &pt->cache, err);
+    if (st != GS_OK)
+        return st;
+    /* Only the seed's model: embeddings of different models are not
+     * comparable. */
+    if (gs_emb_cache_dim(pt->cache) == dim) {
+        size_t count = 0;
+        st = gs_emb_cache_model_positions(pt->cache, row->model_id, &pt->positions, &count, &pt->other_model, err);
+        pt->sp = (playlist_space){count, dim, pt->positions, gs_emb_cache_ids(pt->cache),
+                                  gs_emb_cache_vectors(pt->cache)};
+    } else {
+        st = gs_embedding_set_load_model(ix, NULL, row->model_id, &pt->set, &pt->other_model, err);
+        pt->sp = (playlist_space){pt->set.count, pt->set.dim, NULL, pt->set.ids, pt->set.vectors};
+    }
+    if (st != GS_OK)
+        return st;
+    long s = -1;
+    for (size_t i = 0; i < pt->sp.count && s < 0; i++)
+        if (id_at(&pt->sp, i) == row->id)
+            s = (long)i;
+    if (s < 0 || pt->sp.dim != dim)
+        return gs_error_set(err, GS_ERR_INVALID,
+                            "%s has no embedding (failed or silent) or another size than its model's other tracks",
+                            row->path);
+    unsigned char *used = calloc(pt->sp.count, 1);
+    float *target = malloc(dim * sizeof *target);
+    pt->order = malloc((size_t)length * sizeof *pt->order);
+    if (used && target && pt->order) {
+        pt->seed = (size_t)s;
+        pt->n = walk(&pt->sp, pt->seed, length, pt->order, used, target);
+    } else {
+        st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    }
+    free(used);
+    free(target);
+    return st;
+}
+
+/* Writes the chosen tracks to out: an M3U8 list, or JSON lines. A track a
+ * concurrent scan pruned since the cache was read is left out; *listed
+ * counts the others. Errors: GS_ERR_IO (the index, or out), GS_ERR_NOMEM. */
+static gs_status write_list(gs_index *ix, const playlist_tracks *pt, FILE *out, int json, const char *relative,
+                            long *listed, gs_error *err)
+{
+    const playlist_space *sp = &pt->sp;
+    if (!json && gs_m3u_write_header(out) != 0)
+        return gs_error_set(err, GS_ERR_IO, "cannot write the playlist");
+    const float *sv = vector_at(sp, pt->seed);
+    gs_track_row hit = {0};
+    gs_status st = GS_OK;
+    *listed = 0;
+    for (long i = 0; i < pt->n && st == GS_OK; i++) {
+        /* Path, genre and duration of the chosen tracks only: point lookups. */
+        gs_track_row_clear(&hit);
+        st = gs_index_track_by_id(ix, id_at(sp, (size_t)pt->order[i]), &hit, err);
+        if (st == GS_ERR_INVALID) {
+            st = GS_OK;
+            continue;
+        }
+        if (st != GS_OK)
+            break;
+        ++*listed;
+        char display[128] = "";
+        if (hit.top_genre)
+            gs_genre_display_name(hit.top_genre, display, sizeof display);
+        if (json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddNumberToObject(j, "position", (double)*listed);
+            cJSON_AddNumberToObject(j, "id", (double)hit.id);
+            gs_cli_add_path(j, "path", hit.path);
+            cJSON_AddStringToObject(j, "genre", display);
+            if (hit.top_genre)
+                cJSON_AddStringToObject(j, "label", hit.top_genre);
+            cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, vector_at(sp, (size_t)pt->order[i]), sp->dim));
+            gs_cli_print_json(out, j);
+        } else {
+            char title[512];
+            gs_tag_read_title(hit.path, title, sizeof title);
+            if (gs_m3u_write_entry(out, hit.path, hit.duration, title, relative) != 0)
+                st = gs_error_set(err, GS_ERR_IO, "cannot write the playlist");
+        }
+    }
+    gs_track_row_clear(&hit);
+    return st;
+}
+
 int gs_cmd_playlist(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("playlist");
@@ -134,100 +252,23 @@ int gs_cmd_playlist(int argc, char **argv)
         return status;
     }
     const int json = shared.json;
-    gs_track_row row = {0}, hit = {0};
-    gs_embedding_set set = {0};
-    gs_emb_cache *cache = NULL;
-    size_t *positions = NULL;
-    unsigned char *used = NULL;
-    long *order = NULL, n = 0;
-    float *target = NULL, *seed_vec = NULL;
-    size_t dim = 0, other_model = 0;
-    playlist_space sp = {0};
+    gs_track_row row = {0};
+    playlist_tracks pt = {0};
     FILE *out = stdout;
+    long listed = 0;
     int rc = GS_EXIT_SOME_FAILED;
-    if (gs_index_find_track(ix, seed, &row, &err) != GS_OK ||
-        gs_index_track_embedding(ix, row.id, &seed_vec, &dim, &err) != GS_OK ||
-        gs_emb_cache_open(ix, 0, &cache, &err) != GS_OK)
+    if (gs_index_find_track(ix, seed, &row, &err) != GS_OK || choose_tracks(ix, &row, length, &pt, &err) != GS_OK)
         goto done;
-    /* Only the seed's model: embeddings of different models are not
-     * comparable. */
-    if (gs_emb_cache_dim(cache) == dim) {
-        size_t count = 0;
-        if (gs_emb_cache_model_positions(cache, row.model_id, &positions, &count, &other_model, &err) !=
-            GS_OK)
-            goto done;
-        sp = (playlist_space){count, dim, positions, gs_emb_cache_ids(cache), gs_emb_cache_vectors(cache)};
-    } else {
-        if (gs_embedding_set_load_model(ix, NULL, row.model_id, &set, &other_model, &err) != GS_OK)
-            goto done;
-        sp = (playlist_space){set.count, set.dim, NULL, set.ids, set.vectors};
-    }
-    long s = -1;
-    for (size_t i = 0; i < sp.count && s < 0; i++)
-        if (id_at(&sp, i) == row.id)
-            s = (long)i;
-    if (s < 0 || sp.dim != dim) {
-        gs_error_set(&err, GS_ERR_INVALID,
-                     "%s has no embedding (failed or silent) or another size than its model's "
-                     "other tracks",
-                     row.path);
-        goto done;
-    }
-    used = calloc(sp.count, 1);
-    order = malloc((size_t)length * sizeof *order);
-    target = malloc(dim * sizeof *target);
-    if (!used || !order || !target) {
-        gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    n = walk(&sp, (size_t)s, length, order, used, target);
     if (outfile && !(out = gs_outfile_stream(outfile))) {
         out = stdout;
         gs_error_set(&err, GS_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (!json && gs_m3u_write_header(out) != 0) {
-        gs_error_set(&err, GS_ERR_IO, "cannot write the playlist");
+    if (write_list(ix, &pt, out, json, relative, &listed, &err) != GS_OK)
         goto done;
-    }
-    const float *sv = vector_at(&sp, (size_t)s);
-    long listed = 0;
-    for (long i = 0; i < n; i++) {
-        /* Path, genre and duration of the chosen tracks only: point lookups.
-         * A track a concurrent scan pruned since the cache was read is left
-         * out. */
-        gs_track_row_clear(&hit);
-        gs_status st = gs_index_track_by_id(ix, id_at(&sp, (size_t)order[i]), &hit, &err);
-        if (st == GS_ERR_INVALID)
-            continue;
-        if (st != GS_OK)
-            goto done;
-        listed++;
-        char display[128] = "";
-        if (hit.top_genre)
-            gs_genre_display_name(hit.top_genre, display, sizeof display);
-        if (json) {
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddNumberToObject(j, "position", (double)listed);
-            cJSON_AddNumberToObject(j, "id", (double)hit.id);
-            gs_cli_add_path(j, "path", hit.path);
-            cJSON_AddStringToObject(j, "genre", display);
-            if (hit.top_genre)
-                cJSON_AddStringToObject(j, "label", hit.top_genre);
-            cJSON_AddNumberToObject(j, "similarity_to_seed", gs_dot(sv, vector_at(&sp, (size_t)order[i]), dim));
-            gs_cli_print_json(out, j);
-        } else {
-            char title[512];
-            gs_tag_read_title(hit.path, title, sizeof title);
-            if (gs_m3u_write_entry(out, hit.path, hit.duration, title, relative) != 0) {
-                gs_error_set(&err, GS_ERR_IO, "cannot write the playlist");
-                goto done;
-            }
-        }
-    }
     if (listed < length)
         fprintf(stderr, "genrescope playlist: only %ld tracks available\n", listed);
-    gs_cli_report_other_model("playlist", json, out, row.model_id, other_model);
+    gs_cli_report_other_model("playlist", json, out, row.model_id, pt.other_model);
     rc = GS_EXIT_OK;
 done:
     if (outfile) {
@@ -238,14 +279,7 @@ done:
     }
     if (rc != GS_EXIT_OK)
         fprintf(stderr, "genrescope playlist: %s\n", err.message);
-    free(used);
-    free(order);
-    free(target);
-    free(seed_vec);
-    free(positions);
-    gs_emb_cache_close(cache);
-    gs_embedding_set_free(&set);
-    gs_track_row_clear(&hit);
+    playlist_tracks_free(&pt);
     gs_track_row_clear(&row);
     gs_index_close(ix);
     return rc;
