@@ -7,8 +7,9 @@
 
 #define EDGE (64 * 1024)
 
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+uint64_t gs_fnv1a64(uint64_t h, const void *data, size_t n)
 {
+    const unsigned char *p = data;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 0x100000001b3ULL;
     return h;
@@ -56,9 +57,9 @@ int gs_file_digest(const char *path, int64_t size, uint64_t *out)
     unsigned char size_bytes[8];
     for (int i = 0; i < 8; i++)
         size_bytes[i] = (unsigned char)((uint64_t)size >> (8 * i));
-    uint64_t h = fnv1a(0xcbf29ce484222325ULL, size_bytes, sizeof size_bytes);
-    h = fnv1a(h, head_n ? head : none, head_n);
-    h = fnv1a(h, tail_n ? tail : none, tail_n);
+    uint64_t h = gs_fnv1a64(GS_FNV1A64_INIT, size_bytes, sizeof size_bytes);
+    h = gs_fnv1a64(h, head_n ? head : none, head_n);
+    h = gs_fnv1a64(h, tail_n ? tail : none, tail_n);
     *out = h ? h : 1;
     return 0;
 }

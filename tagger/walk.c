@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "genrescope/audio.h"
+#include "file_digest.h"
 #include "genrescope/outfile.h"
 #include "tag_writer.h"
 
@@ -19,16 +20,6 @@
 static const char *const system_dirs[] = {
     "lost+found", "System Volume Information", "$RECYCLE.BIN", "@eaDir", "#recycle",
 };
-
-uint64_t gs_fnv1a64(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* Visited directories as (dev, ino) in an open-addressing set: a symlink
  * back up the tree is then entered only once. */
@@ -232,7 +223,7 @@ void gs_walk_list_shard(gs_walk_list *list, int k, int n)
         return;
     size_t w = 0;
     for (size_t r = 0; r < list->count; r++) {
-        if (gs_fnv1a64(list->entries[r].rel) % (uint64_t)n == (uint64_t)(k - 1)) {
+        if (gs_fnv1a64(GS_FNV1A64_INIT, list->entries[r].rel, strlen(list->entries[r].rel)) % (uint64_t)n == (uint64_t)(k - 1)) {
             list->entries[w++] = list->entries[r];
         } else {
             free(list->entries[r].path);

@@ -41,8 +41,6 @@ void gs_walk_list_free(gs_walk_list *list);
  * k-1 modulo n, so every machine computes the same split. */
 void gs_walk_list_shard(gs_walk_list *list, int k, int n);
 
-uint64_t gs_fnv1a64(const char *s);
-
 /* 1 when path (or a directory on the way) no longer exists; 0 when it does,
  * or cannot be checked for another reason (no permission, I/O error, an
  * unmounted disk shows as missing though): only a gone file may lose its
