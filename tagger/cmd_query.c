@@ -111,55 +111,33 @@ static gs_status current_model_id(const char *model_path, char *out, size_t out_
     return GS_OK;
 }
 
-/* Both forms share their conditions: the mixed form joins scores only when
- * genres were listed (carray is not in every SQLite build, so the list goes
- * in as a JSON array). ?7 is the model (NULL: any). */
-#define MIXED_FROM                                                                  \
-    " FROM tracks t JOIN scores s ON s.track_id = t.id"                             \
-    " WHERE s.genre IN (SELECT value FROM json_each(?1)) AND s.score >= ?2"         \
-    " AND (?3 IS NULL OR (t.top_genre = ?3 AND t.confidence >= ?4)) AND "
-#define MIXED_GROUP " GROUP BY t.id HAVING count(*) = ?5"
-#define TOP_FROM " FROM tracks t WHERE t.top_genre = ?3 AND t.confidence >= ?4 AND "
-#define SAME_MODEL "(?7 IS NULL OR t.model_id = ?7)"
-#define OTHER_MODEL "t.model_id IS NOT ?7"
-#define LIST_SQL(mixed)                                                                     \
-    ((mixed) ? "SELECT t.id, t.path, t.top_genre, t.confidence, sum(s.score) AS combined"   \
-               MIXED_FROM SAME_MODEL MIXED_GROUP " ORDER BY combined DESC, t.path LIMIT ?6" \
-             : "SELECT t.id, t.path, t.top_genre, t.confidence, t.confidence"               \
-               TOP_FROM SAME_MODEL " ORDER BY t.confidence DESC, t.path LIMIT ?6")
-#define OTHER_SQL(mixed)                                                               \
-    ((mixed) ? "SELECT count(*) FROM (SELECT t.id" MIXED_FROM OTHER_MODEL MIXED_GROUP ")" \
-             : "SELECT count(*)" TOP_FROM OTHER_MODEL)
+/* Prints one track of --genre/--mixed. */
+typedef struct genre_print {
+    int json, mixed, rows;
+} genre_print;
 
-static int prepare(gs_index *ix, const char *sql, int num_mixed, char (*mixed_labels)[128],
-                   const char *top_label, double min_conf, double min_score, long limit,
-                   const char *model_id, sqlite3_stmt **out)
+static int print_genre_hit(const gs_genre_hit *h, void *arg)
 {
-    sqlite3_stmt *s;
-    *out = NULL;
-    int rc = sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    if (num_mixed) {
-        cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < num_mixed; i++)
-            cJSON_AddItemToArray(arr, cJSON_CreateString(mixed_labels[i]));
-        char *txt = cJSON_PrintUnformatted(arr);
-        sqlite3_bind_text(s, 1, txt, -1, SQLITE_TRANSIENT);
-        cJSON_free(txt);
-        cJSON_Delete(arr);
-        sqlite3_bind_double(s, 2, min_score);
-        sqlite3_bind_int(s, 5, num_mixed);
+    genre_print *p = arg;
+    char display[128] = "";
+    if (h->top_genre)
+        gs_genre_display_name(h->top_genre, display, sizeof display);
+    if (p->json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "id", (double)h->id);
+        gs_cli_add_path(j, "path", h->path);
+        cJSON_AddStringToObject(j, "genre", display);
+        if (h->top_genre)
+            cJSON_AddStringToObject(j, "label", h->top_genre);
+        cJSON_AddNumberToObject(j, "confidence", h->confidence);
+        if (p->mixed)
+            cJSON_AddNumberToObject(j, "combined_score", h->score);
+        gs_cli_print_json(stdout, j);
+    } else {
+        printf("%.3f  %-10s %s\n", h->score, display, h->path);
     }
-    if (top_label[0])
-        sqlite3_bind_text(s, 3, top_label, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(s, 4, min_conf);
-    /* The count query has no ?6: binding it is a harmless SQLITE_RANGE. */
-    sqlite3_bind_int64(s, 6, limit);
-    if (model_id)
-        sqlite3_bind_text(s, 7, model_id, -1, SQLITE_TRANSIENT);
-    *out = s;
-    return SQLITE_OK;
+    p->rows++;
+    return 0;
 }
 
 int gs_cmd_query(int argc, char **argv)
@@ -247,56 +225,19 @@ int gs_cmd_query(int argc, char **argv)
         if (err.code != GS_OK)
             goto fail;
     }
-    sqlite3_stmt *s;
-    if (prepare(ix, LIST_SQL(num_mixed), num_mixed, mixed_labels, top_label, min_conf, min_score,
-                limit, any_model ? NULL : model_id, &s) != SQLITE_OK) {
-        gs_index_error(ix, &err, "cannot query");
-        rc = GS_EXIT_FATAL;
-        goto fail;
-    }
-    int rows = 0, step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *g = (const char *)sqlite3_column_text(s, 2);
-        char display[128] = "";
-        if (g)
-            gs_genre_display_name(g, display, sizeof display);
-        if (json) {
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddNumberToObject(j, "id", (double)sqlite3_column_int64(s, 0));
-            gs_cli_add_path(j, "path", (const char *)sqlite3_column_text(s, 1));
-            cJSON_AddStringToObject(j, "genre", display);
-            if (g)
-                cJSON_AddStringToObject(j, "label", g);
-            cJSON_AddNumberToObject(j, "confidence", sqlite3_column_double(s, 3));
-            if (num_mixed)
-                cJSON_AddNumberToObject(j, "combined_score", sqlite3_column_double(s, 4));
-            gs_cli_print_json(stdout, j);
-        } else {
-            printf("%.3f  %-10s %s\n", sqlite3_column_double(s, 4), display,
-                   (const char *)sqlite3_column_text(s, 1));
-        }
-        rows++;
-    }
-    sqlite3_finalize(s);
-    if (step != SQLITE_DONE) {
-        gs_index_error(ix, &err, "cannot query");
-        rc = GS_EXIT_FATAL;
-        goto fail;
-    }
-    /* What the model filter left out: the same query for other models. */
+    const char *mixed_ptrs[MAX_MIXED];
+    for (int i = 0; i < num_mixed; i++)
+        mixed_ptrs[i] = mixed_labels[i];
+    gs_genre_query gq = {.top_label = top_label[0] ? top_label : NULL, .min_confidence = min_conf,
+                         .mixed = mixed_ptrs, .num_mixed = num_mixed, .min_score = min_score,
+                         .model_id = any_model ? NULL : model_id, .limit = limit};
+    genre_print printing = {.json = json, .mixed = num_mixed > 0};
     size_t other_model = 0;
-    if (!any_model) {
-        if (prepare(ix, OTHER_SQL(num_mixed), num_mixed, mixed_labels, top_label, min_conf,
-                    min_score, limit, model_id, &s) != SQLITE_OK ||
-            sqlite3_step(s) != SQLITE_ROW) {
-            sqlite3_finalize(s);
-            gs_index_error(ix, &err, "cannot query");
-            rc = GS_EXIT_FATAL;
-            goto fail;
-        }
-        other_model = (size_t)sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
+    if (gs_index_query_genres(ix, &gq, print_genre_hit, &printing, &other_model, &err) != GS_OK) {
+        rc = GS_EXIT_FATAL;
+        goto fail;
     }
+    int rows = printing.rows;
     if (!json && rows == 0)
         fprintf(stderr, "genrescope query: no matching tracks\n");
     gs_cli_report_other_model("query", json, stdout, model_id, other_model);

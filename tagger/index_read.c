@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "genre_names.h"
 #include "similarity.h"
 
@@ -284,6 +286,87 @@ gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t
     if (!*vec)
         st = gs_error_set(err, GS_ERR_INVALID,
                           "track %lld has no embedding (it failed or was silent)", (long long)id);
+    return st;
+}
+
+/* Both forms share their conditions: the mixed form joins scores only when
+ * genres were listed (carray is not in every SQLite build, so the list goes
+ * in as a JSON array). ?7 is the model (NULL: any). */
+#define MIXED_FROM                                                                  \
+    " FROM tracks t JOIN scores s ON s.track_id = t.id"                             \
+    " WHERE s.genre IN (SELECT value FROM json_each(?1)) AND s.score >= ?2"         \
+    " AND (?3 IS NULL OR (t.top_genre = ?3 AND t.confidence >= ?4)) AND "
+#define MIXED_GROUP " GROUP BY t.id HAVING count(*) = ?5"
+#define TOP_FROM " FROM tracks t WHERE t.top_genre = ?3 AND t.confidence >= ?4 AND "
+#define SAME_MODEL "(?7 IS NULL OR t.model_id = ?7)"
+#define OTHER_MODEL "t.model_id IS NOT ?7"
+#define LIST_SQL(mixed)                                                                     \
+    ((mixed) ? "SELECT t.id, t.path, t.top_genre, t.confidence, sum(s.score) AS combined"   \
+               MIXED_FROM SAME_MODEL MIXED_GROUP " ORDER BY combined DESC, t.path LIMIT ?6" \
+             : "SELECT t.id, t.path, t.top_genre, t.confidence, t.confidence"               \
+               TOP_FROM SAME_MODEL " ORDER BY t.confidence DESC, t.path LIMIT ?6")
+#define OTHER_SQL(mixed)                                                               \
+    ((mixed) ? "SELECT count(*) FROM (SELECT t.id" MIXED_FROM OTHER_MODEL MIXED_GROUP ")" \
+             : "SELECT count(*)" TOP_FROM OTHER_MODEL)
+
+static int prepare_genre_query(gs_index *ix, const char *sql, const gs_genre_query *q, const char *model_id,
+                               sqlite3_stmt **out)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    int rc = sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (q->num_mixed) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < q->num_mixed; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(q->mixed[i]));
+        char *txt = cJSON_PrintUnformatted(arr);
+        sqlite3_bind_text(s, 1, txt, -1, SQLITE_TRANSIENT);
+        cJSON_free(txt);
+        cJSON_Delete(arr);
+        sqlite3_bind_double(s, 2, q->min_score);
+        sqlite3_bind_int(s, 5, q->num_mixed);
+    }
+    if (q->top_label)
+        sqlite3_bind_text(s, 3, q->top_label, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 4, q->min_confidence);
+    /* The count query has no ?6: binding it is a harmless SQLITE_RANGE. */
+    sqlite3_bind_int64(s, 6, q->limit);
+    if (model_id)
+        sqlite3_bind_text(s, 7, model_id, -1, SQLITE_TRANSIENT);
+    *out = s;
+    return SQLITE_OK;
+}
+
+gs_status gs_index_query_genres(gs_index *ix, const gs_genre_query *q, gs_genre_hit_fn each, void *arg,
+                                size_t *other_model, gs_error *err)
+{
+    sqlite3_stmt *s;
+    *other_model = 0;
+    if (prepare_genre_query(ix, LIST_SQL(q->num_mixed), q, q->model_id, &s) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot query");
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        gs_genre_hit h = {sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                          (const char *)sqlite3_column_text(s, 2), sqlite3_column_double(s, 3),
+                          sqlite3_column_double(s, 4)};
+        if (each(&h, arg)) {
+            step = SQLITE_DONE;
+            break;
+        }
+    }
+    gs_status st = step == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot query");
+    sqlite3_finalize(s);
+    /* What the model filter left out: the same query for other models. */
+    if (st == GS_OK && q->model_id) {
+        if (prepare_genre_query(ix, OTHER_SQL(q->num_mixed), q, q->model_id, &s) != SQLITE_OK ||
+            sqlite3_step(s) != SQLITE_ROW)
+            st = gs_index_error(ix, err, "cannot query");
+        else
+            *other_model = (size_t)sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
     return st;
 }
 

@@ -67,6 +67,36 @@ long gs_embedding_set_find(const gs_embedding_set *set, int64_t id);
 gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
                                    gs_error *err);
 
+/* `query --genre/--mixed`: tracks whose top genre is top_label (when not
+ * NULL) with at least min_confidence, and/or which score at least
+ * min_score in every one of the mixed labels; of model_id's tracks (NULL:
+ * any model's). */
+typedef struct gs_genre_query {
+    const char *top_label;
+    double min_confidence;
+    const char *const *mixed;
+    int num_mixed;
+    double min_score;
+    const char *model_id;
+    long limit; /* at most this many; -1: all */
+} gs_genre_query;
+
+/* One answer, borrowed for the call: score is the combined score of the
+ * mixed labels, or the confidence. */
+typedef struct gs_genre_hit {
+    int64_t id;
+    const char *path, *top_genre;
+    double confidence, score;
+} gs_genre_hit;
+typedef int (*gs_genre_hit_fn)(const gs_genre_hit *hit, void *arg);
+
+/* Runs q, best first (combined score, or confidence; then path), calling
+ * each per track until it returns nonzero. *other_model receives how many
+ * tracks the same query finds among other models' (0 when q->model_id is
+ * NULL). Errors: GS_ERR_IO. */
+gs_status gs_index_query_genres(gs_index *ix, const gs_genre_query *q, gs_genre_hit_fn each, void *arg,
+                                size_t *other_model, gs_error *err);
+
 /* What `stats` reports of the whole index. */
 typedef struct gs_index_counts {
     int64_t tracks, failed, silent;
