@@ -8,12 +8,6 @@
 
 static const gs_similar_span whole = {-1.0, -1.0};
 
-static char *dup_col(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
 /* Paths and genres of the k hits only: k point lookups instead of reading
  * every track's row. */
 static gs_status fetch_hits(gs_index *ix, const gs_emb_cache *c, const gs_emb_match *top, size_t n,
@@ -23,10 +17,6 @@ static gs_status fetch_hits(gs_index *ix, const gs_emb_cache *c, const gs_emb_ma
         return GS_OK;
     if (!(res->hits = calloc(n, sizeof *res->hits)))
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT path, top_genre FROM tracks WHERE id = ?1",
-                           -1, &s, NULL) != SQLITE_OK)
-        return gs_index_error(ix, err, "cannot read");
     gs_status st = GS_OK;
     for (size_t r = 0; r < n && st == GS_OK; r++) {
         gs_similar_hit *h = &res->hits[res->count];
@@ -40,20 +30,21 @@ static gs_status fetch_hits(gs_index *ix, const gs_emb_cache *c, const gs_emb_ma
         h->query_part = query_spans ? (gs_similar_span){query_spans[2 * top[r].query],
                                                         query_spans[2 * top[r].query + 1]}
                                     : whole;
-        sqlite3_bind_int64(s, 1, h->id);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            h->path = dup_col(s, 0);
-            h->genre = dup_col(s, 1);
+        gs_track_row row;
+        st = gs_index_track_by_id(ix, h->id, &row, err);
+        if (st == GS_OK) {
+            /* Moved to the hit. */
+            h->path = row.path;
+            h->genre = row.top_genre;
+            row.path = row.top_genre = NULL;
+            gs_track_row_clear(&row);
             res->count++;
-        } else if (rc != SQLITE_DONE) {
-            st = gs_index_error(ix, err, "cannot read");
+        } else if (st == GS_ERR_INVALID) {
+            /* The track went away after the cache was opened (a concurrent
+             * writer): leave it out. */
+            st = GS_OK;
         }
-        /* SQLITE_DONE: the track went away after the cache was opened (a
-         * concurrent writer); leave it out. */
-        sqlite3_reset(s);
     }
-    sqlite3_finalize(s);
     return st;
 }
 
