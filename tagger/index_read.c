@@ -289,6 +289,64 @@ gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t
     return st;
 }
 
+/* Steps s to its end, calling row(s, ctx) per row until it returns
+ * nonzero, then finalizes s. GS_OK, or GS_ERR_IO after a failed step. */
+typedef int (*row_fn)(sqlite3_stmt *s, void *ctx);
+static gs_status each_row(gs_index *ix, sqlite3_stmt *s, row_fn row, void *ctx, gs_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (row(s, ctx)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* A caller's callback and its argument, for the row adapters below. */
+typedef struct row_ctx {
+    union {
+        gs_genre_hit_fn hit;
+        gs_group_fn group;
+        gs_score_fn score;
+        gs_timeline_fn timeline;
+    } fn;
+    void *arg;
+} row_ctx;
+
+static int genre_hit_row(sqlite3_stmt *s, void *ctx)
+{
+    const row_ctx *c = ctx;
+    gs_genre_hit h = {sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                      (const char *)sqlite3_column_text(s, 2), sqlite3_column_double(s, 3),
+                      sqlite3_column_double(s, 4)};
+    return c->fn.hit(&h, c->arg);
+}
+
+static int group_row(sqlite3_stmt *s, void *ctx)
+{
+    const row_ctx *c = ctx;
+    return c->fn.group((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_double(s, 2),
+                       c->arg);
+}
+
+static int score_row(sqlite3_stmt *s, void *ctx)
+{
+    const row_ctx *c = ctx;
+    const char *label = (const char *)sqlite3_column_text(s, 0);
+    return label && c->fn.score(label, sqlite3_column_double(s, 1), c->arg);
+}
+
+static int timeline_row(sqlite3_stmt *s, void *ctx)
+{
+    const row_ctx *c = ctx;
+    gs_timeline_window w = {sqlite3_column_double(s, 0), sqlite3_column_double(s, 1),
+                            (const char *)sqlite3_column_text(s, 2), sqlite3_column_double(s, 3)};
+    return c->fn.timeline(&w, c->arg);
+}
+
 /* Both forms share their conditions: the mixed form joins scores only when
  * genres were listed (carray is not in every SQLite build, so the list goes
  * in as a JSON array). ?7 is the model (NULL: any). */
@@ -346,18 +404,7 @@ gs_status gs_index_query_genres(gs_index *ix, const gs_genre_query *q, gs_genre_
     *other_model = 0;
     if (prepare_genre_query(ix, LIST_SQL(q->num_mixed), q, q->model_id, &s) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot query");
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        gs_genre_hit h = {sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
-                          (const char *)sqlite3_column_text(s, 2), sqlite3_column_double(s, 3),
-                          sqlite3_column_double(s, 4)};
-        if (each(&h, arg)) {
-            step = SQLITE_DONE;
-            break;
-        }
-    }
-    gs_status st = step == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot query");
-    sqlite3_finalize(s);
+    gs_status st = each_row(ix, s, genre_hit_row, &(row_ctx){.fn.hit = each, .arg = arg}, err);
     /* What the model filter left out: the same query for other models. */
     if (st == GS_OK && q->model_id) {
         if (prepare_genre_query(ix, OTHER_SQL(q->num_mixed), q, q->model_id, &s) != SQLITE_OK ||
@@ -422,17 +469,7 @@ gs_status gs_index_group(gs_index *ix, gs_index_grouping by, gs_group_fn each, v
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql[by], -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_double(s, 2),
-                 arg)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
-    sqlite3_finalize(s);
-    return st;
+    return each_row(ix, s, group_row, &(row_ctx){.fn.group = each, .arg = arg}, err);
 }
 
 gs_status gs_index_track_scores(gs_index *ix, int64_t id, gs_score_fn each, void *arg, gs_error *err)
@@ -443,17 +480,7 @@ gs_status gs_index_track_scores(gs_index *ix, int64_t id, gs_score_fn each, void
                            -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     sqlite3_bind_int64(s, 1, id);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *label = (const char *)sqlite3_column_text(s, 0);
-        if (label && each(label, sqlite3_column_double(s, 1), arg)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
-    sqlite3_finalize(s);
-    return st;
+    return each_row(ix, s, score_row, &(row_ctx){.fn.score = each, .arg = arg}, err);
 }
 
 gs_status gs_index_track_timeline(gs_index *ix, int64_t id, gs_timeline_fn each, void *arg, gs_error *err)
@@ -464,18 +491,7 @@ gs_status gs_index_track_timeline(gs_index *ix, int64_t id, gs_timeline_fn each,
                            -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     sqlite3_bind_int64(s, 1, id);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        gs_timeline_window w = {sqlite3_column_double(s, 0), sqlite3_column_double(s, 1),
-                                (const char *)sqlite3_column_text(s, 2), sqlite3_column_double(s, 3)};
-        if (each(&w, arg)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
-    sqlite3_finalize(s);
-    return st;
+    return each_row(ix, s, timeline_row, &(row_ctx){.fn.timeline = each, .arg = arg}, err);
 }
 
 gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim, float **vectors,
