@@ -1,3 +1,5 @@
+/* The audio thread's hand-over of samples to the worker (ring.h): release
+ * and acquire on the running counters, no locks. */
 #include "ring.h"
 
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* The verdict the output ports show (smoothing.h): smoothing in the audio
+ * thread, so nothing here allocates or blocks. */
 #include "smoothing.h"
 
 #include <math.h>

@@ -1,3 +1,5 @@
+/* What every subcommand shares (cli_common.h): index opening, JSON lines
+ * with any file name, numbers and times on the command line. */
 #include "cli_common.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* getopt_long driven by a command's spec, the shared options, and --help
+ * as the same spec describes it (cli_parse.h). */
 #include "cli_parse.h"
 
 #include <stdarg.h>

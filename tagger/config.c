@@ -1,3 +1,5 @@
+/* The configuration file (config.h): found, read once, each value checked
+ * when read so a command never starts with a bad setting. */
 #include "config.h"
 
 #include <limits.h>

@@ -1,3 +1,5 @@
+/* A file's identity from its size and first and last 64 KiB, and the
+ * tagger's one FNV-1a (file_digest.h). */
 #include "file_digest.h"
 
 #include <errno.h>

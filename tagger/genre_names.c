@@ -1,3 +1,5 @@
+/* Display names of model labels (genre_names.h): built in, overridden by
+ * the genre names file. */
 #include "genre_names.h"
 
 #include <ctype.h>

@@ -1,3 +1,5 @@
+/* The index's storage (index_db.h): the schema and its migrations, the
+ * scan's writes, merging shards. */
 #include "index_db.h"
 
 #include <errno.h>

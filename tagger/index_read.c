@@ -1,3 +1,5 @@
+/* Typed reads of the index for the commands (index_read.h): no command
+ * prepares SQL of its own. */
 #include "index_read.h"
 
 #include <ctype.h>

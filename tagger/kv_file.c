@@ -1,3 +1,4 @@
+/* Reading "key = value" files (kv_file.h). */
 #include "kv_file.h"
 
 #include <ctype.h>

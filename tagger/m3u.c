@@ -1,3 +1,4 @@
+/* Writing M3U8 entries every player reads as meant (m3u.h). */
 #include "m3u.h"
 
 #include <math.h>

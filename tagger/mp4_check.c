@@ -1,3 +1,4 @@
+/* Walks an MP4's atoms before TagLib may save it (mp4_check.h). */
 #include "mp4_check.h"
 
 #include <stdint.h>

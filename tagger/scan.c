@@ -1,3 +1,5 @@
+/* The scan pipeline (scan.h): planning what to analyse, the workers, the
+ * writer thread and its batches, moves and removals. */
 #include "scan.h"
 
 #include <errno.h>

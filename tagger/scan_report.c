@@ -1,3 +1,5 @@
+/* What a scan prints: per-file lines (text or JSON), progress, the
+ * summary (scan.h). */
 #include <string.h>
 
 #include <cjson/cJSON.h>

@@ -1,3 +1,5 @@
+/* `similar` as a function (similar_query.h): the query's vectors (its own,
+ * or its parts), the search, the hits' paths. */
 #include "similar_query.h"
 
 #include <stdio.h>

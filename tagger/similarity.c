@@ -1,3 +1,4 @@
+/* Dot products, cosines and top-k selection (similarity.h). */
 #include "similarity.h"
 
 #include <math.h>

@@ -1,3 +1,5 @@
+/* Collecting a library's audio files (walk.h), and telling which indexed
+ * files are gone. */
 #include "walk.h"
 
 #include <dirent.h>
