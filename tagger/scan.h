@@ -1,8 +1,9 @@
 /* The scan pipeline: worker threads (one analyser worker each) take files
  * from the list, analyse and tag them, and push results through an
- * unbounded queue (a worker never waits for a commit) to one writer thread that owns the index connection and commits in
- * batches (every batch_size results or batch_seconds), so an interruption
- * (Ctrl-C, kill -9, full disk) loses at most the uncommitted batch. */
+ * unbounded queue (a worker never waits for a commit) to one writer thread
+ * that owns the index connection and commits in batches (every batch_size
+ * results or batch_seconds), so an interruption (Ctrl-C, kill -9, full
+ * disk) loses at most the uncommitted batch. */
 #ifndef GS_TAGGER_SCAN_H
 #define GS_TAGGER_SCAN_H
 
