@@ -814,7 +814,7 @@ static gs_status prune_missing(scan_ctx *c, gs_error *err)
         }
         if (st == GS_OK) {
             c->stats->removed++;
-            gs_scan_file_report r = {.path = p, .status = "removed", .confidence = -1};
+            gs_scan_file_report r = {.path = p, .status = "removed", .confidence = -1, .tag = GS_TAG_OUTCOME_COUNT};
             gs_scan_report_file(o, &r);
         }
     }
@@ -827,59 +827,59 @@ static gs_status prune_missing(scan_ctx *c, gs_error *err)
     return st;
 }
 
-gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
-                      const gs_scan_options *opts, gs_scan_stats *stats, gs_error *err)
+/* Records the model's display names: also the scan's first write, so a
+ * locked or full index is reported before any work is done. */
+static gs_status record_genre_names(scan_ctx *c, gs_error *err)
 {
-    memset(stats, 0, sizeof *stats);
-    scan_ctx c = {.an = an, .ix = ix, .files = files, .opts = opts, .stats = stats};
-    gs_error_clear(&c.fatal);
-    c.t0 = now_seconds();
-    stats->total = files->count;
-    int nw = opts->num_workers > 0 ? opts->num_workers : 1;
+    gs_status st = gs_index_begin(c->ix, err);
+    for (int i = 0; st == GS_OK && i < gs_analyser_num_labels(c->an); i++) {
+        char display[NAME_SIZE];
+        gs_genre_display_name(gs_analyser_label(c->an, i), display, sizeof display);
+        st = gs_index_put_genre(c->ix, gs_analyser_label(c->an, i), display, err);
+    }
+    if (st == GS_OK)
+        return gs_index_commit(c->ix, err);
+    gs_index_rollback(c->ix);
+    return st;
+}
 
+/* Reports a file that needs no work (unchanged, or moved and recognised by
+ * its bytes) with what the index holds for it. */
+static void report_untouched(scan_ctx *c, const gs_walk_entry *e, const gs_index_known *k, const char *moved_from)
+{
+    if (moved_from)
+        c->stats->moved++;
+    else
+        c->stats->unchanged++;
+    c->done++;
+    char display[NAME_SIZE];
+    gs_scan_file_report r = {.path = e->path, .status = moved_from ? "moved" : "unchanged",
+                             .moved_from = moved_from, .confidence = -1, .tag = GS_TAG_OUTCOME_COUNT};
+    if (k->top_genre) {
+        gs_genre_display_name(k->top_genre, display, sizeof display);
+        r.genre = display;
+        r.label = k->top_genre; /* as analysed rows carry it */
+        r.confidence = k->confidence;
+    }
+    gs_scan_report_file(c->opts, &r);
+}
+
+/* Decides each file's job: new, changed, moved (its row follows it, in one
+ * transaction), re-tag only, or nothing (reported at once). c->todo gets
+ * the files the workers must take. */
+static gs_status plan_jobs(scan_ctx *c, gs_error *err)
+{
+    const gs_scan_options *opts = c->opts;
+    const char *model_id = gs_analyser_model_id(c->an);
     gs_status st = GS_OK;
-    /* Loaded for rescans too: a re-analysed file still needs to know which
-     * genre in it is ours. */
-    if ((st = gs_index_load_known(ix, &c.known, &c.num_known, err)) != GS_OK)
-        return st;
-    const gs_index_known *known = c.known;
-    size_t num_known = c.num_known;
-    /* Record the display names up front: this is also the first write, so
-     * a locked or full index is reported before any work is done. */
-    if (!opts->dry_run) {
-        st = gs_index_begin(ix, err);
-        for (int i = 0; st == GS_OK && i < gs_analyser_num_labels(an); i++) {
-            char display[NAME_SIZE];
-            gs_genre_display_name(gs_analyser_label(an, i), display, sizeof display);
-            st = gs_index_put_genre(ix, gs_analyser_label(an, i), display, err);
-        }
-        if (st == GS_OK)
-            st = gs_index_commit(ix, err);
-        else
-            gs_index_rollback(ix);
-        if (st != GS_OK) {
-            free_known(&c);
-            stats->index_error = 1;
-            return st;
-        }
-    }
-
-    c.todo = calloc(files->count ? files->count : 1, sizeof *c.todo);
-    if (!c.todo || (st = find_vanished(&c, err)) != GS_OK) {
-        free(c.todo);
-        free_known(&c);
-        return st != GS_OK ? st : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    }
-    c.todo_cap = files->count;
-    const char *model_id = gs_analyser_model_id(an);
     int moving = 0; /* a transaction is open for the moves found by file digest */
-    for (size_t i = 0; i < files->count && st == GS_OK; i++) {
-        const gs_walk_entry *e = &files->entries[i];
-        const gs_index_known *k = gs_index_known_find(known, num_known, e->path);
-        const gs_index_known *moved = k ? NULL : claim_by_file(&c, e);
+    for (size_t i = 0; i < c->files->count && st == GS_OK; i++) {
+        const gs_walk_entry *e = &c->files->entries[i];
+        const gs_index_known *k = gs_index_known_find(c->known, c->num_known, e->path);
+        const gs_index_known *moved = k ? NULL : claim_by_file(c, e);
         if (moved)
             k = moved;
-        scan_job *job = &c.todo[c.num_todo];
+        scan_job *job = &c->todo[c->num_todo];
         job->file = i;
         job->is_new = k == NULL;
         job->moved_from = moved ? moved->path : NULL;
@@ -892,12 +892,12 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
                         (moved || k->mtime_ns == e->mtime_ns) && k->model_id && !strcmp(k->model_id, model_id);
         int retag = 0;
         if (unchanged)
-            st = plan_retag(&c, k, &job->verdict, &retag, err); /* reads the row at its old path */
+            st = plan_retag(c, k, &job->verdict, &retag, err); /* reads the row at its old path */
         if (st == GS_OK && moved && !opts->dry_run) {
-            if (!moving && (st = gs_index_begin(ix, err)) == GS_OK)
+            if (!moving && (st = gs_index_begin(c->ix, err)) == GS_OK)
                 moving = 1;
             if (st == GS_OK)
-                st = gs_index_move(ix, moved->path, e->path, e->mtime_ns, err);
+                st = gs_index_move(c->ix, moved->path, e->path, e->mtime_ns, err);
         }
         if (st != GS_OK)
             break;
@@ -905,55 +905,35 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
             gs_track_result_free_owned(&job->verdict);
             free(job->ours);
             job->ours = NULL;
-            if (moved)
-                stats->moved++;
-            else
-                stats->unchanged++;
-            c.done++;
-            /* Unchanged files still say what the index holds for them. */
-            char display[NAME_SIZE];
-            gs_scan_file_report r = {.path = e->path, .status = moved ? "moved" : "unchanged",
-                                     .moved_from = job->moved_from, .confidence = -1};
-            if (k->top_genre) {
-                gs_genre_display_name(k->top_genre, display, sizeof display);
-                r.genre = display;
-                r.confidence = k->confidence;
-            }
-            gs_scan_report_file(opts, &r);
+            report_untouched(c, e, k, job->moved_from);
             continue;
         }
         job->retag = unchanged;
-        c.num_todo++;
+        c->num_todo++;
     }
     if (moving) {
         if (st == GS_OK)
-            st = gs_index_commit(ix, err);
+            st = gs_index_commit(c->ix, err);
         else
-            gs_index_rollback(ix);
+            gs_index_rollback(c->ix);
     }
-    if (st != GS_OK) {
-        free_jobs(&c);
-        free_known(&c);
-        if (gs_error_is_index(st))
-            stats->index_error = 1;
-        return st;
-    }
+    return st;
+}
 
-    pthread_mutex_init(&c.lock, NULL);
-    pthread_cond_init(&c.not_empty, NULL);
-    atomic_init(&c.next, 0);
-    atomic_init(&c.abort_run, 0);
-    if ((size_t)nw > c.num_todo)
-        nw = c.num_todo > 0 ? (int)c.num_todo : 0;
+/* Runs up to num_workers analysis threads over c->todo while this thread
+ * writes their results (writer_loop), and joins them. */
+static gs_status run_workers(scan_ctx *c, int num_workers, gs_error *err)
+{
+    int nw = (size_t)num_workers > c->num_todo ? (int)c->num_todo : num_workers;
     pthread_t *threads = calloc((size_t)(nw ? nw : 1), sizeof *threads);
     worker_arg *args = calloc((size_t)(nw ? nw : 1), sizeof *args);
-    int started = 0;
+    gs_status st = GS_OK;
     if (!threads || !args) {
         st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     } else {
         for (int i = 0; i < nw; i++) {
-            args[i].c = &c;
-            args[i].w = gs_analyser_worker_new(an, err);
+            args[i].c = c;
+            args[i].w = gs_analyser_worker_new(c->an, err);
             if (!args[i].w) {
                 st = err ? err->code : GS_ERR_INTERNAL;
                 break;
@@ -961,17 +941,18 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
         }
     }
     if (st == GS_OK) {
-        c.workers_left = nw;
+        int started = 0;
+        c->workers_left = nw;
         for (int i = 0; i < nw; i++) {
             if (pthread_create(&threads[i], NULL, worker_main, &args[i]) != 0) {
-                pthread_mutex_lock(&c.lock);
-                c.workers_left -= nw - i;
-                pthread_mutex_unlock(&c.lock);
+                pthread_mutex_lock(&c->lock);
+                c->workers_left -= nw - i;
+                pthread_mutex_unlock(&c->lock);
                 break;
             }
             started++;
         }
-        writer_loop(&c);
+        writer_loop(c);
         for (int i = 0; i < started; i++)
             pthread_join(threads[i], NULL);
     }
@@ -979,10 +960,40 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
         gs_analyser_worker_free(args[i].w);
     free(threads);
     free(args);
+    return st;
+}
+
+gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
+                      const gs_scan_options *opts, gs_scan_stats *stats, gs_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    scan_ctx c = {.an = an, .ix = ix, .files = files, .opts = opts, .stats = stats};
+    gs_error_clear(&c.fatal);
+    c.t0 = now_seconds();
+    stats->total = files->count;
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.not_empty, NULL);
+    atomic_init(&c.next, 0);
+    atomic_init(&c.abort_run, 0);
+
+    /* Loaded for rescans too: a re-analysed file still needs to know which
+     * genre in it is ours. */
+    gs_status st = gs_index_load_known(ix, &c.known, &c.num_known, err);
+    if (st == GS_OK && !opts->dry_run)
+        st = record_genre_names(&c, err);
+    if (st == GS_OK && !(c.todo = calloc(files->count ? files->count : 1, sizeof *c.todo)))
+        st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    c.todo_cap = files->count;
+    if (st == GS_OK)
+        st = find_vanished(&c, err);
+    if (st == GS_OK)
+        st = plan_jobs(&c, err);
+    if (st != GS_OK && gs_error_is_index(st))
+        stats->index_error = 1;
+    if (st == GS_OK)
+        st = run_workers(&c, opts->num_workers > 0 ? opts->num_workers : 1, err);
     free_jobs(&c);
-    pthread_mutex_destroy(&c.lock);
-    pthread_cond_destroy(&c.not_empty);
-    if (opts->stop && *opts->stop && !stats->index_error)
+    if (st == GS_OK && opts->stop && *opts->stop && !stats->index_error)
         stats->interrupted = 1;
     /* Vanished files are forgotten only once every new file had its chance
      * to turn out to be one of them, and never after an interruption. */
@@ -992,6 +1003,8 @@ gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
             stats->index_error = 1;
     }
     free_known(&c);
+    pthread_mutex_destroy(&c.lock);
+    pthread_cond_destroy(&c.not_empty);
     if (st != GS_OK)
         return st;
     if (stats->index_error) {

@@ -51,6 +51,11 @@ chmod 0644 "$L/ro.flac"          # writable now: its tag is retried and written
 check "second scan: every counter" eq "$(summary "$T/s2.json")" \
 '{"summary":{"files":9,"analysed":0,"unchanged":7,"tagged":2,"already_tagged":0,"kept_existing":0,"not_tagged":0,"hard_linked":0,"low_confidence":0,"retagged":2,"tag_failed":0,"silent":0,"not_music":0,"removed":1,"moved":1,"failed":1,"failed_by_reason":{"not audio or corrupt":1},"not_saved":0,"interrupted":false,"dry_run":false}}'
 check "big.flac tagged now" eq "$(metaflac --show-tag=GENRE "$L/big.flac")" "GENRE=Jazz"
+# Rows of files nothing was done to say so: no tag outcome.
+check "the removed file's row has no tag outcome" \
+    grep -q '"path":"[^"]*/new.flac","status":"removed"}' "$T/s2.json"
+check "an untouched unchanged file's row has no tag outcome" \
+    grep -q '"path":"[^"]*/ours.flac","status":"unchanged","genre":"Jazz","label":"jazz","confidence":[0-9.]*}' "$T/s2.json"
 
 # ---- the index refuses a write: the open batch is not saved ------------------
 N="$T/lib2"; mkdir -p "$N"

@@ -48,7 +48,7 @@ check "read-only: not tagged" eq "$(genre "$L/ro.flac")" ""
 check "a retry that finds it read-only again re-tags nothing" grep -q '"retagged":0,' "$T/ro2.json"
 check "...and counts it as not taggable" grep -q '"not_tagged":1,' "$T/ro2.json"
 check "unchanged rows carry their genre" \
-    grep -q '"path":"[^"]*hh.flac","status":"unchanged","genre":"Hip-Hop","confidence":0\.[0-9]' "$T/ro2.json"
+    grep -q '"path":"[^"]*hh.flac","status":"unchanged","genre":"Hip-Hop","label":"hiphop","confidence":0\.[0-9]' "$T/ro2.json"
 "$GS" scan --db "$DB" "$L" > "$T/ro2.txt"
 check "the summary claims no re-tag" eq "$(grep -c 're-tag\|went to unchanged' "$T/ro2.txt")" 0
 "$GS" scan --db "$DB" "$L/ro.flac" > "$T/one.txt"
