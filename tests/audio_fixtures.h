@@ -17,38 +17,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/tmpdir.h"
 extern char **environ;
 
 static char fx_dir[4096];
 
-/* Creates a fresh directory under $GS_TEST_TMP (or /tmp). 0 on success. */
+/* Creates this run's fixture directory. 0 on success. */
 static int fx_init(void)
 {
-    const char *base = getenv("GS_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(fx_dir, sizeof fx_dir, "%s/test_audio.XXXXXX", base);
-    return mkdtemp(fx_dir) ? 0 : -1;
+    return gs_test_tmpdir(fx_dir, sizeof fx_dir, "test_audio");
 }
 
-/* Removes everything fx_init created (files and one level of directories). */
+/* Removes everything under the fixture directory. */
 static void fx_cleanup(void)
 {
-    DIR *d = opendir(fx_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[4608];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", fx_dir, e->d_name);
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    rmdir(fx_dir);
+    gs_test_rmtree(fx_dir);
 }
 
 /* Path of a fixture; returns a malloc'd string the caller frees. */

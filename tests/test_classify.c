@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "genrescope.h"
+#include "support/tmpdir.h"
 #include "test_model_fixture.h"
 
 static char tmpdir[512];
@@ -491,8 +492,8 @@ static void test_mismatched_model(void)
 
 int main(void)
 {
-    const char *t = getenv("GS_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
+    if (gs_test_tmpdir(tmpdir, sizeof tmpdir, "test_classify") != 0)
+        return EXIT_FAILURE;
     char path[600];
     path_in_tmp(path, sizeof path, "classify_fixture.safetensors");
     if (fixture_write_model(path, 16) != 0)
@@ -520,5 +521,7 @@ int main(void)
     gs_model_free(model);
     test_mismatched_model();
     test_filterbank_tensor();
+    if (!gs_test_failures)
+        gs_test_rmtree(tmpdir);
     return gs_test_finish("test_classify");
 }

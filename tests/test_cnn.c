@@ -11,6 +11,7 @@
 #include "genrescope/cnn.h"
 #include "genrescope/cnn_ops.h"
 #include "genrescope/model.h"
+#include "support/tmpdir.h"
 
 /* ---- Allocation counter -------------------------------------------------
  * Interposes malloc/calloc/realloc (glibc exports the originals as
@@ -311,11 +312,7 @@ static void test_dense_relu_softmax(void)
 
 /* ---- Networks from model files ----------------------------------------- */
 
-static const char *tmp_dir(void)
-{
-    const char *d = getenv("GS_TEST_TMP");
-    return d && *d ? d : "/tmp";
-}
+static char tmp_dir[400];
 
 /* Adds a random tensor; running variances positive, as a trained BN's are. */
 static void add_tensor(gs_model_writer *w, const char *name, int ndim, int64_t d0, int64_t d1,
@@ -337,7 +334,7 @@ static void add_tensor(gs_model_writer *w, const char *name, int ndim, int64_t d
 static gs_model *save_and_load(gs_model_writer *w, const char *arch, const char *file)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp_dir(), file);
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, file);
     gs_error err;
     static const char *labels[3] = {"a", "b", "c"};
     gs_frontend_params fe;
@@ -357,7 +354,7 @@ static gs_model *load_misaligned(gs_model_writer *w, const char *arch, const cha
                                  char **blob)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp_dir(), file);
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, file);
     gs_error err;
     *blob = NULL;
     CHECK(gs_model_writer_set_metadata(w, "architecture", arch, &err) == GS_OK);
@@ -795,11 +792,15 @@ static void test_malformed(void)
 
 int main(void)
 {
+    if (gs_test_tmpdir(tmp_dir, sizeof tmp_dir, "test_cnn") != 0)
+        return EXIT_FAILURE;
     test_conv_cases();
     test_pools();
     test_dense_relu_softmax();
     test_net_reference();
     test_net_bands();
     test_malformed();
+    if (!gs_test_failures)
+        gs_test_rmtree(tmp_dir);
     return gs_test_finish("test_cnn");
 }

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "genrescope/model.h"
 #include "genrescope/verdict.h"
+#include "support/tmpdir.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1085,8 +1086,8 @@ static void test_calibration_metadata(void)
 
 int main(void)
 {
-    const char *dir = getenv("GS_TEST_TMP");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s", dir && dir[0] ? dir : "/tmp");
+    if (gs_test_tmpdir(tmp_dir, sizeof tmp_dir, "test_model") != 0)
+        return EXIT_FAILURE;
 
     test_round_trip();
     test_deterministic_bytes();
@@ -1102,5 +1103,7 @@ int main(void)
     test_io_errors();
     test_truncation();
     test_fuzz();
+    if (!gs_test_failures)
+        gs_test_rmtree(tmp_dir);
     return gs_test_finish("test_model");
 }

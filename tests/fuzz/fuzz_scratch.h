@@ -3,27 +3,20 @@
 #ifndef GS_FUZZ_SCRATCH_H
 #define GS_FUZZ_SCRATCH_H
 
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static char fuzz_scratch_dir[512];
+#include "support/tmpdir.h"
 
-static int fuzz_remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-    (void)sb;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
+static char fuzz_scratch_dir[512];
 
 static void fuzz_scratch_cleanup(void)
 {
     if (fuzz_scratch_dir[0])
-        nftw(fuzz_scratch_dir, fuzz_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        gs_test_rmtree(fuzz_scratch_dir);
 }
 
 /* The scratch folder, created on first use; NULL if it cannot be. */
@@ -31,13 +24,7 @@ static const char *fuzz_scratch(void)
 {
     if (fuzz_scratch_dir[0])
         return fuzz_scratch_dir;
-    const char *base = getenv("GS_TEST_TMP");
-    if (!base || !base[0])
-        base = getenv("TMPDIR");
-    if (!base || !base[0])
-        base = "/tmp";
-    snprintf(fuzz_scratch_dir, sizeof fuzz_scratch_dir, "%s/fuzz.XXXXXX", base);
-    if (!mkdtemp(fuzz_scratch_dir)) {
+    if (gs_test_tmpdir(fuzz_scratch_dir, sizeof fuzz_scratch_dir, "fuzz") != 0) {
         fuzz_scratch_dir[0] = '\0';
         return NULL;
     }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "support/tmpdir.h"
 #include "tag_writer.h"
 
 enum { PASS, ZERO_AT_ONCE, ZERO_AFTER_HALF, EXDEV_AT_ONCE, EIO_AFTER_HALF, NUM_MODES };
@@ -70,10 +71,9 @@ static short *decode(const char *path, sf_count_t *frames)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP") ? getenv("GS_TEST_TMP") : "/tmp";
     char dir[1024], src[1200], path[1200];
-    snprintf(dir, sizeof dir, "%s/tag_copy.%d", tmp, (int)getpid());
-    mkdir(dir, 0700);
+    if (gs_test_tmpdir(dir, sizeof dir, "tag_copy") != 0)
+        return 1;
     snprintf(src, sizeof src, "%s/source.flac", dir);
     CHECK(write_flac(src) == 0);
     sf_count_t n_src = 0;
@@ -104,7 +104,7 @@ int main(void)
         unlink(path);
     }
     free(ref);
-    unlink(src);
-    rmdir(dir);
+    if (!gs_test_failures)
+        gs_test_rmtree(dir);
     return gs_test_finish("test_tag_copy");
 }

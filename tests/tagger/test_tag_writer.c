@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "support/tmpdir.h"
 #include "tag_writer.h"
 
 static char dir[1024];
@@ -341,13 +342,8 @@ static void test_hostile_m4a(const char *src)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP");
-    snprintf(dir, sizeof dir, "%s/tagwriter-%d", tmp ? tmp : "/tmp", (int)getpid());
-    mkdir(tmp ? tmp : "/tmp", 0755);
-    if (mkdir(dir, 0755) != 0) {
-        perror(dir);
+    if (gs_test_tmpdir(dir, sizeof dir, "tagwriter") != 0)
         return 1;
-    }
     char src[1200];
     snprintf(src, sizeof src, "%s/source.wav", dir);
     CHECK(write_source_wav(src) == 0);
@@ -368,10 +364,8 @@ int main(void)
     test_not_audio();
     if (have("ffmpeg"))
         test_hostile_m4a(src);
-    char cmd[1300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (!gs_test_failures)
-        system(cmd);
+        gs_test_rmtree(dir);
     if (skipped)
         printf("%d formats skipped\n", skipped);
     return gs_test_finish("test_tag_writer");
