@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "support/tmpdir.h"
 extern char **environ;
 
@@ -113,45 +114,14 @@ static int fx_write_floats(const char *path, int format, int rate, int channels,
     return rc;
 }
 
-static int fx_write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int rc = fwrite(data, 1, n, f) == n ? 0 : -1;
-    if (fclose(f) != 0)
-        rc = -1;
-    return rc;
-}
-
-/* Reads a whole (small) file; caller frees. */
-static unsigned char *fx_read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-        free(data);
-        data = NULL;
-    }
-    fclose(f);
-    if (data)
-        *n = (size_t)size;
-    return data;
-}
-
 /* Copies the first n bytes of src to dst. */
 static int fx_truncate_copy(const char *src, const char *dst, size_t n)
 {
     size_t size = 0;
-    unsigned char *data = fx_read_bytes(src, &size);
+    unsigned char *data = gs_test_read_file(src, &size);
     if (!data)
         return -1;
-    int rc = fx_write_bytes(dst, data, n < size ? n : size);
+    int rc = gs_test_write_file(dst, data, n < size ? n : size);
     free(data);
     return rc;
 }

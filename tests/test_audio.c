@@ -39,7 +39,7 @@ static void quiet_end(const char *what)
         saved_stderr = -1;
     }
     size_t n = 0;
-    unsigned char *text = fx_read_bytes(stderr_path, &n);
+    unsigned char *text = gs_test_read_file(stderr_path, &n);
     CHECK_MSG(text && n == 0, "%s printed to stderr: %.*s", what, (int)(text ? n : 0),
               text ? (const char *)text : "");
     free(text);
@@ -396,7 +396,7 @@ static void test_silence(void)
 static void test_empty(void)
 {
     char *path = fx_path("empty.wav");
-    CHECK(fx_write_bytes(path, "", 0) == 0);
+    CHECK(gs_test_write_file(path, "", 0) == 0);
     check_open_fails(path, GS_ERR_FORMAT, "empty file");
     float *x = (float *)1;
     size_t n = 7;
@@ -476,7 +476,7 @@ static void check_truncations(const char *label, const char *src, const char *ex
                               const double *fractions, size_t n_fractions, size_t full)
 {
     size_t size = 0;
-    unsigned char *bytes = fx_read_bytes(src, &size);
+    unsigned char *bytes = gs_test_read_file(src, &size);
     CHECK(bytes != NULL);
     free(bytes);
     for (size_t i = 0; i < n_fractions; i++) {
@@ -576,7 +576,7 @@ static void test_garbage(void)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         fx_random_bytes(noise, sizeof noise, 0x9e3779b9u + (uint32_t)i);
         char *path = fx_path(names[i]);
-        CHECK(fx_write_bytes(path, noise, sizeof noise) == 0);
+        CHECK(gs_test_write_file(path, noise, sizeof noise) == 0);
         quiet_begin();
         check_open_fails(path, GS_ERR_FORMAT, NULL);
         quiet_end(names[i]);
@@ -586,7 +586,7 @@ static void test_garbage(void)
     const char *text_names[] = { "text.mp3", "text.wav", "text.m4a" };
     for (size_t i = 0; i < sizeof text_names / sizeof text_names[0]; i++) {
         char *path = fx_path(text_names[i]);
-        CHECK(fx_write_bytes(path, text, sizeof text - 1) == 0);
+        CHECK(gs_test_write_file(path, text, sizeof text - 1) == 0);
         quiet_begin();
         check_open_fails(path, GS_ERR_FORMAT, NULL);
         quiet_end(text_names[i]);
@@ -601,12 +601,12 @@ static void test_unsupported(void)
     char *path = fx_path("codec1234.wav");
     CHECK(fx_write(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 4410, fx_gen_sine, &s) == 0);
     size_t size = 0;
-    unsigned char *bytes = fx_read_bytes(path, &size);
+    unsigned char *bytes = gs_test_read_file(path, &size);
     CHECK(bytes && size > 44 && !memcmp(bytes + 12, "fmt ", 4));
     if (bytes && size > 44) {
         bytes[20] = 0x34; /* wFormatTag 0x1234 */
         bytes[21] = 0x12;
-        CHECK(fx_write_bytes(path, bytes, size) == 0);
+        CHECK(gs_test_write_file(path, bytes, size) == 0);
         quiet_begin();
         check_open_fails(path, GS_ERR_UNSUPPORTED, NULL);
         quiet_end("unknown codec");

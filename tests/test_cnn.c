@@ -11,6 +11,7 @@
 #include "genrescope/cnn.h"
 #include "genrescope/cnn_ops.h"
 #include "genrescope/model.h"
+#include "support/files.h"
 #include "support/tmpdir.h"
 
 /* ---- Allocation counter -------------------------------------------------
@@ -359,18 +360,16 @@ static gs_model *load_misaligned(gs_model_writer *w, const char *arch, const cha
     *blob = NULL;
     CHECK(gs_model_writer_set_metadata(w, "architecture", arch, &err) == GS_OK);
     CHECK_MSG(gs_model_writer_save(w, path, &err) == GS_OK, "%s", err.message);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *blob = malloc((size_t)size + 1);
-    size_t got = fread(*blob + 1, 1, (size_t)size, f);
-    fclose(f);
+    size_t size = 0;
+    unsigned char *bytes = gs_test_read_file(path, &size);
     remove(path);
-    CHECK(got == (size_t)size);
-    gs_model *m = gs_model_load_memory(*blob + 1, (size_t)size, &err);
+    CHECK(bytes != NULL);
+    if (!bytes)
+        return NULL;
+    *blob = malloc(size + 1);
+    memcpy(*blob + 1, bytes, size);
+    free(bytes);
+    gs_model *m = gs_model_load_memory(*blob + 1, size, &err);
     CHECK_MSG(m != NULL, "misaligned load: %s", err.message);
     return m;
 }

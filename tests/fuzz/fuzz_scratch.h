@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/files.h"
 #include "support/tmpdir.h"
 
 static char fuzz_scratch_dir[512];
@@ -40,12 +41,7 @@ static const char *fuzz_write_file(const char *name, const uint8_t *data, size_t
     if (!dir)
         return NULL;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return NULL;
-    int ok = fwrite(data, 1, size, f) == size;
-    ok = fclose(f) == 0 && ok;
-    return ok ? path : NULL;
+    return gs_test_write_file(path, data, size) == 0 ? path : NULL;
 }
 
 #endif
