@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "support/files.h"
+#include "support/rng.h"
 #include "support/tmpdir.h"
 extern char **environ;
 
@@ -130,12 +131,8 @@ static int fx_truncate_copy(const char *src, const char *dst, size_t n)
 static void fx_random_bytes(unsigned char *out, size_t n, uint32_t seed)
 {
     uint32_t x = seed ? seed : 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        out[i] = (unsigned char)(x >> 24);
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)(gs_test_xorshift32(&x) >> 24);
 }
 
 /* Runs argv[0] found on PATH with stdin/stdout/stderr on /dev/null.

@@ -790,8 +790,7 @@ static void test_resampler(void)
         int within = 1;
         uint32_t seed = 7;
         while (fed < total_in) {
-            seed = seed * 1103515245u + 12345u;
-            size_t n = 1 + (seed >> 16) % block; /* varying block sizes */
+            size_t n = 1 + (gs_test_lcg32_ansi(&seed) >> 16) % block; /* varying block sizes */
             if (n > total_in - fed)
                 n = total_in - fed;
             for (size_t i = 0; i < n; i++)

@@ -12,6 +12,7 @@
 #include "genrescope/cnn_ops.h"
 #include "genrescope/model.h"
 #include "support/files.h"
+#include "support/rng.h"
 #include "support/tmpdir.h"
 
 /* ---- Allocation counter -------------------------------------------------
@@ -53,8 +54,7 @@ void *realloc(void *p, size_t n)
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static float frand(float lo, float hi)
 {
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    double u = (double)(rng_state >> 11) / 9007199254740992.0;
+    double u = (double)(gs_test_lcg64(&rng_state) >> 11) / 9007199254740992.0;
     return (float)(lo + (hi - lo) * u);
 }
 static void fill(float *x, size_t n, float lo, float hi)

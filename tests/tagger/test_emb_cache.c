@@ -20,16 +20,16 @@
 #include "index_read.h"
 #include "similar_query.h"
 #include "similarity.h"
+#include "support/rng.h"
 #include "support/tmpdir.h"
 
 enum { DIM = 16, LABELS = 4 };
 static const char *const labels[LABELS] = {"jazz", "hiphop", "rock", "blues"};
-static unsigned rng = 12345;
+static uint32_t rng = 12345;
 
 static float frand(void)
 {
-    rng = rng * 1664525u + 1013904223u;
-    return (float)(rng >> 8) / 16777216.0f - 0.5f;
+    return (float)(gs_test_lcg32(&rng) >> 8) / 16777216.0f - 0.5f;
 }
 
 /* Puts track i with a random (unnormalised) embedding of dim floats; top

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "support/rng.h"
 #include "support/tmpdir.h"
 #include "tag_writer.h"
 
@@ -46,11 +47,10 @@ static int write_flac(const char *path)
     if (!f)
         return -1;
     short buf[2 * 4410];
-    unsigned s = 12345;
+    uint32_t s = 12345;
     for (int b = 0; b < 20; b++) {
         for (int i = 0; i < 2 * 4410; i++) {
-            s = s * 1664525u + 1013904223u;
-            buf[i] = (short)(s >> 17);
+            buf[i] = (short)(gs_test_lcg32(&s) >> 17);
         }
         sf_writef_short(f, buf, 4410);
     }

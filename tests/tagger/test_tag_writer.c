@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "support/rng.h"
 #include "support/files.h"
 #include "support/tmpdir.h"
 #include "tag_writer.h"
@@ -47,8 +48,7 @@ static int write_source_wav(const char *path)
     static float buf[N * 2];
     uint32_t seed = 12345;
     for (int i = 0; i < N; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        float noise = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 0.05f;
+        float noise = ((float)(gs_test_lcg32(&seed) >> 8) / 16777216.0f - 0.5f) * 0.05f;
         buf[2 * i] = 0.4f * sinf(2 * (float)M_PI * 440.0f * i / 44100.0f) + noise;
         buf[2 * i + 1] = 0.3f * sinf(2 * (float)M_PI * 660.0f * i / 44100.0f) - noise;
     }
