@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/audio_file.h"
 #include "support/files.h"
 #include "support/rng.h"
 #include "support/tmpdir.h"
@@ -94,22 +95,6 @@ static int fx_write(const char *path, int format, int rate, int channels, int64_
         done += n;
     }
     free(buf);
-    if (sf_close(sf) != 0)
-        rc = -1;
-    return rc;
-}
-
-/* Writes raw interleaved float frames (for exact-value checks). */
-static int fx_write_floats(const char *path, int format, int rate, int channels,
-                           const float *data, int64_t frames)
-{
-    SF_INFO info = { .samplerate = rate, .channels = channels, .format = format };
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    if (!sf)
-        return -1;
-    /* Float WAV must keep NaN/Inf and values as given: no clipping. */
-    sf_command(sf, SFC_SET_CLIPPING, NULL, SF_FALSE);
-    int rc = sf_writef_float(sf, data, frames) == frames ? 0 : -1;
     if (sf_close(sf) != 0)
         rc = -1;
     return rc;

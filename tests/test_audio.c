@@ -222,7 +222,7 @@ static void test_channels(void)
         char name[64];
         snprintf(name, sizeof name, "ch%d.wav", ch);
         char *path = fx_path(name);
-        CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, ch, data, frames) == 0);
+        CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, ch, data, frames) == 0);
         float *x = NULL;
         size_t n = 0;
         gs_audio_info info;
@@ -300,7 +300,7 @@ static void test_nonfinite(void)
     mono[30] = -INFINITY;
     mono[N - 1] = NAN;
     char *path = fx_path("nan_mono.wav");
-    CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, 1, mono, N) == 0);
+    CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, 1, mono, N) == 0);
     float *x = NULL;
     size_t n = 0;
     gs_audio_info info;
@@ -324,7 +324,7 @@ static void test_nonfinite(void)
     st[2 * 300] = -INFINITY;
     st[2 * 300 + 1] = NAN;
     path = fx_path("nan_stereo.wav");
-    CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, st, N) == 0);
+    CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, st, N) == 0);
     CHECK_MSG(decode(path, TARGET, &x, &n, &info, &err) == GS_OK, "%s", err.message);
     CHECK_MSG(info.nonfinite_samples == 4, "counted %lld", (long long)info.nonfinite_samples);
     int all_finite = 1;
@@ -346,7 +346,7 @@ static void test_hostile_values(void)
     for (int i = 0; i < N; i++)
         huge[i] = (i % 7 == 0 ? 1e38f : -3e37f) * (float)sin(0.01 * i);
     char *path = fx_path("huge.wav");
-    CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, huge, N) == 0);
+    CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, huge, N) == 0);
     float *x = NULL;
     size_t n = 0;
     gs_audio_info info;

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "support/rng.h"
+#include "support/audio_file.h"
 #include "support/files.h"
 #include "support/tmpdir.h"
 #include "tag_writer.h"
@@ -40,10 +41,6 @@ static int run(const char *cmd)
 
 static int write_source_wav(const char *path)
 {
-    SF_INFO info = {.samplerate = 44100, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    if (!f)
-        return -1;
     enum { N = 44100 * 2 };
     static float buf[N * 2];
     uint32_t seed = 12345;
@@ -52,9 +49,7 @@ static int write_source_wav(const char *path)
         buf[2 * i] = 0.4f * sinf(2 * (float)M_PI * 440.0f * i / 44100.0f) + noise;
         buf[2 * i + 1] = 0.3f * sinf(2 * (float)M_PI * 660.0f * i / 44100.0f) - noise;
     }
-    sf_writef_float(f, buf, N);
-    sf_close(f);
-    return 0;
+    return gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, buf, N);
 }
 
 typedef struct decoded {
