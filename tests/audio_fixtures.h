@@ -4,7 +4,6 @@
 #ifndef GS_TEST_AUDIO_FIXTURES_H
 #define GS_TEST_AUDIO_FIXTURES_H
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sndfile.h>
@@ -21,6 +20,7 @@
 #include "support/files.h"
 #include "support/rng.h"
 #include "support/tmpdir.h"
+
 extern char **environ;
 
 static char fx_dir[4096];
