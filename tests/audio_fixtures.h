@@ -4,7 +4,6 @@
 #ifndef GS_TEST_AUDIO_FIXTURES_H
 #define GS_TEST_AUDIO_FIXTURES_H
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sndfile.h>
@@ -17,38 +16,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/audio_file.h"
+#include "support/files.h"
+#include "support/rng.h"
+#include "support/tmpdir.h"
+
 extern char **environ;
 
 static char fx_dir[4096];
 
-/* Creates a fresh directory under $GS_TEST_TMP (or /tmp). 0 on success. */
+/* Creates this run's fixture directory. 0 on success. */
 static int fx_init(void)
 {
-    const char *base = getenv("GS_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(fx_dir, sizeof fx_dir, "%s/test_audio.XXXXXX", base);
-    return mkdtemp(fx_dir) ? 0 : -1;
+    return gs_test_tmpdir(fx_dir, sizeof fx_dir, "test_audio");
 }
 
-/* Removes everything fx_init created (files and one level of directories). */
+/* Removes everything under the fixture directory. */
 static void fx_cleanup(void)
 {
-    DIR *d = opendir(fx_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[4608];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", fx_dir, e->d_name);
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    rmdir(fx_dir);
+    gs_test_rmtree(fx_dir);
 }
 
 /* Path of a fixture; returns a malloc'd string the caller frees. */
@@ -114,61 +100,14 @@ static int fx_write(const char *path, int format, int rate, int channels, int64_
     return rc;
 }
 
-/* Writes raw interleaved float frames (for exact-value checks). */
-static int fx_write_floats(const char *path, int format, int rate, int channels,
-                           const float *data, int64_t frames)
-{
-    SF_INFO info = { .samplerate = rate, .channels = channels, .format = format };
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    if (!sf)
-        return -1;
-    /* Float WAV must keep NaN/Inf and values as given: no clipping. */
-    sf_command(sf, SFC_SET_CLIPPING, NULL, SF_FALSE);
-    int rc = sf_writef_float(sf, data, frames) == frames ? 0 : -1;
-    if (sf_close(sf) != 0)
-        rc = -1;
-    return rc;
-}
-
-static int fx_write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int rc = fwrite(data, 1, n, f) == n ? 0 : -1;
-    if (fclose(f) != 0)
-        rc = -1;
-    return rc;
-}
-
-/* Reads a whole (small) file; caller frees. */
-static unsigned char *fx_read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-        free(data);
-        data = NULL;
-    }
-    fclose(f);
-    if (data)
-        *n = (size_t)size;
-    return data;
-}
-
 /* Copies the first n bytes of src to dst. */
 static int fx_truncate_copy(const char *src, const char *dst, size_t n)
 {
     size_t size = 0;
-    unsigned char *data = fx_read_bytes(src, &size);
+    unsigned char *data = gs_test_read_file(src, &size);
     if (!data)
         return -1;
-    int rc = fx_write_bytes(dst, data, n < size ? n : size);
+    int rc = gs_test_write_file(dst, data, n < size ? n : size);
     free(data);
     return rc;
 }
@@ -177,12 +116,8 @@ static int fx_truncate_copy(const char *src, const char *dst, size_t n)
 static void fx_random_bytes(unsigned char *out, size_t n, uint32_t seed)
 {
     uint32_t x = seed ? seed : 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        out[i] = (unsigned char)(x >> 24);
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)(gs_test_xorshift32(&x) >> 24);
 }
 
 /* Runs argv[0] found on PATH with stdin/stdout/stderr on /dev/null.

@@ -20,9 +20,16 @@ endif()
 
 set(gs_plugin_defs GS_PLUGIN_BUNDLE_DIR="${GS_LV2_BUNDLE}" GS_PLUGIN_URI_BASE="${GS_PLUGIN_URI}")
 
+# The small lilv host and the test signals, built once for every program
+# below. host.c includes the inline display's definitions from plugin/.
+add_library(gs_plugin_test_host STATIC plugin/host.c plugin/synth.c)
+target_include_directories(gs_plugin_test_host PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/plugin
+                           ${CMAKE_SOURCE_DIR}/plugin)
+target_link_libraries(gs_plugin_test_host PUBLIC PkgConfig::LILV m)
+
 gs_add_c_test(test_plugin_host
-  SOURCES plugin/test_plugin_host.c plugin/host.c plugin/synth.c ${CMAKE_SOURCE_DIR}/tagger/genre_names.c ${CMAKE_SOURCE_DIR}/tagger/kv_file.c
-  LIBS genrescope PkgConfig::LILV m)
+  SOURCES plugin/test_plugin_host.c ${CMAKE_SOURCE_DIR}/tagger/genre_names.c ${CMAKE_SOURCE_DIR}/tagger/kv_file.c
+  LIBS genrescope gs_plugin_test_host)
 if(TARGET test_plugin_host)
   # The tagger's display names: the scale points must show what tags say.
   target_include_directories(test_plugin_host PRIVATE ${CMAKE_SOURCE_DIR}/tagger
@@ -31,26 +38,22 @@ endif()
 # RT safety: rt_trap.c defines malloc, pthread_mutex_lock, write... in the
 # executable; exporting them makes the dlopen()ed plugin bind to them.
 gs_add_c_test(test_plugin_rt
-  SOURCES plugin/test_plugin_rt.c plugin/rt_trap.c plugin/host.c plugin/synth.c
-  LIBS PkgConfig::LILV Threads::Threads ${CMAKE_DL_LIBS} m)
+  SOURCES plugin/test_plugin_rt.c plugin/rt_trap.c
+  LIBS gs_plugin_test_host Threads::Threads ${CMAKE_DL_LIBS})
 # The mixer-strip picture (inline display), with the same RT trap for render().
 gs_add_c_test(test_plugin_display
-  SOURCES plugin/test_plugin_display.c plugin/rt_trap.c plugin/host.c plugin/synth.c
-          ${CMAKE_SOURCE_DIR}/plugin/display.c
-  LIBS genrescope PkgConfig::LILV Threads::Threads ${CMAKE_DL_LIBS} m)
+  SOURCES plugin/test_plugin_display.c plugin/rt_trap.c ${CMAKE_SOURCE_DIR}/plugin/display.c
+  LIBS genrescope gs_plugin_test_host Threads::Threads ${CMAKE_DL_LIBS})
 if(TARGET test_plugin_display)
   target_include_directories(test_plugin_display PRIVATE ${CMAKE_BINARY_DIR}/plugin/generated)
   set_target_properties(test_plugin_display PROPERTIES ENABLE_EXPORTS ON)
 endif()
 # What the plugin shows for a file (tests/test_nonmusic.sh).
-add_executable(gs_plugin_verdict plugin/plugin_verdict.c plugin/host.c)
-target_link_libraries(gs_plugin_verdict PRIVATE genrescope PkgConfig::LILV m)
+add_executable(gs_plugin_verdict plugin/plugin_verdict.c)
+target_link_libraries(gs_plugin_verdict PRIVATE genrescope gs_plugin_test_host)
 foreach(t test_plugin_host test_plugin_rt test_plugin_display gs_plugin_verdict)
   if(TARGET ${t})
     target_compile_definitions(${t} PRIVATE ${gs_plugin_defs})
-    # host.c includes the inline display's definitions from plugin/.
-    target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/plugin
-                               ${CMAKE_SOURCE_DIR}/plugin)
     add_dependencies(${t} genrescope_lv2)
   endif()
 endforeach()

@@ -10,7 +10,7 @@ if(TARGET gs_tagger)
   gs_add_c_test(test_tagger_units SOURCES tagger/test_tagger_units.c LIBS gs_tagger)
   gs_add_c_test(test_cli_help SOURCES tagger/test_cli_help.c LIBS gs_tagger)
   gs_add_c_test(test_emb_cache SOURCES tagger/test_emb_cache.c LIBS gs_tagger)
-  gs_add_c_test(test_tag_writer SOURCES tagger/test_tag_writer.c LIBS gs_tagger PkgConfig::SNDFILE)
+  gs_add_c_test(test_tag_writer SOURCES tagger/test_tag_writer.c LIBS gs_tagger gs_test_audio)
   gs_add_c_test(test_tag_copy SOURCES tagger/test_tag_copy.c LIBS gs_tagger PkgConfig::SNDFILE)
 
   gs_add_script_test(test_tagger_cli bash ${CMAKE_CURRENT_SOURCE_DIR}/tagger/test_tagger_cli.sh

@@ -39,7 +39,7 @@ static void quiet_end(const char *what)
         saved_stderr = -1;
     }
     size_t n = 0;
-    unsigned char *text = fx_read_bytes(stderr_path, &n);
+    unsigned char *text = gs_test_read_file(stderr_path, &n);
     CHECK_MSG(text && n == 0, "%s printed to stderr: %.*s", what, (int)(text ? n : 0),
               text ? (const char *)text : "");
     free(text);
@@ -230,7 +230,7 @@ static void test_channels(void)
         char name[64];
         snprintf(name, sizeof name, "ch%d.wav", ch);
         char *path = fx_path(name);
-        CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, ch, data, frames) == 0);
+        CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, ch, data, frames) == 0);
         float *x = NULL;
         size_t n = 0;
         gs_audio_info info;
@@ -308,7 +308,7 @@ static void test_nonfinite(void)
     mono[30] = -INFINITY;
     mono[N - 1] = NAN;
     char *path = fx_path("nan_mono.wav");
-    CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, 1, mono, N) == 0);
+    CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, 1, mono, N) == 0);
     float *x = NULL;
     size_t n = 0;
     gs_audio_info info;
@@ -332,7 +332,7 @@ static void test_nonfinite(void)
     st[2 * 300] = -INFINITY;
     st[2 * 300 + 1] = NAN;
     path = fx_path("nan_stereo.wav");
-    CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, st, N) == 0);
+    CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, st, N) == 0);
     CHECK_MSG(decode(path, TARGET, &x, &n, &info, &err) == GS_OK, "%s", err.message);
     CHECK_MSG(info.nonfinite_samples == 4, "counted %lld", (long long)info.nonfinite_samples);
     int all_finite = 1;
@@ -354,7 +354,7 @@ static void test_hostile_values(void)
     for (int i = 0; i < N; i++)
         huge[i] = (i % 7 == 0 ? 1e38f : -3e37f) * (float)sin(0.01 * i);
     char *path = fx_path("huge.wav");
-    CHECK(fx_write_floats(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, huge, N) == 0);
+    CHECK(gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, huge, N) == 0);
     float *x = NULL;
     size_t n = 0;
     gs_audio_info info;
@@ -404,7 +404,7 @@ static void test_silence(void)
 static void test_empty(void)
 {
     char *path = fx_path("empty.wav");
-    CHECK(fx_write_bytes(path, "", 0) == 0);
+    CHECK(gs_test_write_file(path, "", 0) == 0);
     check_open_fails(path, GS_ERR_FORMAT, "empty file");
     float *x = (float *)1;
     size_t n = 7;
@@ -484,7 +484,7 @@ static void check_truncations(const char *label, const char *src, const char *ex
                               const double *fractions, size_t n_fractions, size_t full)
 {
     size_t size = 0;
-    unsigned char *bytes = fx_read_bytes(src, &size);
+    unsigned char *bytes = gs_test_read_file(src, &size);
     CHECK(bytes != NULL);
     free(bytes);
     for (size_t i = 0; i < n_fractions; i++) {
@@ -584,7 +584,7 @@ static void test_garbage(void)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         fx_random_bytes(noise, sizeof noise, 0x9e3779b9u + (uint32_t)i);
         char *path = fx_path(names[i]);
-        CHECK(fx_write_bytes(path, noise, sizeof noise) == 0);
+        CHECK(gs_test_write_file(path, noise, sizeof noise) == 0);
         quiet_begin();
         check_open_fails(path, GS_ERR_FORMAT, NULL);
         quiet_end(names[i]);
@@ -594,7 +594,7 @@ static void test_garbage(void)
     const char *text_names[] = { "text.mp3", "text.wav", "text.m4a" };
     for (size_t i = 0; i < sizeof text_names / sizeof text_names[0]; i++) {
         char *path = fx_path(text_names[i]);
-        CHECK(fx_write_bytes(path, text, sizeof text - 1) == 0);
+        CHECK(gs_test_write_file(path, text, sizeof text - 1) == 0);
         quiet_begin();
         check_open_fails(path, GS_ERR_FORMAT, NULL);
         quiet_end(text_names[i]);
@@ -609,12 +609,12 @@ static void test_unsupported(void)
     char *path = fx_path("codec1234.wav");
     CHECK(fx_write(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 4410, fx_gen_sine, &s) == 0);
     size_t size = 0;
-    unsigned char *bytes = fx_read_bytes(path, &size);
+    unsigned char *bytes = gs_test_read_file(path, &size);
     CHECK(bytes && size > 44 && !memcmp(bytes + 12, "fmt ", 4));
     if (bytes && size > 44) {
         bytes[20] = 0x34; /* wFormatTag 0x1234 */
         bytes[21] = 0x12;
-        CHECK(fx_write_bytes(path, bytes, size) == 0);
+        CHECK(gs_test_write_file(path, bytes, size) == 0);
         quiet_begin();
         check_open_fails(path, GS_ERR_UNSUPPORTED, NULL);
         quiet_end("unknown codec");
@@ -798,8 +798,7 @@ static void test_resampler(void)
         int within = 1;
         uint32_t seed = 7;
         while (fed < total_in) {
-            seed = seed * 1103515245u + 12345u;
-            size_t n = 1 + (seed >> 16) % block; /* varying block sizes */
+            size_t n = 1 + (gs_test_lcg32_ansi(&seed) >> 16) % block; /* varying block sizes */
             if (n > total_in - fed)
                 n = total_in - fed;
             for (size_t i = 0; i < n; i++)

@@ -8,6 +8,8 @@
 
 #include "check.h"
 #include "genrescope.h"
+#include "support/audio_file.h"
+#include "support/tmpdir.h"
 #include "test_model_fixture.h"
 
 static char tmpdir[512];
@@ -311,13 +313,10 @@ static void test_file(gs_classifier *cls)
     path_in_tmp(path, sizeof path, "classify_music.wav");
     const size_t n = 8000 * 7;
     float *x = make_music(n, 8000, 6, 0.8f);
-    SF_INFO info = {.samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    CHECK(f != NULL);
-    if (!f)
+    int written = gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 8000, 1, x, (int64_t)n);
+    CHECK(written == 0);
+    if (written != 0)
         return;
-    sf_writef_float(f, x, (sf_count_t)n);
-    sf_close(f);
     gs_track_result from_file, from_samples;
     gs_error err;
     CHECK(gs_classify_file(cls, path, &from_file, &err) == GS_OK);
@@ -367,21 +366,16 @@ static void test_file(gs_classifier *cls)
 
 static int write_music_file(const char *path, int rate, int channels, double seconds, int format)
 {
-    SF_INFO info = {.samplerate = rate, .channels = channels, .format = format};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    if (!f)
-        return -1;
     size_t n = (size_t)(seconds * rate);
     float *mono = make_music_noise(n, rate, 21, 0.5f, 0.0);
     float *frames = malloc(sizeof(float) * n * (size_t)channels);
     for (size_t i = 0; i < n; i++)
         for (int c = 0; c < channels; c++)
             frames[i * (size_t)channels + (size_t)c] = mono[i];
-    sf_writef_float(f, frames, (sf_count_t)n);
-    sf_close(f);
+    int rc = gs_test_write_audio(path, format, rate, channels, frames, (int64_t)n);
     free(mono);
     free(frames);
-    return 0;
+    return rc;
 }
 
 /* End to end through the decoder: odd rates and channel counts give a verdict
@@ -491,8 +485,8 @@ static void test_mismatched_model(void)
 
 int main(void)
 {
-    const char *t = getenv("GS_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
+    if (gs_test_tmpdir(tmpdir, sizeof tmpdir, "test_classify") != 0)
+        return EXIT_FAILURE;
     char path[600];
     path_in_tmp(path, sizeof path, "classify_fixture.safetensors");
     if (fixture_write_model(path, 16) != 0)
@@ -520,5 +514,7 @@ int main(void)
     gs_model_free(model);
     test_mismatched_model();
     test_filterbank_tensor();
+    if (!gs_test_failures)
+        gs_test_rmtree(tmpdir);
     return gs_test_finish("test_classify");
 }

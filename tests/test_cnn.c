@@ -11,6 +11,9 @@
 #include "genrescope/cnn.h"
 #include "genrescope/cnn_ops.h"
 #include "genrescope/model.h"
+#include "support/files.h"
+#include "support/rng.h"
+#include "support/tmpdir.h"
 
 /* ---- Allocation counter -------------------------------------------------
  * Interposes malloc/calloc/realloc (glibc exports the originals as
@@ -51,8 +54,7 @@ void *realloc(void *p, size_t n)
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static float frand(float lo, float hi)
 {
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    double u = (double)(rng_state >> 11) / 9007199254740992.0;
+    double u = (double)(gs_test_lcg64(&rng_state) >> 11) / 9007199254740992.0;
     return (float)(lo + (hi - lo) * u);
 }
 static void fill(float *x, size_t n, float lo, float hi)
@@ -311,11 +313,7 @@ static void test_dense_relu_softmax(void)
 
 /* ---- Networks from model files ----------------------------------------- */
 
-static const char *tmp_dir(void)
-{
-    const char *d = getenv("GS_TEST_TMP");
-    return d && *d ? d : "/tmp";
-}
+static char tmp_dir[400];
 
 /* Adds a random tensor; running variances positive, as a trained BN's are. */
 static void add_tensor(gs_model_writer *w, const char *name, int ndim, int64_t d0, int64_t d1,
@@ -337,7 +335,7 @@ static void add_tensor(gs_model_writer *w, const char *name, int ndim, int64_t d
 static gs_model *save_and_load(gs_model_writer *w, const char *arch, const char *file)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp_dir(), file);
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, file);
     gs_error err;
     static const char *labels[3] = {"a", "b", "c"};
     gs_frontend_params fe;
@@ -357,23 +355,21 @@ static gs_model *load_misaligned(gs_model_writer *w, const char *arch, const cha
                                  char **blob)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp_dir(), file);
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, file);
     gs_error err;
     *blob = NULL;
     CHECK(gs_model_writer_set_metadata(w, "architecture", arch, &err) == GS_OK);
     CHECK_MSG(gs_model_writer_save(w, path, &err) == GS_OK, "%s", err.message);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *blob = malloc((size_t)size + 1);
-    size_t got = fread(*blob + 1, 1, (size_t)size, f);
-    fclose(f);
+    size_t size = 0;
+    unsigned char *bytes = gs_test_read_file(path, &size);
     remove(path);
-    CHECK(got == (size_t)size);
-    gs_model *m = gs_model_load_memory(*blob + 1, (size_t)size, &err);
+    CHECK(bytes != NULL);
+    if (!bytes)
+        return NULL;
+    *blob = malloc(size + 1);
+    memcpy(*blob + 1, bytes, size);
+    free(bytes);
+    gs_model *m = gs_model_load_memory(*blob + 1, size, &err);
     CHECK_MSG(m != NULL, "misaligned load: %s", err.message);
     return m;
 }
@@ -795,11 +791,15 @@ static void test_malformed(void)
 
 int main(void)
 {
+    if (gs_test_tmpdir(tmp_dir, sizeof tmp_dir, "test_cnn") != 0)
+        return EXIT_FAILURE;
     test_conv_cases();
     test_pools();
     test_dense_relu_softmax();
     test_net_reference();
     test_net_bands();
     test_malformed();
+    if (!gs_test_failures)
+        gs_test_rmtree(tmp_dir);
     return gs_test_finish("test_cnn");
 }

@@ -10,11 +10,12 @@
 #include "../core/src/cnn_winograd.h"
 #include "check.h"
 #include "genrescope/model.h"
+#include "support/rng.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
 static float frand(void)
 {
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    gs_test_xorshift64(&rng);
     return (float)((rng >> 40) / 16777216.0 * 2.0 - 1.0);
 }
 

@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include "genrescope/melspec.h"
+#include "support/rng.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -30,18 +31,9 @@ static gs_frontend_params make_params(int sr, int n_fft, int hop, int n_mels, fl
     return p;
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
 static double rng_uniform(uint64_t *s) /* [-1, 1) */
 {
-    return (double)(rng_next(s) >> 11) / 4503599627370496.0 - 1.0;
+    return (double)(gs_test_xorshift64(s) >> 11) / 4503599627370496.0 - 1.0;
 }
 
 enum signal_kind { SIG_NOISE, SIG_TONES, SIG_CHIRP, SIG_SILENCE_CLICKS, SIG_COUNT };
@@ -122,7 +114,7 @@ static void check_stream_matches(gs_mel *mel, const gs_frontend_params *p, const
     size_t fed = 0, pulled = 0;
     int push_failed = 0;
     for (;;) {
-        size_t block = (size_t)(rng_next(&s) % (max_block + 1));
+        size_t block = (size_t)(gs_test_xorshift64(&s) % (max_block + 1));
         if (block > n - fed)
             block = n - fed;
         if (gs_mel_push(mel, x + fed, block, &err) != GS_OK) {

@@ -14,6 +14,8 @@
 #include "check.h"
 #include "genrescope/model.h"
 #include "genrescope/verdict.h"
+#include "support/files.h"
+#include "support/tmpdir.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -22,33 +24,6 @@ static char tmp_dir[512];
 static void path_for(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/test_model_%ld_%s", tmp_dir, (long)getpid(), name);
-}
-
-static int write_file(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return 0;
-    int ok = fwrite(data, 1, size, f) == size;
-    return fclose(f) == 0 && ok;
-}
-
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
 }
 
 static int file_exists(const char *path)
@@ -198,7 +173,7 @@ static void expect_reject(const char *what, const unsigned char *bytes, size_t s
 
     char path[700];
     path_for(path, sizeof path, "bad.safetensors");
-    CHECK(write_file(path, bytes, size));
+    CHECK(gs_test_write_file(path, bytes, size) == 0);
     gs_error_clear(&err);
     m = gs_model_load(path, &err);
     CHECK_MSG(m == NULL, "%s: loaded from file", what);
@@ -322,7 +297,7 @@ static void test_round_trip(void)
     CHECK(!file_exists(tmp));
 
     size_t size = 0;
-    unsigned char *bytes = read_file(path, &size);
+    unsigned char *bytes = gs_test_read_file(path, &size);
     CHECK(bytes != NULL);
     if (!bytes)
         return;
@@ -425,7 +400,7 @@ static void test_round_trip(void)
     unsigned char *changed = malloc(size);
     memcpy(changed, bytes, size);
     changed[size - 1] ^= 0x01;
-    CHECK(write_file(path, changed, size));
+    CHECK(gs_test_write_file(path, changed, size) == 0);
     gs_model *m2 = gs_model_load(path, &err);
     CHECK_MSG(m2 != NULL, "%s", err.message);
     if (m2) {
@@ -468,7 +443,7 @@ static void test_deterministic_bytes(void)
     gs_model_writer_free(w);
 
     size_t n1 = 0, n2 = 0;
-    unsigned char *b1 = read_file(p1, &n1), *b2 = read_file(p2, &n2);
+    unsigned char *b1 = gs_test_read_file(p1, &n1), *b2 = gs_test_read_file(p2, &n2);
     CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
     gs_model *m = gs_model_load(p1, &err);
     CHECK_MSG(m != NULL, "%s", err.message);
@@ -836,7 +811,7 @@ static void test_io_errors(void)
     unlink(path);
 
     path_for(path, sizeof path, "empty.safetensors");
-    CHECK(write_file(path, "", 0));
+    CHECK(gs_test_write_file(path, "", 0) == 0);
     m = gs_model_load(path, &err);
     CHECK(m == NULL && err.code == GS_ERR_MODEL);
     CHECK_MSG(strstr(err.message, "0 bytes"), "%s", err.message);
@@ -844,7 +819,7 @@ static void test_io_errors(void)
 
     if (geteuid() != 0) { /* root reads anything */
         path_for(path, sizeof path, "unreadable.safetensors");
-        CHECK(write_file(path, "12345678", 8));
+        CHECK(gs_test_write_file(path, "12345678", 8) == 0);
         chmod(path, 0);
         m = gs_model_load(path, &err);
         CHECK(m == NULL && err.code == GS_ERR_IO && strstr(err.message, "Permission denied"));
@@ -873,7 +848,7 @@ static unsigned char *small_model(size_t *size)
     gs_model_writer_set_metadata(w, "architecture", "{\"layers\":[]}", &err);
     CHECK(gs_model_writer_save(w, path, &err) == GS_OK);
     gs_model_writer_free(w);
-    unsigned char *bytes = read_file(path, size);
+    unsigned char *bytes = gs_test_read_file(path, size);
     unlink(path);
     return bytes;
 }
@@ -908,7 +883,7 @@ static void test_truncation(void)
     path_for(path, sizeof path, "trunc.safetensors");
     size_t lens[] = {1, 7, 8, 9, size / 2, size - 4, size - 1};
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-        CHECK(write_file(path, bytes, lens[i]));
+        CHECK(gs_test_write_file(path, bytes, lens[i]) == 0);
         gs_model *m = gs_model_load(path, &err);
         CHECK_MSG(m == NULL && err.code == GS_ERR_MODEL, "file truncated to %zu", lens[i]);
         gs_model_free(m);
@@ -1085,8 +1060,8 @@ static void test_calibration_metadata(void)
 
 int main(void)
 {
-    const char *dir = getenv("GS_TEST_TMP");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s", dir && dir[0] ? dir : "/tmp");
+    if (gs_test_tmpdir(tmp_dir, sizeof tmp_dir, "test_model") != 0)
+        return EXIT_FAILURE;
 
     test_round_trip();
     test_deterministic_bytes();
@@ -1102,5 +1077,7 @@ int main(void)
     test_io_errors();
     test_truncation();
     test_fuzz();
+    if (!gs_test_failures)
+        gs_test_rmtree(tmp_dir);
     return gs_test_finish("test_model");
 }

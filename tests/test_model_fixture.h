@@ -8,14 +8,13 @@
 #include <stdlib.h>
 
 #include "genrescope/model.h"
+#include "support/rng.h"
 
 static uint64_t fixture_rng_state = 0x9E3779B97F4A7C15ull;
 
 static float fixture_uniform(void)
 {
-    fixture_rng_state ^= fixture_rng_state << 13;
-    fixture_rng_state ^= fixture_rng_state >> 7;
-    fixture_rng_state ^= fixture_rng_state << 17;
+    gs_test_xorshift64(&fixture_rng_state);
     return (float)((fixture_rng_state >> 40) / (double)(1u << 24)) * 2.0f - 1.0f;
 }
 

@@ -25,6 +25,7 @@
 #include "genrescope/cnn.h"
 #include "genrescope/model.h"
 #include "genrescope/net_desc.h"
+#include "support/tmpdir.h"
 #include "tnet.h"
 
 static char tmp[4096];
@@ -296,14 +297,11 @@ static void test_existing_designs(void)
 
 int main(void)
 {
-    const char *base = getenv("GS_TEST_TMP");
-    snprintf(tmp, sizeof tmp, "%s/net_desc.XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp)) {
-        perror("mkdtemp");
+    if (gs_test_tmpdir(tmp, sizeof tmp, "net_desc") != 0)
         return 1;
-    }
     test_rules();
     test_existing_designs();
-    rmdir(tmp);
+    if (!gs_test_failures)
+        gs_test_rmtree(tmp);
     return gs_test_finish("test_net_desc");
 }

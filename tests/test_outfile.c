@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "genrescope/outfile.h"
+#include "support/tmpdir.h"
 
 static char root[512];
 
@@ -308,12 +309,8 @@ static void test_append_in_place(void)
 
 int main(void)
 {
-    const char *base = getenv("GS_TEST_TMP");
-    snprintf(root, sizeof root, "%s/outfile.XXXXXX", base && base[0] ? base : "/tmp");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (gs_test_tmpdir(root, sizeof root, "outfile") != 0)
         return EXIT_FAILURE;
-    }
     test_new_and_replaced();
     test_symlinks_written_through();
     test_refused();
@@ -322,11 +319,7 @@ int main(void)
     test_long_temp_names();
     test_append_in_place();
     int rc = gs_test_finish("test_outfile");
-    if (rc == EXIT_SUCCESS) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", root);
-    }
+    if (rc == EXIT_SUCCESS)
+        gs_test_rmtree(root);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "genrescope.h"
+#include "support/tmpdir.h"
 #include "test_model_fixture.h"
 
 /* The fixture front-end's plan: 32-frame patches every 16 frames. */
@@ -259,9 +260,10 @@ int main(void)
     test_window_plan();
     test_fill();
     test_silence_rule();
-    const char *t = getenv("GS_TEST_TMP");
-    char path[600];
-    snprintf(path, sizeof path, "%s/patch_plan_fixture.safetensors", t && *t ? t : "/tmp");
+    char dir[512], path[600];
+    if (gs_test_tmpdir(dir, sizeof dir, "test_patch_plan") != 0)
+        return EXIT_FAILURE;
+    snprintf(path, sizeof path, "%s/patch_plan_fixture.safetensors", dir);
     if (fixture_write_model(path, 16) == 0) {
         gs_error err;
         gs_model *model = gs_model_load(path, &err);
@@ -272,5 +274,7 @@ int main(void)
     } else {
         CHECK_MSG(0, "cannot write the fixture model %s", path);
     }
+    if (!gs_test_failures)
+        gs_test_rmtree(dir);
     return gs_test_finish("test_patch_plan");
 }

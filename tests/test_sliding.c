@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "genrescope.h"
+#include "support/tmpdir.h"
 #include "test_model_fixture.h"
 
 #define RATE 8000 /* the fixture's front-end: 256-point FFT, hop 128, 32-frame patches every 16 */
@@ -180,11 +181,9 @@ static void test_bad_arguments(const gs_model *model)
 
 int main(void)
 {
-    const char *base = getenv("GS_TEST_TMP");
     char dir[600], path[700];
-    snprintf(dir, sizeof dir, "%s/test_sliding.XXXXXX", base && *base && access(base, W_OK) == 0 ? base : "/tmp");
-    if (!mkdtemp(dir)) {
-        CHECK_MSG(0, "cannot make a temporary directory %s", dir);
+    if (gs_test_tmpdir(dir, sizeof dir, "test_sliding") != 0) {
+        CHECK_MSG(0, "cannot make a temporary directory");
         return gs_test_finish("test_sliding");
     }
     snprintf(path, sizeof path, "%s/fixture.safetensors", dir);
@@ -201,7 +200,6 @@ int main(void)
     } else {
         CHECK_MSG(0, "cannot write the fixture model %s", path);
     }
-    remove(path);
-    rmdir(dir);
+    gs_test_rmtree(dir);
     return gs_test_finish("test_sliding");
 }

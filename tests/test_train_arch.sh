@@ -9,13 +9,7 @@
 set -u
 TRAIN=$1
 SYNTH=$2
-TMP=$(mktemp -d "${GS_TEST_TMP:-/tmp}/train_arch.XXXXXX")
-fails=0
-check() { # check DESCRIPTION COMMAND...
-    if "${@:2}"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi
-}
-contains() { grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; return 1; }; }
-lacks() { ! grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; return 1; }; }
+. "$(dirname "$0")/train_lib.sh" train_arch
 export OPENBLAS_NUM_THREADS=1 HOME="$TMP/home" XDG_CACHE_HOME="$TMP/home/cache"
 
 for k in tone noise; do
@@ -52,6 +46,4 @@ check "a design from models/arch trains" test $rc -eq 0
 check "...after reading the data" contains "$TMP/good.err" "^data:"
 check "...and writes its model" test -s "$TMP/good.safetensors"
 
-rm -rf "$TMP"
-echo "test_train_arch: $fails failed"
-[ "$fails" -eq 0 ]
+finish test_train_arch

@@ -10,13 +10,7 @@ set -u
 TRAIN=$1
 SYNTH=$2
 PY=/usr/bin/python3
-TMP=$(mktemp -d "${GS_TEST_TMP:-/tmp}/train_cli.XXXXXX")
-fails=0
-check() { # check DESCRIPTION COMMAND...
-    if "${@:2}"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi
-}
-contains() { grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; return 1; }; }
-lacks() { ! grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; return 1; }; }
+. "$(dirname "$0")/train_lib.sh" train_cli
 
 make_set() { # make_set DIR SEED_BASE COUNT
     local kinds=(tone noise clicks) n=0
@@ -195,6 +189,4 @@ check "unknown CSV label is named with its line" contains "$TMP/csv.out" "list.c
     --labels tone,noise --epochs 1 "${COMMON[@]}" -q > "$TMP/ft.out" 2>&1; rc=$?
 check "fine-tune with --replace-head succeeds" test $rc -eq 0
 
-if [ $fails -eq 0 ]; then rm -rf "$TMP"; fi
-echo "test_train_cli: $fails failure(s)"
-exit $((fails > 0))
+finish test_train_cli

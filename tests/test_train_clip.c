@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "genrescope.h"
 #include "spec_cache.h"
+#include "support/tmpdir.h"
 #include "test_train_wav.h"
 #include "trainer.h"
 
@@ -235,17 +236,11 @@ static void test_cache_and_training(void)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP");
-    snprintf(root, sizeof root, "%s/train_clip.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(root)) {
-        perror(root);
+    if (gs_test_tmpdir(root, sizeof root, "train_clip") != 0)
         return 1;
-    }
     test_gains_and_clipping();
     test_cache_and_training();
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (!gs_test_failures && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", root);
+    if (!gs_test_failures)
+        gs_test_rmtree(root);
     return gs_test_finish("test_train_clip");
 }

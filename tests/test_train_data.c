@@ -19,6 +19,7 @@
 #include "genrescope.h"
 #include "sampler.h"
 #include "spec_cache.h"
+#include "support/tmpdir.h"
 #include "test_train_wav.h"
 #include "tnet.h"
 #include "trainer.h"
@@ -563,21 +564,15 @@ static void test_tags(void)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP");
-    snprintf(root, sizeof root, "%s/train_data.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(root)) {
-        perror(root);
+    if (gs_test_tmpdir(root, sizeof root, "train_data") != 0)
         return 1;
-    }
     test_folder_and_bad_input();
     test_patch_plan_in_training();
     test_lowpass();
     test_csv();
     test_folds();
     test_tags();
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (!gs_test_failures && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", root);
+    if (!gs_test_failures)
+        gs_test_rmtree(root);
     return gs_test_finish("test_train_data");
 }

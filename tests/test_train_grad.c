@@ -26,6 +26,7 @@
 #include "optim.h"
 #include "rng.h"
 #include "tnet.h"
+#include "support/tmpdir.h"
 
 #define FD_H 1e-2f
 #define GRAD_TOL 1e-2
@@ -677,9 +678,12 @@ static void test_optim(void)
 
 static void test_export(void)
 {
-    const char *dir = getenv("GS_TEST_TMP");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/train_grad_export.safetensors", dir ? dir : "/tmp");
+    char dir[512], path[1024];
+    if (gs_test_tmpdir(dir, sizeof dir, "train_grad") != 0) {
+        CHECK_MSG(0, "cannot make a temporary directory");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/train_grad_export.safetensors", dir);
     gs_error err;
     gs_tnet *net = gs_tnet_new(arch_relu, 4, 3, &err);
     const int batch = 4;
@@ -751,7 +755,7 @@ static void test_export(void)
         gs_tnet_free(ft), gs_tnet_free(nh);
         gs_model_free(m);
     }
-    remove(path);
+    gs_test_rmtree(dir);
     gs_tnet_free(net);
 }
 

@@ -8,14 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "support/rng.h"
+
 enum { GS_SYNTH_TONE = 0, GS_SYNTH_NOISE = 1, GS_SYNTH_CLICKS = 2 };
 
 static uint64_t gs_synth_rng(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    return gs_test_splitmix64(s);
 }
 
 /* kind: tone (random pitch 200-2000 Hz), white noise, or clicks (random

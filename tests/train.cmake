@@ -11,7 +11,7 @@ if(TARGET gs_train_core)
   # BN running statistics and the parameters after SGD/AdamW steps, for the
   # PyTorch comparison in test_train_grad_torch.py.
   add_executable(gs_tnet_run tools/tnet_run.c)
-  target_link_libraries(gs_tnet_run PRIVATE gs_train_core m)
+  target_link_libraries(gs_tnet_run PRIVATE gs_train_core gs_test_support m)
   gs_add_script_test(test_train_grad_torch ${GS_PYTHON}
     ${CMAKE_CURRENT_SOURCE_DIR}/test_train_grad_torch.py $<TARGET_FILE:gs_tnet_run>)
 endif()

@@ -11,26 +11,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "support/files.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int run_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t n = 0;
+    uint8_t *buf = gs_test_read_file(path, &n);
+    if (!buf) {
         perror(path);
         return -1;
     }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (!buf || (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)) {
-        fclose(f);
-        free(buf);
-        return -1;
-    }
-    fclose(f);
-    LLVMFuzzerTestOneInput(buf, (size_t)n);
+    LLVMFuzzerTestOneInput(buf, n);
     free(buf);
     return 0;
 }

@@ -2,13 +2,12 @@
 
 #include <math.h>
 
+/* Relative: bench/ builds this file without the tests include path. */
+#include "../support/rng.h"
+
 uint32_t gs_synth_rand(uint32_t *state)
 {
-    uint32_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *state = x;
+    return gs_test_xorshift32(state);
 }
 
 static float noise(uint32_t *state)

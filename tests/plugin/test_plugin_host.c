@@ -19,6 +19,7 @@
 #include "genrescope.h"
 #include "host.h"
 #include "synth.h"
+#include "support/tmpdir.h"
 
 #define URI_MONO GS_PLUGIN_URI_BASE "#mono"
 #define URI_STEREO GS_PLUGIN_URI_BASE "#stereo"
@@ -478,11 +479,8 @@ static int copy_file(const char *from, const char *to)
  * passes audio through, reports no genre and says why in the log. */
 static void test_bad_model(int corrupt)
 {
-    const char *tmp = getenv("GS_TEST_TMP");
     char scratch[1024], dir[1100], path[1200], src[1200];
-    /* A folder of this run's own (tests run as root, in parallel). */
-    snprintf(scratch, sizeof scratch, "%s/badmodel.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    CHECK(mkdtemp(scratch) != NULL);
+    CHECK(gs_test_tmpdir(scratch, sizeof scratch, "badmodel") == 0);
     snprintf(dir, sizeof dir, "%s/%s.lv2", scratch, corrupt ? "corrupt" : "nomodel");
     CHECK(mkdir(dir, 0755) == 0);
     static const char *files[] = {"manifest.ttl", "genrescope.ttl", "presets.ttl", "genrescope.so",

@@ -8,6 +8,7 @@
 #include "ring.h"
 #include "smoothing.h"
 #include "genrescope/verdict.h"
+#include "support/rng.h"
 
 static void test_ring_basic(void)
 {
@@ -93,7 +94,7 @@ static void test_ring_threads(void)
             b[i] = (float)((next + na + i) % 1000003u);
         gs_ring_commit(&s.ring, n);
         next += (uint32_t)n;
-        step = step * 1103515245u + 12345u;
+        gs_test_lcg32_ansi(&step);
     }
     pthread_join(t, NULL);
     CHECK(s.errors == 0);

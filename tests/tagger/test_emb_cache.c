@@ -20,15 +20,16 @@
 #include "index_read.h"
 #include "similar_query.h"
 #include "similarity.h"
+#include "support/rng.h"
+#include "support/tmpdir.h"
 
 enum { DIM = 16, LABELS = 4 };
 static const char *const labels[LABELS] = {"jazz", "hiphop", "rock", "blues"};
-static unsigned rng = 12345;
+static uint32_t rng = 12345;
 
 static float frand(void)
 {
-    rng = rng * 1664525u + 1013904223u;
-    return (float)(rng >> 8) / 16777216.0f - 0.5f;
+    return (float)(gs_test_lcg32(&rng) >> 8) / 16777216.0f - 0.5f;
 }
 
 /* Puts track i with a random (unnormalised) embedding of dim floats; top
@@ -406,18 +407,14 @@ static void test_reused_statements(const char *dir)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP");
-    char dir[512], cmd[600];
-    snprintf(dir, sizeof dir, "%s/emb-cache-%d", tmp ? tmp : "/tmp", (int)getpid());
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-    if (system(cmd) != 0)
+    char dir[512];
+    if (gs_test_tmpdir(dir, sizeof dir, "emb-cache") != 0)
         return 1;
     test_cache(dir);
     test_foreign(dir);
     test_schema1(dir);
     test_reused_statements(dir);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (!gs_test_failures && system(cmd) != 0)
+    if (!gs_test_failures && gs_test_rmtree(dir) != 0)
         return 1;
     return gs_test_finish("test_emb_cache");
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "support/rng.h"
+#include "support/tmpdir.h"
 #include "tag_writer.h"
 
 enum { PASS, ZERO_AT_ONCE, ZERO_AFTER_HALF, EXDEV_AT_ONCE, EIO_AFTER_HALF, NUM_MODES };
@@ -45,11 +47,10 @@ static int write_flac(const char *path)
     if (!f)
         return -1;
     short buf[2 * 4410];
-    unsigned s = 12345;
+    uint32_t s = 12345;
     for (int b = 0; b < 20; b++) {
         for (int i = 0; i < 2 * 4410; i++) {
-            s = s * 1664525u + 1013904223u;
-            buf[i] = (short)(s >> 17);
+            buf[i] = (short)(gs_test_lcg32(&s) >> 17);
         }
         sf_writef_short(f, buf, 4410);
     }
@@ -70,10 +71,9 @@ static short *decode(const char *path, sf_count_t *frames)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP") ? getenv("GS_TEST_TMP") : "/tmp";
     char dir[1024], src[1200], path[1200];
-    snprintf(dir, sizeof dir, "%s/tag_copy.%d", tmp, (int)getpid());
-    mkdir(dir, 0700);
+    if (gs_test_tmpdir(dir, sizeof dir, "tag_copy") != 0)
+        return 1;
     snprintf(src, sizeof src, "%s/source.flac", dir);
     CHECK(write_flac(src) == 0);
     sf_count_t n_src = 0;
@@ -104,7 +104,7 @@ int main(void)
         unlink(path);
     }
     free(ref);
-    unlink(src);
-    rmdir(dir);
+    if (!gs_test_failures)
+        gs_test_rmtree(dir);
     return gs_test_finish("test_tag_copy");
 }

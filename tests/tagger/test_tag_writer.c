@@ -16,6 +16,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "support/rng.h"
+#include "support/audio_file.h"
+#include "support/files.h"
+#include "support/tmpdir.h"
 #include "tag_writer.h"
 
 static char dir[1024];
@@ -37,22 +41,15 @@ static int run(const char *cmd)
 
 static int write_source_wav(const char *path)
 {
-    SF_INFO info = {.samplerate = 44100, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    if (!f)
-        return -1;
     enum { N = 44100 * 2 };
     static float buf[N * 2];
     uint32_t seed = 12345;
     for (int i = 0; i < N; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        float noise = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 0.05f;
+        float noise = ((float)(gs_test_lcg32(&seed) >> 8) / 16777216.0f - 0.5f) * 0.05f;
         buf[2 * i] = 0.4f * sinf(2 * (float)M_PI * 440.0f * i / 44100.0f) + noise;
         buf[2 * i + 1] = 0.3f * sinf(2 * (float)M_PI * 660.0f * i / 44100.0f) - noise;
     }
-    sf_writef_float(f, buf, N);
-    sf_close(f);
-    return 0;
+    return gs_test_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, buf, N);
 }
 
 typedef struct decoded {
@@ -94,25 +91,10 @@ static int same_audio(const decoded *a, const decoded *b)
     return a->md5[0] && strcmp(a->md5, b->md5) == 0;
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
-
 static int same_bytes(const unsigned char *a, size_t na, const char *path)
 {
     size_t nb;
-    unsigned char *b = slurp(path, &nb);
+    unsigned char *b = gs_test_read_file(path, &nb);
     int same = b && na == nb && memcmp(a, b, na) == 0;
     free(b);
     return same;
@@ -121,7 +103,7 @@ static int same_bytes(const unsigned char *a, size_t na, const char *path)
 static int has_id3v1(const char *path)
 {
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = gs_test_read_file(path, &n);
     int yes = b && n >= 128 && memcmp(b + n - 128, "TAG", 3) == 0;
     free(b);
     return yes;
@@ -130,7 +112,7 @@ static int has_id3v1(const char *path)
 static void copy(const char *from, const char *to)
 {
     size_t n;
-    unsigned char *b = slurp(from, &n);
+    unsigned char *b = gs_test_read_file(from, &n);
     FILE *f = fopen(to, "wb");
     if (b && f)
         fwrite(b, 1, n, f);
@@ -172,7 +154,7 @@ static void test_format(const char *ext, const char *src)
     CHECK_MSG(!strcmp(genre, "Rock") && !conf[0], "%s: read back '%s' '%s'", ext, genre, conf);
 
     size_t n0;
-    unsigned char *bytes = slurp(path, &n0);
+    unsigned char *bytes = gs_test_read_file(path, &n0);
     const char *ours[] = {"Hip-Hop"};
     gs_tag_request mine = {.genres = ours, .num_genres = 1, .confidence = 0.8734f};
     char existing[256];
@@ -200,7 +182,7 @@ static void test_format(const char *ext, const char *src)
      * wrote, it is kept. */
     const char *multi[] = {"Jazz", "Blues"};
     gs_tag_request m = {.genres = multi, .num_genres = 2, .confidence = 0.61f};
-    bytes = slurp(path, &n0);
+    bytes = gs_test_read_file(path, &n0);
     CHECK_MSG(gs_tag_write(path, &m, NULL, 0, msg, sizeof msg) == GS_TAG_KEPT, "%s: not ours", ext);
     m.ours = "Rock";
     CHECK_MSG(gs_tag_write(path, &m, NULL, 0, msg, sizeof msg) == GS_TAG_KEPT, "%s: other", ext);
@@ -222,7 +204,7 @@ static void test_format(const char *ext, const char *src)
 
     /* Read-only: untouched, said so. */
     chmod(path, 0444);
-    bytes = slurp(path, &n0);
+    bytes = gs_test_read_file(path, &n0);
     mine.overwrite = 1;
     CHECK_MSG(gs_tag_write(path, &mine, NULL, 0, msg, sizeof msg) == GS_TAG_READ_ONLY, "%s: read-only", ext);
     CHECK(same_bytes(bytes, n0, path));
@@ -235,7 +217,7 @@ static void test_format(const char *ext, const char *src)
     snprintf(linked, sizeof linked, "%s.link", path);
     unlink(linked);
     CHECK(link(path, linked) == 0);
-    bytes = slurp(path, &n0);
+    bytes = gs_test_read_file(path, &n0);
     const char *other[] = {"Metal"};
     gs_tag_request h = {.genres = other, .num_genres = 1, .confidence = 0.7f, .overwrite = 1};
     CHECK_MSG(gs_tag_write(path, &h, NULL, 0, msg, sizeof msg) == GS_TAG_HARDLINKED, "%s: hard link", ext);
@@ -264,7 +246,7 @@ static void test_not_audio(void)
         fprintf(f, "this is not an mp3 file, line %d\n", i);
     fclose(f);
     size_t n;
-    unsigned char *bytes = slurp(path, &n);
+    unsigned char *bytes = gs_test_read_file(path, &n);
     const char *g[] = {"Pop"};
     gs_tag_request req = {.genres = g, .num_genres = 1, .confidence = 0.5f};
     char msg[256];
@@ -293,7 +275,7 @@ static void test_hostile_m4a(const char *src)
     snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -loglevel error -y -i '%s' -c:a aac -b:a 96k '%s'", src, path);
     run(cmd);
     size_t n;
-    unsigned char *bytes = slurp(path, &n);
+    unsigned char *bytes = gs_test_read_file(path, &n);
     CHECK(bytes != NULL);
     if (!bytes)
         return;
@@ -315,7 +297,7 @@ static void test_hostile_m4a(const char *src)
         CHECK_MSG(o == GS_TAG_UNSUPPORTED, "hostile m4a: outcome %s (%s)", gs_tag_outcome_name(o), msg);
         CHECK_MSG(strstr(msg, "malformed MP4") != NULL, "%s", msg);
         CHECK(time(NULL) - t0 < 10);
-        unsigned char *again = slurp(bad, &n);
+        unsigned char *again = gs_test_read_file(bad, &n);
         CHECK_MSG(again && !memcmp(again, bytes, n), "hostile m4a was modified");
         free(again);
         /* Without the pre-check, TagLib itself runs away on it: the save's
@@ -327,7 +309,7 @@ static void test_hostile_m4a(const char *src)
         CHECK_MSG(o == GS_TAG_FAILED && strstr(msg, "kept growing"), "runaway save: outcome %s (%s)",
                   gs_tag_outcome_name(o), msg);
         CHECK_MSG(time(NULL) - t0 < 30, "the runaway save took %ld s", (long)(time(NULL) - t0));
-        again = slurp(bad, &n);
+        again = gs_test_read_file(bad, &n);
         CHECK_MSG(again && !memcmp(again, bytes, n), "hostile m4a was modified by the runaway save");
         free(again);
         char ls[1400];
@@ -341,13 +323,8 @@ static void test_hostile_m4a(const char *src)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP");
-    snprintf(dir, sizeof dir, "%s/tagwriter-%d", tmp ? tmp : "/tmp", (int)getpid());
-    mkdir(tmp ? tmp : "/tmp", 0755);
-    if (mkdir(dir, 0755) != 0) {
-        perror(dir);
+    if (gs_test_tmpdir(dir, sizeof dir, "tagwriter") != 0)
         return 1;
-    }
     char src[1200];
     snprintf(src, sizeof src, "%s/source.wav", dir);
     CHECK(write_source_wav(src) == 0);
@@ -368,10 +345,8 @@ int main(void)
     test_not_audio();
     if (have("ffmpeg"))
         test_hostile_m4a(src);
-    char cmd[1300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (!gs_test_failures)
-        system(cmd);
+        gs_test_rmtree(dir);
     if (skipped)
         printf("%d formats skipped\n", skipped);
     return gs_test_finish("test_tag_writer");

@@ -15,6 +15,7 @@
 #include "similarity.h"
 #include "walk.h"
 #include "genrescope/audio.h"
+#include "support/tmpdir.h"
 
 static int by_score_desc(const void *a, const void *b)
 {
@@ -256,18 +257,14 @@ static void test_index(const char *dir)
 
 int main(void)
 {
-    const char *tmp = getenv("GS_TEST_TMP");
-    char dir[512], cmd[600];
-    snprintf(dir, sizeof dir, "%s/tagger-units-%d", tmp ? tmp : "/tmp", (int)getpid());
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-    if (system(cmd) != 0)
+    char dir[512];
+    if (gs_test_tmpdir(dir, sizeof dir, "tagger-units") != 0)
         return 1;
     test_topk();
     test_genre_names(dir);
     test_shards();
     test_index(dir);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (!gs_test_failures && system(cmd) != 0)
+    if (!gs_test_failures && gs_test_rmtree(dir) != 0)
         return 1;
     return gs_test_finish("test_tagger_units");
 }

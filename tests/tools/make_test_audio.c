@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/rng.h"
+
 static int format_for(const char *path)
 {
     const char *dot = strrchr(path, '.');
@@ -46,7 +48,7 @@ int main(int argc, char **argv)
     enum { BLOCK = 4096 };
     float *block = malloc(sizeof(float) * BLOCK * (size_t)channels);
     long long total = (long long)(seconds * rate), done = 0;
-    unsigned noise = 12345;
+    uint32_t noise = 12345;
     double phase = 0;
     while (done < total) {
         int n = total - done < BLOCK ? (int)(total - done) : BLOCK;
@@ -54,7 +56,7 @@ int main(int argc, char **argv)
             long long s = done + i;
             double freq = 110.0 * (1 + (s / rate) % 7);
             phase += 2 * M_PI * freq / rate;
-            noise = noise * 1103515245u + 12345u;
+            gs_test_lcg32_ansi(&noise);
             double beat = (s % (rate / 2)) < rate / 40 ? ((noise >> 16) / 32768.0 - 1.0) * 0.3 : 0.0;
             for (int c = 0; c < channels; c++)
                 block[(size_t)i * channels + c] = (float)(0.3 * sin(phase + c) + beat);

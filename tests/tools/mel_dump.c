@@ -10,6 +10,7 @@
  * fed in pseudo-random blocks of 0..MAX_BLOCK samples, and each frame's RMS
  * is written to OUT_RMS.f32. Exit status 0 on success, 1 on any error. */
 #include "genrescope/melspec.h"
+#include "support/rng.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -89,16 +90,6 @@ static int parse_float(const char *s, float *out)
     return 0;
 }
 
-/* xorshift64: reproducible block sizes without depending on libc rand(). */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *state = x;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 11 && argc != 13)
@@ -146,7 +137,7 @@ int main(int argc, char **argv)
         uint64_t rng = 0x9e3779b97f4a7c15u;
         size_t fed = 0, pulled = 0;
         while (status == 0) {
-            size_t block = (size_t)(next_random(&rng) % ((uint64_t)max_block + 1));
+            size_t block = (size_t)(gs_test_xorshift64(&rng) % ((uint64_t)max_block + 1));
             if (block > n - fed)
                 block = n - fed;
             if (gs_mel_push(mel, samples + fed, block, &err) != GS_OK) {

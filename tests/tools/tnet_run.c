@@ -17,24 +17,16 @@
 #include <string.h>
 
 #include "genrescope/model.h"
+#include "support/files.h"
 #include "optim.h"
 #include "tnet.h"
 
 static float *read_floats(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    float *x = malloc(size > 0 ? (size_t)size : 1);
-    *n = (size_t)size / sizeof(float);
-    if (!x || fread(x, sizeof(float), *n, f) != *n) {
-        free(x);
-        x = NULL;
-    }
-    fclose(f);
+    size_t size = 0;
+    /* malloc's alignment suits float. */
+    float *x = (float *)gs_test_read_file(path, &size);
+    *n = size / sizeof(float);
     return x;
 }
 
