@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void gs_cli_usage(FILE *out)
+void gs_train_cli_usage(FILE *out)
 {
     fprintf(out,
 "usage: genrescope-train [OPTIONS] DATA_DIR -o MODEL.safetensors\n"
@@ -146,7 +146,7 @@ static int parse_float(const char *s, float lo, float hi, float *out)
     return 0;
 }
 
-int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
+int gs_train_cli_parse(gs_train_cli *c, int argc, char **argv, FILE *errout)
 {
     memset(c, 0, sizeof *c);
     gs_train_config_default(&c->train);
@@ -164,17 +164,17 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
         return 2;                                                           \
     }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            c->mode = GS_MODE_HELP;
+            c->mode = GS_TRAIN_MODE_HELP;
             return 0;
         } else if (!strcmp(a, "--version")) {
-            c->mode = GS_MODE_VERSION;
+            c->mode = GS_TRAIN_MODE_VERSION;
             return 0;
         } else if (!strcmp(a, "--evaluate")) {
             if (i + 2 >= argc) {
                 fprintf(errout, "genrescope-train: --evaluate needs MODEL and DATA\n");
                 return 2;
             }
-            c->mode = GS_MODE_EVALUATE;
+            c->mode = GS_TRAIN_MODE_EVALUATE;
             c->eval_model = argv[i + 1];
             c->eval_data = argv[i + 2];
             i += 2;
@@ -347,7 +347,7 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
 #undef NEED_VALUE
     }
     c->clip.seed = c->train.seed;
-    if (c->mode != GS_MODE_TRAIN)
+    if (c->mode != GS_TRAIN_MODE_TRAIN)
         return 0;
     int sources = !!c->data_dir + !!c->csv + !!c->tags_dir;
     if (sources != 1) {
