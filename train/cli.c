@@ -1,3 +1,5 @@
+/* genrescope-train's command line (cli.h): the --help text and the parser
+ * that fills gs_train_cli, with every option's range in one place. */
 #include "cli.h"
 
 #include <errno.h>

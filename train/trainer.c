@@ -1,3 +1,6 @@
+/* The training loop (trainer.h): sets up the sampler, net, optimiser and
+ * buffers, resumes from a checkpoint, runs the epochs and reports them, and
+ * predicts whole clips for validation as the classifier does. */
 #include "trainer.h"
 
 #include <math.h>
