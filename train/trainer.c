@@ -137,17 +137,18 @@ static void loop_free(loop_state *s)
     memset(s, 0, sizeof *s);
 }
 
-static gs_status validate(gs_tnet *net, const gs_train_config *cfg, const gs_dataset *ds, const gs_spec_set *set,
-                          const gs_frontend_params *p, const int *use_valid, loop_state *s, float *loss,
-                          float *acc, gs_error *err)
+/* Mean loss and accuracy over the clips with use_valid[i], each scored as
+ * the classifier scores a whole clip. */
+static gs_status validate(loop_state *s, const int *use_valid, float *loss, float *acc, gs_error *err)
 {
-    int L = ds->num_labels, n = 0, correct = 0;
+    const gs_dataset *ds = s->ds;
+    int L = s->L, n = 0, correct = 0;
     double total = 0.0;
     for (int i = 0; i < ds->num_items; i++) {
         if (!use_valid[i])
             continue;
         int patches = 0;
-        gs_status st = gs_tnet_predict_clip(net, cfg->batch, &set->specs[i], p, s->inputs, s->probs,
+        gs_status st = gs_tnet_predict_clip(s->net, s->cfg->batch, &s->set->specs[i], s->p, s->inputs, s->probs,
                                             s->clip_probs, &patches, err);
         if (st != GS_OK)
             return st;
@@ -400,7 +401,7 @@ static gs_status run_epochs(loop_state *s, const int *use_valid, const char *con
         stats->train_loss = (float)(sums.loss_sum / s->steps_per_epoch);
         stats->train_acc = (float)sums.correct / (float)sums.seen;
         if (use_valid)
-            st = validate(s->net, cfg, s->ds, s->set, p, use_valid, s, &stats->valid_loss, &stats->valid_acc, err);
+            st = validate(s, use_valid, &stats->valid_loss, &stats->valid_acc, err);
         if (st != GS_OK)
             break;
         double secs = now_seconds() - t0;
