@@ -1,3 +1,7 @@
+/* The trainer's network designs (arch.h): writes the built-in short-chunk
+ * CNN as architecture JSON and fits a user's --arch file to the data (input
+ * shape from the front-end, outputs from the labels); the core's schema
+ * parser checks the result when the net is built. */
 #include "arch.h"
 
 #include <cjson/cJSON.h>

@@ -1,3 +1,7 @@
+/* Training batches (augment.h): crops cut by the core's patch plan, then
+ * gain, low-pass, patch normalisation, masks and mixup in that order, all
+ * drawing from the caller's RNG so a seed gives the same batches. Also owns
+ * the mel band table the low-pass needs. */
 #include "augment.h"
 
 #include <math.h>

@@ -1,3 +1,6 @@
+/* The logistic-regression baseline (baseline.h): per-band mean/std
+ * features and a deterministic full-batch fit, the yardstick a trained CNN
+ * must beat. */
 #include "baseline.h"
 
 #include <math.h>

@@ -1,3 +1,6 @@
+/* Temperature calibration (calibrate.h): the fit, its loss and the
+ * expected calibration error, plus the reader of --predictions CSV files
+ * that --calibrate-from fits on. */
 #include "calibrate.h"
 
 #include <math.h>

@@ -1,3 +1,6 @@
+/* Per-epoch checkpoints (checkpoint.h): the model file with its
+ * "checkpoint" metadata plus the optimiser state beside it, written by the
+ * outfile rules and checked against each other and the run on load. */
 #include "checkpoint.h"
 
 #include <cjson/cJSON.h>

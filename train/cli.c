@@ -1,10 +1,12 @@
+/* genrescope-train's command line (cli.h): the --help text and the parser
+ * that fills gs_train_cli, with every option's range in one place. */
 #include "cli.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-void gs_cli_usage(FILE *out)
+void gs_train_cli_usage(FILE *out)
 {
     fprintf(out,
 "usage: genrescope-train [OPTIONS] DATA_DIR -o MODEL.safetensors\n"
@@ -146,209 +148,204 @@ static int parse_float(const char *s, float lo, float hi, float *out)
     return 0;
 }
 
-int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
+/* Options without a value: sets what a names and returns 1, or returns 0
+ * when a is not one. */
+static int parse_flag(gs_train_cli *c, const char *a)
 {
-    memset(c, 0, sizeof *c);
-    gs_train_config_default(&c->train);
-    c->width = 16;
-    c->dropout = 0.3f;
-    c->fold_seed = 1;
-    gs_clip_variant_default(&c->clip);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-#define NEED_VALUE                                                          \
-    if (!v) {                                                               \
-        fprintf(errout, "genrescope-train: %s needs a value\n", a);         \
-        return 2;                                                           \
+    if (!strcmp(a, "--json"))
+        c->json = 1;
+    else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+        c->quiet = 1;
+    else if (!strcmp(a, "--replace-head"))
+        c->replace_head = 1;
+    else if (!strcmp(a, "--resume"))
+        c->resume = 1;
+    else if (!strcmp(a, "--no-cache"))
+        c->no_cache = 1;
+    else if (!strcmp(a, "--cv-only"))
+        c->cv_only = 1;
+    else if (!strcmp(a, "--final-only"))
+        c->final_only = 1;
+    else if (!strcmp(a, "--auto-split"))
+        c->auto_split = 1;
+    else if (!strcmp(a, "--baseline"))
+        c->baseline = 1;
+    else if (!strcmp(a, "--no-augment"))
+        gs_augment_none(&c->train.augment);
+    else
+        return 0;
+    return 1;
+}
+
+/* The field an option with a string value (a path, a name) sets, or NULL
+ * when a is not one. */
+static const char **string_option(gs_train_cli *c, const char *a)
+{
+    if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+        return &c->output;
+    if (!strcmp(a, "--csv"))
+        return &c->csv;
+    if (!strcmp(a, "--labels"))
+        return &c->labels;
+    if (!strcmp(a, "--labels-from-tags"))
+        return &c->tags_dir;
+    if (!strcmp(a, "--arch"))
+        return &c->arch_path;
+    if (!strcmp(a, "--name"))
+        return &c->design_name;
+    if (!strcmp(a, "--init-from"))
+        return &c->init_from;
+    if (!strcmp(a, "--cache"))
+        return &c->cache_dir;
+    if (!strcmp(a, "--checkpoint"))
+        return &c->checkpoint;
+    if (!strcmp(a, "--log"))
+        return &c->log_csv;
+    if (!strcmp(a, "--provenance-extra"))
+        return &c->provenance_extra;
+    if (!strcmp(a, "--summary"))
+        return &c->summary;
+    if (!strcmp(a, "--confusion-dat"))
+        return &c->confusion_dat;
+    if (!strcmp(a, "--predictions"))
+        return &c->predictions;
+    if (!strcmp(a, "--not-music"))
+        return &c->not_music_dir;
+    if (!strcmp(a, "--calibrate-from"))
+        return &c->calibrate_from;
+    if (!strcmp(a, "--tagging"))
+        return &c->tagging_json;
+    if (!strcmp(a, "--not-music-decision"))
+        return &c->not_music_decision_json;
+    if (!strcmp(a, "--export-specs"))
+        return &c->export_dir;
+    return NULL;
+}
+
+/* Options with a number or a choice as value: 0 when v was taken, 1 when v
+ * is out of range or not a choice, -1 when a is not one of them. */
+static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
+{
+    gs_train_config *t = &c->train;
+    if (!strcmp(a, "--width"))
+        return parse_int(v, 1, 256, &c->width) != 0;
+    if (!strcmp(a, "--log-offset"))
+        return parse_float(v, 1e-20f, 1.0f, &c->log_offset) != 0;
+    if (!strcmp(a, "--patch-hop"))
+        return parse_int(v, 1, 100000, &c->patch_hop) != 0;
+    if (!strcmp(a, "--dropout"))
+        return parse_float(v, 0.0f, 0.95f, &c->dropout) != 0;
+    if (!strcmp(a, "--epochs"))
+        return parse_int(v, 1, 100000, &t->epochs) != 0;
+    if (!strcmp(a, "--batch"))
+        return parse_int(v, 2, 64, &t->batch) != 0;
+    if (!strcmp(a, "--crops-per-clip"))
+        return parse_int(v, 1, 10000, &t->crops_per_clip) != 0;
+    if (!strcmp(a, "--balance")) {
+        if (!strcmp(v, "none"))
+            t->balance = GS_BALANCE_NONE;
+        else if (!strcmp(v, "genre"))
+            t->balance = GS_BALANCE_GENRE;
+        else if (!strcmp(v, "genre-length"))
+            t->balance = GS_BALANCE_GENRE_LENGTH;
+        else
+            return 1;
+        return 0;
     }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            c->mode = GS_MODE_HELP;
-            return 0;
-        } else if (!strcmp(a, "--version")) {
-            c->mode = GS_MODE_VERSION;
-            return 0;
-        } else if (!strcmp(a, "--evaluate")) {
-            if (i + 2 >= argc) {
-                fprintf(errout, "genrescope-train: --evaluate needs MODEL and DATA\n");
-                return 2;
-            }
-            c->mode = GS_MODE_EVALUATE;
-            c->eval_model = argv[i + 1];
-            c->eval_data = argv[i + 2];
-            i += 2;
-            continue;
-        } else if (!strcmp(a, "--json")) {
-            c->json = 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            c->quiet = 1;
-        } else if (!strcmp(a, "--replace-head")) {
-            c->replace_head = 1;
-        } else if (!strcmp(a, "--resume")) {
-            c->resume = 1;
-        } else if (!strcmp(a, "--no-cache")) {
-            c->no_cache = 1;
-        } else if (!strcmp(a, "--cv-only")) {
-            c->cv_only = 1;
-        } else if (!strcmp(a, "--final-only")) {
-            c->final_only = 1;
-        } else if (!strcmp(a, "--auto-split")) {
-            c->auto_split = 1;
-        } else if (!strcmp(a, "--baseline")) {
-            c->baseline = 1;
-        } else if (!strcmp(a, "--no-augment")) {
-            gs_augment_none(&c->train.augment);
-        } else if (!strcmp(a, "--lowpass-hz")) {
-            if (i + 2 >= argc || parse_float(argv[i + 1], 1.0f, 1e6f, &c->train.augment.lowpass_min_hz) ||
-                parse_float(argv[i + 2], 1.0f, 1e6f, &c->train.augment.lowpass_max_hz) ||
-                c->train.augment.lowpass_min_hz > c->train.augment.lowpass_max_hz) {
-                fprintf(errout, "genrescope-train: --lowpass-hz needs LO HI in Hz with LO <= HI\n");
-                return 2;
-            }
-            i += 2;
-            continue;
-        } else if (!strcmp(a, "--split")) {
-            if (i + 2 >= argc) {
-                fprintf(errout, "genrescope-train: --split needs TRAIN.txt and VALID.txt\n");
-                return 2;
-            }
-            c->split_train = argv[i + 1];
-            c->split_valid = argv[i + 2];
-            i += 2;
-            continue;
-        } else if (a[0] == '-' && a[1]) {
-            NEED_VALUE
-            if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-                c->output = v;
-            else if (!strcmp(a, "--csv"))
-                c->csv = v;
-            else if (!strcmp(a, "--labels"))
-                c->labels = v;
-            else if (!strcmp(a, "--labels-from-tags"))
-                c->tags_dir = v;
-            else if (!strcmp(a, "--arch"))
-                c->arch_path = v;
-            else if (!strcmp(a, "--name"))
-                c->design_name = v;
-            else if (!strcmp(a, "--init-from"))
-                c->init_from = v;
-            else if (!strcmp(a, "--cache"))
-                c->cache_dir = v;
-            else if (!strcmp(a, "--checkpoint"))
-                c->checkpoint = v;
-            else if (!strcmp(a, "--log"))
-                c->log_csv = v;
-            else if (!strcmp(a, "--provenance-extra"))
-                c->provenance_extra = v;
-            else if (!strcmp(a, "--summary"))
-                c->summary = v;
-            else if (!strcmp(a, "--confusion-dat"))
-                c->confusion_dat = v;
-            else if (!strcmp(a, "--predictions"))
-                c->predictions = v;
-            else if (!strcmp(a, "--not-music"))
-                c->not_music_dir = v;
-            else if (!strcmp(a, "--calibrate-from"))
-                c->calibrate_from = v;
-            else if (!strcmp(a, "--tagging"))
-                c->tagging_json = v;
-            else if (!strcmp(a, "--not-music-decision"))
-                c->not_music_decision_json = v;
-            else if (!strcmp(a, "--export-specs"))
-                c->export_dir = v;
-            else if (!strcmp(a, "--width"))
-                bad = parse_int(v, 1, 256, &c->width);
-            else if (!strcmp(a, "--log-offset"))
-                bad = parse_float(v, 1e-20f, 1.0f, &c->log_offset);
-            else if (!strcmp(a, "--patch-hop"))
-                bad = parse_int(v, 1, 100000, &c->patch_hop);
-            else if (!strcmp(a, "--dropout"))
-                bad = parse_float(v, 0.0f, 0.95f, &c->dropout);
-            else if (!strcmp(a, "--epochs"))
-                bad = parse_int(v, 1, 100000, &c->train.epochs);
-            else if (!strcmp(a, "--batch"))
-                bad = parse_int(v, 2, 64, &c->train.batch);
-            else if (!strcmp(a, "--crops-per-clip"))
-                bad = parse_int(v, 1, 10000, &c->train.crops_per_clip);
-            else if (!strcmp(a, "--balance")) {
-                if (!strcmp(v, "none"))
-                    c->train.balance = GS_BALANCE_NONE;
-                else if (!strcmp(v, "genre"))
-                    c->train.balance = GS_BALANCE_GENRE;
-                else if (!strcmp(v, "genre-length"))
-                    c->train.balance = GS_BALANCE_GENRE_LENGTH;
-                else
-                    bad = 1;
-            } else if (!strcmp(a, "--lowpass"))
-                bad = parse_float(v, 0.0f, 1.0f, &c->train.augment.lowpass_p);
-            else if (!strcmp(a, "--lr"))
-                bad = parse_float(v, 1e-8f, 10.0f, &c->train.optim.lr);
-            else if (!strcmp(a, "--weight-decay"))
-                bad = parse_float(v, 0.0f, 10.0f, &c->train.optim.weight_decay);
-            else if (!strcmp(a, "--momentum"))
-                bad = parse_float(v, 0.0f, 0.999f, &c->train.optim.momentum);
-            else if (!strcmp(a, "--warmup-epochs"))
-                bad = parse_float(v, 0.0f, 1000.0f, &c->train.warmup_epochs);
-            else if (!strcmp(a, "--optimizer")) {
-                if (!strcmp(v, "adamw"))
-                    c->train.optim.kind = GS_OPTIM_ADAMW;
-                else if (!strcmp(v, "sgd"))
-                    c->train.optim.kind = GS_OPTIM_SGD;
-                else
-                    bad = 1;
-            } else if (!strcmp(a, "--seed") || !strcmp(a, "--fold-seed")) {
-                char *end;
-                errno = 0;
-                unsigned long long s = strtoull(v, &end, 10);
-                bad = errno || end == v || *end;
-                if (!strcmp(a, "--seed"))
-                    c->train.seed = s;
-                else
-                    c->fold_seed = s;
-            } else if (!strcmp(a, "--threads"))
-                bad = parse_int(v, 1, 256, &c->threads);
-            else if (!strcmp(a, "--stop-after-epochs"))
-                bad = parse_int(v, 1, 100000, &c->stop_after);
-            else if (!strcmp(a, "--cv"))
-                bad = parse_int(v, 2, 100, &c->cv_folds);
-            else if (!strcmp(a, "--gain-db"))
-                bad = parse_float(v, 0.0f, 60.0f, &c->train.augment.gain_db);
-            else if (!strcmp(a, "--time-masks"))
-                bad = parse_int(v, 0, 16, &c->train.augment.time_masks);
-            else if (!strcmp(a, "--time-mask-max"))
-                bad = parse_int(v, 0, 100000, &c->train.augment.time_mask_max);
-            else if (!strcmp(a, "--freq-masks"))
-                bad = parse_int(v, 0, 16, &c->train.augment.freq_masks);
-            else if (!strcmp(a, "--freq-mask-max"))
-                bad = parse_int(v, 0, 512, &c->train.augment.freq_mask_max);
-            else if (!strcmp(a, "--mixup"))
-                bad = parse_float(v, 0.0f, 100.0f, &c->train.augment.mixup_alpha);
-            else if (!strcmp(a, "--clip-variants"))
-                bad = parse_int(v, 0, 16, &c->clip.count);
-            else if (!strcmp(a, "--label-smoothing"))
-                bad = parse_float(v, 0.0f, 0.5f, &c->train.augment.label_smoothing);
-            else {
-                fprintf(errout, "genrescope-train: unknown option %s (see --help)\n", a);
-                return 2;
-            }
-            i++;
-        } else {
-            if (c->data_dir) {
-                fprintf(errout, "genrescope-train: more than one data folder (%s, %s)\n", c->data_dir, a);
-                return 2;
-            }
-            c->data_dir = a;
-        }
-        if (bad) {
-            fprintf(errout, "genrescope-train: bad value '%s' for %s (see --help)\n", v, a);
+    if (!strcmp(a, "--lowpass"))
+        return parse_float(v, 0.0f, 1.0f, &t->augment.lowpass_p) != 0;
+    if (!strcmp(a, "--lr"))
+        return parse_float(v, 1e-8f, 10.0f, &t->optim.lr) != 0;
+    if (!strcmp(a, "--weight-decay"))
+        return parse_float(v, 0.0f, 10.0f, &t->optim.weight_decay) != 0;
+    if (!strcmp(a, "--momentum"))
+        return parse_float(v, 0.0f, 0.999f, &t->optim.momentum) != 0;
+    if (!strcmp(a, "--warmup-epochs"))
+        return parse_float(v, 0.0f, 1000.0f, &t->warmup_epochs) != 0;
+    if (!strcmp(a, "--optimizer")) {
+        if (!strcmp(v, "adamw"))
+            t->optim.kind = GS_OPTIM_ADAMW;
+        else if (!strcmp(v, "sgd"))
+            t->optim.kind = GS_OPTIM_SGD;
+        else
+            return 1;
+        return 0;
+    }
+    if (!strcmp(a, "--seed") || !strcmp(a, "--fold-seed")) {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(v, &end, 10);
+        int bad = errno || end == v || *end;
+        if (!strcmp(a, "--seed"))
+            t->seed = s;
+        else
+            c->fold_seed = s;
+        return bad;
+    }
+    if (!strcmp(a, "--threads"))
+        return parse_int(v, 1, 256, &c->threads) != 0;
+    if (!strcmp(a, "--stop-after-epochs"))
+        return parse_int(v, 1, 100000, &c->stop_after) != 0;
+    if (!strcmp(a, "--cv"))
+        return parse_int(v, 2, 100, &c->cv_folds) != 0;
+    if (!strcmp(a, "--gain-db"))
+        return parse_float(v, 0.0f, 60.0f, &t->augment.gain_db) != 0;
+    if (!strcmp(a, "--time-masks"))
+        return parse_int(v, 0, 16, &t->augment.time_masks) != 0;
+    if (!strcmp(a, "--time-mask-max"))
+        return parse_int(v, 0, 100000, &t->augment.time_mask_max) != 0;
+    if (!strcmp(a, "--freq-masks"))
+        return parse_int(v, 0, 16, &t->augment.freq_masks) != 0;
+    if (!strcmp(a, "--freq-mask-max"))
+        return parse_int(v, 0, 512, &t->augment.freq_mask_max) != 0;
+    if (!strcmp(a, "--mixup"))
+        return parse_float(v, 0.0f, 100.0f, &t->augment.mixup_alpha) != 0;
+    if (!strcmp(a, "--clip-variants"))
+        return parse_int(v, 0, 16, &c->clip.count) != 0;
+    if (!strcmp(a, "--label-smoothing"))
+        return parse_float(v, 0.0f, 0.5f, &t->augment.label_smoothing) != 0;
+    return -1;
+}
+
+/* Options that take two values (--evaluate MODEL DATA, --lowpass-hz LO HI,
+ * --split TRAIN VALID), starting at argv[*i]: 0 when taken (*i moves past
+ * the values), 2 on a usage error (printed), -1 when argv[*i] is not one. */
+static int parse_pair_option(gs_train_cli *c, int argc, char **argv, int *i, FILE *errout)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--evaluate")) {
+        if (*i + 2 >= argc) {
+            fprintf(errout, "genrescope-train: --evaluate needs MODEL and DATA\n");
             return 2;
         }
-#undef NEED_VALUE
+        c->mode = GS_TRAIN_MODE_EVALUATE;
+        c->eval_model = argv[*i + 1];
+        c->eval_data = argv[*i + 2];
+    } else if (!strcmp(a, "--lowpass-hz")) {
+        if (*i + 2 >= argc || parse_float(argv[*i + 1], 1.0f, 1e6f, &c->train.augment.lowpass_min_hz) ||
+            parse_float(argv[*i + 2], 1.0f, 1e6f, &c->train.augment.lowpass_max_hz) ||
+            c->train.augment.lowpass_min_hz > c->train.augment.lowpass_max_hz) {
+            fprintf(errout, "genrescope-train: --lowpass-hz needs LO HI in Hz with LO <= HI\n");
+            return 2;
+        }
+    } else if (!strcmp(a, "--split")) {
+        if (*i + 2 >= argc) {
+            fprintf(errout, "genrescope-train: --split needs TRAIN.txt and VALID.txt\n");
+            return 2;
+        }
+        c->split_train = argv[*i + 1];
+        c->split_valid = argv[*i + 2];
+    } else {
+        return -1;
     }
-    c->clip.seed = c->train.seed;
-    if (c->mode != GS_MODE_TRAIN)
-        return 0;
+    *i += 2;
+    return 0;
+}
+
+/* What no single option can say wrong: the data source, the output, and
+ * options that need or exclude each other. 0, or 2 (printed). */
+static int check_training_options(const gs_train_cli *c, FILE *errout)
+{
     int sources = !!c->data_dir + !!c->csv + !!c->tags_dir;
     if (sources != 1) {
         fprintf(errout, "genrescope-train: give exactly one of DATA_DIR, --csv FILE, --labels-from-tags DIR "
@@ -368,4 +365,60 @@ int gs_cli_parse(gs_cli *c, int argc, char **argv, FILE *errout)
         return 2;
     }
     return 0;
+}
+
+int gs_train_cli_parse(gs_train_cli *c, int argc, char **argv, FILE *errout)
+{
+    memset(c, 0, sizeof *c);
+    gs_train_config_default(&c->train);
+    c->width = 16;
+    c->dropout = 0.3f;
+    c->fold_seed = 1;
+    gs_clip_variant_default(&c->clip);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            c->mode = GS_TRAIN_MODE_HELP;
+            return 0;
+        }
+        if (!strcmp(a, "--version")) {
+            c->mode = GS_TRAIN_MODE_VERSION;
+            return 0;
+        }
+        int rc = parse_pair_option(c, argc, argv, &i, errout);
+        if (rc == 2)
+            return 2;
+        if (rc == 0 || parse_flag(c, a))
+            continue;
+        if (!(a[0] == '-' && a[1])) {
+            if (c->data_dir) {
+                fprintf(errout, "genrescope-train: more than one data folder (%s, %s)\n", c->data_dir, a);
+                return 2;
+            }
+            c->data_dir = a;
+            continue;
+        }
+        if (!v) {
+            fprintf(errout, "genrescope-train: %s needs a value\n", a);
+            return 2;
+        }
+        const char **field = string_option(c, a);
+        int bad = 0;
+        if (field)
+            *field = v;
+        else if ((bad = parse_value_option(c, a, v)) < 0) {
+            fprintf(errout, "genrescope-train: unknown option %s (see --help)\n", a);
+            return 2;
+        }
+        if (bad) {
+            fprintf(errout, "genrescope-train: bad value '%s' for %s (see --help)\n", v, a);
+            return 2;
+        }
+        i++;
+    }
+    c->clip.seed = c->train.seed;
+    if (c->mode != GS_TRAIN_MODE_TRAIN)
+        return 0;
+    return check_training_options(c, errout);
 }

@@ -1,4 +1,6 @@
-/* Command-line options of genrescope-train, parsed into one struct. */
+/* Command-line options of genrescope-train, parsed into one struct. The
+ * gs_train_cli_ prefix keeps these apart from the tagger's gs_cli_ parser:
+ * the two programs share no option code. */
 #ifndef GS_TRAIN_CLI_H
 #define GS_TRAIN_CLI_H
 
@@ -7,9 +9,14 @@
 
 #include "trainer.h"
 
-typedef enum gs_train_mode { GS_MODE_TRAIN = 0, GS_MODE_EVALUATE = 1, GS_MODE_HELP = 2, GS_MODE_VERSION = 3 } gs_train_mode;
+typedef enum gs_train_mode {
+    GS_TRAIN_MODE_TRAIN = 0,
+    GS_TRAIN_MODE_EVALUATE = 1,
+    GS_TRAIN_MODE_HELP = 2,
+    GS_TRAIN_MODE_VERSION = 3
+} gs_train_mode;
 
-typedef struct gs_cli {
+typedef struct gs_train_cli {
     gs_train_mode mode;
     const char *data_dir;      /* positional folder tree */
     const char *csv;           /* --csv */
@@ -53,13 +60,15 @@ typedef struct gs_cli {
     int stop_after;            /* --stop-after-epochs (tests: simulated interruption) */
     gs_train_config train;
     gs_clip_variant_config clip; /* --clip-variants K (seed = --seed) */
-} gs_cli;
+} gs_train_cli;
 
-/* Parses argv; returns 0 on success, 2 on a usage error (message printed). */
-int gs_cli_parse(gs_cli *cli, int argc, char **argv, FILE *errout);
-void gs_cli_usage(FILE *out);
+/* Parses argv into cli (its strings point into argv, which must outlive
+ * it); returns 0 on success, 2 on a usage error (message printed on errout). */
+int gs_train_cli_parse(gs_train_cli *cli, int argc, char **argv, FILE *errout);
+/* Prints the --help text on out. */
+void gs_train_cli_usage(FILE *out);
 
 /* Runs training / cross-validation as the options say (run.c); exit status. */
-int gs_run_training(const gs_cli *cli);
+int gs_run_training(const gs_train_cli *cli);
 
 #endif

@@ -1,3 +1,5 @@
+/* Train/validation splits (crossval.h): seeded stratified k-fold, and the
+ * split read from train.txt / valid.txt lists matched by file stem. */
 #include "crossval.h"
 
 #include <ctype.h>

@@ -1,3 +1,8 @@
+/* Labelled audio collections (dataset.h): listing a label-folder tree, a
+ * "path,label" list, or genre tags (the trainer's one TagLib use, through
+ * its C binding), with labels sorted so the same data gives the same
+ * indices. Which names count as audio is the core's list
+ * (gs_audio_is_audio_name). */
 #include "dataset.h"
 
 #include <ctype.h>

@@ -1,3 +1,6 @@
+/* Evaluation through the deployed path (evaluate.h): classifies every file
+ * with gs_classify_file and keeps the confusion matrix, printed as text,
+ * JSON or a gnuplot .dat. */
 #include "evaluate.h"
 
 #include "genrescope/verdict.h"

@@ -32,7 +32,7 @@ static int trained_on(const gs_model *model, const char *data)
     return same;
 }
 
-static int run_evaluate(const gs_cli *c)
+static int run_evaluate(const gs_train_cli *c)
 {
     gs_error err;
     gs_error_clear(&err);
@@ -93,21 +93,21 @@ static int run_evaluate(const gs_cli *c)
 
 int main(int argc, char **argv)
 {
-    gs_cli c;
-    int rc = gs_cli_parse(&c, argc, argv, stderr);
+    gs_train_cli c;
+    int rc = gs_train_cli_parse(&c, argc, argv, stderr);
     if (rc)
         return rc;
-    if (c.mode == GS_MODE_HELP) {
-        gs_cli_usage(stdout);
+    if (c.mode == GS_TRAIN_MODE_HELP) {
+        gs_train_cli_usage(stdout);
         return 0;
     }
-    if (c.mode == GS_MODE_VERSION) {
+    if (c.mode == GS_TRAIN_MODE_VERSION) {
         printf("genrescope-train %s\n", GENRESCOPE_VERSION);
         return 0;
     }
     if (c.threads > 0)
         gs_net_set_blas_threads(c.threads);
-    if (c.mode == GS_MODE_EVALUATE)
+    if (c.mode == GS_TRAIN_MODE_EVALUATE)
         return run_evaluate(&c);
     return gs_run_training(&c);
 }

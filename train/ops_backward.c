@@ -1,3 +1,6 @@
+/* Backward kernels and the training-only forwards (ops_backward.h), each
+ * the gradient of one forward in genrescope/cnn_ops.h; checked against
+ * finite differences and PyTorch by test_train_grad*. */
 #include "ops_backward.h"
 
 #include <cblas.h>

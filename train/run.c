@@ -24,7 +24,7 @@
 #include "genrescope/outfile.h"
 
 typedef struct run_ctx {
-    const gs_cli *cli;
+    const gs_train_cli *cli;
     gs_frontend_params params;
     gs_model *init_model;
     gs_dataset ds;
@@ -91,7 +91,7 @@ static int split_labels(const char *list, char names[][GS_MAX_LABEL_LENGTH], con
 
 static gs_status load_data(run_ctx *r, gs_error *err)
 {
-    const gs_cli *c = r->cli;
+    const gs_train_cli *c = r->cli;
     char names[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
     const char *allowed[GS_MAX_LABELS];
     int num_allowed = 0;
@@ -160,7 +160,7 @@ static void mark_train_only(run_ctx *r)
 
 static gs_status make_split(run_ctx *r, gs_error *err)
 {
-    const gs_cli *c = r->cli;
+    const gs_train_cli *c = r->cli;
     r->fold = malloc((size_t)r->ds.num_items * sizeof *r->fold);
     if (!r->fold)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
@@ -602,7 +602,7 @@ static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
 
 static cJSON *data_json(const run_ctx *r)
 {
-    const gs_cli *c = r->cli;
+    const gs_train_cli *c = r->cli;
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "source", c->csv ? c->csv : c->tags_dir ? c->tags_dir : c->data_dir);
     cJSON_AddStringToObject(d, "labelled_by", c->csv ? "csv" : c->tags_dir ? "genre tags" : "folder names");
@@ -793,7 +793,7 @@ static int write_summary(const run_ctx *r)
 
 static void design_name(run_ctx *r)
 {
-    const gs_cli *c = r->cli;
+    const gs_train_cli *c = r->cli;
     if (c->design_name) {
         snprintf(r->design, sizeof r->design, "%s", c->design_name);
     } else if (c->arch_path) {
@@ -821,7 +821,7 @@ static void run_free(run_ctx *r)
 
 /* The JSON files whose objects go into the final model, read before
  * training so a typo fails in a second rather than after the last epoch. */
-static gs_status check_metadata_files(const gs_cli *c, gs_error *err)
+static gs_status check_metadata_files(const gs_train_cli *c, gs_error *err)
 {
     const char *files[] = {c->provenance_extra, c->tagging_json, c->not_music_decision_json};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -841,7 +841,7 @@ static gs_status check_metadata_files(const gs_cli *c, gs_error *err)
  * a valid architecture invalid, so a stand-in count of 2 is checked. */
 static gs_status check_architecture(const run_ctx *r, gs_error *err)
 {
-    const gs_cli *c = r->cli;
+    const gs_train_cli *c = r->cli;
     if (r->init_model) {
         gs_status st = gs_tnet_check_architecture(gs_model_architecture_json(r->init_model), err);
         if (st != GS_OK)
@@ -859,7 +859,7 @@ static gs_status check_architecture(const run_ctx *r, gs_error *err)
     return st;
 }
 
-int gs_run_training(const gs_cli *c)
+int gs_run_training(const gs_train_cli *c)
 {
     run_ctx r;
     memset(&r, 0, sizeof r);

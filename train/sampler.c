@@ -1,3 +1,6 @@
+/* The epoch sampler (sampler.h): which training clip each crop of an
+ * epoch comes from, balanced per label by default, drawn from the caller's
+ * RNG. */
 #include "sampler.h"
 
 #include <stdlib.h>

@@ -1,3 +1,7 @@
+/* The spectrogram cache (spec_cache.h): decodes each clip once through the
+ * core's audio and mel front-end, stores the result under a key of path,
+ * size, mtime and front-end parameters, and adds the gain-shifted clip
+ * variants; also indexes each clip's non-silent crops. */
 #include "spec_cache.h"
 
 #include "genrescope/outfile.h"

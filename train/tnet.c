@@ -121,48 +121,31 @@ static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
         bv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
 }
 
-/* Takes ownership of desc and arch_json (also on failure). */
-static gs_tnet *build(gs_net_desc *desc, char *arch_json, int max_batch, uint64_t seed,
-                      gs_error *err)
-{
-    if (max_batch < 1) {
-        gs_net_desc_free(desc);
-        free(arch_json);
-        gs_error_set(err, GS_ERR_INVALID, "max_batch must be at least 1");
-        return NULL;
-    }
-    gs_tnet *net = calloc(1, sizeof *net);
-    if (!net) {
-        gs_net_desc_free(desc);
-        free(arch_json);
-        gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    net->desc = desc;
-    net->arch_json = arch_json;
-    net->in_c = desc->in_c, net->in_h = desc->in_h, net->in_w = desc->in_w;
-    net->max_batch = max_batch;
-    net->num_layers = desc->num_layers;
-    net->layers = calloc((size_t)net->num_layers, sizeof *net->layers);
-    net->tparams = calloc((size_t)net->num_layers * 2, sizeof *net->tparams);
-    net->tparam_names = calloc((size_t)net->num_layers * 2, sizeof *net->tparam_names);
-    if (!net->layers || !net->tparams || !net->tparam_names)
-        goto nomem;
+/* What the layers need in all, counted per sample (times max_batch when
+ * allocated) except col, which holds one sample. */
+typedef struct net_sizes {
+    size_t max_act;     /* largest activation, for the ping-pong gradients */
+    size_t col;         /* largest im2col or convolution workspace */
+    size_t act_floats;  /* every float activation buffer end to end */
+    size_t argmax_ints; /* every max-pool argmax buffer end to end */
+} net_sizes;
 
-    /* Shapes and sizes. */
-    size_t max_act = (size_t)net->in_c * net->in_h * net->in_w, col = 0, act_floats = 0,
-           argmax_ints = 0;
+/* Fills net->layers from the description, with each layer's parameter
+ * offsets and sizes, and counts the activation memory they need. */
+static net_sizes size_layers(gs_tnet *net)
+{
+    net_sizes sz = {(size_t)net->in_c * net->in_h * net->in_w, 0, 0, 0};
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        layer_from_desc(l, &desc->layers[i]);
+        layer_from_desc(l, &net->desc->layers[i]);
         const int c = l->out_c;
         if (l->kind == GS_OP_CONV2D) {
             l->w_size = (size_t)l->conv.out_channels * l->conv.in_channels * l->conv.kernel_h *
                         l->conv.kernel_w;
             l->b_size = l->has_bias ? (size_t)l->conv.out_channels : 0;
             size_t cs = gs_conv2d_col_size(&l->conv), ws = gs_conv2d_workspace_size(&l->conv);
-            col = cs > col ? cs : col;
-            col = ws > col ? ws : col;
+            sz.col = cs > sz.col ? cs : sz.col;
+            sz.col = ws > sz.col ? ws : sz.col;
         } else if (l->kind == GS_OP_DENSE) {
             l->w_size = (size_t)l->out_c * numel_in(l);
             l->b_size = (size_t)l->out_c;
@@ -175,32 +158,47 @@ static gs_tnet *build(gs_net_desc *desc, char *arch_json, int max_batch, uint64_
         l->b_off = l->w_off + l->w_size;
         net->num_param_floats += l->w_size + l->b_size;
         const size_t n = numel_out(l);
-        max_act = n > max_act ? n : max_act;
+        sz.max_act = n > sz.max_act ? n : sz.max_act;
         /* ReLU runs in place on its input's buffer (no layer's backward
          * needs its own pre-ReLU output), except on the net's input. */
         if (!(l->kind == GS_OP_RELU && i > 0))
-            act_floats += n;
+            sz.act_floats += n;
         if (l->kind == GS_OP_DROPOUT)
-            act_floats += n;
+            sz.act_floats += n;
         if (l->kind == GS_OP_BATCHNORM2D)
-            act_floats += 2 * (size_t)c;
+            sz.act_floats += 2 * (size_t)c;
         if (l->kind == GS_OP_MAXPOOL2D || l->kind == GS_OP_GLOBAL_MAXPOOL)
-            argmax_ints += n;
+            sz.argmax_ints += n;
     }
-    const size_t mb = (size_t)max_batch;
+    return sz;
+}
+
+/* Parameters, gradients, statistics and the activation memory; 0, or -1
+ * when out of memory (gs_tnet_free releases what was allocated). */
+static int alloc_memory(gs_tnet *net, const net_sizes *sz)
+{
+    const size_t mb = (size_t)net->max_batch;
     net->params = calloc(net->num_param_floats, sizeof(float));
     net->grads = calloc(net->num_param_floats, sizeof(float));
     net->stats = calloc(net->num_stat_floats ? net->num_stat_floats : 1, sizeof(float));
-    net->act_mem = malloc((act_floats * mb + (size_t)net->in_c * net->in_h * net->in_w * mb) *
+    net->act_mem = malloc((sz->act_floats * mb + (size_t)net->in_c * net->in_h * net->in_w * mb) *
                           sizeof(float));
-    net->argmax_mem = malloc((argmax_ints ? argmax_ints * mb : 1) * sizeof(int));
-    net->grad_a = malloc(max_act * mb * sizeof(float));
-    net->grad_b = malloc(max_act * mb * sizeof(float));
-    net->col = malloc((col ? col : 1) * sizeof(float));
+    net->argmax_mem = malloc((sz->argmax_ints ? sz->argmax_ints * mb : 1) * sizeof(int));
+    net->grad_a = malloc(sz->max_act * mb * sizeof(float));
+    net->grad_b = malloc(sz->max_act * mb * sizeof(float));
+    net->col = malloc((sz->col ? sz->col : 1) * sizeof(float));
     if (!net->params || !net->grads || !net->stats || !net->act_mem || !net->argmax_mem ||
         !net->grad_a || !net->grad_b || !net->col)
-        goto nomem;
+        return -1;
+    return 0;
+}
 
+/* Points every layer at its activation buffers in the order size_layers
+ * counted them, lists its trainable tensors and initialises them from
+ * seed, layer by layer (the order fixes the random stream). */
+static void place_layers(gs_tnet *net, uint64_t seed)
+{
+    const size_t mb = (size_t)net->max_batch;
     float *a = net->act_mem;
     int *am = net->argmax_mem;
     net->input = a;
@@ -238,11 +236,43 @@ static gs_tnet *build(gs_net_desc *desc, char *arch_json, int max_batch, uint64_
             init_layer(net, l, &rng);
         }
     }
+}
+
+/* Takes ownership of desc and arch_json (also on failure). */
+static gs_tnet *build(gs_net_desc *desc, char *arch_json, int max_batch, uint64_t seed,
+                      gs_error *err)
+{
+    gs_tnet *net = max_batch >= 1 ? calloc(1, sizeof *net) : NULL;
+    if (!net) {
+        gs_net_desc_free(desc);
+        free(arch_json);
+        if (max_batch < 1)
+            gs_error_set(err, GS_ERR_INVALID, "max_batch must be at least 1");
+        else
+            gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    /* From here on gs_tnet_free releases everything, desc and text too. */
+    net->desc = desc;
+    net->arch_json = arch_json;
+    net->in_c = desc->in_c, net->in_h = desc->in_h, net->in_w = desc->in_w;
+    net->max_batch = max_batch;
+    net->num_layers = desc->num_layers;
+    net->layers = calloc((size_t)net->num_layers, sizeof *net->layers);
+    net->tparams = calloc((size_t)net->num_layers * 2, sizeof *net->tparams);
+    net->tparam_names = calloc((size_t)net->num_layers * 2, sizeof *net->tparam_names);
+    int ok = net->layers && net->tparams && net->tparam_names;
+    if (ok) {
+        const net_sizes sz = size_layers(net);
+        ok = alloc_memory(net, &sz) == 0;
+    }
+    if (!ok) {
+        gs_error_set(err, GS_ERR_NOMEM, "out of memory building the network");
+        gs_tnet_free(net);
+        return NULL;
+    }
+    place_layers(net, seed);
     return net;
-nomem:
-    gs_error_set(err, GS_ERR_NOMEM, "out of memory building the network");
-    gs_tnet_free(net);
-    return NULL;
 }
 
 /* Checks json with the core's rules (so a net that would not load after

@@ -1,3 +1,6 @@
+/* The gs_error helpers every module reports through (genrescope/error.h):
+ * filling, clearing and prefixing a message, and naming a status. Kept
+ * apart so the smallest module can report errors without pulling in more. */
 #include "genrescope/error.h"
 
 #include <stdarg.h>

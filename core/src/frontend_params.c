@@ -1,3 +1,7 @@
+/* The front-end parameters' defaults and their one validity check: the
+ * model reader and writer, the mel front-end and the trainer all pass
+ * through gs_frontend_params_validate, so no caller sizes buffers from
+ * values the front-end would refuse. */
 #include "genrescope/model.h"
 
 void gs_frontend_params_default(gs_frontend_params *out)

@@ -1,3 +1,6 @@
+/* The model embedded in the library (model_default_blob.S includes its
+ * bytes at build time), loaded from memory like any file; a build without
+ * one answers with an error naming --model instead. */
 #include "genrescope/model.h"
 
 #ifdef GS_HAVE_DEFAULT_MODEL
