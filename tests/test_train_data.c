@@ -69,6 +69,16 @@ static void test_folder_and_bad_input(void)
         synth(rel, GS_SYNTH_NOISE, 3.5, 200 + i);
     }
     write_text("tree/tones/readme.txt", "not audio\n");
+    /* Symlinks never repeat a clip: a loop, a second route to a folder and
+     * a second name for a file each add nothing. */
+    char target[2048], link[2048];
+    path_in(link, sizeof link, "tree/tones/loop");
+    CHECK(symlink(".", link) == 0);
+    path_in(target, sizeof target, "tree/noise/sub");
+    path_in(link, sizeof link, "tree/noise/again");
+    CHECK(symlink(target, link) == 0);
+    path_in(link, sizeof link, "tree/tones/t0-again.wav");
+    CHECK(symlink("t0.wav", link) == 0);
     write_text("tree/noise/broken.wav", "RIFF garbage, not a wave file at all");
 
     char p[2048];

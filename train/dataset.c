@@ -91,10 +91,22 @@ static void finish_labels(gs_dataset *ds)
     qsort(ds->items, (size_t)ds->num_items, sizeof *ds->items, cmp_item);
 }
 
-/* Collects audio files below dir (recursively, sorted) into a growing list. */
+/* Collects audio files below dir (recursively, sorted) into a growing list.
+ * Each directory is entered once and each file listed once, whatever the
+ * symlinks: a loop (ln -s . loop) or a second route to a folder or file
+ * would otherwise repeat clips, and a clip in two folds leaks between
+ * training and validation. */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+} file_id;
+
 typedef struct path_list {
     char **paths;
+    file_id *ids;     /* parallel to paths */
     int count, capacity;
+    file_id *dirs;    /* directories entered */
+    int num_dirs, dirs_capacity;
 } path_list;
 
 static void path_list_free(path_list *l)
@@ -102,18 +114,52 @@ static void path_list_free(path_list *l)
     for (int i = 0; i < l->count; i++)
         free(l->paths[i]);
     free(l->paths);
+    free(l->ids);
+    free(l->dirs);
     memset(l, 0, sizeof *l);
 }
 
-static int cmp_pstr(const void *a, const void *b)
+/* 1 when dir was entered before, else records it; -1 out of memory. */
+static int seen_dir(path_list *l, const struct stat *sb)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    for (int i = 0; i < l->num_dirs; i++)
+        if (l->dirs[i].dev == sb->st_dev && l->dirs[i].ino == sb->st_ino)
+            return 1;
+    if (l->num_dirs == l->dirs_capacity) {
+        int cap = l->dirs_capacity ? l->dirs_capacity * 2 : 32;
+        file_id *d = realloc(l->dirs, (size_t)cap * sizeof *d);
+        if (!d)
+            return -1;
+        l->dirs = d;
+        l->dirs_capacity = cap;
+    }
+    l->dirs[l->num_dirs++] = (file_id){sb->st_dev, sb->st_ino};
+    return 0;
 }
 
-static gs_status walk(const char *dir, path_list *out, int depth, gs_error *err)
+static gs_status add_path(path_list *l, char *p, const struct stat *sb, gs_error *err)
 {
-    if (depth > 32)
-        return GS_OK; /* symlink loops */
+    if (l->count == l->capacity) {
+        int cap = l->capacity ? l->capacity * 2 : 64;
+        char **np = realloc(l->paths, (size_t)cap * sizeof *np);
+        if (np)
+            l->paths = np;
+        file_id *ni = realloc(l->ids, (size_t)cap * sizeof *ni);
+        if (ni)
+            l->ids = ni;
+        if (!np || !ni) {
+            free(p);
+            return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+        }
+        l->capacity = cap;
+    }
+    l->ids[l->count] = (file_id){sb->st_dev, sb->st_ino};
+    l->paths[l->count++] = p;
+    return GS_OK;
+}
+
+static gs_status walk_dir(const char *dir, path_list *out, gs_error *err)
+{
     DIR *d = opendir(dir);
     if (!d)
         return gs_error_set(err, GS_ERR_IO, "cannot read folder %s: %s", dir, strerror(errno));
@@ -130,34 +176,78 @@ static gs_status walk(const char *dir, path_list *out, int depth, gs_error *err)
         }
         snprintf(p, n, "%s/%s", dir, e->d_name);
         struct stat sb;
+        int seen = 0;
         if (stat(p, &sb) != 0) {
             free(p);
-            continue;
-        }
-        if (S_ISDIR(sb.st_mode)) {
-            st = walk(p, out, depth + 1, err);
+        } else if (S_ISDIR(sb.st_mode)) {
+            if ((seen = seen_dir(out, &sb)) < 0)
+                st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+            else if (!seen)
+                st = walk_dir(p, out, err);
             free(p);
         } else if (S_ISREG(sb.st_mode) && gs_audio_is_audio_name(p)) {
-            if (out->count == out->capacity) {
-                int cap = out->capacity ? out->capacity * 2 : 64;
-                char **np = realloc(out->paths, (size_t)cap * sizeof *np);
-                if (!np) {
-                    free(p);
-                    st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                out->paths = np;
-                out->capacity = cap;
-            }
-            out->paths[out->count++] = p;
+            st = add_path(out, p, &sb, err);
         } else {
             free(p);
         }
     }
     closedir(d);
-    if (st == GS_OK && out->count > 1)
-        qsort(out->paths, (size_t)out->count, sizeof *out->paths, cmp_pstr);
     return st;
+}
+
+typedef struct named_file {
+    file_id id;
+    char *path;
+} named_file;
+
+static int cmp_named_file(const void *a, const void *b)
+{
+    const named_file *x = a, *y = b;
+    if (x->id.dev != y->id.dev)
+        return x->id.dev < y->id.dev ? -1 : 1;
+    if (x->id.ino != y->id.ino)
+        return x->id.ino < y->id.ino ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+static int cmp_named_path(const void *a, const void *b)
+{
+    return strcmp(((const named_file *)a)->path, ((const named_file *)b)->path);
+}
+
+/* The audio files below dir, each once (a file reached by two names is
+ * listed under the first name in sort order), sorted. */
+static gs_status walk(const char *dir, path_list *out, gs_error *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && seen_dir(out, &sb) < 0)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    gs_status st = walk_dir(dir, out, err);
+    if (st != GS_OK || out->count < 2)
+        return st;
+    named_file *files = malloc((size_t)out->count * sizeof *files);
+    if (!files)
+        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < out->count; i++)
+        files[i] = (named_file){out->ids[i], out->paths[i]};
+    qsort(files, (size_t)out->count, sizeof *files, cmp_named_file);
+    int kept = 0;
+    for (int i = 0; i < out->count; i++) {
+        if (kept && files[kept - 1].id.dev == files[i].id.dev && files[kept - 1].id.ino == files[i].id.ino) {
+            free(files[i].path); /* a later name of the same file */
+            continue;
+        }
+        files[kept++] = files[i];
+    }
+    /* Sorted by name, each path with its id (a later call adds to them). */
+    qsort(files, (size_t)kept, sizeof *files, cmp_named_path);
+    for (int i = 0; i < kept; i++) {
+        out->paths[i] = files[i].path;
+        out->ids[i] = files[i].id;
+    }
+    out->count = kept;
+    free(files);
+    return GS_OK;
 }
 
 static void strip_trailing_slashes(char *s)
@@ -206,7 +296,7 @@ gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root_in, FILE *warn
         char p[4096 + 256];
         snprintf(p, sizeof p, "%s/%.63s", root, names[i]);
         path_list files = {0};
-        st = walk(p, &files, 0, err);
+        st = walk(p, &files, err);
         if (st == GS_OK && files.count == 0 && warn)
             fprintf(warn, "warning: label folder '%s' has no audio files; ignored\n", p);
         for (int f = 0; f < files.count && st == GS_OK; f++)
@@ -235,7 +325,7 @@ gs_status gs_dataset_add_folder(gs_dataset *ds, const char *dir, const char *lab
     snprintf(root, sizeof root, "%s", dir);
     strip_trailing_slashes(root);
     path_list files = {0};
-    gs_status st = walk(root, &files, 0, err);
+    gs_status st = walk(root, &files, err);
     if (st == GS_OK && files.count == 0)
         st = gs_error_set(err, GS_ERR_INVALID, "no audio files in %s", root);
     for (int f = 0; f < files.count && st == GS_OK; f++)
@@ -336,7 +426,7 @@ gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagge
     snprintf(root, sizeof root, "%s", root_in);
     strip_trailing_slashes(root);
     path_list files = {0};
-    gs_status st = walk(root, &files, 0, err);
+    gs_status st = walk(root, &files, err);
     taglib_set_strings_unicode(1);
     taglib_set_string_management_enabled(0);
     for (int i = 0; i < files.count && st == GS_OK; i++) {
