@@ -299,8 +299,8 @@ typedef struct epoch_sums {
  * the progress line is redrawn after every step. Fails when the network
  * does or the loss stops being finite. */
 static gs_status train_steps(loop_state *s, int epoch, const gs_schedule *sched, gs_rng *rng,
-                             gs_checkpoint_state *ck, double session_start, int epochs_this_session,
-                             epoch_sums *sums, gs_error *err)
+                             gs_checkpoint_state *ck, double session_start, int first_epoch,
+                             int epochs_this_session, epoch_sums *sums, gs_error *err)
 {
     const gs_train_config *cfg = s->cfg;
     const int L = s->L;
@@ -329,7 +329,8 @@ static gs_status train_steps(loop_state *s, int epoch, const gs_schedule *sched,
             sums->correct += gs_argmax(s->probs + j * L, L) == gs_argmax(s->targets + j * L, L);
         sums->seen += cfg->batch;
         if (cfg->progress && cfg->progress_tty) {
-            double done = (epoch - ck->epoch) + (double)(b + 1) / s->steps_per_epoch;
+            /* Epochs done this session: the ETA is this session's pace. */
+            double done = (epoch - first_epoch) + (double)(b + 1) / s->steps_per_epoch;
             double eta = (now_seconds() - session_start) / done * (epochs_this_session - done);
             char eta_s[32];
             format_duration(eta_s, sizeof eta_s, eta);
@@ -394,7 +395,7 @@ static gs_status run_epochs(loop_state *s, const int *use_valid, const char *con
         }
         double t0 = now_seconds();
         epoch_sums sums;
-        st = train_steps(s, epoch, &sched, rng, ck, session_start, epochs_this_session, &sums, err);
+        st = train_steps(s, epoch, &sched, rng, ck, session_start, first_epoch, epochs_this_session, &sums, err);
         if (st != GS_OK)
             break;
         train_seconds += now_seconds() - t0;
