@@ -121,6 +121,20 @@ void gs_cli_parser_share(gs_cli_parser *p, gs_cli_shared *shared)
     p->shared = shared;
 }
 
+int gs_cli_parse_shared_only(const gs_cli_spec *spec, int argc, char **argv, gs_cli_shared *shared)
+{
+    gs_cli_parser parser;
+    if (gs_cli_parser_init(&parser, spec) != 0)
+        return GS_EXIT_FATAL;
+    gs_cli_parser_share(&parser, shared);
+    /* The shared options are taken inside gs_cli_next: anything it returns
+     * but the end is --help, --version, an error or an undeclared option. */
+    int status, c = gs_cli_next(&parser, argc, argv, &status);
+    if (c == GS_CLI_END)
+        return -1;
+    return c == GS_CLI_EXIT ? status : gs_cli_unhandled(spec, c);
+}
+
 /* Takes c into p->shared if it is a shared option: 1 taken, 0 not one, -1
  * a bad value (*status set). */
 static int take_shared(gs_cli_parser *p, int c, int *status)

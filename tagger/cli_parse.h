@@ -41,6 +41,12 @@ int gs_cli_parser_init(gs_cli_parser *p, const gs_cli_spec *spec);
  * (genrescope/config) and the defaults. shared must outlive the parsing. */
 void gs_cli_parser_share(gs_cli_parser *p, gs_cli_shared *shared);
 
+/* For a command whose only options are the shared ones: parses argv into
+ * *shared (as gs_cli_parser_share does). Returns -1 when the command goes
+ * on with its operands at optind, else the exit status to return now
+ * (--help, --version, a bad option: already printed). */
+int gs_cli_parse_shared_only(const gs_cli_spec *spec, int argc, char **argv, gs_cli_shared *shared);
+
 /* gs_cli_next's answers besides an option id. */
 #define GS_CLI_END (-1)  /* no more options: operands start at optind */
 #define GS_CLI_EXIT (-2) /* the command must return *status now */

@@ -13,18 +13,10 @@
 int gs_cmd_config(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("config");
-    gs_cli_parser parser;
     gs_cli_shared shared;
-    if (gs_cli_parser_init(&parser, spec) != 0)
-        return GS_EXIT_FATAL;
-    gs_cli_parser_share(&parser, &shared);
-    int c, status;
-    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
-        switch (c) {
-        case GS_CLI_EXIT: return status;
-        default: return gs_cli_unhandled(spec, c);
-        }
-    }
+    int status = gs_cli_parse_shared_only(spec, argc, argv, &shared);
+    if (status >= 0)
+        return status;
     if (optind != argc)
         return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
     const int json = shared.json;

@@ -61,18 +61,10 @@ static int show_window(const gs_timeline_window *w, void *arg)
 int gs_cmd_show(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("show");
-    gs_cli_parser parser;
     gs_cli_shared shared;
-    if (gs_cli_parser_init(&parser, spec) != 0)
-        return GS_EXIT_FATAL;
-    gs_cli_parser_share(&parser, &shared);
-    int c, status;
-    while ((c = gs_cli_next(&parser, argc, argv, &status)) != GS_CLI_END) {
-        switch (c) {
-        case GS_CLI_EXIT: return status;
-        default: return gs_cli_unhandled(spec, c);
-        }
-    }
+    int status = gs_cli_parse_shared_only(spec, argc, argv, &shared);
+    if (status >= 0)
+        return status;
     if (optind != argc - 1)
         return gs_cli_usage_error(spec, optind == argc ? "no FILE or ID" : "one FILE or ID at a time");
     gs_index *ix;
