@@ -222,14 +222,16 @@ int main(int argc, char **argv)
     gs_emb_cache *c;
     if (!ix || gs_emb_cache_open(ix, 0, &c, &err) != GS_OK)
         die("cache", &err);
-    gs_scored top[K];
+    gs_emb_match top[K];
     long checksum = 0;
     for (int i = 0; i < RUNS; i++) {
         const float *q = gs_emb_cache_vectors(c) + (size_t)(i * 997 % (int)gs_emb_cache_count(c)) * (size_t)dim;
         t0 = now();
         /* With the model filter, as `similar` searches (every track is the
          * same model here, so all are candidates). */
-        size_t cnt = gs_emb_cache_search(c, q, -1, NULL, BENCH_MODEL_ID, K, top, NULL);
+        size_t cnt = 0;
+        if (gs_emb_cache_search_parts(c, q, 1, -1, NULL, BENCH_MODEL_ID, K, top, &cnt, NULL, &err) != GS_OK)
+            die("search", &err);
         t_search[i] = now() - t0;
         checksum += cnt > 1 ? top[1].index : 0;
     }

@@ -638,41 +638,6 @@ gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_
     return GS_OK;
 }
 
-size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclude_id,
-                           const char *genre, const char *model_id, size_t k, gs_scored *out,
-                           size_t *other_model)
-{
-    long want = -1, model = -1;
-    size_t n = 0, others = 0, dim = c->dim;
-    if (other_model)
-        *other_model = 0;
-    if (genre && (want = find_code(c, genre)) < 0)
-        return 0;
-    /* A model no cached track has: every track is another model's. */
-    if (model_id && (model = find_code(c, model_id)) < 0)
-        model = NO_CODE + 1L;
-    /* A min-heap of the k best is a partial selection: almost every
-     * candidate is rejected by one comparison with the heap's root. */
-    for (size_t i = 0; i < c->vec_count; i++) {
-        if (c->ids[i] == exclude_id || (want >= 0 && c->genres[i] != (uint16_t)want))
-            continue;
-        if (model >= 0 && c->models[i] != model) {
-            others++;
-            continue;
-        }
-        gs_topk_push(out, k, &n, (long)i, gs_dot(q, c->vectors + i * dim, dim));
-    }
-    /* The tracks with an embedding of another size are never candidates;
-     * count those a model filter leaves out. */
-    for (size_t i = c->vec_count; model >= 0 && i < c->count; i++)
-        others += c->ids[i] != exclude_id && (want < 0 || c->genres[i] == (uint16_t)want) &&
-                  c->models[i] != model;
-    if (other_model)
-        *other_model = others;
-    gs_topk_sort(out, n);
-    return n;
-}
-
 long gs_emb_cache_position(const gs_emb_cache *c, int64_t id)
 {
     return find_position(c->ids, c->vec_count, id);

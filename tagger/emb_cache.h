@@ -68,19 +68,6 @@ const float *gs_emb_cache_vectors(const gs_emb_cache *c);
 gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_id, size_t **positions,
                                        size_t *n, size_t *other_model, gs_error *err);
 
-/* Exhaustive search: the k tracks with the largest dot product with q (dim
- * floats, L2-normalised, so the dot product is the cosine), skipping
- * exclude_id, when genre is not NULL tracks whose top genre label is not
- * genre, and when model_id is not NULL tracks another model analysed.
- * Writes up to k results best first to out (index = position in the cache)
- * and returns how many. When other_model is not NULL it receives how many
- * tracks (not exclude_id, of genre if given, with an embedding of any size)
- * the model filter left out; 0 without one. Scores are computed with
- * gs_dot, exactly as the SQLite path (gs_embedding_set_load) does. */
-size_t gs_emb_cache_search(const gs_emb_cache *c, const float *q, int64_t exclude_id,
-                           const char *genre, const char *model_id, size_t k, gs_scored *out,
-                           size_t *other_model);
-
 /* Tracks at least this long (a DJ mix, a live set) are searched by their
  * parts, the embeddings of their 30 s windows, not by their mean embedding,
  * which is like everything and nothing: a mix's part is found from a track
@@ -105,14 +92,19 @@ typedef struct gs_emb_match {
     long part;      /* which part of the track gave it; -1: its own vector */
 } gs_emb_match;
 
-/* Exhaustive search for several query vectors (q: num_queries * dim,
- * L2-normalised; num_queries >= 1), e.g. the parts of a mix: a track's
- * score is its best dot product with any query, taken over its parts when
- * it has some and with its own vector otherwise. Same filters and
- * other_model count as gs_emb_cache_search; with one query and no parts
- * the scores are exactly gs_emb_cache_search's. Writes up to k results best
- * first to out (which must hold k), saying which query and part matched,
- * and their number to *found. Errors: GS_ERR_NOMEM. */
+/* Exhaustive search for the k tracks most like the query vectors (q:
+ * num_queries * dim floats, L2-normalised, so a dot product is a cosine;
+ * one vector, or e.g. the parts of a mix): a track's score is its best
+ * dot product with any query, taken over its parts when it has some and
+ * with its own vector otherwise. Skips exclude_id, when genre is not NULL
+ * tracks whose top genre label is not genre, and when model_id is not NULL
+ * tracks another model analysed; *other_model (may be NULL) receives how
+ * many tracks (not exclude_id, of genre if given, with an embedding of any
+ * size) the model filter left out, 0 without one. With one query and no
+ * parts the scores are computed with gs_dot, exactly as the SQLite path
+ * (gs_embedding_set_load) does. Writes up to k results best first to out
+ * (which must hold k; index = position in the cache), saying which query
+ * and part matched, and their number to *found. Errors: GS_ERR_NOMEM. */
 gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_t num_queries,
                                     int64_t exclude_id, const char *genre, const char *model_id,
                                     size_t k, gs_emb_match *out, size_t *found, size_t *other_model,
