@@ -21,7 +21,7 @@ static char *trim(char *s)
 }
 
 /* Splits one line in place; 0 and *key, *value (NULL key: nothing on the
- * line), or -1 with *why. */
+ * line), or -1 with *why (NULL: no '=', so not the file's form at all). */
 static int split(char *line, char **key, char **value, const char **why)
 {
     char *s = trim(line);
@@ -30,7 +30,7 @@ static int split(char *line, char **key, char **value, const char **why)
         return 0;
     char *eq = strchr(s, '=');
     if (!eq) {
-        *why = "expected";
+        *why = NULL;
         return -1;
     }
     *eq = '\0';
@@ -82,9 +82,8 @@ gs_status gs_kv_read(const char *path, int must_exist, const char *form, gs_kv_f
         char *key, *value;
         const char *why;
         if (split(line, &key, &value, &why) != 0)
-            st = !strcmp(why, "expected")
-                     ? gs_error_set(err, GS_ERR_FORMAT, "%s:%d: expected '%s'", path, lineno, form)
-                     : gs_error_set(err, GS_ERR_FORMAT, "%s:%d: %s", path, lineno, why);
+            st = why ? gs_error_set(err, GS_ERR_FORMAT, "%s:%d: %s", path, lineno, why)
+                     : gs_error_set(err, GS_ERR_FORMAT, "%s:%d: expected '%s'", path, lineno, form);
         else if (key)
             st = each(key, value, lineno, arg, err);
     }
