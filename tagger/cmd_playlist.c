@@ -15,7 +15,6 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
-#include "config.h"
 #include "emb_cache.h"
 #include "genre_names.h"
 #include "genrescope/outfile.h"

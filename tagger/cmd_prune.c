@@ -7,7 +7,6 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
-#include "config.h"
 #include "emb_cache.h"
 #include "walk.h"
 

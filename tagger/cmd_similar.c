@@ -10,7 +10,6 @@
 #include "cli_common.h"
 #include "cli_parse.h"
 #include "commands.h"
-#include "config.h"
 #include "genre_names.h"
 #include "similar_query.h"
 
