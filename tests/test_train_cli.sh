@@ -36,8 +36,15 @@ check "--help documents genre balancing" contains "$TMP/help.txt" "--balance MOD
 check "--help documents the low-pass augmentation" contains "$TMP/help.txt" "--lowpass P (0.25)"
 "$TRAIN" "$TMP/train" --balance sometimes -o "$TMP/x.safetensors" > /dev/null 2>&1; rc=$?
 check "unknown --balance is a usage error" test $rc -eq 2
-"$TRAIN" --bogus > /dev/null 2>&1; rc=$?
+"$TRAIN" "$TMP/train" --bogus > /dev/null 2> "$TMP/bogus.err"; rc=$?
 check "unknown option is a usage error" test $rc -eq 2
+# Last on the line, an unknown option used to be reported as missing its value.
+check "unknown option is named as unrecognized" contains "$TMP/bogus.err" "unrecognized option '--bogus'"
+check "a usage error points to --help in one line" contains "$TMP/bogus.err" "Try 'genrescope-train --help'"
+check "a usage error does not print the whole help" test "$(wc -l < "$TMP/bogus.err")" -eq 2
+"$TRAIN" "$TMP/train" --epochs > /dev/null 2> "$TMP/novalue.err"; rc=$?
+check "a known option without its value is a usage error" test $rc -eq 2
+check "a known option without its value says so" contains "$TMP/novalue.err" "option '--epochs' requires a value"
 
 # Training on separable classes reaches high accuracy on fresh clips.
 "$TRAIN" "$TMP/train" -o "$TMP/m.safetensors" --epochs 12 "${COMMON[@]}" --log "$TMP/log.csv" \

@@ -3,8 +3,23 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A usage error as the tagger's commands (and GNU tools) print one: the
+ * problem on one line, then where to read more. Returns 2, the usage
+ * status, so callers can return its value. */
+__attribute__((format(printf, 2, 3))) static int usage_error(FILE *errout, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("genrescope-train: ", errout);
+    vfprintf(errout, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'genrescope-train --help' for more information.\n", errout);
+    return 2;
+}
 
 void gs_train_cli_usage(FILE *out)
 {
@@ -315,8 +330,7 @@ static int parse_pair_option(gs_train_cli *c, int argc, char **argv, int *i, FIL
     const char *a = argv[*i];
     if (!strcmp(a, "--evaluate")) {
         if (*i + 2 >= argc) {
-            fprintf(errout, "genrescope-train: --evaluate needs MODEL and DATA\n");
-            return 2;
+            return usage_error(errout, "--evaluate needs MODEL and DATA");
         }
         c->mode = GS_TRAIN_MODE_EVALUATE;
         c->eval_model = argv[*i + 1];
@@ -325,13 +339,11 @@ static int parse_pair_option(gs_train_cli *c, int argc, char **argv, int *i, FIL
         if (*i + 2 >= argc || parse_float(argv[*i + 1], 1.0f, 1e6f, &c->train.augment.lowpass_min_hz) ||
             parse_float(argv[*i + 2], 1.0f, 1e6f, &c->train.augment.lowpass_max_hz) ||
             c->train.augment.lowpass_min_hz > c->train.augment.lowpass_max_hz) {
-            fprintf(errout, "genrescope-train: --lowpass-hz needs LO HI in Hz with LO <= HI\n");
-            return 2;
+            return usage_error(errout, "--lowpass-hz needs LO HI in Hz with LO <= HI");
         }
     } else if (!strcmp(a, "--split")) {
         if (*i + 2 >= argc) {
-            fprintf(errout, "genrescope-train: --split needs TRAIN.txt and VALID.txt\n");
-            return 2;
+            return usage_error(errout, "--split needs TRAIN.txt and VALID.txt");
         }
         c->split_train = argv[*i + 1];
         c->split_valid = argv[*i + 2];
@@ -347,22 +359,16 @@ static int parse_pair_option(gs_train_cli *c, int argc, char **argv, int *i, FIL
 static int check_training_options(const gs_train_cli *c, FILE *errout)
 {
     int sources = !!c->data_dir + !!c->csv + !!c->tags_dir;
-    if (sources != 1) {
-        fprintf(errout, "genrescope-train: give exactly one of DATA_DIR, --csv FILE, --labels-from-tags DIR "
-                        "(see --help)\n");
-        return 2;
-    }
+    if (sources != 1)
+        return usage_error(errout, "give exactly one of DATA_DIR, --csv FILE, --labels-from-tags DIR");
     if (!c->output && !c->cv_only && !c->export_dir && !c->baseline) {
-        fprintf(errout, "genrescope-train: say where to write the model with -o FILE (or use --cv K --cv-only)\n");
-        return 2;
+        return usage_error(errout, "say where to write the model with -o FILE (or use --cv K --cv-only)");
     }
     if (c->replace_head && !c->init_from) {
-        fprintf(errout, "genrescope-train: --replace-head needs --init-from MODEL\n");
-        return 2;
+        return usage_error(errout, "--replace-head needs --init-from MODEL");
     }
     if (c->init_from && c->arch_path) {
-        fprintf(errout, "genrescope-train: --init-from uses the model's architecture; drop --arch\n");
-        return 2;
+        return usage_error(errout, "--init-from uses the model's architecture; drop --arch");
     }
     return 0;
 }
@@ -392,29 +398,23 @@ int gs_train_cli_parse(gs_train_cli *c, int argc, char **argv, FILE *errout)
         if (rc == 0 || parse_flag(c, a))
             continue;
         if (!(a[0] == '-' && a[1])) {
-            if (c->data_dir) {
-                fprintf(errout, "genrescope-train: more than one data folder (%s, %s)\n", c->data_dir, a);
-                return 2;
-            }
+            if (c->data_dir)
+                return usage_error(errout, "more than one data folder (%s, %s)", c->data_dir, a);
             c->data_dir = a;
             continue;
         }
-        if (!v) {
-            fprintf(errout, "genrescope-train: %s needs a value\n", a);
-            return 2;
-        }
+        /* Known before "needs a value", so a misspelt last option is
+         * called unrecognised, not incomplete. */
         const char **field = string_option(c, a);
-        int bad = 0;
+        gs_train_cli probe = *c; /* parse_value_option stores what it parses */
+        if (!field && parse_value_option(&probe, a, "") < 0)
+            return usage_error(errout, "unrecognized option '%s'", a);
+        if (!v)
+            return usage_error(errout, "option '%s' requires a value", a);
         if (field)
             *field = v;
-        else if ((bad = parse_value_option(c, a, v)) < 0) {
-            fprintf(errout, "genrescope-train: unknown option %s (see --help)\n", a);
-            return 2;
-        }
-        if (bad) {
-            fprintf(errout, "genrescope-train: bad value '%s' for %s (see --help)\n", v, a);
-            return 2;
-        }
+        else if (parse_value_option(c, a, v))
+            return usage_error(errout, "invalid value '%s' for %s", v, a);
         i++;
     }
     c->clip.seed = c->train.seed;
