@@ -1,3 +1,5 @@
+/* The lilv test host of host.h: instantiation, port storage, and the worker
+ * and log features it offers the plugin. */
 #include "host.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* The deterministic test groove and plugin-test helpers of synth.h. */
 #include "synth.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+/* gs_test_write_audio (audio_file.h): libsndfile writes of test audio. */
 #include "support/audio_file.h"
 
 #include <sndfile.h>

@@ -1,3 +1,4 @@
+/* Whole-file reads and writes of files.h. */
 #include "support/files.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Per-test mkdtemp scratch folders and their symlink-safe removal (tmpdir.h). */
 #include "support/tmpdir.h"
 
 #include <errno.h>
