@@ -1,5 +1,5 @@
 /* What every subcommand shares (cli_common.h): index opening, JSON lines
- * with any file name, numbers and times on the command line. */
+ * with any file name, times on the command line. */
 #include "cli_common.h"
 
 #include <errno.h>
@@ -113,28 +113,6 @@ void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char 
                 "(their results are not comparable)\n",
                 cmd, n, n == 1 ? "" : "s", model ? model : "?");
     }
-}
-
-int gs_cli_parse_int(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int gs_cli_parse_float(const char *s, double min, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 int gs_cli_parse_clock(const char *s, double *seconds)

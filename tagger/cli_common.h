@@ -1,5 +1,5 @@
 /* Helpers shared by the tagger's subcommands: index opening with clear
- * messages, JSON line output, number parsing. */
+ * messages, JSON line output, time parsing. */
 #ifndef GS_TAGGER_CLI_COMMON_H
 #define GS_TAGGER_CLI_COMMON_H
 
@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli_parse.h"
+#include "genrescope/parse_number.h"
 #include "index_db.h"
 
 /* Exit statuses of the tagger commands (documented in docs/tagger.md). */
@@ -52,15 +53,13 @@ void gs_cli_print_json(FILE *out, cJSON *obj);
 void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model,
                                size_t n);
 
-/* Strict parsers: 0 on success. */
 /* The reason in message without a leading "path: " (the decoders name the
  * file in their messages; JSON rows carry it in "path" already), so every
  * JSON "error" field has one form: the reason alone. Borrowed pointer into
  * message. */
 const char *gs_cli_error_reason(const char *path, const char *message);
-int gs_cli_parse_int(const char *s, long min, long max, long *out);
-int gs_cli_parse_float(const char *s, double min, double max, double *out);
-/* A time: seconds ("95", "95.5"), M:SS or H:MM:SS (minutes and seconds
+/* Strict parsers: 0 on success. Numbers: gs_parse_long and gs_parse_double
+ * (genrescope/parse_number.h, shared with the trainer). A time: seconds ("95", "95.5"), M:SS or H:MM:SS (minutes and seconds
  * below 60 after the first field); 0 and *seconds set, or -1. */
 int gs_cli_parse_clock(const char *s, double *seconds);
 /* Writes seconds as M:SS or H:MM:SS (rounded), "?" when not a sane time. */

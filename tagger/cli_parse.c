@@ -147,7 +147,7 @@ static int take_shared(gs_cli_parser *p, int c, int *status)
     case GS_OPT_GENRE_NAMES: sh->genre_names = optarg; return 1;
     case GS_OPT_JSON: sh->json = 1; return 1;
     case GS_OPT_BUSY_TIMEOUT:
-        if (gs_cli_parse_int(optarg, 0, 3600000, &sh->busy_ms)) {
+        if (gs_parse_long(optarg, 0, 3600000, &sh->busy_ms)) {
             *status = gs_cli_bad_value(p->spec, c, optarg);
             return -1;
         }

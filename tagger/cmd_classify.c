@@ -146,7 +146,7 @@ int gs_cmd_classify(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'c':
         case GS_OPT_ALIAS_TOP:
-            if (gs_cli_parse_int(optarg, 1, GS_MAX_LABELS, &top))
+            if (gs_parse_long(optarg, 1, GS_MAX_LABELS, &top))
                 return gs_cli_bad_value(spec, c, optarg);
             break;
         case 'w': windows = 1; break;

@@ -220,7 +220,7 @@ int gs_cmd_playlist(int argc, char **argv)
         case GS_OPT_RELATIVE_TO: relative_arg = optarg; break;
         case 'c':
         case GS_OPT_ALIAS_LENGTH:
-            if (gs_cli_parse_int(optarg, 1, 100000, &length))
+            if (gs_parse_long(optarg, 1, 100000, &length))
                 return gs_cli_bad_value(spec, c, optarg);
             break;
         default: return gs_cli_unhandled(spec, c);

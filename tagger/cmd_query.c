@@ -166,14 +166,14 @@ int gs_cmd_query(int argc, char **argv)
         case GS_OPT_STATUS: filter.status = optarg; break;
         case GS_OPT_TAG_GENRE: filter.file_genre = optarg; break;
         case GS_OPT_MIN_CONFIDENCE:
-            if (gs_cli_parse_float(optarg, 0, 1, &min_conf)) goto bad;
+            if (gs_parse_double(optarg, 0, 1, &min_conf)) goto bad;
             break;
         case GS_OPT_MIN_SCORE:
-            if (gs_cli_parse_float(optarg, 0, 1, &min_score)) goto bad;
+            if (gs_parse_double(optarg, 0, 1, &min_score)) goto bad;
             break;
         case 'c':
         case GS_OPT_ALIAS_LIMIT:
-            if (gs_cli_parse_int(optarg, 1, 100000000, &limit)) goto bad;
+            if (gs_parse_long(optarg, 1, 100000000, &limit)) goto bad;
             break;
         default: return gs_cli_unhandled(spec, c);
         }

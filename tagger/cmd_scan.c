@@ -150,7 +150,7 @@ static int parse_request(int argc, char **argv, int rescan, scan_request *r)
         case GS_CLI_EXIT: return status;
         case 'm': r->model_path = optarg; break;
         case 'j':
-            if (gs_cli_parse_int(optarg, 1, 1024, &lv)) goto bad;
+            if (gs_parse_long(optarg, 1, 1024, &lv)) goto bad;
             o->num_workers = (int)lv;
             break;
         case GS_OPT_NO_TAGS: o->write_tags = 0; break;
@@ -160,7 +160,7 @@ static int parse_request(int argc, char **argv, int rescan, scan_request *r)
         case GS_OPT_MULTI: o->multi = 1; o->no_multi = 0; break;
         case GS_OPT_NO_MULTI: o->multi = 0; o->no_multi = 1; break;
         case GS_OPT_MULTI_THRESHOLD:
-            if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
+            if (gs_parse_double(optarg, 0.0, 1.0, &dv)) goto bad;
             o->multi_threshold = (float)dv;
             o->multi = 1;
             break;
@@ -176,17 +176,17 @@ static int parse_request(int argc, char **argv, int rescan, scan_request *r)
                 return gs_cli_usage_error(spec, "--shard wants K/N with 1 <= K <= N");
             break;
         case GS_OPT_BATCH:
-            if (gs_cli_parse_int(optarg, 1, 100000, &lv)) goto bad;
+            if (gs_parse_long(optarg, 1, 100000, &lv)) goto bad;
             o->batch_size = (int)lv;
             break;
         case GS_OPT_BATCH_SECONDS:
-            if (gs_cli_parse_float(optarg, 0.001, 3600, &dv)) goto bad;
+            if (gs_parse_double(optarg, 0.001, 3600, &dv)) goto bad;
             o->batch_seconds = dv;
             break;
         case 'q': o->report = GS_REPORT_QUIET; break;
         case GS_OPT_FORCE: o->force = 1; break;
         case GS_OPT_MIN_CONFIDENCE:
-            if (gs_cli_parse_float(optarg, 0.0, 1.0, &dv)) goto bad;
+            if (gs_parse_double(optarg, 0.0, 1.0, &dv)) goto bad;
             o->min_confidence = (float)dv;
             break;
         case GS_OPT_BREAK_HARDLINKS: o->break_hardlinks = 1; break;

@@ -54,7 +54,7 @@ int gs_cmd_similar(int argc, char **argv)
                 return gs_cli_bad_value(spec, c, optarg);
             break;
         case 'c':
-            if (gs_cli_parse_int(optarg, 1, 1000000, &count))
+            if (gs_parse_long(optarg, 1, 1000000, &count))
                 return gs_cli_bad_value(spec, c, optarg);
             break;
         default: return gs_cli_unhandled(spec, c);

@@ -64,9 +64,9 @@ static const char *check_value(gs_config_key k, char **value)
         return NULL;
     case GS_CONFIG_MULTI_THRESHOLD:
     case GS_CONFIG_MIN_CONFIDENCE:
-        return gs_cli_parse_float(*value, 0.0, 1.0, &d) ? "wants a number from 0 to 1" : NULL;
+        return gs_parse_double(*value, 0.0, 1.0, &d) ? "wants a number from 0 to 1" : NULL;
     case GS_CONFIG_JOBS:
-        return gs_cli_parse_int(*value, 1, 1024, &l) ? "wants a whole number from 1 to 1024" : NULL;
+        return gs_parse_long(*value, 1, 1024, &l) ? "wants a whole number from 1 to 1024" : NULL;
     default:
         return **value ? NULL : "is empty";
     }

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "genrescope/outfile.h"
+#include "index_read.h"
 
 #define EMB_MAGIC "GSEMBED3"
 #define EMB_ENDIAN 0x01020304u
@@ -159,32 +160,6 @@ int gs_emb_cache_path(const char *db_path, char *out, size_t out_size)
     return n > 0 && (size_t)n < out_size ? 0 : -1;
 }
 
-/* The index's identity and generation; 0 if it has none (schema 1, read
- * only). */
-static gs_status read_generation(gs_index *ix, int *have, int64_t *uid, int64_t *gen,
-                                 gs_error *err)
-{
-    *have = 0;
-    if (gs_index_schema_version(ix) < 2)
-        return GS_OK;
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
-                           "SELECT (SELECT value FROM meta WHERE key = 'index_uid'),"
-                           " (SELECT value FROM meta WHERE key = 'embeddings_generation')",
-                           -1, &s, NULL) != SQLITE_OK)
-        return gs_index_error(ix, err, "cannot read");
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
-        sqlite3_column_type(s, 1) == SQLITE_INTEGER) {
-        *uid = sqlite3_column_int64(s, 0);
-        *gen = sqlite3_column_int64(s, 1);
-        *have = 1;
-    }
-    gs_status st = rc == SQLITE_ROW ? GS_OK : gs_index_error(ix, err, "cannot read");
-    sqlite3_finalize(s);
-    return st;
-}
-
 static int try_map(gs_emb_cache *c, const char *file, int64_t uid, int64_t gen)
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -300,51 +275,29 @@ static gs_status add_row(builder *b, int64_t id, const char *genre, const char *
     return GS_OK;
 }
 
+static gs_status add_embedding_row(const gs_embedding_row *row, void *arg, gs_error *err)
+{
+    return add_row(arg, row->id, row->top_genre, row->model_id, row->vector, err);
+}
+
 /* Reads the embeddings of the most common dimension, as
  * gs_embedding_set_load does (same selection, same normalisation), then
  * the id, genre and model of every other embedded track. */
 static gs_status load_rows(gs_index *ix, builder *b, gs_error *err)
 {
-    sqlite3 *db = gs_index_sqlite(ix);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT dim, count(*) AS n FROM embeddings GROUP BY dim"
-                               " ORDER BY n DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
-        return gs_index_error(ix, err, "cannot read");
-    int rc = sqlite3_step(s);
-    b->dim = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return gs_index_error(ix, err, "cannot read");
+    int64_t dim;
+    gs_status st = gs_index_common_embedding_dim(ix, &dim, err);
+    if (st != GS_OK)
+        return st;
+    b->dim = (size_t)dim;
     if (b->dim == 0 || b->dim > MAX_DIM) {
         b->dim = 0;
         return GS_OK;
     }
-    /* Pass 0: the searchable tracks (right size); pass 1: the rest. A row
-     * whose dim column lies about its BLOB goes to the rest rather than be
-     * misread. */
-    static const char *const sql[2] = {
-        "SELECT t.id, t.top_genre, t.model_id, e.vector FROM embeddings e"
-        " JOIN tracks t ON t.id = e.track_id"
-        " WHERE e.dim = ?1 AND length(e.vector) = ?1 * 4 ORDER BY t.id",
-        "SELECT t.id, t.top_genre, t.model_id FROM embeddings e"
-        " JOIN tracks t ON t.id = e.track_id"
-        " WHERE NOT (e.dim = ?1 AND length(e.vector) = ?1 * 4) ORDER BY t.id"};
-    gs_status st = GS_OK;
-    for (int pass = 0; pass < 2 && st == GS_OK; pass++) {
-        if (sqlite3_prepare_v2(db, sql[pass], -1, &s, NULL) != SQLITE_OK)
-            return gs_index_error(ix, err, "cannot read");
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)b->dim);
-        while (st == GS_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-            const void *vec = pass == 0 ? sqlite3_column_blob(s, 3) : NULL;
-            if (pass == 0 && (size_t)sqlite3_column_bytes(s, 3) != b->dim * sizeof(float))
-                continue; /* cannot happen (length() checked); never misread */
-            st = add_row(b, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
-                         (const char *)sqlite3_column_text(s, 2), vec, err);
-        }
-        if (st == GS_OK && rc != SQLITE_DONE)
-            st = gs_index_error(ix, err, "cannot read");
-        sqlite3_finalize(s);
-    }
+    /* The searchable tracks (right size) first, then the rest. */
+    st = gs_index_each_embedding(ix, b->dim, 1, add_embedding_row, b, err);
+    if (st == GS_OK)
+        st = gs_index_each_embedding(ix, b->dim, 0, add_embedding_row, b, err);
     return st;
 }
 
@@ -390,35 +343,22 @@ static gs_status add_part(builder *b, uint32_t track, double start, double end, 
     return GS_OK;
 }
 
+static gs_status add_window_row(const gs_window_embedding_row *row, void *arg, gs_error *err)
+{
+    builder *b = arg;
+    long pos = find_position(b->ids, b->vec_count, row->track_id);
+    if (pos < 0)
+        return GS_OK; /* not searchable (an embedding of another size) */
+    return add_part(b, (uint32_t)pos, row->start, row->end, row->vector, err);
+}
+
 /* Reads the parts: the window embeddings of the searchable tracks that are
  * long enough (an index before schema 6 has none). */
 static gs_status load_parts(gs_index *ix, builder *b, gs_error *err)
 {
-    if (gs_index_schema_version(ix) < 6 || b->vec_count == 0)
+    if (b->vec_count == 0)
         return GS_OK;
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
-                           "SELECT w.track_id, w.start, w.end, w.embedding FROM windows w"
-                           " JOIN tracks t ON t.id = w.track_id"
-                           " WHERE t.duration >= ?2 AND length(w.embedding) = ?1 * 4"
-                           " ORDER BY w.track_id, w.idx",
-                           -1, &s, NULL) != SQLITE_OK)
-        return gs_index_error(ix, err, "cannot read");
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)b->dim);
-    sqlite3_bind_double(s, 2, GS_EMB_PART_MIN_SECONDS);
-    gs_status st = GS_OK;
-    int rc;
-    while (st == GS_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        long pos = find_position(b->ids, b->vec_count, sqlite3_column_int64(s, 0));
-        const void *vec = sqlite3_column_blob(s, 3);
-        if (pos < 0 || (size_t)sqlite3_column_bytes(s, 3) != b->dim * sizeof(float))
-            continue; /* not searchable (another size), or cannot happen */
-        st = add_part(b, (uint32_t)pos, sqlite3_column_double(s, 1), sqlite3_column_double(s, 2), vec, err);
-    }
-    if (st == GS_OK && rc != SQLITE_DONE)
-        st = gs_index_error(ix, err, "cannot read");
-    sqlite3_finalize(s);
-    return st;
+    return gs_index_each_window_embedding(ix, b->dim, GS_EMB_PART_MIN_SECONDS, add_window_row, b, err);
 }
 
 /* Serialises b into one heap image (the file's exact bytes). */
@@ -498,13 +438,13 @@ gs_status gs_emb_cache_open(gs_index *ix, int flags, gs_emb_cache **out, gs_erro
     gs_emb_cache *c = calloc(1, sizeof *c);
     if (!c)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    sqlite3 *db = gs_index_sqlite(ix);
     /* One read transaction: the generation read here is the one of the rows
      * a rebuild reads, whatever a concurrent writer commits meanwhile. */
-    int own_txn = sqlite3_get_autocommit(db);
-    if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+    int own_txn;
+    gs_status st = gs_index_read_begin(ix, &own_txn, err);
+    if (st != GS_OK) {
         free(c);
-        return gs_index_error(ix, err, "cannot read");
+        return st;
     }
     int have = 0;
     int64_t uid = 0, gen = 0;
@@ -512,7 +452,7 @@ gs_status gs_emb_cache_open(gs_index *ix, int flags, gs_emb_cache **out, gs_erro
     const char *db_path = gs_index_path(ix);
     int has_file = db_path[0] && strcmp(db_path, ":memory:") != 0 &&
                    gs_emb_cache_path(db_path, file, sizeof file) == 0;
-    gs_status st = read_generation(ix, &have, &uid, &gen, err);
+    st = gs_index_embeddings_generation(ix, &have, &uid, &gen, err);
     /* A schema without a generation maps nothing, or it could not tell. */
     if (st == GS_OK && have && has_file && try_map(c, file, uid, gen)) {
         c->source = GS_EMB_CACHE_MAPPED;
@@ -541,8 +481,7 @@ gs_status gs_emb_cache_open(gs_index *ix, int flags, gs_emb_cache **out, gs_erro
             }
         }
     }
-    if (own_txn)
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    gs_index_read_end(ix, own_txn);
     if (st != GS_OK) {
         gs_emb_cache_close(c);
         return st;

@@ -1,5 +1,4 @@
-/* A file's identity from its size and first and last 64 KiB, and the
- * tagger's one FNV-1a (file_digest.h). */
+/* A file's identity from its size and first and last 64 KiB (file_digest.h). */
 #include "file_digest.h"
 
 #include <errno.h>
@@ -8,14 +7,6 @@
 #include <unistd.h>
 
 #define EDGE (64 * 1024)
-
-uint64_t gs_fnv1a64(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
 
 static int read_at(int fd, unsigned char *buf, size_t n, off_t at)
 {

@@ -6,15 +6,10 @@
 #ifndef GS_TAGGER_FILE_DIGEST_H
 #define GS_TAGGER_FILE_DIGEST_H
 
-#include <stddef.h>
 #include <stdint.h>
 
-/* FNV-1a, 64 bits, over n bytes, continuing from h (start with
- * GS_FNV1A64_INIT): stable across builds and machines, so what it keys
- * (shards, file digests) never moves. Not a defence against crafted
- * collisions. */
-#define GS_FNV1A64_INIT 0xcbf29ce484222325ULL
-uint64_t gs_fnv1a64(uint64_t h, const void *data, size_t n);
+/* gs_fnv1a64, which the digest and the walk's shards are keyed by. */
+#include "genrescope/fnv1a.h"
 
 /* Digest of the regular file at path, which must be size bytes long (as
  * the walk saw it). 0 on success with *out never 0; -1 when the file cannot

@@ -38,6 +38,9 @@ gs_status gs_index_lock_scan(gs_index *ix, gs_error *err);
 /* SQLite's quick_check: GS_OK when the file is sound, else GS_ERR_IO with
  * what is wrong, so a scan never builds on a damaged index. O(size). */
 gs_status gs_index_check(gs_index *ix, gs_error *err);
+/* The connection, borrowed (ix owns it). Only the index module (index_*.c)
+ * and tests that forge a database use it: commands get typed queries
+ * (index_read.h), so the SQL stays here. */
 sqlite3 *gs_index_sqlite(gs_index *ix);
 const char *gs_index_path(const gs_index *ix);
 /* user_version of the open file: GS_INDEX_SCHEMA_VERSION unless it was

@@ -264,6 +264,62 @@ long gs_embedding_set_find(const gs_embedding_set *set, int64_t id)
     return -1;
 }
 
+gs_status gs_index_read_begin(gs_index *ix, int *began, gs_error *err)
+{
+    sqlite3 *db = gs_index_sqlite(ix);
+    *began = sqlite3_get_autocommit(db);
+    if (*began && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        *began = 0;
+        return gs_index_error(ix, err, "cannot read");
+    }
+    return GS_OK;
+}
+
+void gs_index_read_end(gs_index *ix, int began)
+{
+    /* A read-only transaction: a failed COMMIT loses nothing. */
+    if (began)
+        sqlite3_exec(gs_index_sqlite(ix), "COMMIT", NULL, NULL, NULL);
+}
+
+gs_status gs_index_embeddings_generation(gs_index *ix, int *have, int64_t *uid, int64_t *generation,
+                                         gs_error *err)
+{
+    *have = 0;
+    if (gs_index_schema_version(ix) < 2)
+        return GS_OK;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT (SELECT value FROM meta WHERE key = 'index_uid'),"
+                           " (SELECT value FROM meta WHERE key = 'embeddings_generation')",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
+        sqlite3_column_type(s, 1) == SQLITE_INTEGER) {
+        *uid = sqlite3_column_int64(s, 0);
+        *generation = sqlite3_column_int64(s, 1);
+        *have = 1;
+    }
+    gs_status st = rc == SQLITE_ROW ? GS_OK : gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    return st;
+}
+
+gs_status gs_index_common_embedding_dim(gs_index *ix, int64_t *dim, gs_error *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT dim, count(*) AS n FROM embeddings GROUP BY dim"
+                                                " ORDER BY n DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    int rc = sqlite3_step(s);
+    *dim = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return gs_index_error(ix, err, "cannot read");
+    return GS_OK;
+}
+
 gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
                                    gs_error *err)
 {
@@ -305,6 +361,95 @@ static gs_status each_row(gs_index *ix, sqlite3_stmt *s, row_fn row, void *ctx, 
     gs_status st = rc == SQLITE_DONE ? GS_OK : gs_index_error(ix, err, "cannot read");
     sqlite3_finalize(s);
     return st;
+}
+
+/* each_row for callbacks that can fail: a status other than GS_OK from row
+ * (which has set err) stops the walk and is returned. */
+typedef gs_status (*row_status_fn)(sqlite3_stmt *s, void *ctx, gs_error *err);
+static gs_status each_row_status(gs_index *ix, sqlite3_stmt *s, row_status_fn row, void *ctx, gs_error *err)
+{
+    gs_status st = GS_OK;
+    int rc = SQLITE_DONE;
+    while (st == GS_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        st = row(s, ctx, err);
+    if (st == GS_OK && rc != SQLITE_DONE)
+        st = gs_index_error(ix, err, "cannot read");
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* The embedding cache's walks: the caller's callback, its argument, and
+ * the size a vector must have. */
+typedef struct embedding_walk {
+    union {
+        gs_embedding_row_fn track;
+        gs_window_embedding_fn window;
+    } fn;
+    void *arg;
+    size_t dim;
+    int of_dim;
+} embedding_walk;
+
+static gs_status embedding_row(sqlite3_stmt *s, void *ctx, gs_error *err)
+{
+    const embedding_walk *w = ctx;
+    gs_embedding_row row = {sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                            (const char *)sqlite3_column_text(s, 2), NULL};
+    if (w->of_dim) {
+        row.vector = sqlite3_column_blob(s, 3);
+        if ((size_t)sqlite3_column_bytes(s, 3) != w->dim * sizeof(float))
+            return GS_OK; /* cannot happen (length() checked); never misread */
+    }
+    return w->fn.track(&row, w->arg, err);
+}
+
+gs_status gs_index_each_embedding(gs_index *ix, size_t dim, int of_dim, gs_embedding_row_fn each, void *arg,
+                                  gs_error *err)
+{
+    /* The two sets are complements: a row whose dim column lies about its
+     * BLOB is in the second rather than misread. */
+    static const char *const sql[2] = {
+        "SELECT t.id, t.top_genre, t.model_id FROM embeddings e"
+        " JOIN tracks t ON t.id = e.track_id"
+        " WHERE NOT (e.dim = ?1 AND length(e.vector) = ?1 * 4) ORDER BY t.id",
+        "SELECT t.id, t.top_genre, t.model_id, e.vector FROM embeddings e"
+        " JOIN tracks t ON t.id = e.track_id"
+        " WHERE e.dim = ?1 AND length(e.vector) = ?1 * 4 ORDER BY t.id"};
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql[of_dim ? 1 : 0], -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)dim);
+    embedding_walk w = {.fn.track = each, .arg = arg, .dim = dim, .of_dim = of_dim};
+    return each_row_status(ix, s, embedding_row, &w, err);
+}
+
+static gs_status window_embedding_row(sqlite3_stmt *s, void *ctx, gs_error *err)
+{
+    const embedding_walk *w = ctx;
+    gs_window_embedding_row row = {sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1),
+                                   sqlite3_column_double(s, 2), sqlite3_column_blob(s, 3)};
+    if ((size_t)sqlite3_column_bytes(s, 3) != w->dim * sizeof(float))
+        return GS_OK; /* cannot happen (length() checked); never misread */
+    return w->fn.window(&row, w->arg, err);
+}
+
+gs_status gs_index_each_window_embedding(gs_index *ix, size_t dim, double min_seconds, gs_window_embedding_fn each,
+                                         void *arg, gs_error *err)
+{
+    if (gs_index_schema_version(ix) < 6)
+        return GS_OK;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT w.track_id, w.start, w.end, w.embedding FROM windows w"
+                           " JOIN tracks t ON t.id = w.track_id"
+                           " WHERE t.duration >= ?2 AND length(w.embedding) = ?1 * 4"
+                           " ORDER BY w.track_id, w.idx",
+                           -1, &s, NULL) != SQLITE_OK)
+        return gs_index_error(ix, err, "cannot read");
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)dim);
+    sqlite3_bind_double(s, 2, min_seconds);
+    embedding_walk w = {.fn.window = each, .arg = arg, .dim = dim};
+    return each_row_status(ix, s, window_embedding_row, &w, err);
 }
 
 /* A caller's callback and its argument, for the row adapters below. */

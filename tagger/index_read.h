@@ -63,6 +63,62 @@ void gs_embedding_set_free(gs_embedding_set *set);
 /* Index of id in set, or -1. */
 long gs_embedding_set_find(const gs_embedding_set *set, int64_t id);
 
+/* The embedding cache's reads (emb_cache.c). */
+
+/* A read transaction around several reads, so they all see one snapshot
+ * whatever a concurrent writer commits meanwhile. Begins one only when none
+ * is open (*began says whether it did; pass it to gs_index_read_end).
+ * Errors: GS_ERR_IO (*began is then 0). */
+gs_status gs_index_read_begin(gs_index *ix, int *began, gs_error *err);
+/* Ends the transaction gs_index_read_begin began (nothing when began is 0). */
+void gs_index_read_end(gs_index *ix, int began);
+
+/* The index's random identity and the generation of its embeddings (the
+ * meta table; triggers bump it on every change similarity reads): *have is
+ * 1 with *uid and *generation set, or 0 when the index has none (schema 1,
+ * opened read-only). Errors: GS_ERR_IO. */
+gs_status gs_index_embeddings_generation(gs_index *ix, int *have, int64_t *uid, int64_t *generation,
+                                         gs_error *err);
+
+/* The embedding dimension most tracks have, as stored (unchecked); 0 when
+ * no track has an embedding. Errors: GS_ERR_IO. */
+gs_status gs_index_common_embedding_dim(gs_index *ix, int64_t *dim, gs_error *err);
+
+/* One embedded track, borrowed for the call. vector: dim floats as stored
+ * (not normalised, not aligned), or NULL (see gs_index_each_embedding). */
+typedef struct gs_embedding_row {
+    int64_t id;
+    const char *top_genre; /* NULL: none */
+    const char *model_id;  /* NULL: none */
+    const void *vector;
+} gs_embedding_row;
+/* A status other than GS_OK stops the walk, which returns it (the callback
+ * has set err). */
+typedef gs_status (*gs_embedding_row_fn)(const gs_embedding_row *row, void *arg, gs_error *err);
+
+/* Calls each(row, arg, err) per embedded track in id order: with of_dim,
+ * the tracks whose embedding is dim floats, with the vector; without, every
+ * other embedded track (another size, or a dim column that disagrees with
+ * its BLOB), vector NULL. Errors: GS_ERR_IO, or each's. */
+gs_status gs_index_each_embedding(gs_index *ix, size_t dim, int of_dim, gs_embedding_row_fn each, void *arg,
+                                  gs_error *err);
+
+/* One window embedding, borrowed for the call: vector is dim floats as
+ * stored (not normalised, not aligned). */
+typedef struct gs_window_embedding_row {
+    int64_t track_id;
+    double start, end; /* seconds */
+    const void *vector;
+} gs_window_embedding_row;
+typedef gs_status (*gs_window_embedding_fn)(const gs_window_embedding_row *row, void *arg, gs_error *err);
+
+/* Calls each(row, arg, err) for every window embedding of dim floats of
+ * the tracks at least min_seconds long, by track id, then in window order;
+ * none before schema 6 (no window embeddings). A status other than GS_OK
+ * from each stops the walk and is returned. Errors: GS_ERR_IO, or each's. */
+gs_status gs_index_each_window_embedding(gs_index *ix, size_t dim, double min_seconds, gs_window_embedding_fn each,
+                                         void *arg, gs_error *err);
+
 /* Reads the embedding of one track into a malloc'd vector (normalised). */
 gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
                                    gs_error *err);

@@ -431,63 +431,39 @@ extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, cha
     return 0;
 }
 
-extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *existing,
-                                       size_t existing_size, char *message, size_t message_size)
-{
-    put(existing, existing_size, "");
-    put(message, message_size, "");
-    if (!req || req->num_genres < 1) {
-        put(message, message_size, "no genre to write");
-        return GS_TAG_FAILED;
-    }
-    TagLib::StringList genres;
-    for (int i = 0; i < req->num_genres; i++)
-        genres.append(TagLib::String(req->genres[i], TagLib::String::UTF8));
-    std::string conf;
-    if (req->confidence >= 0) {
-        char buf[32];
-        gs_tag_format_confidence(req->confidence, buf, sizeof buf);
-        conf = buf;
-    }
+namespace {
 
-    // TagLib calls only: copying and syncing (most of a tag write's time)
-    // run unlocked so workers tagging different files overlap their I/O.
-    std::unique_lock<std::mutex> lock(taglib_mutex);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        put(message, message_size, std::strerror(errno));
+// Not an outcome: the checks so far passed, so the write goes on.
+const gs_tag_outcome GO_ON = GS_TAG_OUTCOME_COUNT;
+
+// An MP4 file's atoms checked before TagLib saves it (mp4_check.h); GO_ON
+// for any other file.
+gs_tag_outcome check_mp4(const char *path, const struct stat &st, char *message, size_t message_size)
+{
+    const char *skip_check = getenv("GS_TAG_TEST_SKIP_MP4_CHECK"); // tests of the save's own bounds
+    if (!gs_mp4_is_mp4_name(path) || (skip_check && !std::strcmp(skip_check, "1")))
+        return GO_ON;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    char why[160] = "";
+    int rc = fd < 0 ? -2 : gs_mp4_check_atoms(fd, (long long)st.st_size, why, sizeof why);
+    if (fd >= 0)
+        close(fd);
+    if (rc == -1) {
+        put(message, message_size, std::string("malformed MP4: ") + why + "; left untouched");
+        return GS_TAG_UNSUPPORTED;
+    }
+    if (rc != 0) {
+        put(message, message_size, std::string("cannot read the file: ") + std::strerror(errno));
         return GS_TAG_FAILED;
     }
-    current_tags cur;
-    {
-        // Audio properties too: TagLib happily "parses" a text file named
-        // .mp3; no audio stream means it is not ours to tag.
-        TagLib::FileRef ref(path, true, TagLib::AudioProperties::Fast);
-        if (ref.isNull() || !ref.file()->isValid() || !ref.audioProperties() ||
-            ref.audioProperties()->sampleRate() <= 0) {
-            put(message, message_size, "TagLib cannot parse this file; left untouched");
-            return GS_TAG_UNSUPPORTED;
-        }
-        cur = read_tags(ref.file());
-        genres = genre_values(ref.file(), genres, req->separator);
-    }
-    const char *skip_check = getenv("GS_TAG_TEST_SKIP_MP4_CHECK"); // tests of the save's own bounds
-    if (gs_mp4_is_mp4_name(path) && !(skip_check && !std::strcmp(skip_check, "1"))) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        char why[160] = "";
-        int rc = fd < 0 ? -2 : gs_mp4_check_atoms(fd, (long long)st.st_size, why, sizeof why);
-        if (fd >= 0)
-            close(fd);
-        if (rc == -1) {
-            put(message, message_size, std::string("malformed MP4: ") + why + "; left untouched");
-            return GS_TAG_UNSUPPORTED;
-        }
-        if (rc != 0) {
-            put(message, message_size, std::string("cannot read the file: ") + std::strerror(errno));
-            return GS_TAG_FAILED;
-        }
-    }
-    put(existing, existing_size, join(cur.genres));
+    return GO_ON;
+}
+
+// Whether genres (and conf) may replace what the file holds (cur): GO_ON,
+// or why not.
+gs_tag_outcome decide(const char *path, const struct stat &st, const gs_tag_request *req, const current_tags &cur,
+                      const TagLib::StringList &genres, const std::string &conf, char *message, size_t message_size)
+{
     // The genre is ours only while it is exactly what we last wrote: the
     // confidence field survives a user's edit in most tag editors.
     bool ours = req->ours && !cur.genres.isEmpty() && join(cur.genres) == req->ours;
@@ -510,62 +486,126 @@ extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *r
         put(message, message_size, "hard-linked: not tagged (use --break-hardlinks)");
         return GS_TAG_HARDLINKED;
     }
-    if (req->dry_run)
-        return GS_TAG_WOULD_WRITE;
+    return req->dry_run ? GS_TAG_WOULD_WRITE : GO_ON;
+}
+
+// A write gs_tag_write has decided on: the file as stat saw it, what to
+// save, and the copy's place and name.
+struct tag_plan {
+    struct stat st;
+    TagLib::StringList genres;
+    std::string conf;
+    char target[PATH_MAX]; // the file the path resolves to (symlinks written through)
+    std::string suffix;    // the copy's name ends so: TagLib picks the format by it
+};
+
+// Everything up to the write, under the TagLib lock: reads what the file
+// holds (into existing), decides, and fills plan. GO_ON, or the outcome.
+gs_tag_outcome plan_write(const char *path, const gs_tag_request *req, tag_plan &plan, char *existing,
+                          size_t existing_size, char *message, size_t message_size)
+{
+    for (int i = 0; i < req->num_genres; i++)
+        plan.genres.append(TagLib::String(req->genres[i], TagLib::String::UTF8));
+    if (req->confidence >= 0) {
+        char buf[32];
+        gs_tag_format_confidence(req->confidence, buf, sizeof buf);
+        plan.conf = buf;
+    }
+
+    // TagLib calls only: copying and syncing (most of a tag write's time)
+    // run unlocked so workers tagging different files overlap their I/O.
+    std::lock_guard<std::mutex> lock(taglib_mutex);
+    if (stat(path, &plan.st) != 0) {
+        put(message, message_size, std::strerror(errno));
+        return GS_TAG_FAILED;
+    }
+    current_tags cur;
+    {
+        // Audio properties too: TagLib happily "parses" a text file named
+        // .mp3; no audio stream means it is not ours to tag.
+        TagLib::FileRef ref(path, true, TagLib::AudioProperties::Fast);
+        if (ref.isNull() || !ref.file()->isValid() || !ref.audioProperties() ||
+            ref.audioProperties()->sampleRate() <= 0) {
+            put(message, message_size, "TagLib cannot parse this file; left untouched");
+            return GS_TAG_UNSUPPORTED;
+        }
+        cur = read_tags(ref.file());
+        plan.genres = genre_values(ref.file(), plan.genres, req->separator);
+    }
+    gs_tag_outcome outcome = check_mp4(path, plan.st, message, message_size);
+    if (outcome != GO_ON)
+        return outcome;
+    put(existing, existing_size, join(cur.genres));
+    outcome = decide(path, plan.st, req, cur, plan.genres, plan.conf, message, message_size);
+    if (outcome != GO_ON)
+        return outcome;
 
     // The working copy lives next to the file it replaces (so the rename is
     // atomic), under an exclusive, unpredictable name that keeps the
     // extension (TagLib picks the format by it). We hold an flock on it
     // while it exists: the walker removes a leftover copy only when nobody
     // holds that lock (a crashed writer), whatever its PID was.
-    char target[PATH_MAX], tmp[PATH_MAX + 64];
     gs_error err;
     gs_error_clear(&err);
-    if (gs_output_resolve(path, target, sizeof target, nullptr, &err) != GS_OK) {
+    if (gs_output_resolve(path, plan.target, sizeof plan.target, nullptr, &err) != GS_OK) {
         put(message, message_size, std::string("not tagged: ") + err.message);
         return GS_TAG_FAILED;
     }
-    const char *slash = std::strrchr(target, '/');
-    std::string dir(target, slash ? (size_t)(slash - target) : 0);
+    const char *slash = std::strrchr(plan.target, '/');
+    std::string dir(plan.target, slash ? (size_t)(slash - plan.target) : 0);
     if (access(dir.empty() ? "/" : dir.c_str(), W_OK) != 0) {
         put(message, message_size, "directory is read-only; indexed but not tagged");
         return GS_TAG_READ_ONLY;
     }
-    std::string suffix = std::string("-") + (slash ? slash + 1 : target);
-    lock.unlock();
-    int fd = gs_temp_create_near(target, GS_TAG_TEMP_PREFIX, suffix.c_str(), 0600, 1, tmp, sizeof tmp, &err);
+    plan.suffix = std::string("-") + (slash ? slash + 1 : plan.target);
+    return GO_ON;
+}
+
+// Saves the plan into a locked copy next to the target and renames it over
+// the target; on any failure the copy is removed and the file untouched.
+gs_tag_outcome write_copy(const tag_plan &plan, volatile sig_atomic_t *cancel, char *message, size_t message_size)
+{
+    char tmp[PATH_MAX + 64];
+    gs_error err;
+    gs_error_clear(&err);
+    int fd = gs_temp_create_near(plan.target, GS_TAG_TEMP_PREFIX, plan.suffix.c_str(), 0600, 1, tmp, sizeof tmp,
+                                 &err);
     if (fd < 0) {
         put(message, message_size, std::string("not tagged: ") + err.message);
         return GS_TAG_FAILED;
     }
     std::string why;
-    if (copy_file(target, fd, st, why) != 0) {
-        if (why.empty())
-            why = std::strerror(errno);
-        close(fd);
-        unlink(tmp);
-        put(message, message_size, "not tagged: " + why);
-        return GS_TAG_FAILED;
-    }
-    if (save_in_child(tmp, fd, st.st_size, genres, conf, req->cancel, why) != 0) {
-        close(fd);
-        unlink(tmp);
-        put(message, message_size, "not tagged: " + why + "; file left untouched");
-        return GS_TAG_FAILED;
-    }
-    // fsync works on the file, whichever descriptor wrote it (TagLib's).
-    if (fsync(fd) != 0) {
-        put(message, message_size, std::string("not tagged: ") + std::strerror(errno));
-        close(fd);
-        unlink(tmp);
-        return GS_TAG_FAILED;
-    }
-    if (gs_rename_onto_regular(tmp, target, &err) != GS_OK) {
-        put(message, message_size, std::string("not tagged: ") + err.message);
-        close(fd);
-        unlink(tmp);
-        return GS_TAG_FAILED;
-    }
+    bool written = false;
+    if (copy_file(plan.target, fd, plan.st, why) != 0)
+        why = "not tagged: " + (why.empty() ? std::string(std::strerror(errno)) : why);
+    else if (save_in_child(tmp, fd, plan.st.st_size, plan.genres, plan.conf, cancel, why) != 0)
+        why = "not tagged: " + why + "; file left untouched";
+    else if (fsync(fd) != 0) // fsync works on the file, whichever descriptor wrote it (TagLib's)
+        why = std::string("not tagged: ") + std::strerror(errno);
+    else if (gs_rename_onto_regular(tmp, plan.target, &err) != GS_OK)
+        why = std::string("not tagged: ") + err.message;
+    else
+        written = true;
     close(fd);
-    return GS_TAG_WRITTEN;
+    if (written)
+        return GS_TAG_WRITTEN;
+    unlink(tmp);
+    put(message, message_size, why);
+    return GS_TAG_FAILED;
+}
+
+} // namespace
+
+extern "C" gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *existing,
+                                       size_t existing_size, char *message, size_t message_size)
+{
+    put(existing, existing_size, "");
+    put(message, message_size, "");
+    if (!req || req->num_genres < 1) {
+        put(message, message_size, "no genre to write");
+        return GS_TAG_FAILED;
+    }
+    tag_plan plan;
+    gs_tag_outcome outcome = plan_write(path, req, plan, existing, existing_size, message, message_size);
+    return outcome == GO_ON ? write_copy(plan, req->cancel, message, message_size) : outcome;
 }

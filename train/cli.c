@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "genrescope/parse_number.h"
+
 /* A usage error as the tagger's commands (and GNU tools) print one: the
  * problem on one line, then where to read more. Returns 2, the usage
  * status, so callers can return its value. */
@@ -141,28 +143,6 @@ void gs_train_cli_usage(FILE *out)
 "                            labelled folder or CSV; --json for machine output\n");
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_float(const char *s, float lo, float hi, float *out)
-{
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Options without a value: sets what a names and returns 1, or returns 0
  * when a is not one. */
 static int parse_flag(gs_train_cli *c, const char *a)
@@ -243,19 +223,19 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
 {
     gs_train_config *t = &c->train;
     if (!strcmp(a, "--width"))
-        return parse_int(v, 1, 256, &c->width) != 0;
+        return gs_parse_int(v, 1, 256, &c->width) != 0;
     if (!strcmp(a, "--log-offset"))
-        return parse_float(v, 1e-20f, 1.0f, &c->log_offset) != 0;
+        return gs_parse_float(v, 1e-20f, 1.0f, &c->log_offset) != 0;
     if (!strcmp(a, "--patch-hop"))
-        return parse_int(v, 1, 100000, &c->patch_hop) != 0;
+        return gs_parse_int(v, 1, 100000, &c->patch_hop) != 0;
     if (!strcmp(a, "--dropout"))
-        return parse_float(v, 0.0f, 0.95f, &c->dropout) != 0;
+        return gs_parse_float(v, 0.0f, 0.95f, &c->dropout) != 0;
     if (!strcmp(a, "--epochs"))
-        return parse_int(v, 1, 100000, &t->epochs) != 0;
+        return gs_parse_int(v, 1, 100000, &t->epochs) != 0;
     if (!strcmp(a, "--batch"))
-        return parse_int(v, 2, 64, &t->batch) != 0;
+        return gs_parse_int(v, 2, 64, &t->batch) != 0;
     if (!strcmp(a, "--crops-per-clip"))
-        return parse_int(v, 1, 10000, &t->crops_per_clip) != 0;
+        return gs_parse_int(v, 1, 10000, &t->crops_per_clip) != 0;
     if (!strcmp(a, "--balance")) {
         if (!strcmp(v, "none"))
             t->balance = GS_BALANCE_NONE;
@@ -268,15 +248,15 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
         return 0;
     }
     if (!strcmp(a, "--lowpass"))
-        return parse_float(v, 0.0f, 1.0f, &t->augment.lowpass_p) != 0;
+        return gs_parse_float(v, 0.0f, 1.0f, &t->augment.lowpass_p) != 0;
     if (!strcmp(a, "--lr"))
-        return parse_float(v, 1e-8f, 10.0f, &t->optim.lr) != 0;
+        return gs_parse_float(v, 1e-8f, 10.0f, &t->optim.lr) != 0;
     if (!strcmp(a, "--weight-decay"))
-        return parse_float(v, 0.0f, 10.0f, &t->optim.weight_decay) != 0;
+        return gs_parse_float(v, 0.0f, 10.0f, &t->optim.weight_decay) != 0;
     if (!strcmp(a, "--momentum"))
-        return parse_float(v, 0.0f, 0.999f, &t->optim.momentum) != 0;
+        return gs_parse_float(v, 0.0f, 0.999f, &t->optim.momentum) != 0;
     if (!strcmp(a, "--warmup-epochs"))
-        return parse_float(v, 0.0f, 1000.0f, &t->warmup_epochs) != 0;
+        return gs_parse_float(v, 0.0f, 1000.0f, &t->warmup_epochs) != 0;
     if (!strcmp(a, "--optimizer")) {
         if (!strcmp(v, "adamw"))
             t->optim.kind = GS_OPTIM_ADAMW;
@@ -298,27 +278,27 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
         return bad;
     }
     if (!strcmp(a, "--threads"))
-        return parse_int(v, 1, 256, &c->threads) != 0;
+        return gs_parse_int(v, 1, 256, &c->threads) != 0;
     if (!strcmp(a, "--stop-after-epochs"))
-        return parse_int(v, 1, 100000, &c->stop_after) != 0;
+        return gs_parse_int(v, 1, 100000, &c->stop_after) != 0;
     if (!strcmp(a, "--cv"))
-        return parse_int(v, 2, 100, &c->cv_folds) != 0;
+        return gs_parse_int(v, 2, 100, &c->cv_folds) != 0;
     if (!strcmp(a, "--gain-db"))
-        return parse_float(v, 0.0f, 60.0f, &t->augment.gain_db) != 0;
+        return gs_parse_float(v, 0.0f, 60.0f, &t->augment.gain_db) != 0;
     if (!strcmp(a, "--time-masks"))
-        return parse_int(v, 0, 16, &t->augment.time_masks) != 0;
+        return gs_parse_int(v, 0, 16, &t->augment.time_masks) != 0;
     if (!strcmp(a, "--time-mask-max"))
-        return parse_int(v, 0, 100000, &t->augment.time_mask_max) != 0;
+        return gs_parse_int(v, 0, 100000, &t->augment.time_mask_max) != 0;
     if (!strcmp(a, "--freq-masks"))
-        return parse_int(v, 0, 16, &t->augment.freq_masks) != 0;
+        return gs_parse_int(v, 0, 16, &t->augment.freq_masks) != 0;
     if (!strcmp(a, "--freq-mask-max"))
-        return parse_int(v, 0, 512, &t->augment.freq_mask_max) != 0;
+        return gs_parse_int(v, 0, 512, &t->augment.freq_mask_max) != 0;
     if (!strcmp(a, "--mixup"))
-        return parse_float(v, 0.0f, 100.0f, &t->augment.mixup_alpha) != 0;
+        return gs_parse_float(v, 0.0f, 100.0f, &t->augment.mixup_alpha) != 0;
     if (!strcmp(a, "--clip-variants"))
-        return parse_int(v, 0, 16, &c->clip.count) != 0;
+        return gs_parse_int(v, 0, 16, &c->clip.count) != 0;
     if (!strcmp(a, "--label-smoothing"))
-        return parse_float(v, 0.0f, 0.5f, &t->augment.label_smoothing) != 0;
+        return gs_parse_float(v, 0.0f, 0.5f, &t->augment.label_smoothing) != 0;
     return -1;
 }
 
@@ -336,8 +316,8 @@ static int parse_pair_option(gs_train_cli *c, int argc, char **argv, int *i, FIL
         c->eval_model = argv[*i + 1];
         c->eval_data = argv[*i + 2];
     } else if (!strcmp(a, "--lowpass-hz")) {
-        if (*i + 2 >= argc || parse_float(argv[*i + 1], 1.0f, 1e6f, &c->train.augment.lowpass_min_hz) ||
-            parse_float(argv[*i + 2], 1.0f, 1e6f, &c->train.augment.lowpass_max_hz) ||
+        if (*i + 2 >= argc || gs_parse_float(argv[*i + 1], 1.0f, 1e6f, &c->train.augment.lowpass_min_hz) ||
+            gs_parse_float(argv[*i + 2], 1.0f, 1e6f, &c->train.augment.lowpass_max_hz) ||
             c->train.augment.lowpass_min_hz > c->train.augment.lowpass_max_hz) {
             return usage_error(errout, "--lowpass-hz needs LO HI in Hz with LO <= HI");
         }

@@ -376,6 +376,13 @@ static void fold_file(char *out, size_t n, const char *base, const char *suffix,
         out[0] = '\0'; /* unreachable for paths the OS accepts */
 }
 
+/* Points labels[0 .. num_labels) at the dataset's label names (borrowed). */
+static void label_names(const run_ctx *r, const char **labels)
+{
+    for (int l = 0; l < r->ds.num_labels; l++)
+        labels[l] = r->ds.labels[l];
+}
+
 /* Writes net as a complete model file (tensors, labels, front-end,
  * architecture, provenance). */
 /* Sets metadata key to obj as compact JSON; a NULL obj sets nothing. */
@@ -398,8 +405,7 @@ static gs_status write_model(const run_ctx *r, const gs_tnet *net, const char *p
     if (!w)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     const char *labels[GS_MAX_LABELS];
-    for (int l = 0; l < r->ds.num_labels; l++)
-        labels[l] = r->ds.labels[l];
+    label_names(r, labels);
     gs_status st = gs_tnet_export(net, w, err);
     if (st == GS_OK)
         st = gs_model_writer_set_standard_metadata(w, labels, r->ds.num_labels, &r->params, err);
@@ -496,108 +502,127 @@ static gs_status write_predictions(const run_ctx *r, const int *predicted, const
     return gs_outfile_commit(out, err);
 }
 
+/* What the folds of a cross-validation scored (at most 100 folds, the
+ * CLI's limit): accuracy through the classifier, on spectrogram patches,
+ * seconds per epoch, and the pooled confusion. */
+typedef struct cv_scores {
+    double acc[100], epoch_secs[100], spec_acc[100];
+    gs_confusion total;
+} cv_scores;
+
+/* Fold k: trains on the others, writes the fold's model and scores it
+ * through the deployed path (load the file, classify the held-out audio)
+ * into predicted, probs and sc; removes the fold's files once scored. */
+static gs_status cv_fold(run_ctx *r, int k, const char *work, int *use_train, int *use_valid, int *predicted,
+                         float *probs, cv_scores *sc, gs_error *err)
+{
+    fold_masks(r, k, use_train, use_valid);
+    char ckpt[4200], log[4200], model_path[4200], tag[200];
+    fold_file(ckpt, sizeof ckpt, work, ".ckpt", k);
+    fold_file(model_path, sizeof model_path, work, ".safetensors", k);
+    log[0] = '\0';
+    if (r->cli->log_csv)
+        fold_file(log, sizeof log, r->cli->log_csv, ".csv", k);
+    snprintf(tag, sizeof tag, "%s fold %d/%d", r->design, k + 1, r->num_folds);
+    gs_train_config t;
+    train_config_for(r, &t, ckpt, log[0] ? log : NULL, tag);
+    gs_train_stats stats;
+    gs_tnet *net = gs_train(&t, &r->ds, &r->set, &r->params, use_train, use_valid, &stats, err);
+    if (!net)
+        return err->code;
+    cJSON *prov = cJSON_CreateObject();
+    cJSON_AddStringToObject(prov, "note", "cross-validation fold model (not for deployment)");
+    gs_status st = write_model(r, net, model_path, prov, NULL, NULL, NULL, err);
+    cJSON_Delete(prov);
+    gs_tnet_free(net);
+    if (st != GS_OK)
+        return st;
+    gs_model *m = gs_model_load(model_path, err);
+    if (!m)
+        return err->code;
+    const char *labels[GS_MAX_LABELS];
+    label_names(r, labels);
+    gs_confusion conf;
+    gs_confusion_init(&conf, labels, r->ds.num_labels);
+    st = gs_evaluate_model(m, &r->ds, use_valid, &conf, predicted, probs, stderr, err);
+    gs_model_free(m);
+    if (st != GS_OK)
+        return st;
+    sc->acc[k] = gs_confusion_accuracy(&conf);
+    sc->spec_acc[k] = stats.valid_acc;
+    sc->epoch_secs[k] = stats.seconds_per_epoch;
+    gs_confusion_merge(&sc->total, &conf);
+    if (!r->cli->quiet)
+        fprintf(stderr, "%s fold %d/%d: accuracy %.1f%% (%d/%d) through the classifier, %.1f%% on spectrogram "
+                        "patches; %.2fs/epoch\n",
+                r->design, k + 1, r->num_folds, 100.0 * sc->acc[k], conf.correct, conf.total,
+                100.0 * sc->spec_acc[k], sc->epoch_secs[k]);
+    unlink(ckpt);
+    char optim_path[4300];
+    snprintf(optim_path, sizeof optim_path, "%s.optim", ckpt);
+    unlink(optim_path);
+    unlink(model_path);
+    return GS_OK;
+}
+
+/* Prints the cross-validation's result (and its pooled confusion unless
+ * quiet), records it in the summary as "cv" and writes --confusion-dat.
+ * t0: when the folds started. */
+static gs_status cv_report(run_ctx *r, const cv_scores *sc, double t0, gs_error *err)
+{
+    int k = r->num_folds;
+    printf("%s: %.1f%% +- %.1f accuracy (%s), %.2f s/epoch, %.0f s total\n", r->design,
+           100.0 * mean_of(sc->acc, k), 100.0 * std_of(sc->acc, k), r->split_desc, mean_of(sc->epoch_secs, k),
+           now_seconds() - t0);
+    cJSON *cv = fold_results_json(sc->acc, k);
+    cJSON_AddStringToObject(cv, "split", r->split_desc);
+    cJSON_AddStringToObject(cv, "scored_by", "gs_classify_file on the held-out fold's audio (deployment path)");
+    cJSON_AddNumberToObject(cv, "seconds_per_epoch", mean_of(sc->epoch_secs, k));
+    cJSON_AddNumberToObject(cv, "seconds_total", now_seconds() - t0);
+    cJSON *cm = cJSON_CreateArray();
+    for (int t = 0; t < sc->total.num_labels; t++)
+        cJSON_AddItemToArray(cm, cJSON_CreateIntArray(sc->total.counts[t], sc->total.num_labels));
+    cJSON_AddItemToObject(cv, "confusion", cm);
+    cJSON_AddItemToObject(r->summary, "cv", cv);
+    if (!r->cli->quiet) {
+        printf("\npooled confusion over the %d held-out folds:\n", k);
+        gs_confusion_print(&sc->total, stdout);
+    }
+    if (r->cli->confusion_dat)
+        return gs_confusion_write_dat(&sc->total, r->cli->confusion_dat, err);
+    return GS_OK;
+}
+
 static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
 {
     int n = r->ds.num_items;
     int *use_train = malloc((size_t)n * sizeof(int)), *use_valid = malloc((size_t)n * sizeof(int)),
         *predicted = malloc((size_t)n * sizeof(int));
     float *probs = calloc((size_t)n * (size_t)r->ds.num_labels, sizeof *probs);
-    if (!use_train || !use_valid || !predicted || !probs) {
-        free(use_train);
-        free(use_valid);
-        free(predicted);
-        free(probs);
-        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < n; i++)
-        predicted[i] = NOT_HELD_OUT;
-    const char *labels[GS_MAX_LABELS];
-    for (int l = 0; l < r->ds.num_labels; l++)
-        labels[l] = r->ds.labels[l];
-    gs_confusion total;
-    gs_confusion_init(&total, labels, r->ds.num_labels);
-    double acc[100], epoch_secs[100], spec_acc[100];
+    cv_scores sc;
     gs_status st = GS_OK;
-    double t0 = now_seconds();
-    for (int k = 0; k < r->num_folds && st == GS_OK; k++) {
-        fold_masks(r, k, use_train, use_valid);
-        char ckpt[4200], log[4200], model_path[4200], tag[200];
-        fold_file(ckpt, sizeof ckpt, work, ".ckpt", k);
-        fold_file(model_path, sizeof model_path, work, ".safetensors", k);
-        log[0] = '\0';
-        if (r->cli->log_csv)
-            fold_file(log, sizeof log, r->cli->log_csv, ".csv", k);
-        snprintf(tag, sizeof tag, "%s fold %d/%d", r->design, k + 1, r->num_folds);
-        gs_train_config t;
-        train_config_for(r, &t, ckpt, log[0] ? log : NULL, tag);
-        gs_train_stats stats;
-        gs_tnet *net = gs_train(&t, &r->ds, &r->set, &r->params, use_train, use_valid, &stats, err);
-        if (!net) {
-            st = err->code;
-            break;
-        }
-        cJSON *prov = cJSON_CreateObject();
-        cJSON_AddStringToObject(prov, "note", "cross-validation fold model (not for deployment)");
-        st = write_model(r, net, model_path, prov, NULL, NULL, NULL, err);
-        cJSON_Delete(prov);
-        gs_tnet_free(net);
-        if (st != GS_OK)
-            break;
-        /* Score through the deployed path: load the file, classify the audio. */
-        gs_model *m = gs_model_load(model_path, err);
-        if (!m) {
-            st = err->code;
-            break;
-        }
-        gs_confusion conf;
-        gs_confusion_init(&conf, labels, r->ds.num_labels);
-        st = gs_evaluate_model(m, &r->ds, use_valid, &conf, predicted, probs, stderr, err);
-        gs_model_free(m);
-        if (st != GS_OK)
-            break;
-        acc[k] = gs_confusion_accuracy(&conf);
-        spec_acc[k] = stats.valid_acc;
-        epoch_secs[k] = stats.seconds_per_epoch;
-        gs_confusion_merge(&total, &conf);
-        if (!r->cli->quiet)
-            fprintf(stderr, "%s fold %d/%d: accuracy %.1f%% (%d/%d) through the classifier, %.1f%% on spectrogram "
-                            "patches; %.2fs/epoch\n",
-                    r->design, k + 1, r->num_folds, 100.0 * acc[k], conf.correct, conf.total, 100.0 * spec_acc[k],
-                    epoch_secs[k]);
-        unlink(ckpt);
-        char optim_path[4300];
-        snprintf(optim_path, sizeof optim_path, "%s.optim", ckpt);
-        unlink(optim_path);
-        unlink(model_path);
+    double t0 = 0.0;
+    if (!use_train || !use_valid || !predicted || !probs) {
+        st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    } else {
+        for (int i = 0; i < n; i++)
+            predicted[i] = NOT_HELD_OUT;
+        const char *labels[GS_MAX_LABELS];
+        label_names(r, labels);
+        gs_confusion_init(&sc.total, labels, r->ds.num_labels);
+        t0 = now_seconds();
+        for (int k = 0; k < r->num_folds && st == GS_OK; k++)
+            st = cv_fold(r, k, work, use_train, use_valid, predicted, probs, &sc, err);
+        if (st == GS_OK && r->cli->predictions)
+            st = write_predictions(r, predicted, probs, r->cli->predictions, err);
     }
+    if (st == GS_OK)
+        st = cv_report(r, &sc, t0, err);
     free(use_train);
     free(use_valid);
-    if (st == GS_OK && r->cli->predictions)
-        st = write_predictions(r, predicted, probs, r->cli->predictions, err);
     free(predicted);
     free(probs);
-    if (st != GS_OK)
-        return st;
-    int k = r->num_folds;
-    printf("%s: %.1f%% +- %.1f accuracy (%s), %.2f s/epoch, %.0f s total\n", r->design, 100.0 * mean_of(acc, k),
-           100.0 * std_of(acc, k), r->split_desc, mean_of(epoch_secs, k), now_seconds() - t0);
-    cJSON *cv = fold_results_json(acc, k);
-    cJSON_AddStringToObject(cv, "split", r->split_desc);
-    cJSON_AddStringToObject(cv, "scored_by", "gs_classify_file on the held-out fold's audio (deployment path)");
-    cJSON_AddNumberToObject(cv, "seconds_per_epoch", mean_of(epoch_secs, k));
-    cJSON_AddNumberToObject(cv, "seconds_total", now_seconds() - t0);
-    cJSON *cm = cJSON_CreateArray();
-    for (int t = 0; t < total.num_labels; t++)
-        cJSON_AddItemToArray(cm, cJSON_CreateIntArray(total.counts[t], total.num_labels));
-    cJSON_AddItemToObject(cv, "confusion", cm);
-    cJSON_AddItemToObject(r->summary, "cv", cv);
-    if (!r->cli->quiet) {
-        printf("\npooled confusion over the %d held-out folds:\n", k);
-        gs_confusion_print(&total, stdout);
-    }
-    if (r->cli->confusion_dat)
-        return gs_confusion_write_dat(&total, r->cli->confusion_dat, err);
-    return GS_OK;
+    return st;
 }
 
 static cJSON *data_json(const run_ctx *r)
@@ -654,6 +679,101 @@ static cJSON *read_json_file(const char *path)
     return j;
 }
 
+/* The final model's provenance: trainer, data, recipe, size, training
+ * time (since t0) and loss, this run's cross-validation and baseline, then
+ * the keys of --provenance-extra (which win), and the date. *out is the
+ * caller's to delete; NULL on error. Errors: GS_ERR_FORMAT when the extra
+ * file is not a JSON object. */
+static gs_status final_provenance(const run_ctx *r, const gs_tnet *net, int used, double t0,
+                                  const gs_train_stats *stats, cJSON **out, gs_error *err)
+{
+    *out = NULL;
+    cJSON *prov = cJSON_CreateObject();
+    cJSON_AddStringToObject(prov, "trainer", "genrescope-train " GENRESCOPE_VERSION);
+    cJSON_AddItemToObject(prov, "data", data_json(r));
+    cJSON_AddNumberToObject(prov, "trained_on_clips", used);
+    cJSON_AddStringToObject(prov, "trained_on", r->given_split ? "train + valid lists" : "all clips");
+    cJSON_AddItemToObject(prov, "recipe", recipe_json(r));
+    cJSON_AddNumberToObject(prov, "parameters", (double)gs_tnet_total_parameters(net));
+    cJSON_AddNumberToObject(prov, "train_seconds", round(now_seconds() - t0));
+    cJSON_AddNumberToObject(prov, "final_train_loss", stats->train_loss);
+    cJSON *cv = cJSON_GetObjectItem(r->summary, "cv");
+    if (cv)
+        cJSON_AddItemToObject(prov, "validation", cJSON_Duplicate(cv, 1));
+    cJSON *base = cJSON_GetObjectItem(r->summary, "baseline");
+    if (base)
+        cJSON_AddItemToObject(prov, "baseline", cJSON_Duplicate(base, 1));
+    if (r->cli->provenance_extra) {
+        cJSON *extra = read_json_file(r->cli->provenance_extra);
+        if (!extra) {
+            cJSON_Delete(prov);
+            return gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->provenance_extra);
+        }
+        cJSON *item = extra->child;
+        while (item) {
+            cJSON *next = item->next;
+            cJSON_DeleteItemFromObject(prov, item->string);
+            cJSON_AddItemToObject(prov, item->string, cJSON_DetachItemViaPointer(extra, item));
+            item = next;
+        }
+        cJSON_Delete(extra);
+    }
+    time_t now = time(NULL);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+    cJSON_AddStringToObject(prov, "date", date);
+    *out = prov;
+    return GS_OK;
+}
+
+/* The final model's optional metadata, each NULL when not asked for: the
+ * calibration fitted from --calibrate-from (printed unless quiet), and
+ * --tagging and --not-music-decision as read. The caller deletes all three,
+ * on error too. Errors: the calibration's, GS_ERR_FORMAT for a file that is
+ * not a JSON object. */
+static gs_status final_metadata(const run_ctx *r, cJSON **calibration, cJSON **tagging, cJSON **not_music_decision,
+                                gs_error *err)
+{
+    gs_status st = GS_OK;
+    if (r->cli->calibrate_from) {
+        const char *labels[GS_MAX_LABELS];
+        label_names(r, labels);
+        st = gs_calibration_from_predictions(r->cli->calibrate_from, labels, r->ds.num_labels, calibration, err);
+        if (st == GS_OK && !r->cli->quiet) {
+            char *text = cJSON_PrintUnformatted(*calibration);
+            printf("calibration: %s\n", text ? text : "");
+            free(text);
+        }
+    }
+    if (st == GS_OK && r->cli->tagging_json && !(*tagging = read_json_file(r->cli->tagging_json)))
+        st = gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->tagging_json);
+    if (st == GS_OK && r->cli->not_music_decision_json &&
+        !(*not_music_decision = read_json_file(r->cli->not_music_decision_json)))
+        st = gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->not_music_decision_json);
+    return st;
+}
+
+/* Loads the written model the way the tagger and the plugin will, then
+ * says what was written. */
+static gs_status check_written_model(const run_ctx *r, gs_error *err)
+{
+    gs_model *m = gs_model_load(r->cli->output, err);
+    if (!m)
+        return err->code;
+    gs_net *check = gs_net_from_model(m, err);
+    if (!check) {
+        gs_model_free(m);
+        return err->code;
+    }
+    struct stat sb;
+    stat(r->cli->output, &sb);
+    printf("wrote %s (%s, %.2f MB, %d labels)\n", r->cli->output, gs_model_id(m), sb.st_size / 1e6,
+           gs_model_num_labels(m));
+    gs_net_free(check);
+    gs_model_free(m);
+    return GS_OK;
+}
+
 static gs_status run_final(run_ctx *r, gs_error *err)
 {
     int n = r->ds.num_items;
@@ -686,61 +806,10 @@ static gs_status run_final(run_ctx *r, gs_error *err)
         gs_tnet_free(net);
         return GS_OK;
     }
-    cJSON *prov = cJSON_CreateObject();
-    cJSON_AddStringToObject(prov, "trainer", "genrescope-train " GENRESCOPE_VERSION);
-    cJSON_AddItemToObject(prov, "data", data_json(r));
-    cJSON_AddNumberToObject(prov, "trained_on_clips", used);
-    cJSON_AddStringToObject(prov, "trained_on", r->given_split ? "train + valid lists" : "all clips");
-    cJSON_AddItemToObject(prov, "recipe", recipe_json(r));
-    cJSON_AddNumberToObject(prov, "parameters", (double)gs_tnet_total_parameters(net));
-    cJSON_AddNumberToObject(prov, "train_seconds", round(now_seconds() - t0));
-    cJSON_AddNumberToObject(prov, "final_train_loss", stats.train_loss);
-    cJSON *cv = cJSON_GetObjectItem(r->summary, "cv");
-    if (cv)
-        cJSON_AddItemToObject(prov, "validation", cJSON_Duplicate(cv, 1));
-    cJSON *base = cJSON_GetObjectItem(r->summary, "baseline");
-    if (base)
-        cJSON_AddItemToObject(prov, "baseline", cJSON_Duplicate(base, 1));
-    if (r->cli->provenance_extra) {
-        cJSON *extra = read_json_file(r->cli->provenance_extra);
-        if (!extra) {
-            cJSON_Delete(prov);
-            gs_tnet_free(net);
-            return gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->provenance_extra);
-        }
-        cJSON *item = extra->child;
-        while (item) {
-            cJSON *next = item->next;
-            cJSON_DeleteItemFromObject(prov, item->string);
-            cJSON_AddItemToObject(prov, item->string, cJSON_DetachItemViaPointer(extra, item));
-            item = next;
-        }
-        cJSON_Delete(extra);
-    }
-    time_t now = time(NULL);
-    char date[32];
-    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
-    cJSON_AddStringToObject(prov, "date", date);
-    cJSON *calibration = NULL;
-    gs_status st = GS_OK;
-    if (r->cli->calibrate_from) {
-        const char *labels[GS_MAX_LABELS];
-        for (int l = 0; l < r->ds.num_labels; l++)
-            labels[l] = r->ds.labels[l];
-        st = gs_calibration_from_predictions(r->cli->calibrate_from, labels, r->ds.num_labels, &calibration, err);
-        if (st == GS_OK && !r->cli->quiet) {
-            char *text = cJSON_PrintUnformatted(calibration);
-            printf("calibration: %s\n", text ? text : "");
-            free(text);
-        }
-    }
-    cJSON *tagging = NULL;
-    if (st == GS_OK && r->cli->tagging_json && !(tagging = read_json_file(r->cli->tagging_json)))
-        st = gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->tagging_json);
-    cJSON *not_music_decision = NULL;
-    if (st == GS_OK && r->cli->not_music_decision_json &&
-        !(not_music_decision = read_json_file(r->cli->not_music_decision_json)))
-        st = gs_error_set(err, GS_ERR_FORMAT, "%s is not a JSON object", r->cli->not_music_decision_json);
+    cJSON *prov = NULL, *calibration = NULL, *tagging = NULL, *not_music_decision = NULL;
+    gs_status st = final_provenance(r, net, used, t0, &stats, &prov, err);
+    if (st == GS_OK)
+        st = final_metadata(r, &calibration, &tagging, &not_music_decision, err);
     if (st == GS_OK)
         st = write_model(r, net, r->cli->output, prov, calibration, tagging, not_music_decision, err);
     cJSON_Delete(calibration);
@@ -748,24 +817,7 @@ static gs_status run_final(run_ctx *r, gs_error *err)
     cJSON_Delete(not_music_decision);
     cJSON_Delete(prov);
     gs_tnet_free(net);
-    if (st != GS_OK)
-        return st;
-    /* Check the file loads the way the tagger and plugin will load it. */
-    gs_model *m = gs_model_load(r->cli->output, err);
-    if (!m)
-        return err->code;
-    gs_net *check = gs_net_from_model(m, err);
-    if (!check) {
-        gs_model_free(m);
-        return err->code;
-    }
-    struct stat sb;
-    stat(r->cli->output, &sb);
-    printf("wrote %s (%s, %.2f MB, %d labels)\n", r->cli->output, gs_model_id(m), sb.st_size / 1e6,
-           gs_model_num_labels(m));
-    gs_net_free(check);
-    gs_model_free(m);
-    return GS_OK;
+    return st == GS_OK ? check_written_model(r, err) : st;
 }
 
 static int write_summary(const run_ctx *r)

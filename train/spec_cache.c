@@ -16,6 +16,7 @@
 
 #include "genrescope/audio.h"
 #include "genrescope/classify.h"
+#include "genrescope/fnv1a.h"
 #include "genrescope/melspec.h"
 
 /* 02: unpadded spectrograms plus per-frame RMS (01 held clips zero-padded
@@ -23,28 +24,18 @@
  * entries are never read as 02 and are simply recomputed. */
 #define CACHE_MAGIC "GSMEL02\n"
 
-uint64_t gs_fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* The key covers everything that changes the entry: its format version,
  * which file (path, size, mtime) and every front-end parameter, hashed field
  * by field so struct padding never enters it. */
 static uint64_t cache_key(const char *path, const struct stat *sb, const gs_frontend_params *p)
 {
-    uint64_t h = gs_fnv1a(GS_FNV_OFFSET, path, strlen(path));
+    uint64_t h = gs_fnv1a64(GS_SPEC_HASH_INIT, path, strlen(path));
     int64_t v[4] = {(int64_t)sb->st_size, (int64_t)sb->st_mtim.tv_sec, (int64_t)sb->st_mtim.tv_nsec, 2};
-    h = gs_fnv1a(h, v, sizeof v);
+    h = gs_fnv1a64(h, v, sizeof v);
     int iv[4] = {p->sample_rate, p->n_fft, p->hop_length, p->n_mels};
     float fv[3] = {p->fmin, p->fmax, p->log_offset};
-    h = gs_fnv1a(h, iv, sizeof iv);
-    return gs_fnv1a(h, fv, sizeof fv);
+    h = gs_fnv1a64(h, iv, sizeof iv);
+    return gs_fnv1a64(h, fv, sizeof fv);
 }
 
 static void cache_file_name(char *out, size_t n, const char *dir, uint64_t key)
@@ -304,9 +295,9 @@ void gs_clip_variant_default(gs_clip_variant_config *cfg)
  * wherever the data folder lives. */
 float gs_clip_variant_gain_db(const gs_clip_variant_config *cfg, const char *stem, int v)
 {
-    uint64_t h = gs_fnv1a(GS_FNV_OFFSET, stem, strlen(stem));
+    uint64_t h = gs_fnv1a64(GS_SPEC_HASH_INIT, stem, strlen(stem));
     uint64_t mix[2] = {cfg->seed, (uint64_t)v};
-    h = gs_fnv1a(h, mix, sizeof mix);
+    h = gs_fnv1a64(h, mix, sizeof mix);
     gs_rng r;
     gs_rng_seed(&r, h);
     return cfg->min_db + (float)gs_rng_uniform(&r) * (cfg->max_db - cfg->min_db);
@@ -327,10 +318,10 @@ void gs_clip_variant_apply(const float *in, float *out, size_t n, float gain_db)
 static uint64_t variant_key(uint64_t base, float gain_db, int v)
 {
     static const char tag[] = "clip-variant hard-clip [-1,1]";
-    uint64_t h = gs_fnv1a(base, tag, sizeof tag - 1);
-    h = gs_fnv1a(h, &gain_db, sizeof gain_db);
+    uint64_t h = gs_fnv1a64(base, tag, sizeof tag - 1);
+    h = gs_fnv1a64(h, &gain_db, sizeof gain_db);
     int32_t iv = v;
-    return gs_fnv1a(h, &iv, sizeof iv);
+    return gs_fnv1a64(h, &iv, sizeof iv);
 }
 
 gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds, const gs_frontend_params *p,

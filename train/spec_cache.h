@@ -119,9 +119,11 @@ void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch,
 gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
                              const gs_frontend_params *params, const char *dir, gs_error *err);
 
-/* 64-bit FNV-1a over n bytes, continuing from h (start with
- * GS_FNV_OFFSET). */
-#define GS_FNV_OFFSET 1469598103934665603ULL
-uint64_t gs_fnv1a(uint64_t h, const void *data, size_t n);
+/* Where the trainer's hashes (gs_fnv1a64, genrescope/fnv1a.h) start: the
+ * cache keys and the clip-variant gains. Not the standard offset basis
+ * (GS_FNV1A64_INIT, one digit longer) but kept as it is, because changing it
+ * would invalidate every cache and move every variant's gain, and so change
+ * the models a recipe trains. */
+#define GS_SPEC_HASH_INIT 1469598103934665603ULL
 
 #endif

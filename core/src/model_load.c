@@ -11,17 +11,8 @@
 #include <unistd.h>
 
 #include "model_internal.h"
+#include "genrescope/fnv1a.h"
 #include "genrescope/verdict.h"
-
-static uint64_t fnv1a64(const unsigned char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static gs_status make_id(gs_model *m, gs_error *err)
 {
@@ -32,7 +23,7 @@ static gs_status make_id(gs_model *m, gs_error *err)
     m->id = malloc(size);
     if (!m->id)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory for the model id");
-    snprintf(m->id, size, "%s-%016llx", name, (unsigned long long)fnv1a64(m->bytes, m->size));
+    snprintf(m->id, size, "%s-%016llx", name, (unsigned long long)gs_fnv1a64(GS_FNV1A64_INIT, m->bytes, m->size));
     return GS_OK;
 }
 
