@@ -8,6 +8,7 @@
 
 #include "classifier.h"
 #include "genrescope/audio.h"
+#include "genrescope/embedding.h"
 
 void gs_track_result_free(gs_track_result *result)
 {
@@ -88,7 +89,7 @@ gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *result, gs_e
     if (mean_out(track->probs, nl, track->num_patches, &result->probabilities) != GS_OK ||
         mean_out(track->embed, cls->embedding_size, track->num_patches, &result->embedding) != GS_OK)
         goto nomem;
-    gs_classify_l2_normalize(result->embedding, cls->embedding_size);
+    gs_l2_normalise(result->embedding, (size_t)cls->embedding_size);
     gs_calibrate_probabilities(result->probabilities, nl, gs_model_calibration_temperature(cls->model));
     gs_verdict v = gs_verdict_decide(cls->model, result->probabilities, track->num_patches);
     result->verdict = v.kind;

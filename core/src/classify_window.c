@@ -5,21 +5,10 @@
  * sliding window (which sums the same way) agree to the bit. */
 #include "classify_window.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void gs_classify_l2_normalize(float *v, int n)
-{
-    double norm = 0.0;
-    for (int i = 0; i < n; i++)
-        norm += (double)v[i] * v[i];
-    if (norm <= 0.0)
-        return;
-    float scale = (float)(1.0 / sqrt(norm));
-    for (int i = 0; i < n; i++)
-        v[i] *= scale;
-}
+#include "genrescope/embedding.h"
 
 gs_status gs_patch_sums_init(gs_patch_sums *s, int num_labels, int embedding_size)
 {
@@ -134,7 +123,7 @@ gs_status gs_track_sums_close(gs_track_sums *t)
     gs_patch_sums_mean(acc->probs, nl, acc->num_patches, probs);
     float *embed = t->window_embeds + (size_t)t->num_windows * (size_t)ne;
     gs_patch_sums_mean(acc->embed, ne, acc->num_patches, embed);
-    gs_classify_l2_normalize(embed, ne);
+    gs_l2_normalise(embed, (size_t)ne);
     gs_calibrate_probabilities(probs, nl, gs_model_calibration_temperature(t->model));
     gs_verdict v = gs_verdict_decide(t->model, probs, acc->num_patches);
     gs_window_verdict *w = &t->windows[t->num_windows++];

@@ -6,9 +6,6 @@
 
 #include "genrescope/classify.h"
 
-/* Scales v (n floats) to unit L2 norm; an all-zero v stays zero. */
-void gs_classify_l2_normalize(float *v, int n);
-
 /* Sums over a set of patches (a window's, a track's): their means are the
  * verdict's probabilities and embedding. */
 typedef struct gs_patch_sums {
