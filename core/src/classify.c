@@ -1,7 +1,7 @@
 /* The classifier object's life: gs_classifier_new sizes every buffer the
  * two paths need (so per-patch work allocates nothing), free, begin; and
  * the helpers the sliding window shares (the model's front-end, input
- * sanitising, window frame counts). The data flow itself is in
+ * sanitising, window frame counts), and gs_argmax for the callers. The data flow itself is in
  * classify_stream.c, classify_whole.c, classify_batch.c,
  * classify_window.c and classify_track.c (see classifier.h). */
 #include "genrescope/classify.h"
