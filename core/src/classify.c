@@ -1,14 +1,12 @@
 /* The classifier object's life: gs_classifier_new sizes every buffer the
  * two paths need (so per-patch work allocates nothing), free, begin; and
- * the helpers the sliding window shares (the model's front-end, input
- * sanitising, window frame counts), and gs_argmax for the callers. The data flow itself is in
+ * the helpers the sliding window shares (the model's front-end, window
+ * frame counts), and gs_argmax for the callers. The data flow itself is in
  * classify_stream.c, classify_whole.c, classify_batch.c,
  * classify_window.c and classify_track.c (see classifier.h). */
 #include "genrescope/classify.h"
 
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "classifier.h"
 #include "genrescope/melspec.h"
@@ -29,20 +27,6 @@ gs_mel *gs_classify_mel_new(const gs_model *model, gs_error *err)
         filterbank = fb->data;
     }
     return gs_mel_new(fp, filterbank, err);
-}
-
-size_t gs_classify_sanitize(const float *in, size_t n, float *out)
-{
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float v = in[i];
-        if (!isfinite(v)) {
-            v = 0.0f;
-            bad++;
-        }
-        out[i] = v;
-    }
-    return bad;
 }
 
 long long gs_classify_window_frames(const gs_mel *mel, size_t window_samples)

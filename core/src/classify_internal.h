@@ -21,9 +21,6 @@ gs_mel *gs_classify_mel_new(const gs_model *model, gs_error *err);
 gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels,
                               float *probs, float *embeddings, gs_error *err);
 
-/* Copies n samples to out with NaN/Inf replaced by 0; returns how many were. */
-size_t gs_classify_sanitize(const float *in, size_t n, float *out);
-
 /* Frames of a sliding window of window_samples samples: the front-end's
  * frame count for that many samples, at least 1 (gs_window_plan_*). */
 long long gs_classify_window_frames(const gs_mel *mel, size_t window_samples);

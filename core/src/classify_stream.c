@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "classifier.h"
+#include "genrescope/audio.h"
 #include "genrescope/melspec.h"
 
 gs_status gs_frame_history_init(gs_frame_history *h, const gs_frontend_params *fp)
@@ -125,7 +126,7 @@ gs_status gs_classifier_push(gs_classifier *cls, const float *samples, size_t n,
         return gs_error_set(err, GS_ERR_INVALID, "gs_classifier_push: samples is NULL");
     while (n > 0) {
         size_t chunk = n < GS_CLASSIFY_CHUNK ? n : GS_CLASSIFY_CHUNK;
-        cls->nonfinite += (long long)gs_classify_sanitize(samples, chunk, cls->scratch);
+        cls->nonfinite += (long long)gs_audio_sanitize(samples, chunk, cls->scratch);
         gs_status st = gs_mel_push(cls->mel, cls->scratch, chunk, err);
         if (st != GS_OK)
             return st;

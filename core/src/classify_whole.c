@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "classifier.h"
+#include "genrescope/audio.h"
 #include "genrescope/melspec.h"
 
 gs_status gs_whole_window_init(gs_whole_window *w, const gs_classifier *cls)
@@ -98,7 +99,7 @@ gs_status gs_classifier_classify_stream_window(gs_classifier *cls, const float *
     size_t n;
     if (n_frames == 0) {
         /* Less than one FFT frame: analyse the zero-padded frame. */
-        gs_classify_sanitize(stream, n_stream, w->samples);
+        gs_audio_sanitize(stream, n_stream, w->samples);
         memset(w->samples + n_stream, 0, sizeof(float) * (n_fft - n_stream));
         n = n_fft;
         n_frames = 1;
@@ -107,7 +108,7 @@ gs_status gs_classifier_classify_stream_window(gs_classifier *cls, const float *
          * newest whole frame (at most window_samples samples). */
         first = gs_window_plan_first(n_frames, gs_classify_window_frames(cls->mel, window_samples));
         n = (size_t)(n_frames - first - 1) * hop + n_fft;
-        gs_classify_sanitize(stream + (size_t)first * hop, n, w->samples);
+        gs_audio_sanitize(stream + (size_t)first * hop, n, w->samples);
     }
     gs_status st = gs_mel_compute_with_rms(cls->mel, w->samples, n, w->frames, w->rms, err);
     gs_patch_sums_reset(&w->sums);
