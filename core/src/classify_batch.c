@@ -55,5 +55,7 @@ int gs_patch_batch_add(gs_patch_batch *b, const gs_frontend_params *fp, const fl
 
 gs_status gs_patch_batch_run(gs_patch_batch *b, gs_net_ctx *ctx, gs_error *err)
 {
+    if (b->len == 0)
+        return GS_OK;
     return gs_classify_forward(ctx, b->input, b->len, b->num_labels, b->probs, b->embed, err);
 }

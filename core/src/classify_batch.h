@@ -35,8 +35,8 @@ int gs_patch_batch_add(gs_patch_batch *b, const gs_frontend_params *fp, const fl
                        long long available, int window);
 
 /* Runs the queued patches through ctx (gs_classify_forward) into probs and
- * embed. Leaves len alone: the caller reads the len outputs, then sets len
- * to 0. Errors as gs_classify_forward. */
+ * embed; nothing when none is queued. Leaves len alone: the caller reads
+ * the len outputs, then sets len to 0. Errors as gs_classify_forward. */
 gs_status gs_patch_batch_run(gs_patch_batch *b, gs_net_ctx *ctx, gs_error *err);
 
 #endif

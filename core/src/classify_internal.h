@@ -1,5 +1,5 @@
-/* Pieces the classifier (classify.c) and the incremental sliding window
- * (sliding.c) share, so both build their front-end, run the network and
+/* Pieces the classifier (classify*.c, see classifier.h) and the
+ * incremental sliding window (sliding.c) share, so both build their front-end, run the network and
  * size a window the same way. Not part of the public API. */
 #ifndef GS_CLASSIFY_INTERNAL_H
 #define GS_CLASSIFY_INTERNAL_H
@@ -17,7 +17,8 @@
 gs_mel *gs_classify_mel_new(const gs_model *model, gs_error *err);
 
 /* gs_net_forward, refusing non-finite probabilities (inputs are sanitised,
- * so they are the model's fault). embeddings may be NULL. */
+ * so they are the model's fault). embeddings may be NULL. In
+ * classify_batch.c. */
 gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels,
                               float *probs, float *embeddings, gs_error *err);
 

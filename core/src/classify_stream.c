@@ -49,8 +49,6 @@ static int window_of_frame(const gs_classifier *cls, long long frame)
 static gs_status run_batch(gs_classifier *cls, gs_error *err)
 {
     gs_patch_batch *b = &cls->batch;
-    if (b->len == 0)
-        return GS_OK;
     gs_status st = gs_patch_batch_run(b, cls->ctx, err);
     if (st != GS_OK)
         return st;

@@ -42,8 +42,6 @@ void gs_whole_window_free(gs_whole_window *w)
 static gs_status run_batch(gs_classifier *cls, gs_error *err)
 {
     gs_patch_batch *b = &cls->batch;
-    if (b->len == 0)
-        return GS_OK;
     gs_status st = gs_patch_batch_run(b, cls->ctx, err);
     if (st != GS_OK)
         return st;
