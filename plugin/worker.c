@@ -11,29 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Analysis must never see NaN/Inf (they would poison the FFT), denormals
- * (slow) or absurd levels (power overflow); the audio itself passes through
- * untouched in run(). */
-static size_t sanitise(float *x, size_t n)
-{
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        if (!isfinite(v)) {
-            v = 0.0f;
-            bad++;
-        } else if (fabsf(v) < 1e-30f) {
-            v = 0.0f;
-        } else if (v > 1e3f) {
-            v = 1e3f;
-        } else if (v < -1e3f) {
-            v = -1e3f;
-        }
-        x[i] = v;
-    }
-    return bad;
-}
-
 static gs_status make_resampler(gs_plugin *p, gs_error *err)
 {
     if (p->rate == (double)p->model_rate)
@@ -99,7 +76,10 @@ static gs_status drain(gs_plugin *p, uint64_t limit, gs_error *err)
         size_t n = gs_ring_read(&p->ring, p->chunk_in, GS_WORK_CHUNK, limit);
         if (n == 0)
             return GS_OK;
-        p->nonfinite += sanitise(p->chunk_in, n);
+        /* Before the resampler, which NaN/Inf would poison, absurd levels
+         * overflow and denormals slow down; the audio itself passes through
+         * untouched in run(). */
+        p->nonfinite += gs_audio_sanitize(p->chunk_in, n, p->chunk_in);
         if (!p->resampler) {
             gs_status st = gs_sliding_push(p->sliding, p->chunk_in, n, err);
             if (st != GS_OK)

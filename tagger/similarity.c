@@ -32,18 +32,6 @@ float gs_cosine(const float *a, const float *b, size_t n)
     return (float)(ab / (sqrt(na) * sqrt(nb)));
 }
 
-void gs_l2_normalise(float *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)v[i] * v[i];
-    if (s <= 0)
-        return;
-    float inv = (float)(1.0 / sqrt(s));
-    for (size_t i = 0; i < n; i++)
-        v[i] *= inv;
-}
-
 /* Min-heap on score: the root is the worst of the k kept so far. */
 static void sift_down(gs_scored *h, size_t count, size_t i)
 {

@@ -5,14 +5,14 @@
 
 #include <stddef.h>
 
+/* gs_l2_normalise, which every embedding here has been through. */
+#include "genrescope/embedding.h"
+
 /* Cosine of a and b (n floats); 0 if either has zero norm. */
 float gs_cosine(const float *a, const float *b, size_t n);
 
 /* Dot product (for vectors already L2-normalised). */
 float gs_dot(const float *a, const float *b, size_t n);
-
-/* L2-normalises v in place; leaves an all-zero vector alone. */
-void gs_l2_normalise(float *v, size_t n);
 
 typedef struct gs_scored {
     long index;

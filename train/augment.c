@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "genrescope/melspec.h"
+#include "genrescope/patch_norm.h"
 
 void gs_augment_default(gs_augment_config *cfg)
 {
@@ -108,18 +109,6 @@ static void apply_gain(float *x, size_t n, float db, float offset)
     }
 }
 
-static void normalize(float *x, size_t n, gs_patch_normalize mode)
-{
-    if (mode != GS_PATCH_NORMALIZE_MEAN)
-        return;
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += x[i];
-    float mean = (float)(s / n);
-    for (size_t i = 0; i < n; i++)
-        x[i] -= mean;
-}
-
 /* Masked cells take the patch mean (0 after mean normalisation), so a mask
  * removes information without adding a level cue. */
 static void apply_masks(float *x, int n_mels, int patch, const gs_augment_config *cfg, gs_rng *rng)
@@ -174,7 +163,7 @@ void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, i
                 gs_apply_lowpass(x, n_mels, patch, bands,
                                  cfg->lowpass_min_hz + f * (cfg->lowpass_max_hz - cfg->lowpass_min_hz), p->log_offset);
         }
-        normalize(x, size, p->patch_normalize);
+        gs_patch_normalize_apply(x, n_mels, patch, p->patch_normalize);
         apply_masks(x, n_mels, patch, cfg, rng);
         float *t = targets + (size_t)b * num_labels;
         for (int c = 0; c < num_labels; c++)

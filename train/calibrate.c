@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "genrescope/classify.h"
 #include "genrescope/model.h"
 #include "genrescope/verdict.h"
 
@@ -117,10 +118,7 @@ double gs_expected_calibration_error(const float *probs, const int *labels, int 
         return -1.0;
     for (int i = 0; i < n; i++) {
         const float *p = probs + (size_t)i * k;
-        int top = 0;
-        for (int j = 1; j < k; j++)
-            if (p[j] > p[top])
-                top = j;
+        int top = gs_argmax(p, k); /* k >= 2 (valid_input) */
         int b = (int)(p[top] * bins);
         if (b >= bins)
             b = bins - 1;

@@ -11,6 +11,7 @@
 #include "genrescope/sliding.h"
 #include "genrescope/outfile.h"
 #include "genrescope/verdict.h"
+#include "genrescope/embedding.h"
 
 #define GENRESCOPE_VERSION "0.1.0"
 

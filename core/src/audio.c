@@ -37,14 +37,31 @@ size_t gs_audio_block_frames(int channels)
 }
 
 /* Finite but absurd samples (a float file holding 1e38) would overflow the
- * resampler's filter sums into Inf and NaN: +-1e4 is 80 dB above full
- * scale, beyond anything real. */
-#define SAMPLE_LIMIT 1e4f
-
+ * resampler's filter sums into Inf and NaN. */
 static inline float clamp_sample(float v)
 {
-    return v > SAMPLE_LIMIT ? SAMPLE_LIMIT : v < -SAMPLE_LIMIT ? -SAMPLE_LIMIT : v;
+    return v > GS_AUDIO_SAMPLE_LIMIT ? GS_AUDIO_SAMPLE_LIMIT : v < -GS_AUDIO_SAMPLE_LIMIT ? -GS_AUDIO_SAMPLE_LIMIT : v;
 }
+
+size_t gs_audio_sanitize(const float *in, size_t n, float *out)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = in[i];
+        if (!isfinite(v)) {
+            v = 0.0f;
+            bad++;
+        } else if (fabsf(v) < GS_AUDIO_SAMPLE_TINY) {
+            v = 0.0f;
+        }
+        out[i] = clamp_sample(v);
+    }
+    return bad;
+}
+
+/* The decoder's own rule is gs_audio_sanitize's without the flush of tiny
+ * values: a decoded file's samples are what its digest (gs_classify_file)
+ * is taken over, so they stay as decoded wherever they are sane. */
 
 void gs_audio_downmix(const float *in, size_t frames, int channels, float *out,
                       int64_t *nonfinite)

@@ -1,5 +1,5 @@
-/* Pieces the classifier (classify.c) and the incremental sliding window
- * (sliding.c) share, so both build their front-end, run the network and
+/* Pieces the classifier (classify*.c, see classifier.h) and the
+ * incremental sliding window (sliding.c) share, so both build their front-end, run the network and
  * size a window the same way. Not part of the public API. */
 #ifndef GS_CLASSIFY_INTERNAL_H
 #define GS_CLASSIFY_INTERNAL_H
@@ -17,12 +17,10 @@
 gs_mel *gs_classify_mel_new(const gs_model *model, gs_error *err);
 
 /* gs_net_forward, refusing non-finite probabilities (inputs are sanitised,
- * so they are the model's fault). embeddings may be NULL. */
+ * so they are the model's fault). embeddings may be NULL. In
+ * classify_batch.c. */
 gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels,
                               float *probs, float *embeddings, gs_error *err);
-
-/* Copies n samples to out with NaN/Inf replaced by 0; returns how many were. */
-size_t gs_classify_sanitize(const float *in, size_t n, float *out);
 
 /* Frames of a sliding window of window_samples samples: the front-end's
  * frame count for that many samples, at least 1 (gs_window_plan_*). */

@@ -3,6 +3,7 @@
  * are silent, and which patches a sliding window over a stream has. One
  * definition for the classifier, the sliding window and the trainer. */
 #include "genrescope/classify.h"
+#include "genrescope/patch_norm.h"
 
 long long gs_patch_plan_regular(const gs_frontend_params *p, long long n_frames)
 {
@@ -72,25 +73,30 @@ int gs_patch_is_silent(const float *rms, long long available, int patch_frames)
     return gs_patch_peak_rms(rms, available, patch_frames) < GS_SILENCE_RMS;
 }
 
+void gs_patch_normalize_apply(float *patch, int n_mels, int patch_frames, gs_patch_normalize mode)
+{
+    if (mode != GS_PATCH_NORMALIZE_MEAN)
+        return;
+    double sum = 0.0;
+    for (int t = 0; t < patch_frames; t++)
+        for (int m = 0; m < n_mels; m++)
+            sum += patch[(size_t)m * patch_frames + t];
+    size_t n = (size_t)n_mels * (size_t)patch_frames;
+    float mean = (float)(sum / (double)n);
+    for (size_t i = 0; i < n; i++)
+        patch[i] -= mean;
+}
+
 void gs_patch_from_frames(const float *frames, long long available, int n_mels, int patch_frames,
                           gs_patch_normalize normalize, float *out)
 {
-    double sum = 0.0;
     for (int t = 0; t < patch_frames; t++) {
         /* Frame t of the patch; cyclic repetition when the clip is short. */
         const float *f = frames + (size_t)(t < available ? t : t % available) * (size_t)n_mels;
-        for (int m = 0; m < n_mels; m++) {
-            float v = f[m];
-            out[(size_t)m * patch_frames + t] = v;
-            sum += v;
-        }
+        for (int m = 0; m < n_mels; m++)
+            out[(size_t)m * patch_frames + t] = f[m];
     }
-    if (normalize == GS_PATCH_NORMALIZE_MEAN) {
-        size_t n = (size_t)n_mels * (size_t)patch_frames;
-        float mean = (float)(sum / (double)n);
-        for (size_t i = 0; i < n; i++)
-            out[i] -= mean;
-    }
+    gs_patch_normalize_apply(out, n_mels, patch_frames, normalize);
 }
 
 /* The sliding window (classify.h): the stream's own regular patches that

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "classify_internal.h"
+#include "genrescope/audio.h"
 #include "genrescope/classify.h"
 #include "genrescope/melspec.h"
 #include "genrescope/verdict.h"
@@ -270,7 +271,7 @@ gs_status gs_sliding_push(gs_sliding *sl, const float *samples, size_t n, gs_err
     gs_status st = GS_OK;
     while (n > 0 && st == GS_OK) {
         size_t chunk = n < PUSH_CHUNK ? n : PUSH_CHUNK;
-        gs_classify_sanitize(samples, chunk, sl->scratch);
+        gs_audio_sanitize(samples, chunk, sl->scratch);
         st = push_chunk(sl, chunk, &sl->deferred_error);
         samples += chunk;
         n -= chunk;

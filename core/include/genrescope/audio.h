@@ -69,6 +69,27 @@ GS_API gs_status gs_audio_decode_file(const char *path, int target_rate, float *
  * (".mp3") is not audio. The single list every program uses; NULL gives 0. */
 GS_API int gs_audio_is_audio_name(const char *path);
 
+/* Finite samples beyond +-GS_AUDIO_SAMPLE_LIMIT (80 dB over full scale)
+ * are clamped to it, by the decoder and by gs_audio_sanitize: nothing real
+ * lives there, and they would overflow a resampler's filter sums or a
+ * spectrum's power into Inf. */
+#define GS_AUDIO_SAMPLE_LIMIT 1e4f
+
+/* Samples smaller in magnitude than this (denormals among them) are 0 to
+ * gs_audio_sanitize: far below anything audible, and slow to compute with. */
+#define GS_AUDIO_SAMPLE_TINY 1e-30f
+
+/* Makes samples safe to analyse: the one rule for audio that reaches the
+ * analysis without the decoder (gs_classifier_push and the whole-window
+ * calls, gs_sliding_push, the LV2 plugin before its resampler). NaN and
+ * +-Inf become 0 and are counted; finite values beyond
+ * +-GS_AUDIO_SAMPLE_LIMIT become +-GS_AUDIO_SAMPLE_LIMIT; values smaller in
+ * magnitude than GS_AUDIO_SAMPLE_TINY become 0; the rest are copied. Writes
+ * n samples to out, which may be in (in place) but must not otherwise
+ * overlap it; both belong to the caller. Returns how many were NaN or Inf.
+ * Cannot fail and allocates nothing (real-time safe). */
+GS_API size_t gs_audio_sanitize(const float *in, size_t n, float *out);
+
 /* ---- Streaming resampler (mono) ---------------------------------------- */
 
 typedef struct gs_resampler gs_resampler;

@@ -42,8 +42,9 @@ GS_API void gs_sliding_free(gs_sliding *sl);
 /* Starts a new stream: forgets all audio, frames and patch results. */
 GS_API void gs_sliding_reset(gs_sliding *sl);
 
-/* Appends n mono samples at the model's rate (NaN/Inf count as 0): computes
- * their frames and runs the network on every regular patch they complete.
+/* Appends n mono samples at the model's rate (through gs_audio_sanitize:
+ * NaN/Inf count as 0): computes their frames and runs the network on every
+ * regular patch they complete.
  * After a failure (a network that gives non-finite output) push and verdict
  * keep returning that error until the next reset. */
 GS_API gs_status gs_sliding_push(gs_sliding *sl, const float *samples, size_t n, gs_error *err);
