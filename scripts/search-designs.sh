@@ -32,8 +32,10 @@ max-s2-e12       shortchunk-max       2 12
 max-s1-e24       shortchunk-max       1 24
 wide-s1-e12      shortchunk-max-wide  1 12
 max-ls01-s1-e12  shortchunk-max       1 12 --label-smoothing 0.1
-max-mix0-s1-e12  shortchunk-max       1 12 --mixup 0
-max-mix04-s1-e12 shortchunk-max       1 12 --mixup 0.4
+# not run in the 2026-12-05 search (no time left; see models/design-search.md):
+# wide-s1-e24      shortchunk-max-wide  1 24
+# max-mix04-s1-e12 shortchunk-max       1 12 --mixup 0.4
+# max-mix0-s1-e12  shortchunk-max       1 12 --mixup 0
 '
 list=$default_list
 [ -n "${EXPERIMENTS:-}" ] && list=$(cat "$EXPERIMENTS")
