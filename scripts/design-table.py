@@ -43,7 +43,7 @@ def params(arch_file, n_out):
 
 d, names = sys.argv[1], sys.argv[2:]
 rows = []
-print('| run | accuracy | balanced acc. | bal. acc. (genres with >= 5 clips) | worst genres (right/clips) | s total | s/epoch | params | weights MB |')
+print('| run | accuracy | balanced acc. | bal. acc. (genres with >= 5 clips) | worst genres (right/clips) | s total | s/epoch | params | MB (4 bytes a parameter) |')
 print('|---|---|---|---|---|---|---|---|---|')
 for name in names:
     try:
@@ -55,8 +55,7 @@ for name in names:
     s = summ['cv']
     n_out = len(summ['data']['clips_per_label'])
     pc = params(open(f'{d}/{name}.arch').read().strip(), n_out) if os.path.exists(f'{d}/{name}.arch') else None
-    ck = f'{d}/{name}.json.fold1.ckpt'
-    mb = f'{os.path.getsize(ck) / 1e6:.2f}' if os.path.exists(ck) else ''
+    mb = f'{pc * 4 / 1e6:.2f}' if pc else ''
     worst = sorted(rec, key=lambda g: (rec[g], -n[g]))[:3]
     w = ', '.join(f'{g} {right[g]}/{n[g]}' for g in worst)
     print(f'| {name} | {100*acc:.1f}% ({r}/{t}) | {100*bal:.1f}% | {100*bal5:.1f}% | {w} | {s["seconds_total"]:.0f} | {s["seconds_per_epoch"]:.1f} | {pc or ""} | {mb} |')

@@ -53,7 +53,6 @@ run_one() {  # name arch seed epochs [extra...]
     OPENBLAS_NUM_THREADS=1 nice -n 10 "$train" "$data" --split "$data/train.txt" "$data/valid.txt" "${common[@]}" \
         --arch "$arch" --name "$name" --cv-only --summary "$work/$name.json" --predictions "$work/$name-pred.csv" \
         --log "$work/$name-log" -q "$@" > "$work/$name.out" 2>&1 || { echo "== $name FAILED (see $work/$name.out)"; return 1; }
-    rm -f "$work/$name.json.fold1.ckpt.optim"   # the .ckpt (the weights) stays: its size is the table's
     echo "== $name: done"
 }
 export -f run_one
