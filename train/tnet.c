@@ -28,11 +28,19 @@ typedef struct layer {
     int has_bias;
     int kh, kw, sh, sw;
     float eps, p;
-    /* Offsets into net->params / net->grads, and index of the first
-     * gs_tparam of this layer (-1 if it has none). */
+    /* The layer's tensors (the op table's list, genrescope/net_desc.h) and
+     * where each lives: trainable ones in net->params (gradient at the same
+     * offset in net->grads), statistics in net->stats. */
+    gs_tensor_spec tensors[GS_LAYER_TENSORS_MAX];
+    size_t tensor_off[GS_LAYER_TENSORS_MAX];
+    int num_tensors;
+    /* The same, by role: weight [w_off, +w_size), bias [b_off, +b_size)
+     * (b_size 0: none) in net->params; running mean [C] then running var
+     * [C] from stats_off in net->stats. Index of the first gs_tparam of
+     * this layer (-1 if it has none). */
     size_t w_off, w_size, b_off, b_size;
     int first_param;
-    size_t stats_off; /* running mean then running var, in net->stats */
+    size_t stats_off;
     /* Activation buffers (max_batch rows each), set at allocation. */
     float *out;
     int *argmax;
@@ -121,6 +129,41 @@ static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
         bv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
 }
 
+static size_t spec_numel(const gs_tensor_spec *t)
+{
+    size_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= (size_t)t->shape[d];
+    return n;
+}
+
+/* Gives each of l's tensors its place, in the op table's order (weight,
+ * bias, statistics), after those of the layers before. */
+static void place_tensors(gs_tnet *net, layer *l)
+{
+    l->num_tensors = gs_layer_tensors(&net->desc->layers[l - net->layers], l->tensors);
+    l->w_off = l->b_off = net->num_param_floats;
+    for (int t = 0; t < l->num_tensors; t++) {
+        const gs_tensor_spec *ts = &l->tensors[t];
+        const size_t n = spec_numel(ts);
+        if (!ts->trainable) {
+            if (t == 2)
+                l->stats_off = net->num_stat_floats;
+            l->tensor_off[t] = net->num_stat_floats;
+            net->num_stat_floats += n;
+            continue;
+        }
+        l->tensor_off[t] = net->num_param_floats;
+        net->num_param_floats += n;
+        if (t == 0)
+            l->w_size = n;
+        else
+            l->b_off = l->tensor_off[t], l->b_size = n;
+    }
+    if (!l->b_size)
+        l->b_off = l->w_off + l->w_size;
+}
+
 /* What the layers need in all, counted per sample (times max_batch when
  * allocated) except col, which holds one sample. */
 typedef struct net_sizes {
@@ -140,23 +183,11 @@ static net_sizes size_layers(gs_tnet *net)
         layer_from_desc(l, &net->desc->layers[i]);
         const int c = l->out_c;
         if (l->kind == GS_OP_CONV2D) {
-            l->w_size = (size_t)l->conv.out_channels * l->conv.in_channels * l->conv.kernel_h *
-                        l->conv.kernel_w;
-            l->b_size = l->has_bias ? (size_t)l->conv.out_channels : 0;
             size_t cs = gs_conv2d_col_size(&l->conv), ws = gs_conv2d_workspace_size(&l->conv);
             sz.col = cs > sz.col ? cs : sz.col;
             sz.col = ws > sz.col ? ws : sz.col;
-        } else if (l->kind == GS_OP_DENSE) {
-            l->w_size = (size_t)l->out_c * numel_in(l);
-            l->b_size = (size_t)l->out_c;
-        } else if (l->kind == GS_OP_BATCHNORM2D) {
-            l->w_size = l->b_size = (size_t)c;
-            l->stats_off = net->num_stat_floats;
-            net->num_stat_floats += 2 * (size_t)c;
         }
-        l->w_off = net->num_param_floats;
-        l->b_off = l->w_off + l->w_size;
-        net->num_param_floats += l->w_size + l->b_size;
+        place_tensors(net, l);
         const size_t n = numel_out(l);
         sz.max_act = n > sz.max_act ? n : sz.max_act;
         /* ReLU runs in place on its input's buffer (no layer's backward
@@ -229,10 +260,10 @@ static void place_layers(gs_tnet *net, uint64_t seed)
         }
         if (l->w_size) {
             l->first_param = net->num_tparams;
-            int decay = l->kind != GS_OP_BATCHNORM2D;
-            add_tparam(net, l, "weight", l->w_off, l->w_size, decay);
-            if (l->b_size)
-                add_tparam(net, l, "bias", l->b_off, l->b_size, 0);
+            for (int t = 0; t < l->num_tensors; t++)
+                if (l->tensors[t].trainable)
+                    add_tparam(net, l, l->tensors[t].suffix, l->tensor_off[t],
+                               spec_numel(&l->tensors[t]), l->tensors[t].decay);
             init_layer(net, l, &rng);
         }
     }
@@ -320,36 +351,23 @@ gs_tnet *gs_tnet_new(const char *architecture_json, int max_batch, uint64_t seed
     return build_json(architecture_json, max_batch, seed, err);
 }
 
-/* PyTorch layout of a layer's tensor: conv weight [Co,Ci,kh,kw], dense
- * weight [O,I], everything else [C]. */
-static int tensor_shape(const layer *l, const char *suffix, int64_t *shape)
+/* The start of tensor t of l in the net's memory. */
+static float *tensor_data(const gs_tnet *net, const layer *l, int t)
 {
-    if (strcmp(suffix, "weight") == 0 && l->kind == GS_OP_CONV2D) {
-        shape[0] = l->conv.out_channels, shape[1] = l->conv.in_channels;
-        shape[2] = l->conv.kernel_h, shape[3] = l->conv.kernel_w;
-        return 4;
-    }
-    if (strcmp(suffix, "weight") == 0 && l->kind == GS_OP_DENSE) {
-        shape[0] = l->out_c, shape[1] = (int64_t)numel_in(l);
-        return 2;
-    }
-    shape[0] = l->out_c;
-    return 1;
+    return (l->tensors[t].trainable ? net->params : net->stats) + l->tensor_off[t];
 }
 
-static gs_status copy_tensor(const gs_model *model, const layer *l, const char *suffix,
+static gs_status copy_tensor(const gs_model *model, const layer *l, const gs_tensor_spec *ts,
                              float *dst, gs_error *err)
 {
     char name[TNET_NAME_SIZE + 16];
-    snprintf(name, sizeof name, "%s.%s", l->name, suffix);
+    snprintf(name, sizeof name, "%s.%s", l->name, ts->suffix);
     const gs_tensor *t = gs_model_tensor(model, name);
     if (!t)
         return gs_error_set(err, GS_ERR_MODEL, "model has no tensor %s", name);
-    int64_t shape[4];
-    int ndim = tensor_shape(l, suffix, shape);
-    int same = t->ndim == ndim;
-    for (int d = 0; same && d < ndim; d++)
-        same = t->shape[d] == shape[d];
+    int same = t->ndim == ts->ndim;
+    for (int d = 0; same && d < ts->ndim; d++)
+        same = t->shape[d] == ts->shape[d];
     if (!same)
         return gs_error_set(err, GS_ERR_MODEL, "tensor %s does not have the shape the architecture needs",
                             name);
@@ -391,15 +409,9 @@ gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_output
         layer *l = &net->layers[i];
         if (!l->w_size || (replace_head && i == net->num_layers - 2))
             continue;
-        gs_status st = copy_tensor(model, l, "weight", net->params + l->w_off, err);
-        if (st == GS_OK && l->b_size)
-            st = copy_tensor(model, l, "bias", net->params + l->b_off, err);
-        if (st == GS_OK && l->kind == GS_OP_BATCHNORM2D) {
-            st = copy_tensor(model, l, "running_mean", net->stats + l->stats_off, err);
-            if (st == GS_OK)
-                st = copy_tensor(model, l, "running_var", net->stats + l->stats_off + l->out_c,
-                                 err);
-        }
+        gs_status st = GS_OK;
+        for (int t = 0; t < l->num_tensors && st == GS_OK; t++)
+            st = copy_tensor(model, l, &l->tensors[t], tensor_data(net, l, t), err);
         if (st != GS_OK) {
             gs_tnet_free(net);
             return NULL;
@@ -636,29 +648,15 @@ gs_status gs_tnet_export(const gs_tnet *net, gs_model_writer *writer, gs_error *
 {
     for (int i = 0; i < net->num_layers; i++) {
         const layer *l = &net->layers[i];
-        if (!l->w_size)
-            continue;
-        char name[TNET_NAME_SIZE + 16];
-        int64_t shape[4];
-        int ndim = tensor_shape(l, "weight", shape);
-        gs_status st;
-        snprintf(name, sizeof name, "%s.weight", l->name);
-        st = gs_model_writer_add_tensor(writer, name, ndim, shape, net->params + l->w_off, err);
-        int64_t bshape[1] = {l->out_c};
-        if (st == GS_OK && l->b_size) {
-            snprintf(name, sizeof name, "%s.bias", l->name);
-            st = gs_model_writer_add_tensor(writer, name, 1, bshape, net->params + l->b_off, err);
+        for (int t = 0; t < l->num_tensors; t++) {
+            char name[TNET_NAME_SIZE + 16];
+            snprintf(name, sizeof name, "%s.%s", l->name, l->tensors[t].suffix);
+            gs_status st = gs_model_writer_add_tensor(writer, name, l->tensors[t].ndim,
+                                                      l->tensors[t].shape,
+                                                      tensor_data(net, l, t), err);
+            if (st != GS_OK)
+                return st;
         }
-        if (st == GS_OK && l->kind == GS_OP_BATCHNORM2D) {
-            snprintf(name, sizeof name, "%s.running_mean", l->name);
-            st = gs_model_writer_add_tensor(writer, name, 1, bshape, net->stats + l->stats_off, err);
-            snprintf(name, sizeof name, "%s.running_var", l->name);
-            if (st == GS_OK)
-                st = gs_model_writer_add_tensor(writer, name, 1, bshape,
-                                                net->stats + l->stats_off + l->out_c, err);
-        }
-        if (st != GS_OK)
-            return st;
     }
     return gs_model_writer_set_metadata(writer, "architecture", net->arch_json, err);
 }
