@@ -19,15 +19,10 @@
 #define TNET_NAME_SIZE (GS_NET_DESC_NAME_MAX + 1)
 #define BN_MOMENTUM 0.1f
 
+/* N below is the batch (max_batch when allocated); a layer's shapes are
+ * its description's (flat vectors have h = w = 1). */
 typedef struct layer {
-    gs_layer_op kind;
-    const char *name; /* owned by the net's description; NULL if the op has no tensors */
-    /* Input and output shapes; flat vectors have h = w = 1. */
-    int in_c, in_h, in_w, out_c, out_h, out_w;
-    gs_conv2d_shape conv;
-    int has_bias;
-    int kh, kw, sh, sw;
-    float eps, p;
+    const gs_layer_desc *d; /* op, name, shapes and parameters; owned by net->desc */
     /* The layer's tensors (the op table's list, genrescope/net_desc.h) and
      * where each lives: trainable ones in net->params (gradient at the same
      * offset in net->grads), statistics in net->stats. */
@@ -36,57 +31,46 @@ typedef struct layer {
     int num_tensors;
     /* The same, by role: weight [w_off, +w_size), bias [b_off, +b_size)
      * (b_size 0: none) in net->params; running mean [C] then running var
-     * [C] from stats_off in net->stats. Index of the first gs_tparam of
-     * this layer (-1 if it has none). */
+     * [C] from stats_off in net->stats. */
     size_t w_off, w_size, b_off, b_size;
-    int first_param;
     size_t stats_off;
-    /* Activation buffers (max_batch rows each), set at allocation. */
-    float *out;
-    int *argmax;
-    float *mask;
-    float *save_mean, *save_invstd;
+    /* Activation buffers, set by place_layers. */
+    float *out;       /* [N, out_c, out_h, out_w]; a relu's is its input's (in place) */
+    int *argmax;      /* max pools: [N, out_c, out_h, out_w], flat input index of each max */
+    float *mask;      /* dropout: [N, out_c, out_h, out_w], 0 or 1/(1-p) */
+    float *save_mean, *save_invstd; /* batchnorm: [out_c] each, the last forward's */
 } layer;
 
 struct gs_tnet {
     int in_c, in_h, in_w;
     int max_batch;
     int num_layers;
-    layer *layers;
+    layer *layers;           /* [num_layers], desc->layers' order */
     gs_net_desc *desc;
     char *arch_json;
+    /* Every layer's trainable tensors end to end [num_param_floats], their
+     * gradients in the same layout, and batch norm's running statistics
+     * [num_stat_floats] (layer->tensor_off says where each starts). */
     float *params, *grads, *stats;
     size_t num_param_floats, num_stat_floats;
-    gs_tparam *tparams;
+    gs_tparam *tparams;      /* [num_tparams], pointing into params/grads */
     char (*tparam_names)[TNET_NAME_SIZE + 16];
     int num_tparams;
-    float *act_mem;  /* every float activation buffer */
-    int *argmax_mem;
-    float *input;    /* copy of the last forward's input (conv backward needs it) */
-    float *grad_a, *grad_b; /* ping-pong gradients, max activation size each */
-    float *col;      /* im2col of one sample, for forward and backward */
+    /* Activations, N = max_batch: input first, then each layer's buffers
+     * in layer order (place_layers). */
+    float *act_mem;
+    int *argmax_mem;         /* every max pool's argmax, layer order */
+    float *input;            /* [N, in_c, in_h, in_w]: the last forward's, for conv backward */
+    /* Ping-pong gradients w.r.t. activations: [N * largest layer output] each. */
+    float *grad_a, *grad_b;
+    /* One sample's im2col matrix [Ci*kh*kw, oh*ow] for the largest conv
+     * (or its forward workspace if larger); forward and backward share it. */
+    float *col;
     int last_batch, last_training, has_forward;
 };
 
-static size_t numel_out(const layer *l) { return (size_t)l->out_c * l->out_h * l->out_w; }
-static size_t numel_in(const layer *l) { return (size_t)l->in_c * l->in_h * l->in_w; }
-
-/* ---- architecture --------------------------------------------------- */
-
-static void layer_from_desc(layer *l, const gs_layer_desc *d)
-{
-    memset(l, 0, sizeof *l);
-    l->kind = d->op;
-    l->name = d->name;
-    l->first_param = -1;
-    l->in_c = d->in_c, l->in_h = d->in_h, l->in_w = d->in_w;
-    l->out_c = d->out_c, l->out_h = d->out_h, l->out_w = d->out_w;
-    l->conv = d->conv;
-    l->has_bias = d->has_bias;
-    l->kh = d->kh, l->kw = d->kw, l->sh = d->sh, l->sw = d->sw;
-    l->eps = (float)d->eps;
-    l->p = d->p;
-}
+static size_t numel_out(const layer *l) { return (size_t)l->d->out_c * l->d->out_h * l->d->out_w; }
+static size_t numel_in(const layer *l) { return (size_t)l->d->in_c * l->d->in_h * l->d->in_w; }
 
 /* ---- construction ------------------------------------------------------ */
 
@@ -94,7 +78,7 @@ static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t 
                        int decay)
 {
     gs_tparam *p = &net->tparams[net->num_tparams];
-    snprintf(net->tparam_names[net->num_tparams], sizeof net->tparam_names[0], "%s.%s", l->name,
+    snprintf(net->tparam_names[net->num_tparams], sizeof net->tparam_names[0], "%s.%s", l->d->name,
              suffix);
     p->name = net->tparam_names[net->num_tparams];
     p->value = net->params + off;
@@ -107,21 +91,22 @@ static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t 
 static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
 {
     float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
-    if (l->kind == GS_OP_BATCHNORM2D) {
-        for (int c = 0; c < l->out_c; c++) {
+    if (l->d->op == GS_OP_BATCHNORM2D) {
+        for (int c = 0; c < l->d->out_c; c++) {
             wv[c] = 1.0f;
             bv[c] = 0.0f;
             net->stats[l->stats_off + c] = 0.0f;
-            net->stats[l->stats_off + l->out_c + c] = 1.0f;
+            net->stats[l->stats_off + l->d->out_c + c] = 1.0f;
         }
         return;
     }
     /* PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives
      * bound = gain*sqrt(3/fan_in) with gain = sqrt(2/(1+5)), i.e.
      * 1/sqrt(fan_in); the bias uses the same bound. */
-    const size_t fan_in = l->kind == GS_OP_CONV2D ? numel_in(l) / ((size_t)l->in_h * l->in_w) *
-                                                  (size_t)l->conv.kernel_h * l->conv.kernel_w
-                                            : numel_in(l);
+    const gs_conv2d_shape *cs = &l->d->conv;
+    const size_t fan_in = l->d->op == GS_OP_CONV2D
+                              ? (size_t)cs->in_channels * cs->kernel_h * cs->kernel_w
+                              : numel_in(l);
     const float bound = (float)(1.0 / sqrt((double)fan_in));
     for (size_t i = 0; i < l->w_size; i++)
         wv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
@@ -141,7 +126,7 @@ static size_t spec_numel(const gs_tensor_spec *t)
  * bias, statistics), after those of the layers before. */
 static void place_tensors(gs_tnet *net, layer *l)
 {
-    l->num_tensors = gs_layer_tensors(&net->desc->layers[l - net->layers], l->tensors);
+    l->num_tensors = gs_layer_tensors(l->d, l->tensors);
     l->w_off = l->b_off = net->num_param_floats;
     for (int t = 0; t < l->num_tensors; t++) {
         const gs_tensor_spec *ts = &l->tensors[t];
@@ -173,6 +158,41 @@ typedef struct net_sizes {
     size_t argmax_ints; /* every max-pool argmax buffer end to end */
 } net_sizes;
 
+/* What a layer needs beside its parameters, per sample unless said
+ * otherwise: the trainer's per-op memory rules in one place, so that
+ * counting them (size_layers) and placing them (place_layers) agree. */
+typedef struct layer_buffers {
+    /* The output is the input's buffer: ReLU runs in place (no layer's
+     * backward needs its own pre-ReLU output), except on the net's input. */
+    int in_place;
+    size_t mask;   /* floats: the dropout mask */
+    size_t saved;  /* floats for the whole batch: batch norm's mean and invstd */
+    size_t argmax; /* ints: where each max came from */
+} layer_buffers;
+
+static layer_buffers buffers_of(const layer *l, int index)
+{
+    layer_buffers b = {0, 0, 0, 0};
+    switch (l->d->op) {
+    case GS_OP_RELU:
+        b.in_place = index > 0;
+        break;
+    case GS_OP_DROPOUT:
+        b.mask = numel_out(l);
+        break;
+    case GS_OP_BATCHNORM2D:
+        b.saved = 2 * (size_t)l->d->out_c;
+        break;
+    case GS_OP_MAXPOOL2D:
+    case GS_OP_GLOBAL_MAXPOOL:
+        b.argmax = numel_out(l);
+        break;
+    default:
+        break;
+    }
+    return b;
+}
+
 /* Fills net->layers from the description, with each layer's parameter
  * offsets and sizes, and counts the activation memory they need. */
 static net_sizes size_layers(gs_tnet *net)
@@ -180,26 +200,19 @@ static net_sizes size_layers(gs_tnet *net)
     net_sizes sz = {(size_t)net->in_c * net->in_h * net->in_w, 0, 0, 0};
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        layer_from_desc(l, &net->desc->layers[i]);
-        const int c = l->out_c;
-        if (l->kind == GS_OP_CONV2D) {
-            size_t cs = gs_conv2d_col_size(&l->conv), ws = gs_conv2d_workspace_size(&l->conv);
+        l->d = &net->desc->layers[i];
+        if (l->d->op == GS_OP_CONV2D) {
+            size_t cs = gs_conv2d_col_size(&l->d->conv), ws = gs_conv2d_workspace_size(&l->d->conv);
             sz.col = cs > sz.col ? cs : sz.col;
             sz.col = ws > sz.col ? ws : sz.col;
         }
         place_tensors(net, l);
         const size_t n = numel_out(l);
         sz.max_act = n > sz.max_act ? n : sz.max_act;
-        /* ReLU runs in place on its input's buffer (no layer's backward
-         * needs its own pre-ReLU output), except on the net's input. */
-        if (!(l->kind == GS_OP_RELU && i > 0))
-            sz.act_floats += n;
-        if (l->kind == GS_OP_DROPOUT)
-            sz.act_floats += n;
-        if (l->kind == GS_OP_BATCHNORM2D)
-            sz.act_floats += 2 * (size_t)c;
-        if (l->kind == GS_OP_MAXPOOL2D || l->kind == GS_OP_GLOBAL_MAXPOOL)
-            sz.argmax_ints += n;
+        const layer_buffers b = buffers_of(l, i);
+        /* saved is counted per sample too: a little slack, never short. */
+        sz.act_floats += (b.in_place ? 0 : n) + b.mask + b.saved;
+        sz.argmax_ints += b.argmax;
     }
     return sz;
 }
@@ -238,28 +251,27 @@ static void place_layers(gs_tnet *net, uint64_t seed)
     gs_rng_seed(&rng, seed);
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        const size_t n = numel_out(l) * mb;
-        if (l->kind == GS_OP_RELU && i > 0) {
+        const layer_buffers b = buffers_of(l, i);
+        if (b.in_place) {
             l->out = net->layers[i - 1].out;
         } else {
             l->out = a;
-            a += n;
+            a += numel_out(l) * mb;
         }
-        if (l->kind == GS_OP_DROPOUT) {
+        if (b.mask) {
             l->mask = a;
-            a += n;
+            a += b.mask * mb;
         }
-        if (l->kind == GS_OP_BATCHNORM2D) {
+        if (b.saved) {
             l->save_mean = a;
-            l->save_invstd = a + l->out_c;
-            a += 2 * (size_t)l->out_c;
+            l->save_invstd = a + l->d->out_c;
+            a += b.saved;
         }
-        if (l->kind == GS_OP_MAXPOOL2D || l->kind == GS_OP_GLOBAL_MAXPOOL) {
+        if (b.argmax) {
             l->argmax = am;
-            am += n;
+            am += b.argmax * mb;
         }
         if (l->w_size) {
-            l->first_param = net->num_tparams;
             for (int t = 0; t < l->num_tensors; t++)
                 if (l->tensors[t].trainable)
                     add_tparam(net, l, l->tensors[t].suffix, l->tensor_off[t],
@@ -361,7 +373,7 @@ static gs_status copy_tensor(const gs_model *model, const layer *l, const gs_ten
                              float *dst, gs_error *err)
 {
     char name[TNET_NAME_SIZE + 16];
-    snprintf(name, sizeof name, "%s.%s", l->name, ts->suffix);
+    snprintf(name, sizeof name, "%s.%s", l->d->name, ts->suffix);
     const gs_tensor *t = gs_model_tensor(model, name);
     if (!t)
         return gs_error_set(err, GS_ERR_MODEL, "model has no tensor %s", name);
@@ -454,7 +466,7 @@ void gs_tnet_input_shape(const gs_tnet *net, int *c, int *h, int *w)
         *w = net->in_w;
 }
 
-int gs_tnet_num_outputs(const gs_tnet *net) { return net->layers[net->num_layers - 1].out_c; }
+int gs_tnet_num_outputs(const gs_tnet *net) { return net->layers[net->num_layers - 1].d->out_c; }
 
 int gs_tnet_embedding_size(const gs_tnet *net)
 {
@@ -492,24 +504,25 @@ gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int train
     const float *x = net->input;
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
+        const gs_layer_desc *d = l->d;
         const float *wv = net->params + l->w_off;
         const float *bv = l->b_size ? net->params + l->b_off : NULL;
         const size_t n = numel_out(l) * batch;
-        const int spatial = l->in_h * l->in_w;
-        switch (l->kind) {
+        const int spatial = d->in_h * d->in_w;
+        switch (d->op) {
         case GS_OP_CONV2D:
-            gs_conv2d_forward(x, batch, &l->conv, wv, bv, l->out, net->col);
+            gs_conv2d_forward(x, batch, &d->conv, wv, bv, l->out, net->col);
             break;
         case GS_OP_BATCHNORM2D:
             if (training)
-                gs_batchnorm_train_forward(x, batch, l->in_c, spatial, wv, bv, l->eps, BN_MOMENTUM,
-                                           net->stats + l->stats_off,
-                                           net->stats + l->stats_off + l->out_c, l->save_mean,
+                gs_batchnorm_train_forward(x, batch, d->in_c, spatial, wv, bv, (float)d->eps,
+                                           BN_MOMENTUM, net->stats + l->stats_off,
+                                           net->stats + l->stats_off + d->out_c, l->save_mean,
                                            l->save_invstd, l->out);
             else
-                gs_batchnorm_eval_forward(x, batch, l->in_c, spatial, wv, bv, l->eps,
+                gs_batchnorm_eval_forward(x, batch, d->in_c, spatial, wv, bv, (float)d->eps,
                                           net->stats + l->stats_off,
-                                          net->stats + l->stats_off + l->out_c, l->save_mean,
+                                          net->stats + l->stats_off + d->out_c, l->save_mean,
                                           l->save_invstd, l->out);
             break;
         case GS_OP_RELU:
@@ -518,34 +531,34 @@ gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int train
             gs_relu_forward(l->out, n);
             break;
         case GS_OP_MAXPOOL2D:
-            if (l->kh == 2 && l->kw == 2 && l->sh == 2 && l->sw == 2)
-                gs_maxpool2x2_forward(x, batch, l->in_c, l->in_h, l->in_w, l->out, l->argmax);
+            if (d->kh == 2 && d->kw == 2 && d->sh == 2 && d->sw == 2)
+                gs_maxpool2x2_forward(x, batch, d->in_c, d->in_h, d->in_w, l->out, l->argmax);
             else
-                gs_maxpool2d_forward(x, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh,
-                                     l->sw, l->out, l->argmax);
+                gs_maxpool2d_forward(x, batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh,
+                                     d->sw, l->out, l->argmax);
             break;
         case GS_OP_AVGPOOL2D:
-            gs_avgpool2d_forward(x, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh, l->sw,
+            gs_avgpool2d_forward(x, batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
                                  l->out);
             break;
         case GS_OP_GLOBAL_AVGPOOL:
-            gs_global_avgpool_forward(x, batch, l->in_c, spatial, l->out);
+            gs_global_avgpool_forward(x, batch, d->in_c, spatial, l->out);
             break;
         case GS_OP_GLOBAL_MAXPOOL:
-            gs_global_maxpool_forward(x, batch, l->in_c, spatial, l->out, l->argmax);
+            gs_global_maxpool_forward(x, batch, d->in_c, spatial, l->out, l->argmax);
             break;
         case GS_OP_DROPOUT:
             if (training)
-                gs_dropout_forward(x, n, l->p, mix_seed(rng_seed, i), l->mask, l->out);
+                gs_dropout_forward(x, n, d->p, mix_seed(rng_seed, i), l->mask, l->out);
             else
                 memcpy(l->out, x, n * sizeof(float));
             break;
         case GS_OP_DENSE:
-            gs_dense_forward(x, batch, (int)numel_in(l), l->out_c, wv, bv, l->out);
+            gs_dense_forward(x, batch, (int)numel_in(l), d->out_c, wv, bv, l->out);
             break;
         case GS_OP_SOFTMAX:
             memcpy(l->out, x, n * sizeof(float));
-            gs_softmax_forward(l->out, batch, l->out_c);
+            gs_softmax_forward(l->out, batch, d->out_c);
             break;
         }
         x = l->out;
@@ -573,51 +586,52 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch)
     const layer *sm = &net->layers[nl - 1];
     float *g = net->grad_a, *g_in = net->grad_b;
     const float loss = gs_softmax_xent_backward(net->layers[nl - 2].out, sm->out, targets, batch,
-                                                sm->out_c, g);
+                                                sm->d->out_c, g);
     int fused_relu = 0;
     for (int i = nl - 2; i >= 0; i--) {
         layer *l = &net->layers[i];
+        const gs_layer_desc *d = l->d;
         const float *x = i > 0 ? net->layers[i - 1].out : net->input;
         float *dx = i > 0 ? g_in : NULL;
         const float *wv = net->params + l->w_off;
         float *wg = net->grads + l->w_off;
         float *bg = l->b_size ? net->grads + l->b_off : NULL;
         const size_t n = numel_out(l) * batch;
-        const int spatial = l->in_h * l->in_w;
+        const int spatial = d->in_h * d->in_w;
         if (!dx && !l->w_size)
             break; /* nothing before this layer needs a gradient */
-        switch (l->kind) {
+        switch (d->op) {
         case GS_OP_CONV2D:
-            gs_conv2d_backward(x, g, batch, &l->conv, wv, wg, bg, dx, net->col);
+            gs_conv2d_backward(x, g, batch, &d->conv, wv, wg, bg, dx, net->col);
             break;
         case GS_OP_BATCHNORM2D:
             (net->last_training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
-                x, g, batch, l->in_c, spatial, wv, l->save_mean, l->save_invstd, wg, bg, dx);
+                x, g, batch, d->in_c, spatial, wv, l->save_mean, l->save_invstd, wg, bg, dx);
             break;
         case GS_OP_RELU:
             gs_relu_backward(l->out, g, n, dx);
             break;
         case GS_OP_MAXPOOL2D:
-            if (i > 1 && net->layers[i - 1].kind == GS_OP_RELU) {
+            if (i > 1 && net->layers[i - 1].d->op == GS_OP_RELU) {
                 /* Fused: writes the gradient w.r.t. the ReLU's input, so
                  * the ReLU layer is skipped below. */
-                gs_relu_maxpool2d_backward(g, l->argmax, x, batch, l->in_c, l->in_h, l->in_w,
-                                           l->out_h, l->out_w, dx);
+                gs_relu_maxpool2d_backward(g, l->argmax, x, batch, d->in_c, d->in_h, d->in_w,
+                                           d->out_h, d->out_w, dx);
                 fused_relu = 1;
             } else {
-                gs_maxpool2d_backward(g, l->argmax, batch, l->in_c, l->in_h, l->in_w, l->out_h,
-                                      l->out_w, dx);
+                gs_maxpool2d_backward(g, l->argmax, batch, d->in_c, d->in_h, d->in_w, d->out_h,
+                                      d->out_w, dx);
             }
             break;
         case GS_OP_AVGPOOL2D:
-            gs_avgpool2d_backward(g, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh, l->sw,
+            gs_avgpool2d_backward(g, batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
                                   dx);
             break;
         case GS_OP_GLOBAL_AVGPOOL:
-            gs_global_avgpool_backward(g, batch, l->in_c, spatial, dx);
+            gs_global_avgpool_backward(g, batch, d->in_c, spatial, dx);
             break;
         case GS_OP_GLOBAL_MAXPOOL:
-            gs_global_maxpool_backward(g, l->argmax, batch, l->in_c, spatial, dx);
+            gs_global_maxpool_backward(g, l->argmax, batch, d->in_c, spatial, dx);
             break;
         case GS_OP_DROPOUT:
             if (net->last_training)
@@ -626,7 +640,7 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch)
                 memcpy(dx, g, n * sizeof(float));
             break;
         case GS_OP_DENSE:
-            gs_dense_backward(x, g, batch, (int)numel_in(l), l->out_c, wv, wg, bg, dx);
+            gs_dense_backward(x, g, batch, (int)numel_in(l), d->out_c, wv, wg, bg, dx);
             break;
         case GS_OP_SOFTMAX:
             break; /* only last, handled by the fused loss gradient */
@@ -650,7 +664,7 @@ gs_status gs_tnet_export(const gs_tnet *net, gs_model_writer *writer, gs_error *
         const layer *l = &net->layers[i];
         for (int t = 0; t < l->num_tensors; t++) {
             char name[TNET_NAME_SIZE + 16];
-            snprintf(name, sizeof name, "%s.%s", l->name, l->tensors[t].suffix);
+            snprintf(name, sizeof name, "%s.%s", l->d->name, l->tensors[t].suffix);
             gs_status st = gs_model_writer_add_tensor(writer, name, l->tensors[t].ndim,
                                                       l->tensors[t].shape,
                                                       tensor_data(net, l, t), err);
