@@ -2,7 +2,9 @@
  * (genrescope/net_desc.h, the schema's one parser, so the trainer accepts
  * exactly the nets the core loads), one allocation each for parameters,
  * gradients, running statistics and activations, and the forward/backward
- * passes over the layer list. */
+ * passes over the layer list. Each op's trainer side (forward, backward,
+ * initialisation, what it keeps for the backward) is one tnet_ops entry,
+ * its functions side by side, as the kernels are in core/src/op_*.c. */
 #include "tnet.h"
 
 #include <cjson/cJSON.h>
@@ -72,6 +74,259 @@ struct gs_tnet {
 static size_t numel_out(const layer *l) { return (size_t)l->d->out_c * l->d->out_h * l->d->out_w; }
 static size_t numel_in(const layer *l) { return (size_t)l->d->in_c * l->d->in_h * l->d->in_w; }
 
+/* ---- the ops: each one's forward, backward, initialisation and buffers -- */
+
+/* One layer's view of a forward or backward pass. */
+typedef struct pass {
+    gs_tnet *net;
+    layer *l;
+    const gs_layer_desc *d; /* l->d */
+    int index;              /* l's position in net->layers */
+    int batch;              /* N */
+    int training;           /* the forward's mode (the backward follows it) */
+    uint64_t rng_seed;      /* the forward's seed */
+    const float *x;         /* input [N, in_c, in_h, in_w] */
+    const float *w, *b;     /* weight, bias (NULL: none) in net->params */
+    /* Backward only: gradients of the weight and bias (+=; bg NULL: no
+     * bias), of the output g [N, out_c, out_h, out_w] and of the input dx
+     * (overwritten; NULL for the first layer, whose input needs none). */
+    float *wg, *bg;
+    const float *g;
+    float *dx;
+} pass;
+
+static size_t pass_numel_out(const pass *p) { return numel_out(p->l) * p->batch; }
+static int pass_spatial(const pass *p) { return p->d->in_h * p->d->in_w; }
+
+/* PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives bound =
+ * gain*sqrt(3/fan_in) with gain = sqrt(2/(1+5)), i.e. 1/sqrt(fan_in); the
+ * bias uses the same bound. Weight first, then bias, from rng. */
+static void kaiming_init(gs_tnet *net, const layer *l, size_t fan_in, gs_rng *rng)
+{
+    float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
+    const float bound = (float)(1.0 / sqrt((double)fan_in));
+    for (size_t i = 0; i < l->w_size; i++)
+        wv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
+    for (size_t i = 0; i < l->b_size; i++)
+        bv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
+}
+
+static void conv2d_forward(const pass *p)
+{
+    gs_conv2d_forward(p->x, p->batch, &p->d->conv, p->w, p->b, p->l->out, p->net->col);
+}
+
+static int conv2d_backward(const pass *p)
+{
+    gs_conv2d_backward(p->x, p->g, p->batch, &p->d->conv, p->w, p->wg, p->bg, p->dx,
+                       p->net->col);
+    return 1;
+}
+
+static void conv2d_init(gs_tnet *net, const layer *l, gs_rng *rng)
+{
+    const gs_conv2d_shape *cs = &l->d->conv;
+    kaiming_init(net, l, (size_t)cs->in_channels * cs->kernel_h * cs->kernel_w, rng);
+}
+
+static void batchnorm2d_forward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    const layer *l = p->l;
+    float *running_mean = p->net->stats + l->stats_off, *running_var = running_mean + d->out_c;
+    if (p->training)
+        gs_batchnorm_train_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b,
+                                   (float)d->eps, BN_MOMENTUM, running_mean, running_var,
+                                   l->save_mean, l->save_invstd, l->out);
+    else
+        gs_batchnorm_eval_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b,
+                                  (float)d->eps, running_mean, running_var, l->save_mean,
+                                  l->save_invstd, l->out);
+}
+
+static int batchnorm2d_backward(const pass *p)
+{
+    (p->training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
+        p->x, p->g, p->batch, p->d->in_c, pass_spatial(p), p->w, p->l->save_mean,
+        p->l->save_invstd, p->wg, p->bg, p->dx);
+    return 1;
+}
+
+/* PyTorch's: weight 1, bias 0, running mean 0, running var 1. */
+static void batchnorm2d_init(gs_tnet *net, const layer *l, gs_rng *rng)
+{
+    (void)rng;
+    float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
+    for (int c = 0; c < l->d->out_c; c++) {
+        wv[c] = 1.0f;
+        bv[c] = 0.0f;
+        net->stats[l->stats_off + c] = 0.0f;
+        net->stats[l->stats_off + l->d->out_c + c] = 1.0f;
+    }
+}
+
+static void relu_forward(const pass *p)
+{
+    if (p->l->out != p->x)
+        memcpy(p->l->out, p->x, pass_numel_out(p) * sizeof(float));
+    gs_relu_forward(p->l->out, pass_numel_out(p));
+}
+
+static int relu_backward(const pass *p)
+{
+    gs_relu_backward(p->l->out, p->g, pass_numel_out(p), p->dx);
+    return 1;
+}
+
+static void maxpool2d_forward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    if (d->kh == 2 && d->kw == 2 && d->sh == 2 && d->sw == 2)
+        gs_maxpool2x2_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, p->l->out, p->l->argmax);
+    else
+        gs_maxpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh,
+                             d->sw, p->l->out, p->l->argmax);
+}
+
+/* After a ReLU (not the first layer), also does the ReLU's backward: only
+ * pooled positions get a gradient, so the ReLU's pass over the larger
+ * input is skipped; returns 2, the layers done. */
+static int maxpool2d_backward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    if (p->index > 1 && p->net->layers[p->index - 1].d->op == GS_OP_RELU) {
+        gs_relu_maxpool2d_backward(p->g, p->l->argmax, p->x, p->batch, d->in_c, d->in_h, d->in_w,
+                                   d->out_h, d->out_w, p->dx);
+        return 2;
+    }
+    gs_maxpool2d_backward(p->g, p->l->argmax, p->batch, d->in_c, d->in_h, d->in_w, d->out_h,
+                          d->out_w, p->dx);
+    return 1;
+}
+
+static void avgpool2d_forward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    gs_avgpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
+                         p->l->out);
+}
+
+static int avgpool2d_backward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    gs_avgpool2d_backward(p->g, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
+                          p->dx);
+    return 1;
+}
+
+static void global_avgpool_forward(const pass *p)
+{
+    gs_global_avgpool_forward(p->x, p->batch, p->d->in_c, pass_spatial(p), p->l->out);
+}
+
+static int global_avgpool_backward(const pass *p)
+{
+    gs_global_avgpool_backward(p->g, p->batch, p->d->in_c, pass_spatial(p), p->dx);
+    return 1;
+}
+
+static void global_maxpool_forward(const pass *p)
+{
+    gs_global_maxpool_forward(p->x, p->batch, p->d->in_c, pass_spatial(p), p->l->out,
+                              p->l->argmax);
+}
+
+static int global_maxpool_backward(const pass *p)
+{
+    gs_global_maxpool_backward(p->g, p->l->argmax, p->batch, p->d->in_c, pass_spatial(p), p->dx);
+    return 1;
+}
+
+/* Each dropout layer gets its own stream from the forward's seed. */
+static uint64_t mix_seed(uint64_t seed, int layer_index)
+{
+    gs_rng r;
+    gs_rng_seed(&r, seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(layer_index + 1)));
+    return gs_rng_next(&r);
+}
+
+static void dropout_forward(const pass *p)
+{
+    if (p->training)
+        gs_dropout_forward(p->x, pass_numel_out(p), p->d->p, mix_seed(p->rng_seed, p->index),
+                           p->l->mask, p->l->out);
+    else
+        memcpy(p->l->out, p->x, pass_numel_out(p) * sizeof(float));
+}
+
+static int dropout_backward(const pass *p)
+{
+    if (p->training)
+        gs_dropout_backward(p->g, p->l->mask, pass_numel_out(p), p->dx);
+    else
+        memcpy(p->dx, p->g, pass_numel_out(p) * sizeof(float));
+    return 1;
+}
+
+static void dense_forward(const pass *p)
+{
+    gs_dense_forward(p->x, p->batch, (int)numel_in(p->l), p->d->out_c, p->w, p->b, p->l->out);
+}
+
+static int dense_backward(const pass *p)
+{
+    gs_dense_backward(p->x, p->g, p->batch, (int)numel_in(p->l), p->d->out_c, p->w, p->wg, p->bg,
+                      p->dx);
+    return 1;
+}
+
+static void dense_init(gs_tnet *net, const layer *l, gs_rng *rng)
+{
+    kaiming_init(net, l, numel_in(l), rng);
+}
+
+static void softmax_forward(const pass *p)
+{
+    memcpy(p->l->out, p->x, pass_numel_out(p) * sizeof(float));
+    gs_softmax_forward(p->l->out, p->batch, p->d->out_c);
+}
+
+/* What a layer keeps beside its output (place_layers). */
+enum {
+    KEEPS_MASK = 1,   /* [N, out]: the dropout mask */
+    KEEPS_STATS = 2,  /* [out_c] twice: the batch's mean and invstd */
+    KEEPS_ARGMAX = 4, /* [N, out] ints: where each max came from */
+    /* The output is the input's buffer: ReLU runs in place (no layer's
+     * backward needs its own pre-ReLU output), except on the net's input. */
+    IN_PLACE = 8
+};
+
+/* The trainer's side of the op table (genrescope/net_desc.h), indexed by
+ * gs_layer_op. backward returns how many layers it did (a fused pair: 2);
+ * softmax has none, since the loss's gradient (gs_softmax_xent_backward)
+ * starts from its input. init: NULL for ops without tensors. */
+typedef struct tnet_op {
+    void (*forward)(const pass *p);
+    int (*backward)(const pass *p);
+    void (*init)(gs_tnet *net, const layer *l, gs_rng *rng);
+    unsigned keeps;
+} tnet_op;
+
+static const tnet_op tnet_ops[] = {
+    [GS_OP_CONV2D] = {conv2d_forward, conv2d_backward, conv2d_init, 0},
+    [GS_OP_BATCHNORM2D] = {batchnorm2d_forward, batchnorm2d_backward, batchnorm2d_init,
+                           KEEPS_STATS},
+    [GS_OP_RELU] = {relu_forward, relu_backward, NULL, IN_PLACE},
+    [GS_OP_MAXPOOL2D] = {maxpool2d_forward, maxpool2d_backward, NULL, KEEPS_ARGMAX},
+    [GS_OP_AVGPOOL2D] = {avgpool2d_forward, avgpool2d_backward, NULL, 0},
+    [GS_OP_GLOBAL_AVGPOOL] = {global_avgpool_forward, global_avgpool_backward, NULL, 0},
+    [GS_OP_GLOBAL_MAXPOOL] = {global_maxpool_forward, global_maxpool_backward, NULL,
+                              KEEPS_ARGMAX},
+    [GS_OP_DROPOUT] = {dropout_forward, dropout_backward, NULL, KEEPS_MASK},
+    [GS_OP_DENSE] = {dense_forward, dense_backward, dense_init, 0},
+    [GS_OP_SOFTMAX] = {softmax_forward, NULL, NULL, 0},
+};
+
 /* ---- construction ------------------------------------------------------ */
 
 static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t off, size_t size,
@@ -86,32 +341,6 @@ static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t 
     p->size = size;
     p->decay = decay;
     net->num_tparams++;
-}
-
-static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
-{
-    float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
-    if (l->d->op == GS_OP_BATCHNORM2D) {
-        for (int c = 0; c < l->d->out_c; c++) {
-            wv[c] = 1.0f;
-            bv[c] = 0.0f;
-            net->stats[l->stats_off + c] = 0.0f;
-            net->stats[l->stats_off + l->d->out_c + c] = 1.0f;
-        }
-        return;
-    }
-    /* PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives
-     * bound = gain*sqrt(3/fan_in) with gain = sqrt(2/(1+5)), i.e.
-     * 1/sqrt(fan_in); the bias uses the same bound. */
-    const gs_conv2d_shape *cs = &l->d->conv;
-    const size_t fan_in = l->d->op == GS_OP_CONV2D
-                              ? (size_t)cs->in_channels * cs->kernel_h * cs->kernel_w
-                              : numel_in(l);
-    const float bound = (float)(1.0 / sqrt((double)fan_in));
-    for (size_t i = 0; i < l->w_size; i++)
-        wv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
-    for (size_t i = 0; i < l->b_size; i++)
-        bv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
 }
 
 static size_t spec_numel(const gs_tensor_spec *t)
@@ -158,38 +387,26 @@ typedef struct net_sizes {
     size_t argmax_ints; /* every max-pool argmax buffer end to end */
 } net_sizes;
 
-/* What a layer needs beside its parameters, per sample unless said
- * otherwise: the trainer's per-op memory rules in one place, so that
- * counting them (size_layers) and placing them (place_layers) agree. */
+/* What a layer needs beside its parameters (tnet_ops[].keeps), per
+ * sample unless said otherwise, so that counting (size_layers) and
+ * placing (place_layers) agree. */
 typedef struct layer_buffers {
-    /* The output is the input's buffer: ReLU runs in place (no layer's
-     * backward needs its own pre-ReLU output), except on the net's input. */
-    int in_place;
-    size_t mask;   /* floats: the dropout mask */
+    int in_place;  /* the output is the input's buffer */
+    size_t mask;   /* floats */
     size_t saved;  /* floats for the whole batch: batch norm's mean and invstd */
-    size_t argmax; /* ints: where each max came from */
+    size_t argmax; /* ints */
 } layer_buffers;
 
 static layer_buffers buffers_of(const layer *l, int index)
 {
-    layer_buffers b = {0, 0, 0, 0};
-    switch (l->d->op) {
-    case GS_OP_RELU:
-        b.in_place = index > 0;
-        break;
-    case GS_OP_DROPOUT:
+    const unsigned keeps = tnet_ops[l->d->op].keeps;
+    layer_buffers b = {(keeps & IN_PLACE) && index > 0, 0, 0, 0};
+    if (keeps & KEEPS_MASK)
         b.mask = numel_out(l);
-        break;
-    case GS_OP_BATCHNORM2D:
+    if (keeps & KEEPS_STATS)
         b.saved = 2 * (size_t)l->d->out_c;
-        break;
-    case GS_OP_MAXPOOL2D:
-    case GS_OP_GLOBAL_MAXPOOL:
+    if (keeps & KEEPS_ARGMAX)
         b.argmax = numel_out(l);
-        break;
-    default:
-        break;
-    }
     return b;
 }
 
@@ -276,7 +493,7 @@ static void place_layers(gs_tnet *net, uint64_t seed)
                 if (l->tensors[t].trainable)
                     add_tparam(net, l, l->tensors[t].suffix, l->tensor_off[t],
                                spec_numel(&l->tensors[t]), l->tensors[t].decay);
-            init_layer(net, l, &rng);
+            tnet_ops[l->d->op].init(net, l, &rng);
         }
     }
 }
@@ -484,14 +701,6 @@ size_t gs_tnet_total_parameters(const gs_tnet *net) { return net->num_param_floa
 
 /* ---- forward / backward ------------------------------------------------- */
 
-/* Each dropout layer gets its own stream from the forward's seed. */
-static uint64_t mix_seed(uint64_t seed, int layer_index)
-{
-    gs_rng r;
-    gs_rng_seed(&r, seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(layer_index + 1)));
-    return gs_rng_next(&r);
-}
-
 gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int training,
                           uint64_t rng_seed, float *probs, float *embeddings, gs_error *err)
 {
@@ -504,63 +713,11 @@ gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int train
     const float *x = net->input;
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        const gs_layer_desc *d = l->d;
-        const float *wv = net->params + l->w_off;
-        const float *bv = l->b_size ? net->params + l->b_off : NULL;
-        const size_t n = numel_out(l) * batch;
-        const int spatial = d->in_h * d->in_w;
-        switch (d->op) {
-        case GS_OP_CONV2D:
-            gs_conv2d_forward(x, batch, &d->conv, wv, bv, l->out, net->col);
-            break;
-        case GS_OP_BATCHNORM2D:
-            if (training)
-                gs_batchnorm_train_forward(x, batch, d->in_c, spatial, wv, bv, (float)d->eps,
-                                           BN_MOMENTUM, net->stats + l->stats_off,
-                                           net->stats + l->stats_off + d->out_c, l->save_mean,
-                                           l->save_invstd, l->out);
-            else
-                gs_batchnorm_eval_forward(x, batch, d->in_c, spatial, wv, bv, (float)d->eps,
-                                          net->stats + l->stats_off,
-                                          net->stats + l->stats_off + d->out_c, l->save_mean,
-                                          l->save_invstd, l->out);
-            break;
-        case GS_OP_RELU:
-            if (l->out != x)
-                memcpy(l->out, x, n * sizeof(float));
-            gs_relu_forward(l->out, n);
-            break;
-        case GS_OP_MAXPOOL2D:
-            if (d->kh == 2 && d->kw == 2 && d->sh == 2 && d->sw == 2)
-                gs_maxpool2x2_forward(x, batch, d->in_c, d->in_h, d->in_w, l->out, l->argmax);
-            else
-                gs_maxpool2d_forward(x, batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh,
-                                     d->sw, l->out, l->argmax);
-            break;
-        case GS_OP_AVGPOOL2D:
-            gs_avgpool2d_forward(x, batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
-                                 l->out);
-            break;
-        case GS_OP_GLOBAL_AVGPOOL:
-            gs_global_avgpool_forward(x, batch, d->in_c, spatial, l->out);
-            break;
-        case GS_OP_GLOBAL_MAXPOOL:
-            gs_global_maxpool_forward(x, batch, d->in_c, spatial, l->out, l->argmax);
-            break;
-        case GS_OP_DROPOUT:
-            if (training)
-                gs_dropout_forward(x, n, d->p, mix_seed(rng_seed, i), l->mask, l->out);
-            else
-                memcpy(l->out, x, n * sizeof(float));
-            break;
-        case GS_OP_DENSE:
-            gs_dense_forward(x, batch, (int)numel_in(l), d->out_c, wv, bv, l->out);
-            break;
-        case GS_OP_SOFTMAX:
-            memcpy(l->out, x, n * sizeof(float));
-            gs_softmax_forward(l->out, batch, d->out_c);
-            break;
-        }
+        const pass p = {.net = net, .l = l, .d = l->d, .index = i, .batch = batch,
+                        .training = training, .rng_seed = rng_seed, .x = x,
+                        .w = net->params + l->w_off,
+                        .b = l->b_size ? net->params + l->b_off : NULL};
+        tnet_ops[l->d->op].forward(&p);
         x = l->out;
     }
     net->last_batch = batch;
@@ -587,71 +744,21 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch)
     float *g = net->grad_a, *g_in = net->grad_b;
     const float loss = gs_softmax_xent_backward(net->layers[nl - 2].out, sm->out, targets, batch,
                                                 sm->d->out_c, g);
-    int fused_relu = 0;
-    for (int i = nl - 2; i >= 0; i--) {
+    for (int i = nl - 2; i >= 0;) {
         layer *l = &net->layers[i];
-        const gs_layer_desc *d = l->d;
-        const float *x = i > 0 ? net->layers[i - 1].out : net->input;
         float *dx = i > 0 ? g_in : NULL;
-        const float *wv = net->params + l->w_off;
-        float *wg = net->grads + l->w_off;
-        float *bg = l->b_size ? net->grads + l->b_off : NULL;
-        const size_t n = numel_out(l) * batch;
-        const int spatial = d->in_h * d->in_w;
         if (!dx && !l->w_size)
             break; /* nothing before this layer needs a gradient */
-        switch (d->op) {
-        case GS_OP_CONV2D:
-            gs_conv2d_backward(x, g, batch, &d->conv, wv, wg, bg, dx, net->col);
-            break;
-        case GS_OP_BATCHNORM2D:
-            (net->last_training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
-                x, g, batch, d->in_c, spatial, wv, l->save_mean, l->save_invstd, wg, bg, dx);
-            break;
-        case GS_OP_RELU:
-            gs_relu_backward(l->out, g, n, dx);
-            break;
-        case GS_OP_MAXPOOL2D:
-            if (i > 1 && net->layers[i - 1].d->op == GS_OP_RELU) {
-                /* Fused: writes the gradient w.r.t. the ReLU's input, so
-                 * the ReLU layer is skipped below. */
-                gs_relu_maxpool2d_backward(g, l->argmax, x, batch, d->in_c, d->in_h, d->in_w,
-                                           d->out_h, d->out_w, dx);
-                fused_relu = 1;
-            } else {
-                gs_maxpool2d_backward(g, l->argmax, batch, d->in_c, d->in_h, d->in_w, d->out_h,
-                                      d->out_w, dx);
-            }
-            break;
-        case GS_OP_AVGPOOL2D:
-            gs_avgpool2d_backward(g, batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
-                                  dx);
-            break;
-        case GS_OP_GLOBAL_AVGPOOL:
-            gs_global_avgpool_backward(g, batch, d->in_c, spatial, dx);
-            break;
-        case GS_OP_GLOBAL_MAXPOOL:
-            gs_global_maxpool_backward(g, l->argmax, batch, d->in_c, spatial, dx);
-            break;
-        case GS_OP_DROPOUT:
-            if (net->last_training)
-                gs_dropout_backward(g, l->mask, n, dx);
-            else
-                memcpy(dx, g, n * sizeof(float));
-            break;
-        case GS_OP_DENSE:
-            gs_dense_backward(x, g, batch, (int)numel_in(l), d->out_c, wv, wg, bg, dx);
-            break;
-        case GS_OP_SOFTMAX:
-            break; /* only last, handled by the fused loss gradient */
-        }
+        const pass p = {.net = net, .l = l, .d = l->d, .index = i, .batch = batch,
+                        .training = net->last_training,
+                        .x = i > 0 ? net->layers[i - 1].out : net->input,
+                        .w = net->params + l->w_off, .b = NULL,
+                        .wg = net->grads + l->w_off,
+                        .bg = l->b_size ? net->grads + l->b_off : NULL, .g = g, .dx = dx};
+        i -= tnet_ops[l->d->op].backward(&p);
         float *t = g;
         g = g_in;
         g_in = t;
-        if (fused_relu) {
-            fused_relu = 0;
-            i--;
-        }
     }
     return loss;
 }
