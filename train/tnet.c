@@ -326,6 +326,8 @@ static const tnet_op tnet_ops[] = {
     [GS_OP_DENSE] = {dense_forward, dense_backward, dense_init, 0},
     [GS_OP_SOFTMAX] = {softmax_forward, NULL, NULL, 0},
 };
+_Static_assert(sizeof tnet_ops / sizeof *tnet_ops == GS_OP_COUNT,
+               "an op without an entry in tnet_ops");
 
 /* ---- construction ------------------------------------------------------ */
 

@@ -270,7 +270,7 @@ static int conv_tensors(const gs_layer_desc *l, gs_tensor_spec *t)
     return 2;
 }
 
-/* Weight decay would pull the scale towards 0; PyTorch recipes exempt it. */
+/* Batch norm's scale and shift, like every bias, get no weight decay. */
 static int batchnorm_tensors(const gs_layer_desc *l, gs_tensor_spec *t)
 {
     spec_set(&t[0], "weight", 1, 0, 1, l->out_c, 0, 0, 0);
@@ -313,6 +313,7 @@ static const op_info op_table[] = {
     [GS_OP_SOFTMAX] = {"softmax", parse_softmax, NULL, 0},
 };
 #define NUM_OPS ((int)(sizeof op_table / sizeof *op_table))
+_Static_assert(NUM_OPS == GS_OP_COUNT, "an op without an entry in op_table");
 
 const char *gs_layer_op_name(gs_layer_op op)
 {

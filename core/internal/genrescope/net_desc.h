@@ -31,6 +31,9 @@ typedef enum gs_layer_op {
     GS_OP_DENSE,
     GS_OP_SOFTMAX
 } gs_layer_op;
+/* The op tables (net_desc.c, train/tnet.c) have an entry per op and check
+ * their length against this, so a new op goes last. */
+#define GS_OP_COUNT (GS_OP_SOFTMAX + 1)
 
 /* One layer, checked against its input. Shapes are per sample; once a
  * global pool has made the activations flat, h = w = 1. */
