@@ -2,7 +2,9 @@
  * (genrescope/net_desc.h, the schema's one parser, so the trainer accepts
  * exactly the nets the core loads), one allocation each for parameters,
  * gradients, running statistics and activations, and the forward/backward
- * passes over the layer list. */
+ * passes over the layer list. Each op's trainer side (forward, backward,
+ * initialisation, what it keeps for the backward) is one tnet_ops entry,
+ * its functions side by side, as the kernels are in core/src/op_*.c. */
 #include "tnet.h"
 
 #include <cjson/cJSON.h>
@@ -19,66 +21,313 @@
 #define TNET_NAME_SIZE (GS_NET_DESC_NAME_MAX + 1)
 #define BN_MOMENTUM 0.1f
 
+/* N below is the batch (max_batch when allocated); a layer's shapes are
+ * its description's (flat vectors have h = w = 1). */
 typedef struct layer {
-    gs_layer_op kind;
-    const char *name; /* owned by the net's description; NULL if the op has no tensors */
-    /* Input and output shapes; flat vectors have h = w = 1. */
-    int in_c, in_h, in_w, out_c, out_h, out_w;
-    gs_conv2d_shape conv;
-    int has_bias;
-    int kh, kw, sh, sw;
-    float eps, p;
-    /* Offsets into net->params / net->grads, and index of the first
-     * gs_tparam of this layer (-1 if it has none). */
+    const gs_layer_desc *d; /* op, name, shapes and parameters; owned by net->desc */
+    /* The layer's tensors (the op table's list, genrescope/net_desc.h) and
+     * where each lives: trainable ones in net->params (gradient at the same
+     * offset in net->grads), statistics in net->stats. */
+    gs_tensor_spec tensors[GS_LAYER_TENSORS_MAX];
+    size_t tensor_off[GS_LAYER_TENSORS_MAX];
+    int num_tensors;
+    /* The same, by role: weight [w_off, +w_size), bias [b_off, +b_size)
+     * (b_size 0: none) in net->params; running mean [C] then running var
+     * [C] from stats_off in net->stats. */
     size_t w_off, w_size, b_off, b_size;
-    int first_param;
-    size_t stats_off; /* running mean then running var, in net->stats */
-    /* Activation buffers (max_batch rows each), set at allocation. */
-    float *out;
-    int *argmax;
-    float *mask;
-    float *save_mean, *save_invstd;
+    size_t stats_off;
+    /* Activation buffers, set by place_layers. */
+    float *out;       /* [N, out_c, out_h, out_w]; a relu's is its input's (in place) */
+    int *argmax;      /* max pools: [N, out_c, out_h, out_w], flat input index of each max */
+    float *mask;      /* dropout: [N, out_c, out_h, out_w], 0 or 1/(1-p) */
+    float *save_mean, *save_invstd; /* batchnorm: [out_c] each, the last forward's */
 } layer;
 
 struct gs_tnet {
     int in_c, in_h, in_w;
     int max_batch;
     int num_layers;
-    layer *layers;
+    layer *layers;           /* [num_layers], desc->layers' order */
     gs_net_desc *desc;
     char *arch_json;
+    /* Every layer's trainable tensors end to end [num_param_floats], their
+     * gradients in the same layout, and batch norm's running statistics
+     * [num_stat_floats] (layer->tensor_off says where each starts). */
     float *params, *grads, *stats;
     size_t num_param_floats, num_stat_floats;
-    gs_tparam *tparams;
+    gs_tparam *tparams;      /* [num_tparams], pointing into params/grads */
     char (*tparam_names)[TNET_NAME_SIZE + 16];
     int num_tparams;
-    float *act_mem;  /* every float activation buffer */
-    int *argmax_mem;
-    float *input;    /* copy of the last forward's input (conv backward needs it) */
-    float *grad_a, *grad_b; /* ping-pong gradients, max activation size each */
-    float *col;      /* im2col of one sample, for forward and backward */
+    /* Activations, N = max_batch: input first, then each layer's buffers
+     * in layer order (place_layers). */
+    float *act_mem;
+    int *argmax_mem;         /* every max pool's argmax, layer order */
+    float *input;            /* [N, in_c, in_h, in_w]: the last forward's, for conv backward */
+    /* Ping-pong gradients w.r.t. activations: [N * largest layer output] each. */
+    float *grad_a, *grad_b;
+    /* One sample's im2col matrix [Ci*kh*kw, oh*ow] for the largest conv
+     * (or its forward workspace if larger); forward and backward share it. */
+    float *col;
     int last_batch, last_training, has_forward;
 };
 
-static size_t numel_out(const layer *l) { return (size_t)l->out_c * l->out_h * l->out_w; }
-static size_t numel_in(const layer *l) { return (size_t)l->in_c * l->in_h * l->in_w; }
+static size_t numel_out(const layer *l) { return (size_t)l->d->out_c * l->d->out_h * l->d->out_w; }
+static size_t numel_in(const layer *l) { return (size_t)l->d->in_c * l->d->in_h * l->d->in_w; }
 
-/* ---- architecture --------------------------------------------------- */
+/* ---- the ops: each one's forward, backward, initialisation and buffers -- */
 
-static void layer_from_desc(layer *l, const gs_layer_desc *d)
+/* One layer's view of a forward or backward pass. */
+typedef struct pass {
+    gs_tnet *net;
+    layer *l;
+    const gs_layer_desc *d; /* l->d */
+    int index;              /* l's position in net->layers */
+    int batch;              /* N */
+    int training;           /* the forward's mode (the backward follows it) */
+    uint64_t rng_seed;      /* the forward's seed */
+    const float *x;         /* input [N, in_c, in_h, in_w] */
+    const float *w, *b;     /* weight, bias (NULL: none) in net->params */
+    /* Backward only: gradients of the weight and bias (+=; bg NULL: no
+     * bias), of the output g [N, out_c, out_h, out_w] and of the input dx
+     * (overwritten; NULL for the first layer, whose input needs none). */
+    float *wg, *bg;
+    const float *g;
+    float *dx;
+} pass;
+
+static size_t pass_numel_out(const pass *p) { return numel_out(p->l) * p->batch; }
+static int pass_spatial(const pass *p) { return p->d->in_h * p->d->in_w; }
+
+/* PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives bound =
+ * gain*sqrt(3/fan_in) with gain = sqrt(2/(1+5)), i.e. 1/sqrt(fan_in); the
+ * bias uses the same bound. Weight first, then bias, from rng. */
+static void kaiming_init(gs_tnet *net, const layer *l, size_t fan_in, gs_rng *rng)
 {
-    memset(l, 0, sizeof *l);
-    l->kind = d->op;
-    l->name = d->name;
-    l->first_param = -1;
-    l->in_c = d->in_c, l->in_h = d->in_h, l->in_w = d->in_w;
-    l->out_c = d->out_c, l->out_h = d->out_h, l->out_w = d->out_w;
-    l->conv = d->conv;
-    l->has_bias = d->has_bias;
-    l->kh = d->kh, l->kw = d->kw, l->sh = d->sh, l->sw = d->sw;
-    l->eps = (float)d->eps;
-    l->p = d->p;
+    float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
+    const float bound = (float)(1.0 / sqrt((double)fan_in));
+    for (size_t i = 0; i < l->w_size; i++)
+        wv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
+    for (size_t i = 0; i < l->b_size; i++)
+        bv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
 }
+
+static void conv2d_forward(const pass *p)
+{
+    gs_conv2d_forward(p->x, p->batch, &p->d->conv, p->w, p->b, p->l->out, p->net->col);
+}
+
+static int conv2d_backward(const pass *p)
+{
+    gs_conv2d_backward(p->x, p->g, p->batch, &p->d->conv, p->w, p->wg, p->bg, p->dx,
+                       p->net->col);
+    return 1;
+}
+
+static void conv2d_init(gs_tnet *net, const layer *l, gs_rng *rng)
+{
+    const gs_conv2d_shape *cs = &l->d->conv;
+    kaiming_init(net, l, (size_t)cs->in_channels * cs->kernel_h * cs->kernel_w, rng);
+}
+
+static void batchnorm2d_forward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    const layer *l = p->l;
+    float *running_mean = p->net->stats + l->stats_off, *running_var = running_mean + d->out_c;
+    if (p->training)
+        gs_batchnorm_train_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b,
+                                   (float)d->eps, BN_MOMENTUM, running_mean, running_var,
+                                   l->save_mean, l->save_invstd, l->out);
+    else
+        gs_batchnorm_eval_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b,
+                                  (float)d->eps, running_mean, running_var, l->save_mean,
+                                  l->save_invstd, l->out);
+}
+
+static int batchnorm2d_backward(const pass *p)
+{
+    (p->training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
+        p->x, p->g, p->batch, p->d->in_c, pass_spatial(p), p->w, p->l->save_mean,
+        p->l->save_invstd, p->wg, p->bg, p->dx);
+    return 1;
+}
+
+/* PyTorch's: weight 1, bias 0, running mean 0, running var 1. */
+static void batchnorm2d_init(gs_tnet *net, const layer *l, gs_rng *rng)
+{
+    (void)rng;
+    float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
+    for (int c = 0; c < l->d->out_c; c++) {
+        wv[c] = 1.0f;
+        bv[c] = 0.0f;
+        net->stats[l->stats_off + c] = 0.0f;
+        net->stats[l->stats_off + l->d->out_c + c] = 1.0f;
+    }
+}
+
+static void relu_forward(const pass *p)
+{
+    if (p->l->out != p->x)
+        memcpy(p->l->out, p->x, pass_numel_out(p) * sizeof(float));
+    gs_relu_forward(p->l->out, pass_numel_out(p));
+}
+
+static int relu_backward(const pass *p)
+{
+    gs_relu_backward(p->l->out, p->g, pass_numel_out(p), p->dx);
+    return 1;
+}
+
+static void maxpool2d_forward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    if (d->kh == 2 && d->kw == 2 && d->sh == 2 && d->sw == 2)
+        gs_maxpool2x2_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, p->l->out, p->l->argmax);
+    else
+        gs_maxpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh,
+                             d->sw, p->l->out, p->l->argmax);
+}
+
+/* After a ReLU (not the first layer), also does the ReLU's backward: only
+ * pooled positions get a gradient, so the ReLU's pass over the larger
+ * input is skipped; returns 2, the layers done. */
+static int maxpool2d_backward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    if (p->index > 1 && p->net->layers[p->index - 1].d->op == GS_OP_RELU) {
+        gs_relu_maxpool2d_backward(p->g, p->l->argmax, p->x, p->batch, d->in_c, d->in_h, d->in_w,
+                                   d->out_h, d->out_w, p->dx);
+        return 2;
+    }
+    gs_maxpool2d_backward(p->g, p->l->argmax, p->batch, d->in_c, d->in_h, d->in_w, d->out_h,
+                          d->out_w, p->dx);
+    return 1;
+}
+
+static void avgpool2d_forward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    gs_avgpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
+                         p->l->out);
+}
+
+static int avgpool2d_backward(const pass *p)
+{
+    const gs_layer_desc *d = p->d;
+    gs_avgpool2d_backward(p->g, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
+                          p->dx);
+    return 1;
+}
+
+static void global_avgpool_forward(const pass *p)
+{
+    gs_global_avgpool_forward(p->x, p->batch, p->d->in_c, pass_spatial(p), p->l->out);
+}
+
+static int global_avgpool_backward(const pass *p)
+{
+    gs_global_avgpool_backward(p->g, p->batch, p->d->in_c, pass_spatial(p), p->dx);
+    return 1;
+}
+
+static void global_maxpool_forward(const pass *p)
+{
+    gs_global_maxpool_forward(p->x, p->batch, p->d->in_c, pass_spatial(p), p->l->out,
+                              p->l->argmax);
+}
+
+static int global_maxpool_backward(const pass *p)
+{
+    gs_global_maxpool_backward(p->g, p->l->argmax, p->batch, p->d->in_c, pass_spatial(p), p->dx);
+    return 1;
+}
+
+/* Each dropout layer gets its own stream from the forward's seed. */
+static uint64_t mix_seed(uint64_t seed, int layer_index)
+{
+    gs_rng r;
+    gs_rng_seed(&r, seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(layer_index + 1)));
+    return gs_rng_next(&r);
+}
+
+static void dropout_forward(const pass *p)
+{
+    if (p->training)
+        gs_dropout_forward(p->x, pass_numel_out(p), p->d->p, mix_seed(p->rng_seed, p->index),
+                           p->l->mask, p->l->out);
+    else
+        memcpy(p->l->out, p->x, pass_numel_out(p) * sizeof(float));
+}
+
+static int dropout_backward(const pass *p)
+{
+    if (p->training)
+        gs_dropout_backward(p->g, p->l->mask, pass_numel_out(p), p->dx);
+    else
+        memcpy(p->dx, p->g, pass_numel_out(p) * sizeof(float));
+    return 1;
+}
+
+static void dense_forward(const pass *p)
+{
+    gs_dense_forward(p->x, p->batch, (int)numel_in(p->l), p->d->out_c, p->w, p->b, p->l->out);
+}
+
+static int dense_backward(const pass *p)
+{
+    gs_dense_backward(p->x, p->g, p->batch, (int)numel_in(p->l), p->d->out_c, p->w, p->wg, p->bg,
+                      p->dx);
+    return 1;
+}
+
+static void dense_init(gs_tnet *net, const layer *l, gs_rng *rng)
+{
+    kaiming_init(net, l, numel_in(l), rng);
+}
+
+static void softmax_forward(const pass *p)
+{
+    memcpy(p->l->out, p->x, pass_numel_out(p) * sizeof(float));
+    gs_softmax_forward(p->l->out, p->batch, p->d->out_c);
+}
+
+/* What a layer keeps beside its output (place_layers). */
+enum {
+    KEEPS_MASK = 1,   /* [N, out]: the dropout mask */
+    KEEPS_STATS = 2,  /* [out_c] twice: the batch's mean and invstd */
+    KEEPS_ARGMAX = 4, /* [N, out] ints: where each max came from */
+    /* The output is the input's buffer: ReLU runs in place (no layer's
+     * backward needs its own pre-ReLU output), except on the net's input. */
+    IN_PLACE = 8
+};
+
+/* The trainer's side of the op table (genrescope/net_desc.h), indexed by
+ * gs_layer_op. backward returns how many layers it did (a fused pair: 2);
+ * softmax has none, since the loss's gradient (gs_softmax_xent_backward)
+ * starts from its input. init: NULL for ops without tensors. */
+typedef struct tnet_op {
+    void (*forward)(const pass *p);
+    int (*backward)(const pass *p);
+    void (*init)(gs_tnet *net, const layer *l, gs_rng *rng);
+    unsigned keeps;
+} tnet_op;
+
+static const tnet_op tnet_ops[] = {
+    [GS_OP_CONV2D] = {conv2d_forward, conv2d_backward, conv2d_init, 0},
+    [GS_OP_BATCHNORM2D] = {batchnorm2d_forward, batchnorm2d_backward, batchnorm2d_init,
+                           KEEPS_STATS},
+    [GS_OP_RELU] = {relu_forward, relu_backward, NULL, IN_PLACE},
+    [GS_OP_MAXPOOL2D] = {maxpool2d_forward, maxpool2d_backward, NULL, KEEPS_ARGMAX},
+    [GS_OP_AVGPOOL2D] = {avgpool2d_forward, avgpool2d_backward, NULL, 0},
+    [GS_OP_GLOBAL_AVGPOOL] = {global_avgpool_forward, global_avgpool_backward, NULL, 0},
+    [GS_OP_GLOBAL_MAXPOOL] = {global_maxpool_forward, global_maxpool_backward, NULL,
+                              KEEPS_ARGMAX},
+    [GS_OP_DROPOUT] = {dropout_forward, dropout_backward, NULL, KEEPS_MASK},
+    [GS_OP_DENSE] = {dense_forward, dense_backward, dense_init, 0},
+    [GS_OP_SOFTMAX] = {softmax_forward, NULL, NULL, 0},
+};
+_Static_assert(sizeof tnet_ops / sizeof *tnet_ops == GS_OP_COUNT,
+               "an op without an entry in tnet_ops");
 
 /* ---- construction ------------------------------------------------------ */
 
@@ -86,7 +335,7 @@ static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t 
                        int decay)
 {
     gs_tparam *p = &net->tparams[net->num_tparams];
-    snprintf(net->tparam_names[net->num_tparams], sizeof net->tparam_names[0], "%s.%s", l->name,
+    snprintf(net->tparam_names[net->num_tparams], sizeof net->tparam_names[0], "%s.%s", l->d->name,
              suffix);
     p->name = net->tparam_names[net->num_tparams];
     p->value = net->params + off;
@@ -96,29 +345,39 @@ static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t 
     net->num_tparams++;
 }
 
-static void init_layer(gs_tnet *net, layer *l, gs_rng *rng)
+static size_t spec_numel(const gs_tensor_spec *t)
 {
-    float *wv = net->params + l->w_off, *bv = net->params + l->b_off;
-    if (l->kind == GS_OP_BATCHNORM2D) {
-        for (int c = 0; c < l->out_c; c++) {
-            wv[c] = 1.0f;
-            bv[c] = 0.0f;
-            net->stats[l->stats_off + c] = 0.0f;
-            net->stats[l->stats_off + l->out_c + c] = 1.0f;
+    size_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= (size_t)t->shape[d];
+    return n;
+}
+
+/* Gives each of l's tensors its place, in the op table's order (weight,
+ * bias, statistics), after those of the layers before. */
+static void place_tensors(gs_tnet *net, layer *l)
+{
+    l->num_tensors = gs_layer_tensors(l->d, l->tensors);
+    l->w_off = l->b_off = net->num_param_floats;
+    for (int t = 0; t < l->num_tensors; t++) {
+        const gs_tensor_spec *ts = &l->tensors[t];
+        const size_t n = spec_numel(ts);
+        if (!ts->trainable) {
+            if (t == 2)
+                l->stats_off = net->num_stat_floats;
+            l->tensor_off[t] = net->num_stat_floats;
+            net->num_stat_floats += n;
+            continue;
         }
-        return;
+        l->tensor_off[t] = net->num_param_floats;
+        net->num_param_floats += n;
+        if (t == 0)
+            l->w_size = n;
+        else
+            l->b_off = l->tensor_off[t], l->b_size = n;
     }
-    /* PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives
-     * bound = gain*sqrt(3/fan_in) with gain = sqrt(2/(1+5)), i.e.
-     * 1/sqrt(fan_in); the bias uses the same bound. */
-    const size_t fan_in = l->kind == GS_OP_CONV2D ? numel_in(l) / ((size_t)l->in_h * l->in_w) *
-                                                  (size_t)l->conv.kernel_h * l->conv.kernel_w
-                                            : numel_in(l);
-    const float bound = (float)(1.0 / sqrt((double)fan_in));
-    for (size_t i = 0; i < l->w_size; i++)
-        wv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
-    for (size_t i = 0; i < l->b_size; i++)
-        bv[i] = (float)(2.0 * gs_rng_uniform(rng) - 1.0) * bound;
+    if (!l->b_size)
+        l->b_off = l->w_off + l->w_size;
 }
 
 /* What the layers need in all, counted per sample (times max_batch when
@@ -130,6 +389,29 @@ typedef struct net_sizes {
     size_t argmax_ints; /* every max-pool argmax buffer end to end */
 } net_sizes;
 
+/* What a layer needs beside its parameters (tnet_ops[].keeps), per
+ * sample unless said otherwise, so that counting (size_layers) and
+ * placing (place_layers) agree. */
+typedef struct layer_buffers {
+    int in_place;  /* the output is the input's buffer */
+    size_t mask;   /* floats */
+    size_t saved;  /* floats for the whole batch: batch norm's mean and invstd */
+    size_t argmax; /* ints */
+} layer_buffers;
+
+static layer_buffers buffers_of(const layer *l, int index)
+{
+    const unsigned keeps = tnet_ops[l->d->op].keeps;
+    layer_buffers b = {(keeps & IN_PLACE) && index > 0, 0, 0, 0};
+    if (keeps & KEEPS_MASK)
+        b.mask = numel_out(l);
+    if (keeps & KEEPS_STATS)
+        b.saved = 2 * (size_t)l->d->out_c;
+    if (keeps & KEEPS_ARGMAX)
+        b.argmax = numel_out(l);
+    return b;
+}
+
 /* Fills net->layers from the description, with each layer's parameter
  * offsets and sizes, and counts the activation memory they need. */
 static net_sizes size_layers(gs_tnet *net)
@@ -137,38 +419,19 @@ static net_sizes size_layers(gs_tnet *net)
     net_sizes sz = {(size_t)net->in_c * net->in_h * net->in_w, 0, 0, 0};
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        layer_from_desc(l, &net->desc->layers[i]);
-        const int c = l->out_c;
-        if (l->kind == GS_OP_CONV2D) {
-            l->w_size = (size_t)l->conv.out_channels * l->conv.in_channels * l->conv.kernel_h *
-                        l->conv.kernel_w;
-            l->b_size = l->has_bias ? (size_t)l->conv.out_channels : 0;
-            size_t cs = gs_conv2d_col_size(&l->conv), ws = gs_conv2d_workspace_size(&l->conv);
+        l->d = &net->desc->layers[i];
+        if (l->d->op == GS_OP_CONV2D) {
+            size_t cs = gs_conv2d_col_size(&l->d->conv), ws = gs_conv2d_workspace_size(&l->d->conv);
             sz.col = cs > sz.col ? cs : sz.col;
             sz.col = ws > sz.col ? ws : sz.col;
-        } else if (l->kind == GS_OP_DENSE) {
-            l->w_size = (size_t)l->out_c * numel_in(l);
-            l->b_size = (size_t)l->out_c;
-        } else if (l->kind == GS_OP_BATCHNORM2D) {
-            l->w_size = l->b_size = (size_t)c;
-            l->stats_off = net->num_stat_floats;
-            net->num_stat_floats += 2 * (size_t)c;
         }
-        l->w_off = net->num_param_floats;
-        l->b_off = l->w_off + l->w_size;
-        net->num_param_floats += l->w_size + l->b_size;
+        place_tensors(net, l);
         const size_t n = numel_out(l);
         sz.max_act = n > sz.max_act ? n : sz.max_act;
-        /* ReLU runs in place on its input's buffer (no layer's backward
-         * needs its own pre-ReLU output), except on the net's input. */
-        if (!(l->kind == GS_OP_RELU && i > 0))
-            sz.act_floats += n;
-        if (l->kind == GS_OP_DROPOUT)
-            sz.act_floats += n;
-        if (l->kind == GS_OP_BATCHNORM2D)
-            sz.act_floats += 2 * (size_t)c;
-        if (l->kind == GS_OP_MAXPOOL2D || l->kind == GS_OP_GLOBAL_MAXPOOL)
-            sz.argmax_ints += n;
+        const layer_buffers b = buffers_of(l, i);
+        /* saved is counted per sample too: a little slack, never short. */
+        sz.act_floats += (b.in_place ? 0 : n) + b.mask + b.saved;
+        sz.argmax_ints += b.argmax;
     }
     return sz;
 }
@@ -207,33 +470,32 @@ static void place_layers(gs_tnet *net, uint64_t seed)
     gs_rng_seed(&rng, seed);
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        const size_t n = numel_out(l) * mb;
-        if (l->kind == GS_OP_RELU && i > 0) {
+        const layer_buffers b = buffers_of(l, i);
+        if (b.in_place) {
             l->out = net->layers[i - 1].out;
         } else {
             l->out = a;
-            a += n;
+            a += numel_out(l) * mb;
         }
-        if (l->kind == GS_OP_DROPOUT) {
+        if (b.mask) {
             l->mask = a;
-            a += n;
+            a += b.mask * mb;
         }
-        if (l->kind == GS_OP_BATCHNORM2D) {
+        if (b.saved) {
             l->save_mean = a;
-            l->save_invstd = a + l->out_c;
-            a += 2 * (size_t)l->out_c;
+            l->save_invstd = a + l->d->out_c;
+            a += b.saved;
         }
-        if (l->kind == GS_OP_MAXPOOL2D || l->kind == GS_OP_GLOBAL_MAXPOOL) {
+        if (b.argmax) {
             l->argmax = am;
-            am += n;
+            am += b.argmax * mb;
         }
         if (l->w_size) {
-            l->first_param = net->num_tparams;
-            int decay = l->kind != GS_OP_BATCHNORM2D;
-            add_tparam(net, l, "weight", l->w_off, l->w_size, decay);
-            if (l->b_size)
-                add_tparam(net, l, "bias", l->b_off, l->b_size, 0);
-            init_layer(net, l, &rng);
+            for (int t = 0; t < l->num_tensors; t++)
+                if (l->tensors[t].trainable)
+                    add_tparam(net, l, l->tensors[t].suffix, l->tensor_off[t],
+                               spec_numel(&l->tensors[t]), l->tensors[t].decay);
+            tnet_ops[l->d->op].init(net, l, &rng);
         }
     }
 }
@@ -320,36 +582,23 @@ gs_tnet *gs_tnet_new(const char *architecture_json, int max_batch, uint64_t seed
     return build_json(architecture_json, max_batch, seed, err);
 }
 
-/* PyTorch layout of a layer's tensor: conv weight [Co,Ci,kh,kw], dense
- * weight [O,I], everything else [C]. */
-static int tensor_shape(const layer *l, const char *suffix, int64_t *shape)
+/* The start of tensor t of l in the net's memory. */
+static float *tensor_data(const gs_tnet *net, const layer *l, int t)
 {
-    if (strcmp(suffix, "weight") == 0 && l->kind == GS_OP_CONV2D) {
-        shape[0] = l->conv.out_channels, shape[1] = l->conv.in_channels;
-        shape[2] = l->conv.kernel_h, shape[3] = l->conv.kernel_w;
-        return 4;
-    }
-    if (strcmp(suffix, "weight") == 0 && l->kind == GS_OP_DENSE) {
-        shape[0] = l->out_c, shape[1] = (int64_t)numel_in(l);
-        return 2;
-    }
-    shape[0] = l->out_c;
-    return 1;
+    return (l->tensors[t].trainable ? net->params : net->stats) + l->tensor_off[t];
 }
 
-static gs_status copy_tensor(const gs_model *model, const layer *l, const char *suffix,
+static gs_status copy_tensor(const gs_model *model, const layer *l, const gs_tensor_spec *ts,
                              float *dst, gs_error *err)
 {
     char name[TNET_NAME_SIZE + 16];
-    snprintf(name, sizeof name, "%s.%s", l->name, suffix);
+    snprintf(name, sizeof name, "%s.%s", l->d->name, ts->suffix);
     const gs_tensor *t = gs_model_tensor(model, name);
     if (!t)
         return gs_error_set(err, GS_ERR_MODEL, "model has no tensor %s", name);
-    int64_t shape[4];
-    int ndim = tensor_shape(l, suffix, shape);
-    int same = t->ndim == ndim;
-    for (int d = 0; same && d < ndim; d++)
-        same = t->shape[d] == shape[d];
+    int same = t->ndim == ts->ndim;
+    for (int d = 0; same && d < ts->ndim; d++)
+        same = t->shape[d] == ts->shape[d];
     if (!same)
         return gs_error_set(err, GS_ERR_MODEL, "tensor %s does not have the shape the architecture needs",
                             name);
@@ -391,15 +640,9 @@ gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_output
         layer *l = &net->layers[i];
         if (!l->w_size || (replace_head && i == net->num_layers - 2))
             continue;
-        gs_status st = copy_tensor(model, l, "weight", net->params + l->w_off, err);
-        if (st == GS_OK && l->b_size)
-            st = copy_tensor(model, l, "bias", net->params + l->b_off, err);
-        if (st == GS_OK && l->kind == GS_OP_BATCHNORM2D) {
-            st = copy_tensor(model, l, "running_mean", net->stats + l->stats_off, err);
-            if (st == GS_OK)
-                st = copy_tensor(model, l, "running_var", net->stats + l->stats_off + l->out_c,
-                                 err);
-        }
+        gs_status st = GS_OK;
+        for (int t = 0; t < l->num_tensors && st == GS_OK; t++)
+            st = copy_tensor(model, l, &l->tensors[t], tensor_data(net, l, t), err);
         if (st != GS_OK) {
             gs_tnet_free(net);
             return NULL;
@@ -442,7 +685,7 @@ void gs_tnet_input_shape(const gs_tnet *net, int *c, int *h, int *w)
         *w = net->in_w;
 }
 
-int gs_tnet_num_outputs(const gs_tnet *net) { return net->layers[net->num_layers - 1].out_c; }
+int gs_tnet_num_outputs(const gs_tnet *net) { return net->layers[net->num_layers - 1].d->out_c; }
 
 int gs_tnet_embedding_size(const gs_tnet *net)
 {
@@ -460,14 +703,6 @@ size_t gs_tnet_total_parameters(const gs_tnet *net) { return net->num_param_floa
 
 /* ---- forward / backward ------------------------------------------------- */
 
-/* Each dropout layer gets its own stream from the forward's seed. */
-static uint64_t mix_seed(uint64_t seed, int layer_index)
-{
-    gs_rng r;
-    gs_rng_seed(&r, seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(layer_index + 1)));
-    return gs_rng_next(&r);
-}
-
 gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int training,
                           uint64_t rng_seed, float *probs, float *embeddings, gs_error *err)
 {
@@ -480,62 +715,11 @@ gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int train
     const float *x = net->input;
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        const float *wv = net->params + l->w_off;
-        const float *bv = l->b_size ? net->params + l->b_off : NULL;
-        const size_t n = numel_out(l) * batch;
-        const int spatial = l->in_h * l->in_w;
-        switch (l->kind) {
-        case GS_OP_CONV2D:
-            gs_conv2d_forward(x, batch, &l->conv, wv, bv, l->out, net->col);
-            break;
-        case GS_OP_BATCHNORM2D:
-            if (training)
-                gs_batchnorm_train_forward(x, batch, l->in_c, spatial, wv, bv, l->eps, BN_MOMENTUM,
-                                           net->stats + l->stats_off,
-                                           net->stats + l->stats_off + l->out_c, l->save_mean,
-                                           l->save_invstd, l->out);
-            else
-                gs_batchnorm_eval_forward(x, batch, l->in_c, spatial, wv, bv, l->eps,
-                                          net->stats + l->stats_off,
-                                          net->stats + l->stats_off + l->out_c, l->save_mean,
-                                          l->save_invstd, l->out);
-            break;
-        case GS_OP_RELU:
-            if (l->out != x)
-                memcpy(l->out, x, n * sizeof(float));
-            gs_relu_forward(l->out, n);
-            break;
-        case GS_OP_MAXPOOL2D:
-            if (l->kh == 2 && l->kw == 2 && l->sh == 2 && l->sw == 2)
-                gs_maxpool2x2_forward(x, batch, l->in_c, l->in_h, l->in_w, l->out, l->argmax);
-            else
-                gs_maxpool2d_forward(x, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh,
-                                     l->sw, l->out, l->argmax);
-            break;
-        case GS_OP_AVGPOOL2D:
-            gs_avgpool2d_forward(x, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh, l->sw,
-                                 l->out);
-            break;
-        case GS_OP_GLOBAL_AVGPOOL:
-            gs_global_avgpool_forward(x, batch, l->in_c, spatial, l->out);
-            break;
-        case GS_OP_GLOBAL_MAXPOOL:
-            gs_global_maxpool_forward(x, batch, l->in_c, spatial, l->out, l->argmax);
-            break;
-        case GS_OP_DROPOUT:
-            if (training)
-                gs_dropout_forward(x, n, l->p, mix_seed(rng_seed, i), l->mask, l->out);
-            else
-                memcpy(l->out, x, n * sizeof(float));
-            break;
-        case GS_OP_DENSE:
-            gs_dense_forward(x, batch, (int)numel_in(l), l->out_c, wv, bv, l->out);
-            break;
-        case GS_OP_SOFTMAX:
-            memcpy(l->out, x, n * sizeof(float));
-            gs_softmax_forward(l->out, batch, l->out_c);
-            break;
-        }
+        const pass p = {.net = net, .l = l, .d = l->d, .index = i, .batch = batch,
+                        .training = training, .rng_seed = rng_seed, .x = x,
+                        .w = net->params + l->w_off,
+                        .b = l->b_size ? net->params + l->b_off : NULL};
+        tnet_ops[l->d->op].forward(&p);
         x = l->out;
     }
     net->last_batch = batch;
@@ -561,71 +745,22 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch)
     const layer *sm = &net->layers[nl - 1];
     float *g = net->grad_a, *g_in = net->grad_b;
     const float loss = gs_softmax_xent_backward(net->layers[nl - 2].out, sm->out, targets, batch,
-                                                sm->out_c, g);
-    int fused_relu = 0;
-    for (int i = nl - 2; i >= 0; i--) {
+                                                sm->d->out_c, g);
+    for (int i = nl - 2; i >= 0;) {
         layer *l = &net->layers[i];
-        const float *x = i > 0 ? net->layers[i - 1].out : net->input;
         float *dx = i > 0 ? g_in : NULL;
-        const float *wv = net->params + l->w_off;
-        float *wg = net->grads + l->w_off;
-        float *bg = l->b_size ? net->grads + l->b_off : NULL;
-        const size_t n = numel_out(l) * batch;
-        const int spatial = l->in_h * l->in_w;
         if (!dx && !l->w_size)
             break; /* nothing before this layer needs a gradient */
-        switch (l->kind) {
-        case GS_OP_CONV2D:
-            gs_conv2d_backward(x, g, batch, &l->conv, wv, wg, bg, dx, net->col);
-            break;
-        case GS_OP_BATCHNORM2D:
-            (net->last_training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
-                x, g, batch, l->in_c, spatial, wv, l->save_mean, l->save_invstd, wg, bg, dx);
-            break;
-        case GS_OP_RELU:
-            gs_relu_backward(l->out, g, n, dx);
-            break;
-        case GS_OP_MAXPOOL2D:
-            if (i > 1 && net->layers[i - 1].kind == GS_OP_RELU) {
-                /* Fused: writes the gradient w.r.t. the ReLU's input, so
-                 * the ReLU layer is skipped below. */
-                gs_relu_maxpool2d_backward(g, l->argmax, x, batch, l->in_c, l->in_h, l->in_w,
-                                           l->out_h, l->out_w, dx);
-                fused_relu = 1;
-            } else {
-                gs_maxpool2d_backward(g, l->argmax, batch, l->in_c, l->in_h, l->in_w, l->out_h,
-                                      l->out_w, dx);
-            }
-            break;
-        case GS_OP_AVGPOOL2D:
-            gs_avgpool2d_backward(g, batch, l->in_c, l->in_h, l->in_w, l->kh, l->kw, l->sh, l->sw,
-                                  dx);
-            break;
-        case GS_OP_GLOBAL_AVGPOOL:
-            gs_global_avgpool_backward(g, batch, l->in_c, spatial, dx);
-            break;
-        case GS_OP_GLOBAL_MAXPOOL:
-            gs_global_maxpool_backward(g, l->argmax, batch, l->in_c, spatial, dx);
-            break;
-        case GS_OP_DROPOUT:
-            if (net->last_training)
-                gs_dropout_backward(g, l->mask, n, dx);
-            else
-                memcpy(dx, g, n * sizeof(float));
-            break;
-        case GS_OP_DENSE:
-            gs_dense_backward(x, g, batch, (int)numel_in(l), l->out_c, wv, wg, bg, dx);
-            break;
-        case GS_OP_SOFTMAX:
-            break; /* only last, handled by the fused loss gradient */
-        }
+        const pass p = {.net = net, .l = l, .d = l->d, .index = i, .batch = batch,
+                        .training = net->last_training,
+                        .x = i > 0 ? net->layers[i - 1].out : net->input,
+                        .w = net->params + l->w_off, .b = NULL,
+                        .wg = net->grads + l->w_off,
+                        .bg = l->b_size ? net->grads + l->b_off : NULL, .g = g, .dx = dx};
+        i -= tnet_ops[l->d->op].backward(&p);
         float *t = g;
         g = g_in;
         g_in = t;
-        if (fused_relu) {
-            fused_relu = 0;
-            i--;
-        }
     }
     return loss;
 }
@@ -636,29 +771,15 @@ gs_status gs_tnet_export(const gs_tnet *net, gs_model_writer *writer, gs_error *
 {
     for (int i = 0; i < net->num_layers; i++) {
         const layer *l = &net->layers[i];
-        if (!l->w_size)
-            continue;
-        char name[TNET_NAME_SIZE + 16];
-        int64_t shape[4];
-        int ndim = tensor_shape(l, "weight", shape);
-        gs_status st;
-        snprintf(name, sizeof name, "%s.weight", l->name);
-        st = gs_model_writer_add_tensor(writer, name, ndim, shape, net->params + l->w_off, err);
-        int64_t bshape[1] = {l->out_c};
-        if (st == GS_OK && l->b_size) {
-            snprintf(name, sizeof name, "%s.bias", l->name);
-            st = gs_model_writer_add_tensor(writer, name, 1, bshape, net->params + l->b_off, err);
+        for (int t = 0; t < l->num_tensors; t++) {
+            char name[TNET_NAME_SIZE + 16];
+            snprintf(name, sizeof name, "%s.%s", l->d->name, l->tensors[t].suffix);
+            gs_status st = gs_model_writer_add_tensor(writer, name, l->tensors[t].ndim,
+                                                      l->tensors[t].shape,
+                                                      tensor_data(net, l, t), err);
+            if (st != GS_OK)
+                return st;
         }
-        if (st == GS_OK && l->kind == GS_OP_BATCHNORM2D) {
-            snprintf(name, sizeof name, "%s.running_mean", l->name);
-            st = gs_model_writer_add_tensor(writer, name, 1, bshape, net->stats + l->stats_off, err);
-            snprintf(name, sizeof name, "%s.running_var", l->name);
-            if (st == GS_OK)
-                st = gs_model_writer_add_tensor(writer, name, 1, bshape,
-                                                net->stats + l->stats_off + l->out_c, err);
-        }
-        if (st != GS_OK)
-            return st;
     }
     return gs_model_writer_set_metadata(writer, "architecture", net->arch_json, err);
 }

@@ -30,13 +30,23 @@
  * epilogue runs on the tile while it is still in cache. */
 #define TILE_FLOATS ((size_t)1 << 18)
 
+/* N = max_batch. Sizes are the largest any step needs (gs_net_ctx_new). */
 struct gs_net_ctx {
     const gs_net *net;
     int max_batch;
+    /* Ping-pong step input/output: [C][N][H][W] up to net->act_floats per
+     * sample; [N][F] once flat. */
     float *buf[2];
-    float *col;      /* im2col tile */
-    float *scratch;  /* conv output tile before its fused max pool */
-    float *wino_in, *wino_out, *wino_row; /* Winograd convs' workspaces */
+    /* im2col of one tile: [Ci*kh*kw][tile columns] (a tile: whole samples
+     * or a band of output rows, see plan_tile). NULL: no conv needs one. */
+    float *col;
+    /* A tile's conv output before its fused max pool: [Co][tile columns]. */
+    float *scratch;
+    /* Winograd convs (cnn_winograd.c), per chunk of 2x2 tiles: transformed
+     * input [16][Ci][tiles], products [16][Co][tiles] (planes padded, see
+     * gs_wino_workspace), and four zero-padded input rows with even and
+     * odd columns apart [2][4][tiles per row + 1]. */
+    float *wino_in, *wino_out, *wino_row;
 };
 
 /* ---- Context and forward ----------------------------------------------- */

@@ -44,8 +44,10 @@ typedef struct net_step {
     int pool_fused;          /* conv followed by max pool: pool, then bias */
     int relu_fused;          /* conv/dense followed by relu */
     int bn_folded;
-    float *weight, *bias;    /* owned; bias always present for conv/dense */
-    float *wino_weight;      /* owned; set: the conv runs as Winograd F(2x2,3x3) */
+    /* Owned. Conv: weight [Co][Ci*kh*kw] (batch norm folded in), bias [Co]
+     * (zeros when the layer has none). Dense: weight [O][I], bias [O]. */
+    float *weight, *bias;
+    float *wino_weight;      /* owned; set: the conv runs as Winograd F(2x2,3x3), [16][Co][Ci] */
 } net_step;
 
 struct gs_net {
@@ -53,7 +55,7 @@ struct gs_net {
     int num_outputs, embedding_size;
     int num_steps;
     int last_dense;       /* index of the step whose input is the embedding */
-    net_step *steps;
+    net_step *steps;      /* [num_steps] */
     size_t act_floats;    /* largest per-sample activation */
 };
 

@@ -107,34 +107,59 @@ static net_step *last_step(builder *b)
     return b->net->num_steps ? &b->net->steps[b->net->num_steps - 1] : NULL;
 }
 
-static gs_status add_conv(builder *b, const gs_layer_desc *l, const char *where)
+/* Takes every tensor the op table lists for l (gs_layer_tensors), in its
+ * order, into t[]; on failure frees what it took. */
+static gs_status take_layer_tensors(builder *b, const gs_layer_desc *l, const char *where,
+                                    float *t[GS_LAYER_TENSORS_MAX])
 {
-    const gs_conv2d_shape *cs = &l->conv;
-    int64_t wshape[4] = {cs->out_channels, cs->in_channels, cs->kernel_h, cs->kernel_w};
-    int64_t bshape[1] = {cs->out_channels};
-    float *weight = take_tensor(b->model, l->name, "weight", 4, wshape, where, b->err);
-    if (!weight)
-        return b->err->code;
-    float *bias = l->has_bias ? take_tensor(b->model, l->name, "bias", 1, bshape, where, b->err)
-                              : calloc((size_t)cs->out_channels, sizeof(float));
-    if (!bias) {
-        free(weight);
-        if (!l->has_bias)
-            return gs_error_set(b->err, GS_ERR_NOMEM, "out of memory");
-        return b->err->code;
+    gs_tensor_spec spec[GS_LAYER_TENSORS_MAX];
+    const int n = gs_layer_tensors(l, spec);
+    for (int i = 0; i < n; i++) {
+        t[i] = take_tensor(b->model, l->name, spec[i].suffix, spec[i].ndim, spec[i].shape, where,
+                           b->err);
+        if (!t[i]) {
+            while (i--)
+                free(t[i]);
+            return b->err->code;
+        }
     }
-    net_step *s = push_step(b, STEP_CONV, l);
+    return GS_OK;
+}
+
+/* Takes ownership of weight and bias (also on failure). */
+static gs_status add_weighted_step(builder *b, step_kind kind, const gs_layer_desc *l,
+                                   float *weight, float *bias)
+{
+    net_step *s = push_step(b, kind, l);
     if (!s) {
         free(weight);
         free(bias);
         return GS_ERR_NOMEM;
     }
-    s->conv = *cs;
-    s->conv_h = l->out_h;
-    s->conv_w = l->out_w;
     s->weight = weight;
     s->bias = bias;
     return GS_OK;
+}
+
+static gs_status add_conv(builder *b, const gs_layer_desc *l, const char *where)
+{
+    float *t[GS_LAYER_TENSORS_MAX] = {0};
+    gs_status st = take_layer_tensors(b, l, where, t);
+    if (st)
+        return st;
+    /* The step always has a bias, so the fused epilogue needs no branch. */
+    if (!l->has_bias && !(t[1] = calloc((size_t)l->conv.out_channels, sizeof(float)))) {
+        free(t[0]);
+        return gs_error_set(b->err, GS_ERR_NOMEM, "out of memory");
+    }
+    st = add_weighted_step(b, STEP_CONV, l, t[0], t[1]);
+    if (!st) {
+        net_step *s = last_step(b);
+        s->conv = l->conv;
+        s->conv_h = l->out_h;
+        s->conv_w = l->out_w;
+    }
+    return st;
 }
 
 /* Folds the batch norm into the conv step just built (the description
@@ -144,15 +169,9 @@ static gs_status add_batchnorm(builder *b, const gs_layer_desc *l, const char *w
     net_step *s = last_step(b);
     const double eps = l->eps;
     const int c = s->out_c;
-    int64_t shape[1] = {c};
-    static const char *const suffix[4] = {"weight", "bias", "running_mean", "running_var"};
-    float *t[4] = {0};
-    gs_status st = GS_OK;
-    for (int i = 0; i < 4 && !st; i++) {
-        t[i] = take_tensor(b->model, l->name, suffix[i], 1, shape, where, b->err);
-        if (!t[i])
-            st = b->err->code;
-    }
+    /* weight, bias, running_mean, running_var */
+    float *t[GS_LAYER_TENSORS_MAX] = {0};
+    gs_status st = take_layer_tensors(b, l, where, t);
     for (int o = 0; o < c && !st; o++) {
         double var = (double)t[3][o] + eps;
         if (!(var > 0.0))
@@ -203,24 +222,9 @@ static gs_status add_pool(builder *b, const gs_layer_desc *l)
 
 static gs_status add_dense(builder *b, const gs_layer_desc *l, const char *where)
 {
-    int64_t wshape[2] = {l->out_c, l->in_c}, bshape[1] = {l->out_c};
-    float *weight = take_tensor(b->model, l->name, "weight", 2, wshape, where, b->err);
-    if (!weight)
-        return b->err->code;
-    float *bias = take_tensor(b->model, l->name, "bias", 1, bshape, where, b->err);
-    if (!bias) {
-        free(weight);
-        return b->err->code;
-    }
-    net_step *s = push_step(b, STEP_DENSE, l);
-    if (!s) {
-        free(weight);
-        free(bias);
-        return GS_ERR_NOMEM;
-    }
-    s->weight = weight;
-    s->bias = bias;
-    return GS_OK;
+    float *t[GS_LAYER_TENSORS_MAX] = {0};
+    gs_status st = take_layer_tensors(b, l, where, t);
+    return st ? st : add_weighted_step(b, STEP_DENSE, l, t[0], t[1]);
 }
 
 static gs_status add_layer(builder *b, const gs_layer_desc *l, int index)

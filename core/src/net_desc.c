@@ -19,16 +19,6 @@
 #define MAX_DIM 65536
 #define MAX_ELEMS ((size_t)1 << 28)
 
-static const char *const op_names[] = {"conv2d",         "batchnorm2d",    "relu",
-                                       "maxpool2d",      "avgpool2d",      "global_avgpool",
-                                       "global_maxpool", "dropout",        "dense",
-                                       "softmax"};
-
-const char *gs_layer_op_name(gs_layer_op op)
-{
-    return (unsigned)op < sizeof op_names / sizeof *op_names ? op_names[op] : "?";
-}
-
 /* ---- JSON helpers ------------------------------------------------------ */
 
 static int json_int(const cJSON *v, int lo, int hi, int *out)
@@ -117,10 +107,17 @@ static gs_status check_size(const cursor *cur, int oh, int ow, const char *where
     return GS_OK;
 }
 
-static gs_status parse_conv(const cJSON *layer, const cursor *cur, gs_layer_desc *l,
-                            const char *where, gs_error *err)
+/* Each op's keys and shape rule: reads the op's keys from layer, checks
+ * them against the input (cur) and the layer before (prev, NULL for the
+ * first), and sets l's output shape when it differs from the input's. */
+#define PARSE_ARGS                                                                                \
+    const cJSON *layer, const cursor *cur, const gs_layer_desc *prev, int is_last,                \
+        gs_layer_desc *l, const char *where, gs_error *err
+
+static gs_status parse_conv(PARSE_ARGS)
 {
     static const int one[2] = {1, 1}, zero[2] = {0, 0};
+    (void)prev, (void)is_last;
     gs_status st = get_name(layer, l, where, err);
     if (st)
         return st;
@@ -159,9 +156,9 @@ static gs_status parse_conv(const cJSON *layer, const cursor *cur, gs_layer_desc
     return GS_OK;
 }
 
-static gs_status parse_batchnorm(const cJSON *layer, const gs_layer_desc *prev, gs_layer_desc *l,
-                                 const char *where, gs_error *err)
+static gs_status parse_batchnorm(PARSE_ARGS)
 {
+    (void)cur, (void)is_last;
     gs_status st = get_name(layer, l, where, err);
     if (st)
         return st;
@@ -179,9 +176,9 @@ static gs_status parse_batchnorm(const cJSON *layer, const gs_layer_desc *prev, 
     return GS_OK;
 }
 
-static gs_status parse_pool(const cJSON *layer, const cursor *cur, gs_layer_desc *l,
-                            const char *where, gs_error *err)
+static gs_status parse_pool(PARSE_ARGS)
 {
+    (void)prev, (void)is_last;
     int k[2], s[2];
     gs_status st = check_spatial(cur, where, err);
     if (!st) st = get_pair(layer, "kernel", NULL, 1, MAX_DIM, k, where, err);
@@ -201,9 +198,9 @@ static gs_status parse_pool(const cJSON *layer, const cursor *cur, gs_layer_desc
     return GS_OK;
 }
 
-static gs_status parse_dense(const cJSON *layer, const cursor *cur, gs_layer_desc *l,
-                             const char *where, gs_error *err)
+static gs_status parse_dense(PARSE_ARGS)
 {
+    (void)prev, (void)is_last;
     gs_status st = get_name(layer, l, where, err);
     if (st)
         return st;
@@ -224,6 +221,111 @@ static gs_status parse_dense(const cJSON *layer, const cursor *cur, gs_layer_des
     return GS_OK;
 }
 
+static gs_status parse_global_pool(PARSE_ARGS)
+{
+    (void)layer, (void)prev, (void)is_last;
+    l->out_h = l->out_w = 1;
+    return check_spatial(cur, where, err);
+}
+
+static gs_status parse_dropout(PARSE_ARGS)
+{
+    (void)cur, (void)prev, (void)is_last;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(layer, "p");
+    if (p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0.0) || !(p->valuedouble < 1.0)))
+        return gs_error_set(err, GS_ERR_MODEL, "%s: \"p\" must be a number in [0,1)", where);
+    l->p = p ? (float)p->valuedouble : 0.5f;
+    return GS_OK;
+}
+
+static gs_status parse_softmax(PARSE_ARGS)
+{
+    (void)layer, (void)cur, (void)l;
+    if (!is_last || !prev || prev->op != GS_OP_DENSE)
+        return gs_error_set(err, GS_ERR_MODEL,
+                            "%s: softmax must be the last layer, directly after a dense layer",
+                            where);
+    return GS_OK;
+}
+
+/* ---- Tensors ----------------------------------------------------------- */
+
+static void spec_set(gs_tensor_spec *t, const char *suffix, int trainable, int decay, int ndim,
+                     int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+{
+    t->suffix = suffix;
+    t->trainable = trainable;
+    t->decay = decay;
+    t->ndim = ndim;
+    t->shape[0] = d0, t->shape[1] = d1, t->shape[2] = d2, t->shape[3] = d3;
+}
+
+static int conv_tensors(const gs_layer_desc *l, gs_tensor_spec *t)
+{
+    const gs_conv2d_shape *c = &l->conv;
+    spec_set(&t[0], "weight", 1, 1, 4, c->out_channels, c->in_channels, c->kernel_h, c->kernel_w);
+    if (!l->has_bias)
+        return 1;
+    spec_set(&t[1], "bias", 1, 0, 1, c->out_channels, 0, 0, 0);
+    return 2;
+}
+
+/* Batch norm's scale and shift, like every bias, get no weight decay. */
+static int batchnorm_tensors(const gs_layer_desc *l, gs_tensor_spec *t)
+{
+    spec_set(&t[0], "weight", 1, 0, 1, l->out_c, 0, 0, 0);
+    spec_set(&t[1], "bias", 1, 0, 1, l->out_c, 0, 0, 0);
+    spec_set(&t[2], "running_mean", 0, 0, 1, l->out_c, 0, 0, 0);
+    spec_set(&t[3], "running_var", 0, 0, 1, l->out_c, 0, 0, 0);
+    return 4;
+}
+
+static int dense_tensors(const gs_layer_desc *l, gs_tensor_spec *t)
+{
+    spec_set(&t[0], "weight", 1, 1, 2, l->out_c, l->in_c, 0, 0);
+    spec_set(&t[1], "bias", 1, 0, 1, l->out_c, 0, 0, 0);
+    return 2;
+}
+
+/* ---- The op table ------------------------------------------------------ */
+
+/* One entry per op kind, indexed by gs_layer_op. Adding an op starts here
+ * (and in the gs_layer_op enum); see docs/architecture.md for the rest. */
+typedef struct op_info {
+    const char *name; /* as in the JSON */
+    /* Keys and shape rule; NULL: no keys, output shape = input shape. */
+    gs_status (*parse)(PARSE_ARGS);
+    /* The layer's tensors (gs_layer_tensors); NULL: none, and no "name". */
+    int (*tensors)(const gs_layer_desc *l, gs_tensor_spec *spec);
+    int flattens; /* [C,H,W] -> [C]: later layers see a flat input */
+} op_info;
+
+static const op_info op_table[] = {
+    [GS_OP_CONV2D] = {"conv2d", parse_conv, conv_tensors, 0},
+    [GS_OP_BATCHNORM2D] = {"batchnorm2d", parse_batchnorm, batchnorm_tensors, 0},
+    [GS_OP_RELU] = {"relu", NULL, NULL, 0},
+    [GS_OP_MAXPOOL2D] = {"maxpool2d", parse_pool, NULL, 0},
+    [GS_OP_AVGPOOL2D] = {"avgpool2d", parse_pool, NULL, 0},
+    [GS_OP_GLOBAL_AVGPOOL] = {"global_avgpool", parse_global_pool, NULL, 1},
+    [GS_OP_GLOBAL_MAXPOOL] = {"global_maxpool", parse_global_pool, NULL, 1},
+    [GS_OP_DROPOUT] = {"dropout", parse_dropout, NULL, 0},
+    [GS_OP_DENSE] = {"dense", parse_dense, dense_tensors, 0},
+    [GS_OP_SOFTMAX] = {"softmax", parse_softmax, NULL, 0},
+};
+#define NUM_OPS ((int)(sizeof op_table / sizeof *op_table))
+_Static_assert(NUM_OPS == GS_OP_COUNT, "an op without an entry in op_table");
+
+const char *gs_layer_op_name(gs_layer_op op)
+{
+    return (unsigned)op < (unsigned)NUM_OPS ? op_table[op].name : "?";
+}
+
+int gs_layer_tensors(const gs_layer_desc *l, gs_tensor_spec spec[GS_LAYER_TENSORS_MAX])
+{
+    const op_info *info = &op_table[l->op];
+    return info->tensors ? info->tensors(l, spec) : 0;
+}
+
 /* Reads layer index into l; prev is the layer before (NULL for the first). */
 static gs_status parse_layer(const cJSON *layer, int index, int is_last, const gs_layer_desc *prev,
                              cursor *cur, gs_layer_desc *l, gs_error *err)
@@ -238,58 +340,23 @@ static gs_status parse_layer(const cJSON *layer, int index, int is_last, const g
     const char *op = opv->valuestring;
     snprintf(where, sizeof where, "architecture layer %d (%.24s)", index, op);
     int kind = -1;
-    for (int k = 0; k < (int)(sizeof op_names / sizeof *op_names); k++)
-        if (strcmp(op, op_names[k]) == 0)
+    for (int k = 0; k < NUM_OPS; k++)
+        if (strcmp(op, op_table[k].name) == 0)
             kind = k;
     if (kind < 0)
         return gs_error_set(err, GS_ERR_MODEL, "%s: unknown op \"%.40s\"", where, op);
+    const op_info *info = &op_table[kind];
     l->op = (gs_layer_op)kind;
     l->in_c = l->out_c = cur->c;
     l->in_h = l->out_h = cur->h;
     l->in_w = l->out_w = cur->w;
-    gs_status st = GS_OK;
-    switch (l->op) {
-    case GS_OP_CONV2D:
-        st = parse_conv(layer, cur, l, where, err);
-        break;
-    case GS_OP_BATCHNORM2D:
-        st = parse_batchnorm(layer, prev, l, where, err);
-        break;
-    case GS_OP_MAXPOOL2D:
-    case GS_OP_AVGPOOL2D:
-        st = parse_pool(layer, cur, l, where, err);
-        break;
-    case GS_OP_DENSE:
-        st = parse_dense(layer, cur, l, where, err);
-        break;
-    case GS_OP_DROPOUT: {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(layer, "p");
-        if (p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0.0) || !(p->valuedouble < 1.0)))
-            return gs_error_set(err, GS_ERR_MODEL, "%s: \"p\" must be a number in [0,1)", where);
-        l->p = p ? (float)p->valuedouble : 0.5f;
-        break;
-    }
-    case GS_OP_GLOBAL_AVGPOOL:
-    case GS_OP_GLOBAL_MAXPOOL:
-        st = check_spatial(cur, where, err);
-        l->out_h = l->out_w = 1;
-        break;
-    case GS_OP_SOFTMAX:
-        if (!is_last || !prev || prev->op != GS_OP_DENSE)
-            return gs_error_set(err, GS_ERR_MODEL,
-                                "%s: softmax must be the last layer, directly after a dense layer",
-                                where);
-        break;
-    case GS_OP_RELU:
-        break;
-    }
+    gs_status st = info->parse ? info->parse(layer, cur, prev, is_last, l, where, err) : GS_OK;
     if (st)
         return st;
     cur->c = l->out_c;
     cur->h = l->out_h;
     cur->w = l->out_w;
-    if (l->op == GS_OP_GLOBAL_AVGPOOL || l->op == GS_OP_GLOBAL_MAXPOOL)
-        cur->flat = 1;
+    cur->flat |= info->flattens;
     return GS_OK;
 }
 

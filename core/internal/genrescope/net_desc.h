@@ -11,6 +11,8 @@
 #ifndef GENRESCOPE_NET_DESC_H
 #define GENRESCOPE_NET_DESC_H
 
+#include <stdint.h>
+
 #include "genrescope/cnn_ops.h"
 #include "genrescope/error.h"
 
@@ -29,6 +31,9 @@ typedef enum gs_layer_op {
     GS_OP_DENSE,
     GS_OP_SOFTMAX
 } gs_layer_op;
+/* The op tables (net_desc.c, train/tnet.c) have an entry per op and check
+ * their length against this, so a new op goes last. */
+#define GS_OP_COUNT (GS_OP_SOFTMAX + 1)
 
 /* One layer, checked against its input. Shapes are per sample; once a
  * global pool has made the activations flat, h = w = 1. */
@@ -71,5 +76,25 @@ gs_status gs_net_desc_check_trainable(const gs_net_desc *desc, gs_error *err);
 
 /* The op's name in the JSON ("conv2d", ...). Never NULL. */
 const char *gs_layer_op_name(gs_layer_op op);
+
+/* One tensor of a layer, "<layer name>.<suffix>" in the model file, in
+ * PyTorch's layout. Trainable tensors are the optimiser's parameters (decay:
+ * weight decay applies); the others are statistics training updates without
+ * gradients (batch norm's running mean and variance). */
+typedef struct gs_tensor_spec {
+    const char *suffix;
+    int trainable, decay;
+    int ndim;
+    int64_t shape[4];
+} gs_tensor_spec;
+
+#define GS_LAYER_TENSORS_MAX 4
+
+/* The tensors layer l has, written to spec[0..n) in the one order the
+ * model file, the core's loader and the trainer's parameter list keep them
+ * (weight, bias, then any statistics); returns n (0 for an op without
+ * tensors, which has no "name" either). Table lookup: the op table in
+ * net_desc.c says which tensors each op has and their shape rule. */
+int gs_layer_tensors(const gs_layer_desc *l, gs_tensor_spec spec[GS_LAYER_TENSORS_MAX]);
 
 #endif
