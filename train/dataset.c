@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <taglib/tag_c.h>
 
+#include "genrescope/text.h"
+
 static char *make_stem(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -336,13 +338,12 @@ gs_status gs_dataset_add_folder(gs_dataset *ds, const char *dir, const char *lab
     return st;
 }
 
+/* A "path,label" field: trimmed, and one pair of double quotes around it
+ * removed (spreadsheets quote fields). */
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s))
-        s++;
+    s = gs_text_trim(s);
     size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
         s[n - 1] = '\0';
         s++;
