@@ -23,12 +23,21 @@ typedef struct gs_dataset {
     int num_items;
     gs_item *items;
     int capacity;
+    int unreadable; /* files and folders under the data that could not be read, left out */
 } gs_dataset;
 
+/* How every listing below finds files: the core's walker
+ * (genrescope/walk.h): recursive, symlinks followed without loops, hidden
+ * names and system folders (lost+found...) skipped, each file once however
+ * many names it has. A file or folder that cannot be read (no permission,
+ * a dangling symlink, a FIFO with an audio name) is reported on warn,
+ * counted in ds->unreadable and left out; the listing goes on. */
+
 /* Folder tree: every immediate subfolder of root is a label, every audio file
- * below it (recursively) an example. Subfolders without audio are reported
- * on warn (may be NULL) and ignored. GS_ERR_IO if root cannot be read,
- * GS_ERR_INVALID when no audio is found. Items are sorted by path. */
+ * below it (recursively) an example. Subfolders without audio (unreadable
+ * ones too) are reported on warn (may be NULL) and ignored. GS_ERR_IO if
+ * root cannot be read, GS_ERR_INVALID when no audio is found. Items are
+ * sorted by path. */
 gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root, FILE *warn, gs_error *err);
 
 /* CSV/list: "path,label" per line (relative paths are relative to the list's
@@ -41,7 +50,7 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
 
 /* Genre tags: every audio file below root whose genre tag is non-empty is
  * an example labelled by that tag (trimmed, lower-cased); untagged files are
- * counted in *untagged. */
+ * counted in *untagged. GS_ERR_IO if root cannot be read. */
 gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
                                FILE *warn, gs_error *err);
 
@@ -49,7 +58,8 @@ gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
  * label, a label the data must not have yet; it becomes the last label (not
  * sorted in), so the other labels keep their indices. *added (may be NULL)
  * gets the count. GS_ERR_IO if dir cannot be read, GS_ERR_INVALID when it
- * holds no audio or the label exists. Used for the not-music examples. */
+ * holds no audio or the label exists. Unreadable entries below dir are
+ * reported on stderr. Used for the not-music examples. */
 gs_status gs_dataset_add_folder(gs_dataset *ds, const char *dir, const char *label, int *added, gs_error *err);
 
 /* Checks the dataset is trainable: >= 2 labels that each have >= min_per_label
