@@ -1,6 +1,6 @@
 /* Labelled audio collections (dataset.h): listing a label-folder tree, a
- * "path,label" list, or genre tags (the trainer's one TagLib use, through
- * its C binding), with labels sorted so the same data gives the same
+ * "path,label" list, or genre tags (through the tag reader the tagger uses
+ * too, tags/tag_read.h), with labels sorted so the same data gives the same
  * indices. Which names count as audio is the core's list
  * (gs_audio_is_audio_name). */
 #include "dataset.h"
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <taglib/tag_c.h>
 
 #include "genrescope/text.h"
 #include "genrescope/walk.h"
+#include "tag_read.h"
 
 static char *make_stem(const char *path)
 {
@@ -320,6 +320,31 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
     return GS_OK;
 }
 
+/* The one label a file's genre tag gives, in label (lower case, trimmed,
+ * at most GS_MAX_LABEL_LENGTH - 1 bytes): 1, or 0 when the file has no
+ * genre, or the number of different genres when it has several (after
+ * normalising, so "Rock; rock" is one). */
+static int tag_label(char **genres, int count, char label[GS_MAX_LABEL_LENGTH])
+{
+    int distinct = 0;
+    label[0] = '\0';
+    for (int g = 0; g < count; g++) {
+        char buf[GS_MAX_LABEL_LENGTH * 4];
+        snprintf(buf, sizeof buf, "%s", genres[g]);
+        char *l = trim(buf);
+        for (char *c = l; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        if (strlen(l) >= GS_MAX_LABEL_LENGTH)
+            l[GS_MAX_LABEL_LENGTH - 1] = '\0';
+        if (!l[0] || (distinct && !strcmp(l, label)))
+            continue;
+        if (!distinct)
+            snprintf(label, GS_MAX_LABEL_LENGTH, "%s", l);
+        distinct++;
+    }
+    return distinct;
+}
+
 gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagged, FILE *warn,
                                gs_error *err)
 {
@@ -330,43 +355,41 @@ gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagge
     strip_trailing_slashes(root);
     gs_walk_list files = {0};
     gs_status st = list_audio(root, 1, warn, &ds->unreadable, &files, err);
-    taglib_set_strings_unicode(1);
-    taglib_set_string_management_enabled(0);
     for (size_t i = 0; i < files.count && st == GS_OK; i++) {
         const char *path = files.entries[i].path;
-        TagLib_File *tf = taglib_file_new(path);
-        char *genre = NULL;
-        if (tf && taglib_file_is_valid(tf)) {
-            TagLib_Tag *tag = taglib_file_tag(tf);
-            if (tag)
-                genre = taglib_tag_genre(tag);
-        } else if (warn) {
+        char **genres = NULL;
+        int count = 0;
+        int rc = gs_tag_read_genres(path, &genres, &count);
+        if (rc == -2) {
+            st = gs_error_set(err, GS_ERR_NOMEM, "out of memory reading the tags of %s", path);
+            break;
+        }
+        if (rc != 0 && warn)
             fprintf(warn, "warning: cannot read tags of %s; skipped\n", path);
-        }
-        char label[GS_MAX_LABEL_LENGTH * 4] = "";
-        if (genre) {
-            snprintf(label, sizeof label, "%s", genre);
-            taglib_free(genre);
-        }
-        if (tf)
-            taglib_file_free(tf);
-        char *l = trim(label);
-        for (char *c = l; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-        if (!l[0]) {
+        char label[GS_MAX_LABEL_LENGTH];
+        int distinct = tag_label(genres, count, label);
+        gs_tag_genres_free(genres, count);
+        if (distinct == 0)
             (*untagged)++;
-            continue;
-        }
-        if (strlen(l) >= GS_MAX_LABEL_LENGTH)
-            l[GS_MAX_LABEL_LENGTH - 1] = '\0';
-        st = add_item(ds, path, l, err);
+        else if (distinct > 1)
+            ds->multi_genre++;
+        else
+            st = add_item(ds, path, label, err);
     }
     gs_walk_list_free(&files);
-    if (st == GS_OK)
+    if (st == GS_OK) {
         report_unreadable(warn, ds->unreadable, root);
+        if (warn && ds->multi_genre)
+            fprintf(warn, "note: %d file(s) with several genres are not used: one example, one label\n",
+                    ds->multi_genre);
+    }
     if (st == GS_OK && ds->num_items == 0)
-        st = gs_error_set(err, GS_ERR_INVALID, "no audio file under %s has a genre tag (%d untagged)", root,
-                          *untagged);
+        st = ds->multi_genre
+                 ? gs_error_set(err, GS_ERR_INVALID,
+                                "no audio file under %s has exactly one genre (%d untagged, %d with several)",
+                                root, *untagged, ds->multi_genre)
+                 : gs_error_set(err, GS_ERR_INVALID, "no audio file under %s has a genre tag (%d untagged)",
+                                root, *untagged);
     if (st != GS_OK) {
         gs_dataset_free(ds);
         return st;

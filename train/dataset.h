@@ -24,6 +24,7 @@ typedef struct gs_dataset {
     gs_item *items;
     int capacity;
     int unreadable; /* files and folders under the data that could not be read, left out */
+    int multi_genre; /* gs_dataset_from_tags: files with several genres, left out */
 } gs_dataset;
 
 /* How every listing below finds files: the core's walker
@@ -49,8 +50,17 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
                               gs_error *err);
 
 /* Genre tags: every audio file below root whose genre tag is non-empty is
- * an example labelled by that tag (trimmed, lower-cased); untagged files are
- * counted in *untagged. GS_ERR_IO if root cannot be read. */
+ * an example labelled by that tag (trimmed, lower-cased); untagged files
+ * (and files whose tags cannot be read, reported on warn) are counted in
+ * *untagged. A file with several different genres (a multi-valued tag, or
+ * genres joined by "; " as genrescope stores them where a format holds one
+ * string) is left out and counted in ds->multi_genre, with a note on warn:
+ * one example trains one label, and the order of a tag's genres says
+ * nothing reliable about which one the file is (editors sort them, or add
+ * a subgenre first), so taking the first would mislabel some of them.
+ * GS_ERR_IO if root cannot be read; GS_ERR_INVALID when no file has
+ * exactly one genre. Tags are read with tags/tag_read.h, as the tagger
+ * reads them. */
 gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
                                FILE *warn, gs_error *err);
 
