@@ -96,16 +96,26 @@ typedef struct walker {
     size_t num_pending, pending_cap;
 } walker;
 
+/* items, or a larger copy of it, with room for element count (each size
+ * bytes; the capacity *cap doubles, from first). NULL out of memory, items
+ * then untouched. */
+static void *grow(void *items, size_t count, size_t *cap, size_t size, size_t first)
+{
+    if (count < *cap)
+        return items;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *n = realloc(items, ncap * size);
+    if (n)
+        *cap = ncap;
+    return n;
+}
+
 static int defer_dir(walker *w, char *path, char *rel)
 {
-    if (w->num_pending == w->pending_cap) {
-        size_t ncap = w->pending_cap ? w->pending_cap * 2 : 16;
-        pending_dir *np = realloc(w->pending, ncap * sizeof *np);
-        if (!np)
-            return -1;
-        w->pending = np;
-        w->pending_cap = ncap;
-    }
+    pending_dir *np = grow(w->pending, w->num_pending, &w->pending_cap, sizeof *np, 16);
+    if (!np)
+        return -1;
+    w->pending = np;
     w->pending[w->num_pending++] = (pending_dir){path, rel};
     return 0;
 }
@@ -113,14 +123,10 @@ static int defer_dir(walker *w, char *path, char *rel)
 static int list_add(walker *w, const char *path, const char *rel, const struct stat *st)
 {
     gs_walk_list *l = w->out;
-    if (l->count == l->capacity) {
-        size_t ncap = l->capacity ? l->capacity * 2 : 256;
-        gs_walk_entry *ne = realloc(l->entries, ncap * sizeof *ne);
-        if (!ne)
-            return -1;
-        l->entries = ne;
-        l->capacity = ncap;
-    }
+    gs_walk_entry *ne = grow(l->entries, l->count, &l->capacity, sizeof *ne, 256);
+    if (!ne)
+        return -1;
+    l->entries = ne;
     gs_walk_entry *e = &l->entries[l->count];
     char *canon = w->o->canonical_paths ? realpath(path, NULL) : NULL;
     /* realpath fails when a folder on the way lost its permission since
@@ -166,14 +172,10 @@ static char **read_names(const char *dir, size_t *n)
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn)
-                goto oom;
-            names = nn;
-            cap = ncap;
-        }
+        char **nn = grow(names, *n, &cap, sizeof *nn, 32);
+        if (!nn)
+            goto oom;
+        names = nn;
         if (!(names[*n] = strdup(de->d_name)))
             goto oom;
         (*n)++;
