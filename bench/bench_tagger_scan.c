@@ -232,7 +232,7 @@ int main(int argc, char **argv)
     gs_error err;
     gs_walk_list sources = {0};
     const char *music_roots[1] = {music};
-    if (music && (gs_walk(music_roots, 1, NULL, &sources, &err) != GS_OK || sources.count == 0)) {
+    if (music && (gs_walk_library(music_roots, 1, 0, NULL, NULL, &sources, &err) != GS_OK || sources.count == 0)) {
         fprintf(stderr, "bench_tagger_scan: --music %s: no audio files\n", music);
         return 1;
     }
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/lib", dir);
     const char *roots[1] = {path};
     gs_walk_list files = {0};
-    gs_walk(roots, 1, NULL, &files, &err);
+    gs_walk_library(roots, 1, 0, NULL, NULL, &files, &err);
 
     /* Warm the page cache so both runs read from memory. */
     decode_job warm = {.files = &files, .rate = rate};
@@ -293,7 +293,7 @@ int main(int argc, char **argv)
     gs_walk_list tfiles = {0};
     snprintf(path, sizeof path, "%s/libtag", dir);
     const char *troots[1] = {path};
-    if (system(cmd) == 0 && gs_walk(troots, 1, NULL, &tfiles, &err) == GS_OK) {
+    if (system(cmd) == 0 && gs_walk_library(troots, 1, 0, NULL, NULL, &tfiles, &err) == GS_OK) {
         decode_job twarm = {.files = &tfiles, .rate = rate};
         decode_worker(&twarm);
         snprintf(path, sizeof path, "%s/index-tags.sqlite", dir);

@@ -9,7 +9,8 @@ build_packages=(
   build-essential cmake pkg-config
   libsndfile1-dev libsoxr-dev libfftw3-dev libopenblas-dev libcjson-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
-  libtagc0-dev libtag1-dev libsqlite3-dev sqlite3
+  libtag1-dev libsqlite3-dev sqlite3
+  libtagc0-dev  # TagLib's C binding: only test_train_data, which tags its fixtures with it
   lv2-dev liblilv-dev
   help2man
 )

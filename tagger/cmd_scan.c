@@ -259,8 +259,8 @@ static int gather_files(const scan_request *r, gs_index *ix, gs_scan_options *o,
 {
     gs_error err;
     gs_error_clear(&err);
-    gs_walk_options wo = {.include_hidden = r->include_hidden, .warn = walk_warning, .user = o};
-    gs_status st = r->num_paths > 0 ? gs_walk((const char *const *)r->paths, r->num_paths, &wo, files, &err)
+    gs_status st = r->num_paths > 0 ? gs_walk_library((const char *const *)r->paths, r->num_paths,
+                                                      r->include_hidden, walk_warning, o, files, &err)
                                     : list_indexed(ix, files, &err);
     if (st != GS_OK) {
         fprintf(stderr, "genrescope %s: %s\n", r->cmd, err.message);

@@ -1,7 +1,6 @@
 /* Reading "key = value" files (kv_file.h). */
 #include "kv_file.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,21 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
+#include "genrescope/text.h"
 
 /* Splits one line in place; 0 and *key, *value (NULL key: nothing on the
  * line), or -1 with *why (NULL: no '=', so not the file's form at all). */
 static int split(char *line, char **key, char **value, const char **why)
 {
-    char *s = trim(line);
+    char *s = gs_text_trim(line);
     *key = *value = NULL;
     if (!*s || *s == '#')
         return 0;
@@ -34,10 +25,10 @@ static int split(char *line, char **key, char **value, const char **why)
         return -1;
     }
     *eq = '\0';
-    char *v = trim(eq + 1);
+    char *v = gs_text_trim(eq + 1);
     if (*v == '"') {
         char *close = strchr(v + 1, '"');
-        char *rest = close ? trim(close + 1) : NULL;
+        char *rest = close ? gs_text_trim(close + 1) : NULL;
         if (!close || (*rest && *rest != '#')) {
             *why = "unbalanced quotes";
             return -1;
@@ -48,10 +39,10 @@ static int split(char *line, char **key, char **value, const char **why)
         char *hash = strchr(v, '#');
         if (hash) {
             *hash = '\0';
-            v = trim(v);
+            v = gs_text_trim(v);
         }
     }
-    *key = trim(s);
+    *key = gs_text_trim(s);
     *value = v;
     return 0;
 }

@@ -38,70 +38,20 @@
 
 #include "genrescope/outfile.h"
 #include "mp4_check.h"
+#include "taglib_shared.hpp"
 
 namespace {
 
-// TagLib keeps process-wide state (frame factory, debug listener); one
-// writer at a time keeps us clear of it. Tagging is tiny next to decoding.
-std::mutex taglib_mutex;
-
-const char *const mp4_genre = "\251gen";
-const std::string mp4_confidence = std::string("----:com.apple.iTunes:") + GS_TAG_CONFIDENCE_KEY;
-
-void put(char *out, size_t size, const std::string &s)
-{
-    if (out && size)
-        std::snprintf(out, size, "%s", s.c_str());
-}
-
-std::string join(const TagLib::StringList &l)
-{
-    std::string s;
-    for (const auto &v : l) {
-        if (!s.empty())
-            s += "; ";
-        s += v.to8Bit(true);
-    }
-    return s;
-}
-
-struct current_tags {
-    TagLib::StringList genres;
-    std::string confidence;
-};
-
-current_tags read_tags(TagLib::File *file)
-{
-    current_tags t;
-    if (auto *mp3 = dynamic_cast<TagLib::MPEG::File *>(file)) {
-        if (mp3->hasID3v2Tag()) {
-            TagLib::ID3v2::Tag *v2 = mp3->ID3v2Tag();
-            t.genres = v2->properties()["GENRE"];
-            if (auto *f = TagLib::ID3v2::UserTextIdentificationFrame::find(v2, GS_TAG_CONFIDENCE_KEY))
-                if (f->fieldList().size() > 1)
-                    t.confidence = f->fieldList()[1].to8Bit(true);
-        } else if (mp3->hasID3v1Tag() && !mp3->ID3v1Tag()->genre().isEmpty()) {
-            t.genres.append(mp3->ID3v1Tag()->genre());
-        }
-        return t;
-    }
-    if (auto *mp4 = dynamic_cast<TagLib::MP4::File *>(file)) {
-        TagLib::MP4::Tag *tag = mp4->tag();
-        if (tag && tag->contains(mp4_genre))
-            t.genres = tag->item(mp4_genre).toStringList();
-        if (tag && tag->contains(mp4_confidence.c_str())) {
-            TagLib::StringList v = tag->item(mp4_confidence.c_str()).toStringList();
-            if (!v.isEmpty())
-                t.confidence = v.front().to8Bit(true);
-        }
-        return t;
-    }
-    TagLib::PropertyMap pm = file->properties();
-    t.genres = pm["GENRE"];
-    if (pm.contains(GS_TAG_CONFIDENCE_KEY) && !pm[GS_TAG_CONFIDENCE_KEY].isEmpty())
-        t.confidence = pm[GS_TAG_CONFIDENCE_KEY].front().to8Bit(true);
-    return t;
-}
+// The lock, the MP4 atom names and the reading of a file's current genre
+// and confidence are the tag reader's (tags/taglib_shared.hpp): one
+// definition for reading and writing.
+using gs_tags::current_tags;
+using gs_tags::join;
+using gs_tags::mp4_confidence;
+using gs_tags::mp4_genre;
+using gs_tags::put;
+using gs_tags::read_tags;
+using gs_tags::taglib_mutex;
 
 std::string join_with(const TagLib::StringList &l, const char *separator)
 {
@@ -404,31 +354,6 @@ extern "C" int gs_tag_join_as_written(const char *const *genres, int num_genres,
 extern "C" int gs_tag_join(const char *const *genres, int num_genres, char *out, size_t out_size)
 {
     return gs_tag_join_as_written(genres, num_genres, NULL, out, out_size);
-}
-
-extern "C" void gs_tag_read_title(const char *path, char *out, size_t out_size)
-{
-    put(out, out_size, "");
-    std::lock_guard<std::mutex> lock(taglib_mutex);
-    TagLib::FileRef ref(path, false);
-    if (ref.isNull() || !ref.tag() || ref.tag()->title().isEmpty())
-        return;
-    std::string title = ref.tag()->title().to8Bit(true);
-    std::string artist = ref.tag()->artist().to8Bit(true);
-    put(out, out_size, artist.empty() ? title : artist + " - " + title);
-}
-
-extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
-                           size_t confidence_size)
-{
-    std::lock_guard<std::mutex> lock(taglib_mutex);
-    TagLib::FileRef ref(path, false);
-    if (ref.isNull() || !ref.file()->isValid())
-        return -1;
-    current_tags t = read_tags(ref.file());
-    put(genre, genre_size, join(t.genres));
-    put(confidence, confidence_size, t.confidence);
-    return 0;
 }
 
 namespace {

@@ -1,5 +1,6 @@
-/* Genre tags through TagLib (C++ shim with a C API): the genre, possibly
- * multi-valued, and GENRESCOPE_CONFIDENCE as a custom field (ID3v2 TXXX,
+/* Writing genre tags through TagLib (C++ shim with a C API; reading is the
+ * shared tag reader's, tags/tag_read.h): the genre, possibly multi-valued,
+ * and GENRESCOPE_CONFIDENCE as a custom field (ID3v2 TXXX,
  * Vorbis comment, M4A freeform atom ----:com.apple.iTunes:...). Only tag
  * bytes change: MP3 saves ID3v2 only (ID3v1 updated only if the file already
  * had one), and a file TagLib cannot parse or save is left untouched. */
@@ -9,11 +10,13 @@
 #include <signal.h>
 #include <stddef.h>
 
+/* gs_tag_read, gs_tag_read_title and GS_TAG_CONFIDENCE_KEY: reading is the
+ * tag reader's (tags/tag_read.h), shared with the trainer. */
+#include "tag_read.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define GS_TAG_CONFIDENCE_KEY "GENRESCOPE_CONFIDENCE"
 
 /* The confidence as written into GENRESCOPE_CONFIDENCE ("0.873"): one
  * definition, so a scan can recognise a field it wrote itself. */
@@ -97,14 +100,6 @@ int gs_tag_join_as_written(const char *const *genres, int num_genres, const char
 gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *existing,
                             size_t existing_size, char *message, size_t message_size);
 
-/* Reads the genre ("; "-joined) and the confidence field ("" if absent).
- * Returns 0, or -1 if TagLib cannot read the file. */
-int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
-                size_t confidence_size);
-
-/* "Artist - Title" from the file's tags ("Title" without an artist), or ""
- * when it has no title or TagLib cannot read it: for playlists. */
-void gs_tag_read_title(const char *path, char *out, size_t out_size);
 /* Stable lowercase name of an outcome ("written", "kept"...). */
 const char *gs_tag_outcome_name(gs_tag_outcome outcome);
 /* The outcome named name (as stored in the index); GS_TAG_OUTCOME_COUNT for

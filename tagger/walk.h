@@ -1,7 +1,6 @@
-/* Collects the audio files under a set of roots: recursive, symlinks
- * followed without loops (directories identified by device and inode),
- * hidden and system entries skipped unless asked, each file once (by
- * canonical path), sorted by path. */
+/* A library's audio files, as the core's walker (genrescope/walk.h) finds
+ * them, named canonically; splitting them between machines; telling which
+ * indexed files are gone. */
 #ifndef GS_TAGGER_WALK_H
 #define GS_TAGGER_WALK_H
 
@@ -9,33 +8,17 @@
 #include <stdint.h>
 
 #include "genrescope/error.h"
+#include "genrescope/walk.h"
 
-typedef struct gs_walk_entry {
-    char *path;        /* canonical absolute path, owned */
-    char *rel;         /* path relative to its root (stable across machines), owned */
-    int64_t size;
-    int64_t mtime_ns;
-} gs_walk_entry;
-
-typedef struct gs_walk_list {
-    gs_walk_entry *entries;
-    size_t count, capacity;
-} gs_walk_list;
-
-typedef struct gs_walk_options {
-    int include_hidden;   /* also enter/take names starting with '.' and system dirs */
-    /* Called for entries that cannot be read (permission denied, vanished);
-     * the walk goes on. May be NULL. */
-    void (*warn)(void *user, const char *path, const char *reason);
-    void *user;
-} gs_walk_options;
-
-/* Appends the audio files under roots (directories or files; a file named
- * explicitly is taken whatever its extension). Fails only on a root that
- * does not exist or on allocation failure. Free with gs_walk_list_free. */
-gs_status gs_walk(const char *const *roots, int num_roots, const gs_walk_options *opts,
-                  gs_walk_list *out, gs_error *err);
-void gs_walk_list_free(gs_walk_list *list);
+/* The tagger's walk of a library: the core's walker with canonical paths
+ * (the index's keys; a file under two such paths is listed once, while two
+ * hard links stay two library entries), the tag writer's abandoned working
+ * copies removed on the way and never listed, even with include_hidden.
+ * warn and user as in gs_walk_options; errors as gs_walk. Free out with
+ * gs_walk_list_free. */
+gs_status gs_walk_library(const char *const *roots, int num_roots, int include_hidden,
+                          void (*warn)(void *user, const char *path, const char *reason), void *user,
+                          gs_walk_list *out, gs_error *err);
 
 /* Keeps only shard k (1-based) of n: entries whose FNV-1a hash of rel is
  * k-1 modulo n, so every machine computes the same split. */

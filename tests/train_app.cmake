@@ -3,8 +3,16 @@
 # augmentation (clip variants too), baseline, the CLI end to end on synthetic audio, and the
 # shipped model's level invariance. Included from tests/CMakeLists.txt.
 if(TARGET gs_train_app)
-  gs_add_c_test(test_train_data SOURCES test_train_data.c LIBS gs_train_app m)
+  # The test tags its fixtures through TagLib's C binding; the trainer
+  # itself reads tags with genrescope_tags.
+  pkg_check_modules(TAGLIB_C REQUIRED IMPORTED_TARGET taglib_c)
+  gs_add_c_test(test_train_data SOURCES test_train_data.c LIBS gs_train_app PkgConfig::TAGLIB_C m)
   gs_add_c_test(test_train_clip SOURCES test_train_clip.c LIBS gs_train_app m)
+  # --labels-from-tags on files tagged by the tagger's writer (multi-valued
+  # genres), so it needs the tagger too.
+  if(TARGET gs_tagger)
+    gs_add_c_test(test_train_tags SOURCES test_train_tags.c LIBS gs_train_app gs_tagger m)
+  endif()
   gs_add_c_test(test_train_level SOURCES test_train_level.c LIBS genrescope m)
   if(TARGET test_train_level)
     target_compile_definitions(test_train_level PRIVATE

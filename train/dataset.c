@@ -1,6 +1,6 @@
 /* Labelled audio collections (dataset.h): listing a label-folder tree, a
- * "path,label" list, or genre tags (the trainer's one TagLib use, through
- * its C binding), with labels sorted so the same data gives the same
+ * "path,label" list, or genre tags (through the tag reader the tagger uses
+ * too, tags/tag_read.h), with labels sorted so the same data gives the same
  * indices. Which names count as audio is the core's list
  * (gs_audio_is_audio_name). */
 #include "dataset.h"
@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <taglib/tag_c.h>
+
+#include "genrescope/text.h"
+#include "genrescope/walk.h"
+#include "tag_read.h"
 
 static char *make_stem(const char *path)
 {
@@ -91,163 +94,57 @@ static void finish_labels(gs_dataset *ds)
     qsort(ds->items, (size_t)ds->num_items, sizeof *ds->items, cmp_item);
 }
 
-/* Collects audio files below dir (recursively, sorted) into a growing list.
- * Each directory is entered once and each file listed once, whatever the
- * symlinks: a loop (ln -s . loop) or a second route to a folder or file
- * would otherwise repeat clips, and a clip in two folds leaks between
- * training and validation. */
-typedef struct file_id {
-    dev_t dev;
-    ino_t ino;
-} file_id;
+/* Listing a folder's audio files: the core's walker (genrescope/walk.h),
+ * each file once whatever the symlinks or hard links: a clip reached by
+ * two names would otherwise be two examples, and a clip in two folds leaks
+ * between training and validation. An entry that cannot be read is
+ * reported and counted, and the rest of the data is still used. */
+typedef struct listing {
+    FILE *warn;
+    const char *root;
+    int root_must_open;
+    char root_error[256]; /* why root itself could not be opened; "" if it could */
+    int unreadable;
+} listing;
 
-typedef struct path_list {
-    char **paths;
-    file_id *ids;     /* parallel to paths */
-    int count, capacity;
-    file_id *dirs;    /* directories entered */
-    int num_dirs, dirs_capacity;
-} path_list;
-
-static void path_list_free(path_list *l)
+static void on_unreadable(void *user, const char *path, const char *reason)
 {
-    for (int i = 0; i < l->count; i++)
-        free(l->paths[i]);
-    free(l->paths);
-    free(l->ids);
-    free(l->dirs);
-    memset(l, 0, sizeof *l);
+    listing *l = user;
+    if (l->root_must_open && !strcmp(path, l->root)) {
+        snprintf(l->root_error, sizeof l->root_error, "%s", reason);
+        return;
+    }
+    l->unreadable++;
+    if (l->warn)
+        fprintf(l->warn, "warning: cannot use %s: %s\n", path, reason);
 }
 
-/* 1 when dir was entered before, else records it; -1 out of memory. */
-static int seen_dir(path_list *l, const struct stat *sb)
+/* Appends the audio files below dir to files (sorted by path). dir must be
+ * a folder; when root_must_open, one that cannot be opened is GS_ERR_IO,
+ * else it is reported on warn like any unreadable entry. Unreadable
+ * entries are added to *unreadable. */
+static gs_status list_audio(const char *dir, int root_must_open, FILE *warn, int *unreadable,
+                            gs_walk_list *files, gs_error *err)
 {
-    for (int i = 0; i < l->num_dirs; i++)
-        if (l->dirs[i].dev == sb->st_dev && l->dirs[i].ino == sb->st_ino)
-            return 1;
-    if (l->num_dirs == l->dirs_capacity) {
-        int cap = l->dirs_capacity ? l->dirs_capacity * 2 : 32;
-        file_id *d = realloc(l->dirs, (size_t)cap * sizeof *d);
-        if (!d)
-            return -1;
-        l->dirs = d;
-        l->dirs_capacity = cap;
-    }
-    l->dirs[l->num_dirs++] = (file_id){sb->st_dev, sb->st_ino};
-    return 0;
-}
-
-static gs_status add_path(path_list *l, char *p, const struct stat *sb, gs_error *err)
-{
-    if (l->count == l->capacity) {
-        int cap = l->capacity ? l->capacity * 2 : 64;
-        char **np = realloc(l->paths, (size_t)cap * sizeof *np);
-        if (np)
-            l->paths = np;
-        file_id *ni = realloc(l->ids, (size_t)cap * sizeof *ni);
-        if (ni)
-            l->ids = ni;
-        if (!np || !ni) {
-            free(p);
-            return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-        }
-        l->capacity = cap;
-    }
-    l->ids[l->count] = (file_id){sb->st_dev, sb->st_ino};
-    l->paths[l->count++] = p;
-    return GS_OK;
-}
-
-static gs_status walk_dir(const char *dir, path_list *out, gs_error *err)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return gs_error_set(err, GS_ERR_IO, "cannot read folder %s: %s", dir, strerror(errno));
-    gs_status st = GS_OK;
-    struct dirent *e;
-    while (st == GS_OK && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        size_t n = strlen(dir) + strlen(e->d_name) + 2;
-        char *p = malloc(n);
-        if (!p) {
-            st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        snprintf(p, n, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        int seen = 0;
-        if (stat(p, &sb) != 0) {
-            free(p);
-        } else if (S_ISDIR(sb.st_mode)) {
-            if ((seen = seen_dir(out, &sb)) < 0)
-                st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-            else if (!seen)
-                st = walk_dir(p, out, err);
-            free(p);
-        } else if (S_ISREG(sb.st_mode) && gs_audio_is_audio_name(p)) {
-            st = add_path(out, p, &sb, err);
-        } else {
-            free(p);
-        }
-    }
-    closedir(d);
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return gs_error_set_errno(err, errno, "cannot read folder %s", dir);
+    if (!S_ISDIR(sb.st_mode))
+        return gs_error_set_errno(err, ENOTDIR, "cannot read folder %s", dir);
+    listing l = {.warn = warn, .root = dir, .root_must_open = root_must_open};
+    gs_walk_options o = {.one_name_per_file = 1, .warn = on_unreadable, .user = &l};
+    gs_status st = gs_walk(&dir, 1, &o, files, err);
+    if (st == GS_OK && l.root_error[0])
+        st = gs_error_set(err, GS_ERR_IO, "cannot read folder %s: %s", dir, l.root_error);
+    *unreadable += l.unreadable;
     return st;
 }
 
-typedef struct named_file {
-    file_id id;
-    char *path;
-} named_file;
-
-static int cmp_named_file(const void *a, const void *b)
+static void report_unreadable(FILE *warn, int unreadable, const char *root)
 {
-    const named_file *x = a, *y = b;
-    if (x->id.dev != y->id.dev)
-        return x->id.dev < y->id.dev ? -1 : 1;
-    if (x->id.ino != y->id.ino)
-        return x->id.ino < y->id.ino ? -1 : 1;
-    return strcmp(x->path, y->path);
-}
-
-static int cmp_named_path(const void *a, const void *b)
-{
-    return strcmp(((const named_file *)a)->path, ((const named_file *)b)->path);
-}
-
-/* The audio files below dir, each once (a file reached by two names is
- * listed under the first name in sort order), sorted. */
-static gs_status walk(const char *dir, path_list *out, gs_error *err)
-{
-    struct stat sb;
-    if (stat(dir, &sb) == 0 && seen_dir(out, &sb) < 0)
-        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    gs_status st = walk_dir(dir, out, err);
-    if (st != GS_OK || out->count < 2)
-        return st;
-    named_file *files = malloc((size_t)out->count * sizeof *files);
-    if (!files)
-        return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < out->count; i++)
-        files[i] = (named_file){out->ids[i], out->paths[i]};
-    qsort(files, (size_t)out->count, sizeof *files, cmp_named_file);
-    int kept = 0;
-    for (int i = 0; i < out->count; i++) {
-        if (kept && files[kept - 1].id.dev == files[i].id.dev && files[kept - 1].id.ino == files[i].id.ino) {
-            free(files[i].path); /* a later name of the same file */
-            continue;
-        }
-        files[kept++] = files[i];
-    }
-    /* Sorted by name, each path with its id (a later call adds to them). */
-    qsort(files, (size_t)kept, sizeof *files, cmp_named_path);
-    for (int i = 0; i < kept; i++) {
-        out->paths[i] = files[i].path;
-        out->ids[i] = files[i].id;
-    }
-    out->count = kept;
-    free(files);
-    return GS_OK;
+    if (warn && unreadable > 0)
+        fprintf(warn, "warning: %d unreadable file(s) or folder(s) under %s left out of the data\n",
+                unreadable, root);
 }
 
 static void strip_trailing_slashes(char *s)
@@ -271,7 +168,7 @@ gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root_in, FILE *warn
     struct dirent *e;
     gs_status st = GS_OK;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
+        if (gs_walk_skips_name(e->d_name, 0))
             continue;
         char p[4096 + 256];
         snprintf(p, sizeof p, "%s/%s", root, e->d_name);
@@ -295,14 +192,16 @@ gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root_in, FILE *warn
     for (int i = 0; i < num_names && st == GS_OK; i++) {
         char p[4096 + 256];
         snprintf(p, sizeof p, "%s/%.63s", root, names[i]);
-        path_list files = {0};
-        st = walk(p, &files, err);
+        gs_walk_list files = {0};
+        st = list_audio(p, 0, warn, &ds->unreadable, &files, err);
         if (st == GS_OK && files.count == 0 && warn)
             fprintf(warn, "warning: label folder '%s' has no audio files; ignored\n", p);
-        for (int f = 0; f < files.count && st == GS_OK; f++)
-            st = add_item(ds, files.paths[f], names[i], err);
-        path_list_free(&files);
+        for (size_t f = 0; f < files.count && st == GS_OK; f++)
+            st = add_item(ds, files.entries[f].path, names[i], err);
+        gs_walk_list_free(&files);
     }
+    if (st == GS_OK)
+        report_unreadable(warn, ds->unreadable, root);
     if (st == GS_OK && ds->num_items == 0)
         st = gs_error_set(err, GS_ERR_INVALID,
                           "no audio files in %s: expected %s/<label>/<file> (wav, flac, mp3, ogg, opus, m4a...)",
@@ -324,25 +223,29 @@ gs_status gs_dataset_add_folder(gs_dataset *ds, const char *dir, const char *lab
     char root[4096];
     snprintf(root, sizeof root, "%s", dir);
     strip_trailing_slashes(root);
-    path_list files = {0};
-    gs_status st = walk(root, &files, err);
+    gs_walk_list files = {0};
+    int unreadable = 0;
+    gs_status st = list_audio(root, 1, stderr, &unreadable, &files, err);
     if (st == GS_OK && files.count == 0)
         st = gs_error_set(err, GS_ERR_INVALID, "no audio files in %s", root);
-    for (int f = 0; f < files.count && st == GS_OK; f++)
-        st = add_item(ds, files.paths[f], label, err);
-    if (st == GS_OK && added)
-        *added = files.count;
-    path_list_free(&files);
+    for (size_t f = 0; f < files.count && st == GS_OK; f++)
+        st = add_item(ds, files.entries[f].path, label, err);
+    if (st == GS_OK) {
+        if (added)
+            *added = (int)files.count;
+        ds->unreadable += unreadable;
+        report_unreadable(stderr, unreadable, root);
+    }
+    gs_walk_list_free(&files);
     return st;
 }
 
+/* A "path,label" field: trimmed, and one pair of double quotes around it
+ * removed (spreadsheets quote fields). */
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s))
-        s++;
+    s = gs_text_trim(s);
     size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
         s[n - 1] = '\0';
         s++;
@@ -417,6 +320,31 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
     return GS_OK;
 }
 
+/* The one label a file's genre tag gives, in label (lower case, trimmed,
+ * at most GS_MAX_LABEL_LENGTH - 1 bytes): 1, or 0 when the file has no
+ * genre, or the number of different genres when it has several (after
+ * normalising, so "Rock; rock" is one). */
+static int tag_label(char **genres, int count, char label[GS_MAX_LABEL_LENGTH])
+{
+    int distinct = 0;
+    label[0] = '\0';
+    for (int g = 0; g < count; g++) {
+        char buf[GS_MAX_LABEL_LENGTH * 4];
+        snprintf(buf, sizeof buf, "%s", genres[g]);
+        char *l = trim(buf);
+        for (char *c = l; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        if (strlen(l) >= GS_MAX_LABEL_LENGTH)
+            l[GS_MAX_LABEL_LENGTH - 1] = '\0';
+        if (!l[0] || (distinct && !strcmp(l, label)))
+            continue;
+        if (!distinct)
+            snprintf(label, GS_MAX_LABEL_LENGTH, "%s", l);
+        distinct++;
+    }
+    return distinct;
+}
+
 gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagged, FILE *warn,
                                gs_error *err)
 {
@@ -425,42 +353,43 @@ gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagge
     char root[4096];
     snprintf(root, sizeof root, "%s", root_in);
     strip_trailing_slashes(root);
-    path_list files = {0};
-    gs_status st = walk(root, &files, err);
-    taglib_set_strings_unicode(1);
-    taglib_set_string_management_enabled(0);
-    for (int i = 0; i < files.count && st == GS_OK; i++) {
-        TagLib_File *tf = taglib_file_new(files.paths[i]);
-        char *genre = NULL;
-        if (tf && taglib_file_is_valid(tf)) {
-            TagLib_Tag *tag = taglib_file_tag(tf);
-            if (tag)
-                genre = taglib_tag_genre(tag);
-        } else if (warn) {
-            fprintf(warn, "warning: cannot read tags of %s; skipped\n", files.paths[i]);
+    gs_walk_list files = {0};
+    gs_status st = list_audio(root, 1, warn, &ds->unreadable, &files, err);
+    for (size_t i = 0; i < files.count && st == GS_OK; i++) {
+        const char *path = files.entries[i].path;
+        char **genres = NULL;
+        int count = 0;
+        int rc = gs_tag_read_genres(path, &genres, &count);
+        if (rc == -2) {
+            st = gs_error_set(err, GS_ERR_NOMEM, "out of memory reading the tags of %s", path);
+            break;
         }
-        char label[GS_MAX_LABEL_LENGTH * 4] = "";
-        if (genre) {
-            snprintf(label, sizeof label, "%s", genre);
-            taglib_free(genre);
-        }
-        if (tf)
-            taglib_file_free(tf);
-        char *l = trim(label);
-        for (char *c = l; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-        if (!l[0]) {
+        if (rc != 0 && warn)
+            fprintf(warn, "warning: cannot read tags of %s; skipped\n", path);
+        char label[GS_MAX_LABEL_LENGTH];
+        int distinct = tag_label(genres, count, label);
+        gs_tag_genres_free(genres, count);
+        if (distinct == 0)
             (*untagged)++;
-            continue;
-        }
-        if (strlen(l) >= GS_MAX_LABEL_LENGTH)
-            l[GS_MAX_LABEL_LENGTH - 1] = '\0';
-        st = add_item(ds, files.paths[i], l, err);
+        else if (distinct > 1)
+            ds->multi_genre++;
+        else
+            st = add_item(ds, path, label, err);
     }
-    path_list_free(&files);
+    gs_walk_list_free(&files);
+    if (st == GS_OK) {
+        report_unreadable(warn, ds->unreadable, root);
+        if (warn && ds->multi_genre)
+            fprintf(warn, "note: %d file(s) with several genres are not used: one example, one label\n",
+                    ds->multi_genre);
+    }
     if (st == GS_OK && ds->num_items == 0)
-        st = gs_error_set(err, GS_ERR_INVALID, "no audio file under %s has a genre tag (%d untagged)", root,
-                          *untagged);
+        st = ds->multi_genre
+                 ? gs_error_set(err, GS_ERR_INVALID,
+                                "no audio file under %s has exactly one genre (%d untagged, %d with several)",
+                                root, *untagged, ds->multi_genre)
+                 : gs_error_set(err, GS_ERR_INVALID, "no audio file under %s has a genre tag (%d untagged)",
+                                root, *untagged);
     if (st != GS_OK) {
         gs_dataset_free(ds);
         return st;

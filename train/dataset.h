@@ -23,12 +23,22 @@ typedef struct gs_dataset {
     int num_items;
     gs_item *items;
     int capacity;
+    int unreadable; /* files and folders under the data that could not be read, left out */
+    int multi_genre; /* gs_dataset_from_tags: files with several genres, left out */
 } gs_dataset;
 
+/* How every listing below finds files: the core's walker
+ * (genrescope/walk.h): recursive, symlinks followed without loops, hidden
+ * names and system folders (lost+found...) skipped, each file once however
+ * many names it has. A file or folder that cannot be read (no permission,
+ * a dangling symlink, a FIFO with an audio name) is reported on warn,
+ * counted in ds->unreadable and left out; the listing goes on. */
+
 /* Folder tree: every immediate subfolder of root is a label, every audio file
- * below it (recursively) an example. Subfolders without audio are reported
- * on warn (may be NULL) and ignored. GS_ERR_IO if root cannot be read,
- * GS_ERR_INVALID when no audio is found. Items are sorted by path. */
+ * below it (recursively) an example. Subfolders without audio (unreadable
+ * ones too) are reported on warn (may be NULL) and ignored. GS_ERR_IO if
+ * root cannot be read, GS_ERR_INVALID when no audio is found. Items are
+ * sorted by path. */
 gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root, FILE *warn, gs_error *err);
 
 /* CSV/list: "path,label" per line (relative paths are relative to the list's
@@ -40,8 +50,17 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
                               gs_error *err);
 
 /* Genre tags: every audio file below root whose genre tag is non-empty is
- * an example labelled by that tag (trimmed, lower-cased); untagged files are
- * counted in *untagged. */
+ * an example labelled by that tag (trimmed, lower-cased); untagged files
+ * (and files whose tags cannot be read, reported on warn) are counted in
+ * *untagged. A file with several different genres (a multi-valued tag, or
+ * genres joined by "; " as genrescope stores them where a format holds one
+ * string) is left out and counted in ds->multi_genre, with a note on warn:
+ * one example trains one label, and the order of a tag's genres says
+ * nothing reliable about which one the file is (editors sort them, or add
+ * a subgenre first), so taking the first would mislabel some of them.
+ * GS_ERR_IO if root cannot be read; GS_ERR_INVALID when no file has
+ * exactly one genre. Tags are read with tags/tag_read.h, as the tagger
+ * reads them. */
 gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
                                FILE *warn, gs_error *err);
 
@@ -49,7 +68,8 @@ gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
  * label, a label the data must not have yet; it becomes the last label (not
  * sorted in), so the other labels keep their indices. *added (may be NULL)
  * gets the count. GS_ERR_IO if dir cannot be read, GS_ERR_INVALID when it
- * holds no audio or the label exists. Used for the not-music examples. */
+ * holds no audio or the label exists. Unreadable entries below dir are
+ * reported on stderr. Used for the not-music examples. */
 gs_status gs_dataset_add_folder(gs_dataset *ds, const char *dir, const char *label, int *added, gs_error *err);
 
 /* Checks the dataset is trainable: >= 2 labels that each have >= min_per_label
