@@ -138,8 +138,8 @@ int main(int argc, char **argv)
                 size_t use = have < window_cap ? have : window_cap;
                 float probs[GS_MAX_LABELS];
                 double t0 = now();
-                if (gs_classifier_classify_window(cls, model_audio + (have - use), use, probs, &old_patches,
-                                                  &gerr) != GS_OK) {
+                if (gs_classifier_classify_window(cls, model_audio + (have - use), use, probs, &old_patches, &gerr) !=
+                    GS_OK) {
                     fprintf(stderr, "bench_plugin: %s\n", gerr.message);
                     return 1;
                 }
@@ -180,8 +180,8 @@ int main(int argc, char **argv)
             printf("worker_old_over_new: %.2f\n", sum_old / sum_new);
             if (u_full > 0) {
                 printf("worker_window_full_new_seconds_per_update: %.5f\n", sum_new_full / (double)u_full);
-                printf("worker_window_full_old_seconds_per_update: %.5f (%d patches)\n",
-                       sum_old_full / (double)u_full, old_patches);
+                printf("worker_window_full_old_seconds_per_update: %.5f (%d patches)\n", sum_old_full / (double)u_full,
+                       old_patches);
                 printf("worker_window_full_old_over_new: %.2f\n", sum_old_full / sum_new_full);
             }
             double m_new = median(t_new, u), m_old = median(t_old, u);

@@ -168,10 +168,15 @@ static void profile(const char *model_path, const gs_walk_list *files, const cha
     for (size_t f = 0; ix && f < nfiles; f++) {
         if (f % 50 == 0)
             gs_index_begin(ix, &err);
-        gs_index_record rec = {.path = files->entries[f].path, .size = files->entries[f].size,
-                               .mtime_ns = files->entries[f].mtime_ns, .format = "flac",
-                               .model_id = gs_model_id(m), .analysed_at = 1,
-                               .result = &results[f], .labels = labels, .tag_status = "written"};
+        gs_index_record rec = {.path = files->entries[f].path,
+                               .size = files->entries[f].size,
+                               .mtime_ns = files->entries[f].mtime_ns,
+                               .format = "flac",
+                               .model_id = gs_model_id(m),
+                               .analysed_at = 1,
+                               .result = &results[f],
+                               .labels = labels,
+                               .tag_status = "written"};
         if (results[f].num_labels)
             gs_index_put(ix, &rec, &err);
         if (f % 50 == 49 || f + 1 == nfiles)
@@ -276,8 +281,13 @@ int main(int argc, char **argv)
 
     snprintf(path, sizeof path, "%s/index.sqlite", dir);
     gs_index *ix = gs_index_open(path, GS_INDEX_CREATE, 1000, &err);
-    gs_scan_options o = {.num_workers = cores, .write_tags = 0, .batch_size = 50, .batch_seconds = 2,
-                         .report = GS_REPORT_QUIET, .out = stdout, .progress = stderr};
+    gs_scan_options o = {.num_workers = cores,
+                         .write_tags = 0,
+                         .batch_size = 50,
+                         .batch_seconds = 2,
+                         .report = GS_REPORT_QUIET,
+                         .out = stdout,
+                         .progress = stderr};
     gs_scan_stats st;
     t0 = now();
     gs_status rc = gs_scan_run(an, ix, &files, &o, &st, &err);

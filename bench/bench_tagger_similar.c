@@ -96,8 +96,8 @@ static size_t sqlite_path(const char *db, const char *ref, int64_t *ids, float *
 }
 
 /* One `genrescope similar REF -c 20 [--genre G]`, minus printing. */
-static size_t cache_path(const char *db, const char *ref, const char *genre, int64_t *ids,
-                         float *scores, gs_emb_cache_source *source)
+static size_t cache_path(const char *db, const char *ref, const char *genre, int64_t *ids, float *scores,
+                         gs_emb_cache_source *source)
 {
     gs_error err;
     gs_index *ix = gs_index_open(db, GS_INDEX_READ_ONLY, 1000, &err);
@@ -137,12 +137,17 @@ int main(int argc, char **argv)
     gs_index *ix = gs_index_open(path, GS_INDEX_CREATE, 1000, &err);
     if (!ix)
         die("create", &err);
-    const char *labels[10] = {"blues", "classical", "country", "disco", "hiphop",
-                              "jazz", "metal", "pop", "reggae", "rock"};
+    const char *labels[10] = {"blues", "classical", "country", "disco",  "hiphop",
+                              "jazz",  "metal",     "pop",     "reggae", "rock"};
     float probs[10], wp[10], *emb = malloc((size_t)dim * sizeof *emb);
     gs_window_verdict w = {.start_seconds = 0, .end_seconds = 30, .num_patches = 20, .probabilities = wp};
-    gs_track_result r = {.num_labels = 10, .probabilities = probs, .embedding_size = dim,
-                         .embedding = emb, .num_windows = 1, .windows = &w, .duration_seconds = 215};
+    gs_track_result r = {.num_labels = 10,
+                         .probabilities = probs,
+                         .embedding_size = dim,
+                         .embedding = emb,
+                         .num_windows = 1,
+                         .windows = &w,
+                         .duration_seconds = 215};
     srand(1);
     double t0 = now();
     if (gs_index_begin(ix, &err) != GS_OK)
@@ -161,11 +166,16 @@ int main(int argc, char **argv)
         w.top_label = r.top_label;
         w.confidence = r.confidence;
         char p[256];
-        snprintf(p, sizeof p, "/home/user/Music/Artist %ld/Album %ld/%02ld Track title number %ld.flac",
-                 i / 120, i / 12, i % 12 + 1, i);
-        gs_index_record rec = {.path = p, .size = 30000000 + i, .mtime_ns = 1700000000000000000LL + i,
-                               .format = "flac", .model_id = BENCH_MODEL_ID,
-                               .analysed_at = 1700000000, .result = &r, .labels = labels,
+        snprintf(p, sizeof p, "/home/user/Music/Artist %ld/Album %ld/%02ld Track title number %ld.flac", i / 120,
+                 i / 12, i % 12 + 1, i);
+        gs_index_record rec = {.path = p,
+                               .size = 30000000 + i,
+                               .mtime_ns = 1700000000000000000LL + i,
+                               .format = "flac",
+                               .model_id = BENCH_MODEL_ID,
+                               .analysed_at = 1700000000,
+                               .result = &r,
+                               .labels = labels,
                                .tag_status = "written"};
         if (gs_index_put(ix, &rec, &err) != GS_OK)
             die("put", &err);
@@ -201,8 +211,7 @@ int main(int argc, char **argv)
         size_t na = sqlite_path(path, refs[i], ids_a, sc_a);
         t_sqlite[i] = now() - t0;
         nb = cache_path(path, refs[i], NULL, ids_b, sc_b, &src);
-        equal &= na == nb && !memcmp(ids_a, ids_b, na * sizeof *ids_a) &&
-                 !memcmp(sc_a, sc_b, na * sizeof *sc_a);
+        equal &= na == nb && !memcmp(ids_a, ids_b, na * sizeof *ids_a) && !memcmp(sc_a, sc_b, na * sizeof *sc_a);
     }
 
     double t_cache[RUNS], t_genre[RUNS], t_search[RUNS];
@@ -272,9 +281,13 @@ int main(int argc, char **argv)
             for (int k = 0; k < dim; k++)
                 e[k] = (float)rand() / (float)RAND_MAX - 0.5f;
             gs_l2_normalise(e, (size_t)dim);
-            mw[x] = (gs_window_verdict){.start_seconds = 30.0 * x, .end_seconds = 30.0 * (x + 1),
-                                        .num_patches = 20, .top_label = m % 10, .confidence = 0.5f,
-                                        .probabilities = wp, .embedding = e};
+            mw[x] = (gs_window_verdict){.start_seconds = 30.0 * x,
+                                        .end_seconds = 30.0 * (x + 1),
+                                        .num_patches = 20,
+                                        .top_label = m % 10,
+                                        .confidence = 0.5f,
+                                        .probabilities = wp,
+                                        .embedding = e};
         }
         gs_track_result mr = r;
         mr.top_label = m % 10;
@@ -283,9 +296,14 @@ int main(int argc, char **argv)
         mr.duration_seconds = 30.0 * MIX_WINDOWS;
         char p[256];
         snprintf(p, sizeof p, "/home/user/Music/Mixes/Mix %d.flac", m);
-        gs_index_record rec = {.path = p, .size = 300000000 + m, .mtime_ns = 1700000000000000000LL + m,
-                               .format = "flac", .model_id = BENCH_MODEL_ID,
-                               .analysed_at = 1700000000, .result = &mr, .labels = labels,
+        gs_index_record rec = {.path = p,
+                               .size = 300000000 + m,
+                               .mtime_ns = 1700000000000000000LL + m,
+                               .format = "flac",
+                               .model_id = BENCH_MODEL_ID,
+                               .analysed_at = 1700000000,
+                               .result = &mr,
+                               .labels = labels,
                                .tag_status = "written"};
         if (gs_index_put(ix, &rec, &err) != GS_OK)
             die("put mix", &err);
@@ -313,8 +331,9 @@ int main(int argc, char **argv)
     /* ...and the track query again without the mixes' parts: the mixes
      * shortened below the part length, so the cache has no parts. */
     ix = gs_index_open(path, 0, 1000, &err);
-    if (!ix || sqlite3_exec(gs_index_sqlite(ix), "UPDATE tracks SET duration = 60 WHERE path LIKE '%/Mixes/%'",
-                            NULL, NULL, NULL) != SQLITE_OK)
+    if (!ix ||
+        sqlite3_exec(gs_index_sqlite(ix), "UPDATE tracks SET duration = 60 WHERE path LIKE '%/Mixes/%'", NULL, NULL,
+                     NULL) != SQLITE_OK)
         die("shorten mixes", &err);
     gs_index_close(ix);
     unlink(emb_path); /* a duration is not what the cache's generation follows */

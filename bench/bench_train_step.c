@@ -56,8 +56,7 @@ int main(int argc, char **argv)
     if (argc > 1)
         snprintf(path, sizeof path, "%s", argv[1]);
     else
-        snprintf(path, sizeof path, "%s/models/arch/shortchunk-cnn.json",
-                 src ? src : GS_SOURCE_DIR_DEFAULT);
+        snprintf(path, sizeof path, "%s/models/arch/shortchunk-cnn.json", src ? src : GS_SOURCE_DIR_DEFAULT);
     const int batch = argc > 2 ? atoi(argv[2]) : 32;
     const int steps = argc > 3 ? atoi(argv[3]) : 10;
     char *arch = read_text(path);
@@ -84,8 +83,8 @@ int main(int argc, char **argv)
     }
     for (int b = 0; b < batch; b++)
         t[b * k + b % k] = 1.0f;
-    gs_optim_config cfg = {.kind = GS_OPTIM_ADAMW, .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f,
-                           .eps = 1e-8f, .weight_decay = 1e-4f};
+    gs_optim_config cfg = {
+        .kind = GS_OPTIM_ADAMW, .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 1e-4f};
     gs_optim *opt = gs_optim_new(&cfg, net, &err);
     double *fwd = malloc(sizeof(double) * steps), *bwd = malloc(sizeof(double) * steps),
            *upd = malloc(sizeof(double) * steps), *tot = malloc(sizeof(double) * steps);

@@ -109,7 +109,7 @@ static const uint8_t font5x7[95][7] = {
 #define GLYPH_W 5
 #define GLYPH_H 7
 #define ADVANCE 6 /* glyph plus one column of space */
-#define PAD 1
+#define PAD     1
 
 void gs_display_size(uint32_t w, uint32_t max_h, int *out_w, int *out_h)
 {
@@ -183,8 +183,7 @@ int gs_display_fill_length(const gs_display_layout *l, float f)
     return (int)lrintf(f * (float)l->fill_w);
 }
 
-static void rect(uint32_t *px, int stride, int w, int h, int x0, int y0, int rw, int rh,
-                 uint32_t c)
+static void rect(uint32_t *px, int stride, int w, int h, int x0, int y0, int rw, int rh, uint32_t c)
 {
     int x1 = x0 + rw, y1 = y0 + rh;
     if (x0 < 0)
@@ -200,8 +199,7 @@ static void rect(uint32_t *px, int stride, int w, int h, int x0, int y0, int rw,
             px[(size_t)y * (size_t)stride + (size_t)x] = c;
 }
 
-static void text(uint32_t *px, int stride, int w, int h, const gs_display_layout *l,
-                 const char *s, uint32_t c)
+static void text(uint32_t *px, int stride, int w, int h, const gs_display_layout *l, const char *s, uint32_t c)
 {
     int s2 = l->text_scale;
     for (int i = 0; s[i]; i++) {
@@ -221,8 +219,8 @@ static void text(uint32_t *px, int stride, int w, int h, const gs_display_layout
     }
 }
 
-void gs_display_draw(uint32_t *px, int stride_px, int w, int h, const gs_display_state *s,
-                     const char *const *names, int num_labels, int not_music_label)
+void gs_display_draw(uint32_t *px, int stride_px, int w, int h, const gs_display_state *s, const char *const *names,
+                     int num_labels, int not_music_label)
 {
     if (w < 1 || h < 1 || num_labels < 1)
         return;
@@ -239,7 +237,7 @@ void gs_display_draw(uint32_t *px, int stride_px, int w, int h, const gs_display
     for (int k = 0; l.bar_w > 0 && k < num_labels; k++) {
         int bh = gs_display_bar_height(&l, s->probs[k]);
         uint32_t c = k == not_music_label ? GS_DISPLAY_BAR_NOTMUSIC
-                     : k == genre         ? GS_DISPLAY_BAR_SHOWN
+            : k == genre                  ? GS_DISPLAY_BAR_SHOWN
                                           : GS_DISPLAY_BAR;
         rect(px, stride_px, w, h, l.bar_x0[k], l.bars_bottom - bh, l.bar_w, bh, c);
     }

@@ -19,14 +19,14 @@
 #define GS_DISPLAY_MAX_H 256
 
 /* Opaque colours (alpha 255, so premultiplication changes nothing). */
-#define GS_DISPLAY_BG 0xFF1A1A1Au
-#define GS_DISPLAY_TEXT 0xFFF0F0F0u       /* the genre name */
-#define GS_DISPLAY_TEXT_NONE 0xFF8C8C8Cu  /* "none" */
-#define GS_DISPLAY_BAR 0xFF3A8FD0u        /* a genre's probability */
-#define GS_DISPLAY_BAR_SHOWN 0xFFF0A030u  /* the genre shown */
+#define GS_DISPLAY_BG           0xFF1A1A1Au
+#define GS_DISPLAY_TEXT         0xFFF0F0F0u /* the genre name */
+#define GS_DISPLAY_TEXT_NONE    0xFF8C8C8Cu /* "none" */
+#define GS_DISPLAY_BAR          0xFF3A8FD0u /* a genre's probability */
+#define GS_DISPLAY_BAR_SHOWN    0xFFF0A030u /* the genre shown */
 #define GS_DISPLAY_BAR_NOTMUSIC 0xFF7A7A7Au /* the not-music probability */
-#define GS_DISPLAY_FILL 0xFF40C060u       /* window fill, done part */
-#define GS_DISPLAY_FILL_TRACK 0xFF333333u /* window fill, the rest */
+#define GS_DISPLAY_FILL         0xFF40C060u /* window fill, done part */
+#define GS_DISPLAY_FILL_TRACK   0xFF333333u /* window fill, the rest */
 
 /* What the picture shows. */
 typedef struct gs_display_state {
@@ -64,8 +64,8 @@ int gs_display_fill_length(const gs_display_layout *l, float f);
 /* Draws s into px (w x h pixels, stride_px pixels per row, w, h within the
  * maximum). names[k] is label k's display name; not_music_label (-1: none)
  * gets the grey bar. Allocation-free, O(w * h). */
-void gs_display_draw(uint32_t *px, int stride_px, int w, int h, const gs_display_state *s,
-                     const char *const *names, int num_labels, int not_music_label);
+void gs_display_draw(uint32_t *px, int stride_px, int w, int h, const gs_display_state *s, const char *const *names,
+                     int num_labels, int not_music_label);
 
 /* The state shared between the audio thread (one writer) and the GUI
  * thread (readers), floats carried as their bits in atomics. */

@@ -9,9 +9,9 @@
 
 #include <lv2/core/lv2.h>
 
-#define LV2_INLINEDISPLAY_URI "http://harrisonconsoles.com/lv2/inlinedisplay"
-#define LV2_INLINEDISPLAY_PREFIX LV2_INLINEDISPLAY_URI "#"
-#define LV2_INLINEDISPLAY__interface LV2_INLINEDISPLAY_PREFIX "interface"
+#define LV2_INLINEDISPLAY_URI         "http://harrisonconsoles.com/lv2/inlinedisplay"
+#define LV2_INLINEDISPLAY_PREFIX      LV2_INLINEDISPLAY_URI "#"
+#define LV2_INLINEDISPLAY__interface  LV2_INLINEDISPLAY_PREFIX "interface"
 #define LV2_INLINEDISPLAY__queue_draw LV2_INLINEDISPLAY_PREFIX "queue_draw"
 
 typedef void *LV2_Inline_Display_Handle;

@@ -66,8 +66,8 @@ static void setup_analysis(gs_plugin *p, const char *bundle_path)
     char *path = malloc(need);
     if (!path)
         return;
-    snprintf(path, need, "%s%s%s", bundle_path,
-             (blen && bundle_path[blen - 1] == '/') ? "" : "/", GS_PLUGIN_MODEL_FILE);
+    snprintf(path, need, "%s%s%s", bundle_path, (blen && bundle_path[blen - 1] == '/') ? "" : "/",
+             GS_PLUGIN_MODEL_FILE);
 
     gs_error err = {0};
     p->model = gs_model_load(path, &err);
@@ -138,8 +138,8 @@ static void update_display(gs_plugin *p)
     display_state(p, &s);
     const gs_display_state *o = &p->display_sent;
     bool changed = p->display_dirty || s.genre != o->genre ||
-                   lrintf(s.fill * GS_DISPLAY_MAX_W) != lrintf(o->fill * GS_DISPLAY_MAX_W) ||
-                   memcmp(s.probs, o->probs, sizeof s.probs) != 0;
+        lrintf(s.fill * GS_DISPLAY_MAX_W) != lrintf(o->fill * GS_DISPLAY_MAX_W) ||
+        memcmp(s.probs, o->probs, sizeof s.probs) != 0;
     if (!changed)
         return;
     p->display_sent = s;
@@ -149,8 +149,8 @@ static void update_display(gs_plugin *p)
         p->queue_draw->queue_draw(p->queue_draw->handle);
 }
 
-static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
-                              const char *bundle_path, const LV2_Feature *const *features)
+static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate, const char *bundle_path,
+                              const LV2_Feature *const *features)
 {
     gs_plugin *p = calloc(1, sizeof *p);
     if (!p)
@@ -167,16 +167,12 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
     p->rate = rate;
     LV2_URID_Map *map = NULL;
     LV2_Log_Log *log = NULL;
-    const char *missing = lv2_features_query(features,
-                                             LV2_LOG__log, &log, false,
-                                             LV2_URID__map, &map, true,
-                                             LV2_WORKER__schedule, &p->schedule, true,
-                                             LV2_INLINEDISPLAY__queue_draw, &p->queue_draw, false,
-                                             NULL);
+    const char *missing =
+        lv2_features_query(features, LV2_LOG__log, &log, false, LV2_URID__map, &map, true, LV2_WORKER__schedule,
+                           &p->schedule, true, LV2_INLINEDISPLAY__queue_draw, &p->queue_draw, false, NULL);
     lv2_log_logger_init(&p->logger, map, log);
     if (missing) {
-        lv2_log_error(&p->logger, "Genrescope: the host lacks the required feature <%s>\n",
-                      missing);
+        lv2_log_error(&p->logger, "Genrescope: the host lacks the required feature <%s>\n", missing);
         free(p);
         return NULL;
     }
@@ -298,10 +294,9 @@ static void run(LV2_Handle instance, uint32_t n)
             memcpy(p->out[c], p->in[c], n * sizeof(float));
     p->frames += n;
 
-    p->window_seconds = read_control(p, GS_CTL_WINDOW, GS_CTL_WINDOW_MINIMUM,
-                                     GS_CTL_WINDOW_MAXIMUM, GS_CTL_WINDOW_DEFAULT);
-    float update = read_control(p, GS_CTL_UPDATE, GS_CTL_UPDATE_MINIMUM, GS_CTL_UPDATE_MAXIMUM,
-                                GS_CTL_UPDATE_DEFAULT);
+    p->window_seconds =
+        read_control(p, GS_CTL_WINDOW, GS_CTL_WINDOW_MINIMUM, GS_CTL_WINDOW_MAXIMUM, GS_CTL_WINDOW_DEFAULT);
+    float update = read_control(p, GS_CTL_UPDATE, GS_CTL_UPDATE_MINIMUM, GS_CTL_UPDATE_MAXIMUM, GS_CTL_UPDATE_DEFAULT);
     if (p->analysis_ok)
         schedule(p, update);
 
@@ -314,8 +309,7 @@ static void run(LV2_Handle instance, uint32_t n)
     /* An integer port in a float: exact up to its maximum (2^24), where it
      * stays rather than lose precision. */
     write_control(p, GS_CTL_DROPPED,
-                  p->dropped < (uint64_t)GS_CTL_DROPPED_MAXIMUM ? (float)p->dropped
-                                                                 : GS_CTL_DROPPED_MAXIMUM);
+                  p->dropped < (uint64_t)GS_CTL_DROPPED_MAXIMUM ? (float)p->dropped : GS_CTL_DROPPED_MAXIMUM);
     /* The probabilities stay visible when the answer is "not music" (they
      * say why); only silence or no data zeroes them. */
     for (int i = 0; i < GS_PLUGIN_NUM_LABELS; i++)
@@ -335,8 +329,8 @@ static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const
         return LV2_WORKER_SUCCESS; /* answer to a request from before activate() */
     p->pending = false;
     if (resp.classified) {
-        float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_CTL_SMOOTHING_MINIMUM,
-                                       GS_CTL_SMOOTHING_MAXIMUM, GS_CTL_SMOOTHING_DEFAULT);
+        float smoothing = read_control(p, GS_CTL_SMOOTHING, GS_CTL_SMOOTHING_MINIMUM, GS_CTL_SMOOTHING_MAXIMUM,
+                                       GS_CTL_SMOOTHING_DEFAULT);
         gs_smoothed_verdict_update(&p->verdict, resp.probs, resp.num_patches, smoothing);
     }
     /* Here rather than in run(): every verdict and fill change arrives
@@ -367,8 +361,8 @@ static LV2_Inline_Display_Image_Surface *render(LV2_Handle instance, uint32_t w,
     /* A copy torn by a concurrent publish is never drawn: on repeated
      * interference the previous consistent copy is drawn instead. */
     gs_display_read(&p->display, &p->display_shown, GS_PLUGIN_NUM_LABELS);
-    gs_display_draw(p->display_px, cw, cw, ch, &p->display_shown, display_names,
-                    GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
+    gs_display_draw(p->display_px, cw, cw, ch, &p->display_shown, display_names, GS_PLUGIN_NUM_LABELS,
+                    GS_PLUGIN_NOT_MUSIC_LABEL);
     p->surface.data = (unsigned char *)p->display_px;
     p->surface.width = cw;
     p->surface.height = ch;
@@ -388,10 +382,8 @@ static const void *extension_data(const char *uri)
 }
 
 static const LV2_Descriptor descriptors[2] = {
-    {GS_PLUGIN_URI_MONO, instantiate, connect_port, activate, run, deactivate, cleanup,
-     extension_data},
-    {GS_PLUGIN_URI_STEREO, instantiate, connect_port, activate, run, deactivate, cleanup,
-     extension_data},
+    {GS_PLUGIN_URI_MONO, instantiate, connect_port, activate, run, deactivate, cleanup, extension_data},
+    {GS_PLUGIN_URI_STEREO, instantiate, connect_port, activate, run, deactivate, cleanup, extension_data},
 };
 
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)

@@ -48,50 +48,50 @@
 
 typedef struct gs_work_request {
     uint32_t magic;
-    uint32_t generation;      /* bumped by activate(); stale work is ignored */
-    uint64_t write_pos;       /* drain the ring up to here (audio up to "now") */
-    float window_seconds;     /* analysis window when classify != 0 */
-    uint32_t classify;        /* 0: drain only */
-    uint64_t dropped;         /* samples dropped since activate(), for the log */
+    uint32_t generation;  /* bumped by activate(); stale work is ignored */
+    uint64_t write_pos;   /* drain the ring up to here (audio up to "now") */
+    float window_seconds; /* analysis window when classify != 0 */
+    uint32_t classify;    /* 0: drain only */
+    uint64_t dropped;     /* samples dropped since activate(), for the log */
 } gs_work_request;
 
 typedef struct gs_work_response {
     uint32_t magic;
     uint32_t generation;
-    int32_t classified;       /* 1: probs holds a fresh window verdict */
-    int32_t num_patches;      /* classified (non-silent) patches */
+    int32_t classified;  /* 1: probs holds a fresh window verdict */
+    int32_t num_patches; /* classified (non-silent) patches */
     float probs[GS_PLUGIN_NUM_LABELS];
 } gs_work_response;
 
 typedef struct gs_plugin {
-    int channels;             /* 1 or 2 */
+    int channels;              /* 1 or 2 */
     const gs_port_slot *ports; /* the variant's port map, num_ports long */
     uint32_t num_ports;
-    double rate;              /* host sample rate */
+    double rate; /* host sample rate */
     LV2_Log_Logger logger;
     LV2_Worker_Schedule *schedule;
-    bool analysis_ok;         /* false: passthrough and silent outputs only */
+    bool analysis_ok; /* false: passthrough and silent outputs only */
 
     /* ports */
     const float *in[2];
     float *out[2];
     float *ctl[GS_CTL_COUNT];
 
-    gs_ring ring;             /* downmixed host-rate audio, audio -> worker */
+    gs_ring ring; /* downmixed host-rate audio, audio -> worker */
 
     /* audio thread */
     uint32_t generation;
-    uint64_t frames;          /* since activate() */
-    uint64_t update_frames;   /* current update interval in frames */
-    uint64_t next_update;     /* frames value at which the next verdict is due */
+    uint64_t frames;        /* since activate() */
+    uint64_t update_frames; /* current update interval in frames */
+    uint64_t next_update;   /* frames value at which the next verdict is due */
     bool classify_due;
-    bool pending;             /* a request is in flight */
+    bool pending; /* a request is in flight */
     uint64_t pending_since;
-    uint64_t dropped;         /* samples the full ring could not take */
+    uint64_t dropped; /* samples the full ring could not take */
     float window_seconds;
     gs_smoothed_verdict verdict;
     gs_display_state display_sent; /* last state published for the display */
-    bool display_dirty;       /* publish and queue a redraw at the next response */
+    bool display_dirty;            /* publish and queue a redraw at the next response */
 
     /* inline display: the audio thread publishes, render() (GUI thread)
      * reads; see display.h */
@@ -103,25 +103,24 @@ typedef struct gs_plugin {
 
     /* worker */
     gs_model *model;
-    gs_sliding *sliding;      /* incremental window verdicts, model rate */
-    size_t window_cap;        /* largest window, model-rate samples */
+    gs_sliding *sliding; /* incremental window verdicts, model rate */
+    size_t window_cap;   /* largest window, model-rate samples */
     int model_rate;
-    gs_resampler *resampler;  /* NULL when host rate == model rate */
-    bool resampler_fresh;     /* no samples pushed since it was created */
+    gs_resampler *resampler; /* NULL when host rate == model rate */
+    bool resampler_fresh;    /* no samples pushed since it was created */
     uint32_t worker_generation;
-    float *chunk_in;          /* GS_WORK_CHUNK */
-    float *chunk_out;         /* resampler's max output */
+    float *chunk_in;  /* GS_WORK_CHUNK */
+    float *chunk_out; /* resampler's max output */
     size_t chunk_out_cap;
-    uint64_t nonfinite;       /* NaN/Inf samples zeroed for analysis */
-    unsigned worker_errors;   /* only the first few are logged */
-    bool dropped_logged;      /* drops are logged once per instance */
+    uint64_t nonfinite;     /* NaN/Inf samples zeroed for analysis */
+    unsigned worker_errors; /* only the first few are logged */
+    bool dropped_logged;    /* drops are logged once per instance */
 } gs_plugin;
 
 /* worker.c */
 gs_status gs_plugin_worker_init(gs_plugin *p, gs_error *err);
 void gs_plugin_worker_free(gs_plugin *p);
 LV2_Worker_Status gs_plugin_work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
-                                 LV2_Worker_Respond_Handle handle, uint32_t size,
-                                 const void *data);
+                                 LV2_Worker_Respond_Handle handle, uint32_t size, const void *data);
 
 #endif

@@ -9,13 +9,13 @@
 
 typedef struct gs_smoothed_verdict {
     int num_labels;
-    int not_music_label;             /* index or -1 (the model has none) */
-    float not_music_min;             /* the model's not-music threshold */
-    int have;                        /* 1 once a non-silent window was seen */
-    int genre;                       /* -1: nothing to report (silence, not
+    int not_music_label; /* index or -1 (the model has none) */
+    float not_music_min; /* the model's not-music threshold */
+    int have;            /* 1 once a non-silent window was seen */
+    int genre;           /* -1: nothing to report (silence, not
                                         music, no data) */
-    float confidence;                /* smoothed[genre], 0 when genre is -1 */
-    float not_music;                 /* smoothed not-music probability */
+    float confidence;    /* smoothed[genre], 0 when genre is -1 */
+    float not_music;     /* smoothed not-music probability */
     float smoothed[GS_MAX_LABELS];
 } gs_smoothed_verdict;
 

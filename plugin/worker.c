@@ -26,8 +26,7 @@ gs_status gs_plugin_worker_init(gs_plugin *p, gs_error *err)
 {
     const gs_frontend_params *fp = gs_model_frontend(p->model);
     p->model_rate = fp->sample_rate;
-    double window_max = fp->window_seconds < GS_CTL_WINDOW_MAXIMUM ? fp->window_seconds
-                                                              : GS_CTL_WINDOW_MAXIMUM;
+    double window_max = fp->window_seconds < GS_CTL_WINDOW_MAXIMUM ? fp->window_seconds : GS_CTL_WINDOW_MAXIMUM;
     p->window_cap = (size_t)ceil(window_max * p->model_rate);
     if (p->window_cap == 0)
         return gs_error_set(err, GS_ERR_MODEL, "model window length is zero");
@@ -86,8 +85,7 @@ static gs_status drain(gs_plugin *p, uint64_t limit, gs_error *err)
                 return st;
             continue;
         }
-        long m = gs_resampler_process(p->resampler, p->chunk_in, n, p->chunk_out,
-                                      p->chunk_out_cap, err);
+        long m = gs_resampler_process(p->resampler, p->chunk_in, n, p->chunk_out, p->chunk_out_cap, err);
         if (m < 0)
             return (gs_status)m;
         p->resampler_fresh = false;
@@ -98,8 +96,7 @@ static gs_status drain(gs_plugin *p, uint64_t limit, gs_error *err)
 }
 
 LV2_Worker_Status gs_plugin_work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
-                                 LV2_Worker_Respond_Handle handle, uint32_t size,
-                                 const void *data)
+                                 LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
 {
     gs_plugin *p = instance;
     gs_work_request req;

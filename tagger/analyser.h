@@ -33,8 +33,7 @@ void gs_analyser_worker_free(gs_analyser_worker *w);
 /* Analyses path into *result (freed with gs_analyser_result_free). On
  * failure result is zeroed and err says why (GS_ERR_IO with the OS reason,
  * GS_ERR_FORMAT for non-audio or corrupt data, GS_ERR_UNSUPPORTED). */
-gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *result,
-                              gs_error *err);
+gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *result, gs_error *err);
 void gs_analyser_result_free(gs_track_result *result);
 
 #endif

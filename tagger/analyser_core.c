@@ -94,8 +94,7 @@ void gs_analyser_worker_free(gs_analyser_worker *w)
     free(w);
 }
 
-gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *result,
-                              gs_error *err)
+gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *result, gs_error *err)
 {
     /* Again from the worker's own thread: with an OpenMP build of OpenBLAS
      * the thread count is per calling thread, and the call in

@@ -96,8 +96,7 @@ void gs_cli_print_json(FILE *out, cJSON *obj)
     cJSON_Delete(obj);
 }
 
-void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model,
-                               size_t n)
+void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model, size_t n)
 {
     if (n == 0)
         return;

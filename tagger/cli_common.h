@@ -16,7 +16,7 @@ enum {
     GS_EXIT_OK = 0,
     GS_EXIT_SOME_FAILED = 1, /* the run completed but some files failed */
     GS_EXIT_USAGE = 2,
-    GS_EXIT_FATAL = 3,       /* index unusable: locked, newer schema, disk full */
+    GS_EXIT_FATAL = 3, /* index unusable: locked, newer schema, disk full */
     GS_EXIT_INTERRUPTED = 130
 };
 
@@ -50,8 +50,7 @@ void gs_cli_print_json(FILE *out, cJSON *obj);
  * left out for that, says so: with json a {"summary": {"model": ...,
  * "other_model_tracks": n}} line on out, else a note on stderr (so text
  * output such as M3U stays clean). Nothing when n is 0. */
-void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model,
-                               size_t n);
+void gs_cli_report_other_model(const char *cmd, int json, FILE *out, const char *model, size_t n);
 
 /* The reason in message without a leading "path: " (the decoders name the
  * file in their messages; JSON rows carry it in "path" already), so every

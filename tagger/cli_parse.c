@@ -9,7 +9,7 @@
 #include "config.h"
 #include "genrescope.h"
 
-#define HELP_WIDTH 79
+#define HELP_WIDTH  79
 #define HELP_COLUMN 26 /* where option descriptions start */
 
 const gs_cli_option gs_cli_common_options[] = {
@@ -21,12 +21,11 @@ const gs_cli_option gs_cli_common_options[] = {
 static int add_option(gs_cli_parser *p, const gs_cli_option *o)
 {
     if (p->count == GS_CLI_MAX_OPTIONS) {
-        fprintf(stderr, "genrescope %s: internal error: more than %d options\n", p->spec->name,
-                GS_CLI_MAX_OPTIONS);
+        fprintf(stderr, "genrescope %s: internal error: more than %d options\n", p->spec->name, GS_CLI_MAX_OPTIONS);
         return -1;
     }
-    p->longopts[p->count++] = (struct option){
-        o->name, o->arg == GS_CLI_NO_ARG ? no_argument : required_argument, NULL, o->id};
+    p->longopts[p->count++] =
+        (struct option){o->name, o->arg == GS_CLI_NO_ARG ? no_argument : required_argument, NULL, o->id};
     if (o->short_name) {
         size_t n = strlen(p->shortopts);
         p->shortopts[n++] = o->short_name;
@@ -87,8 +86,8 @@ int gs_cli_bad_value(const gs_cli_spec *spec, int id, const char *value)
 int gs_cli_unhandled(const gs_cli_spec *spec, int id)
 {
     const gs_cli_option *o = find_row(spec, id);
-    fprintf(stderr, "genrescope %s: internal error: option --%s is declared but not handled\n",
-            spec->name, o ? o->name : "?");
+    fprintf(stderr, "genrescope %s: internal error: option --%s is declared but not handled\n", spec->name,
+            o ? o->name : "?");
     return GS_EXIT_USAGE;
 }
 
@@ -108,8 +107,7 @@ static int long_option_error(const gs_cli_parser *p, const char *arg)
     if (exact < 0 && matches > 1)
         return gs_cli_usage_error(p->spec, "option '%.*s' is ambiguous", (int)len + 2, arg);
     if ((exact >= 0 || matches == 1) && name[len] == '=')
-        return gs_cli_usage_error(p->spec, "option '%.*s' doesn't allow an argument",
-                                  (int)len + 2, arg);
+        return gs_cli_usage_error(p->spec, "option '%.*s' doesn't allow an argument", (int)len + 2, arg);
     return gs_cli_usage_error(p->spec, "unrecognized option '%s'", arg);
 }
 
@@ -164,8 +162,7 @@ int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status)
         if (taken < 0)
             return GS_CLI_EXIT;
     switch (c) {
-    case -1:
-        return GS_CLI_END;
+    case -1: return GS_CLI_END;
     case 'h':
         gs_cli_print_help(stdout, p->spec);
         *status = GS_EXIT_OK;
@@ -178,8 +175,7 @@ int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status)
         /* optind has moved past the option that lacks its argument; its
          * optopt is the option's id, a letter for --count as for -c. */
         if (!strncmp(argv[optind - 1], "--", 2))
-            *status = gs_cli_usage_error(p->spec, "option '%s' requires an argument",
-                                         argv[optind - 1]);
+            *status = gs_cli_usage_error(p->spec, "option '%s' requires an argument", argv[optind - 1]);
         else
             *status = gs_cli_usage_error(p->spec, "option requires an argument -- '%c'", optopt);
         return GS_CLI_EXIT;
@@ -189,8 +185,7 @@ int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status)
         else
             *status = gs_cli_usage_error(p->spec, "invalid option -- '%c'", optopt);
         return GS_CLI_EXIT;
-    default:
-        return c;
+    default: return c;
     }
 }
 
@@ -200,8 +195,7 @@ void gs_cli_option_heading(const gs_cli_option *o, char *out, size_t out_size)
         snprintf(out, out_size, "-%c, --%s%s%s", o->short_name, o->name, o->metavar ? " " : "",
                  o->metavar ? o->metavar : "");
     else
-        snprintf(out, out_size, "    --%s%s%s", o->name, o->metavar ? " " : "",
-                 o->metavar ? o->metavar : "");
+        snprintf(out, out_size, "    --%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
 }
 
 int gs_cli_wrap(FILE *out, const char *text, int col, int indent, int width)
@@ -277,13 +271,15 @@ void gs_cli_print_help(FILE *out, const gs_cli_spec *spec)
 
 void gs_cli_print_command_list(FILE *out)
 {
-    fprintf(out, "usage: genrescope COMMAND [OPTIONS] [ARGS]\n"
-                 "       genrescope help COMMAND\n\n"
-                 "Genre recognition for audio files and music libraries.\n\ncommands:\n");
+    fprintf(out,
+            "usage: genrescope COMMAND [OPTIONS] [ARGS]\n"
+            "       genrescope help COMMAND\n\n"
+            "Genre recognition for audio files and music libraries.\n\ncommands:\n");
     for (const gs_cli_spec *const *c = gs_cli_commands; *c; c++)
         fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
-    fprintf(out, "\n'genrescope help COMMAND' or 'genrescope COMMAND --help' describes a "
-                 "command;\n'genrescope --version' prints the version. See also genrescope(1).\n");
+    fprintf(out,
+            "\n'genrescope help COMMAND' or 'genrescope COMMAND --help' describes a "
+            "command;\n'genrescope --version' prints the version. See also genrescope(1).\n");
 }
 
 const gs_cli_spec *gs_cli_find(const char *name)

@@ -48,7 +48,7 @@ void gs_cli_parser_share(gs_cli_parser *p, gs_cli_shared *shared);
 int gs_cli_parse_shared_only(const gs_cli_spec *spec, int argc, char **argv, gs_cli_shared *shared);
 
 /* gs_cli_next's answers besides an option id. */
-#define GS_CLI_END (-1)  /* no more options: operands start at optind */
+#define GS_CLI_END  (-1) /* no more options: operands start at optind */
 #define GS_CLI_EXIT (-2) /* the command must return *status now */
 
 /* The next option's id (optarg holds its argument), like getopt_long.
@@ -59,8 +59,7 @@ int gs_cli_next(gs_cli_parser *p, int argc, char **argv, int *status);
 
 /* "genrescope CMD: MESSAGE" and the --help hint on stderr; returns the
  * usage exit status (2) for `return gs_cli_usage_error(...)`. */
-int gs_cli_usage_error(const gs_cli_spec *spec, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int gs_cli_usage_error(const gs_cli_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* For the default: of a command's switch: an option its spec declares but
  * the command does not handle (a programming error the help test finds). */

@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 
-
 /* What an option's argument (or a command's operands) is: decides how the
  * shells complete it. */
 typedef enum gs_cli_arg {
@@ -63,13 +62,13 @@ enum {
 };
 
 typedef struct gs_cli_option {
-    const char *name;  /* long name, without "--" */
-    char short_name;   /* 0: none */
-    int id;            /* what gs_cli_next returns for it */
-    gs_cli_arg arg;    /* GS_CLI_NO_ARG: a flag */
+    const char *name;    /* long name, without "--" */
+    char short_name;     /* 0: none */
+    int id;              /* what gs_cli_next returns for it */
+    gs_cli_arg arg;      /* GS_CLI_NO_ARG: a flag */
     const char *metavar; /* the argument's name in help ("FILE"); NULL for flags */
-    const char *help;  /* one paragraph, wrapped when printed */
-    const char *def;   /* the default in words, or NULL */
+    const char *help;    /* one paragraph, wrapped when printed */
+    const char *def;     /* the default in words, or NULL */
 } gs_cli_option;
 
 typedef struct gs_cli_status {
@@ -79,11 +78,11 @@ typedef struct gs_cli_status {
 
 typedef struct gs_cli_spec {
     const char *name;
-    const char *summary;     /* one line for the command list */
-    const char *synopsis;    /* what follows "genrescope NAME " in the usage */
-    gs_cli_arg operands;     /* what the arguments after the options are */
-    const char *description; /* paragraphs separated by "\n\n" */
-    const gs_cli_option *options; /* ends with a row whose name is NULL */
+    const char *summary;           /* one line for the command list */
+    const char *synopsis;          /* what follows "genrescope NAME " in the usage */
+    gs_cli_arg operands;           /* what the arguments after the options are */
+    const char *description;       /* paragraphs separated by "\n\n" */
+    const gs_cli_option *options;  /* ends with a row whose name is NULL */
     const gs_cli_status *statuses; /* ends with a row whose meaning is NULL */
 } gs_cli_spec;
 

@@ -6,36 +6,61 @@
 
 #include "cli_spec.h"
 
-#define END_OPTIONS {NULL, 0, 0, 0, NULL, NULL, NULL}
-#define END_STATUSES {0, NULL}
+#define END_OPTIONS                                                                                                    \
+    {                                                                                                                  \
+        NULL, 0, 0, 0, NULL, NULL, NULL                                                                                \
+    }
+#define END_STATUSES                                                                                                   \
+    {                                                                                                                  \
+        0, NULL                                                                                                        \
+    }
 
 /* Rows several commands share, word for word. */
-#define OPT_DB                                                                                  \
-    {"db", 0, GS_OPT_DB, GS_CLI_FILE, "FILE", "the index",                                     \
-     "$XDG_DATA_HOME/genrescope/index.sqlite, i.e. ~/.local/share/genrescope/index.sqlite"}
-#define OPT_JSON(what) {"json", 0, GS_OPT_JSON, GS_CLI_NO_ARG, NULL, what, NULL}
-#define OPT_GENRE_NAMES                                                                        \
-    {"genre-names", 0, GS_OPT_GENRE_NAMES, GS_CLI_FILE, "FILE",                                \
-     "display names of the genres: 'label = Name' lines, see genrescope(5)",                   \
-     "$XDG_CONFIG_HOME/genrescope/genres.conf if it exists, else the built-in names"}
-#define OPT_BUSY                                                                                \
-    {"busy-timeout", 0, GS_OPT_BUSY_TIMEOUT, GS_CLI_VALUE, "MS",                               \
-     "milliseconds to wait for an index another process is writing, then give up with exit "  \
-     "status 3",                                                                               \
-     "5000"}
-#define OPT_MODEL(what)                                                                         \
-    {"model", 'm', 'm', GS_CLI_FILE, "FILE", what, "the model built into genrescope"}
-#define OPT_DRY_RUN(what) {"dry-run", 'n', 'n', GS_CLI_NO_ARG, NULL, what, NULL}
+#define OPT_DB                                                                                                         \
+    {                                                                                                                  \
+        "db", 0, GS_OPT_DB, GS_CLI_FILE, "FILE", "the index",                                                          \
+            "$XDG_DATA_HOME/genrescope/index.sqlite, i.e. ~/.local/share/genrescope/index.sqlite"                      \
+    }
+#define OPT_JSON(what)                                                                                                 \
+    {                                                                                                                  \
+        "json", 0, GS_OPT_JSON, GS_CLI_NO_ARG, NULL, what, NULL                                                        \
+    }
+#define OPT_GENRE_NAMES                                                                                                \
+    {                                                                                                                  \
+        "genre-names", 0, GS_OPT_GENRE_NAMES, GS_CLI_FILE, "FILE",                                                     \
+            "display names of the genres: 'label = Name' lines, see genrescope(5)",                                    \
+            "$XDG_CONFIG_HOME/genrescope/genres.conf if it exists, else the built-in names"                            \
+    }
+#define OPT_BUSY                                                                                                       \
+    {                                                                                                                  \
+        "busy-timeout", 0, GS_OPT_BUSY_TIMEOUT, GS_CLI_VALUE, "MS",                                                    \
+            "milliseconds to wait for an index another process is writing, then give up with exit "                    \
+            "status 3",                                                                                                \
+            "5000"                                                                                                     \
+    }
+#define OPT_MODEL(what)                                                                                                \
+    {                                                                                                                  \
+        "model", 'm', 'm', GS_CLI_FILE, "FILE", what, "the model built into genrescope"                                \
+    }
+#define OPT_DRY_RUN(what)                                                                                              \
+    {                                                                                                                  \
+        "dry-run", 'n', 'n', GS_CLI_NO_ARG, NULL, what, NULL                                                           \
+    }
 
-#define STATUS_USAGE {2, "bad usage (an unknown option, a bad value, a missing argument)"}
-#define STATUS_INDEX                                                                            \
-    {3, "the index cannot be used: missing, locked by a writer for longer than "               \
-        "--busy-timeout, a newer schema, not a genrescope index, disk full"}
+#define STATUS_USAGE                                                                                                   \
+    {                                                                                                                  \
+        2, "bad usage (an unknown option, a bad value, a missing argument)"                                            \
+    }
+#define STATUS_INDEX                                                                                                   \
+    {                                                                                                                  \
+        3,                                                                                                             \
+            "the index cannot be used: missing, locked by a writer for longer than "                                   \
+            "--busy-timeout, a newer schema, not a genrescope index, disk full"                                        \
+    }
 
 static const gs_cli_option classify_options[] = {
     OPT_MODEL("the model to classify with"),
-    {"count", 'c', 'c', GS_CLI_VALUE, "N", "genres to show per file (and per window), from 1 to 64",
-     "3"},
+    {"count", 'c', 'c', GS_CLI_VALUE, "N", "genres to show per file (and per window), from 1 to 64", "3"},
     {"top", 0, GS_OPT_ALIAS_TOP, GS_CLI_VALUE, "N", "older name of --count, still accepted", NULL},
     {"windows", 'w', 'w', GS_CLI_NO_ARG, NULL, "also show the verdict of every 30 s window", NULL},
     OPT_GENRE_NAMES,
@@ -83,10 +108,9 @@ static const gs_cli_option scan_options[] = {
      "each format's own form: a list in ID3v2.4, Vorbis comments, APE and WAV/AIFF ID3; one "
      "\"; \"-joined string in ID3v2.3, MP4 and WAV INFO"},
     {"break-hardlinks", 0, GS_OPT_BREAK_HARDLINKS, GS_CLI_NO_ARG, NULL,
-     "tag hard-linked files too (this name gets the tag, the other names keep the old file)",
+     "tag hard-linked files too (this name gets the tag, the other names keep the old file)", NULL},
+    {"force", 0, GS_OPT_FORCE, GS_CLI_NO_ARG, NULL, "re-analyse files even when they are unchanged (what rescan does)",
      NULL},
-    {"force", 0, GS_OPT_FORCE, GS_CLI_NO_ARG, NULL,
-     "re-analyse files even when they are unchanged (what rescan does)", NULL},
     {"hidden", 0, GS_OPT_HIDDEN, GS_CLI_NO_ARG, NULL,
      "also scan hidden files and system directories (lost+found, @eaDir...)", NULL},
     {"shard", 0, GS_OPT_SHARD, GS_CLI_VALUE, "K/N",
@@ -98,17 +122,17 @@ static const gs_cli_option scan_options[] = {
     {"batch-seconds", 0, GS_OPT_BATCH_SECONDS, GS_CLI_VALUE, "S", "...or every S seconds", "2"},
     OPT_BUSY,
     {"quiet", 'q', 'q', GS_CLI_NO_ARG, NULL,
-     "no progress and no summary (failures and skipped files still go to standard error)",
-     NULL},
+     "no progress and no summary (failures and skipped files still go to standard error)", NULL},
     OPT_JSON("one JSON object per file (path, status, genre as its display name, label, "
              "confidence, verdict, tag...), then a summary object"),
     END_OPTIONS,
 };
 static const gs_cli_status scan_statuses[] = {
     {0, "every file done"},
-    {1, "the scan completed but some files could not be analysed or a tag save failed (listed, "
-        "recorded, retried by the next scan); read-only files and files TagLib cannot tag are "
-        "reported and counted as not taggable, which is no failure"},
+    {1,
+     "the scan completed but some files could not be analysed or a tag save failed (listed, "
+     "recorded, retried by the next scan); read-only files and files TagLib cannot tag are "
+     "reported and counted as not taggable, which is no failure"},
     {2, "bad usage, or a DIR that does not exist"},
     STATUS_INDEX,
     {130, "interrupted (everything committed before is kept; the next scan resumes)"},
@@ -125,11 +149,7 @@ static const gs_cli_option show_options[] = {
     END_OPTIONS,
 };
 static const gs_cli_status show_statuses[] = {
-    {0, "the file was found"},
-    {1, "the file or ID is not in the index"},
-    STATUS_USAGE,
-    STATUS_INDEX,
-    END_STATUSES,
+    {0, "the file was found"}, {1, "the file or ID is not in the index"}, STATUS_USAGE, STATUS_INDEX, END_STATUSES,
 };
 
 static const gs_cli_option similar_options[] = {
@@ -151,8 +171,9 @@ static const gs_cli_option similar_options[] = {
 
 static const gs_cli_status similar_statuses[] = {
     {0, "success (possibly with no tracks to list)"},
-    {1, "FILE or ID is not in the index or has no embedding, or --at is past its end or at a "
-        "silent or non-music part"},
+    {1,
+     "FILE or ID is not in the index or has no embedding, or --at is past its end or at a "
+     "silent or non-music part"},
     {2, "bad usage, or --genre G is not a genre of the index"},
     STATUS_INDEX,
     END_STATUSES,
@@ -161,16 +182,14 @@ static const gs_cli_status similar_statuses[] = {
 static const gs_cli_option query_options[] = {
     OPT_DB,
     {"genre", 0, GS_OPT_GENRE, GS_CLI_GENRE, "G",
-     "tracks whose top genre is G (a label or display name, any case), most confident first",
-     NULL},
+     "tracks whose top genre is G (a label or display name, any case), most confident first", NULL},
     {"min-confidence", 0, GS_OPT_MIN_CONFIDENCE, GS_CLI_VALUE, "X",
      "with --genre: only tracks at least this confident, from 0 to 1", "0"},
     {"mixed", 0, GS_OPT_MIXED, GS_CLI_GENRES, "G1,G2,...",
      "tracks scoring at least --min-score in every listed genre (at most 16), by their combined "
      "score; with --genre, their top genre must be G too",
      NULL},
-    {"min-score", 0, GS_OPT_MIN_SCORE, GS_CLI_VALUE, "S", "the score --mixed needs, from 0 to 1",
-     "0.2"},
+    {"min-score", 0, GS_OPT_MIN_SCORE, GS_CLI_VALUE, "S", "the score --mixed needs, from 0 to 1", "0.2"},
     {"status", 0, GS_OPT_STATUS, GS_CLI_VALUE, "S",
      "tracks in this state, by path: failed (could not be analysed), low-confidence (below the "
      "tagging threshold), kept-existing (the file had another genre), not-music, silent, untagged (the "
@@ -185,12 +204,10 @@ static const gs_cli_option query_options[] = {
      "one path per line, a blank line between groups",
      NULL},
     {"count", 'c', 'c', GS_CLI_VALUE, "N", "list at most N tracks", "all"},
-    {"limit", 0, GS_OPT_ALIAS_LIMIT, GS_CLI_VALUE, "N", "older name of --count, still accepted",
-     NULL},
+    {"limit", 0, GS_OPT_ALIAS_LIMIT, GS_CLI_VALUE, "N", "older name of --count, still accepted", NULL},
     OPT_MODEL("list only tracks this model analysed (scores of different models are not "
               "comparable)"),
-    {"any-model", 0, GS_OPT_ANY_MODEL, GS_CLI_NO_ARG, NULL,
-     "list the tracks of every model; excludes --model", NULL},
+    {"any-model", 0, GS_OPT_ANY_MODEL, GS_CLI_NO_ARG, NULL, "list the tracks of every model; excludes --model", NULL},
     OPT_GENRE_NAMES,
     OPT_BUSY,
     OPT_JSON("one JSON object per track: id, path, genre (display name), label, confidence, "
@@ -207,11 +224,9 @@ static const gs_cli_status query_statuses[] = {
 };
 
 static const gs_cli_option playlist_options[] = {
-    {"seed", 0, GS_OPT_SEED, GS_CLI_TRACK, "FILE|ID", "the track the playlist starts at (required)",
-     NULL},
+    {"seed", 0, GS_OPT_SEED, GS_CLI_TRACK, "FILE|ID", "the track the playlist starts at (required)", NULL},
     {"count", 'c', 'c', GS_CLI_VALUE, "N", "tracks in the playlist, the seed included", "30"},
-    {"length", 0, GS_OPT_ALIAS_LENGTH, GS_CLI_VALUE, "N", "older name of --count, still accepted",
-     NULL},
+    {"length", 0, GS_OPT_ALIAS_LENGTH, GS_CLI_VALUE, "N", "older name of --count, still accepted", NULL},
     {"out", 0, GS_OPT_OUT, GS_CLI_FILE, "FILE",
      "write the list to FILE: a new file, or a regular file it replaces (through a symlink, "
      "its target) once the list is complete; directories, devices and FIFOs are refused; '-' "
@@ -259,16 +274,15 @@ static const gs_cli_option merge_options[] = {
 static const gs_cli_status merge_statuses[] = {
     {0, "every shard was merged"},
     {2, "bad usage, or OUT is also a SHARD"},
-    {3, "OUT cannot be written or a SHARD cannot be read (the shards merged before it stay "
-        "merged)"},
+    {3,
+     "OUT cannot be written or a SHARD cannot be read (the shards merged before it stay "
+     "merged)"},
     END_STATUSES,
 };
 
 static const gs_cli_option prune_options[] = {
-    OPT_DB,
-    OPT_DRY_RUN("count the files that would be removed; remove nothing"),
-    OPT_BUSY,
-    OPT_JSON("one JSON object per removed file, then a summary object"),
+    OPT_DB,      OPT_DRY_RUN("count the files that would be removed; remove nothing"),
+    OPT_BUSY,    OPT_JSON("one JSON object per removed file, then a summary object"),
     END_OPTIONS,
 };
 static const gs_cli_status prune_statuses[] = {
@@ -279,42 +293,58 @@ static const gs_cli_status prune_statuses[] = {
 };
 
 static const gs_cli_spec classify_spec = {
-    "classify", "print the genres of audio files", "[OPTIONS] FILE...", GS_CLI_FILE,
+    "classify",
+    "print the genres of audio files",
+    "[OPTIONS] FILE...",
+    GS_CLI_FILE,
     "Prints the most likely genres of each audio file (any format libsndfile or FFmpeg decodes: "
     "WAV, AIFF, FLAC, Ogg, Opus, MP3, M4A/AAC, ALAC...), with their probabilities, or why it has "
     "none (silent, not music). Genres are shown by their display names. No index is used.",
-    classify_options, classify_statuses,
+    classify_options,
+    classify_statuses,
 };
 
 static const gs_cli_spec scan_spec = {
-    "scan", "analyse a music library, tag files and index them", "[OPTIONS] DIR|FILE...",
+    "scan",
+    "analyse a music library, tag files and index them",
+    "[OPTIONS] DIR|FILE...",
     GS_CLI_PATH,
     "Analyses every audio file under the DIRs, writes the genre tag where a file has none, and "
     "records everything in the index. Unchanged files analysed by the same model are skipped, "
     "so an interrupted scan resumes. Index rows of files under the DIRs that no longer exist "
     "are removed. Only one scan at a time may use an index.",
-    scan_options, scan_statuses,
+    scan_options,
+    scan_statuses,
 };
 
 static const gs_cli_spec rescan_spec = {
-    "rescan", "re-analyse indexed files (or DIRs) on purpose", "[OPTIONS] [DIR|FILE...]",
+    "rescan",
+    "re-analyse indexed files (or DIRs) on purpose",
+    "[OPTIONS] [DIR|FILE...]",
     GS_CLI_PATH,
     "Re-analyses on purpose, even unchanged files: every file under the DIRs, or with no DIR "
     "every file in the index. Otherwise as scan, with the same options.",
-    scan_options, scan_statuses,
+    scan_options,
+    scan_statuses,
 };
 
 static const gs_cli_spec show_spec = {
-    "show", "print what the index knows about a file, with its timeline", "[OPTIONS] FILE|ID",
+    "show",
+    "print what the index knows about a file, with its timeline",
+    "[OPTIONS] FILE|ID",
     GS_CLI_TRACK,
     "Prints a file's genre, confidence, model, tag status, every genre's score and the genre "
     "timeline (one verdict per 30 s window) recorded by the last scan. FILE may also be the "
     "track's ID in the index.",
-    show_options, show_statuses,
+    show_options,
+    show_statuses,
 };
 
 static const gs_cli_spec similar_spec = {
-    "similar", "tracks that sound most like a file", "[OPTIONS] FILE|ID", GS_CLI_TRACK,
+    "similar",
+    "tracks that sound most like a file",
+    "[OPTIONS] FILE|ID",
+    GS_CLI_TRACK,
     "Lists the indexed tracks that sound most like FILE (or track ID), by cosine similarity of "
     "their embeddings, most similar first. Only tracks analysed by the same model as FILE are "
     "compared; how many others were left out is reported on standard error (or in a JSON "
@@ -322,11 +352,13 @@ static const gs_cli_spec similar_spec = {
     "30 s parts, not by one average of all of it: a mix is listed for a track that one of its "
     "parts sounds like, with the time of that part, and a mix as FILE lists the tracks that "
     "sound like any of its parts. --at compares one part of FILE only.",
-    similar_options, similar_statuses,
+    similar_options,
+    similar_statuses,
 };
 
 static const gs_cli_spec query_spec = {
-    "query", "tracks by genre distribution",
+    "query",
+    "tracks by genre distribution",
     "[OPTIONS] --genre G | --mixed G1,G2,... | --status S | --tag-genre G | --duplicates",
     GS_CLI_NO_ARG,
     "Lists tracks by genre: with --genre, those whose top genre is G; with --mixed, those "
@@ -337,11 +369,14 @@ static const gs_cli_spec query_spec = {
     "Finding things without SQL: --status lists tracks by what happened to them, --tag-genre "
     "by the genre their own tag holds (both together: tracks matching both), --duplicates "
     "the groups of tracks with the same audio.",
-    query_options, query_statuses,
+    query_options,
+    query_statuses,
 };
 
 static const gs_cli_spec playlist_spec = {
-    "playlist", "a playlist that stays near a seed track", "--seed FILE|ID [OPTIONS]",
+    "playlist",
+    "a playlist that stays near a seed track",
+    "--seed FILE|ID [OPTIONS]",
     GS_CLI_NO_ARG,
     "Builds a playlist that starts at the seed and each time picks the unused track closest to "
     "a blend of the current track and the seed, so it drifts smoothly, stays near the seed and "
@@ -350,30 +385,43 @@ static const gs_cli_spec playlist_spec = {
     "entry is one file and the list is valid UTF-8: a name that is not UTF-8, holds a newline "
     "or another control character, or would read as a directive or URL is written as a "
     "percent-encoded file:// URI.",
-    playlist_options, playlist_statuses,
+    playlist_options,
+    playlist_statuses,
 };
 
 static const gs_cli_spec stats_spec = {
-    "stats", "genre histogram and index size", "[OPTIONS]", GS_CLI_NO_ARG,
+    "stats",
+    "genre histogram and index size",
+    "[OPTIONS]",
+    GS_CLI_NO_ARG,
     "Prints the genre histogram, counts of analysed, failed and silent files, tag outcomes, "
     "the models used and the index size.",
-    stats_options, stats_statuses,
+    stats_options,
+    stats_statuses,
 };
 
 static const gs_cli_spec merge_spec = {
-    "merge", "combine shard indexes into one", "[OPTIONS] OUT.sqlite SHARD.sqlite...", GS_CLI_FILE,
+    "merge",
+    "combine shard indexes into one",
+    "[OPTIONS] OUT.sqlite SHARD.sqlite...",
+    GS_CLI_FILE,
     "Adds every track of the shard indexes (made by scan --shard K/N) to OUT, created if "
     "missing; a path present in several takes the last shard's row. Each shard is merged in "
     "one transaction.",
-    merge_options, merge_statuses,
+    merge_options,
+    merge_statuses,
 };
 
 static const gs_cli_spec prune_spec = {
-    "prune", "remove index entries of files that no longer exist", "[OPTIONS]", GS_CLI_NO_ARG,
+    "prune",
+    "remove index entries of files that no longer exist",
+    "[OPTIONS]",
+    GS_CLI_NO_ARG,
     "Removes from the index every file that no longer exists (moved or deleted); a scan of a "
     "DIR does this for that DIR only. A file on an unmounted disk is missing too: mount it "
     "first.",
-    prune_options, prune_statuses,
+    prune_options,
+    prune_statuses,
 };
 
 static const gs_cli_option config_options[] = {
@@ -382,12 +430,16 @@ static const gs_cli_option config_options[] = {
 };
 static const gs_cli_status config_statuses[] = {
     {0, "success"},
-    {2, "bad usage, or a configuration file with an unknown key or a bad value (the message names "
-        "its line)"},
+    {2,
+     "bad usage, or a configuration file with an unknown key or a bad value (the message names "
+     "its line)"},
     END_STATUSES,
 };
 static const gs_cli_spec config_spec = {
-    "config", "the settings in effect and where each comes from", "[OPTIONS]", GS_CLI_NO_ARG,
+    "config",
+    "the settings in effect and where each comes from",
+    "[OPTIONS]",
+    GS_CLI_NO_ARG,
     "Prints every setting the configuration file can hold, its value and where it comes from: the "
     "file (with its line) or the default. The file is $XDG_CONFIG_HOME/genrescope/config "
     "(~/.config/genrescope/config), or the one GENRESCOPE_CONFIG names: lines 'key = value', '#' "
@@ -395,11 +447,11 @@ static const gs_cli_spec config_spec = {
     "multi-separator, min-confidence, overwrite (yes/no), genre-names, jobs; each sets the "
     "default of the option of that name, and an option given on the command line wins. See "
     "genrescope(5).",
-    config_options, config_statuses,
+    config_options,
+    config_statuses,
 };
 
 const gs_cli_spec *const gs_cli_commands[] = {
-    &classify_spec, &scan_spec,  &rescan_spec, &show_spec,  &similar_spec,
-    &query_spec,    &playlist_spec, &stats_spec, &merge_spec, &prune_spec,
-    &config_spec,   NULL,
+    &classify_spec, &scan_spec,  &rescan_spec, &show_spec,  &similar_spec, &query_spec,
+    &playlist_spec, &stats_spec, &merge_spec,  &prune_spec, &config_spec,  NULL,
 };

@@ -88,8 +88,8 @@ static void print_json(const gs_model *model, const char *path, const gs_track_r
 
 /* The verdict in words: the top genres with their probabilities, or what
  * else it is. */
-static void print_verdict(const gs_model *model, gs_verdict_kind verdict, float not_music, const float *probs,
-                          int n, int top)
+static void print_verdict(const gs_model *model, gs_verdict_kind verdict, float not_music, const float *probs, int n,
+                          int top)
 {
     if (verdict == GS_VERDICT_SILENT) {
         printf("silent (no genre)");

@@ -24,10 +24,8 @@ int gs_cmd_merge(int argc, char **argv)
     if (stat(argv[optind], &out_st) == 0)
         for (int i = optind + 1; i < argc; i++) {
             struct stat in_st;
-            if (stat(argv[i], &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
-                in_st.st_ino == out_st.st_ino) {
-                fprintf(stderr, "genrescope merge: the output %s is also an input\n",
-                        argv[optind]);
+            if (stat(argv[i], &in_st) == 0 && in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
+                fprintf(stderr, "genrescope merge: the output %s is also an input\n", argv[optind]);
                 return GS_EXIT_USAGE;
             }
         }
@@ -58,8 +56,7 @@ int gs_cmd_merge(int argc, char **argv)
     }
     gs_error err;
     if (rc == GS_EXIT_OK && gs_emb_cache_refresh(ix, &err) != GS_OK)
-        fprintf(stderr, "genrescope merge: warning: similarity cache not updated: %s\n",
-                err.message);
+        fprintf(stderr, "genrescope merge: warning: similarity cache not updated: %s\n", err.message);
     gs_index_close(ix);
     return rc;
 }

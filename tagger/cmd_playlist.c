@@ -49,8 +49,7 @@ static int64_t id_at(const playlist_space *sp, size_t i)
 
 /* The greedy walk from candidate seed: order receives up to length
  * candidate indices (the seed first); returns how many. */
-static long walk(const playlist_space *sp, size_t seed, long length, long *order, unsigned char *used,
-                 float *target)
+static long walk(const playlist_space *sp, size_t seed, long length, long *order, unsigned char *used, float *target)
 {
     const size_t dim = sp->dim;
     const float *sv = vector_at(sp, seed);
@@ -85,12 +84,12 @@ static long walk(const playlist_space *sp, size_t seed, long length, long *order
 /* The playlist chosen from the seed: its space and the walk's order. */
 typedef struct playlist_tracks {
     playlist_space sp;
-    gs_emb_cache *cache;   /* the space's storage: the cache ... */
+    gs_emb_cache *cache; /* the space's storage: the cache ... */
     size_t *positions;
-    gs_embedding_set set;  /* ... or the seed model's tracks from SQLite */
-    size_t seed;           /* the seed's candidate index */
-    long *order, n;        /* candidate indices, the seed first */
-    size_t other_model;    /* tracks left out for another model */
+    gs_embedding_set set; /* ... or the seed model's tracks from SQLite */
+    size_t seed;          /* the seed's candidate index */
+    long *order, n;       /* candidate indices, the seed first */
+    size_t other_model;   /* tracks left out for another model */
 } playlist_tracks;
 
 static void playlist_tracks_free(playlist_tracks *pt)
@@ -106,8 +105,7 @@ static void playlist_tracks_free(playlist_tracks *pt)
  * (row) into *pt (free with playlist_tracks_free, also after a failure).
  * Errors: GS_ERR_INVALID (the seed has no usable embedding), GS_ERR_IO,
  * GS_ERR_NOMEM. */
-static gs_status choose_tracks(gs_index *ix, const gs_track_row *row, long length, playlist_tracks *pt,
-                               gs_error *err)
+static gs_status choose_tracks(gs_index *ix, const gs_track_row *row, long length, playlist_tracks *pt, gs_error *err)
 {
     float *seed_vec = NULL;
     size_t dim = 0;
@@ -122,8 +120,8 @@ static gs_status choose_tracks(gs_index *ix, const gs_track_row *row, long lengt
     if (gs_emb_cache_dim(pt->cache) == dim) {
         size_t count = 0;
         st = gs_emb_cache_model_positions(pt->cache, row->model_id, &pt->positions, &count, &pt->other_model, err);
-        pt->sp = (playlist_space){count, dim, pt->positions, gs_emb_cache_ids(pt->cache),
-                                  gs_emb_cache_vectors(pt->cache)};
+        pt->sp =
+            (playlist_space){count, dim, pt->positions, gs_emb_cache_ids(pt->cache), gs_emb_cache_vectors(pt->cache)};
     } else {
         st = gs_embedding_set_load_model(ix, NULL, row->model_id, &pt->set, &pt->other_model, err);
         pt->sp = (playlist_space){pt->set.count, pt->set.dim, NULL, pt->set.ids, pt->set.vectors};
@@ -231,8 +229,9 @@ int gs_cmd_playlist(int argc, char **argv)
     if (!seed)
         return gs_cli_usage_error(spec, "--seed is needed");
     struct stat rst;
-    if (relative_arg && (!realpath(relative_arg, relative_to) || stat(relative_to, &rst) != 0 ||
-                         (!S_ISDIR(rst.st_mode) && (errno = ENOTDIR))))
+    if (relative_arg &&
+        (!realpath(relative_arg, relative_to) || stat(relative_to, &rst) != 0 ||
+         (!S_ISDIR(rst.st_mode) && (errno = ENOTDIR))))
         return gs_cli_usage_error(spec, "--relative-to %s: %s", relative_arg, strerror(errno));
     const char *relative = relative_arg ? relative_to : NULL;
     gs_error err;

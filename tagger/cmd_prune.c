@@ -79,12 +79,10 @@ int gs_cmd_prune(int argc, char **argv)
         cJSON_AddBoolToObject(sum, "dry_run", dry_run);
         gs_cli_print_json(stdout, j);
     } else {
-        printf("%zu of %zu indexed files no longer exist: %s\n", removed, n,
-               dry_run ? "would be removed" : "removed");
+        printf("%zu of %zu indexed files no longer exist: %s\n", removed, n, dry_run ? "would be removed" : "removed");
     }
     if (!dry_run && removed && gs_emb_cache_refresh(ix, &err) != GS_OK)
-        fprintf(stderr, "genrescope prune: warning: similarity cache not updated: %s\n",
-                err.message);
+        fprintf(stderr, "genrescope prune: warning: similarity cache not updated: %s\n", err.message);
     gs_index_close(ix);
     return GS_EXIT_OK;
 }

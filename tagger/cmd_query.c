@@ -69,7 +69,10 @@ static int print_listed(const gs_track_row *row, void *arg)
             snprintf(verdict, sizeof verdict, "(%s)", row->verdict);
         else
             snprintf(verdict, sizeof verdict, "-");
-        printf("%-16s %-18s file: %-14s %s\n", row->error ? "failed" : row->tag_status ? row->tag_status : "-",
+        printf("%-16s %-18s file: %-14s %s\n",
+               row->error            ? "failed"
+                   : row->tag_status ? row->tag_status
+                                     : "-",
                verdict, row->file_genre ? (row->file_genre[0] ? row->file_genre : "(none)") : "?", row->path);
     }
     return 0;
@@ -100,8 +103,7 @@ static int run_listing(const gs_cli_shared *shared, const gs_cli_spec *spec, con
 
 /* The id of the model --model names (NULL: the built-in one), which the
  * index stores per track. */
-static gs_status current_model_id(const char *model_path, char *out, size_t out_size,
-                                  gs_error *err)
+static gs_status current_model_id(const char *model_path, char *out, size_t out_size, gs_error *err)
 {
     gs_analyser *an = gs_analyser_open(model_path, 1, err);
     if (!an)
@@ -166,14 +168,17 @@ int gs_cmd_query(int argc, char **argv)
         case GS_OPT_STATUS: filter.status = optarg; break;
         case GS_OPT_TAG_GENRE: filter.file_genre = optarg; break;
         case GS_OPT_MIN_CONFIDENCE:
-            if (gs_parse_double(optarg, 0, 1, &min_conf)) goto bad;
+            if (gs_parse_double(optarg, 0, 1, &min_conf))
+                goto bad;
             break;
         case GS_OPT_MIN_SCORE:
-            if (gs_parse_double(optarg, 0, 1, &min_score)) goto bad;
+            if (gs_parse_double(optarg, 0, 1, &min_score))
+                goto bad;
             break;
         case 'c':
         case GS_OPT_ALIAS_LIMIT:
-            if (gs_parse_long(optarg, 1, 100000000, &limit)) goto bad;
+            if (gs_parse_long(optarg, 1, 100000000, &limit))
+                goto bad;
             break;
         default: return gs_cli_unhandled(spec, c);
         }
@@ -182,8 +187,9 @@ int gs_cmd_query(int argc, char **argv)
         return gs_cli_usage_error(spec, "unexpected argument '%s'", argv[optind]);
     int listing = filter.status || filter.file_genre;
     if ((listing || duplicates) && (genre || mixed || (listing && duplicates)))
-        return gs_cli_usage_error(spec, "--genre/--mixed, --status/--tag-genre and --duplicates are separate "
-                                        "queries");
+        return gs_cli_usage_error(spec,
+                                  "--genre/--mixed, --status/--tag-genre and --duplicates are separate "
+                                  "queries");
     if (listing || duplicates) {
         filter.limit = limit;
         return run_listing(&shared, spec, &filter, duplicates);
@@ -197,8 +203,7 @@ int gs_cmd_query(int argc, char **argv)
     gs_error_clear(&err);
     char model_id[256] = "";
     if (!any_model && current_model_id(model_path, model_id, sizeof model_id, &err) != GS_OK) {
-        fprintf(stderr, "genrescope query: %s (--any-model lists every model's tracks)\n",
-                err.message);
+        fprintf(stderr, "genrescope query: %s (--any-model lists every model's tracks)\n", err.message);
         return GS_EXIT_USAGE;
     }
     gs_index *ix;
@@ -228,9 +233,13 @@ int gs_cmd_query(int argc, char **argv)
     const char *mixed_ptrs[MAX_MIXED];
     for (int i = 0; i < num_mixed; i++)
         mixed_ptrs[i] = mixed_labels[i];
-    gs_genre_query gq = {.top_label = top_label[0] ? top_label : NULL, .min_confidence = min_conf,
-                         .mixed = mixed_ptrs, .num_mixed = num_mixed, .min_score = min_score,
-                         .model_id = any_model ? NULL : model_id, .limit = limit};
+    gs_genre_query gq = {.top_label = top_label[0] ? top_label : NULL,
+                         .min_confidence = min_conf,
+                         .mixed = mixed_ptrs,
+                         .num_mixed = num_mixed,
+                         .min_score = min_score,
+                         .model_id = any_model ? NULL : model_id,
+                         .limit = limit};
     genre_print printing = {.json = json, .mixed = num_mixed > 0};
     size_t other_model = 0;
     if (gs_index_query_genres(ix, &gq, print_genre_hit, &printing, &other_model, &err) != GS_OK) {

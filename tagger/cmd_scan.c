@@ -109,7 +109,7 @@ typedef struct scan_request {
     gs_scan_options o;
     const char *model_path;
     int include_hidden, shard_k, shard_n;
-    int num_paths;           /* the DIR|FILE operands */
+    int num_paths; /* the DIR|FILE operands */
     char *const *paths;
 } scan_request;
 
@@ -150,17 +150,25 @@ static int parse_request(int argc, char **argv, int rescan, scan_request *r)
         case GS_CLI_EXIT: return status;
         case 'm': r->model_path = optarg; break;
         case 'j':
-            if (gs_parse_long(optarg, 1, 1024, &lv)) goto bad;
+            if (gs_parse_long(optarg, 1, 1024, &lv))
+                goto bad;
             o->num_workers = (int)lv;
             break;
         case GS_OPT_NO_TAGS: o->write_tags = 0; break;
         case GS_OPT_OVERWRITE: o->overwrite = 1; break;
         case GS_OPT_NO_OVERWRITE: o->overwrite = 0; break;
         case 'n': o->dry_run = 1; break;
-        case GS_OPT_MULTI: o->multi = 1; o->no_multi = 0; break;
-        case GS_OPT_NO_MULTI: o->multi = 0; o->no_multi = 1; break;
+        case GS_OPT_MULTI:
+            o->multi = 1;
+            o->no_multi = 0;
+            break;
+        case GS_OPT_NO_MULTI:
+            o->multi = 0;
+            o->no_multi = 1;
+            break;
         case GS_OPT_MULTI_THRESHOLD:
-            if (gs_parse_double(optarg, 0.0, 1.0, &dv)) goto bad;
+            if (gs_parse_double(optarg, 0.0, 1.0, &dv))
+                goto bad;
             o->multi_threshold = (float)dv;
             o->multi = 1;
             break;
@@ -176,17 +184,20 @@ static int parse_request(int argc, char **argv, int rescan, scan_request *r)
                 return gs_cli_usage_error(spec, "--shard wants K/N with 1 <= K <= N");
             break;
         case GS_OPT_BATCH:
-            if (gs_parse_long(optarg, 1, 100000, &lv)) goto bad;
+            if (gs_parse_long(optarg, 1, 100000, &lv))
+                goto bad;
             o->batch_size = (int)lv;
             break;
         case GS_OPT_BATCH_SECONDS:
-            if (gs_parse_double(optarg, 0.001, 3600, &dv)) goto bad;
+            if (gs_parse_double(optarg, 0.001, 3600, &dv))
+                goto bad;
             o->batch_seconds = dv;
             break;
         case 'q': o->report = GS_REPORT_QUIET; break;
         case GS_OPT_FORCE: o->force = 1; break;
         case GS_OPT_MIN_CONFIDENCE:
-            if (gs_parse_double(optarg, 0.0, 1.0, &dv)) goto bad;
+            if (gs_parse_double(optarg, 0.0, 1.0, &dv))
+                goto bad;
             o->min_confidence = (float)dv;
             break;
         case GS_OPT_BREAK_HARDLINKS: o->break_hardlinks = 1; break;
@@ -254,14 +265,13 @@ static gs_index *open_scan_index(const scan_request *r)
  * whose vanished files it may prune (canonical, as the walk names files;
  * *roots malloc'd, free with free_roots). Returns -1, or the exit status
  * after printing why. */
-static int gather_files(const scan_request *r, gs_index *ix, gs_scan_options *o, gs_walk_list *files,
-                        char ***roots)
+static int gather_files(const scan_request *r, gs_index *ix, gs_scan_options *o, gs_walk_list *files, char ***roots)
 {
     gs_error err;
     gs_error_clear(&err);
-    gs_status st = r->num_paths > 0 ? gs_walk_library((const char *const *)r->paths, r->num_paths,
-                                                      r->include_hidden, walk_warning, o, files, &err)
-                                    : list_indexed(ix, files, &err);
+    gs_status st = r->num_paths > 0
+        ? gs_walk_library((const char *const *)r->paths, r->num_paths, r->include_hidden, walk_warning, o, files, &err)
+        : list_indexed(ix, files, &err);
     if (st != GS_OK) {
         fprintf(stderr, "genrescope %s: %s\n", r->cmd, err.message);
         return st == GS_ERR_NOMEM ? GS_EXIT_FATAL : GS_EXIT_USAGE;

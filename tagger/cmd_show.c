@@ -100,8 +100,8 @@ int gs_cmd_show(int argc, char **argv)
         if (row.error)
             cJSON_AddStringToObject(j, "error", row.error);
     } else {
-        printf("%s\n  id %lld, %s, %.1f s, model %s\n", row.path, (long long)row.id,
-               row.format ? row.format : "?", row.duration, row.model_id ? row.model_id : "?");
+        printf("%s\n  id %lld, %s, %.1f s, model %s\n", row.path, (long long)row.id, row.format ? row.format : "?",
+               row.duration, row.model_id ? row.model_id : "?");
         if (row.error)
             printf("  failed: %s\n", row.error);
         else if (row.top_genre)

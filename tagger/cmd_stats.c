@@ -9,8 +9,8 @@
 #include "index_read.h"
 
 typedef struct stats_ctx {
-    cJSON *list;        /* JSON: the array or object being filled; NULL: text */
-    int64_t analysed;   /* tracks with a genre: the histogram's 100% */
+    cJSON *list;      /* JSON: the array or object being filled; NULL: text */
+    int64_t analysed; /* tracks with a genre: the histogram's 100% */
     int first;
 } stats_ctx;
 
@@ -93,9 +93,8 @@ int gs_cmd_stats(int argc, char **argv)
         cJSON_AddNumberToObject(j, "index_bytes", (double)n.bytes);
         cJSON_AddNumberToObject(j, "bytes_per_track", n.tracks ? (double)n.bytes / (double)n.tracks : 0);
     } else {
-        printf("index %s: %lld tracks (%.1f h of audio), %lld failed, %lld silent, %lld not music\n",
-               gs_index_path(ix), (long long)n.tracks, hours, (long long)n.failed, (long long)n.silent,
-               (long long)n.not_music);
+        printf("index %s: %lld tracks (%.1f h of audio), %lld failed, %lld silent, %lld not music\n", gs_index_path(ix),
+               (long long)n.tracks, hours, (long long)n.failed, (long long)n.silent, (long long)n.not_music);
         printf("index size: %.1f KiB (%.0f bytes per track)\n", (double)n.bytes / 1024.0,
                n.tracks ? (double)n.bytes / (double)n.tracks : 0.0);
     }

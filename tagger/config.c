@@ -63,12 +63,9 @@ static const char *check_value(gs_config_key k, char **value)
             return "wants yes or no";
         return NULL;
     case GS_CONFIG_MULTI_THRESHOLD:
-    case GS_CONFIG_MIN_CONFIDENCE:
-        return gs_parse_double(*value, 0.0, 1.0, &d) ? "wants a number from 0 to 1" : NULL;
-    case GS_CONFIG_JOBS:
-        return gs_parse_long(*value, 1, 1024, &l) ? "wants a whole number from 1 to 1024" : NULL;
-    default:
-        return **value ? NULL : "is empty";
+    case GS_CONFIG_MIN_CONFIDENCE: return gs_parse_double(*value, 0.0, 1.0, &d) ? "wants a number from 0 to 1" : NULL;
+    case GS_CONFIG_JOBS: return gs_parse_long(*value, 1, 1024, &l) ? "wants a whole number from 1 to 1024" : NULL;
+    default: return **value ? NULL : "is empty";
     }
 }
 
@@ -89,8 +86,7 @@ static gs_status take_setting(const char *key, const char *value, int lineno, vo
         cfg.line[k] = lineno;
         return GS_OK;
     }
-    return gs_error_set(err, GS_ERR_FORMAT, "%s:%d: unknown key '%s' (see genrescope config)", cfg.path, lineno,
-                        key);
+    return gs_error_set(err, GS_ERR_FORMAT, "%s:%d: unknown key '%s' (see genrescope config)", cfg.path, lineno, key);
 }
 
 gs_status gs_config_load(gs_error *err)

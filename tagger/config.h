@@ -25,9 +25,9 @@ typedef enum gs_config_key {
 } gs_config_key;
 
 typedef struct gs_config_key_info {
-    const char *name;    /* the key, as the long option it sets */
-    const char *def;     /* the default in words */
-    const char *help;    /* what it sets */
+    const char *name; /* the key, as the long option it sets */
+    const char *def;  /* the default in words */
+    const char *help; /* what it sets */
 } gs_config_key_info;
 
 /* One row per gs_config_key, in that order. */

@@ -76,8 +76,8 @@ void gs_docgen_zsh(FILE *out, const char *genres)
         for (const gs_cli_option *o = s->options; o->name; o++) {
             const char *arg = o->arg == GS_CLI_NO_ARG ? "" : "=";
             if (o->short_name)
-                fprintf(out, "          '(-%c --%s)'{-%c%s,--%s%s}'[", o->short_name, o->name,
-                        o->short_name, o->arg == GS_CLI_NO_ARG ? "" : "+", o->name, arg);
+                fprintf(out, "          '(-%c --%s)'{-%c%s,--%s%s}'[", o->short_name, o->name, o->short_name,
+                        o->arg == GS_CLI_NO_ARG ? "" : "+", o->name, arg);
             else
                 fprintf(out, "          '--%s%s[", o->name, arg);
             zsh_desc(out, o->help);

@@ -39,10 +39,10 @@
 #include "genrescope/outfile.h"
 #include "index_read.h"
 
-#define EMB_MAGIC "GSEMBED3"
+#define EMB_MAGIC  "GSEMBED3"
 #define EMB_ENDIAN 0x01020304u
-#define NO_CODE 0xffffu
-#define MAX_DIM 65536u
+#define NO_CODE    0xffffu
+#define MAX_DIM    65536u
 
 typedef struct emb_header {
     char magic[8];
@@ -63,7 +63,7 @@ typedef struct emb_header {
 _Static_assert(sizeof(emb_header) == 128, "the header is 128 bytes on disk");
 
 struct gs_emb_cache {
-    void *base;        /* the image: mapping or heap */
+    void *base; /* the image: mapping or heap */
     size_t size;
     int mapped;
     gs_emb_cache_source source;
@@ -109,20 +109,17 @@ static int layout(uint64_t count, uint64_t vec_count, uint64_t dim, uint64_t par
 
 /* Points c's views into the image at base if it is well formed and made
  * for (uid, generation); 0 if not (then it must not be used). */
-static int attach(gs_emb_cache *c, const unsigned char *base, size_t size, int64_t uid,
-                  int64_t generation)
+static int attach(gs_emb_cache *c, const unsigned char *base, size_t size, int64_t uid, int64_t generation)
 {
     emb_header h;
     if (size < sizeof h)
         return 0;
     memcpy(&h, base, sizeof h);
     emb_layout l;
-    if (memcmp(h.magic, EMB_MAGIC, 8) != 0 || h.endian != EMB_ENDIAN ||
-        h.header_size != sizeof h || h.uid != uid || h.generation != generation ||
-        h.dim == 0 || !layout(h.count, h.vec_count, h.dim, h.part_count, &l) ||
-        h.strings_offset != l.strings || h.strings_bytes > size ||
-        l.strings > size - h.strings_bytes || l.strings + h.strings_bytes != size ||
-        h.num_strings >= NO_CODE)
+    if (memcmp(h.magic, EMB_MAGIC, 8) != 0 || h.endian != EMB_ENDIAN || h.header_size != sizeof h || h.uid != uid ||
+        h.generation != generation || h.dim == 0 || !layout(h.count, h.vec_count, h.dim, h.part_count, &l) ||
+        h.strings_offset != l.strings || h.strings_bytes > size || l.strings > size - h.strings_bytes ||
+        l.strings + h.strings_bytes != size || h.num_strings >= NO_CODE)
         return 0;
     /* The string table: exactly num_strings NUL-terminated strings. Codes
      * are only compared, never followed, so they need no check. */
@@ -238,8 +235,7 @@ static long string_code(builder *b, const char *str)
 
 /* Appends one track; vec (dim floats) only while the searchable part is
  * being read. */
-static gs_status add_row(builder *b, int64_t id, const char *genre, const char *model,
-                         const void *vec, gs_error *err)
+static gs_status add_row(builder *b, int64_t id, const char *genre, const char *model, const void *vec, gs_error *err)
 {
     if (b->count == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 1024;
@@ -315,8 +311,7 @@ static long find_position(const int64_t *ids, size_t n, int64_t id)
     return lo < n && ids[lo] == id ? (long)lo : -1;
 }
 
-static gs_status add_part(builder *b, uint32_t track, double start, double end, const void *vec,
-                          gs_error *err)
+static gs_status add_part(builder *b, uint32_t track, double start, double end, const void *vec, gs_error *err)
 {
     if (b->part_count == b->part_cap) {
         size_t cap = b->part_cap ? b->part_cap * 2 : 256;
@@ -374,10 +369,16 @@ static unsigned char *build_image(const builder *b, int64_t uid, int64_t gen, si
     unsigned char *img = calloc(1, *size);
     if (!img)
         return NULL;
-    emb_header h = {.endian = EMB_ENDIAN, .header_size = sizeof h, .uid = uid,
-                    .generation = gen, .count = b->count, .vec_count = b->vec_count,
-                    .dim = (uint32_t)b->dim, .num_strings = b->num_names,
-                    .strings_offset = l.strings, .strings_bytes = tbytes,
+    emb_header h = {.endian = EMB_ENDIAN,
+                    .header_size = sizeof h,
+                    .uid = uid,
+                    .generation = gen,
+                    .count = b->count,
+                    .vec_count = b->vec_count,
+                    .dim = (uint32_t)b->dim,
+                    .num_strings = b->num_names,
+                    .strings_offset = l.strings,
+                    .strings_bytes = tbytes,
                     .part_count = b->part_count};
     memcpy(h.magic, EMB_MAGIC, 8);
     memcpy(img, &h, sizeof h);
@@ -450,8 +451,7 @@ gs_status gs_emb_cache_open(gs_index *ix, int flags, gs_emb_cache **out, gs_erro
     int64_t uid = 0, gen = 0;
     char file[4096];
     const char *db_path = gs_index_path(ix);
-    int has_file = db_path[0] && strcmp(db_path, ":memory:") != 0 &&
-                   gs_emb_cache_path(db_path, file, sizeof file) == 0;
+    int has_file = db_path[0] && strcmp(db_path, ":memory:") != 0 && gs_emb_cache_path(db_path, file, sizeof file) == 0;
     st = gs_index_embeddings_generation(ix, &have, &uid, &gen, err);
     /* A schema without a generation maps nothing, or it could not tell. */
     if (st == GS_OK && have && has_file && try_map(c, file, uid, gen)) {
@@ -551,8 +551,8 @@ static long find_code(const gs_emb_cache *c, const char *str)
     return -1;
 }
 
-gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_id, size_t **positions,
-                                       size_t *n, size_t *other_model, gs_error *err)
+gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_id, size_t **positions, size_t *n,
+                                       size_t *other_model, gs_error *err)
 {
     /* A model no cached track has matches nothing. */
     long model = model_id ? find_code(c, model_id) : -1;
@@ -618,8 +618,8 @@ const float *gs_emb_cache_part_spans(const gs_emb_cache *c)
 
 /* The best dot product of the queries with the vectors v[0..n) (n * dim),
  * and which pair gave it (the first on ties). */
-static float best_pair(const float *q, size_t num_queries, const float *v, size_t n, size_t dim,
-                       size_t *which_query, size_t *which_vector)
+static float best_pair(const float *q, size_t num_queries, const float *v, size_t n, size_t dim, size_t *which_query,
+                       size_t *which_vector)
 {
     float best = -INFINITY;
     *which_query = *which_vector = 0;
@@ -635,10 +635,9 @@ static float best_pair(const float *q, size_t num_queries, const float *v, size_
     return best;
 }
 
-gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_t num_queries,
-                                    int64_t exclude_id, const char *genre, const char *model_id,
-                                    size_t k, gs_emb_match *out, size_t *found, size_t *other_model,
-                                    gs_error *err)
+gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_t num_queries, int64_t exclude_id,
+                                    const char *genre, const char *model_id, size_t k, gs_emb_match *out, size_t *found,
+                                    size_t *other_model, gs_error *err)
 {
     long want = -1, model = -1;
     size_t n = 0, others = 0, dim = c->dim, part = 0, qi, vi;
@@ -665,13 +664,12 @@ gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_
             continue;
         }
         float score = part > first
-                          ? best_pair(q, num_queries, c->part_vectors + first * dim, part - first, dim, &qi, &vi)
-                          : best_pair(q, num_queries, c->vectors + i * dim, 1, dim, &qi, &vi);
+            ? best_pair(q, num_queries, c->part_vectors + first * dim, part - first, dim, &qi, &vi)
+            : best_pair(q, num_queries, c->vectors + i * dim, 1, dim, &qi, &vi);
         gs_topk_push(heap, k, &n, (long)i, score);
     }
     for (size_t i = c->vec_count; model >= 0 && i < c->count; i++)
-        others += c->ids[i] != exclude_id && (want < 0 || c->genres[i] == (uint16_t)want) &&
-                  c->models[i] != model;
+        others += c->ids[i] != exclude_id && (want < 0 || c->genres[i] == (uint16_t)want) && c->models[i] != model;
     if (other_model)
         *other_model = others;
     gs_topk_sort(heap, n);
@@ -682,8 +680,8 @@ gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_
             best_pair(q, num_queries, c->part_vectors + first * dim, count, dim, &qi, &vi);
         else
             best_pair(q, num_queries, c->vectors + pos * dim, 1, dim, &qi, &vi);
-        out[r] = (gs_emb_match){.index = heap[r].index, .score = heap[r].score, .query = qi,
-                                .part = count ? (long)(first + vi) : -1};
+        out[r] = (gs_emb_match){
+            .index = heap[r].index, .score = heap[r].score, .query = qi, .part = count ? (long)(first + vi) : -1};
     }
     free(heap);
     *found = n;

@@ -65,8 +65,8 @@ const float *gs_emb_cache_vectors(const gs_emb_cache *c);
  * malloc'd array the caller frees (*positions may be NULL when *n is 0).
  * other_model (may be NULL) receives how many tracks with an embedding of
  * any size another model analysed. Errors: GS_ERR_NOMEM. */
-gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_id, size_t **positions,
-                                       size_t *n, size_t *other_model, gs_error *err);
+gs_status gs_emb_cache_model_positions(const gs_emb_cache *c, const char *model_id, size_t **positions, size_t *n,
+                                       size_t *other_model, gs_error *err);
 
 /* Tracks at least this long (a DJ mix, a live set) are searched by their
  * parts, the embeddings of their 30 s windows, not by their mean embedding,
@@ -86,10 +86,10 @@ const float *gs_emb_cache_part_vectors(const gs_emb_cache *c);
 const float *gs_emb_cache_part_spans(const gs_emb_cache *c);
 
 typedef struct gs_emb_match {
-    long index;     /* position of the track in the cache */
-    float score;    /* the best dot product (cosine) */
-    size_t query;   /* which query vector gave it */
-    long part;      /* which part of the track gave it; -1: its own vector */
+    long index;   /* position of the track in the cache */
+    float score;  /* the best dot product (cosine) */
+    size_t query; /* which query vector gave it */
+    long part;    /* which part of the track gave it; -1: its own vector */
 } gs_emb_match;
 
 /* Exhaustive search for the k tracks most like the query vectors (q:
@@ -105,9 +105,8 @@ typedef struct gs_emb_match {
  * (gs_embedding_set_load) does. Writes up to k results best first to out
  * (which must hold k; index = position in the cache), saying which query
  * and part matched, and their number to *found. Errors: GS_ERR_NOMEM. */
-gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_t num_queries,
-                                    int64_t exclude_id, const char *genre, const char *model_id,
-                                    size_t k, gs_emb_match *out, size_t *found, size_t *other_model,
-                                    gs_error *err);
+gs_status gs_emb_cache_search_parts(const gs_emb_cache *c, const float *q, size_t num_queries, int64_t exclude_id,
+                                    const char *genre, const char *model_id, size_t k, gs_emb_match *out, size_t *found,
+                                    size_t *other_model, gs_error *err);
 
 #endif

@@ -18,20 +18,30 @@
  * preparing seven statements per file cost more than the inserts (a 100k
  * track index took a minute to build). */
 enum {
-    ST_TRACK, ST_DEL_SCORES, ST_DEL_EMB, ST_DEL_WINDOWS, ST_SCORE, ST_EMB, ST_WINDOW, ST_GENRE,
-    ST_TAG, ST_REMOVE, ST_SCORES_OF, ST_MOVE, ST_COUNT
+    ST_TRACK,
+    ST_DEL_SCORES,
+    ST_DEL_EMB,
+    ST_DEL_WINDOWS,
+    ST_SCORE,
+    ST_EMB,
+    ST_WINDOW,
+    ST_GENRE,
+    ST_TAG,
+    ST_REMOVE,
+    ST_SCORES_OF,
+    ST_MOVE,
+    ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_TRACK] =
-        "INSERT INTO tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
-        " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest, audio_digest,"
-        " file_genre, verdict)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-        " ON CONFLICT(path) DO UPDATE SET size = ?2, mtime_ns = ?3, duration = ?4, format = ?5,"
-        " model_id = ?6, top_genre = ?7, confidence = ?8, analysed_at = ?9, tag_status = ?10,"
-        " tag_message = ?11, error = ?12, tag_genre = ?13, file_digest = ?14, audio_digest = ?15,"
-        " file_genre = ?16, verdict = ?17 RETURNING id",
+    [ST_TRACK] = "INSERT INTO tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
+                 " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest, audio_digest,"
+                 " file_genre, verdict)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                 " ON CONFLICT(path) DO UPDATE SET size = ?2, mtime_ns = ?3, duration = ?4, format = ?5,"
+                 " model_id = ?6, top_genre = ?7, confidence = ?8, analysed_at = ?9, tag_status = ?10,"
+                 " tag_message = ?11, error = ?12, tag_genre = ?13, file_digest = ?14, audio_digest = ?15,"
+                 " file_genre = ?16, verdict = ?17 RETURNING id",
     [ST_DEL_SCORES] = "DELETE FROM scores WHERE track_id = ?1",
     [ST_DEL_EMB] = "DELETE FROM embeddings WHERE track_id = ?1",
     [ST_DEL_WINDOWS] = "DELETE FROM windows WHERE track_id = ?1",
@@ -204,8 +214,8 @@ gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what)
 int gs_index_register_functions(sqlite3 *db)
 {
     return sqlite3_create_function(db, "genrescope_similarity", 2,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   gs_sql_similarity, NULL, NULL);
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, gs_sql_similarity, NULL,
+                                   NULL);
 }
 
 int gs_index_default_path(char *out, size_t out_size)
@@ -279,14 +289,15 @@ static gs_status migrate(gs_index *ix, int read_only, gs_error *err)
     if (read_only && v >= 1)
         return GS_OK;
     if (read_only)
-        return gs_error_set(err, GS_ERR_FORMAT, "%s is not a Genrescope index (run 'genrescope scan' "
-                            "first)", ix->path);
+        return gs_error_set(err, GS_ERR_FORMAT,
+                            "%s is not a Genrescope index (run 'genrescope scan' "
+                            "first)",
+                            ix->path);
     if (v == 0) {
         /* user_version 0 with tables of its own means someone else's file. */
         sqlite3_stmt *s;
         int foreign = 0;
-        if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM sqlite_schema", -1, &s, NULL) ==
-            SQLITE_OK) {
+        if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM sqlite_schema", -1, &s, NULL) == SQLITE_OK) {
             if (sqlite3_step(s) == SQLITE_ROW)
                 foreign = sqlite3_column_int(s, 0) > 0;
             sqlite3_finalize(s);
@@ -296,7 +307,8 @@ static gs_status migrate(gs_index *ix, int read_only, gs_error *err)
         if (foreign)
             return gs_error_set(err, GS_ERR_FORMAT,
                                 "%s is an SQLite database but not a Genrescope index; refusing "
-                                "to modify it", ix->path);
+                                "to modify it",
+                                ix->path);
     }
     gs_status st = exec(ix, "BEGIN IMMEDIATE", err, "cannot lock");
     if (st != GS_OK)
@@ -332,8 +344,7 @@ gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_err
         return NULL;
     }
     if (!read_only && (flags & GS_INDEX_CREATE) && mkdir_parents(path) != 0) {
-        gs_error_set(err, GS_ERR_IO, "cannot create the directory of %s: %s", path,
-                     strerror(errno));
+        gs_error_set(err, GS_ERR_IO, "cannot create the directory of %s: %s", path, strerror(errno));
         return NULL;
     }
     gs_index *ix = calloc(1, sizeof *ix);
@@ -344,8 +355,8 @@ gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_err
         gs_error_set(err, GS_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    int oflags = read_only ? SQLITE_OPEN_READONLY
-                           : SQLITE_OPEN_READWRITE | ((flags & GS_INDEX_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    int oflags =
+        read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | ((flags & GS_INDEX_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &ix->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         if (!ix->db) {
             gs_error_set(err, GS_ERR_NOMEM, "out of memory opening %s", path);
@@ -353,8 +364,7 @@ gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_err
             gs_index_error(ix, err, "cannot open");
             if (sqlite3_errcode(ix->db) == SQLITE_CANTOPEN)
                 gs_error_set(err, GS_ERR_IO, "cannot open index %s: %s", path,
-                             read_only ? "no such index (run 'genrescope scan' first)"
-                                       : strerror(errno));
+                             read_only ? "no such index (run 'genrescope scan' first)" : strerror(errno));
         }
         gs_index_close(ix);
         return NULL;
@@ -366,8 +376,7 @@ gs_index *gs_index_open(const char *path, int flags, int busy_timeout_ms, gs_err
      * the same pages (a 32 MB cache built the 100k track benchmark index in
      * 13 s instead of 22.5 s). */
     if (!read_only)
-        st = exec(ix, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -32768", err,
-                  "cannot open");
+        st = exec(ix, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -32768", err, "cannot open");
     if (st == GS_OK)
         st = exec(ix, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err, "cannot open");
     if (st == GS_OK)
@@ -404,14 +413,16 @@ gs_status gs_index_check(gs_index *ix, gs_error *err)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *line = (const char *)sqlite3_column_text(s, 0);
         if (line && strcmp(line, "ok") != 0 && strlen(problems) + strlen(line) + 3 < sizeof problems)
-            snprintf(problems + strlen(problems), sizeof problems - strlen(problems), "%s%s",
-                     problems[0] ? "; " : "", line);
+            snprintf(problems + strlen(problems), sizeof problems - strlen(problems), "%s%s", problems[0] ? "; " : "",
+                     line);
     }
     const char *damage = rc != SQLITE_DONE ? sqlite3_errmsg(ix->db) : problems[0] ? problems : NULL;
     gs_status st = GS_OK;
     if (damage) {
-        st = gs_error_set(err, GS_ERR_IO, "%s: the index is damaged (%s); restore a backup or scan into a new "
-                                          "index with --db", ix->path, damage);
+        st = gs_error_set(err, GS_ERR_IO,
+                          "%s: the index is damaged (%s); restore a backup or scan into a new "
+                          "index with --db",
+                          ix->path, damage);
         for (char *c = err ? err->message : NULL; c && *c; c++)
             if (*c == '\n')
                 *c = ' '; /* quick_check reports several lines: keep one */
@@ -435,8 +446,7 @@ gs_status gs_index_lock_scan(gs_index *ix, gs_error *err)
         close(fd);
         if (e == EWOULDBLOCK)
             return gs_error_set(err, GS_ERR_IO,
-                                "another scan is using %s; wait for it to finish (or stop it) and run again",
-                                ix->path);
+                                "another scan is using %s; wait for it to finish (or stop it) and run again", ix->path);
         return gs_error_set(err, GS_ERR_IO, "cannot lock %s: %s", ix->path, strerror(e));
     }
     ix->scan_lock_fd = fd;
@@ -494,8 +504,7 @@ static sqlite3_stmt *stmt(gs_index *ix, int which, gs_error *err)
 {
     sqlite3_stmt *s = ix->stmt[which];
     if (!s) {
-        if (sqlite3_prepare_v3(ix->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
-            SQLITE_OK) {
+        if (sqlite3_prepare_v3(ix->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
             gs_index_error(ix, err, "cannot write");
             return NULL;
         }
@@ -585,8 +594,7 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
             return err ? err->code : GS_ERR_IO;
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_int(s, 2, r->embedding_size);
-        sqlite3_bind_blob(s, 3, r->embedding, r->embedding_size * (int)sizeof(float),
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_blob(s, 3, r->embedding, r->embedding_size * (int)sizeof(float), SQLITE_TRANSIENT);
         if ((st = run(ix, s, err)) != GS_OK)
             return st;
     }
@@ -609,14 +617,12 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err)
             sqlite3_bind_double(s, 6, v->not_music);
         }
         if (v->probabilities)
-            sqlite3_bind_blob(s, 7, v->probabilities, r->num_labels * (int)sizeof(float),
-                              SQLITE_TRANSIENT);
+            sqlite3_bind_blob(s, 7, v->probabilities, r->num_labels * (int)sizeof(float), SQLITE_TRANSIENT);
         /* Only where the track has an embedding (music) and the window
          * had patches to average: a silent window's zero vector is no
          * embedding. */
         if (v->embedding && r->embedding_size > 0 && r->top_label >= 0 && v->num_patches > 0)
-            sqlite3_bind_blob(s, 8, v->embedding, r->embedding_size * (int)sizeof(float),
-                              SQLITE_TRANSIENT);
+            sqlite3_bind_blob(s, 8, v->embedding, r->embedding_size * (int)sizeof(float), SQLITE_TRANSIENT);
         st = run(ix, s, err);
     }
     return st;
@@ -632,9 +638,9 @@ gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *displa
     return run(ix, s, err);
 }
 
-gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
-                           const char *tag_status, const char *tag_message,
-                           const char *tag_genre, uint64_t file_digest, const char *file_genre, gs_error *err)
+gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns, const char *tag_status,
+                           const char *tag_message, const char *tag_genre, uint64_t file_digest, const char *file_genre,
+                           gs_error *err)
 {
     sqlite3_stmt *s = stmt(ix, ST_TAG, err);
     if (!s)
@@ -670,8 +676,8 @@ gs_status gs_index_remove(gs_index *ix, const char *path, gs_error *err)
     return run(ix, s, err);
 }
 
-gs_status gs_index_load_scores(gs_index *ix, const char *path, const char *const *labels,
-                               int num_labels, float *probabilities, gs_error *err)
+gs_status gs_index_load_scores(gs_index *ix, const char *path, const char *const *labels, int num_labels,
+                               float *probabilities, gs_error *err)
 {
     sqlite3_stmt *s = stmt(ix, ST_SCORES_OF, err);
     if (!s)
@@ -730,8 +736,7 @@ gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,
         e->model_id = dup_col(s, 3);
         e->failed = sqlite3_column_int(s, 4);
         e->top_genre = dup_col(s, 5);
-        e->confidence = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1.0f
-                                                                 : (float)sqlite3_column_double(s, 6);
+        e->confidence = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1.0f : (float)sqlite3_column_double(s, 6);
         e->tag_status = dup_col(s, 7);
         e->tag_genre = dup_col(s, 8);
         e->file_digest = (uint64_t)sqlite3_column_int64(s, 9); /* NULL reads as 0: unknown */
@@ -759,8 +764,7 @@ void gs_index_known_free(gs_index_known *known, size_t count)
     free(known);
 }
 
-const gs_index_known *gs_index_known_find(const gs_index_known *known, size_t count,
-                                          const char *path)
+const gs_index_known *gs_index_known_find(const gs_index_known *known, size_t count, const char *path)
 {
     size_t lo = 0, hi = count;
     while (lo < hi) {
@@ -776,8 +780,7 @@ const gs_index_known *gs_index_known_find(const gs_index_known *known, size_t co
     return NULL;
 }
 
-gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tracks,
-                              gs_error *err)
+gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tracks, gs_error *err)
 {
     /* Validate the shard through the normal read-only open: same schema
      * checks and messages as any index. */
@@ -803,43 +806,44 @@ gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tr
     const int v3 = src_version >= 3, v5 = src_version >= 5, v6 = src_version >= 6;
     char steps[8192];
     int n = snprintf(steps, sizeof steps, "%s%s, %s, %s, %s, %s%s%s%s",
-        "INSERT INTO main.tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
-        " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest,"
-        " audio_digest, file_genre, verdict)"
-        " SELECT path, size, mtime_ns, duration, format, model_id, top_genre, confidence,"
-        " analysed_at, tag_status, tag_message, error, ", v3 ? "tag_genre" : "NULL",
-        v5 ? "file_digest" : "NULL", v5 ? "audio_digest" : "NULL", v5 ? "file_genre" : "NULL",
-        v6 ? "verdict"
-           : "CASE WHEN error IS NOT NULL THEN NULL WHEN top_genre IS NOT NULL THEN 'genre'"
-             " WHEN EXISTS (SELECT 1 FROM shard.scores WHERE track_id = shard.tracks.id AND score > 0)"
-             " THEN 'not-music' ELSE 'silent' END",
-        " FROM shard.tracks WHERE true"
-        " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
-        " duration = excluded.duration, format = excluded.format, model_id = excluded.model_id,"
-        " top_genre = excluded.top_genre, confidence = excluded.confidence,"
-        " analysed_at = excluded.analysed_at, tag_status = excluded.tag_status,"
-        " tag_message = excluded.tag_message, error = excluded.error,"
-        " tag_genre = excluded.tag_genre, file_digest = excluded.file_digest,"
-        " audio_digest = excluded.audio_digest, file_genre = excluded.file_genre,"
-        " verdict = excluded.verdict;"
-        "CREATE TEMP TABLE idmap AS SELECT t.id AS src, m.id AS dst FROM shard.tracks t"
-        " JOIN main.tracks m ON m.path = t.path;"
-        "DELETE FROM main.scores WHERE track_id IN (SELECT dst FROM idmap);"
-        "DELETE FROM main.embeddings WHERE track_id IN (SELECT dst FROM idmap);"
-        "DELETE FROM main.windows WHERE track_id IN (SELECT dst FROM idmap);"
-        "INSERT INTO main.scores(track_id, genre, score) SELECT i.dst, s.genre, s.score"
-        " FROM shard.scores s JOIN idmap i ON i.src = s.track_id;"
-        "INSERT INTO main.embeddings(track_id, dim, vector) SELECT i.dst, e.dim, e.vector"
-        " FROM shard.embeddings e JOIN idmap i ON i.src = e.track_id;"
-        "INSERT INTO main.windows(track_id, idx, start, end, top_genre, confidence, probabilities,"
-        " embedding) SELECT i.dst, w.idx, w.start, w.end, w.top_genre, w.confidence, w.probabilities, ",
-        v6 ? "w.embedding" : "NULL",
-        " FROM shard.windows w JOIN idmap i ON i.src = w.track_id;"
-        "INSERT INTO main.genres(label, display) SELECT label, display FROM shard.genres WHERE true"
-        " ON CONFLICT(label) DO UPDATE SET display = excluded.display;");
+                     "INSERT INTO main.tracks(path, size, mtime_ns, duration, format, model_id, top_genre,"
+                     " confidence, analysed_at, tag_status, tag_message, error, tag_genre, file_digest,"
+                     " audio_digest, file_genre, verdict)"
+                     " SELECT path, size, mtime_ns, duration, format, model_id, top_genre, confidence,"
+                     " analysed_at, tag_status, tag_message, error, ",
+                     v3 ? "tag_genre" : "NULL", v5 ? "file_digest" : "NULL", v5 ? "audio_digest" : "NULL",
+                     v5 ? "file_genre" : "NULL",
+                     v6 ? "verdict"
+                        : "CASE WHEN error IS NOT NULL THEN NULL WHEN top_genre IS NOT NULL THEN 'genre'"
+                          " WHEN EXISTS (SELECT 1 FROM shard.scores WHERE track_id = shard.tracks.id AND score > 0)"
+                          " THEN 'not-music' ELSE 'silent' END",
+                     " FROM shard.tracks WHERE true"
+                     " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+                     " duration = excluded.duration, format = excluded.format, model_id = excluded.model_id,"
+                     " top_genre = excluded.top_genre, confidence = excluded.confidence,"
+                     " analysed_at = excluded.analysed_at, tag_status = excluded.tag_status,"
+                     " tag_message = excluded.tag_message, error = excluded.error,"
+                     " tag_genre = excluded.tag_genre, file_digest = excluded.file_digest,"
+                     " audio_digest = excluded.audio_digest, file_genre = excluded.file_genre,"
+                     " verdict = excluded.verdict;"
+                     "CREATE TEMP TABLE idmap AS SELECT t.id AS src, m.id AS dst FROM shard.tracks t"
+                     " JOIN main.tracks m ON m.path = t.path;"
+                     "DELETE FROM main.scores WHERE track_id IN (SELECT dst FROM idmap);"
+                     "DELETE FROM main.embeddings WHERE track_id IN (SELECT dst FROM idmap);"
+                     "DELETE FROM main.windows WHERE track_id IN (SELECT dst FROM idmap);"
+                     "INSERT INTO main.scores(track_id, genre, score) SELECT i.dst, s.genre, s.score"
+                     " FROM shard.scores s JOIN idmap i ON i.src = s.track_id;"
+                     "INSERT INTO main.embeddings(track_id, dim, vector) SELECT i.dst, e.dim, e.vector"
+                     " FROM shard.embeddings e JOIN idmap i ON i.src = e.track_id;"
+                     "INSERT INTO main.windows(track_id, idx, start, end, top_genre, confidence, probabilities,"
+                     " embedding) SELECT i.dst, w.idx, w.start, w.end, w.top_genre, w.confidence, w.probabilities, ",
+                     v6 ? "w.embedding" : "NULL",
+                     " FROM shard.windows w JOIN idmap i ON i.src = w.track_id;"
+                     "INSERT INTO main.genres(label, display) SELECT label, display FROM shard.genres WHERE true"
+                     " ON CONFLICT(label) DO UPDATE SET display = excluded.display;");
     gs_status st = n < 0 || (size_t)n >= sizeof steps
-                       ? gs_error_set(err, GS_ERR_INVALID, "internal error: merge statement too long")
-                       : gs_index_begin(ix, err);
+        ? gs_error_set(err, GS_ERR_INVALID, "internal error: merge statement too long")
+        : gs_index_begin(ix, err);
     if (st == GS_OK && sqlite3_exec(ix->db, steps, NULL, NULL, NULL) != SQLITE_OK)
         st = gs_index_error(ix, err, "cannot merge into");
     if (st == GS_OK && num_tracks) {

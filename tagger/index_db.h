@@ -60,19 +60,19 @@ int gs_index_default_path(char *out, size_t out_size);
 typedef struct gs_index_record {
     const char *path;
     int64_t size, mtime_ns;
-    const char *format;          /* lowercase extension */
+    const char *format; /* lowercase extension */
     const char *model_id;
-    int64_t analysed_at;         /* unix seconds */
-    const char *error;           /* NULL: analysed; else why it failed */
+    int64_t analysed_at;           /* unix seconds */
+    const char *error;             /* NULL: analysed; else why it failed */
     const gs_track_result *result; /* NULL when error != NULL */
-    const char *const *labels;   /* result->num_labels model labels */
-    int not_music_label;         /* index of the model's not-music label, or -1 */
-    const char *tag_status;      /* gs_tag_outcome_name, "disabled"... */
-    const char *tag_message;     /* may be NULL */
-    const char *tag_genre;       /* genre genrescope wrote and the file holds, or NULL */
-    uint64_t file_digest;        /* gs_file_digest after tagging, 0 if unknown; the
+    const char *const *labels;     /* result->num_labels model labels */
+    int not_music_label;           /* index of the model's not-music label, or -1 */
+    const char *tag_status;        /* gs_tag_outcome_name, "disabled"... */
+    const char *tag_message;       /* may be NULL */
+    const char *tag_genre;         /* genre genrescope wrote and the file holds, or NULL */
+    uint64_t file_digest;          /* gs_file_digest after tagging, 0 if unknown; the
                                     audio digest is result->audio_digest */
-    const char *file_genre;      /* the genre the file holds after the scan ("; "-
+    const char *file_genre;        /* the genre the file holds after the scan ("; "-
                                     joined, "" none), whoever wrote it; NULL unknown */
 } gs_index_record;
 
@@ -89,9 +89,8 @@ gs_status gs_index_put(gs_index *ix, const gs_index_record *rec, gs_error *err);
  * genre the file now holds, file_genre, kept as it was when NULL),
  * inside a transaction: a tag retried from the stored verdict, without
  * re-analysis. */
-gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns,
-                           const char *tag_status, const char *tag_message,
-                           const char *tag_genre, uint64_t file_digest, const char *file_genre,
+gs_status gs_index_put_tag(gs_index *ix, const char *path, int64_t size, int64_t mtime_ns, const char *tag_status,
+                           const char *tag_message, const char *tag_genre, uint64_t file_digest, const char *file_genre,
                            gs_error *err);
 
 /* The track at from is now the file at to (moved or renamed, with that
@@ -105,12 +104,11 @@ gs_status gs_index_remove(gs_index *ix, const char *path, gs_error *err);
 
 /* The stored scores of path in the order of labels (0 for a label it has
  * no score for). */
-gs_status gs_index_load_scores(gs_index *ix, const char *path, const char *const *labels,
-                               int num_labels, float *probabilities, gs_error *err);
+gs_status gs_index_load_scores(gs_index *ix, const char *path, const char *const *labels, int num_labels,
+                               float *probabilities, gs_error *err);
 
 /* Records display names of labels in the genres table (for sqlite3 users). */
-gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *display,
-                             gs_error *err);
+gs_status gs_index_put_genre(gs_index *ix, const char *label, const char *display, gs_error *err);
 
 /* What the index knows of each path, for incremental scans. Sorted by path
  * (byte order). */
@@ -118,27 +116,24 @@ typedef struct gs_index_known {
     char *path;
     int64_t size, mtime_ns;
     char *model_id;
-    int failed;       /* error column set: retried on the next scan */
-    char *top_genre;  /* label, or NULL */
-    float confidence; /* -1 if none */
-    char *tag_status; /* may be NULL */
-    char *tag_genre;  /* what genrescope wrote into the file, or NULL */
+    int failed;                         /* error column set: retried on the next scan */
+    char *top_genre;                    /* label, or NULL */
+    float confidence;                   /* -1 if none */
+    char *tag_status;                   /* may be NULL */
+    char *tag_genre;                    /* what genrescope wrote into the file, or NULL */
     uint64_t file_digest, audio_digest; /* 0: unknown */
 } gs_index_known;
 
-gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count,
-                              gs_error *err);
+gs_status gs_index_load_known(gs_index *ix, gs_index_known **out, size_t *count, gs_error *err);
 void gs_index_known_free(gs_index_known *known, size_t count);
 /* Binary search; NULL if absent. */
-const gs_index_known *gs_index_known_find(const gs_index_known *known, size_t count,
-                                          const char *path);
+const gs_index_known *gs_index_known_find(const gs_index_known *known, size_t count, const char *path);
 
 /* Copies every track of the index at src_path into ix (replacing rows with
  * the same path). Fails with GS_ERR_UNSUPPORTED on a newer schema version
  * (an older one has the same track tables and is accepted). Runs in one
  * transaction: all or nothing. */
-gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tracks,
-                              gs_error *err);
+gs_status gs_index_merge_from(gs_index *ix, const char *src_path, size_t *num_tracks, gs_error *err);
 
 /* Sets err from the connection's last error, prefixed with what. */
 gs_status gs_index_error(gs_index *ix, gs_error *err, const char *what);

@@ -38,12 +38,12 @@ void gs_track_row_clear(gs_track_row *row)
 static const char *track_columns(gs_index *ix)
 {
     int v = gs_index_schema_version(ix);
-    return v >= 6   ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
-                      "size, mtime_ns, analysed_at, file_genre, verdict FROM tracks "
-           : v >= 5 ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
-                      "size, mtime_ns, analysed_at, file_genre, NULL FROM tracks "
-                    : "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
-                      "size, mtime_ns, analysed_at, NULL, NULL FROM tracks ";
+    return v >= 6 ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                    "size, mtime_ns, analysed_at, file_genre, verdict FROM tracks "
+        : v >= 5  ? "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                    "size, mtime_ns, analysed_at, file_genre, NULL FROM tracks "
+                  : "SELECT id, path, duration, top_genre, confidence, model_id, error, tag_status, format, "
+                    "size, mtime_ns, analysed_at, NULL, NULL FROM tracks ";
 }
 
 static void fill_row(sqlite3_stmt *s, gs_track_row *row)
@@ -99,8 +99,7 @@ gs_status gs_index_find_track(gs_index *ix, const char *ref, gs_track_row *row, 
     if (rc < 0)
         return gs_index_error(ix, err, "cannot read");
     if (rc == 0)
-        return gs_error_set(err, GS_ERR_INVALID, "%s is not in the index %s (scan it first)", ref,
-                            gs_index_path(ix));
+        return gs_error_set(err, GS_ERR_INVALID, "%s is not in the index %s (scan it first)", ref, gs_index_path(ix));
     return GS_OK;
 }
 
@@ -129,16 +128,14 @@ void gs_embedding_set_free(gs_embedding_set *set)
     memset(set, 0, sizeof *set);
 }
 
-gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set,
-                                gs_error *err)
+gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set, gs_error *err)
 {
     return gs_embedding_set_load_model(ix, genre, NULL, set, NULL, err);
 }
 
 /* How many tracks with an embedding (of genre when not NULL) model_id did
  * not analyse. */
-static gs_status count_other_models(gs_index *ix, const char *genre, const char *model_id,
-                                    size_t *out, gs_error *err)
+static gs_status count_other_models(gs_index *ix, const char *genre, const char *model_id, size_t *out, gs_error *err)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix),
@@ -158,8 +155,8 @@ static gs_status count_other_models(gs_index *ix, const char *genre, const char 
     return st;
 }
 
-gs_status gs_embedding_set_load_model(gs_index *ix, const char *genre, const char *model_id,
-                                      gs_embedding_set *set, size_t *other_model, gs_error *err)
+gs_status gs_embedding_set_load_model(gs_index *ix, const char *genre, const char *model_id, gs_embedding_set *set,
+                                      size_t *other_model, gs_error *err)
 {
     memset(set, 0, sizeof *set);
     if (other_model)
@@ -282,8 +279,7 @@ void gs_index_read_end(gs_index *ix, int began)
         sqlite3_exec(gs_index_sqlite(ix), "COMMIT", NULL, NULL, NULL);
 }
 
-gs_status gs_index_embeddings_generation(gs_index *ix, int *have, int64_t *uid, int64_t *generation,
-                                         gs_error *err)
+gs_status gs_index_embeddings_generation(gs_index *ix, int *have, int64_t *uid, int64_t *generation, gs_error *err)
 {
     *have = 0;
     if (gs_index_schema_version(ix) < 2)
@@ -309,8 +305,10 @@ gs_status gs_index_embeddings_generation(gs_index *ix, int *have, int64_t *uid, 
 gs_status gs_index_common_embedding_dim(gs_index *ix, int64_t *dim, gs_error *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT dim, count(*) AS n FROM embeddings GROUP BY dim"
-                                                " ORDER BY n DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix),
+                           "SELECT dim, count(*) AS n FROM embeddings GROUP BY dim"
+                           " ORDER BY n DESC LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     int rc = sqlite3_step(s);
     *dim = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
@@ -320,21 +318,19 @@ gs_status gs_index_common_embedding_dim(gs_index *ix, int64_t *dim, gs_error *er
     return GS_OK;
 }
 
-gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
-                                   gs_error *err)
+gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim, gs_error *err)
 {
     *vec = NULL;
     *dim = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT dim, vector FROM embeddings WHERE track_id = ?1",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT dim, vector FROM embeddings WHERE track_id = ?1", -1, &s,
+                           NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     sqlite3_bind_int64(s, 1, id);
     gs_status st = GS_OK;
     if (sqlite3_step(s) == SQLITE_ROW) {
         size_t d = (size_t)sqlite3_column_int64(s, 0);
-        if (d > 0 && (size_t)sqlite3_column_bytes(s, 1) == d * sizeof(float) &&
-            (*vec = malloc(d * sizeof(float)))) {
+        if (d > 0 && (size_t)sqlite3_column_bytes(s, 1) == d * sizeof(float) && (*vec = malloc(d * sizeof(float)))) {
             memcpy(*vec, sqlite3_column_blob(s, 1), d * sizeof(float));
             gs_l2_normalise(*vec, d);
             *dim = d;
@@ -342,8 +338,7 @@ gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t
     }
     sqlite3_finalize(s);
     if (!*vec)
-        st = gs_error_set(err, GS_ERR_INVALID,
-                          "track %lld has no embedding (it failed or was silent)", (long long)id);
+        st = gs_error_set(err, GS_ERR_INVALID, "track %lld has no embedding (it failed or was silent)", (long long)id);
     return st;
 }
 
@@ -408,13 +403,12 @@ gs_status gs_index_each_embedding(gs_index *ix, size_t dim, int of_dim, gs_embed
 {
     /* The two sets are complements: a row whose dim column lies about its
      * BLOB is in the second rather than misread. */
-    static const char *const sql[2] = {
-        "SELECT t.id, t.top_genre, t.model_id FROM embeddings e"
-        " JOIN tracks t ON t.id = e.track_id"
-        " WHERE NOT (e.dim = ?1 AND length(e.vector) = ?1 * 4) ORDER BY t.id",
-        "SELECT t.id, t.top_genre, t.model_id, e.vector FROM embeddings e"
-        " JOIN tracks t ON t.id = e.track_id"
-        " WHERE e.dim = ?1 AND length(e.vector) = ?1 * 4 ORDER BY t.id"};
+    static const char *const sql[2] = {"SELECT t.id, t.top_genre, t.model_id FROM embeddings e"
+                                       " JOIN tracks t ON t.id = e.track_id"
+                                       " WHERE NOT (e.dim = ?1 AND length(e.vector) = ?1 * 4) ORDER BY t.id",
+                                       "SELECT t.id, t.top_genre, t.model_id, e.vector FROM embeddings e"
+                                       " JOIN tracks t ON t.id = e.track_id"
+                                       " WHERE e.dim = ?1 AND length(e.vector) = ?1 * 4 ORDER BY t.id"};
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql[of_dim ? 1 : 0], -1, &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
@@ -426,8 +420,8 @@ gs_status gs_index_each_embedding(gs_index *ix, size_t dim, int of_dim, gs_embed
 static gs_status window_embedding_row(sqlite3_stmt *s, void *ctx, gs_error *err)
 {
     const embedding_walk *w = ctx;
-    gs_window_embedding_row row = {sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1),
-                                   sqlite3_column_double(s, 2), sqlite3_column_blob(s, 3)};
+    gs_window_embedding_row row = {sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1), sqlite3_column_double(s, 2),
+                                   sqlite3_column_blob(s, 3)};
     if ((size_t)sqlite3_column_bytes(s, 3) != w->dim * sizeof(float))
         return GS_OK; /* cannot happen (length() checked); never misread */
     return w->fn.window(&row, w->arg, err);
@@ -497,21 +491,21 @@ static int timeline_row(sqlite3_stmt *s, void *ctx)
 /* Both forms share their conditions: the mixed form joins scores only when
  * genres were listed (carray is not in every SQLite build, so the list goes
  * in as a JSON array). ?7 is the model (NULL: any). */
-#define MIXED_FROM                                                                  \
-    " FROM tracks t JOIN scores s ON s.track_id = t.id"                             \
-    " WHERE s.genre IN (SELECT value FROM json_each(?1)) AND s.score >= ?2"         \
+#define MIXED_FROM                                                                                                     \
+    " FROM tracks t JOIN scores s ON s.track_id = t.id"                                                                \
+    " WHERE s.genre IN (SELECT value FROM json_each(?1)) AND s.score >= ?2"                                            \
     " AND (?3 IS NULL OR (t.top_genre = ?3 AND t.confidence >= ?4)) AND "
 #define MIXED_GROUP " GROUP BY t.id HAVING count(*) = ?5"
-#define TOP_FROM " FROM tracks t WHERE t.top_genre = ?3 AND t.confidence >= ?4 AND "
-#define SAME_MODEL "(?7 IS NULL OR t.model_id = ?7)"
+#define TOP_FROM    " FROM tracks t WHERE t.top_genre = ?3 AND t.confidence >= ?4 AND "
+#define SAME_MODEL  "(?7 IS NULL OR t.model_id = ?7)"
 #define OTHER_MODEL "t.model_id IS NOT ?7"
-#define LIST_SQL(mixed)                                                                     \
-    ((mixed) ? "SELECT t.id, t.path, t.top_genre, t.confidence, sum(s.score) AS combined"   \
-               MIXED_FROM SAME_MODEL MIXED_GROUP " ORDER BY combined DESC, t.path LIMIT ?6" \
-             : "SELECT t.id, t.path, t.top_genre, t.confidence, t.confidence"               \
-               TOP_FROM SAME_MODEL " ORDER BY t.confidence DESC, t.path LIMIT ?6")
-#define OTHER_SQL(mixed)                                                               \
-    ((mixed) ? "SELECT count(*) FROM (SELECT t.id" MIXED_FROM OTHER_MODEL MIXED_GROUP ")" \
+#define LIST_SQL(mixed)                                                                                                \
+    ((mixed) ? "SELECT t.id, t.path, t.top_genre, t.confidence, sum(s.score) AS combined" MIXED_FROM SAME_MODEL        \
+                   MIXED_GROUP " ORDER BY combined DESC, t.path LIMIT ?6"                                              \
+             : "SELECT t.id, t.path, t.top_genre, t.confidence, t.confidence" TOP_FROM SAME_MODEL                      \
+               " ORDER BY t.confidence DESC, t.path LIMIT ?6")
+#define OTHER_SQL(mixed)                                                                                               \
+    ((mixed) ? "SELECT count(*) FROM (SELECT t.id" MIXED_FROM OTHER_MODEL MIXED_GROUP ")"                              \
              : "SELECT count(*)" TOP_FROM OTHER_MODEL)
 
 static int prepare_genre_query(gs_index *ix, const char *sql, const gs_genre_query *q, const char *model_id,
@@ -623,8 +617,8 @@ gs_status gs_index_track_scores(gs_index *ix, int64_t id, gs_score_fn each, void
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix),
-                           "SELECT genre, score FROM scores WHERE track_id = ?1 ORDER BY score DESC, genre",
-                           -1, &s, NULL) != SQLITE_OK)
+                           "SELECT genre, score FROM scores WHERE track_id = ?1 ORDER BY score DESC, genre", -1, &s,
+                           NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     sqlite3_bind_int64(s, 1, id);
     return each_row(ix, s, score_row, &(row_ctx){.fn.score = each, .arg = arg}, err);
@@ -634,15 +628,15 @@ gs_status gs_index_track_timeline(gs_index *ix, int64_t id, gs_timeline_fn each,
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix),
-                           "SELECT start, end, top_genre, confidence FROM windows WHERE track_id = ?1 ORDER BY idx",
-                           -1, &s, NULL) != SQLITE_OK)
+                           "SELECT start, end, top_genre, confidence FROM windows WHERE track_id = ?1 ORDER BY idx", -1,
+                           &s, NULL) != SQLITE_OK)
         return gs_index_error(ix, err, "cannot read");
     sqlite3_bind_int64(s, 1, id);
     return each_row(ix, s, timeline_row, &(row_ctx){.fn.timeline = each, .arg = arg}, err);
 }
 
-gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim, float **vectors,
-                                           double **spans, size_t *n, gs_error *err)
+gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim, float **vectors, double **spans,
+                                           size_t *n, gs_error *err)
 {
     *vectors = NULL;
     *spans = NULL;
@@ -698,8 +692,8 @@ gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim,
 
 /* Looks name up among the labels sql lists; 1 found, 0 not, -1 error.
  * Appends the labels seen to known. */
-static int match_genre(gs_index *ix, const char *sql, const char *name, char *out,
-                       size_t out_size, char *known, size_t known_size)
+static int match_genre(gs_index *ix, const char *sql, const char *name, char *out, size_t out_size, char *known,
+                       size_t known_size)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix), sql, -1, &s, NULL) != SQLITE_OK)
@@ -724,20 +718,18 @@ static int match_genre(gs_index *ix, const char *sql, const char *name, char *ou
     return found ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,
-                                 gs_error *err)
+gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size, gs_error *err)
 {
     /* The genres table (a few rows) names every label a scan wrote; the
      * scores table (10 rows per track, a million in a large index) only
      * matters for labels merged or written by hand, so it is read only when
      * the first lookup fails. */
     char known[1024] = "";
-    int rc = match_genre(ix, "SELECT label FROM genres", name, out, out_size, known,
-                         sizeof known);
+    int rc = match_genre(ix, "SELECT label FROM genres", name, out, out_size, known, sizeof known);
     if (rc == 0) {
         known[0] = '\0';
-        rc = match_genre(ix, "SELECT DISTINCT genre FROM scores UNION SELECT label FROM genres",
-                         name, out, out_size, known, sizeof known);
+        rc = match_genre(ix, "SELECT DISTINCT genre FROM scores UNION SELECT label FROM genres", name, out, out_size,
+                         known, sizeof known);
     }
     if (rc < 0)
         return gs_index_error(ix, err, "cannot read");
@@ -750,8 +742,8 @@ gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size
 gs_status gs_index_duplicates(gs_index *ix, gs_duplicates_fn each, void *arg, gs_error *err)
 {
     if (gs_index_schema_version(ix) < 5)
-        return gs_error_set(err, GS_ERR_UNSUPPORTED,
-                            "%s predates duplicate detection; a 'genrescope scan' updates it", gs_index_path(ix));
+        return gs_error_set(err, GS_ERR_UNSUPPORTED, "%s predates duplicate detection; a 'genrescope scan' updates it",
+                            gs_index_path(ix));
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(gs_index_sqlite(ix),
                            "SELECT audio_digest, path FROM tracks WHERE audio_digest IN"
@@ -800,8 +792,8 @@ gs_status gs_index_duplicates(gs_index *ix, gs_duplicates_fn each, void *arg, gs
     return st;
 }
 
-const char *const gs_track_statuses[] = {"failed", "low-confidence", "kept-existing", "not-music", "silent",
-                                         "untagged", "tagged", NULL};
+const char *const gs_track_statuses[] = {"failed", "low-confidence", "kept-existing", "not-music",
+                                         "silent", "untagged",       "tagged",        NULL};
 
 /* The SQL condition of a status; NULL if unknown. An index before schema 6
  * has no verdict column: not music is then known only where a tag was
@@ -814,8 +806,7 @@ static const char *status_condition(gs_index *ix, const char *status)
         "tag_status = 'low-confidence'",
         "tag_status = 'kept-existing'",
         v6 ? "verdict = 'not-music'" : "tag_status = 'not-music'",
-        v6 ? "verdict = 'silent'"
-           : "error IS NULL AND top_genre IS NULL AND coalesce(tag_status, '') <> 'not-music'",
+        v6 ? "verdict = 'silent'" : "error IS NULL AND top_genre IS NULL AND coalesce(tag_status, '') <> 'not-music'",
         "error IS NULL AND file_genre = ''",
         "tag_status IN ('written', 'already-tagged')"};
     for (int i = 0; gs_track_statuses[i]; i++)
@@ -824,15 +815,13 @@ static const char *status_condition(gs_index *ix, const char *status)
     return NULL;
 }
 
-gs_status gs_index_list_tracks(gs_index *ix, const gs_track_filter *f, gs_track_fn each, void *arg,
-                               gs_error *err)
+gs_status gs_index_list_tracks(gs_index *ix, const gs_track_filter *f, gs_track_fn each, void *arg, gs_error *err)
 {
     const char *status = f->status ? status_condition(ix, f->status) : "1";
     if (!status) {
         char known[256] = "";
         for (int i = 0; gs_track_statuses[i]; i++)
-            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
-                     gs_track_statuses[i]);
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", gs_track_statuses[i]);
         return gs_error_set(err, GS_ERR_INVALID, "unknown status '%s' (known: %s)", f->status, known);
     }
     if ((f->file_genre || (f->status && !strcmp(f->status, "untagged"))) && gs_index_schema_version(ix) < 5)

@@ -12,16 +12,16 @@ typedef struct gs_track_row {
     int64_t id;
     char *path;
     double duration;
-    char *top_genre;   /* model label; NULL when failed or silent */
+    char *top_genre; /* model label; NULL when failed or silent */
     float confidence;
     char *model_id;
     char *error;
     char *tag_status;
     char *format;
     int64_t size, mtime_ns, analysed_at;
-    char *file_genre;  /* the genre the file holds ("; "-joined, "" none), whoever
+    char *file_genre; /* the genre the file holds ("; "-joined, "" none), whoever
                           wrote it; NULL when unknown (or an index before schema 5) */
-    char *verdict;     /* "genre", "silent" or "not-music"; NULL when the file
+    char *verdict;    /* "genre", "silent" or "not-music"; NULL when the file
                           failed (or an index before schema 6) */
 } gs_track_row;
 
@@ -42,23 +42,22 @@ typedef struct gs_embedding_set {
     size_t count, dim;
     int64_t *ids;
     char **paths;
-    char **genres;     /* top genre labels (may be NULL entries) */
+    char **genres; /* top genre labels (may be NULL entries) */
     double *durations;
-    float *vectors;    /* count * dim */
+    float *vectors; /* count * dim */
 } gs_embedding_set;
 
 /* Loads tracks with an embedding of the most common dimension (tracks
  * from another model with another size are left out); genre filters by top
  * genre label when not NULL. */
-gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set,
-                                gs_error *err);
+gs_status gs_embedding_set_load(gs_index *ix, const char *genre, gs_embedding_set *set, gs_error *err);
 /* The same, only tracks model_id analysed (all when NULL), of the most
  * common dimension among them: embeddings of different models are not
  * comparable. When other_model is not NULL it receives how many tracks with
  * an embedding (of genre when given) another model analysed (0 when
  * model_id is NULL). Errors: GS_ERR_IO / GS_ERR_NOMEM (set is then empty). */
-gs_status gs_embedding_set_load_model(gs_index *ix, const char *genre, const char *model_id,
-                                      gs_embedding_set *set, size_t *other_model, gs_error *err);
+gs_status gs_embedding_set_load_model(gs_index *ix, const char *genre, const char *model_id, gs_embedding_set *set,
+                                      size_t *other_model, gs_error *err);
 void gs_embedding_set_free(gs_embedding_set *set);
 /* Index of id in set, or -1. */
 long gs_embedding_set_find(const gs_embedding_set *set, int64_t id);
@@ -77,8 +76,7 @@ void gs_index_read_end(gs_index *ix, int began);
  * meta table; triggers bump it on every change similarity reads): *have is
  * 1 with *uid and *generation set, or 0 when the index has none (schema 1,
  * opened read-only). Errors: GS_ERR_IO. */
-gs_status gs_index_embeddings_generation(gs_index *ix, int *have, int64_t *uid, int64_t *generation,
-                                         gs_error *err);
+gs_status gs_index_embeddings_generation(gs_index *ix, int *have, int64_t *uid, int64_t *generation, gs_error *err);
 
 /* The embedding dimension most tracks have, as stored (unchecked); 0 when
  * no track has an embedding. Errors: GS_ERR_IO. */
@@ -120,8 +118,7 @@ gs_status gs_index_each_window_embedding(gs_index *ix, size_t dim, double min_se
                                          void *arg, gs_error *err);
 
 /* Reads the embedding of one track into a malloc'd vector (normalised). */
-gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim,
-                                   gs_error *err);
+gs_status gs_index_track_embedding(gs_index *ix, int64_t id, float **vec, size_t *dim, gs_error *err);
 
 /* `query --genre/--mixed`: tracks whose top genre is top_label (when not
  * NULL) with at least min_confidence, and/or which score at least
@@ -195,13 +192,12 @@ gs_status gs_index_track_timeline(gs_index *ix, int64_t id, gs_timeline_fn each,
  * (2 n); both NULL when n is 0. Silent windows, windows that are not music
  * and windows analysed before window embeddings have none. Errors:
  * GS_ERR_IO, GS_ERR_NOMEM (nothing to free then). */
-gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim, float **vectors,
-                                           double **spans, size_t *n, gs_error *err);
+gs_status gs_index_track_window_embeddings(gs_index *ix, int64_t id, size_t dim, float **vectors, double **spans,
+                                           size_t *n, gs_error *err);
 
 /* Resolves a genre given as a label or display name (any case) to the
  * label stored in the index; writes it to out. GS_ERR_INVALID if unknown. */
-gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size,
-                                 gs_error *err);
+gs_status gs_index_resolve_genre(gs_index *ix, const char *name, char *out, size_t out_size, gs_error *err);
 
 /* Groups of indexed tracks with the same decoded audio (one recording at
  * several paths: copies, or the same file in two folders). each(paths, n,
@@ -233,7 +229,6 @@ extern const char *const gs_track_statuses[];
  * lists the known ones), GS_ERR_UNSUPPORTED for file_genre on an index
  * before schema 5, GS_ERR_IO. */
 typedef int (*gs_track_fn)(const gs_track_row *row, void *arg);
-gs_status gs_index_list_tracks(gs_index *ix, const gs_track_filter *f, gs_track_fn each, void *arg,
-                               gs_error *err);
+gs_status gs_index_list_tracks(gs_index *ix, const gs_track_filter *f, gs_track_fn each, void *arg, gs_error *err);
 
 #endif

@@ -47,8 +47,7 @@ static int split(char *line, char **key, char **value, const char **why)
     return 0;
 }
 
-gs_status gs_kv_read(const char *path, int must_exist, const char *form, gs_kv_fn each, void *arg,
-                     gs_error *err)
+gs_status gs_kv_read(const char *path, int must_exist, const char *form, gs_kv_fn each, void *arg, gs_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {

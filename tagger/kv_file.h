@@ -19,7 +19,6 @@ typedef gs_status (*gs_kv_fn)(const char *key, const char *value, int lineno, vo
  * "key = value". Errors: GS_ERR_IO (cannot open, not a regular file),
  * GS_ERR_FORMAT ("PATH:LINE: expected 'FORM'", unbalanced quotes),
  * GS_ERR_NOMEM, or what each returned. */
-gs_status gs_kv_read(const char *path, int must_exist, const char *form, gs_kv_fn each, void *arg,
-                     gs_error *err);
+gs_status gs_kv_read(const char *path, int must_exist, const char *form, gs_kv_fn each, void *arg, gs_error *err);
 
 #endif

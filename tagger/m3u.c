@@ -48,7 +48,7 @@ static int file_uri(const char *path, char *out, size_t out_size)
         return -1;
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         int unreserved = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                         *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/';
+            *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/';
         char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
         if (unreserved ? put(out, out_size, &len, (const char *)p, 1) : put(out, out_size, &len, esc, 3))
             return -1;

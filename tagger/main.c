@@ -14,10 +14,9 @@ static const struct {
     const char *name;
     gs_command_fn run;
 } commands[] = {
-    {"classify", gs_cmd_classify}, {"scan", gs_cmd_scan},         {"rescan", gs_cmd_rescan},
-    {"show", gs_cmd_show},         {"similar", gs_cmd_similar},   {"query", gs_cmd_query},
-    {"playlist", gs_cmd_playlist}, {"stats", gs_cmd_stats},       {"merge", gs_cmd_merge},
-    {"prune", gs_cmd_prune},       {"config", gs_cmd_config},
+    {"classify", gs_cmd_classify}, {"scan", gs_cmd_scan},   {"rescan", gs_cmd_rescan},     {"show", gs_cmd_show},
+    {"similar", gs_cmd_similar},   {"query", gs_cmd_query}, {"playlist", gs_cmd_playlist}, {"stats", gs_cmd_stats},
+    {"merge", gs_cmd_merge},       {"prune", gs_cmd_prune}, {"config", gs_cmd_config},
 };
 
 int main(int argc, char **argv)
@@ -26,8 +25,7 @@ int main(int argc, char **argv)
         gs_cli_print_command_list(stderr);
         return GS_EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        (!strcmp(argv[1], "help") && argc == 2)) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || (!strcmp(argv[1], "help") && argc == 2)) {
         gs_cli_print_command_list(stdout);
         return GS_EXIT_OK;
     }
@@ -38,8 +36,8 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "help")) {
         const gs_cli_spec *spec = gs_cli_find(argv[2]);
         if (!spec || argc > 3) {
-            fprintf(stderr, "genrescope help: %s '%s'\n",
-                    spec ? "one command at a time, not" : "unknown command", argv[spec ? 3 : 2]);
+            fprintf(stderr, "genrescope help: %s '%s'\n", spec ? "one command at a time, not" : "unknown command",
+                    argv[spec ? 3 : 2]);
             fprintf(stderr, "Try 'genrescope --help' for the list of commands.\n");
             return GS_EXIT_USAGE;
         }

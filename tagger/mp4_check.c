@@ -35,8 +35,8 @@ static uint64_t be64(const unsigned char *p)
  * flags). */
 static int container_skip(const char *type)
 {
-    static const char *const plain[] = {"moov", "trak", "mdia", "minf", "stbl", "udta", "ilst", "edts",
-                                        "dinf", "moof", "traf", "mvex", "mfra", "tref"};
+    static const char *const plain[] = {"moov", "trak", "mdia", "minf", "stbl", "udta", "ilst",
+                                        "edts", "dinf", "moof", "traf", "mvex", "mfra", "tref"};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (!memcmp(type, plain[i], 4))
             return 0;

@@ -19,25 +19,25 @@
 #define NAME_SIZE 128
 
 typedef struct scan_item {
-    struct scan_item *next;   /* in the writer's queue */
-    size_t file;              /* index into the walk list */
+    struct scan_item *next; /* in the writer's queue */
+    size_t file;            /* index into the walk list */
     int failed, reason;
     char error[GS_ERROR_MESSAGE_SIZE];
     gs_track_result result;
-    int retag;                /* unchanged file: tag from the stored verdict only */
-    const char *ours;         /* genre genrescope last wrote (owned by the job) */
+    int retag;        /* unchanged file: tag from the stored verdict only */
+    const char *ours; /* genre genrescope last wrote (owned by the job) */
     int tag_tried;
     int low_confidence;
     gs_tag_outcome tag;
     char tag_msg[256];
-    char tag_genre[GS_MAX_LABELS * NAME_SIZE]; /* what the file now holds of ours */
-    int64_t size, mtime_ns;   /* after tagging: what the next scan will see */
-    uint64_t file_digest;     /* after tagging; 0 if it could not be read */
+    char tag_genre[GS_MAX_LABELS * NAME_SIZE];  /* what the file now holds of ours */
+    int64_t size, mtime_ns;                     /* after tagging: what the next scan will see */
+    uint64_t file_digest;                       /* after tagging; 0 if it could not be read */
     char file_genre[GS_MAX_LABELS * NAME_SIZE]; /* the genre the file holds now */
     int file_genre_known;
-    int is_new;               /* no index row at this path */
-    const char *moved_from;   /* the vanished row this file is (borrowed) */
-    int moved_in_plan;        /* that row was moved here before the workers ran */
+    int is_new;             /* no index row at this path */
+    const char *moved_from; /* the vanished row this file is (borrowed) */
+    int moved_in_plan;      /* that row was moved here before the workers ran */
 } scan_item;
 
 /* A file for the workers: analyse it, or (retag) only write its tag from
@@ -46,9 +46,9 @@ typedef struct scan_job {
     size_t file;
     int retag;
     char *ours;
-    gs_track_result verdict;  /* retag only; moved to the item */
-    int is_new;               /* no index row at this path (nor one moved here) */
-    const char *moved_from;   /* found by its file digest: the row moved here */
+    gs_track_result verdict; /* retag only; moved to the item */
+    int is_new;              /* no index row at this path (nor one moved here) */
+    const char *moved_from;  /* found by its file digest: the row moved here */
 } scan_job;
 
 typedef struct vanished_key {
@@ -64,7 +64,7 @@ typedef struct scan_ctx {
     scan_job *todo;
     size_t num_todo, todo_cap;
     atomic_size_t next;
-    atomic_int abort_run;     /* fatal index error: stop taking files */
+    atomic_int abort_run; /* fatal index error: stop taking files */
 
     /* Workers to writer. Unbounded so that a worker never waits for the
      * writer (a commit, a busy index): items are small, and at most the
@@ -78,7 +78,7 @@ typedef struct scan_ctx {
     gs_scan_stats *stats;
     gs_error fatal;
     double t0;
-    size_t done;              /* files accounted for, for progress */
+    size_t done; /* files accounted for, for progress */
 
     /* What the index knew at the start, and which of it is gone: rows
      * under the scanned roots whose file no longer exists. A new file whose
@@ -86,9 +86,9 @@ typedef struct scan_ctx {
      * lock: workers claim by audio digest); the rest are pruned at the end. */
     gs_index_known *known;
     size_t num_known;
-    size_t *vanished;         /* indices into known */
+    size_t *vanished; /* indices into known */
     size_t num_vanished;
-    unsigned char *claimed;   /* per known row: a new file turned out to be it */
+    unsigned char *claimed; /* per known row: a new file turned out to be it */
     /* The vanished rows sorted by (size, file digest) and by audio digest,
      * so each new file finds its row in log time: renaming the library's top
      * folder makes every file both vanished and new. */
@@ -106,8 +106,7 @@ static double now_seconds(void)
 const char *gs_scan_fail_name(int reason)
 {
     static const char *const names[GS_FAIL_COUNT] = {
-        "missing", "permission denied", "unreadable", "not audio or corrupt",
-        "unsupported codec", "other",
+        "missing", "permission denied", "unreadable", "not audio or corrupt", "unsupported codec", "other",
     };
     return reason >= 0 && reason < GS_FAIL_COUNT ? names[reason] : "other";
 }
@@ -170,7 +169,7 @@ static int precheck(const char *path, int64_t *size, char *msg, size_t msg_size)
         int e = errno;
         snprintf(msg, msg_size, "%s", strerror(e));
         return e == ENOENT || e == ENOTDIR ? GS_FAIL_MISSING
-               : e == EACCES || e == EPERM ? GS_FAIL_PERMISSION
+            : e == EACCES || e == EPERM    ? GS_FAIL_PERMISSION
                                            : GS_FAIL_UNREADABLE;
     }
     struct stat st;
@@ -354,8 +353,8 @@ static void record_file_digest(scan_item *it, const char *path)
         it->file_digest = 0;
     char confidence[32];
     if (!it->tag_tried)
-        it->file_genre_known = gs_tag_read(path, it->file_genre, sizeof it->file_genre, confidence,
-                                           sizeof confidence) == 0;
+        it->file_genre_known =
+            gs_tag_read(path, it->file_genre, sizeof it->file_genre, confidence, sizeof confidence) == 0;
 }
 
 static void analyse_one(scan_ctx *c, gs_analyser_worker *w, scan_item *it)
@@ -524,11 +523,11 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
             format[i] = (char)(dot[1 + i] | ((dot[1 + i] >= 'A' && dot[1 + i] <= 'Z') ? 0x20 : 0));
             format[i + 1] = '\0';
         }
-    const char *tag_status = gs_tag_outcome_name(!c->opts->write_tags                      ? GS_TAG_DISABLED
-                                                 : it->tag_tried                            ? it->tag
-                                                 : it->low_confidence                       ? GS_TAG_LOW_CONFIDENCE
-                                                 : it->result.verdict == GS_VERDICT_NOT_MUSIC ? GS_TAG_NOT_MUSIC
-                                                                                            : GS_TAG_NONE);
+    const char *tag_status = gs_tag_outcome_name(!c->opts->write_tags     ? GS_TAG_DISABLED
+                                                     : it->tag_tried      ? it->tag
+                                                     : it->low_confidence ? GS_TAG_LOW_CONFIDENCE
+                                                     : it->result.verdict == GS_VERDICT_NOT_MUSIC ? GS_TAG_NOT_MUSIC
+                                                                                                  : GS_TAG_NONE);
     const char *tag_genre = it->tag_genre[0] ? it->tag_genre : NULL;
     if (it->moved_from && !it->moved_in_plan) {
         gs_status st = gs_index_move(c->ix, it->moved_from, e->path, it->mtime_ns, err);
@@ -536,9 +535,8 @@ static gs_status put_item(scan_ctx *c, scan_item *it, const char *const *labels,
             return st;
     }
     if (it->retag)
-        return gs_index_put_tag(c->ix, e->path, it->size, it->mtime_ns, tag_status,
-                                it->tag_msg[0] ? it->tag_msg : NULL, tag_genre, it->file_digest,
-                                it->file_genre_known ? it->file_genre : NULL, err);
+        return gs_index_put_tag(c->ix, e->path, it->size, it->mtime_ns, tag_status, it->tag_msg[0] ? it->tag_msg : NULL,
+                                tag_genre, it->file_digest, it->file_genre_known ? it->file_genre : NULL, err);
     gs_index_record rec = {
         .path = e->path,
         .size = it->size,
@@ -684,8 +682,7 @@ static int gs_error_is_index(gs_status st)
  * verdict: the last write failed or could not happen, or the current
  * options would write something else. Fills *verdict (probabilities
  * only) when it must. */
-static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_result *verdict,
-                            int *retag, gs_error *err)
+static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_result *verdict, int *retag, gs_error *err)
 {
     const gs_scan_options *o = c->opts;
     *retag = 0;
@@ -736,13 +733,12 @@ static gs_status plan_retag(scan_ctx *c, const gs_index_known *k, gs_track_resul
         char names[GS_MAX_LABELS][NAME_SIZE];
         const char *ptrs[GS_MAX_LABELS];
         char joined[GS_MAX_LABELS * NAME_SIZE];
-        gs_tag_join_as_written(ptrs, tag_genres(c->an, o, verdict, k->tag_genre, names, ptrs), o->multi_separator, joined,
-                               sizeof joined);
+        gs_tag_join_as_written(ptrs, tag_genres(c->an, o, verdict, k->tag_genre, names, ptrs), o->multi_separator,
+                               joined, sizeof joined);
         /* A genre that is the user's (no record of ours) only changes with
          * --overwrite, and then only if there is more to write than the
          * top genre it already equals. */
-        maybe = k->tag_genre ? strcmp(joined, k->tag_genre) != 0
-                             : o->overwrite && strchr(joined, ';') != NULL;
+        maybe = k->tag_genre ? strcmp(joined, k->tag_genre) != 0 : o->overwrite && strchr(joined, ';') != NULL;
     }
     *retag = maybe;
     return GS_OK;
@@ -853,8 +849,11 @@ static void report_untouched(scan_ctx *c, const gs_walk_entry *e, const gs_index
         c->stats->unchanged++;
     c->done++;
     char display[NAME_SIZE];
-    gs_scan_file_report r = {.path = e->path, .status = moved_from ? "moved" : "unchanged",
-                             .moved_from = moved_from, .confidence = -1, .tag = GS_TAG_OUTCOME_COUNT};
+    gs_scan_file_report r = {.path = e->path,
+                             .status = moved_from ? "moved" : "unchanged",
+                             .moved_from = moved_from,
+                             .confidence = -1,
+                             .tag = GS_TAG_OUTCOME_COUNT};
     if (k->top_genre) {
         gs_genre_display_name(k->top_genre, display, sizeof display);
         r.genre = display;
@@ -889,7 +888,7 @@ static gs_status plan_jobs(scan_ctx *c, gs_error *err)
         }
         /* A moved file has the same bytes, whatever mtime a copy gave it. */
         int unchanged = !opts->force && k && !k->failed && k->size == e->size &&
-                        (moved || k->mtime_ns == e->mtime_ns) && k->model_id && !strcmp(k->model_id, model_id);
+            (moved || k->mtime_ns == e->mtime_ns) && k->model_id && !strcmp(k->model_id, model_id);
         int retag = 0;
         if (unchanged)
             st = plan_retag(c, k, &job->verdict, &retag, err); /* reads the row at its old path */
@@ -963,8 +962,8 @@ static gs_status run_workers(scan_ctx *c, int num_workers, gs_error *err)
     return st;
 }
 
-gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files,
-                      const gs_scan_options *opts, gs_scan_stats *stats, gs_error *err)
+gs_status gs_scan_run(gs_analyser *an, gs_index *ix, const gs_walk_list *files, const gs_scan_options *opts,
+                      gs_scan_stats *stats, gs_error *err)
 {
     memset(stats, 0, sizeof *stats);
     scan_ctx c = {.an = an, .ix = ix, .files = files, .opts = opts, .stats = stats};

@@ -71,8 +71,7 @@ static void fmt_duration(double s, char *out, size_t n)
         snprintf(out, n, "%lds", t);
 }
 
-void gs_scan_report_progress(const gs_scan_options *o, size_t done, size_t total, double elapsed,
-                             const char *current)
+void gs_scan_report_progress(const gs_scan_options *o, size_t done, size_t total, double elapsed, const char *current)
 {
     if (o->report != GS_REPORT_PROGRESS || !o->progress_tty)
         return;
@@ -91,8 +90,7 @@ void gs_scan_report_progress(const gs_scan_options *o, size_t done, size_t total
         fmt_duration((double)(total - done) / rate, eta, sizeof eta);
     const char *base = strrchr(current, '/');
     base = base ? base + 1 : current;
-    fprintf(o->progress, "\r\033[K[%zu/%zu] %.1f files/s, ETA %s  %.40s", done, total, rate, eta,
-            base);
+    fprintf(o->progress, "\r\033[K[%zu/%zu] %.1f files/s, ETA %s  %.40s", done, total, rate, eta, base);
     fflush(o->progress);
 }
 
@@ -141,13 +139,15 @@ void gs_scan_report_summary(const gs_scan_options *o, const gs_scan_stats *s, do
     fprintf(f, "%s%zu %s in %.1f s: %zu analysed, %zu unchanged since the last scan\n",
             o->dry_run ? "dry run (nothing changed): " : "", s->total, files(s->total), elapsed, s->analysed,
             s->unchanged);
-    fprintf(f, "  tags: %zu %s, %zu already tagged, %zu kept (existing genre), %zu not taggable,"
-               " %zu failed\n",
-            s->tagged, o->dry_run ? "would be written" : "written", s->already_tagged, s->kept,
-            s->not_tagged, s->tag_failed);
+    fprintf(f,
+            "  tags: %zu %s, %zu already tagged, %zu kept (existing genre), %zu not taggable,"
+            " %zu failed\n",
+            s->tagged, o->dry_run ? "would be written" : "written", s->already_tagged, s->kept, s->not_tagged,
+            s->tag_failed);
     if (s->hard_linked || s->low_confidence)
-        fprintf(f, "  also: %zu hard-linked (not tagged; --break-hardlinks), %zu low confidence"
-                   " (not tagged; --min-confidence)\n",
+        fprintf(f,
+                "  also: %zu hard-linked (not tagged; --break-hardlinks), %zu low confidence"
+                " (not tagged; --min-confidence)\n",
                 s->hard_linked, s->low_confidence);
     if (s->retagged)
         fprintf(f, "  %zu of the tags %s unchanged %s, from the index (not analysed again)\n", s->retagged,

@@ -29,9 +29,8 @@ static gs_status fetch_hits(gs_index *ix, const gs_emb_cache *c, const gs_emb_ma
             const float *span = gs_emb_cache_part_spans(c) + 2 * top[r].part;
             h->part = (gs_similar_span){span[0], span[1]};
         }
-        h->query_part = query_spans ? (gs_similar_span){query_spans[2 * top[r].query],
-                                                        query_spans[2 * top[r].query + 1]}
-                                    : whole;
+        h->query_part =
+            query_spans ? (gs_similar_span){query_spans[2 * top[r].query], query_spans[2 * top[r].query + 1]} : whole;
         gs_track_row row;
         st = gs_index_track_by_id(ix, h->id, &row, err);
         if (st == GS_OK) {
@@ -52,18 +51,15 @@ static gs_status fetch_hits(gs_index *ix, const gs_emb_cache *c, const gs_emb_ma
 
 /* The seed's model has another embedding size than the cache holds (a
  * minority model in a mixed index): rank its tracks straight from SQLite. */
-static gs_status search_index(gs_index *ix, const float *q, size_t num_queries,
-                              const double *query_spans, size_t dim, const char *genre, size_t k,
-                              gs_similar_result *res, gs_error *err)
+static gs_status search_index(gs_index *ix, const float *q, size_t num_queries, const double *query_spans, size_t dim,
+                              const char *genre, size_t k, gs_similar_result *res, gs_error *err)
 {
     gs_embedding_set set;
     gs_scored *top = NULL;
     size_t n = 0, *which = NULL;
-    gs_status st = gs_embedding_set_load_model(ix, genre, res->query.model_id, &set,
-                                               &res->other_model, err);
+    gs_status st = gs_embedding_set_load_model(ix, genre, res->query.model_id, &set, &res->other_model, err);
     if (st == GS_OK && set.count && set.dim != dim)
-        st = gs_error_set(err, GS_ERR_INVALID,
-                          "%s has another embedding size than most tracks of its model; rescan it",
+        st = gs_error_set(err, GS_ERR_INVALID, "%s has another embedding size than most tracks of its model; rescan it",
                           res->query.path);
     if (st == GS_OK && (!(top = malloc(k * sizeof *top)) || !(which = calloc(set.count + 1, sizeof *which))))
         st = gs_error_set(err, GS_ERR_NOMEM, "out of memory");
@@ -93,8 +89,8 @@ static gs_status search_index(gs_index *ix, const float *q, size_t num_queries,
         h->id = set.ids[i];
         h->similarity = top[r].score;
         h->part = whole;
-        h->query_part = query_spans ? (gs_similar_span){query_spans[2 * which[i]], query_spans[2 * which[i] + 1]}
-                                    : whole;
+        h->query_part =
+            query_spans ? (gs_similar_span){query_spans[2 * which[i]], query_spans[2 * which[i] + 1]} : whole;
         h->path = set.paths[i];
         h->genre = set.genres[i];
         set.paths[i] = set.genres[i] = NULL; /* moved to the hit */
@@ -110,8 +106,8 @@ static gs_status search_index(gs_index *ix, const float *q, size_t num_queries,
  * track's parts, or the one window playing at at_seconds). On success *q
  * holds *n vectors of dim floats (malloc'd) and *spans their spans
  * (malloc'd, 2 n), or NULL for the whole track. track_vec is taken over. */
-static gs_status query_vectors(gs_index *ix, const gs_track_row *query, float *track_vec, size_t dim,
-                               double at_seconds, float **q, double **spans, size_t *n, gs_error *err)
+static gs_status query_vectors(gs_index *ix, const gs_track_row *query, float *track_vec, size_t dim, double at_seconds,
+                               float **q, double **spans, size_t *n, gs_error *err)
 {
     *q = track_vec;
     *spans = NULL;
@@ -164,8 +160,8 @@ static gs_status query_vectors(gs_index *ix, const gs_track_row *query, float *t
     return GS_OK;
 }
 
-gs_status gs_similar_query(gs_index *ix, const char *ref, const char *genre, size_t k,
-                           double at_seconds, gs_similar_result *res, gs_error *err)
+gs_status gs_similar_query(gs_index *ix, const char *ref, const char *genre, size_t k, double at_seconds,
+                           gs_similar_result *res, gs_error *err)
 {
     memset(res, 0, sizeof *res);
     float *q = NULL;
@@ -196,8 +192,8 @@ gs_status gs_similar_query(gs_index *ix, const char *ref, const char *genre, siz
          * comparable. */
         size_t n = 0;
         if (st == GS_OK)
-            st = gs_emb_cache_search_parts(c, q, num_queries, res->query.id, genre ? label : NULL,
-                                           res->query.model_id, k, top, &n, &res->other_model, err);
+            st = gs_emb_cache_search_parts(c, q, num_queries, res->query.id, genre ? label : NULL, res->query.model_id,
+                                           k, top, &n, &res->other_model, err);
         if (st == GS_OK)
             st = fetch_hits(ix, c, top, n, spans, res, err);
     }

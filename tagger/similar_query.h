@@ -16,9 +16,9 @@ typedef struct gs_similar_span {
 
 typedef struct gs_similar_hit {
     int64_t id;
-    float similarity;   /* cosine */
+    float similarity; /* cosine */
     char *path;
-    char *genre;        /* top genre label, NULL if none */
+    char *genre;                /* top genre label, NULL if none */
     gs_similar_span part;       /* the part of this track that matched (a long
                                    track's 30 s window), or the whole track */
     gs_similar_span query_part; /* the part of the query that matched, or the
@@ -26,16 +26,16 @@ typedef struct gs_similar_hit {
 } gs_similar_hit;
 
 typedef struct gs_similar_result {
-    gs_track_row query;           /* the track asked about */
+    gs_track_row query; /* the track asked about */
     size_t count;
-    gs_similar_hit *hits;         /* count, most similar first */
-    gs_emb_cache_source source;   /* how the embedding cache was opened */
-    int direct;                   /* 1: the query's model has another embedding
+    gs_similar_hit *hits;       /* count, most similar first */
+    gs_emb_cache_source source; /* how the embedding cache was opened */
+    int direct;                 /* 1: the query's model has another embedding
                                      size than the cache holds, so its tracks
                                      were read through SQLite instead */
-    size_t other_model;           /* tracks (of genre, if given) left out
+    size_t other_model;         /* tracks (of genre, if given) left out
                                      because another model analysed them */
-    size_t query_parts;           /* parts of the query searched with (its
+    size_t query_parts;         /* parts of the query searched with (its
                                      windows); 0: its whole-track embedding */
 } gs_similar_result;
 
@@ -51,8 +51,8 @@ typedef struct gs_similar_result {
  * an embedding size its model's other tracks do not have: err says which),
  * GS_ERR_IO / GS_ERR_NOMEM. res is filled on success and must be freed
  * with gs_similar_result_free (also safe after a failure). */
-gs_status gs_similar_query(gs_index *ix, const char *ref, const char *genre, size_t k,
-                           double at_seconds, gs_similar_result *res, gs_error *err);
+gs_status gs_similar_query(gs_index *ix, const char *ref, const char *genre, size_t k, double at_seconds,
+                           gs_similar_result *res, gs_error *err);
 void gs_similar_result_free(gs_similar_result *res);
 
 #endif

@@ -15,11 +15,11 @@ SQLITE_EXTENSION_INIT1
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
-int sqlite3_genrescopesqlite_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+    int sqlite3_genrescopesqlite_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
 {
     (void)errmsg;
     SQLITE_EXTENSION_INIT2(api);
     return sqlite3_create_function(db, "genrescope_similarity", 2,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   gs_sql_similarity, NULL, NULL);
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, gs_sql_similarity, NULL,
+                                   NULL);
 }

@@ -40,7 +40,8 @@
 #include "mp4_check.h"
 #include "taglib_shared.hpp"
 
-namespace {
+namespace
+{
 
 // The lock, the MP4 atom names and the reading of a file's current genre
 // and confidence are the tag reader's (tags/taglib_shared.hpp): one
@@ -248,7 +249,8 @@ int save_in_child(const char *tmp, int fd, off_t original_size, const TagLib::St
         bool ok;
         {
             TagLib::FileRef ref(tmp, false);
-            ok = !ref.isNull() && ref.file()->isValid() && !ref.file()->readOnly() && write_tags(ref.file(), genres, conf);
+            ok = !ref.isNull() && ref.file()->isValid() && !ref.file()->readOnly() &&
+                write_tags(ref.file(), genres, conf);
         }
         _exit(ok ? 0 : 1);
     }
@@ -322,8 +324,8 @@ extern "C" int gs_tag_remove_stale_copy(const char *dir, const char *name)
 }
 
 static const char *const outcome_names[GS_TAG_OUTCOME_COUNT] = {
-    "written", "would-write", "already-tagged", "kept-existing", "read-only", "unsupported",
-    "failed", "hard-linked", "disabled", "low-confidence", "not-music", "none"};
+    "written", "would-write", "already-tagged", "kept-existing",  "read-only", "unsupported",
+    "failed",  "hard-linked", "disabled",       "low-confidence", "not-music", "none"};
 
 extern "C" const char *gs_tag_outcome_name(gs_tag_outcome outcome)
 {
@@ -356,7 +358,8 @@ extern "C" int gs_tag_join(const char *const *genres, int num_genres, char *out,
     return gs_tag_join_as_written(genres, num_genres, NULL, out, out_size);
 }
 
-namespace {
+namespace
+{
 
 // Not an outcome: the checks so far passed, so the write goes on.
 const gs_tag_outcome GO_ON = GS_TAG_OUTCOME_COUNT;
@@ -493,8 +496,7 @@ gs_tag_outcome write_copy(const tag_plan &plan, volatile sig_atomic_t *cancel, c
     char tmp[PATH_MAX + 64];
     gs_error err;
     gs_error_clear(&err);
-    int fd = gs_temp_create_near(plan.target, GS_TAG_TEMP_PREFIX, plan.suffix.c_str(), 0600, 1, tmp, sizeof tmp,
-                                 &err);
+    int fd = gs_temp_create_near(plan.target, GS_TAG_TEMP_PREFIX, plan.suffix.c_str(), 0600, 1, tmp, sizeof tmp, &err);
     if (fd < 0) {
         put(message, message_size, std::string("not tagged: ") + err.message);
         return GS_TAG_FAILED;

@@ -37,18 +37,18 @@ int gs_tag_remove_stale_copy(const char *dir, const char *name);
  * returns one of the first eight; the scan decides the others without
  * trying a write. */
 typedef enum gs_tag_outcome {
-    GS_TAG_WRITTEN = 0,     /* genre (and confidence) saved */
-    GS_TAG_WOULD_WRITE,     /* dry run: would have saved */
-    GS_TAG_SAME,            /* the file already has exactly these genres */
-    GS_TAG_KEPT,            /* a different genre is there; kept (no overwrite) */
-    GS_TAG_READ_ONLY,       /* no write permission / read-only file: untouched */
-    GS_TAG_UNSUPPORTED,     /* TagLib cannot parse or tag this file: untouched */
-    GS_TAG_FAILED,          /* save failed */
-    GS_TAG_HARDLINKED,      /* several names share the file: untouched (see allow) */
-    GS_TAG_DISABLED,        /* scan --no-tags */
-    GS_TAG_LOW_CONFIDENCE,  /* the verdict is below --min-confidence */
-    GS_TAG_NOT_MUSIC,       /* the model says it is not music: no genre */
-    GS_TAG_NONE,            /* nothing to tag (silent) */
+    GS_TAG_WRITTEN = 0,    /* genre (and confidence) saved */
+    GS_TAG_WOULD_WRITE,    /* dry run: would have saved */
+    GS_TAG_SAME,           /* the file already has exactly these genres */
+    GS_TAG_KEPT,           /* a different genre is there; kept (no overwrite) */
+    GS_TAG_READ_ONLY,      /* no write permission / read-only file: untouched */
+    GS_TAG_UNSUPPORTED,    /* TagLib cannot parse or tag this file: untouched */
+    GS_TAG_FAILED,         /* save failed */
+    GS_TAG_HARDLINKED,     /* several names share the file: untouched (see allow) */
+    GS_TAG_DISABLED,       /* scan --no-tags */
+    GS_TAG_LOW_CONFIDENCE, /* the verdict is below --min-confidence */
+    GS_TAG_NOT_MUSIC,      /* the model says it is not music: no genre */
+    GS_TAG_NONE,           /* nothing to tag (silent) */
     GS_TAG_OUTCOME_COUNT
 } gs_tag_outcome;
 
@@ -82,7 +82,7 @@ typedef struct gs_tag_request {
  * lock of ours meanwhile): a save that takes longer, or grows the working
  * copy by more, is killed and the file left untouched. A malformed file
  * once made TagLib 1.13 write gigabytes without end. */
-#define GS_TAG_SAVE_SECONDS 60
+#define GS_TAG_SAVE_SECONDS    60
 #define GS_TAG_SAVE_MAX_GROWTH (64LL << 20)
 
 /* "; "-joins genres the way gs_tag_write compares them with req->ours.
@@ -97,8 +97,8 @@ int gs_tag_join_as_written(const char *const *genres, int num_genres, const char
 /* Applies req to path. existing (may be NULL) receives the genre found in
  * the file before ("; "-joined, "" if none); message (may be NULL) a short
  * reason for non-written outcomes. Thread-safe across different files. */
-gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *existing,
-                            size_t existing_size, char *message, size_t message_size);
+gs_tag_outcome gs_tag_write(const char *path, const gs_tag_request *req, char *existing, size_t existing_size,
+                            char *message, size_t message_size);
 
 /* Stable lowercase name of an outcome ("written", "kept"...). */
 const char *gs_tag_outcome_name(gs_tag_outcome outcome);

@@ -22,14 +22,11 @@ static int skip_working_copy(void *user, const char *dir, const char *name)
 }
 
 gs_status gs_walk_library(const char *const *roots, int num_roots, int include_hidden,
-                          void (*warn)(void *user, const char *path, const char *reason), void *user,
-                          gs_walk_list *out, gs_error *err)
+                          void (*warn)(void *user, const char *path, const char *reason), void *user, gs_walk_list *out,
+                          gs_error *err)
 {
-    gs_walk_options o = {.include_hidden = include_hidden,
-                         .canonical_paths = 1,
-                         .warn = warn,
-                         .skip = skip_working_copy,
-                         .user = user};
+    gs_walk_options o = {
+        .include_hidden = include_hidden, .canonical_paths = 1, .warn = warn, .skip = skip_working_copy, .user = user};
     return gs_walk(roots, num_roots, &o, out, err);
 }
 
@@ -39,7 +36,8 @@ void gs_walk_list_shard(gs_walk_list *list, int k, int n)
         return;
     size_t w = 0;
     for (size_t r = 0; r < list->count; r++) {
-        if (gs_fnv1a64(GS_FNV1A64_INIT, list->entries[r].rel, strlen(list->entries[r].rel)) % (uint64_t)n == (uint64_t)(k - 1)) {
+        if (gs_fnv1a64(GS_FNV1A64_INIT, list->entries[r].rel, strlen(list->entries[r].rel)) % (uint64_t)n ==
+            (uint64_t)(k - 1)) {
             list->entries[w++] = list->entries[r];
         } else {
             free(list->entries[r].path);

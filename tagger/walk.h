@@ -17,8 +17,8 @@
  * warn and user as in gs_walk_options; errors as gs_walk. Free out with
  * gs_walk_list_free. */
 gs_status gs_walk_library(const char *const *roots, int num_roots, int include_hidden,
-                          void (*warn)(void *user, const char *path, const char *reason), void *user,
-                          gs_walk_list *out, gs_error *err);
+                          void (*warn)(void *user, const char *path, const char *reason), void *user, gs_walk_list *out,
+                          gs_error *err);
 
 /* Keeps only shard k (1-based) of n: entries whose FNV-1a hash of rel is
  * k-1 modulo n, so every machine computes the same split. */

@@ -17,7 +17,8 @@
 #include <taglib/textidentificationframe.h>
 #include <taglib/tpropertymap.h>
 
-namespace gs_tags {
+namespace gs_tags
+{
 
 // One reader or writer at a time keeps TagLib's process-wide state safe;
 // tag I/O is tiny next to decoding.
@@ -90,8 +91,7 @@ extern "C" void gs_tag_read_title(const char *path, char *out, size_t out_size)
     gs_tags::put(out, out_size, artist.empty() ? title : artist + " - " + title);
 }
 
-extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
-                           size_t confidence_size)
+extern "C" int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence, size_t confidence_size)
 {
     std::lock_guard<std::mutex> lock(gs_tags::taglib_mutex);
     TagLib::FileRef ref(path, false);

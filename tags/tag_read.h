@@ -30,8 +30,7 @@ extern "C" {
  * and the confidence field ("" if absent) into the caller's buffers, each
  * truncated to its size (either may be NULL). Returns 0, or -1 if TagLib
  * cannot read the file (then the buffers are untouched). */
-int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence,
-                size_t confidence_size);
+int gs_tag_read(const char *path, char *genre, size_t genre_size, char *confidence, size_t confidence_size);
 
 /* The file's genres: the parts of what gs_tag_read reports, split at
  * GS_TAG_GENRE_SEPARATOR, empty ones dropped, in tag order, as the tag

@@ -14,7 +14,8 @@
 
 #include "tag_read.h"
 
-namespace gs_tags {
+namespace gs_tags
+{
 
 // TagLib keeps process-wide state (frame factory, debug listener): every
 // TagLib call in the program, read or write, holds this.

@@ -71,10 +71,9 @@ static float fx_gen_silence(int64_t i, int ch, int rate, const void *user)
 
 /* Writes frames of gen() with libsndfile in blocks. Returns 0, or 1 when
  * libsndfile cannot write this format here (caller skips), -1 on error. */
-static int fx_write(const char *path, int format, int rate, int channels, int64_t frames,
-                    fx_gen gen, const void *user)
+static int fx_write(const char *path, int format, int rate, int channels, int64_t frames, fx_gen gen, const void *user)
 {
-    SF_INFO info = { .samplerate = rate, .channels = channels, .format = format };
+    SF_INFO info = {.samplerate = rate, .channels = channels, .format = format};
     if (!sf_format_check(&info))
         return 1;
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
@@ -144,7 +143,7 @@ static int fx_have_ffmpeg(void)
 {
     static int cached = -1;
     if (cached < 0) {
-        char *argv[] = { "ffmpeg", "-hide_banner", "-version", NULL };
+        char *argv[] = {"ffmpeg", "-hide_banner", "-version", NULL};
         cached = fx_run(argv) == 0;
     }
     return cached;
@@ -153,8 +152,8 @@ static int fx_have_ffmpeg(void)
 /* Encodes src into dst with the ffmpeg CLI and the given audio codec. */
 static int fx_ffmpeg_encode(const char *src, const char *dst, const char *codec)
 {
-    char *argv[] = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                     "-i", (char *)src, "-c:a", (char *)codec, (char *)dst, NULL };
+    char *argv[] = {"ffmpeg", "-nostdin",  "-hide_banner", "-loglevel",   "error",     "-y",
+                    "-i",     (char *)src, "-c:a",         (char *)codec, (char *)dst, NULL};
     return fx_run(argv);
 }
 

@@ -10,27 +10,27 @@
 static int gs_test_failures;
 static int gs_test_checks;
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        gs_test_checks++;                                                            \
-        if (!(cond)) {                                                               \
-            gs_test_failures++;                                                      \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        gs_test_checks++;                                                                                              \
+        if (!(cond)) {                                                                                                 \
+            gs_test_failures++;                                                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                                   \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                         \
-    do {                                                                             \
-        gs_test_checks++;                                                            \
-        if (!(cond)) {                                                               \
-            gs_test_failures++;                                                      \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                            \
-            fputc('\n', stderr);                                                     \
-        }                                                                            \
+#define CHECK_MSG(cond, ...)                                                                                           \
+    do {                                                                                                               \
+        gs_test_checks++;                                                                                              \
+        if (!(cond)) {                                                                                                 \
+            gs_test_failures++;                                                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol) \
+#define CHECK_NEAR(a, b, tol)                                                                                          \
     CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%g vs %g (tol %g)", (double)(a), (double)(b), (double)(tol))
 
 /* Prints a summary and returns the process exit status. */

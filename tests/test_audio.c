@@ -40,16 +40,14 @@ static void quiet_end(const char *what)
     }
     size_t n = 0;
     unsigned char *text = gs_test_read_file(stderr_path, &n);
-    CHECK_MSG(text && n == 0, "%s printed to stderr: %.*s", what, (int)(text ? n : 0),
-              text ? (const char *)text : "");
+    CHECK_MSG(text && n == 0, "%s printed to stderr: %.*s", what, (int)(text ? n : 0), text ? (const char *)text : "");
     free(text);
     unlink(stderr_path);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static gs_status decode(const char *path, int rate, float **x, size_t *n, gs_audio_info *info,
-                        gs_error *err)
+static gs_status decode(const char *path, int rate, float **x, size_t *n, gs_audio_info *info, gs_error *err)
 {
     gs_error_clear(err);
     memset(info, 0, sizeof *info);
@@ -57,22 +55,20 @@ static gs_status decode(const char *path, int rate, float **x, size_t *n, gs_aud
 }
 
 /* Checks a decoded 440 Hz tone: length, frequency and RMS amplitude. */
-static void check_tone(const char *label, const float *x, size_t n, double seconds, double freq,
-                       double amp, double amp_tol)
+static void check_tone(const char *label, const float *x, size_t n, double seconds, double freq, double amp,
+                       double amp_tol)
 {
     double expect_n = seconds * TARGET;
-    CHECK_MSG(fabs((double)n - expect_n) <= 0.01 * expect_n, "%s: %zu samples, expected %.0f",
-              label, n, expect_n);
+    CHECK_MSG(fabs((double)n - expect_n) <= 0.01 * expect_n, "%s: %zu samples, expected %.0f", label, n, expect_n);
     if (n < (size_t)(0.5 * expect_n))
         return;
     size_t a = n / 10, b = n - n / 10; /* skip codec/filter edges */
     double f = fx_zero_cross_freq(x, a, b, TARGET);
-    CHECK_MSG(fabs(f - freq) <= 0.002 * freq, "%s: frequency %.3f Hz, expected %.1f", label, f,
-              freq);
+    CHECK_MSG(fabs(f - freq) <= 0.002 * freq, "%s: frequency %.3f Hz, expected %.1f", label, f, freq);
     double rms = fx_rms(x, a, b);
     double want = amp / sqrt(2.0);
-    CHECK_MSG(fabs(rms - want) <= amp_tol * want, "%s: rms %.5f, expected %.5f (+-%.1f%%)",
-              label, rms, want, amp_tol * 100);
+    CHECK_MSG(fabs(rms - want) <= amp_tol * want, "%s: rms %.5f, expected %.5f (+-%.1f%%)", label, rms, want,
+              amp_tol * 100);
 }
 
 static int contains(const char *hay, const char *needle)
@@ -88,12 +84,11 @@ static void check_open_fails_errno(const char *path, gs_status code, const char 
     gs_audio *a = gs_audio_open(path, TARGET, &err);
     CHECK_MSG(a == NULL, "%s opened but should fail", path);
     gs_audio_close(a);
-    CHECK_MSG(err.code == code, "%s: code %s (%s), expected %s", path, gs_status_name(err.code),
-              err.message, gs_status_name(code));
+    CHECK_MSG(err.code == code, "%s: code %s (%s), expected %s", path, gs_status_name(err.code), err.message,
+              gs_status_name(code));
     CHECK_MSG(contains(err.message, path), "message lacks path: %s", err.message);
     if (must_contain)
-        CHECK_MSG(contains(err.message, must_contain), "message lacks '%s': %s", must_contain,
-                  err.message);
+        CHECK_MSG(contains(err.message, must_contain), "message lacks '%s': %s", must_contain, err.message);
     /* Callers tell a missing file from a locked one by this, not by text. */
     if (sys_errno >= 0)
         CHECK_MSG(err.sys_errno == sys_errno, "%s: sys_errno %d, expected %d", path, err.sys_errno, sys_errno);
@@ -109,8 +104,8 @@ static void check_open_fails(const char *path, gs_status code, const char *must_
 typedef struct format_case {
     const char *name;
     const char *file;
-    int sf_format;         /* written by libsndfile when non-zero */
-    const char *ff_codec;  /* else encoded with the ffmpeg CLI */
+    int sf_format;        /* written by libsndfile when non-zero */
+    const char *ff_codec; /* else encoded with the ffmpeg CLI */
     int rate;
     const char *decoder;
     double amp_tol;
@@ -119,21 +114,20 @@ typedef struct format_case {
 static void test_formats(void)
 {
     const format_case cases[] = {
-        { "wav16", "tone16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, NULL, 44100, "sndfile", 0.005 },
-        { "wavf", "tonef.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, NULL, 44100, "sndfile", 0.005 },
-        { "aiff", "tone.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, NULL, 44100, "sndfile", 0.005 },
-        { "flac", "tone.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, NULL, 44100, "sndfile", 0.005 },
-        { "vorbis", "tone.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, NULL, 44100, "sndfile", 0.03 },
+        {"wav16", "tone16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, NULL, 44100, "sndfile", 0.005},
+        {"wavf", "tonef.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, NULL, 44100, "sndfile", 0.005},
+        {"aiff", "tone.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, NULL, 44100, "sndfile", 0.005},
+        {"flac", "tone.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, NULL, 44100, "sndfile", 0.005},
+        {"vorbis", "tone.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, NULL, 44100, "sndfile", 0.03},
         /* Opus only runs at 48 kHz; libsndfile decodes it at 48 kHz too. */
-        { "opus", "tone.opus", SF_FORMAT_OGG | SF_FORMAT_OPUS, NULL, 48000, "sndfile", 0.03 },
+        {"opus", "tone.opus", SF_FORMAT_OGG | SF_FORMAT_OPUS, NULL, 48000, "sndfile", 0.03},
         /* MPEG audio goes to FFmpeg (libmpg123 inside libsndfile prints). */
-        { "mp3", "tone.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, NULL, 44100, "ffmpeg",
-          0.03 },
-        { "aac", "tone_aac.m4a", 0, "aac", 44100, "ffmpeg", 0.03 },
-        { "alac", "tone_alac.m4a", 0, "alac", 44100, "ffmpeg", 0.005 },
+        {"mp3", "tone.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, NULL, 44100, "ffmpeg", 0.03},
+        {"aac", "tone_aac.m4a", 0, "aac", 44100, "ffmpeg", 0.03},
+        {"alac", "tone_alac.m4a", 0, "alac", 44100, "ffmpeg", 0.005},
     };
     const double seconds = 3.0;
-    fx_sine sine = { .freq = 440, .amp = { 0.5, 0.5 } };
+    fx_sine sine = {.freq = 440, .amp = {0.5, 0.5}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const format_case *c = &cases[i];
         char *path = fx_path(c->file);
@@ -153,8 +147,7 @@ static void test_formats(void)
                 continue;
             }
             char *src = fx_path("ff_source.wav");
-            CHECK(fx_write(src, SF_FORMAT_WAV | SF_FORMAT_FLOAT, c->rate, 2, frames, fx_gen_sine,
-                           &sine) == 0);
+            CHECK(fx_write(src, SF_FORMAT_WAV | SF_FORMAT_FLOAT, c->rate, 2, frames, fx_gen_sine, &sine) == 0);
             int rc = fx_ffmpeg_encode(src, path, c->ff_codec);
             CHECK_MSG(rc == 0, "ffmpeg -c:a %s failed (%d)", c->ff_codec, rc);
             unlink(src);
@@ -169,18 +162,14 @@ static void test_formats(void)
         quiet_end(c->name);
         CHECK_MSG(st == GS_OK, "%s: %s", c->name, err.message);
         if (st == GS_OK) {
-            CHECK_MSG(info.decoder && !strcmp(info.decoder, c->decoder), "%s: decoder %s",
-                      c->name, info.decoder);
-            CHECK_MSG(info.source_rate == c->rate, "%s: source rate %d", c->name,
-                      info.source_rate);
-            CHECK_MSG(info.source_channels == 2, "%s: channels %d", c->name,
-                      info.source_channels);
+            CHECK_MSG(info.decoder && !strcmp(info.decoder, c->decoder), "%s: decoder %s", c->name, info.decoder);
+            CHECK_MSG(info.source_rate == c->rate, "%s: source rate %d", c->name, info.source_rate);
+            CHECK_MSG(info.source_channels == 2, "%s: channels %d", c->name, info.source_channels);
             CHECK(info.target_rate == TARGET);
             CHECK(info.nonfinite_samples == 0);
             CHECK_MSG(info.format[0] != '\0', "%s: empty format", c->name);
             check_tone(c->name, x, n, seconds, 440, 0.5, c->amp_tol);
-            printf("%s: %zu samples, format \"%s\", decoder %s\n", c->name, n, info.format,
-                   info.decoder);
+            printf("%s: %zu samples, format \"%s\", decoder %s\n", c->name, n, info.format, info.decoder);
         }
         free(x);
         free(path);
@@ -190,20 +179,19 @@ static void test_formats(void)
 /* Opposite-phase channels must cancel: proves channels are averaged. */
 static void test_opposite_phase(void)
 {
-    fx_sine anti = { .freq = 440, .amp = { 0.5, -0.5 } };
+    fx_sine anti = {.freq = 440, .amp = {0.5, -0.5}};
     const struct {
         const char *file;
         int format;
         int rate;
     } cases[] = {
-        { "anti.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100 },
-        { "anti.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100 },
-        { "anti22.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, TARGET },
+        {"anti.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100},
+        {"anti.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100},
+        {"anti22.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, TARGET},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *path = fx_path(cases[i].file);
-        CHECK(fx_write(path, cases[i].format, cases[i].rate, 2, cases[i].rate, fx_gen_sine,
-                       &anti) == 0);
+        CHECK(fx_write(path, cases[i].format, cases[i].rate, 2, cases[i].rate, fx_gen_sine, &anti) == 0);
         float *x = NULL;
         size_t n = 0;
         gs_audio_info info;
@@ -254,15 +242,14 @@ static void test_channels(void)
         free(path);
 
         /* Same tone on every channel, amplitudes 0.1..0.1*ch, at 44.1 kHz. */
-        fx_sine s = { .freq = 440 };
+        fx_sine s = {.freq = 440};
         double mean_amp = 0;
         for (int c = 0; c < ch; c++)
             mean_amp += (s.amp[c] = 0.1 * (c + 1));
         mean_amp /= ch;
         snprintf(name, sizeof name, "ch%d.flac", ch);
         path = fx_path(name);
-        CHECK(fx_write(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 44100, ch, 2 * 44100, fx_gen_sine,
-                       &s) == 0);
+        CHECK(fx_write(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 44100, ch, 2 * 44100, fx_gen_sine, &s) == 0);
         CHECK_MSG(decode(path, TARGET, &x, &n, &info, &err) == GS_OK, "%s", err.message);
         snprintf(name, sizeof name, "%d-channel flac", ch);
         check_tone(name, x, n, 2.0, 440, mean_amp, 0.005);
@@ -273,14 +260,13 @@ static void test_channels(void)
 
 static void test_rates(void)
 {
-    const int rates[] = { 8000, 11025, 48000, 96000, 192000 };
-    fx_sine s = { .freq = 440, .amp = { 0.25 } };
+    const int rates[] = {8000, 11025, 48000, 96000, 192000};
+    fx_sine s = {.freq = 440, .amp = {0.25}};
     for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "rate%d.wav", rates[i]);
         char *path = fx_path(name);
-        CHECK(fx_write(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, rates[i], 1, 2 * rates[i],
-                       fx_gen_sine, &s) == 0);
+        CHECK(fx_write(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, rates[i], 1, 2 * rates[i], fx_gen_sine, &s) == 0);
         float *x = NULL;
         size_t n = 0;
         gs_audio_info info;
@@ -367,7 +353,7 @@ static void test_hostile_values(void)
     free(x);
     free(path);
 
-    fx_sine s = { .freq = 100, .amp = { 0.5 } };
+    fx_sine s = {.freq = 100, .amp = {0.5}};
     char *slow = fx_path("rate500.wav");
     CHECK(fx_write(slow, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 500, 1, 500, fx_gen_sine, &s) == 0);
     check_open_fails(slow, GS_ERR_UNSUPPORTED, "sample rate 500 Hz outside");
@@ -380,22 +366,21 @@ static void test_silence(void)
         const char *file;
         int format, rate, channels;
     } cases[] = {
-        { "silence.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100, 2 },
-        { "silence.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, 1 },
-        { "silence48.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 48000, 1 },
+        {"silence.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100, 2},
+        {"silence.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET, 1},
+        {"silence48.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 48000, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *path = fx_path(cases[i].file);
-        CHECK(fx_write(path, cases[i].format, cases[i].rate, cases[i].channels, 2 * cases[i].rate,
-                       fx_gen_silence, NULL) == 0);
+        CHECK(fx_write(path, cases[i].format, cases[i].rate, cases[i].channels, 2 * cases[i].rate, fx_gen_silence,
+                       NULL) == 0);
         float *x = NULL;
         size_t n = 0;
         gs_audio_info info;
         gs_error err;
         CHECK_MSG(decode(path, TARGET, &x, &n, &info, &err) == GS_OK, "%s", err.message);
         CHECK_NEAR(n, 2 * TARGET, 0.01 * 2 * TARGET);
-        CHECK_MSG(fx_max_abs(x, n) == 0.0, "%s: silence became %g", cases[i].file,
-                  fx_max_abs(x, n));
+        CHECK_MSG(fx_max_abs(x, n) == 0.0, "%s: silence became %g", cases[i].file, fx_max_abs(x, n));
         free(x);
         free(path);
     }
@@ -420,11 +405,11 @@ static void test_empty(void)
         int format;
         int rate;
     } zero[] = {
-        { "zero.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100 },
+        {"zero.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100},
         /* (libsndfile writes nothing at all for a frameless FLAC) */
-        { "zero.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 44100 },
-        { "zero.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 48000 },
-        { "zero22.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET },
+        {"zero.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 44100},
+        {"zero.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 48000},
+        {"zero22.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, TARGET},
     };
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++) {
         path = fx_path(zero[i].file);
@@ -443,8 +428,9 @@ static void test_empty(void)
     }
     if (fx_have_ffmpeg()) {
         path = fx_path("zero.m4a");
-        char *argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                         "anullsrc=r=44100:cl=stereo", "-t", "0", "-c:a", "aac", path, NULL };
+        char *argv[] = {
+            "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo",
+            "-t",     "0",        "-c:a",      "aac",   path, NULL};
         CHECK(fx_run(argv) == 0);
         /* FFmpeg writes no track at all for this: a container without
          * audio, which is not an audio file. */
@@ -480,8 +466,8 @@ static size_t stream_all(gs_audio *a, size_t chunk, gs_status *status, size_t li
 }
 
 /* Cuts src at each fraction of its size and decodes what is left. */
-static void check_truncations(const char *label, const char *src, const char *ext,
-                              const double *fractions, size_t n_fractions, size_t full)
+static void check_truncations(const char *label, const char *src, const char *ext, const double *fractions,
+                              size_t n_fractions, size_t full)
 {
     size_t size = 0;
     unsigned char *bytes = gs_test_read_file(src, &size);
@@ -504,20 +490,17 @@ static void check_truncations(const char *label, const char *src, const char *ex
         quiet_end(name);
         if (!a) {
             /* Only a cut inside the header may refuse to open. */
-            CHECK_MSG(fractions[i] < 0.05, "%s cut at %.0f%%: %s", label, fractions[i] * 100,
+            CHECK_MSG(fractions[i] < 0.05, "%s cut at %.0f%%: %s", label, fractions[i] * 100, err.message);
+            CHECK_MSG(err.code == GS_ERR_FORMAT && contains(err.message, path), "%s: %s", gs_status_name(err.code),
                       err.message);
-            CHECK_MSG(err.code == GS_ERR_FORMAT && contains(err.message, path), "%s: %s",
-                      gs_status_name(err.code), err.message);
         } else {
-            CHECK_MSG(got <= full + full / 100, "%s cut at %.0f%%: %zu > %zu", label,
-                      fractions[i] * 100, got, full);
+            CHECK_MSG(got <= full + full / 100, "%s cut at %.0f%%: %zu > %zu", label, fractions[i] * 100, got, full);
             if (fractions[i] >= 0.25)
                 CHECK_MSG(got >= (size_t)((fractions[i] - 0.1) * (double)full),
-                          "%s cut at %.0f%%: only %zu of %zu samples", label,
-                          fractions[i] * 100, got, full);
+                          "%s cut at %.0f%%: only %zu of %zu samples", label, fractions[i] * 100, got, full);
             CHECK(st == GS_OK || st == GS_ERR_FORMAT);
-            printf("%s cut at %4.1f%%: %zu of %zu samples, %s\n", label, fractions[i] * 100, got,
-                   full, st == GS_OK ? "clean end" : gs_status_name(st));
+            printf("%s cut at %4.1f%%: %zu of %zu samples, %s\n", label, fractions[i] * 100, got, full,
+                   st == GS_OK ? "clean end" : gs_status_name(st));
         }
         gs_audio_close(a);
         unlink(path);
@@ -527,7 +510,7 @@ static void check_truncations(const char *label, const char *src, const char *ex
 
 static void test_truncated(void)
 {
-    fx_sine s = { .freq = 440, .amp = { 0.5, 0.5 } };
+    fx_sine s = {.freq = 440, .amp = {0.5, 0.5}};
     /* WAV cut mid-data (odd byte count): decodes what is there. */
     char *wav = fx_path("full.wav");
     CHECK(fx_write(wav, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 2 * 44100, fx_gen_sine, &s) == 0);
@@ -543,7 +526,7 @@ static void test_truncated(void)
     free(wav);
     free(cut);
 
-    const double fractions[] = { 0.001, 0.02, 0.25, 0.5, 0.75, 0.99 };
+    const double fractions[] = {0.001, 0.02, 0.25, 0.5, 0.75, 0.99};
     const size_t nf = sizeof fractions / sizeof fractions[0];
     const size_t full = 3 * TARGET;
     char *flac = fx_path("full.flac");
@@ -552,8 +535,7 @@ static void test_truncated(void)
     free(flac);
 
     char *mp3 = fx_path("full.mp3");
-    int rc = fx_write(mp3, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 2, 3 * 44100,
-                      fx_gen_sine, &s);
+    int rc = fx_write(mp3, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 2, 3 * 44100, fx_gen_sine, &s);
     if (rc == 1)
         printf("skip truncated mp3: this libsndfile cannot write MP3\n");
     else
@@ -564,8 +546,8 @@ static void test_truncated(void)
         char *src = fx_path("m4a_src.wav");
         char *m4a = fx_path("full.m4a");
         CHECK(fx_write(src, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, 3 * 44100, fx_gen_sine, &s) == 0);
-        char *argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", src, "-c:a",
-                         "aac", "-movflags", "+faststart", m4a, NULL };
+        char *argv[] = {"ffmpeg", "-nostdin", "-loglevel", "error",      "-y", "-i", src,
+                        "-c:a",   "aac",      "-movflags", "+faststart", m4a,  NULL};
         CHECK(fx_run(argv) == 0);
         /* moov first (faststart), so a cut file still has its index. */
         check_truncations("m4a", m4a, ".m4a", fractions, nf, full);
@@ -579,8 +561,7 @@ static void test_truncated(void)
 static void test_garbage(void)
 {
     static unsigned char noise[65536];
-    const char *names[] = { "noise.wav", "noise.flac", "noise.mp3", "noise.m4a", "noise.ogg",
-                            "noise.aiff" };
+    const char *names[] = {"noise.wav", "noise.flac", "noise.mp3", "noise.m4a", "noise.ogg", "noise.aiff"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         fx_random_bytes(noise, sizeof noise, 0x9e3779b9u + (uint32_t)i);
         char *path = fx_path(names[i]);
@@ -591,7 +572,7 @@ static void test_garbage(void)
         free(path);
     }
     const char text[] = "This is a text file with an .mp3 extension.\nIt has no audio in it.\n";
-    const char *text_names[] = { "text.mp3", "text.wav", "text.m4a" };
+    const char *text_names[] = {"text.mp3", "text.wav", "text.m4a"};
     for (size_t i = 0; i < sizeof text_names / sizeof text_names[0]; i++) {
         char *path = fx_path(text_names[i]);
         CHECK(gs_test_write_file(path, text, sizeof text - 1) == 0);
@@ -605,7 +586,7 @@ static void test_garbage(void)
 /* A well-formed WAV whose codec tag nobody knows. */
 static void test_unsupported(void)
 {
-    fx_sine s = { .freq = 440, .amp = { 0.5 } };
+    fx_sine s = {.freq = 440, .amp = {0.5}};
     char *path = fx_path("codec1234.wav");
     CHECK(fx_write(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 4410, fx_gen_sine, &s) == 0);
     size_t size = 0;
@@ -627,8 +608,7 @@ static void test_unsupported(void)
         char *src = fx_path("g726_src.wav");
         char *g726 = fx_path("g726.wav");
         CHECK(fx_write(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 16000, fx_gen_sine, &s) == 0);
-        char *argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", src,
-                         "-c:a", "adpcm_g726", g726, NULL };
+        char *argv[] = {"ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", src, "-c:a", "adpcm_g726", g726, NULL};
         CHECK(fx_run(argv) == 0);
         float *x = NULL;
         size_t n = 0;
@@ -646,10 +626,9 @@ static void test_unsupported(void)
          * 178560 samples at 44.1 kHz), so only routing, pitch and a rough
          * length are checked here; codec fidelity is test_formats' job. */
         char *mp3wav = fx_path("mp3.wav");
-        CHECK(fx_write(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 4 * 44100, fx_gen_sine,
-                       &s) == 0);
-        char *argv2[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", src,
-                          "-c:a", "libmp3lame", mp3wav, NULL };
+        CHECK(fx_write(src, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 1, 4 * 44100, fx_gen_sine, &s) == 0);
+        char *argv2[] = {"ffmpeg", "-nostdin", "-loglevel",  "error", "-y", "-i",
+                         src,      "-c:a",     "libmp3lame", mp3wav,  NULL};
         CHECK(fx_run(argv2) == 0);
         quiet_begin();
         CHECK_MSG(decode(mp3wav, TARGET, &x, &n, &info, &err) == GS_OK, "%s", err.message);
@@ -674,7 +653,7 @@ static void test_bad_paths(void)
     check_open_fails_errno(fx_dir, GS_ERR_IO, strerror(EISDIR), EISDIR);
 
     char *locked = fx_path("locked.wav");
-    fx_sine s = { .freq = 440, .amp = { 0.5 } };
+    fx_sine s = {.freq = 440, .amp = {0.5}};
     CHECK(fx_write(locked, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 800, fx_gen_sine, &s) == 0);
     chmod(locked, 0);
     if (geteuid() == 0)
@@ -721,7 +700,7 @@ static void check_chunking(const char *label, const char *path)
     gs_audio_info info;
     gs_error err;
     CHECK_MSG(decode(path, TARGET, &ref, &n_ref, &info, &err) == GS_OK, "%s", err.message);
-    const size_t chunks[] = { 1, 17, 4096 };
+    const size_t chunks[] = {1, 17, 4096};
     for (size_t c = 0; c < 3; c++) {
         gs_error_clear(&err);
         gs_audio *a = gs_audio_open(path, TARGET, &err);
@@ -733,8 +712,8 @@ static void check_chunking(const char *label, const char *path)
         long got;
         while (n + chunks[c] <= n_ref + 8192 && (got = gs_audio_read(a, x + n, chunks[c], &err)) > 0)
             n += (size_t)got;
-        CHECK_MSG(n == n_ref && !memcmp(x, ref, n * sizeof *x), "%s chunk %zu: %zu vs %zu samples",
-                  label, chunks[c], n, n_ref);
+        CHECK_MSG(n == n_ref && !memcmp(x, ref, n * sizeof *x), "%s chunk %zu: %zu vs %zu samples", label, chunks[c], n,
+                  n_ref);
         free(x);
         gs_audio_close(a);
     }
@@ -780,7 +759,7 @@ static void test_resampler(void)
     CHECK(gs_resampler_new(44100, NAN, 512, &err) == NULL && err.code == GS_ERR_INVALID);
     CHECK(gs_resampler_new(44100, 22050, 0, &err) == NULL && err.code == GS_ERR_INVALID);
 
-    const double in_rates[] = { 44100, 48000, 8000, 22050 };
+    const double in_rates[] = {44100, 48000, 8000, 22050};
     for (size_t k = 0; k < sizeof in_rates / sizeof in_rates[0]; k++) {
         const size_t block = 512;
         gs_error_clear(&err);
@@ -847,7 +826,7 @@ static void test_long_file(void)
     const int rate = 44100;
     const int64_t frames = (int64_t)(minutes * 60 * rate);
     char *path = fx_path("long.flac");
-    fx_sine s = { .freq = 440, .amp = { 0.5 } };
+    fx_sine s = {.freq = 440, .amp = {0.5}};
     CHECK(fx_write(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, rate, 1, frames, fx_gen_sine, &s) == 0);
     long before = max_rss_kb();
     gs_error err;
@@ -863,8 +842,8 @@ static void test_long_file(void)
         gs_audio_close(a);
     }
     long growth_kb = max_rss_kb() - before;
-    printf("long file: %.1f minutes, max RSS %ld kB (growth while decoding %ld kB)\n", minutes,
-           max_rss_kb(), growth_kb);
+    printf("long file: %.1f minutes, max RSS %ld kB (growth while decoding %ld kB)\n", minutes, max_rss_kb(),
+           growth_kb);
     CHECK_MSG(growth_kb < 32 * 1024, "RSS grew by %ld kB", growth_kb);
     unlink(path);
     free(path);

@@ -262,8 +262,8 @@ static void test_short_inputs(gs_classifier *cls)
             for (size_t i = 0; i < n; i++)
                 x[i] *= 10.0f;
             CHECK(gs_classifier_classify_window(cls, x, n, probs, &patches, &err) == GS_OK);
-            CHECK_MSG(max_abs_diff(probs, r.probabilities, 3) < 2e-3, "length %zu: +20 dB moved the padded verdict by %g",
-                      n, max_abs_diff(probs, r.probabilities, 3));
+            CHECK_MSG(max_abs_diff(probs, r.probabilities, 3) < 2e-3,
+                      "length %zu: +20 dB moved the padded verdict by %g", n, max_abs_diff(probs, r.probabilities, 3));
         } else {
             CHECK(r.top_label == -1 && r.num_patches == 0); /* no audio at all: silence */
         }
@@ -276,8 +276,8 @@ static void test_nonfinite_and_level(gs_classifier *cls)
 {
     const size_t n = 8000 * 3;
     float *x = make_music(n, 8000, 4, 1.0f);
-    float *loud = make_music(n, 8000, 4, 10.0f);  /* +20 dB (float, unclipped) */
-    float *quiet = make_music(n, 8000, 4, 0.1f);  /* -20 dB */
+    float *loud = make_music(n, 8000, 4, 10.0f); /* +20 dB (float, unclipped) */
+    float *quiet = make_music(n, 8000, 4, 0.1f); /* -20 dB */
     gs_track_result ref, l, q, bad;
     stream_in_blocks(cls, x, n, 1, &ref);
     stream_in_blocks(cls, loud, n, 2, &l);
@@ -286,8 +286,8 @@ static void test_nonfinite_and_level(gs_classifier *cls)
      * floor: where every band is far above it (+20 dB) the verdict must not
      * move; at -20 dB the quietest bands approach the floor, so only the
      * top genre must stay. */
-    CHECK_MSG(max_abs_diff(ref.probabilities, l.probabilities, 3) < 2e-3,
-              "+20 dB changed probabilities by %g", max_abs_diff(ref.probabilities, l.probabilities, 3));
+    CHECK_MSG(max_abs_diff(ref.probabilities, l.probabilities, 3) < 2e-3, "+20 dB changed probabilities by %g",
+              max_abs_diff(ref.probabilities, l.probabilities, 3));
     CHECK(ref.top_label == l.top_label);
     CHECK(ref.top_label == q.top_label);
     x[100] = NAN;
@@ -328,7 +328,12 @@ static void test_file(gs_classifier *cls)
 
     /* The audio digest is the decoded audio's: the same samples with a title
      * tag in another container share it; other samples do not. */
-    const struct { const char *name; int format; float gain; int same; } twins[] = {
+    const struct {
+        const char *name;
+        int format;
+        float gain;
+        int same;
+    } twins[] = {
         {"classify_twin.w64", SF_FORMAT_W64 | SF_FORMAT_FLOAT, 1.0f, 1},
         {"classify_quieter.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 0.5f, 0},
     };
@@ -348,8 +353,8 @@ static void test_file(gs_classifier *cls)
         sf_close(tf);
         gs_track_result t;
         CHECK(gs_classify_file(cls, twin, &t, &err) == GS_OK);
-        CHECK_MSG((t.audio_digest == from_file.audio_digest) == twins[k].same, "%s: digest %llx vs %llx",
-                  twins[k].name, (unsigned long long)t.audio_digest, (unsigned long long)from_file.audio_digest);
+        CHECK_MSG((t.audio_digest == from_file.audio_digest) == twins[k].same, "%s: digest %llx vs %llx", twins[k].name,
+                  (unsigned long long)t.audio_digest, (unsigned long long)from_file.audio_digest);
         gs_track_result_free(&t);
     }
     gs_track_result_free(&from_file);
@@ -388,10 +393,13 @@ static void test_file_inputs(gs_classifier *cls)
     path_in_tmp(ref_path, sizeof ref_path, "inputs_ref.wav");
     CHECK(write_music_file(ref_path, 8000, 1, 3.0, SF_FORMAT_WAV | SF_FORMAT_FLOAT) == 0);
     CHECK(gs_classify_file(cls, ref_path, &ref, &err) == GS_OK);
-    struct { int rate, channels; } variants[] = {{8000, 8}, {44100, 2}, {192000, 1}, {22050, 5}};
+    struct {
+        int rate, channels;
+    } variants[] = {{8000, 8}, {44100, 2}, {192000, 1}, {22050, 5}};
     for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
         path_in_tmp(path, sizeof path, "inputs_variant.flac");
-        CHECK(write_music_file(path, variants[k].rate, variants[k].channels, 3.0, SF_FORMAT_FLAC | SF_FORMAT_PCM_24) == 0);
+        CHECK(write_music_file(path, variants[k].rate, variants[k].channels, 3.0, SF_FORMAT_FLAC | SF_FORMAT_PCM_24) ==
+              0);
         gs_status st = gs_classify_file(cls, path, &r, &err);
         CHECK_MSG(st == GS_OK, "%d Hz x %d: %s", variants[k].rate, variants[k].channels, err.message);
         if (st != GS_OK)

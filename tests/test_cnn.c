@@ -83,8 +83,7 @@ static double max_err(const float *a, const double *b, size_t n)
 
 /* ---- Naive references (NCHW, one sample, double accumulation) ---------- */
 
-static void ref_conv(const float *in, const gs_conv2d_shape *s, const float *w, const float *b,
-                     double *out)
+static void ref_conv(const float *in, const gs_conv2d_shape *s, const float *w, const float *b, double *out)
 {
     int oh = (s->in_height + 2 * s->pad_h - s->kernel_h) / s->stride_h + 1;
     int ow = (s->in_width + 2 * s->pad_w - s->kernel_w) / s->stride_w + 1;
@@ -99,16 +98,14 @@ static void ref_conv(const float *in, const gs_conv2d_shape *s, const float *w, 
                             int ix = x * s->stride_w - s->pad_w + j;
                             if (iy < 0 || ix < 0 || iy >= s->in_height || ix >= s->in_width)
                                 continue;
-                            acc += (double)w[((o * s->in_channels + c) * s->kernel_h + i) *
-                                                 s->kernel_w + j] *
-                                   in[(c * s->in_height + iy) * s->in_width + ix];
+                            acc += (double)w[((o * s->in_channels + c) * s->kernel_h + i) * s->kernel_w + j] *
+                                in[(c * s->in_height + iy) * s->in_width + ix];
                         }
                 out[(o * oh + y) * ow + x] = acc;
             }
 }
 
-static void ref_pool(const double *in, int c, int h, int w, int kh, int kw, int sh, int sw,
-                     int is_max, double *out)
+static void ref_pool(const double *in, int c, int h, int w, int kh, int kw, int sh, int sw, int is_max, double *out)
 {
     int oh = (h - kh) / sh + 1, ow = (w - kw) / sw + 1;
     for (int p = 0; p < c; p++)
@@ -130,11 +127,10 @@ static void test_conv_cases(void)
 {
     /* {Ci, Co, H, W, kh, kw, sh, sw, ph, pw} */
     static const int cases[][10] = {
-        {1, 4, 8, 9, 3, 3, 1, 1, 1, 1},  {3, 5, 7, 6, 3, 3, 1, 1, 0, 0},
-        {2, 3, 9, 10, 3, 3, 2, 2, 1, 1}, {2, 4, 8, 11, 5, 5, 1, 1, 2, 2},
-        {3, 2, 7, 9, 1, 1, 1, 1, 0, 0},  {2, 3, 6, 7, 1, 1, 2, 2, 0, 0},
-        {2, 3, 10, 9, 3, 5, 2, 1, 1, 2}, {1, 2, 5, 12, 5, 1, 1, 3, 0, 2},
-        {4, 6, 4, 4, 4, 4, 1, 1, 0, 0},  {1, 1, 3, 3, 5, 5, 1, 1, 2, 2},
+        {1, 4, 8, 9, 3, 3, 1, 1, 1, 1},  {3, 5, 7, 6, 3, 3, 1, 1, 0, 0},  {2, 3, 9, 10, 3, 3, 2, 2, 1, 1},
+        {2, 4, 8, 11, 5, 5, 1, 1, 2, 2}, {3, 2, 7, 9, 1, 1, 1, 1, 0, 0},  {2, 3, 6, 7, 1, 1, 2, 2, 0, 0},
+        {2, 3, 10, 9, 3, 5, 2, 1, 1, 2}, {1, 2, 5, 12, 5, 1, 1, 3, 0, 2}, {4, 6, 4, 4, 4, 4, 1, 1, 0, 0},
+        {1, 1, 3, 3, 5, 5, 1, 1, 2, 2},
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         const int *p = cases[t];
@@ -150,8 +146,8 @@ static void test_conv_cases(void)
         float *b = rand_array((size_t)s.out_channels);
         size_t ws = gs_conv2d_workspace_size(&s);
         int pointwise = p[4] == 1 && p[5] == 1 && p[6] == 1 && p[7] == 1 && p[8] == 0 && p[9] == 0;
-        CHECK_MSG(pointwise ? ws == 0 : ws == (size_t)s.in_channels * p[4] * p[5] * oh * ow,
-                  "case %zu workspace %zu", t, ws);
+        CHECK_MSG(pointwise ? ws == 0 : ws == (size_t)s.in_channels * p[4] * p[5] * oh * ow, "case %zu workspace %zu",
+                  t, ws);
         float *work = malloc(sizeof(float) * (ws ? ws : 1));
         float *out = malloc(sizeof(float) * out_n * batch);
         double *ref = malloc(sizeof(double) * out_n);
@@ -173,8 +169,7 @@ static void test_conv_cases(void)
                 lhs += (double)work[i] * y[i];
             for (size_t i = 0; i < in_n; i++)
                 rhs += (double)in[i] * xg[i];
-            CHECK_MSG(fabs(lhs - rhs) < 1e-4 * (1.0 + fabs(lhs)), "adjoint case %zu: %g vs %g", t,
-                      lhs, rhs);
+            CHECK_MSG(fabs(lhs - rhs) < 1e-4 * (1.0 + fabs(lhs)), "adjoint case %zu: %g vs %g", t, lhs, rhs);
             free(y);
             free(xg);
         }
@@ -211,8 +206,8 @@ static void test_pools(void)
         gs_maxpool2d_forward(in, batch, c, h, w, p[3], p[4], p[5], p[6], out2, arg);
         int arg_ok = 1;
         for (size_t i = 0; i < out_n; i++)
-            arg_ok &= arg[i] >= 0 && (size_t)arg[i] < in_n && in[arg[i]] == out2[i] &&
-                      out2[i] == out[i] && (size_t)arg[i] / ((size_t)h * w) == i / ((size_t)oh * ow);
+            arg_ok &= arg[i] >= 0 && (size_t)arg[i] < in_n && in[arg[i]] == out2[i] && out2[i] == out[i] &&
+                (size_t)arg[i] / ((size_t)h * w) == i / ((size_t)oh * ow);
         CHECK_MSG(arg_ok, "maxpool argmax case %zu", t);
         ref_pool(din, batch * c, h, w, p[3], p[4], p[5], p[6], 0, ref);
         gs_avgpool2d_forward(in, batch, c, h, w, p[3], p[4], p[5], p[6], out);
@@ -316,8 +311,7 @@ static void test_dense_relu_softmax(void)
 static char tmp_dir[400];
 
 /* Adds a random tensor; running variances positive, as a trained BN's are. */
-static void add_tensor(gs_model_writer *w, const char *name, int ndim, int64_t d0, int64_t d1,
-                       int64_t d2, int64_t d3)
+static void add_tensor(gs_model_writer *w, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3)
 {
     int64_t shape[4] = {d0, d1, d2, d3};
     int64_t n = 1;
@@ -351,8 +345,7 @@ static gs_model *save_and_load(gs_model_writer *w, const char *arch, const char 
 
 /* Loads the model file's bytes from an odd address, so every tensor is
  * misaligned (as an mmapped file may be); *blob must outlive the model. */
-static gs_model *load_misaligned(gs_model_writer *w, const char *arch, const char *file,
-                                 char **blob)
+static gs_model *load_misaligned(gs_model_writer *w, const char *arch, const char *file, char **blob)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmp_dir, file);
@@ -377,21 +370,20 @@ static gs_model *load_misaligned(gs_model_writer *w, const char *arch, const cha
 /* The reference net's architecture: a C > 1 input (layout transposition),
  * BN with and without conv bias, pointwise conv, non-square stride/kernel,
  * avg pool, relu after pool, global max, a dense-relu-dropout-dense head. */
-static const char *ref_arch =
-    "{\"input\":[2,9,11],\"layers\":["
-    "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":2,\"out\":4,\"kernel\":[3,3],\"stride\":[1,1],"
-    "\"padding\":[1,1],\"bias\":true},"
-    "{\"op\":\"batchnorm2d\",\"name\":\"bn1\",\"eps\":1e-5},{\"op\":\"relu\"},"
-    "{\"op\":\"maxpool2d\",\"kernel\":[2,2],\"stride\":[2,2]},"
-    "{\"op\":\"conv2d\",\"name\":\"c2\",\"in\":4,\"out\":5,\"kernel\":[1,1],\"bias\":false},"
-    "{\"op\":\"batchnorm2d\",\"name\":\"bn2\",\"eps\":0.001},{\"op\":\"relu\"},"
-    "{\"op\":\"conv2d\",\"name\":\"c3\",\"in\":5,\"out\":6,\"kernel\":[2,3],\"stride\":[1,2],"
-    "\"padding\":[0,1]},"
-    "{\"op\":\"avgpool2d\",\"kernel\":[2,2],\"stride\":[1,1]},{\"op\":\"relu\"},"
-    "{\"op\":\"global_maxpool\"},"
-    "{\"op\":\"dense\",\"name\":\"d1\",\"in\":6,\"out\":7},{\"op\":\"relu\"},"
-    "{\"op\":\"dropout\",\"p\":0.3},"
-    "{\"op\":\"dense\",\"name\":\"d2\",\"in\":7,\"out\":3},{\"op\":\"softmax\"}]}";
+static const char *ref_arch = "{\"input\":[2,9,11],\"layers\":["
+                              "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":2,\"out\":4,\"kernel\":[3,3],\"stride\":[1,1],"
+                              "\"padding\":[1,1],\"bias\":true},"
+                              "{\"op\":\"batchnorm2d\",\"name\":\"bn1\",\"eps\":1e-5},{\"op\":\"relu\"},"
+                              "{\"op\":\"maxpool2d\",\"kernel\":[2,2],\"stride\":[2,2]},"
+                              "{\"op\":\"conv2d\",\"name\":\"c2\",\"in\":4,\"out\":5,\"kernel\":[1,1],\"bias\":false},"
+                              "{\"op\":\"batchnorm2d\",\"name\":\"bn2\",\"eps\":0.001},{\"op\":\"relu\"},"
+                              "{\"op\":\"conv2d\",\"name\":\"c3\",\"in\":5,\"out\":6,\"kernel\":[2,3],\"stride\":[1,2],"
+                              "\"padding\":[0,1]},"
+                              "{\"op\":\"avgpool2d\",\"kernel\":[2,2],\"stride\":[1,1]},{\"op\":\"relu\"},"
+                              "{\"op\":\"global_maxpool\"},"
+                              "{\"op\":\"dense\",\"name\":\"d1\",\"in\":6,\"out\":7},{\"op\":\"relu\"},"
+                              "{\"op\":\"dropout\",\"p\":0.3},"
+                              "{\"op\":\"dense\",\"name\":\"d2\",\"in\":7,\"out\":3},{\"op\":\"softmax\"}]}";
 
 static void add_ref_tensors(gs_model_writer *w)
 {
@@ -459,8 +451,8 @@ static void ref_forward(const gs_model *m, const float *in, double *probs, doubl
 {
     double a[4 * 9 * 11], b[4 * 9 * 11];
     float fa[4 * 9 * 11];
-    float *w1 = TC(m, "c1.weight"), *b1 = TC(m, "c1.bias"), *w2 = TC(m, "c2.weight"),
-          *w3 = TC(m, "c3.weight"), *b3 = TC(m, "c3.bias");
+    float *w1 = TC(m, "c1.weight"), *b1 = TC(m, "c1.bias"), *w2 = TC(m, "c2.weight"), *w3 = TC(m, "c3.weight"),
+          *b3 = TC(m, "c3.bias");
     gs_conv2d_shape s1 = {2, 4, 9, 11, 3, 3, 1, 1, 1, 1};
     ref_conv(in, &s1, w1, b1, a);
     ref_bn(a, 4, 99, m, "bn1", 1e-5);
@@ -475,7 +467,7 @@ static void ref_forward(const gs_model *m, const float *in, double *probs, doubl
     for (int i = 0; i < 100; i++)
         fa[i] = (float)a[i];
     gs_conv2d_shape s3 = {5, 6, 4, 5, 2, 3, 1, 2, 0, 1};
-    ref_conv(fa, &s3, w3, b3, a); /* [6,3,3] */
+    ref_conv(fa, &s3, w3, b3, a);           /* [6,3,3] */
     ref_pool(a, 6, 3, 3, 2, 2, 1, 1, 0, b); /* [6,2,2] */
     ref_relu(b, 24);
     double g[6];
@@ -484,8 +476,7 @@ static void ref_forward(const gs_model *m, const float *in, double *probs, doubl
         for (int i = 1; i < 4; i++)
             g[c] = b[c * 4 + i] > g[c] ? b[c * 4 + i] : g[c];
     }
-    const float *dw1 = TC(m, "d1.weight"), *db1 = TC(m, "d1.bias"), *dw2 = TC(m, "d2.weight"),
-                *db2 = TC(m, "d2.bias");
+    const float *dw1 = TC(m, "d1.weight"), *db1 = TC(m, "d1.bias"), *dw2 = TC(m, "d2.weight"), *db2 = TC(m, "d2.bias");
     for (int o = 0; o < 7; o++) {
         double acc = db1[o];
         for (int i = 0; i < 6; i++)
@@ -616,8 +607,8 @@ static void band_ref(const gs_model *m, const float *in, double *probs, double *
     enum { H = 67, W = 301, H1 = 33, W1 = 150, H2 = 16, W2 = 75 };
     double *a = malloc(sizeof(double) * 8 * H * W), *b = malloc(sizeof(double) * 8 * H * W);
     float *fa = malloc(sizeof(float) * 8 * H1 * W1);
-    float *w1 = TC(m, "c1.weight"), *b1 = TC(m, "c1.bias"), *w2 = TC(m, "c2.weight"),
-          *b2 = TC(m, "c2.bias"), *dw = TC(m, "d.weight"), *db = TC(m, "d.bias");
+    float *w1 = TC(m, "c1.weight"), *b1 = TC(m, "c1.bias"), *w2 = TC(m, "c2.weight"), *b2 = TC(m, "c2.bias"),
+          *dw = TC(m, "d.weight"), *db = TC(m, "d.bias");
     gs_conv2d_shape s1 = {1, 8, H, W, 3, 3, 1, 1, 1, 1}, s2 = {8, 4, H1, W1, 3, 3, 1, 1, 1, 1};
     ref_conv(in, &s1, w1, b1, a);
     ref_bn(a, 8, H * W, m, "bn1", 1e-5);
@@ -700,9 +691,9 @@ static void test_net_bands(void)
 
 /* A small valid net: conv(1->2, 3x3) bn relu maxpool gap dense(2->3) softmax. */
 #define GOOD_HEAD "{\"input\":[1,6,6],\"layers\":["
-#define CONV1 "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,3],\"padding\":[1,1]},"
-#define BN1 "{\"op\":\"batchnorm2d\",\"name\":\"bn1\"},"
-#define TAIL "{\"op\":\"global_avgpool\"},{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},{\"op\":\"softmax\"}]}"
+#define CONV1     "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,3],\"padding\":[1,1]},"
+#define BN1       "{\"op\":\"batchnorm2d\",\"name\":\"bn1\"},"
+#define TAIL      "{\"op\":\"global_avgpool\"},{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},{\"op\":\"softmax\"}]}"
 
 static gs_status build_status(const char *arch, int skip_tensor, int bad_shape, char *msg)
 {
@@ -737,8 +728,7 @@ static void expect_reject(const char *arch, int skip_tensor, int bad_shape, cons
 {
     char msg[GS_ERROR_MESSAGE_SIZE];
     gs_status st = build_status(arch, skip_tensor, bad_shape, msg);
-    CHECK_MSG(st == GS_ERR_MODEL && strstr(msg, needle), "expected \"%s\", got %d \"%s\"", needle,
-              (int)st, msg);
+    CHECK_MSG(st == GS_ERR_MODEL && strstr(msg, needle), "expected \"%s\", got %d \"%s\"", needle, (int)st, msg);
 }
 
 static void test_malformed(void)
@@ -746,45 +736,46 @@ static void test_malformed(void)
     char msg[GS_ERROR_MESSAGE_SIZE];
     /* The baseline is accepted, so each rejection below is about its change. */
     gs_status st = build_status(GOOD_HEAD CONV1 BN1 "{\"op\":\"relu\"},"
-                                "{\"op\":\"maxpool2d\",\"kernel\":[2,2]}," TAIL, 0, 0, msg);
+                                                    "{\"op\":\"maxpool2d\",\"kernel\":[2,2]}," TAIL,
+                                0, 0, msg);
     CHECK_MSG(st == GS_OK, "baseline rejected: %s", msg);
 
     expect_reject(GOOD_HEAD CONV1 "{\"op\":\"swish\"}," TAIL, 0, 0, "unknown op \"swish\"");
     expect_reject(GOOD_HEAD CONV1 TAIL, 1, 0, "missing tensor \"c1.weight\"");
     expect_reject(GOOD_HEAD CONV1 TAIL, 2, 0, "missing tensor \"d.bias\"");
     expect_reject(GOOD_HEAD CONV1 TAIL, 0, 1, "shape [2,1,5,3], expected [2,1,3,3]");
-    expect_reject(GOOD_HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":3,\"out\":2,\"kernel\":3}," TAIL,
-                  0, 0, "channel mismatch");
-    expect_reject(GOOD_HEAD CONV1
-                  "{\"op\":\"global_avgpool\"},{\"op\":\"dense\",\"name\":\"d\",\"in\":4,\"out\":3},"
-                  "{\"op\":\"softmax\"}]}",
+    expect_reject(GOOD_HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":3,\"out\":2,\"kernel\":3}," TAIL, 0, 0,
+                  "channel mismatch");
+    expect_reject(GOOD_HEAD CONV1 "{\"op\":\"global_avgpool\"},{\"op\":\"dense\",\"name\":\"d\",\"in\":4,\"out\":3},"
+                                  "{\"op\":\"softmax\"}]}",
                   0, 0, "feature mismatch");
     expect_reject("{\"input\":[1,0,6],\"layers\":[" CONV1 TAIL, 0, 0, "input shape invalid");
     expect_reject("{\"input\":[1,6],\"layers\":[" CONV1 TAIL, 0, 0, "input shape invalid");
     expect_reject("{\"layers\":[" CONV1 TAIL, 0, 0, "input shape invalid");
     expect_reject(GOOD_HEAD CONV1 "{\"op\":\"maxpool2d\",\"kernel\":[4,4]},"
-                  "{\"op\":\"maxpool2d\",\"kernel\":[2,2]}," TAIL,
+                                  "{\"op\":\"maxpool2d\",\"kernel\":[2,2]}," TAIL,
                   0, 0, "collapse");
-    expect_reject(GOOD_HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,3],"
-                  "\"stride\":[4,4]},{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":2,\"out\":2,\"kernel\":[3,3]},"
-                  TAIL, 0, 0, "collapse");
+    expect_reject(GOOD_HEAD
+                  "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,3],"
+                  "\"stride\":[4,4]},{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":2,\"out\":2,\"kernel\":[3,3]}," TAIL,
+                  0, 0, "collapse");
     expect_reject(GOOD_HEAD CONV1 "{\"op\":\"global_avgpool\"},"
-                  "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3}]}",
+                                  "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3}]}",
                   0, 0, "dense then softmax");
     expect_reject(GOOD_HEAD CONV1 "{\"op\":\"global_avgpool\"},"
-                  "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},{\"op\":\"relu\"},"
-                  "{\"op\":\"softmax\"}]}",
+                                  "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},{\"op\":\"relu\"},"
+                                  "{\"op\":\"softmax\"}]}",
                   0, 0, "softmax must be the last layer, directly after a dense");
     expect_reject(GOOD_HEAD CONV1 "{\"op\":\"relu\"}," BN1 TAIL, 0, 0, "must directly follow a conv2d");
     expect_reject(GOOD_HEAD CONV1 "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},"
-                  "{\"op\":\"softmax\"}]}", 0, 0, "flat input");
+                                  "{\"op\":\"softmax\"}]}",
+                  0, 0, "flat input");
     expect_reject(GOOD_HEAD CONV1 "{\"op\":\"global_avgpool\"},{\"op\":\"maxpool2d\",\"kernel\":1},"
-                  "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},{\"op\":\"softmax\"}]}",
+                                  "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},{\"op\":\"softmax\"}]}",
                   0, 0, "follows a global pool");
-    expect_reject(GOOD_HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,-1]},"
-                  TAIL, 0, 0, "\"kernel\" must be");
-    expect_reject(GOOD_HEAD "{\"op\":\"conv2d\",\"in\":1,\"out\":2,\"kernel\":3}," TAIL, 0, 0,
-                  "\"name\"");
+    expect_reject(GOOD_HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,-1]}," TAIL, 0, 0,
+                  "\"kernel\" must be");
+    expect_reject(GOOD_HEAD "{\"op\":\"conv2d\",\"in\":1,\"out\":2,\"kernel\":3}," TAIL, 0, 0, "\"name\"");
     expect_reject("{\"input\":[1,6,6]}", 0, 0, "layers");
     expect_reject("{\"input\":[1,6,6],\"layers\":[]}", 0, 0, "layers");
 }

@@ -25,8 +25,8 @@ typedef struct shape_case {
 
 /* Direct convolution in double: conv[n][o][y][x] and, for the error bound,
  * the sum of |terms| at each output. */
-static void direct_conv(const shape_case *c, const float *in, const float *weight, const float *bias,
-                        double *conv, double *mag)
+static void direct_conv(const shape_case *c, const float *in, const float *weight, const float *bias, double *conv,
+                        double *mag)
 {
     for (int n = 0; n < c->batch; n++)
         for (int o = 0; o < c->co; o++)
@@ -41,7 +41,7 @@ static void direct_conv(const shape_case *c, const float *in, const float *weigh
                                     continue;
                                 /* CNHW input */
                                 double t = (double)weight[((o * c->ci + i) * 3 + ky) * 3 + kx] *
-                                           in[(((size_t)i * c->batch + n) * c->h + yy) * c->w + xx];
+                                    in[(((size_t)i * c->batch + n) * c->h + yy) * c->w + xx];
                                 acc += t;
                                 m += fabs(t);
                             }
@@ -90,7 +90,7 @@ static void check_case(const shape_case *c)
     float *w0 = malloc(sizeof(float) * ws[0]), *w1 = malloc(sizeof(float) * ws[1]);
     float *w2 = malloc(sizeof(float) * ws[2]);
     for (size_t i = 0; i < out_n; i++)
-        out[i] = NAN; /* every output must be written */
+        out[i] = NAN;      /* every output must be written */
     out[out_n] = 12345.0f; /* guard: nothing written past the output */
     gs_wino_conv(&s, c->batch, in, out, w0, w1, w2);
     direct_conv(c, in, weight, bias, conv, mag);
@@ -119,8 +119,8 @@ static void check_case(const shape_case *c)
                     double e = fabs(got - want) / (m + 1e-30);
                     worst = e > worst || e != e ? e : worst; /* NaN sticks */
                 }
-    CHECK_MSG(worst < 2e-6, "ci %d co %d %dx%d batch %d pool %d relu %d: relative error %g", c->ci, c->co,
-              c->h, c->w, c->batch, c->pool, c->relu, worst);
+    CHECK_MSG(worst < 2e-6, "ci %d co %d %dx%d batch %d pool %d relu %d: relative error %g", c->ci, c->co, c->h, c->w,
+              c->batch, c->pool, c->relu, worst);
     CHECK(out[out_n] == 12345.0f);
     free(in);
     free(weight);
@@ -137,12 +137,19 @@ static void check_case(const shape_case *c)
 static void test_shapes(void)
 {
     static const shape_case cases[] = {
-        {8, 1, 1, 1, 1, 0, 0},    {8, 3, 2, 2, 2, 1, 1},   {9, 4, 3, 5, 2, 0, 1},
-        {16, 32, 6, 8, 3, 1, 1},  {13, 5, 7, 9, 2, 1, 0},  {8, 7, 7, 9, 3, 0, 0},
-        {32, 16, 12, 16, 4, 1, 1}, {16, 8, 1, 7, 2, 0, 1}, {10, 6, 5, 1, 2, 0, 0},
+        {8, 1, 1, 1, 1, 0, 0},
+        {8, 3, 2, 2, 2, 1, 1},
+        {9, 4, 3, 5, 2, 0, 1},
+        {16, 32, 6, 8, 3, 1, 1},
+        {13, 5, 7, 9, 2, 1, 0},
+        {8, 7, 7, 9, 3, 0, 0},
+        {32, 16, 12, 16, 4, 1, 1},
+        {16, 8, 1, 7, 2, 0, 1},
+        {10, 6, 5, 1, 2, 0, 0},
         /* Many chunks: with the pool, chunks of 4 tile rows end inside
          * samples of 33; without, 34 rows per sample in chunks of 2. */
-        {64, 64, 66, 64, 3, 1, 1}, {48, 40, 67, 65, 2, 0, 1},
+        {64, 64, 66, 64, 3, 1, 1},
+        {48, 40, 67, 65, 2, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_case(&cases[i]);

@@ -13,8 +13,7 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static gs_frontend_params make_params(int sr, int n_fft, int hop, int n_mels, float fmin, float fmax,
-                                      float log_offset)
+static gs_frontend_params make_params(int sr, int n_fft, int hop, int n_mels, float fmin, float fmax, float log_offset)
 {
     gs_frontend_params p;
     gs_frontend_params_default(&p);
@@ -45,22 +44,15 @@ static void synth(enum signal_kind kind, float *x, size_t n, int sr, uint64_t se
         const double t = (double)i / sr;
         double v = 0.0;
         switch (kind) {
-        case SIG_NOISE:
-            v = 0.3 * rng_uniform(&s);
-            break;
-        case SIG_TONES:
-            v = 0.4 * sin(2 * M_PI * 440.0 * t) + 0.2 * sin(2 * M_PI * 0.17 * sr * t + 1.0);
-            break;
+        case SIG_NOISE: v = 0.3 * rng_uniform(&s); break;
+        case SIG_TONES: v = 0.4 * sin(2 * M_PI * 440.0 * t) + 0.2 * sin(2 * M_PI * 0.17 * sr * t + 1.0); break;
         case SIG_CHIRP: {
             const double f0 = 50.0, f1 = 0.45 * sr, dur = (double)n / sr;
             v = 0.5 * sin(2 * M_PI * (f0 * t + (f1 - f0) * t * t / (2 * dur)));
             break;
         }
-        case SIG_SILENCE_CLICKS:
-            v = (i % 3001 == 1500) ? 0.9 : 0.0;
-            break;
-        default:
-            break;
+        case SIG_SILENCE_CLICKS: v = (i % 3001 == 1500) ? 0.9 : 0.0; break;
+        default: break;
         }
         x[i] = (float)v;
     }
@@ -95,8 +87,8 @@ static gs_mel *new_mel(const gs_frontend_params *p, const float *fb)
 
 /* Streams x through mel in random blocks of 0..max_block samples and checks
  * every frame is bit-identical to gs_mel_compute and its RMS is right. */
-static void check_stream_matches(gs_mel *mel, const gs_frontend_params *p, const float *x, size_t n,
-                                 uint64_t seed, size_t max_block)
+static void check_stream_matches(gs_mel *mel, const gs_frontend_params *p, const float *x, size_t n, uint64_t seed,
+                                 size_t max_block)
 {
     const size_t n_mels = (size_t)p->n_mels;
     const size_t frames = gs_mel_num_frames(mel, n);
@@ -247,8 +239,7 @@ static void test_tone_exact_spectrum(void)
         for (int m = 0; m < p.n_mels; m++) {
             const double got = exp((double)frame[m]) - p.log_offset;
             if (expect[m] > 1e-3 * max_expect)
-                CHECK_MSG(fabs(got - expect[m]) <= 1e-5 * expect[m], "bin %d band %d: %g vs %g", k0, m, got,
-                          expect[m]);
+                CHECK_MSG(fabs(got - expect[m]) <= 1e-5 * expect[m], "bin %d band %d: %g vs %g", k0, m, got, expect[m]);
             else if (expect[m] == 0.0)
                 /* Only float round-off (~1e-7 of the peak magnitude) may
                  * reach bands that do not touch k0-1..k0+1. */
@@ -380,7 +371,8 @@ static void test_filterbank_properties(void)
  * wherever the power dwarfs log_offset. */
 static void test_gain_invariance(void)
 {
-    gs_frontend_params p = make_params(22050, 1024, 512, 96, 0.0f, 11025.0f, 1e-10f); /* small offset: most bands dwarf it */
+    gs_frontend_params p =
+        make_params(22050, 1024, 512, 96, 0.0f, 11025.0f, 1e-10f); /* small offset: most bands dwarf it */
     gs_mel *mel = new_mel(&p, NULL);
     if (!mel)
         return;
@@ -451,17 +443,40 @@ static void test_invalid_params(void)
     const gs_frontend_params good = make_params(22050, 1024, 512, 96, 0.0f, 11025.0f, 1e-6f);
     gs_frontend_params p;
     expect_rejected(NULL, NULL, "NULL params");
-    p = good; p.n_fft = 1023; expect_rejected(&p, NULL, "odd n_fft");
-    p = good; p.n_fft = 8; expect_rejected(&p, NULL, "tiny n_fft");
-    p = good; p.hop_length = 0; expect_rejected(&p, NULL, "hop 0");
-    p = good; p.hop_length = 1025; expect_rejected(&p, NULL, "hop > n_fft");
-    p = good; p.n_mels = 0; expect_rejected(&p, NULL, "n_mels 0");
-    p = good; p.fmax = 12000.0f; expect_rejected(&p, NULL, "fmax > nyquist");
-    p = good; p.fmin = 5000.0f; p.fmax = 5000.0f; expect_rejected(&p, NULL, "fmin == fmax");
-    p = good; p.fmin = -1.0f; expect_rejected(&p, NULL, "negative fmin");
-    p = good; p.fmin = NAN; expect_rejected(&p, NULL, "NaN fmin");
-    p = good; p.log_offset = 0.0f; expect_rejected(&p, NULL, "log_offset 0");
-    p = good; p.sample_rate = 0; expect_rejected(&p, NULL, "sample_rate 0");
+    p = good;
+    p.n_fft = 1023;
+    expect_rejected(&p, NULL, "odd n_fft");
+    p = good;
+    p.n_fft = 8;
+    expect_rejected(&p, NULL, "tiny n_fft");
+    p = good;
+    p.hop_length = 0;
+    expect_rejected(&p, NULL, "hop 0");
+    p = good;
+    p.hop_length = 1025;
+    expect_rejected(&p, NULL, "hop > n_fft");
+    p = good;
+    p.n_mels = 0;
+    expect_rejected(&p, NULL, "n_mels 0");
+    p = good;
+    p.fmax = 12000.0f;
+    expect_rejected(&p, NULL, "fmax > nyquist");
+    p = good;
+    p.fmin = 5000.0f;
+    p.fmax = 5000.0f;
+    expect_rejected(&p, NULL, "fmin == fmax");
+    p = good;
+    p.fmin = -1.0f;
+    expect_rejected(&p, NULL, "negative fmin");
+    p = good;
+    p.fmin = NAN;
+    expect_rejected(&p, NULL, "NaN fmin");
+    p = good;
+    p.log_offset = 0.0f;
+    expect_rejected(&p, NULL, "log_offset 0");
+    p = good;
+    p.sample_rate = 0;
+    expect_rejected(&p, NULL, "sample_rate 0");
 
     /* A caller's filterbank must be usable as power weights. */
     const size_t fb_size = (size_t)good.n_mels * (good.n_fft / 2 + 1);
@@ -670,7 +685,7 @@ static void test_compute_between_pushes(void)
 
 /* Contexts created and freed concurrently (FFTW planning is serialised
  * inside gs_mel_new/gs_mel_free) compute the same features as one thread. */
-#define THREADS 4
+#define THREADS       4
 #define THREAD_ROUNDS 12
 
 struct thread_job {

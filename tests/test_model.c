@@ -73,9 +73,9 @@ static void free_loaded(gs_model *m, unsigned char *copy)
  * Metadata values are plain JSON text here; build_spec escapes them into
  * the __metadata__ strings. NULL means "leave the key out". */
 typedef struct spec {
-    const char *tensors;       /* JSON members, e.g. "\"a\":{...}" */
+    const char *tensors; /* JSON members, e.g. "\"a\":{...}" */
     int with_metadata;
-    const char *metadata_raw;  /* if set, replaces the whole __metadata__ value */
+    const char *metadata_raw; /* if set, replaces the whole __metadata__ value */
     const char *format;
     const char *labels;
     const char *frontend;
@@ -84,9 +84,8 @@ typedef struct spec {
     const char *name;
 } spec;
 
-static const char good_tensors[] =
-    "\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
-    "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[24,40]}";
+static const char good_tensors[] = "\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                                   "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[24,40]}";
 static const float good_data[10] = {1, 2, 3, 4, 5, 6, -1.5f, 0.25f, 1e-7f, 3e8f};
 
 static char *frontend_text(const char *key, const char *raw_value)
@@ -116,8 +115,15 @@ static spec good_spec(void)
     static char *frontend;
     if (!frontend)
         frontend = frontend_text(NULL, NULL); /* freed at exit by the OS; built once */
-    spec s = {good_tensors, 1, NULL, "genrescope-model-1", "[\"rock\",\"jazz\"]", frontend,
-              "{\"input\":[1,96,128],\"layers\":[]}", "{\"epochs\":3}", NULL};
+    spec s = {good_tensors,
+              1,
+              NULL,
+              "genrescope-model-1",
+              "[\"rock\",\"jazz\"]",
+              frontend,
+              "{\"input\":[1,96,128],\"layers\":[]}",
+              "{\"epochs\":3}",
+              NULL};
     return s;
 }
 
@@ -168,8 +174,8 @@ static void expect_reject(const char *what, const unsigned char *bytes, size_t s
     free(copy);
     CHECK_MSG(err.code == code, "%s: code %d (%s), message '%s'", what, err.code, gs_status_name(err.code),
               err.message);
-    CHECK_MSG(contains(err.message, needle1) && contains(err.message, needle2),
-              "%s: message '%s' lacks '%s' / '%s'", what, err.message, needle1, needle2 ? needle2 : "");
+    CHECK_MSG(contains(err.message, needle1) && contains(err.message, needle2), "%s: message '%s' lacks '%s' / '%s'",
+              what, err.message, needle1, needle2 ? needle2 : "");
 
     char path[700];
     path_for(path, sizeof path, "bad.safetensors");
@@ -593,45 +599,39 @@ static void test_bad_tensors(void)
     reject_tensors("missing dtype", A("{\"shape\":[2,3],\"data_offsets\":[0,24]}"), "tensor 'a'", "missing dtype");
     reject_tensors("dtype not string", A("{\"dtype\":32,\"shape\":[2,3],\"data_offsets\":[0,24]}"), "tensor 'a'",
                    "dtype");
-    reject_tensors("dtype F16", A("{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,24]}"), "tensor 'a'",
-                   "F16");
-    reject_tensors("dtype F64", A("{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[0,24]}"), "tensor 'a'",
-                   "F64");
-    reject_tensors("missing shape", A("{\"dtype\":\"F32\",\"data_offsets\":[0,24]}"), "tensor 'a'",
-                   "missing shape");
+    reject_tensors("dtype F16", A("{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,24]}"), "tensor 'a'", "F16");
+    reject_tensors("dtype F64", A("{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[0,24]}"), "tensor 'a'", "F64");
+    reject_tensors("missing shape", A("{\"dtype\":\"F32\",\"data_offsets\":[0,24]}"), "tensor 'a'", "missing shape");
     reject_tensors("shape not array", A("{\"dtype\":\"F32\",\"shape\":6,\"data_offsets\":[0,24]}"), "tensor 'a'",
                    "shape");
-    reject_tensors("negative dim", A("{\"dtype\":\"F32\",\"shape\":[-2,-3],\"data_offsets\":[0,24]}"),
-                   "tensor 'a'", "negative dimension");
-    reject_tensors("fractional dim", A("{\"dtype\":\"F32\",\"shape\":[1.5,4],\"data_offsets\":[0,24]}"),
-                   "tensor 'a'", "shape entry 0");
+    reject_tensors("negative dim", A("{\"dtype\":\"F32\",\"shape\":[-2,-3],\"data_offsets\":[0,24]}"), "tensor 'a'",
+                   "negative dimension");
+    reject_tensors("fractional dim", A("{\"dtype\":\"F32\",\"shape\":[1.5,4],\"data_offsets\":[0,24]}"), "tensor 'a'",
+                   "shape entry 0");
     reject_tensors("5 dims", A("{\"dtype\":\"F32\",\"shape\":[1,1,1,2,3],\"data_offsets\":[0,24]}"), "tensor 'a'",
                    "5 dims");
-    reject_tensors("numel overflow",
-                   A("{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,24]}"), "tensor 'a'",
-                   "overflow");
-    reject_tensors("numel*4 overflow",
-                   A("{\"dtype\":\"F32\",\"shape\":[4503599627370496,1024],\"data_offsets\":[0,24]}"),
+    reject_tensors("numel overflow", A("{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,24]}"),
                    "tensor 'a'", "overflow");
+    reject_tensors("numel*4 overflow",
+                   A("{\"dtype\":\"F32\",\"shape\":[4503599627370496,1024],\"data_offsets\":[0,24]}"), "tensor 'a'",
+                   "overflow");
     reject_tensors("missing data_offsets", A("{\"dtype\":\"F32\",\"shape\":[2,3]}"), "tensor 'a'",
                    "missing data_offsets");
     reject_tensors("data_offsets one entry", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[24]}"),
                    "tensor 'a'", "[begin, end]");
-    reject_tensors("data_offsets three entries",
-                   A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24,48]}"), "tensor 'a'",
-                   "[begin, end]");
+    reject_tensors("data_offsets three entries", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24,48]}"),
+                   "tensor 'a'", "[begin, end]");
     reject_tensors("data_offsets strings", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[\"0\",\"24\"]}"),
                    "tensor 'a'", "[begin, end]");
     reject_tensors("data_offsets negative", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[-8,16]}"),
                    "tensor 'a'", "[begin, end]");
     reject_tensors("begin > end", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[24,0]}"), "tensor 'a'",
                    "begin 24 > end 0");
-    reject_tensors("end beyond data", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[24,48]}"),
-                   "tensor 'a'", "beyond the data section (40 bytes)");
+    reject_tensors("end beyond data", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[24,48]}"), "tensor 'a'",
+                   "beyond the data section (40 bytes)");
     reject_tensors("size mismatch", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]}"), "tensor 'a'",
                    "cover 20 bytes but shape needs 24");
-    reject_tensors("overlap", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[16,40]}"), "'a'",
-                   "overlap");
+    reject_tensors("overlap", A("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[16,40]}"), "'a'", "overlap");
     reject_tensors("overlap names both",
                    "\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
                    "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[12,28]}",
@@ -640,8 +640,8 @@ static void test_bad_tensors(void)
                    "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                    "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}",
                    "duplicate tensor 'a'", NULL);
-    reject_tensors("empty tensor name", "\"\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}",
-                   "empty name", NULL);
+    reject_tensors("empty tensor name", "\"\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}", "empty name",
+                   NULL);
 #undef A
 
     /* Boundaries that are valid: an empty tensor inside another's range
@@ -756,8 +756,8 @@ static void test_bad_frontend(void)
     s.frontend = "{\"sample_rate\":";
     expect_spec_reject("frontend invalid JSON", &s, "'frontend' is not a JSON object", NULL);
 
-    const char *fields[] = {"sample_rate", "n_fft", "hop_length", "n_mels", "fmin", "fmax",
-                            "log_offset", "patch_frames", "patch_hop_frames", "window_seconds",
+    const char *fields[] = {"sample_rate",    "n_fft",      "hop_length",   "n_mels",           "fmin",
+                            "fmax",           "log_offset", "patch_frames", "patch_hop_frames", "window_seconds",
                             "patch_normalize"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         char *text = frontend_text(fields[i], NULL);
@@ -777,8 +777,8 @@ static void test_bad_frontend(void)
         {"n_fft", "\"1024\"", "n_fft is not a finite number"},
         {"hop_length", "1e12", "hop_length = 1e+12 is not an int"},
         {"fmax", "1e300", "out of float range"},
-        {"n_fft", "1023", "n_fft 1023"},        /* fails gs_frontend_params_validate */
-        {"fmax", "20000", "fmax 20000"},        /* above sample_rate/2 */
+        {"n_fft", "1023", "n_fft 1023"}, /* fails gs_frontend_params_validate */
+        {"fmax", "20000", "fmax 20000"}, /* above sample_rate/2 */
         {"log_offset", "0", "log_offset"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1001,8 +1001,8 @@ static void test_calibration_metadata(void)
         gs_model_writer_free(w);
         gs_model *m = gs_model_load(path, &err);
         if (expect[i] < 0)
-            CHECK_MSG(m == NULL && err.code == GS_ERR_MODEL && strstr(err.message, "calibration"),
-                      "accepted %s", values[i]);
+            CHECK_MSG(m == NULL && err.code == GS_ERR_MODEL && strstr(err.message, "calibration"), "accepted %s",
+                      values[i]);
         else
             CHECK_MSG(m && gs_model_calibration_temperature(m) == expect[i], "%s", values[i] ? values[i] : "none");
         gs_model_free(m);
@@ -1036,8 +1036,11 @@ static void test_calibration_metadata(void)
 
     /* The not-music threshold: a probability, and only with a not-music
      * label to apply it to. */
-    const char *decision[] = {"{\"min_probability\":0.04,\"music_rejected\":0.01}", "{\"min_probability\":0}",
-                              "{\"min_probability\":1.5}", "{\"music_rejected\":0.01}", "0.2",
+    const char *decision[] = {"{\"min_probability\":0.04,\"music_rejected\":0.01}",
+                              "{\"min_probability\":0}",
+                              "{\"min_probability\":1.5}",
+                              "{\"music_rejected\":0.01}",
+                              "0.2",
                               "{\"min_probability\":0.04}"};
     const int with_label[] = {1, 1, 1, 1, 1, 0};
     const float expect_min[] = {0.04f, -1, -1, -1, -1, -1}; /* -1: rejected */

@@ -18,8 +18,8 @@ static float fixture_uniform(void)
     return (float)((fixture_rng_state >> 40) / (double)(1u << 24)) * 2.0f - 1.0f;
 }
 
-static void fixture_add(gs_model_writer *w, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2,
-                        int64_t d3, float scale, float offset)
+static void fixture_add(gs_model_writer *w, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
+                        float scale, float offset)
 {
     int64_t shape[4] = {d0, d1, d2, d3};
     int64_t n = 1;
@@ -58,18 +58,19 @@ static int fixture_write_model_ex(const char *path, int input_height, int fb_row
 {
     static const char *const labels[] = {"a", "b", "c"};
     char arch[1024];
-    snprintf(arch, sizeof arch,
-             "{\"input\":[1,%d,32],\"layers\":["
-             "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":4,\"kernel\":[3,3],\"stride\":[1,1],\"padding\":[1,1]},"
-             "{\"op\":\"batchnorm2d\",\"name\":\"bn1\",\"eps\":1e-5},"
-             "{\"op\":\"relu\"},"
-             "{\"op\":\"maxpool2d\",\"kernel\":[2,2],\"stride\":[2,2]},"
-             "{\"op\":\"conv2d\",\"name\":\"c2\",\"in\":4,\"out\":8,\"kernel\":[3,3],\"stride\":[1,1],\"padding\":[1,1]},"
-             "{\"op\":\"relu\"},"
-             "{\"op\":\"global_avgpool\"},"
-             "{\"op\":\"dense\",\"name\":\"fc\",\"in\":8,\"out\":3},"
-             "{\"op\":\"softmax\"}]}",
-             input_height);
+    snprintf(
+        arch, sizeof arch,
+        "{\"input\":[1,%d,32],\"layers\":["
+        "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":4,\"kernel\":[3,3],\"stride\":[1,1],\"padding\":[1,1]},"
+        "{\"op\":\"batchnorm2d\",\"name\":\"bn1\",\"eps\":1e-5},"
+        "{\"op\":\"relu\"},"
+        "{\"op\":\"maxpool2d\",\"kernel\":[2,2],\"stride\":[2,2]},"
+        "{\"op\":\"conv2d\",\"name\":\"c2\",\"in\":4,\"out\":8,\"kernel\":[3,3],\"stride\":[1,1],\"padding\":[1,1]},"
+        "{\"op\":\"relu\"},"
+        "{\"op\":\"global_avgpool\"},"
+        "{\"op\":\"dense\",\"name\":\"fc\",\"in\":8,\"out\":3},"
+        "{\"op\":\"softmax\"}]}",
+        input_height);
     gs_frontend_params fp;
     fixture_frontend(&fp);
     gs_model_writer *w = gs_model_writer_new();

@@ -142,101 +142,94 @@ static void expect(const char *what, const char *arch, int outcome, const char *
         if (net)
             check_round_trip(what, net);
     } else if (outcome == BOTH_REJECT) {
-        CHECK_MSG(core_st == GS_ERR_MODEL && strstr(core_msg, needle),
-                  "%s: core: expected \"%s\", got %d \"%s\"", what, needle, (int)core_st, core_msg);
+        CHECK_MSG(core_st == GS_ERR_MODEL && strstr(core_msg, needle), "%s: core: expected \"%s\", got %d \"%s\"", what,
+                  needle, (int)core_st, core_msg);
         CHECK_MSG(net == NULL && terr.code == GS_ERR_MODEL && strcmp(terr.message, core_msg) == 0,
-                  "%s: trainer: expected the core's \"%s\", got %d \"%s\"", what, core_msg,
-                  (int)terr.code, terr.message);
+                  "%s: trainer: expected the core's \"%s\", got %d \"%s\"", what, core_msg, (int)terr.code,
+                  terr.message);
         CHECK_MSG(check_st == GS_ERR_MODEL && strcmp(cerr.message, core_msg) == 0,
-                  "%s: trainer's check: expected the core's \"%s\", got \"%s\"", what, core_msg,
-                  cerr.message);
-        CHECK_MSG(desc == NULL && strcmp(perr.message, core_msg) == 0,
-                  "%s: description: expected \"%s\", got \"%s\"", what, core_msg, perr.message);
+                  "%s: trainer's check: expected the core's \"%s\", got \"%s\"", what, core_msg, cerr.message);
+        CHECK_MSG(desc == NULL && strcmp(perr.message, core_msg) == 0, "%s: description: expected \"%s\", got \"%s\"",
+                  what, core_msg, perr.message);
     } else {
         CHECK_MSG(core_st == GS_OK, "%s: core rejects: %s", what, core_msg);
         CHECK_MSG(net == NULL && terr.code == GS_ERR_MODEL && strstr(terr.message, needle),
-                  "%s: trainer: expected \"%s\", got %d \"%s\"", what, needle, (int)terr.code,
-                  terr.message);
-        CHECK_MSG(check_st == GS_ERR_MODEL && strcmp(cerr.message, terr.message) == 0,
-                  "%s: trainer's check: \"%s\"", what, cerr.message);
+                  "%s: trainer: expected \"%s\", got %d \"%s\"", what, needle, (int)terr.code, terr.message);
+        CHECK_MSG(check_st == GS_ERR_MODEL && strcmp(cerr.message, terr.message) == 0, "%s: trainer's check: \"%s\"",
+                  what, cerr.message);
     }
     gs_net_desc_free(desc);
     gs_tnet_free(net);
 }
 
 /* conv c1 (1->2, 3x3, pad 1), [MID], global average pool, dense d (2->3), softmax. */
-#define HEAD "{\"input\":[1,6,6],\"layers\":["
-#define CONV "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,3],\"padding\":[1,1]"
-#define GAP "{\"op\":\"global_avgpool\"},"
+#define HEAD  "{\"input\":[1,6,6],\"layers\":["
+#define CONV  "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":[3,3],\"padding\":[1,1]"
+#define GAP   "{\"op\":\"global_avgpool\"},"
 #define DENSE "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},"
-#define TAIL GAP DENSE "{\"op\":\"softmax\"}]}"
-#define BN "{\"op\":\"batchnorm2d\",\"name\":\"bn\""
+#define TAIL  GAP DENSE "{\"op\":\"softmax\"}]}"
+#define BN    "{\"op\":\"batchnorm2d\",\"name\":\"bn\""
 
 static void test_rules(void)
 {
     char arch[2048], name[101];
-    expect("baseline", HEAD CONV "}," BN "},{\"op\":\"relu\"},{\"op\":\"maxpool2d\",\"kernel\":2},"
-           "{\"op\":\"dropout\"}," TAIL, BOTH_ACCEPT, NULL);
+    expect("baseline",
+           HEAD CONV "}," BN "},{\"op\":\"relu\"},{\"op\":\"maxpool2d\",\"kernel\":2},"
+                     "{\"op\":\"dropout\"}," TAIL,
+           BOTH_ACCEPT, NULL);
     /* "in" is required. */
-    expect("conv without in",
-           HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"out\":2,\"kernel\":[3,3]}," TAIL, BOTH_REJECT,
+    expect("conv without in", HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"out\":2,\"kernel\":[3,3]}," TAIL, BOTH_REJECT,
            "missing \"in\"");
     /* "bias" is a boolean. */
     expect("bias 1", HEAD CONV ",\"bias\":1}," TAIL, BOTH_REJECT, "\"bias\" must be true or false");
-    expect("bias \"false\"", HEAD CONV ",\"bias\":\"false\"}," TAIL, BOTH_REJECT,
-           "\"bias\" must be true or false");
+    expect("bias \"false\"", HEAD CONV ",\"bias\":\"false\"}," TAIL, BOTH_REJECT, "\"bias\" must be true or false");
     expect("bias false", HEAD CONV ",\"bias\":false}," TAIL, BOTH_ACCEPT, NULL);
     /* Batch norm only directly after a conv. */
     expect("bn after relu", HEAD CONV "},{\"op\":\"relu\"}," BN "}," TAIL, BOTH_REJECT,
            "batchnorm2d must directly follow a conv2d");
-    expect("bn after bn", HEAD CONV "}," BN "},{\"op\":\"batchnorm2d\",\"name\":\"bn2\"}," TAIL,
-           BOTH_REJECT,
+    expect("bn after bn", HEAD CONV "}," BN "},{\"op\":\"batchnorm2d\",\"name\":\"bn2\"}," TAIL, BOTH_REJECT,
            "batchnorm2d must directly follow a conv2d");
-    expect("bn first", HEAD BN "},"  CONV "}," TAIL, BOTH_REJECT,
-           "batchnorm2d must directly follow a conv2d");
+    expect("bn first", HEAD BN "}," CONV "}," TAIL, BOTH_REJECT, "batchnorm2d must directly follow a conv2d");
     /* eps: a number in [0,1) for both, > 0 to train. */
-    expect("eps 1.5", HEAD CONV "}," BN ",\"eps\":1.5}," TAIL, BOTH_REJECT,
-           "\"eps\" must be a number in [0,1)");
+    expect("eps 1.5", HEAD CONV "}," BN ",\"eps\":1.5}," TAIL, BOTH_REJECT, "\"eps\" must be a number in [0,1)");
     expect("eps string", HEAD CONV "}," BN ",\"eps\":\"1e-5\"}," TAIL, BOTH_REJECT,
            "\"eps\" must be a number in [0,1)");
     expect("eps 1e-3", HEAD CONV "}," BN ",\"eps\":1e-3}," TAIL, BOTH_ACCEPT, NULL);
-    expect("eps 0", HEAD CONV "}," BN ",\"eps\":0}," TAIL, TRAIN_REJECTS,
-           "\"eps\" must be positive to train");
+    expect("eps 0", HEAD CONV "}," BN ",\"eps\":0}," TAIL, TRAIN_REJECTS, "\"eps\" must be positive to train");
     /* "num_features" is not part of the schema: ignored like any unknown key. */
     expect("num_features", HEAD CONV "}," BN ",\"num_features\":99}," TAIL, BOTH_ACCEPT, NULL);
     /* Dense only on a flat input. */
-    expect("dense on a map", HEAD CONV "},{\"op\":\"avgpool2d\",\"kernel\":[3,3]},"
-           "{\"op\":\"dense\",\"name\":\"d\",\"in\":8,\"out\":3},{\"op\":\"softmax\"}]}",
+    expect("dense on a map",
+           HEAD CONV "},{\"op\":\"avgpool2d\",\"kernel\":[3,3]},"
+                     "{\"op\":\"dense\",\"name\":\"d\",\"in\":8,\"out\":3},{\"op\":\"softmax\"}]}",
            BOTH_REJECT, "dense needs a flat input");
-    expect("dense on the input", "{\"input\":[1,1,2],\"layers\":["
+    expect("dense on the input",
+           "{\"input\":[1,1,2],\"layers\":["
            "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":3},{\"op\":\"softmax\"}]}",
            BOTH_REJECT, "dense needs a flat input");
     /* Dropout p: a number in [0,1). */
-    expect("dropout p string", HEAD CONV "}," GAP "{\"op\":\"dropout\",\"p\":\"0.5\"}," DENSE
-           "{\"op\":\"softmax\"}]}", BOTH_REJECT, "\"p\" must be a number in [0,1)");
+    expect("dropout p string", HEAD CONV "}," GAP "{\"op\":\"dropout\",\"p\":\"0.5\"}," DENSE "{\"op\":\"softmax\"}]}",
+           BOTH_REJECT, "\"p\" must be a number in [0,1)");
     /* Integers, in range. */
-    expect("fractional kernel",
-           HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":2.5}," TAIL,
+    expect("fractional kernel", HEAD "{\"op\":\"conv2d\",\"name\":\"c1\",\"in\":1,\"out\":2,\"kernel\":2.5}," TAIL,
            BOTH_REJECT, "\"kernel\" must be an integer or [a,b]");
-    expect("fractional pool stride", HEAD CONV "},{\"op\":\"maxpool2d\",\"kernel\":2,\"stride\":1.5},"
-           TAIL, BOTH_REJECT, "\"stride\" must be an integer or [a,b]");
-    expect("input too wide", "{\"input\":[1,6,70000],\"layers\":[" CONV "}," TAIL, BOTH_REJECT,
-           "input shape invalid");
-    expect("input fractional", "{\"input\":[1,6,6.5],\"layers\":[" CONV "}," TAIL, BOTH_REJECT,
-           "input shape invalid");
+    expect("fractional pool stride", HEAD CONV "},{\"op\":\"maxpool2d\",\"kernel\":2,\"stride\":1.5}," TAIL,
+           BOTH_REJECT, "\"stride\" must be an integer or [a,b]");
+    expect("input too wide", "{\"input\":[1,6,70000],\"layers\":[" CONV "}," TAIL, BOTH_REJECT, "input shape invalid");
+    expect("input fractional", "{\"input\":[1,6,6.5],\"layers\":[" CONV "}," TAIL, BOTH_REJECT, "input shape invalid");
     /* Same code for an unknown op (the trainer said "unsupported"). */
     expect("unknown op", HEAD CONV "},{\"op\":\"swish\"}," TAIL, BOTH_REJECT, "unknown op \"swish\"");
-    expect("softmax not last", HEAD CONV "}," GAP DENSE "{\"op\":\"softmax\"},{\"op\":\"relu\"}]}",
-           BOTH_REJECT, "softmax must be the last layer");
+    expect("softmax not last", HEAD CONV "}," GAP DENSE "{\"op\":\"softmax\"},{\"op\":\"relu\"}]}", BOTH_REJECT,
+           "softmax must be the last layer");
     /* Names: up to 200 characters for both (the trainer stopped at 63). */
     memset(name, 'n', 100);
     name[100] = '\0';
-    snprintf(arch, sizeof arch,
-             HEAD "{\"op\":\"conv2d\",\"name\":\"%s\",\"in\":1,\"out\":2,\"kernel\":3}," TAIL, name);
+    snprintf(arch, sizeof arch, HEAD "{\"op\":\"conv2d\",\"name\":\"%s\",\"in\":1,\"out\":2,\"kernel\":3}," TAIL, name);
     expect("100-character name", arch, BOTH_ACCEPT, NULL);
     /* Training writes each tensor once: a name used twice is refused there. */
-    expect("duplicate name", HEAD CONV "}," GAP "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":2},"
-           "{\"op\":\"relu\"},{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":2},{\"op\":\"softmax\"}]}",
+    expect("duplicate name",
+           HEAD CONV "}," GAP "{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":2},"
+                     "{\"op\":\"relu\"},{\"op\":\"dense\",\"name\":\"d\",\"in\":2,\"out\":2},{\"op\":\"softmax\"}]}",
            TRAIN_REJECTS, "name \"d\" is already used by layer 2");
 }
 
@@ -269,16 +262,14 @@ static void test_existing_designs(void)
         const char *arch = read_text(path);
         gs_error err;
         gs_error_clear(&err);
-        CHECK_MSG(arch && gs_tnet_check_architecture(arch, &err) == GS_OK, "%s: %s", path,
-                  err.message);
+        CHECK_MSG(arch && gs_tnet_check_architecture(arch, &err) == GS_OK, "%s: %s", path, err.message);
         n++;
     }
     if (d)
         closedir(d);
     CHECK_MSG(n >= 4, "only %d architectures under %s", n, dir);
 
-    snprintf(path, sizeof path, "%s/models/genrescope-gtzan.safetensors",
-             src ? src : GS_SOURCE_DIR_DEFAULT);
+    snprintf(path, sizeof path, "%s/models/genrescope-gtzan.safetensors", src ? src : GS_SOURCE_DIR_DEFAULT);
     gs_error err;
     gs_model *m = gs_model_load(path, &err);
     CHECK_MSG(m != NULL, "%s: %s", path, err.message);
@@ -287,8 +278,8 @@ static void test_existing_designs(void)
     gs_net *net = gs_net_from_model(m, &err);
     CHECK_MSG(net != NULL, "shipped model: %s", err.message);
     gs_net_free(net);
-    CHECK_MSG(gs_tnet_check_architecture(gs_model_architecture_json(m), &err) == GS_OK,
-              "shipped model, trainer: %s", err.message);
+    CHECK_MSG(gs_tnet_check_architecture(gs_model_architecture_json(m), &err) == GS_OK, "shipped model, trainer: %s",
+              err.message);
     gs_tnet *ft = gs_tnet_from_model(m, 1, 0, 1, &err);
     CHECK_MSG(ft != NULL, "shipped model, fine-tune: %s", err.message);
     gs_tnet_free(ft);

@@ -111,8 +111,8 @@ static void test_symlinks_written_through(void)
     path_in(link1, sizeof link1, "link1");
     path_in(link2, sizeof link2, "link2");
     CHECK(write_text(target, "old") == 0);
-    CHECK(symlink("target.txt", link1) == 0);   /* relative */
-    CHECK(symlink(link1, link2) == 0);          /* absolute, a chain */
+    CHECK(symlink("target.txt", link1) == 0); /* relative */
+    CHECK(symlink(link1, link2) == 0);        /* absolute, a chain */
     CHECK(write_via_outfile(link2, "new", &err) == GS_OK);
     struct stat st;
     CHECK(lstat(link1, &st) == 0 && S_ISLNK(st.st_mode));

@@ -18,9 +18,9 @@ static void test_plan_enumeration(void)
     fixture_frontend(&p);
     /* n frames -> count, regular, tail start, crop starts */
     static const long long cases[][5] = {
-        {0, 0, 0, -1, 0},   {1, 1, 0, -1, 1},  {20, 1, 0, -1, 1}, {31, 1, 0, -1, 1}, {32, 1, 1, -1, 1},
-        {39, 1, 1, -1, 8},  {40, 2, 1, 8, 9},  {47, 2, 1, 15, 16}, {48, 2, 2, -1, 17}, {56, 3, 2, 24, 25},
-        {249, 15, 14, 217, 218},
+        {0, 0, 0, -1, 0},   {1, 1, 0, -1, 1},   {20, 1, 0, -1, 1},       {31, 1, 0, -1, 1},
+        {32, 1, 1, -1, 1},  {39, 1, 1, -1, 8},  {40, 2, 1, 8, 9},        {47, 2, 1, 15, 16},
+        {48, 2, 2, -1, 17}, {56, 3, 2, 24, 25}, {249, 15, 14, 217, 218},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         long long n = cases[i][0];
@@ -55,7 +55,7 @@ static void test_window_plan(void)
     fixture_frontend(&p);
     /* frames, window frames -> count, starts (stream frames) */
     static const long long cases[][6] = {
-        {0, 50, 0, -1, -1, -1},  {20, 50, 1, 0, -1, -1},   {56, 100, 3, 0, 16, 24},
+        {0, 50, 0, -1, -1, -1},   {20, 50, 1, 0, -1, -1},   {56, 100, 3, 0, 16, 24},
         {100, 50, 1, 64, -1, -1}, {110, 50, 2, 64, 78, -1}, {100, 34, 1, 68, -1, -1},
         {100, 20, 1, 80, -1, -1}, {100, 0, 1, 99, -1, -1},  {120, 58, 3, 64, 80, 88},
     };
@@ -63,8 +63,8 @@ static void test_window_plan(void)
         long long f = cases[i][0], w = cases[i][1], count = gs_window_plan_count(&p, f, w);
         CHECK_MSG(count == cases[i][2], "%lld frames, window %lld: %lld patches", f, w, count);
         for (long long k = 0; k < count && k < 3; k++)
-            CHECK_MSG(gs_window_plan_start(&p, f, w, k) == cases[i][3 + k], "%lld/%lld patch %lld: start %lld", f,
-                      w, k, gs_window_plan_start(&p, f, w, k));
+            CHECK_MSG(gs_window_plan_start(&p, f, w, k) == cases[i][3 + k], "%lld/%lld patch %lld: start %lld", f, w, k,
+                      gs_window_plan_start(&p, f, w, k));
     }
     int inside = 1, grid = 1, complete = 1, clip = 1, some = 1;
     for (long long f = 0; f <= 300; f++) {
@@ -152,8 +152,8 @@ static float *make_signal(size_t n, int rate, unsigned seed)
     srand(seed);
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / rate;
-        x[i] = (float)(0.4 * sin(2 * M_PI * (220 + 110 * (i / rate % 4)) * t) +
-                       0.1 * sin(2 * M_PI * 1250 * t) + 0.2 * ((double)rand() / RAND_MAX - 0.5));
+        x[i] = (float)(0.4 * sin(2 * M_PI * (220 + 110 * (i / rate % 4)) * t) + 0.1 * sin(2 * M_PI * 1250 * t) +
+                       0.2 * ((double)rand() / RAND_MAX - 0.5));
     }
     return x;
 }

@@ -103,8 +103,8 @@ static void test_matches_from_scratch(const gs_model *model)
         for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
             compare(sl, cls, model, x, pos, windows[w], &s);
     }
-    printf("compared %d verdicts (%d silent, %d on short windows, %d after wrapping), max |dp| %.2g\n",
-           s.compared, s.silent_windows, s.short_windows, s.wrapped, s.maxdiff);
+    printf("compared %d verdicts (%d silent, %d on short windows, %d after wrapping), max |dp| %.2g\n", s.compared,
+           s.silent_windows, s.short_windows, s.wrapped, s.maxdiff);
     CHECK(s.silent_windows > 0 && s.wrapped > 0 && s.short_windows > 0);
 
     /* Incremental: each regular patch once, plus at most one end patch per
@@ -119,7 +119,7 @@ static void test_matches_from_scratch(const gs_model *model)
      * reset, and nothing of the old stream is left in any window. */
     gs_sliding_reset(sl);
     CHECK(gs_sliding_samples(sl) == 0);
-    compare(sl, cls, model, x, 0, max_window, &s);  /* no audio: one zero-padded frame */
+    compare(sl, cls, model, x, 0, max_window, &s); /* no audio: one zero-padded frame */
     size_t off = 12345, m = 0;
     for (size_t step = 50; m < 12 * RATE; step = step * 3 + 7) {
         if (step > 12 * RATE - m)

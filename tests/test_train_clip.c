@@ -177,11 +177,12 @@ static void test_cache_and_training(void)
     gs_rng_seed(&rng, 11);
     for (int k = 0; k < 300; k++) {
         const gs_spec *s = gs_spec_set_train_spec(&set, 2, &rng);
-        seen[s == &set.specs[2] ? 0 : s == &set.variants[4] ? 1 : s == &set.variants[5] ? 2 : 0] +=
-            s == &set.specs[2] || s == &set.variants[4] || s == &set.variants[5];
+        seen[s == &set.specs[2]          ? 0
+                 : s == &set.variants[4] ? 1
+                 : s == &set.variants[5] ? 2
+                                         : 0] += s == &set.specs[2] || s == &set.variants[4] || s == &set.variants[5];
     }
-    CHECK_MSG(seen[0] > 60 && seen[1] > 60 && seen[2] > 60, "original %d, variants %d %d", seen[0], seen[1],
-              seen[2]);
+    CHECK_MSG(seen[0] > 60 && seen[1] > 60 && seen[2] > 60, "original %d, variants %d %d", seen[0], seen[1], seen[2]);
 
     /* Validation never reads a variant: replacing the held-out clips'
      * variants with noise leaves training and validation bit-identical
@@ -217,8 +218,7 @@ static void test_cache_and_training(void)
             }
     net = gs_train(&tc, &ds, &set, &fp, use_train, use_valid, &stats, &err);
     CHECK_MSG(net != NULL, "%s", err.message);
-    CHECK(stats.valid_loss == ref.valid_loss && stats.valid_acc == ref.valid_acc &&
-          stats.train_loss == ref.train_loss);
+    CHECK(stats.valid_loss == ref.valid_loss && stats.valid_acc == ref.valid_acc && stats.train_loss == ref.train_loss);
     gs_tnet_free(net);
     for (int v = 0; v < 2; v++) {
         gs_spec *s = &set.variants[1 * 2 + v];

@@ -124,8 +124,7 @@ static void test_folder_and_bad_input(void)
     int same = 1;
     for (int i = 0; i < set.count; i++)
         same &= set.specs[i].frames == again.specs[i].frames &&
-                !memcmp(set.specs[i].data, again.specs[i].data,
-                        (size_t)set.specs[i].frames * fp.n_mels * sizeof(float));
+            !memcmp(set.specs[i].data, again.specs[i].data, (size_t)set.specs[i].frames * fp.n_mels * sizeof(float));
     CHECK(same);
     /* Another front-end is another cache key. */
     gs_frontend_params fp2 = fp;
@@ -280,11 +279,11 @@ static void test_patch_plan_in_training(void)
     make_dir("plan");
     make_dir("plan/a");
     make_dir("plan/b");
-    write_signal("plan/a/short.wav", 1.0, 0.0, 0.0, 440.0);   /* 42 frames: one repeated patch */
-    write_signal("plan/a/gap.wav", 3.0, 7.0, 3.0, 660.0);     /* a silent patch at frame 256 */
-    write_signal("plan/b/silent.wav", 0.0, 2.0, 0.0, 0.0);    /* nothing to train on */
-    write_signal("plan/b/long.wav", 7.0, 0.0, 0.0, 330.0);    /* regular + tail patches */
-    write_signal("plan/b/tiny.wav", 0.03, 0.0, 0.0, 880.0);   /* shorter than one FFT frame */
+    write_signal("plan/a/short.wav", 1.0, 0.0, 0.0, 440.0); /* 42 frames: one repeated patch */
+    write_signal("plan/a/gap.wav", 3.0, 7.0, 3.0, 660.0);   /* a silent patch at frame 256 */
+    write_signal("plan/b/silent.wav", 0.0, 2.0, 0.0, 0.0);  /* nothing to train on */
+    write_signal("plan/b/long.wav", 7.0, 0.0, 0.0, 330.0);  /* regular + tail patches */
+    write_signal("plan/b/tiny.wav", 0.03, 0.0, 0.0, 880.0); /* shorter than one FFT frame */
     write_signal("plan/b/long2.wav", 5.0, 0.0, 0.0, 550.0);
     char p[2048];
     path_in(p, sizeof p, "plan");
@@ -356,9 +355,8 @@ static void test_patch_plan_in_training(void)
             CHECK_MSG(abs(per_label[0] - 3000) < 200, "mode %d: label a drew %d of 6000", mode, per_label[0]);
             /* Within label a: uniformly, or by usable length (42 frames
              * against the gap clip's ~300). */
-            double want = mode == GS_BALANCE_GENRE
-                              ? 0.5
-                              : 42.0 / (42.0 + gs_sampler_usable_frames(&set.specs[gap], &fp));
+            double want =
+                mode == GS_BALANCE_GENRE ? 0.5 : 42.0 / (42.0 + gs_sampler_usable_frames(&set.specs[gap], &fp));
             CHECK_MSG(fabs((double)n_short / per_label[0] - want) < 0.04, "mode %d: short clip %d of %d (want %.2f)",
                       mode, n_short, per_label[0], want);
         }
@@ -386,8 +384,8 @@ static void test_patch_plan_in_training(void)
         CHECK(gs_classify_file(cls, ds.items[i].path, &r, &err) == GS_OK);
         int patches = -1;
         CHECK(gs_tnet_predict_clip(net, 4, &set.specs[i], &fp, buffer, patch_probs, probs, &patches, &err) == GS_OK);
-        CHECK_MSG(patches == r.num_patches, "%s: %d patches on the spectrogram, %d in the classifier",
-                  ds.items[i].stem, patches, r.num_patches);
+        CHECK_MSG(patches == r.num_patches, "%s: %d patches on the spectrogram, %d in the classifier", ds.items[i].stem,
+                  patches, r.num_patches);
         double d = fmax(fabs(probs[0] - r.probabilities[0]), fabs(probs[1] - r.probabilities[1]));
         CHECK_MSG(d < 1e-4, "%s: spectrogram validation differs from gs_classify_file by %g", ds.items[i].stem, d);
         if (i == silent)
@@ -454,7 +452,8 @@ static void test_lowpass(void)
 
 static void test_csv(void)
 {
-    write_text("list.csv", "path,label\n# comment\ntree/tones/t0.wav,tones\n/abs/x.wav, noise \n\"tree/a,b.wav\",tones\n");
+    write_text("list.csv",
+               "path,label\n# comment\ntree/tones/t0.wav,tones\n/abs/x.wav, noise \n\"tree/a,b.wav\",tones\n");
     char p[2048];
     path_in(p, sizeof p, "list.csv");
     gs_dataset ds;

@@ -28,8 +28,8 @@
 #include "tnet.h"
 #include "support/tmpdir.h"
 
-#define FD_H 1e-2f
-#define GRAD_TOL 1e-2
+#define FD_H       1e-2f
+#define GRAD_TOL   1e-2
 #define GRAD_FLOOR 1e-3
 
 static gs_rng rng;
@@ -130,8 +130,8 @@ static void test_conv2d(void)
     c.x = alloc_rand(c.nx, -1, 1), c.w = alloc_rand(c.nw, -1, 1), c.b = alloc_rand(c.nb, -1, 1);
     c.out = malloc(c.nout * sizeof(float));
     c.r = alloc_rand(c.nout, -1, 1);
-    float *dx = malloc(c.nx * sizeof(float)), *dw = calloc(c.nw, sizeof(float)),
-          *db = calloc(c.nb, sizeof(float)), *col = malloc(gs_conv2d_col_size(s) * sizeof(float));
+    float *dx = malloc(c.nx * sizeof(float)), *dw = calloc(c.nw, sizeof(float)), *db = calloc(c.nb, sizeof(float)),
+          *col = malloc(gs_conv2d_col_size(s) * sizeof(float));
     gs_conv2d_backward(c.x, c.r, 2, s, c.w, dw, db, dx, col);
     check_grad("conv2d input", &c, c.x, c.nx, dx);
     check_grad("conv2d weight", &c, c.w, c.nw, dw);
@@ -148,13 +148,12 @@ enum { BN_N = 3, BN_C = 2, BN_S = 5 };
 static float bn_rm[BN_C], bn_rv[BN_C], bn_mean[BN_C], bn_invstd[BN_C];
 static void bn_train_fwd(op_case *c)
 {
-    gs_batchnorm_train_forward(c->x, BN_N, BN_C, BN_S, c->w, c->b, 1e-5f, 0.1f, bn_rm, bn_rv,
-                               bn_mean, bn_invstd, c->out);
+    gs_batchnorm_train_forward(c->x, BN_N, BN_C, BN_S, c->w, c->b, 1e-5f, 0.1f, bn_rm, bn_rv, bn_mean, bn_invstd,
+                               c->out);
 }
 static void bn_eval_fwd(op_case *c)
 {
-    gs_batchnorm_eval_forward(c->x, BN_N, BN_C, BN_S, c->w, c->b, 1e-5f, bn_rm, bn_rv, bn_mean,
-                              bn_invstd, c->out);
+    gs_batchnorm_eval_forward(c->x, BN_N, BN_C, BN_S, c->w, c->b, 1e-5f, bn_rm, bn_rv, bn_mean, bn_invstd, c->out);
 }
 
 static void test_batchnorm(int training)
@@ -188,10 +187,9 @@ static void test_batchnorm(int training)
             CHECK_NEAR(bn_invstd[ch], 1.0 / sqrt(ss / (BN_N * BN_S) + 1e-5), 1e-5);
         }
     }
-    float *dx = malloc(c.nx * sizeof(float)), *dg = calloc(BN_C, sizeof(float)),
-          *dbeta = calloc(BN_C, sizeof(float));
-    (training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
-        c.x, c.r, BN_N, BN_C, BN_S, c.w, bn_mean, bn_invstd, dg, dbeta, dx);
+    float *dx = malloc(c.nx * sizeof(float)), *dg = calloc(BN_C, sizeof(float)), *dbeta = calloc(BN_C, sizeof(float));
+    (training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(c.x, c.r, BN_N, BN_C, BN_S, c.w, bn_mean,
+                                                                          bn_invstd, dg, dbeta, dx);
     check_grad(training ? "bn train input" : "bn eval input", &c, c.x, c.nx, dx);
     check_grad(training ? "bn train gamma" : "bn eval gamma", &c, c.w, c.nw, dg);
     check_grad(training ? "bn train beta" : "bn eval beta", &c, c.b, c.nb, dbeta);
@@ -236,8 +234,7 @@ static void test_relu_and_pools(void)
     static const char *names[] = {"maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool"};
     const int oh_max = (PH - 3) / 2 + 1, ow_max = (PW - 2) / 2 + 1;
     const int oh_avg = (PH - 3) / 2 + 1, ow_avg = (PW - 2) / 1 + 1;
-    const size_t outs[] = {(size_t)PN * PC * oh_max * ow_max, (size_t)PN * PC * oh_avg * ow_avg,
-                           PN * PC, PN * PC};
+    const size_t outs[] = {(size_t)PN * PC * oh_max * ow_max, (size_t)PN * PC * oh_avg * ow_avg, PN * PC, PN * PC};
     for (pool_kind = 0; pool_kind < 4; pool_kind++) {
         op_case p = {.forward = pool_fwd};
         p.nx = PN * PC * PH * PW;
@@ -335,7 +332,10 @@ static void test_dropout(void)
 }
 
 enum { DN = 3, DI = 7, DO = 4 };
-static void dense_fwd(op_case *c) { gs_dense_forward(c->x, DN, DI, DO, c->w, c->b, c->out); }
+static void dense_fwd(op_case *c)
+{
+    gs_dense_forward(c->x, DN, DI, DO, c->w, c->b, c->out);
+}
 
 static void test_dense(void)
 {
@@ -344,8 +344,7 @@ static void test_dense(void)
     c.x = alloc_rand(c.nx, -1, 1), c.w = alloc_rand(c.nw, -1, 1), c.b = alloc_rand(c.nb, -1, 1);
     c.out = malloc(c.nout * sizeof(float));
     c.r = alloc_rand(c.nout, -1, 1);
-    float *dx = malloc(c.nx * sizeof(float)), *dw = calloc(c.nw, sizeof(float)),
-          *db = calloc(c.nb, sizeof(float));
+    float *dx = malloc(c.nx * sizeof(float)), *dw = calloc(c.nw, sizeof(float)), *db = calloc(c.nb, sizeof(float));
     gs_dense_backward(c.x, c.r, DN, DI, DO, c.w, dw, db, dx);
     check_grad("dense input", &c, c.x, c.nx, dx);
     check_grad("dense weight", &c, c.w, c.nw, dw);
@@ -405,15 +404,16 @@ static void test_softmax_xent(void)
  * differences meaningless there. ReLU and the max pools are checked at op
  * level above with inputs kept away from their kinks, and inside whole
  * nets against PyTorch autograd (test_train_grad_torch.py). */
-static const char *arch_bn =
-    "{\"input\":[1,8,10],\"layers\":["
-    "{\"op\":\"conv2d\",\"name\":\"conv1\",\"in\":1,\"out\":3,\"kernel\":[3,3],\"stride\":[1,1],\"padding\":[1,1],\"bias\":true},"
-    "{\"op\":\"batchnorm2d\",\"name\":\"bn1\",\"eps\":1e-5},"
-    "{\"op\":\"avgpool2d\",\"kernel\":[2,2],\"stride\":[2,2]},"
-    "{\"op\":\"conv2d\",\"name\":\"conv2\",\"in\":3,\"out\":4,\"kernel\":[3,3],\"stride\":[1,1],\"padding\":[1,1],\"bias\":false},"
-    "{\"op\":\"batchnorm2d\",\"name\":\"bn2\",\"eps\":1e-5},"
-    "{\"op\":\"global_avgpool\"},{\"op\":\"dropout\",\"p\":0.3},"
-    "{\"op\":\"dense\",\"name\":\"fc\",\"in\":4,\"out\":3},{\"op\":\"softmax\"}]}";
+static const char *arch_bn = "{\"input\":[1,8,10],\"layers\":["
+                             "{\"op\":\"conv2d\",\"name\":\"conv1\",\"in\":1,\"out\":3,\"kernel\":[3,3],\"stride\":[1,"
+                             "1],\"padding\":[1,1],\"bias\":true},"
+                             "{\"op\":\"batchnorm2d\",\"name\":\"bn1\",\"eps\":1e-5},"
+                             "{\"op\":\"avgpool2d\",\"kernel\":[2,2],\"stride\":[2,2]},"
+                             "{\"op\":\"conv2d\",\"name\":\"conv2\",\"in\":3,\"out\":4,\"kernel\":[3,3],\"stride\":[1,"
+                             "1],\"padding\":[1,1],\"bias\":false},"
+                             "{\"op\":\"batchnorm2d\",\"name\":\"bn2\",\"eps\":1e-5},"
+                             "{\"op\":\"global_avgpool\"},{\"op\":\"dropout\",\"p\":0.3},"
+                             "{\"op\":\"dense\",\"name\":\"fc\",\"in\":4,\"out\":3},{\"op\":\"softmax\"}]}";
 
 static const char *arch_pools =
     "{\"input\":[2,9,8],\"layers\":["
@@ -493,8 +493,7 @@ static void check_net(const char *name, const char *arch, int batch, int trainin
         double e = rel_err(analytic, g, p->size);
         if (getenv("GS_TEST_VERBOSE"))
             printf("%s (%s) %s: %g\n", name, training ? "train" : "eval", p->name, e);
-        CHECK_MSG(e <= GRAD_TOL, "%s (%s) %s: relative error %g", name,
-                  training ? "train" : "eval", p->name, e);
+        CHECK_MSG(e <= GRAD_TOL, "%s (%s) %s: relative error %g", name, training ? "train" : "eval", p->name, e);
         free(analytic), free(g);
     }
     free(x), free(t), free(probs);
@@ -560,7 +559,8 @@ static void test_net_api(void)
         "{\"input\":[1,4,4],\"layers\":[{\"op\":\"dense\",\"name\":\"fc\",\"in\":15,\"out\":3},{\"op\":\"softmax\"}]}",
         "{\"input\":[1,4,4],\"layers\":[{\"op\":\"conv2d\",\"name\":\"c\",\"in\":2,\"out\":3,\"kernel\":[3,3]},"
         "{\"op\":\"global_avgpool\"},{\"op\":\"dense\",\"name\":\"fc\",\"in\":3,\"out\":3},{\"op\":\"softmax\"}]}",
-        "{\"input\":[1,4,4],\"layers\":[{\"op\":\"warp\"},{\"op\":\"dense\",\"name\":\"fc\",\"in\":16,\"out\":3},{\"op\":\"softmax\"}]}",
+        "{\"input\":[1,4,4],\"layers\":[{\"op\":\"warp\"},{\"op\":\"dense\",\"name\":\"fc\",\"in\":16,\"out\":3},{"
+        "\"op\":\"softmax\"}]}",
         "{\"input\":[1,4,4],\"layers\":[{\"op\":\"global_avgpool\"},{\"op\":\"batchnorm2d\",\"name\":\"b\"},"
         "{\"op\":\"dense\",\"name\":\"fc\",\"in\":1,\"out\":3},{\"op\":\"softmax\"}]}",
     };
@@ -577,9 +577,8 @@ static void test_net_api(void)
 
 /* The global pool over 1x1 is the identity: the core needs one before any
  * dense layer. */
-static const char *arch_tiny =
-    "{\"input\":[2,1,1],\"layers\":[{\"op\":\"global_avgpool\"},"
-    "{\"op\":\"dense\",\"name\":\"fc\",\"in\":2,\"out\":2},{\"op\":\"softmax\"}]}";
+static const char *arch_tiny = "{\"input\":[2,1,1],\"layers\":[{\"op\":\"global_avgpool\"},"
+                               "{\"op\":\"dense\",\"name\":\"fc\",\"in\":2,\"out\":2},{\"op\":\"softmax\"}]}";
 
 /* Sets every weight and bias to 1 and every gradient to 0.2. */
 static void set_tiny(gs_tnet *net)
@@ -633,8 +632,8 @@ static void test_optim(void)
      * after decoupled decay p *= 1 - lr*wd (weights only):
      * weight: 1*0.999 - 0.1 = 0.899; 0.899*0.999 - 0.1 = 0.798101.
      * bias:   0.9; 0.8. */
-    gs_optim_config adamw = {.kind = GS_OPTIM_ADAMW, .lr = 0.1f, .beta1 = 0.9f, .beta2 = 0.999f,
-                             .eps = 1e-8f, .weight_decay = 0.01f};
+    gs_optim_config adamw = {
+        .kind = GS_OPTIM_ADAMW, .lr = 0.1f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.01f};
     set_tiny(net);
     o = gs_optim_new(&adamw, net, &err);
     CHECK(gs_optim_state_size(o) == 12);
@@ -647,7 +646,7 @@ static void test_optim(void)
     float ast[12];
     gs_optim_get_state(o, ast, &step);
     CHECK(step == 2);
-    CHECK_NEAR(ast[0], 0.038, 1e-7);        /* m = 0.9*0.02 + 0.02 */
+    CHECK_NEAR(ast[0], 0.038, 1e-7);    /* m = 0.9*0.02 + 0.02 */
     CHECK_NEAR(ast[6], 7.996e-5, 3e-9); /* v = 0.999*4e-5 + 4e-5; float 1-beta2 is off by 1.3e-5 */
     gs_optim_free(o);
     gs_optim_config bad = adamw;
@@ -655,17 +654,16 @@ static void test_optim(void)
     CHECK(gs_optim_new(&bad, net, &err) == NULL && err.code == GS_ERR_INVALID);
     gs_tnet_free(net);
 
-    gs_schedule s = {.kind = GS_SCHEDULE_COSINE, .base_lr = 1.0f, .warmup_steps = 10,
-                     .total_steps = 110, .min_lr = 0.1f};
+    gs_schedule s = {
+        .kind = GS_SCHEDULE_COSINE, .base_lr = 1.0f, .warmup_steps = 10, .total_steps = 110, .min_lr = 0.1f};
     CHECK_NEAR(gs_schedule_lr(&s, 0), 0.0, 1e-7);
     CHECK_NEAR(gs_schedule_lr(&s, 5), 0.5, 1e-7);
     CHECK_NEAR(gs_schedule_lr(&s, 10), 1.0, 1e-7);
-    CHECK_NEAR(gs_schedule_lr(&s, 60), 0.55, 1e-6);  /* halfway: (base+min)/2 */
+    CHECK_NEAR(gs_schedule_lr(&s, 60), 0.55, 1e-6); /* halfway: (base+min)/2 */
     CHECK_NEAR(gs_schedule_lr(&s, 35), 0.1 + 0.9 * 0.5 * (1 + cos(M_PI / 4)), 1e-6);
     CHECK_NEAR(gs_schedule_lr(&s, 110), 0.1, 1e-7);
     CHECK_NEAR(gs_schedule_lr(&s, 500), 0.1, 1e-7);
-    gs_schedule st = {.kind = GS_SCHEDULE_STEP, .base_lr = 0.8f, .warmup_steps = 0, .step_size = 30,
-                      .gamma = 0.5f};
+    gs_schedule st = {.kind = GS_SCHEDULE_STEP, .base_lr = 0.8f, .warmup_steps = 0, .step_size = 30, .gamma = 0.5f};
     CHECK_NEAR(gs_schedule_lr(&st, 0), 0.8, 1e-7);
     CHECK_NEAR(gs_schedule_lr(&st, 29), 0.8, 1e-7);
     CHECK_NEAR(gs_schedule_lr(&st, 30), 0.4, 1e-7);

@@ -18,8 +18,8 @@
 #endif
 
 typedef struct answer {
-    int label;      /* the genre, the not-music label, or -1 (silent) */
-    float margin;   /* top answer's probability minus the next one's */
+    int label;    /* the genre, the not-music label, or -1 (silent) */
+    float margin; /* top answer's probability minus the next one's */
     float p[GS_MAX_LABELS];
 } answer;
 

@@ -34,7 +34,10 @@ static void tag(const char *rel, int joined, int num_genres, const char *const *
 {
     char p[2048], message[256] = "";
     path_in(p, sizeof p, rel);
-    gs_tag_request req = {.genres = genres, .num_genres = num_genres, .confidence = -1.0f, .overwrite = 1,
+    gs_tag_request req = {.genres = genres,
+                          .num_genres = num_genres,
+                          .confidence = -1.0f,
+                          .overwrite = 1,
                           .separator = joined ? GS_TAG_GENRE_SEPARATOR : NULL};
     gs_tag_outcome o = gs_tag_write(p, &req, NULL, 0, message, sizeof message);
     CHECK_MSG(o == GS_TAG_WRITTEN, "%s: %s %s", rel, gs_tag_outcome_name(o), message);
@@ -104,8 +107,7 @@ static void test_labels(void)
     synth("ambiguous/x.wav", 7);
     tag("ambiguous/x.wav", 0, 2, rock_blues);
     CHECK(gs_dataset_from_tags(&ds, p, &untagged, NULL, &err) == GS_ERR_INVALID);
-    CHECK_MSG(strstr(err.message, "exactly one genre") && strstr(err.message, "1 with several"), "%s",
-              err.message);
+    CHECK_MSG(strstr(err.message, "exactly one genre") && strstr(err.message, "1 with several"), "%s", err.message);
 }
 
 int main(void)

@@ -26,7 +26,8 @@ static int gs_write_synth_wav(const char *path, int kind, double seconds, int ra
         return -1;
     uint32_t n = (uint32_t)(seconds * rate);
     uint32_t data_bytes = n * 2;
-    unsigned char h[44] = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 1, 0};
+    unsigned char h[44] = {'R', 'I', 'F', 'F', 0,  0, 0, 0, 'W', 'A', 'V', 'E',
+                           'f', 'm', 't', ' ', 16, 0, 0, 0, 1,   0,   1,   0};
     uint32_t riff = 36 + data_bytes, br = (uint32_t)rate * 2;
     for (int i = 0; i < 4; i++) {
         h[4 + i] = (unsigned char)(riff >> (8 * i));
@@ -75,8 +76,8 @@ static inline int gs_write_wav(const char *path, const float *x, uint32_t n, int
     if (!f)
         return -1;
     uint32_t data_bytes = n * 2, riff = 36 + data_bytes, br = (uint32_t)rate * 2;
-    unsigned char h[44] = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 1, 0,
-                           0,   0,   0,   0,   0, 0, 0, 0, 2,   0,   16,  0,   'd', 'a', 't', 'a'};
+    unsigned char h[44] = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ', 16,  0,   0,   0,
+                           1,   0,   1,   0,   0, 0, 0, 0, 0,   0,   0,   0,   2,   0,   16,  0,   'd', 'a', 't', 'a'};
     for (int i = 0; i < 4; i++) {
         h[4 + i] = (unsigned char)(riff >> (8 * i));
         h[24 + i] = (unsigned char)((uint32_t)rate >> (8 * i));

@@ -97,12 +97,11 @@ static void test_calibration(void)
         gs_calibrate_probabilities(q, 5, (float)temps[k]);
         reference_calibration(p, 5, temps[k], ref);
         for (int i = 0; i < 5; i++) {
-            CHECK_MSG(isfinite(q[i]) && fabs(q[i] - ref[i]) < 1e-6, "T=%g i=%d: %g vs %g", temps[k], i, q[i],
-                      ref[i]);
+            CHECK_MSG(isfinite(q[i]) && fabs(q[i] - ref[i]) < 1e-6, "T=%g i=%d: %g vs %g", temps[k], i, q[i], ref[i]);
             sum += q[i];
         }
         CHECK_NEAR(sum, 1.0, 1e-6);
-        CHECK(q[4] == 0.0f); /* impossible stays impossible */
+        CHECK(q[4] == 0.0f);                 /* impossible stays impossible */
         CHECK(q[0] >= q[1] && q[1] >= q[2]); /* ranking kept */
     }
     /* T > 1 softens, T < 1 sharpens. */

@@ -168,8 +168,8 @@ static int skip_mine(void *user, const char *dir, const char *name)
 static void test_skipped_names(void)
 {
     make_dir("skip");
-    static const char *const system[] = {"lost+found", "System Volume Information", "$RECYCLE.BIN", "@eaDir",
-                                         "#recycle", ".hidden"};
+    static const char *const system[] = {
+        "lost+found", "System Volume Information", "$RECYCLE.BIN", "@eaDir", "#recycle", ".hidden"};
     char rel[256];
     for (size_t i = 0; i < sizeof system / sizeof system[0]; i++) {
         snprintf(rel, sizeof rel, "skip/%s", system[i]);
@@ -195,8 +195,9 @@ static void test_skipped_names(void)
     gs_walk_options o = {.include_hidden = 1, .skip = skip_mine, .user = &calls};
     CHECK(walk_one("skip", &o, &l, &err) == GS_OK);
     rels(&l, got, sizeof got);
-    CHECK_MSG(!strcmp(got, "#recycle/in.wav $RECYCLE.BIN/in.wav .dot.wav .hidden/in.wav @eaDir/in.wav "
-                           "System Volume Information/in.wav keep.wav lost+found/in.wav"),
+    CHECK_MSG(!strcmp(got,
+                      "#recycle/in.wav $RECYCLE.BIN/in.wav .dot.wav .hidden/in.wav @eaDir/in.wav "
+                      "System Volume Information/in.wav keep.wav lost+found/in.wav"),
               "got %s", got);
     CHECK(calls >= 9);
     gs_walk_list_free(&l);

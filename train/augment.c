@@ -138,8 +138,8 @@ static void apply_masks(float *x, int n_mels, int patch, const gs_augment_config
 }
 
 void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, int batch, int num_labels,
-                   const gs_frontend_params *p, const gs_augment_config *cfg, const gs_band_table *bands,
-                   gs_rng *rng, float *inputs, float *targets, float *scratch)
+                   const gs_frontend_params *p, const gs_augment_config *cfg, const gs_band_table *bands, gs_rng *rng,
+                   float *inputs, float *targets, float *scratch)
 {
     int n_mels = p->n_mels, patch = p->patch_frames;
     size_t size = (size_t)n_mels * patch;

@@ -12,14 +12,14 @@
 #include "spec_cache.h"
 
 typedef struct gs_augment_config {
-    float gain_db;        /* uniform gain in [-gain_db, +gain_db]; 0 = off */
-    int time_masks;       /* number of time masks per patch */
-    int time_mask_max;    /* frames, each mask 0..max wide */
+    float gain_db;     /* uniform gain in [-gain_db, +gain_db]; 0 = off */
+    int time_masks;    /* number of time masks per patch */
+    int time_mask_max; /* frames, each mask 0..max wide */
     int freq_masks;
-    int freq_mask_max;    /* mel bands */
-    float mixup_alpha;    /* Beta(alpha, alpha) mixing; 0 = off */
-    float label_smoothing;/* epsilon spread over all labels; 0 = off */
-    float lowpass_p;      /* probability of a random low-pass per crop; 0 = off */
+    int freq_mask_max;                    /* mel bands */
+    float mixup_alpha;                    /* Beta(alpha, alpha) mixing; 0 = off */
+    float label_smoothing;                /* epsilon spread over all labels; 0 = off */
+    float lowpass_p;                      /* probability of a random low-pass per crop; 0 = off */
     float lowpass_min_hz, lowpass_max_hz; /* its cut-off, drawn uniformly */
 } gs_augment_config;
 
@@ -33,7 +33,7 @@ typedef struct gs_augment_config {
 typedef struct gs_band_table {
     int n_mels, n_bins;
     double bin_hz;
-    double *cdf;     /* n_mels x (n_bins + 1): weight of bins 0..k-1; owned */
+    double *cdf; /* n_mels x (n_bins + 1): weight of bins 0..k-1; owned */
 } gs_band_table;
 
 /* Builds the table from the core's filterbank for params (validated).

@@ -46,8 +46,8 @@ static void softmax_row(const float *w, const float *xs, int dim, int L, float *
         p[c] = (float)(p[c] / sum);
 }
 
-gs_status gs_logreg_fit(gs_logreg *m, const float *x, const int *y, const int *use, int n, int dim,
-                        int num_labels, float l2, int iterations, gs_error *err)
+gs_status gs_logreg_fit(gs_logreg *m, const float *x, const int *y, const int *use, int n, int dim, int num_labels,
+                        float l2, int iterations, gs_error *err)
 {
     memset(m, 0, sizeof *m);
     m->dim = dim;

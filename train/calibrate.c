@@ -15,8 +15,8 @@
 #include "genrescope/verdict.h"
 
 #define PROB_FLOOR 1e-12
-#define T_MIN 0.05
-#define T_MAX 20.0
+#define T_MIN      0.05
+#define T_MAX      20.0
 
 static int valid_input(const float *probs, const int *labels, int n, int k)
 {
@@ -68,8 +68,7 @@ static double mean_grad(const float *probs, const int *labels, int n, int k, dou
     return g / n;
 }
 
-gs_status gs_fit_temperature(const float *probs, const int *labels, int n, int k, double *temperature,
-                             gs_error *err)
+gs_status gs_fit_temperature(const float *probs, const int *labels, int n, int k, double *temperature, gs_error *err)
 {
     if (!temperature || !valid_input(probs, labels, n, k))
         return gs_error_set(err, GS_ERR_INVALID, "calibration: no usable predictions");
@@ -108,8 +107,7 @@ double gs_calibrated_nll(const float *probs, const int *labels, int n, int k, do
     return sum / n;
 }
 
-double gs_expected_calibration_error(const float *probs, const int *labels, int n, int k, int bins,
-                                     double *bins_out)
+double gs_expected_calibration_error(const float *probs, const int *labels, int n, int k, int bins, double *bins_out)
 {
     if (!valid_input(probs, labels, n, k) || bins < 1)
         return -1.0;
@@ -179,8 +177,8 @@ static int split_csv(char *line, char **fields, int max)
     return n;
 }
 
-gs_status gs_calibration_from_predictions(const char *csv_path, const char *const *labels, int num_labels,
-                                          cJSON **out, gs_error *err)
+gs_status gs_calibration_from_predictions(const char *csv_path, const char *const *labels, int num_labels, cJSON **out,
+                                          gs_error *err)
 {
     *out = NULL;
     FILE *f = fopen(csv_path, "r");
@@ -239,8 +237,7 @@ gs_status gs_calibration_from_predictions(const char *csv_path, const char *cons
             char *end = NULL;
             double v = column_of[l] < nf ? strtod(fields[column_of[l]], &end) : NAN;
             if (!end || *end || !(v >= 0.0 && v <= 1.0))
-                st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: p_%s is not a probability", csv_path, lineno,
-                                  labels[l]);
+                st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: p_%s is not a probability", csv_path, lineno, labels[l]);
             else
                 probs[(size_t)n * num_labels + l] = (float)v;
         }

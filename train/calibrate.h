@@ -13,8 +13,7 @@
  * over T in [0.05, 20] finds the optimum (to 1e-9 in 1/T); an optimum
  * outside the range is clamped to it. Errors: GS_ERR_INVALID for n < 1,
  * k < 2, a label out of range or a non-finite or negative probability. */
-gs_status gs_fit_temperature(const float *probs, const int *labels, int n, int k, double *temperature,
-                             gs_error *err);
+gs_status gs_fit_temperature(const float *probs, const int *labels, int n, int k, double *temperature, gs_error *err);
 
 /* Mean negative log-likelihood of the true labels after calibration at
  * temperature (1: as given). Same input rules as gs_fit_temperature;
@@ -27,8 +26,7 @@ double gs_calibrated_nll(const float *probs, const int *labels, int n, int k, do
  * Probabilities are used as given (calibrate first). bins_out, when not
  * NULL, receives per bin: count, mean confidence, accuracy (3 * bins
  * doubles). Returns -1 on invalid input. */
-double gs_expected_calibration_error(const float *probs, const int *labels, int n, int k, int bins,
-                                     double *bins_out);
+double gs_expected_calibration_error(const float *probs, const int *labels, int n, int k, int bins, double *bins_out);
 
 /* Reads a --predictions CSV (stem, fold, label, predicted, p_<label>...),
  * fits the temperature on its clips whose true label is one of labels

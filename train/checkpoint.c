@@ -38,7 +38,7 @@ static gs_status save_optim(const char *path, const gs_optim *opt, long step, gs
     FILE *f = gs_outfile_stream(out);
     int64_t hdr[3] = {step, ostep, (int64_t)n};
     int ok = f && fwrite(OPTIM_MAGIC, 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1 &&
-             fwrite(buf, sizeof *buf, n, f) == n;
+        fwrite(buf, sizeof *buf, n, f) == n;
     free(buf);
     if (!ok) {
         gs_outfile_discard(out);
@@ -47,9 +47,9 @@ static gs_status save_optim(const char *path, const gs_optim *opt, long step, gs
     return gs_outfile_commit(out, err);
 }
 
-gs_status gs_checkpoint_save(const char *path, const gs_tnet *net, const gs_optim *opt,
-                             const char *const *labels, int num_labels, const gs_frontend_params *frontend,
-                             const gs_checkpoint_state *state, gs_error *err)
+gs_status gs_checkpoint_save(const char *path, const gs_tnet *net, const gs_optim *opt, const char *const *labels,
+                             int num_labels, const gs_frontend_params *frontend, const gs_checkpoint_state *state,
+                             gs_error *err)
 {
     char opath[4200];
     snprintf(opath, sizeof opath, "%s.optim", path);
@@ -60,8 +60,8 @@ gs_status gs_checkpoint_save(const char *path, const gs_tnet *net, const gs_opti
     if (!w)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     char meta[256];
-    snprintf(meta, sizeof meta, "{\"epoch\":%d,\"step\":%ld,\"rng\":\"%016llx\",\"seed\":\"%016llx\"}",
-             state->epoch, state->step, (unsigned long long)state->rng_state, (unsigned long long)state->seed);
+    snprintf(meta, sizeof meta, "{\"epoch\":%d,\"step\":%ld,\"rng\":\"%016llx\",\"seed\":\"%016llx\"}", state->epoch,
+             state->step, (unsigned long long)state->rng_state, (unsigned long long)state->seed);
     st = gs_tnet_export(net, w, err);
     if (st == GS_OK)
         st = gs_model_writer_set_standard_metadata(w, labels, num_labels, frontend, err);
@@ -78,13 +78,12 @@ gs_status gs_checkpoint_save(const char *path, const gs_tnet *net, const gs_opti
 static int same_frontend(const gs_frontend_params *a, const gs_frontend_params *b)
 {
     return a->sample_rate == b->sample_rate && a->n_fft == b->n_fft && a->hop_length == b->hop_length &&
-           a->n_mels == b->n_mels && a->fmin == b->fmin && a->fmax == b->fmax && a->log_offset == b->log_offset &&
-           a->patch_frames == b->patch_frames && a->patch_normalize == b->patch_normalize;
+        a->n_mels == b->n_mels && a->fmin == b->fmin && a->fmax == b->fmax && a->log_offset == b->log_offset &&
+        a->patch_frames == b->patch_frames && a->patch_normalize == b->patch_normalize;
 }
 
-gs_status gs_checkpoint_load(const char *path, gs_tnet *net, gs_optim *opt, const char *const *labels,
-                             int num_labels, const gs_frontend_params *frontend, gs_checkpoint_state *state,
-                             gs_error *err)
+gs_status gs_checkpoint_load(const char *path, gs_tnet *net, gs_optim *opt, const char *const *labels, int num_labels,
+                             const gs_frontend_params *frontend, gs_checkpoint_state *state, gs_error *err)
 {
     gs_model *m = gs_model_load(path, err);
     if (!m) {
@@ -107,13 +106,13 @@ gs_status gs_checkpoint_load(const char *path, gs_tnet *net, gs_optim *opt, cons
         st = gs_error_set(err, GS_ERR_INVALID, "cannot resume: checkpoint %s has %d labels, the data has %d", path,
                           gs_model_num_labels(m), num_labels);
     } else if (!same_frontend(gs_model_frontend(m), frontend)) {
-        st = gs_error_set(err, GS_ERR_INVALID, "cannot resume: checkpoint %s used other front-end parameters",
-                          path);
+        st = gs_error_set(err, GS_ERR_INVALID, "cannot resume: checkpoint %s used other front-end parameters", path);
     } else {
         for (int i = 0; i < num_labels && st == GS_OK; i++)
             if (strcmp(gs_model_label(m, i), labels[i]))
-                st = gs_error_set(err, GS_ERR_INVALID, "cannot resume: checkpoint %s label %d is '%s', the data's is '%s'",
-                                  path, i, gs_model_label(m, i), labels[i]);
+                st = gs_error_set(err, GS_ERR_INVALID,
+                                  "cannot resume: checkpoint %s label %d is '%s', the data's is '%s'", path, i,
+                                  gs_model_label(m, i), labels[i]);
     }
     if (st == GS_OK) {
         state->epoch = je->valueint;

@@ -23,18 +23,16 @@ typedef struct gs_checkpoint_state {
     uint64_t seed;
 } gs_checkpoint_state;
 
-gs_status gs_checkpoint_save(const char *path, const gs_tnet *net, const gs_optim *opt,
-                             const char *const *labels, int num_labels,
-                             const gs_frontend_params *frontend, const gs_checkpoint_state *state,
+gs_status gs_checkpoint_save(const char *path, const gs_tnet *net, const gs_optim *opt, const char *const *labels,
+                             int num_labels, const gs_frontend_params *frontend, const gs_checkpoint_state *state,
                              gs_error *err);
 
 /* Restores weights and optimiser state into net/opt, which must have been
  * built for the same architecture: a checkpoint of another architecture,
  * other labels or another front-end is refused with a message saying what
  * differs (GS_ERR_INVALID), and nothing is modified. */
-gs_status gs_checkpoint_load(const char *path, gs_tnet *net, gs_optim *opt, const char *const *labels,
-                             int num_labels, const gs_frontend_params *frontend,
-                             gs_checkpoint_state *state, gs_error *err);
+gs_status gs_checkpoint_load(const char *path, gs_tnet *net, gs_optim *opt, const char *const *labels, int num_labels,
+                             const gs_frontend_params *frontend, gs_checkpoint_state *state, gs_error *err);
 
 /* 1 if both JSON texts parse and are equal as JSON values. */
 int gs_json_equal(const char *a, const char *b);

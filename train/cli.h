@@ -18,16 +18,16 @@ typedef enum gs_train_mode {
 
 typedef struct gs_train_cli {
     gs_train_mode mode;
-    const char *data_dir;      /* positional folder tree */
-    const char *csv;           /* --csv */
-    const char *tags_dir;      /* --labels-from-tags */
-    const char *labels;        /* --labels a,b,c: the only labels allowed */
-    const char *output;        /* -o */
-    const char *arch_path;     /* --arch */
-    const char *design_name;   /* --name */
-    int width;                 /* --width (built-in design) */
-    float log_offset;          /* --log-offset (0: front-end default) */
-    int patch_hop;             /* --patch-hop (0: front-end default) */
+    const char *data_dir;    /* positional folder tree */
+    const char *csv;         /* --csv */
+    const char *tags_dir;    /* --labels-from-tags */
+    const char *labels;      /* --labels a,b,c: the only labels allowed */
+    const char *output;      /* -o */
+    const char *arch_path;   /* --arch */
+    const char *design_name; /* --name */
+    int width;               /* --width (built-in design) */
+    float log_offset;        /* --log-offset (0: front-end default) */
+    int patch_hop;           /* --patch-hop (0: front-end default) */
     float dropout;
     const char *init_from;
     int replace_head;
@@ -36,28 +36,28 @@ typedef struct gs_train_cli {
     const char *checkpoint;
     int resume;
     const char *log_csv;
-    int cv_folds;              /* --cv K */
+    int cv_folds; /* --cv K */
     int cv_only;
-    int final_only;            /* --final-only: skip validation runs */
+    int final_only; /* --final-only: skip validation runs */
     uint64_t fold_seed;
     const char *split_train, *split_valid; /* --split */
-    int auto_split;            /* --auto-split: DATA/train.txt + valid.txt when present */
+    int auto_split;                        /* --auto-split: DATA/train.txt + valid.txt when present */
     int baseline;
-    const char *export_dir;    /* --export-specs */
-    const char *summary;       /* --summary JSON */
-    const char *provenance_extra; /* --provenance-extra JSON merged into provenance */
-    const char *confusion_dat; /* --confusion-dat */
-    const char *predictions;    /* --predictions: held-out verdicts as CSV */
-    const char *not_music_dir;  /* --not-music DIR: training-only examples of "not music" */
-    const char *calibrate_from; /* --calibrate-from PREDICTIONS.csv: fit the temperature */
-    const char *tagging_json;   /* --tagging FILE: the model's "tagging" metadata (JSON object) */
+    const char *export_dir;              /* --export-specs */
+    const char *summary;                 /* --summary JSON */
+    const char *provenance_extra;        /* --provenance-extra JSON merged into provenance */
+    const char *confusion_dat;           /* --confusion-dat */
+    const char *predictions;             /* --predictions: held-out verdicts as CSV */
+    const char *not_music_dir;           /* --not-music DIR: training-only examples of "not music" */
+    const char *calibrate_from;          /* --calibrate-from PREDICTIONS.csv: fit the temperature */
+    const char *tagging_json;            /* --tagging FILE: the model's "tagging" metadata (JSON object) */
     const char *not_music_decision_json; /* --not-music-decision FILE: its "not_music_decision" metadata */
-    const char *eval_model;    /* --evaluate MODEL DIR */
+    const char *eval_model;              /* --evaluate MODEL DIR */
     const char *eval_data;
     int json;
     int threads;
     int quiet;
-    int stop_after;            /* --stop-after-epochs (tests: simulated interruption) */
+    int stop_after; /* --stop-after-epochs (tests: simulated interruption) */
     gs_train_config train;
     gs_clip_variant_config clip; /* --clip-variants K (seed = --seed) */
 } gs_train_cli;

@@ -95,7 +95,6 @@ gs_status gs_split_from_lists(const gs_dataset *ds, const char *train_list, cons
         if (fold[i] >= 0)
             n[fold[i]]++;
     if (!n[0] || !n[1])
-        return gs_error_set(err, GS_ERR_INVALID, "split lists match %d training and %d validation files", n[0],
-                            n[1]);
+        return gs_error_set(err, GS_ERR_INVALID, "split lists match %d training and %d validation files", n[0], n[1]);
     return GS_OK;
 }

@@ -17,7 +17,7 @@ gs_status gs_stratified_folds(const gs_dataset *ds, int k, uint64_t seed, int *f
 /* Given split: lines of train_list and valid_list name clips by any of
  * "genre/genre.00012", "genre.00012.wav", a path...; matching is by file stem.
  * Names not in the dataset are counted in *missing. */
-gs_status gs_split_from_lists(const gs_dataset *ds, const char *train_list, const char *valid_list,
-                              int *fold, int *missing, gs_error *err);
+gs_status gs_split_from_lists(const gs_dataset *ds, const char *train_list, const char *valid_list, int *fold,
+                              int *missing, gs_error *err);
 
 #endif

@@ -123,8 +123,8 @@ static void on_unreadable(void *user, const char *path, const char *reason)
  * a folder; when root_must_open, one that cannot be opened is GS_ERR_IO,
  * else it is reported on warn like any unreadable entry. Unreadable
  * entries are added to *unreadable. */
-static gs_status list_audio(const char *dir, int root_must_open, FILE *warn, int *unreadable,
-                            gs_walk_list *files, gs_error *err)
+static gs_status list_audio(const char *dir, int root_must_open, FILE *warn, int *unreadable, gs_walk_list *files,
+                            gs_error *err)
 {
     struct stat sb;
     if (stat(dir, &sb) != 0)
@@ -143,8 +143,7 @@ static gs_status list_audio(const char *dir, int root_must_open, FILE *warn, int
 static void report_unreadable(FILE *warn, int unreadable, const char *root)
 {
     if (warn && unreadable > 0)
-        fprintf(warn, "warning: %d unreadable file(s) or folder(s) under %s left out of the data\n",
-                unreadable, root);
+        fprintf(warn, "warning: %d unreadable file(s) or folder(s) under %s left out of the data\n", unreadable, root);
 }
 
 static void strip_trailing_slashes(char *s)
@@ -204,8 +203,8 @@ gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root_in, FILE *warn
         report_unreadable(warn, ds->unreadable, root);
     if (st == GS_OK && ds->num_items == 0)
         st = gs_error_set(err, GS_ERR_INVALID,
-                          "no audio files in %s: expected %s/<label>/<file> (wav, flac, mp3, ogg, opus, m4a...)",
-                          root, root);
+                          "no audio files in %s: expected %s/<label>/<file> (wav, flac, mp3, ogg, opus, m4a...)", root,
+                          root);
     if (st != GS_OK) {
         gs_dataset_free(ds);
         return st;
@@ -253,8 +252,8 @@ static char *trim(char *s)
     return s;
 }
 
-gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
-                              const char *const *allowed, int num_allowed, gs_error *err)
+gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path, const char *const *allowed, int num_allowed,
+                              gs_error *err)
 {
     memset(ds, 0, sizeof *ds);
     FILE *f = fopen(csv_path, "r");
@@ -295,8 +294,7 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
                 ok = !strcmp(allowed[i], label);
             if (!ok) {
                 st = gs_error_set(err, GS_ERR_FORMAT, "%s:%d: unknown label '%s' (the model knows %d labels: %s%s)",
-                                  csv_path, lineno, label, num_allowed, allowed[0],
-                                  num_allowed > 1 ? ", ..." : "");
+                                  csv_path, lineno, label, num_allowed, allowed[0], num_allowed > 1 ? ", ..." : "");
                 break;
             }
         }
@@ -345,8 +343,7 @@ static int tag_label(char **genres, int count, char label[GS_MAX_LABEL_LENGTH])
     return distinct;
 }
 
-gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagged, FILE *warn,
-                               gs_error *err)
+gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagged, FILE *warn, gs_error *err)
 {
     memset(ds, 0, sizeof *ds);
     *untagged = 0;
@@ -385,11 +382,11 @@ gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root_in, int *untagge
     }
     if (st == GS_OK && ds->num_items == 0)
         st = ds->multi_genre
-                 ? gs_error_set(err, GS_ERR_INVALID,
-                                "no audio file under %s has exactly one genre (%d untagged, %d with several)",
-                                root, *untagged, ds->multi_genre)
-                 : gs_error_set(err, GS_ERR_INVALID, "no audio file under %s has a genre tag (%d untagged)",
-                                root, *untagged);
+            ? gs_error_set(err, GS_ERR_INVALID,
+                           "no audio file under %s has exactly one genre (%d untagged, %d with several)", root,
+                           *untagged, ds->multi_genre)
+            : gs_error_set(err, GS_ERR_INVALID, "no audio file under %s has a genre tag (%d untagged)", root,
+                           *untagged);
     if (st != GS_OK) {
         gs_dataset_free(ds);
         return st;
@@ -423,13 +420,12 @@ gs_status gs_dataset_check_trainable(const gs_dataset *ds, int min_per_label, gs
         return gs_error_set(err, GS_ERR_INVALID, "need at least 2 labels to train a classifier, found %d (%s)",
                             ds->num_labels, ds->num_labels ? ds->labels[0] : "none");
     if (usable < ds->num_labels)
-        return gs_error_set(err, GS_ERR_INVALID, "every label needs at least %d examples; too few: %s",
-                            min_per_label, few);
+        return gs_error_set(err, GS_ERR_INVALID, "every label needs at least %d examples; too few: %s", min_per_label,
+                            few);
     return GS_OK;
 }
 
-gs_status gs_dataset_remap(gs_dataset *ds, const char *const *labels, int num_labels, int *dropped,
-                           gs_error *err)
+gs_status gs_dataset_remap(gs_dataset *ds, const char *const *labels, int num_labels, int *dropped, gs_error *err)
 {
     if (num_labels > GS_MAX_LABELS)
         return gs_error_set(err, GS_ERR_INVALID, "too many labels");

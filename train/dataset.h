@@ -12,9 +12,9 @@
 #include "genrescope/model.h"
 
 typedef struct gs_item {
-    char *path;   /* owned */
-    char *stem;   /* file name without directories and extension, owned */
-    int label;    /* index into labels */
+    char *path; /* owned */
+    char *stem; /* file name without directories and extension, owned */
+    int label;  /* index into labels */
 } gs_item;
 
 typedef struct gs_dataset {
@@ -23,7 +23,7 @@ typedef struct gs_dataset {
     int num_items;
     gs_item *items;
     int capacity;
-    int unreadable; /* files and folders under the data that could not be read, left out */
+    int unreadable;  /* files and folders under the data that could not be read, left out */
     int multi_genre; /* gs_dataset_from_tags: files with several genres, left out */
 } gs_dataset;
 
@@ -45,8 +45,7 @@ gs_status gs_dataset_from_folder(gs_dataset *ds, const char *root, FILE *warn, g
  * folder; '#' lines and a "path,label" header are skipped). When
  * allowed_labels (num_allowed > 0) is given, a line with another label is an
  * error naming the line (GS_ERR_FORMAT), as is a malformed line. */
-gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
-                              const char *const *allowed_labels, int num_allowed,
+gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path, const char *const *allowed_labels, int num_allowed,
                               gs_error *err);
 
 /* Genre tags: every audio file below root whose genre tag is non-empty is
@@ -61,8 +60,7 @@ gs_status gs_dataset_from_csv(gs_dataset *ds, const char *csv_path,
  * GS_ERR_IO if root cannot be read; GS_ERR_INVALID when no file has
  * exactly one genre. Tags are read with tags/tag_read.h, as the tagger
  * reads them. */
-gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged,
-                               FILE *warn, gs_error *err);
+gs_status gs_dataset_from_tags(gs_dataset *ds, const char *root, int *untagged, FILE *warn, gs_error *err);
 
 /* Adds every audio file below dir (recursively, sorted) as an example of
  * label, a label the data must not have yet; it becomes the last label (not
@@ -79,8 +77,7 @@ gs_status gs_dataset_check_trainable(const gs_dataset *ds, int min_per_label, gs
 /* Re-indexes items to the label order of labels (e.g. a model's); items with
  * labels not in it are dropped and counted in *dropped. GS_ERR_INVALID if
  * nothing is left. */
-gs_status gs_dataset_remap(gs_dataset *ds, const char *const *labels, int num_labels,
-                           int *dropped, gs_error *err);
+gs_status gs_dataset_remap(gs_dataset *ds, const char *const *labels, int num_labels, int *dropped, gs_error *err);
 
 /* Index of the item whose stem equals stem, or -1. */
 int gs_dataset_find_stem(const gs_dataset *ds, const char *stem);

@@ -15,8 +15,8 @@ typedef struct gs_confusion {
     char labels[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
     int counts[GS_MAX_LABELS][GS_MAX_LABELS]; /* [true][predicted] */
     int total, correct;
-    int failed;   /* files that could not be classified */
-    int silent;   /* files with no non-silent patch (counted wrong) */
+    int failed; /* files that could not be classified */
+    int silent; /* files with no non-silent patch (counted wrong) */
 } gs_confusion;
 
 void gs_confusion_init(gs_confusion *c, const char *const *labels, int num_labels);

@@ -36,13 +36,14 @@ static int run_evaluate(const gs_train_cli *c)
 {
     gs_error err;
     gs_error_clear(&err);
-    gs_model *model = !strcmp(c->eval_model, "default") ? gs_model_load_default(&err)
-                                                          : gs_model_load(c->eval_model, &err);
+    gs_model *model =
+        !strcmp(c->eval_model, "default") ? gs_model_load_default(&err) : gs_model_load(c->eval_model, &err);
     if (!model)
         return fail(&err);
     if (trained_on(model, c->eval_data))
-        fprintf(stderr, "warning: the model was trained on %s (its provenance says so): accuracy on its own "
-                        "training data overstates what it does on other music\n",
+        fprintf(stderr,
+                "warning: the model was trained on %s (its provenance says so): accuracy on its own "
+                "training data overstates what it does on other music\n",
                 c->eval_data);
     int L = gs_model_num_labels(model);
     const char *labels[GS_MAX_LABELS];
@@ -51,8 +52,8 @@ static int run_evaluate(const gs_train_cli *c)
     gs_dataset ds;
     struct stat sb;
     gs_status st = (stat(c->eval_data, &sb) == 0 && S_ISREG(sb.st_mode))
-                       ? gs_dataset_from_csv(&ds, c->eval_data, NULL, 0, &err)
-                       : gs_dataset_from_folder(&ds, c->eval_data, stderr, &err);
+        ? gs_dataset_from_csv(&ds, c->eval_data, NULL, 0, &err)
+        : gs_dataset_from_folder(&ds, c->eval_data, stderr, &err);
     if (st != GS_OK) {
         gs_model_free(model);
         return fail(&err);
@@ -61,8 +62,7 @@ static int run_evaluate(const gs_train_cli *c)
      * counting them wrong. */
     for (int l = 0; l < ds.num_labels; l++)
         if (gs_model_label_index(model, ds.labels[l]) < 0)
-            fprintf(stderr, "warning: label '%s' is not one of the model's; its files are not scored\n",
-                    ds.labels[l]);
+            fprintf(stderr, "warning: label '%s' is not one of the model's; its files are not scored\n", ds.labels[l]);
     int dropped = 0;
     st = gs_dataset_remap(&ds, labels, L, &dropped, &err);
     if (st != GS_OK) {

@@ -9,9 +9,8 @@
 
 #include "rng.h"
 
-void gs_batchnorm_train_forward(const float *in, int batch, int channels, int spatial,
-                                const float *gamma, const float *beta, float eps, float momentum,
-                                float *running_mean, float *running_var,
+void gs_batchnorm_train_forward(const float *in, int batch, int channels, int spatial, const float *gamma,
+                                const float *beta, float eps, float momentum, float *running_mean, float *running_var,
                                 float *save_mean, float *save_invstd, float *out)
 {
     const double m = (double)batch * spatial;
@@ -53,9 +52,8 @@ void gs_batchnorm_train_forward(const float *in, int batch, int channels, int sp
     }
 }
 
-void gs_batchnorm_eval_forward(const float *in, int batch, int channels, int spatial,
-                               const float *gamma, const float *beta, float eps,
-                               const float *running_mean, const float *running_var,
+void gs_batchnorm_eval_forward(const float *in, int batch, int channels, int spatial, const float *gamma,
+                               const float *beta, float eps, const float *running_mean, const float *running_var,
                                float *save_mean, float *save_invstd, float *out)
 {
     for (int c = 0; c < channels; c++) {
@@ -73,9 +71,8 @@ void gs_batchnorm_eval_forward(const float *in, int batch, int channels, int spa
 }
 
 /* Per-channel sums of dy and dy * xhat. */
-static void bn_grad_sums(const float *in, const float *out_grad, int batch, int channels,
-                         int spatial, int c, float mean, float invstd, double *sum_dy,
-                         double *sum_dy_xhat)
+static void bn_grad_sums(const float *in, const float *out_grad, int batch, int channels, int spatial, int c,
+                         float mean, float invstd, double *sum_dy, double *sum_dy_xhat)
 {
     double a = 0.0, b = 0.0;
     for (int n = 0; n < batch; n++) {
@@ -90,17 +87,15 @@ static void bn_grad_sums(const float *in, const float *out_grad, int batch, int 
     *sum_dy_xhat = b;
 }
 
-void gs_batchnorm_train_backward(const float *in, const float *out_grad, int batch, int channels,
-                                 int spatial, const float *gamma, const float *save_mean,
-                                 const float *save_invstd, float *gamma_grad, float *beta_grad,
-                                 float *in_grad)
+void gs_batchnorm_train_backward(const float *in, const float *out_grad, int batch, int channels, int spatial,
+                                 const float *gamma, const float *save_mean, const float *save_invstd,
+                                 float *gamma_grad, float *beta_grad, float *in_grad)
 {
     const float m = (float)batch * (float)spatial;
     for (int c = 0; c < channels; c++) {
         const float mean = save_mean[c], invstd = save_invstd[c];
         double sum_dy, sum_dy_xhat;
-        bn_grad_sums(in, out_grad, batch, channels, spatial, c, mean, invstd, &sum_dy,
-                     &sum_dy_xhat);
+        bn_grad_sums(in, out_grad, batch, channels, spatial, c, mean, invstd, &sum_dy, &sum_dy_xhat);
         gamma_grad[c] += (float)sum_dy_xhat;
         beta_grad[c] += (float)sum_dy;
         if (!in_grad)
@@ -119,15 +114,13 @@ void gs_batchnorm_train_backward(const float *in, const float *out_grad, int bat
     }
 }
 
-void gs_batchnorm_eval_backward(const float *in, const float *out_grad, int batch, int channels,
-                                int spatial, const float *gamma, const float *save_mean,
-                                const float *save_invstd, float *gamma_grad, float *beta_grad,
-                                float *in_grad)
+void gs_batchnorm_eval_backward(const float *in, const float *out_grad, int batch, int channels, int spatial,
+                                const float *gamma, const float *save_mean, const float *save_invstd, float *gamma_grad,
+                                float *beta_grad, float *in_grad)
 {
     for (int c = 0; c < channels; c++) {
         double sum_dy, sum_dy_xhat;
-        bn_grad_sums(in, out_grad, batch, channels, spatial, c, save_mean[c], save_invstd[c],
-                     &sum_dy, &sum_dy_xhat);
+        bn_grad_sums(in, out_grad, batch, channels, spatial, c, save_mean[c], save_invstd[c], &sum_dy, &sum_dy_xhat);
         gamma_grad[c] += (float)sum_dy_xhat;
         beta_grad[c] += (float)sum_dy;
         if (!in_grad)

@@ -16,27 +16,23 @@
  * mean and biased variance, saves mean and 1/sqrt(var+eps) per channel for
  * the backward pass, and updates the running statistics with momentum
  * (PyTorch: running = (1-m)*running + m*stat, unbiased variance). */
-void gs_batchnorm_train_forward(const float *in, int batch, int channels, int spatial,
-                                const float *gamma, const float *beta, float eps, float momentum,
-                                float *running_mean, float *running_var,
+void gs_batchnorm_train_forward(const float *in, int batch, int channels, int spatial, const float *gamma,
+                                const float *beta, float eps, float momentum, float *running_mean, float *running_var,
                                 float *save_mean, float *save_invstd, float *out);
 /* Eval mode: fixed running statistics. Also fills save_mean/save_invstd with
  * them so gs_batchnorm_eval_backward can run. */
-void gs_batchnorm_eval_forward(const float *in, int batch, int channels, int spatial,
-                               const float *gamma, const float *beta, float eps,
-                               const float *running_mean, const float *running_var,
+void gs_batchnorm_eval_forward(const float *in, int batch, int channels, int spatial, const float *gamma,
+                               const float *beta, float eps, const float *running_mean, const float *running_var,
                                float *save_mean, float *save_invstd, float *out);
 /* Backward of the training forward (the batch statistics depend on the
  * input, so every input gets a share of the mean and variance gradients). */
-void gs_batchnorm_train_backward(const float *in, const float *out_grad, int batch, int channels,
-                                 int spatial, const float *gamma, const float *save_mean,
-                                 const float *save_invstd, float *gamma_grad, float *beta_grad,
-                                 float *in_grad);
+void gs_batchnorm_train_backward(const float *in, const float *out_grad, int batch, int channels, int spatial,
+                                 const float *gamma, const float *save_mean, const float *save_invstd,
+                                 float *gamma_grad, float *beta_grad, float *in_grad);
 /* Backward of the eval forward (a per-channel affine map). */
-void gs_batchnorm_eval_backward(const float *in, const float *out_grad, int batch, int channels,
-                                int spatial, const float *gamma, const float *save_mean,
-                                const float *save_invstd, float *gamma_grad, float *beta_grad,
-                                float *in_grad);
+void gs_batchnorm_eval_backward(const float *in, const float *out_grad, int batch, int channels, int spatial,
+                                const float *gamma, const float *save_mean, const float *save_invstd, float *gamma_grad,
+                                float *beta_grad, float *in_grad);
 
 /* Inverted dropout: mask[i] is 0 or 1/(1-p), drawn from train/rng.h's
  * generator seeded with seed (same seed, same mask); out = in * mask. p == 0 gives an all-ones

@@ -9,8 +9,8 @@
 struct gs_optim {
     gs_optim_config config;
     gs_tnet *net;
-    size_t total;   /* floats over all parameter groups */
-    float *state;   /* SGD: momentum buffer; AdamW: first moments then second */
+    size_t total; /* floats over all parameter groups */
+    float *state; /* SGD: momentum buffer; AdamW: first moments then second */
     long step;
 };
 
@@ -25,8 +25,8 @@ gs_optim *gs_optim_new(const gs_optim_config *config, gs_tnet *net, gs_error *er
         return NULL;
     }
     if (config->kind == GS_OPTIM_ADAMW &&
-        !(config->beta1 >= 0.0f && config->beta1 < 1.0f && config->beta2 >= 0.0f &&
-          config->beta2 < 1.0f && config->eps > 0.0f)) {
+        !(config->beta1 >= 0.0f && config->beta1 < 1.0f && config->beta2 >= 0.0f && config->beta2 < 1.0f &&
+          config->eps > 0.0f)) {
         gs_error_set(err, GS_ERR_INVALID, "optimiser: AdamW needs 0 <= beta < 1 and eps > 0");
         return NULL;
     }
@@ -79,8 +79,7 @@ static void sgd_update(const gs_optim_config *c, gs_tparam *p, float *buf, float
 
 /* torch.optim.AdamW: p *= 1 - lr*wd; m,v moments; bias corrections as in
  * _single_tensor_adamw: p -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps). */
-static void adamw_update(const gs_optim_config *c, gs_tparam *p, float *m, float *v, float lr,
-                         long step)
+static void adamw_update(const gs_optim_config *c, gs_tparam *p, float *m, float *v, float lr, long step)
 {
     const float wd = p->decay ? c->weight_decay : 0.0f;
     const double bc1 = 1.0 - pow(c->beta1, (double)step);
@@ -107,8 +106,7 @@ void gs_optim_step(gs_optim *opt, float lr)
         if (opt->config.kind == GS_OPTIM_SGD)
             sgd_update(&opt->config, p, opt->state + off, lr);
         else
-            adamw_update(&opt->config, p, opt->state + off, opt->state + opt->total + off, lr,
-                         opt->step);
+            adamw_update(&opt->config, p, opt->state + off, opt->state + opt->total + off, lr, opt->step);
         off += p->size;
     }
 }
@@ -160,7 +158,6 @@ float gs_schedule_lr(const gs_schedule *s, long step)
         return (float)(s->min_lr + (s->base_lr - s->min_lr) * 0.5 * (1.0 + cos(M_PI * progress)));
     }
     case GS_SCHEDULE_CONSTANT:
-    default:
-        return s->base_lr;
+    default: return s->base_lr;
     }
 }

@@ -32,7 +32,7 @@ typedef struct run_ctx {
     char *arch;
     char design[128];
     int *fold;
-    int num_folds;      /* k-fold: k; given split: 1 (fold 1 = valid) */
+    int num_folds; /* k-fold: k; given split: 1 (fold 1 = valid) */
     int given_split;
     int not_music_label; /* index of the --not-music label, or -1 */
     char split_desc[9000];
@@ -288,8 +288,9 @@ static gs_status run_baseline(run_ctx *r, gs_error *err)
                100.0 * mean_of(acc, r->num_folds), 100.0 * std_of(acc, r->num_folds), r->split_desc,
                now_seconds() - t0);
         cJSON *b = fold_results_json(acc, r->num_folds);
-        cJSON_AddStringToObject(b, "method", "multinomial logistic regression, L2 1e-2, on per-band mean and std "
-                                             "of the clip's log-mel spectrogram");
+        cJSON_AddStringToObject(b, "method",
+                                "multinomial logistic regression, L2 1e-2, on per-band mean and std "
+                                "of the clip's log-mel spectrogram");
         cJSON_AddItemToObject(r->summary, "baseline", b);
     }
 out:
@@ -322,12 +323,9 @@ static cJSON *augment_json(const gs_augment_config *a)
 static const char *balance_desc(gs_balance b)
 {
     switch (b) {
-    case GS_BALANCE_NONE:
-        return "none: every clip crops_per_clip times";
-    case GS_BALANCE_GENRE_LENGTH:
-        return "genre-length: a genre uniformly, then one of its clips by non-silent length";
-    default:
-        return "genre: a genre uniformly, then one of its clips uniformly";
+    case GS_BALANCE_NONE: return "none: every clip crops_per_clip times";
+    case GS_BALANCE_GENRE_LENGTH: return "genre-length: a genre uniformly, then one of its clips by non-silent length";
+    default: return "genre: a genre uniformly, then one of its clips uniformly";
     }
 }
 
@@ -340,8 +338,9 @@ static cJSON *recipe_json(const run_ctx *r)
     cJSON_AddNumberToObject(o, "batch", t->batch);
     cJSON_AddNumberToObject(o, "crops_per_clip", t->crops_per_clip);
     cJSON_AddStringToObject(o, "balance", balance_desc(t->balance));
-    cJSON_AddStringToObject(o, "patch_plan", "the core's patch plan in training crops and scoring: short clips "
-                                             "repeated to one patch, silent patches skipped");
+    cJSON_AddStringToObject(o, "patch_plan",
+                            "the core's patch plan in training crops and scoring: short clips "
+                            "repeated to one patch, silent patches skipped");
     cJSON_AddStringToObject(o, "optimizer", t->optim.kind == GS_OPTIM_ADAMW ? "adamw" : "sgd");
     cJSON_AddNumberToObject(o, "lr", t->optim.lr);
     cJSON_AddNumberToObject(o, "weight_decay", t->optim.weight_decay);
@@ -357,9 +356,10 @@ static cJSON *recipe_json(const run_ctx *r)
         cJSON_AddNumberToObject(c, "variants_per_clip", cv->count);
         cJSON_AddNumberToObject(c, "gain_db_min", cv->min_db);
         cJSON_AddNumberToObject(c, "gain_db_max", cv->max_db);
-        cJSON_AddStringToObject(c, "method", "waveform scaled by a gain fixed by the seed and the clip, hard-clipped "
-                                             "to [-1,1], through the same front-end; training crops draw from the "
-                                             "original or a variant; never used for validation");
+        cJSON_AddStringToObject(c, "method",
+                                "waveform scaled by a gain fixed by the seed and the clip, hard-clipped "
+                                "to [-1,1], through the same front-end; training crops draw from the "
+                                "original or a variant; never used for validation");
         cJSON_AddItemToObject(aug, "clip_variants", c);
     }
     cJSON_AddItemToObject(o, "augmentation", aug);
@@ -391,8 +391,8 @@ static gs_status set_json_metadata(gs_model_writer *w, const char *key, const cJ
     if (!obj)
         return GS_OK;
     char *text = cJSON_PrintUnformatted(obj);
-    gs_status st = text ? gs_model_writer_set_metadata(w, key, text, err)
-                        : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    gs_status st =
+        text ? gs_model_writer_set_metadata(w, key, text, err) : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     free(text);
     return st;
 }
@@ -553,10 +553,11 @@ static gs_status cv_fold(run_ctx *r, int k, const char *work, int *use_train, in
     sc->epoch_secs[k] = stats.seconds_per_epoch;
     gs_confusion_merge(&sc->total, &conf);
     if (!r->cli->quiet)
-        fprintf(stderr, "%s fold %d/%d: accuracy %.1f%% (%d/%d) through the classifier, %.1f%% on spectrogram "
-                        "patches; %.2fs/epoch\n",
-                r->design, k + 1, r->num_folds, 100.0 * sc->acc[k], conf.correct, conf.total,
-                100.0 * sc->spec_acc[k], sc->epoch_secs[k]);
+        fprintf(stderr,
+                "%s fold %d/%d: accuracy %.1f%% (%d/%d) through the classifier, %.1f%% on spectrogram "
+                "patches; %.2fs/epoch\n",
+                r->design, k + 1, r->num_folds, 100.0 * sc->acc[k], conf.correct, conf.total, 100.0 * sc->spec_acc[k],
+                sc->epoch_secs[k]);
     unlink(ckpt);
     char optim_path[4300];
     snprintf(optim_path, sizeof optim_path, "%s.optim", ckpt);
@@ -571,9 +572,8 @@ static gs_status cv_fold(run_ctx *r, int k, const char *work, int *use_train, in
 static gs_status cv_report(run_ctx *r, const cv_scores *sc, double t0, gs_error *err)
 {
     int k = r->num_folds;
-    printf("%s: %.1f%% +- %.1f accuracy (%s), %.2f s/epoch, %.0f s total\n", r->design,
-           100.0 * mean_of(sc->acc, k), 100.0 * std_of(sc->acc, k), r->split_desc, mean_of(sc->epoch_secs, k),
-           now_seconds() - t0);
+    printf("%s: %.1f%% +- %.1f accuracy (%s), %.2f s/epoch, %.0f s total\n", r->design, 100.0 * mean_of(sc->acc, k),
+           100.0 * std_of(sc->acc, k), r->split_desc, mean_of(sc->epoch_secs, k), now_seconds() - t0);
     cJSON *cv = fold_results_json(sc->acc, k);
     cJSON_AddStringToObject(cv, "split", r->split_desc);
     cJSON_AddStringToObject(cv, "scored_by", "gs_classify_file on the held-out fold's audio (deployment path)");

@@ -22,11 +22,11 @@ typedef enum gs_balance {
 
 typedef struct gs_sampler {
     gs_balance mode;
-    int n_items;               /* usable training clips */
-    int *items;                /* their indices, grouped by label; owned */
-    double *cum;               /* cumulative usable frames within the label; owned */
+    int n_items;                  /* usable training clips */
+    int *items;                   /* their indices, grouped by label; owned */
+    double *cum;                  /* cumulative usable frames within the label; owned */
     int first[GS_MAX_LABELS + 1]; /* label l's clips: items[first[l] .. first[l+1]) */
-    int labels[GS_MAX_LABELS]; /* labels that have usable clips */
+    int labels[GS_MAX_LABELS];    /* labels that have usable clips */
     int n_labels;
 } gs_sampler;
 

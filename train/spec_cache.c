@@ -52,15 +52,15 @@ static int read_cache(const char *file, uint64_t key, int n_mels, gs_spec *spec)
     uint64_t k;
     int32_t dims[2];
     int ok = fread(magic, 1, 8, f) == 8 && !memcmp(magic, CACHE_MAGIC, 8) && fread(&k, sizeof k, 1, f) == 1 &&
-             k == key && fread(dims, sizeof dims, 1, f) == 1 && dims[0] == n_mels && dims[1] > 0 &&
-             dims[1] < 100000000 / n_mels;
+        k == key && fread(dims, sizeof dims, 1, f) == 1 && dims[0] == n_mels && dims[1] > 0 &&
+        dims[1] < 100000000 / n_mels;
     if (ok) {
         spec->frames = dims[1];
         spec->data = malloc((size_t)dims[1] * n_mels * sizeof(float));
         spec->rms = malloc((size_t)dims[1] * sizeof(float));
         ok = spec->data && spec->rms &&
-             fread(spec->data, sizeof(float), (size_t)dims[1] * n_mels, f) == (size_t)dims[1] * n_mels &&
-             fread(spec->rms, sizeof(float), (size_t)dims[1], f) == (size_t)dims[1];
+            fread(spec->data, sizeof(float), (size_t)dims[1] * n_mels, f) == (size_t)dims[1] * n_mels &&
+            fread(spec->rms, sizeof(float), (size_t)dims[1], f) == (size_t)dims[1];
         if (!ok)
             gs_spec_free(spec);
     }
@@ -80,9 +80,9 @@ static gs_status write_cache(const char *file, uint64_t key, int n_mels, const g
     }
     int32_t dims[2] = {n_mels, spec->frames};
     int ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&key, sizeof key, 1, f) == 1 &&
-             fwrite(dims, sizeof dims, 1, f) == 1 &&
-             fwrite(spec->data, sizeof(float), (size_t)spec->frames * n_mels, f) == (size_t)spec->frames * n_mels &&
-             fwrite(spec->rms, sizeof(float), (size_t)spec->frames, f) == (size_t)spec->frames;
+        fwrite(dims, sizeof dims, 1, f) == 1 &&
+        fwrite(spec->data, sizeof(float), (size_t)spec->frames * n_mels, f) == (size_t)spec->frames * n_mels &&
+        fwrite(spec->rms, sizeof(float), (size_t)spec->frames, f) == (size_t)spec->frames;
     if (!ok) {
         gs_outfile_discard(out);
         return gs_error_set(err, GS_ERR_IO, "cannot write cache %s: %s", file, strerror(errno));
@@ -121,8 +121,7 @@ static int close_output(gs_outfile *out, int ok)
  * frames), as the classifier fills them. Only audio shorter than one FFT
  * frame is completed with zeros to one frame, as gs_classifier_finish and
  * gs_classifier_classify_window do, so every clip has at least one frame. */
-static gs_status decode_clip(const char *path, const gs_frontend_params *p, float **out, size_t *out_n,
-                             gs_error *err)
+static gs_status decode_clip(const char *path, const gs_frontend_params *p, float **out, size_t *out_n, gs_error *err)
 {
     float *samples = NULL;
     size_t n = 0;
@@ -193,8 +192,7 @@ gs_status gs_spec_index_crops(gs_spec *spec, const gs_frontend_params *p, gs_err
     return GS_OK;
 }
 
-static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_mel *mel, gs_spec *spec,
-                              gs_error *err)
+static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_mel *mel, gs_spec *spec, gs_error *err)
 {
     float *samples = NULL;
     size_t n = 0;
@@ -206,8 +204,8 @@ static gs_status compute_spec(const char *path, const gs_frontend_params *p, gs_
     return st;
 }
 
-gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_params *p,
-                           const char *cache_dir, FILE *warn, gs_error *err)
+gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_params *p, const char *cache_dir,
+                           FILE *warn, gs_error *err)
 {
     memset(out, 0, sizeof *out);
     out->n_mels = p->n_mels;
@@ -333,8 +331,8 @@ gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds, 
     if (set->count != ds->num_items || set->variants)
         return gs_error_set(err, GS_ERR_INVALID, "clip variants: spectrogram set and dataset differ");
     if (!(cfg->min_db <= cfg->max_db))
-        return gs_error_set(err, GS_ERR_INVALID, "clip variants: gain range %g..%g dB is empty",
-                            (double)cfg->min_db, (double)cfg->max_db);
+        return gs_error_set(err, GS_ERR_INVALID, "clip variants: gain range %g..%g dB is empty", (double)cfg->min_db,
+                            (double)cfg->max_db);
     gs_mel *mel = gs_mel_new(p, NULL, err);
     if (!mel)
         return err ? err->code : GS_ERR_INVALID;
@@ -412,8 +410,7 @@ const gs_spec *gs_spec_set_train_spec(const gs_spec_set *set, int item, gs_rng *
     return v == 0 ? &set->specs[item] : &set->variants[(size_t)item * set->num_variants + v - 1];
 }
 
-void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_patch_normalize normalize,
-                   float *out)
+void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_patch_normalize normalize, float *out)
 {
     /* The core's definition of a patch (repeating the frames of a clip
      * shorter than one), so training sees exactly what inference does. */
@@ -429,12 +426,12 @@ static int write_plan_json(const char *dir, const gs_frontend_params *p)
     if (!f)
         return 0;
     int ok = fprintf(f,
-            "{\"sample_rate\": %d, \"n_fft\": %d, \"hop_length\": %d, \"n_mels\": %d, \"fmin\": %.9g, "
-            "\"fmax\": %.9g, \"log_offset\": %.9g, \"patch_frames\": %d, \"patch_hop_frames\": %d, "
-            "\"patch_normalize\": \"%s\", \"silence_rms\": %.9g}\n",
-            p->sample_rate, p->n_fft, p->hop_length, p->n_mels, (double)p->fmin, (double)p->fmax,
-            (double)p->log_offset, p->patch_frames, p->patch_hop_frames,
-            p->patch_normalize == GS_PATCH_NORMALIZE_MEAN ? "mean" : "none", (double)GS_SILENCE_RMS) > 0;
+                     "{\"sample_rate\": %d, \"n_fft\": %d, \"hop_length\": %d, \"n_mels\": %d, \"fmin\": %.9g, "
+                     "\"fmax\": %.9g, \"log_offset\": %.9g, \"patch_frames\": %d, \"patch_hop_frames\": %d, "
+                     "\"patch_normalize\": \"%s\", \"silence_rms\": %.9g}\n",
+                     p->sample_rate, p->n_fft, p->hop_length, p->n_mels, (double)p->fmin, (double)p->fmax,
+                     (double)p->log_offset, p->patch_frames, p->patch_hop_frames,
+                     p->patch_normalize == GS_PATCH_NORMALIZE_MEAN ? "mean" : "none", (double)GS_SILENCE_RMS) > 0;
     return close_output(out, ok);
 }
 
@@ -455,8 +452,8 @@ static int write_filterbank(const char *dir, const gs_frontend_params *p)
     return close_output(out, ok);
 }
 
-gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold,
-                             const gs_frontend_params *p, const char *dir, gs_error *err)
+gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const int *fold, const gs_frontend_params *p,
+                             const char *dir, gs_error *err)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return gs_error_set(err, GS_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
@@ -467,8 +464,10 @@ gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const
         close_output(obin, 0);
         close_output(orms, 0);
         close_output(oidx, 0);
-        return gs_error_set(err, GS_ERR_IO, "cannot write export in %s (not a folder, or a file in it is not a "
-                                            "regular file?)", dir);
+        return gs_error_set(err, GS_ERR_IO,
+                            "cannot write export in %s (not a folder, or a file in it is not a "
+                            "regular file?)",
+                            dir);
     }
     fprintf(idx, "stem,label,label_name,offset_floats,frames,fold,rms_offset,usable_crops,patches\n");
     size_t offset = 0, rms_offset = 0;
@@ -477,7 +476,7 @@ gs_status gs_spec_set_export(const gs_spec_set *set, const gs_dataset *ds, const
         const gs_spec *s = &set->specs[i];
         size_t n = (size_t)s->frames * set->n_mels;
         ok = fwrite(s->data, sizeof(float), n, bin) == n &&
-             fwrite(s->rms, sizeof(float), (size_t)s->frames, rms) == (size_t)s->frames;
+            fwrite(s->rms, sizeof(float), (size_t)s->frames, rms) == (size_t)s->frames;
         fprintf(idx, "%s,%d,%s,%zu,%d,%d,%zu,%d,", ds->items[i].stem, ds->items[i].label,
                 ds->labels[ds->items[i].label], offset, s->frames, fold ? fold[i] : -1, rms_offset, s->num_crops);
         /* The classifier's non-silent patches, so the reference can check

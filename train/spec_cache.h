@@ -40,28 +40,28 @@ gs_status gs_spec_index_crops(gs_spec *spec, const gs_frontend_params *params, g
 
 typedef struct gs_spec_set {
     int n_mels;
-    int count;        /* == dataset items */
-    gs_spec *specs;   /* owned */
-    int computed;     /* decoded this run */
-    int cached;       /* read from the cache */
-    int failed;       /* unreadable/corrupt files dropped from the dataset */
+    int count;      /* == dataset items */
+    gs_spec *specs; /* owned */
+    int computed;   /* decoded this run */
+    int cached;     /* read from the cache */
+    int failed;     /* unreadable/corrupt files dropped from the dataset */
     /* Training-only clip variants (gs_spec_set_add_clip_variants): item i's
      * variant v is variants[i * num_variants + v], made from the waveform
      * scaled by variant_gain_db[same index] and hard-clipped to [-1, 1].
      * Only gs_spec_set_train_spec hands them out; validation, scoring,
      * the baseline and the export read specs[] alone. */
     int num_variants;
-    gs_spec *variants;        /* owned, NULL without variants */
-    float *variant_gain_db;   /* owned */
+    gs_spec *variants;      /* owned, NULL without variants */
+    float *variant_gain_db; /* owned */
     int variants_computed, variants_cached;
 } gs_spec_set;
 
 /* Waveform-domain level augmentation: a hot master is scaled up and clipped,
  * which adds distortion no gain on the spectrogram can imitate. */
 typedef struct gs_clip_variant_config {
-    int count;             /* variants per clip; 0 = none */
-    float min_db, max_db;  /* gain drawn uniformly in [min_db, max_db] */
-    uint64_t seed;         /* with the clip's stem, fixes every gain */
+    int count;            /* variants per clip; 0 = none */
+    float min_db, max_db; /* gain drawn uniformly in [min_db, max_db] */
+    uint64_t seed;        /* with the clip's stem, fixes every gain */
 } gs_clip_variant_config;
 
 /* count 0, gain +3..+12 dB, seed 1. */
@@ -78,10 +78,8 @@ void gs_clip_variant_apply(const float *in, float *out, size_t n, float gain_db)
  * original's key plus the variant's gain and index. No-op when count is 0.
  * Errors: GS_ERR_INVALID (set/ds mismatch, variants already added, empty
  * gain range), decode errors (prefixed with the path), GS_ERR_IO, NOMEM. */
-gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds,
-                                        const gs_frontend_params *params,
-                                        const gs_clip_variant_config *cfg, const char *cache_dir,
-                                        gs_error *err);
+gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds, const gs_frontend_params *params,
+                                        const gs_clip_variant_config *cfg, const char *cache_dir, gs_error *err);
 
 /* The spectrogram a training crop of item should come from: without
  * variants specs[item] (and rng is not touched); with K variants the
@@ -94,8 +92,8 @@ const gs_spec *gs_spec_set_train_spec(const gs_spec_set *set, int item, gs_rng *
  * so ds and the set stay aligned; out->failed counts them. cache_dir may be
  * NULL (no caching); it is created if missing. Fails (GS_ERR_INVALID) only
  * when no file could be read, or on I/O errors writing the cache. */
-gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_params *params,
-                           const char *cache_dir, FILE *warn, gs_error *err);
+gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_params *params, const char *cache_dir,
+                           FILE *warn, gs_error *err);
 void gs_spec_set_free(gs_spec_set *set);
 
 /* Writes the patch starting at frame `start` into the network layout
@@ -103,8 +101,7 @@ void gs_spec_set_free(gs_spec_set *set);
  * normalisation, through the core's gs_patch_from_frames: a clip shorter
  * than patch frames is repeated to fill it. start must be in
  * 0..frames-1 (0..frames-patch for a clip of at least one patch). */
-void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch,
-                   gs_patch_normalize normalize, float *out);
+void gs_spec_patch(const gs_spec *spec, int n_mels, int start, int patch, gs_patch_normalize normalize, float *out);
 
 /* Exports every spectrogram for the PyTorch reference, unpadded, with what
  * the reference needs to follow the same patch plan: dir/specs.f32 (raw

@@ -19,7 +19,7 @@
 #include "rng.h"
 
 #define TNET_NAME_SIZE (GS_NET_DESC_NAME_MAX + 1)
-#define BN_MOMENTUM 0.1f
+#define BN_MOMENTUM    0.1f
 
 /* N below is the batch (max_batch when allocated); a layer's shapes are
  * its description's (flat vectors have h = w = 1). */
@@ -37,9 +37,9 @@ typedef struct layer {
     size_t w_off, w_size, b_off, b_size;
     size_t stats_off;
     /* Activation buffers, set by place_layers. */
-    float *out;       /* [N, out_c, out_h, out_w]; a relu's is its input's (in place) */
-    int *argmax;      /* max pools: [N, out_c, out_h, out_w], flat input index of each max */
-    float *mask;      /* dropout: [N, out_c, out_h, out_w], 0 or 1/(1-p) */
+    float *out;                     /* [N, out_c, out_h, out_w]; a relu's is its input's (in place) */
+    int *argmax;                    /* max pools: [N, out_c, out_h, out_w], flat input index of each max */
+    float *mask;                    /* dropout: [N, out_c, out_h, out_w], 0 or 1/(1-p) */
     float *save_mean, *save_invstd; /* batchnorm: [out_c] each, the last forward's */
 } layer;
 
@@ -47,7 +47,7 @@ struct gs_tnet {
     int in_c, in_h, in_w;
     int max_batch;
     int num_layers;
-    layer *layers;           /* [num_layers], desc->layers' order */
+    layer *layers; /* [num_layers], desc->layers' order */
     gs_net_desc *desc;
     char *arch_json;
     /* Every layer's trainable tensors end to end [num_param_floats], their
@@ -55,14 +55,14 @@ struct gs_tnet {
      * [num_stat_floats] (layer->tensor_off says where each starts). */
     float *params, *grads, *stats;
     size_t num_param_floats, num_stat_floats;
-    gs_tparam *tparams;      /* [num_tparams], pointing into params/grads */
+    gs_tparam *tparams; /* [num_tparams], pointing into params/grads */
     char (*tparam_names)[TNET_NAME_SIZE + 16];
     int num_tparams;
     /* Activations, N = max_batch: input first, then each layer's buffers
      * in layer order (place_layers). */
     float *act_mem;
-    int *argmax_mem;         /* every max pool's argmax, layer order */
-    float *input;            /* [N, in_c, in_h, in_w]: the last forward's, for conv backward */
+    int *argmax_mem; /* every max pool's argmax, layer order */
+    float *input;    /* [N, in_c, in_h, in_w]: the last forward's, for conv backward */
     /* Ping-pong gradients w.r.t. activations: [N * largest layer output] each. */
     float *grad_a, *grad_b;
     /* One sample's im2col matrix [Ci*kh*kw, oh*ow] for the largest conv
@@ -71,8 +71,14 @@ struct gs_tnet {
     int last_batch, last_training, has_forward;
 };
 
-static size_t numel_out(const layer *l) { return (size_t)l->d->out_c * l->d->out_h * l->d->out_w; }
-static size_t numel_in(const layer *l) { return (size_t)l->d->in_c * l->d->in_h * l->d->in_w; }
+static size_t numel_out(const layer *l)
+{
+    return (size_t)l->d->out_c * l->d->out_h * l->d->out_w;
+}
+static size_t numel_in(const layer *l)
+{
+    return (size_t)l->d->in_c * l->d->in_h * l->d->in_w;
+}
 
 /* ---- the ops: each one's forward, backward, initialisation and buffers -- */
 
@@ -95,8 +101,14 @@ typedef struct pass {
     float *dx;
 } pass;
 
-static size_t pass_numel_out(const pass *p) { return numel_out(p->l) * p->batch; }
-static int pass_spatial(const pass *p) { return p->d->in_h * p->d->in_w; }
+static size_t pass_numel_out(const pass *p)
+{
+    return numel_out(p->l) * p->batch;
+}
+static int pass_spatial(const pass *p)
+{
+    return p->d->in_h * p->d->in_w;
+}
 
 /* PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) gives bound =
  * gain*sqrt(3/fan_in) with gain = sqrt(2/(1+5)), i.e. 1/sqrt(fan_in); the
@@ -118,8 +130,7 @@ static void conv2d_forward(const pass *p)
 
 static int conv2d_backward(const pass *p)
 {
-    gs_conv2d_backward(p->x, p->g, p->batch, &p->d->conv, p->w, p->wg, p->bg, p->dx,
-                       p->net->col);
+    gs_conv2d_backward(p->x, p->g, p->batch, &p->d->conv, p->w, p->wg, p->bg, p->dx, p->net->col);
     return 1;
 }
 
@@ -135,20 +146,18 @@ static void batchnorm2d_forward(const pass *p)
     const layer *l = p->l;
     float *running_mean = p->net->stats + l->stats_off, *running_var = running_mean + d->out_c;
     if (p->training)
-        gs_batchnorm_train_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b,
-                                   (float)d->eps, BN_MOMENTUM, running_mean, running_var,
-                                   l->save_mean, l->save_invstd, l->out);
+        gs_batchnorm_train_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b, (float)d->eps, BN_MOMENTUM,
+                                   running_mean, running_var, l->save_mean, l->save_invstd, l->out);
     else
-        gs_batchnorm_eval_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b,
-                                  (float)d->eps, running_mean, running_var, l->save_mean,
-                                  l->save_invstd, l->out);
+        gs_batchnorm_eval_forward(p->x, p->batch, d->in_c, pass_spatial(p), p->w, p->b, (float)d->eps, running_mean,
+                                  running_var, l->save_mean, l->save_invstd, l->out);
 }
 
 static int batchnorm2d_backward(const pass *p)
 {
-    (p->training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(
-        p->x, p->g, p->batch, p->d->in_c, pass_spatial(p), p->w, p->l->save_mean,
-        p->l->save_invstd, p->wg, p->bg, p->dx);
+    (p->training ? gs_batchnorm_train_backward : gs_batchnorm_eval_backward)(p->x, p->g, p->batch, p->d->in_c,
+                                                                             pass_spatial(p), p->w, p->l->save_mean,
+                                                                             p->l->save_invstd, p->wg, p->bg, p->dx);
     return 1;
 }
 
@@ -184,8 +193,8 @@ static void maxpool2d_forward(const pass *p)
     if (d->kh == 2 && d->kw == 2 && d->sh == 2 && d->sw == 2)
         gs_maxpool2x2_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, p->l->out, p->l->argmax);
     else
-        gs_maxpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh,
-                             d->sw, p->l->out, p->l->argmax);
+        gs_maxpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw, p->l->out,
+                             p->l->argmax);
 }
 
 /* After a ReLU (not the first layer), also does the ReLU's backward: only
@@ -195,27 +204,24 @@ static int maxpool2d_backward(const pass *p)
 {
     const gs_layer_desc *d = p->d;
     if (p->index > 1 && p->net->layers[p->index - 1].d->op == GS_OP_RELU) {
-        gs_relu_maxpool2d_backward(p->g, p->l->argmax, p->x, p->batch, d->in_c, d->in_h, d->in_w,
-                                   d->out_h, d->out_w, p->dx);
+        gs_relu_maxpool2d_backward(p->g, p->l->argmax, p->x, p->batch, d->in_c, d->in_h, d->in_w, d->out_h, d->out_w,
+                                   p->dx);
         return 2;
     }
-    gs_maxpool2d_backward(p->g, p->l->argmax, p->batch, d->in_c, d->in_h, d->in_w, d->out_h,
-                          d->out_w, p->dx);
+    gs_maxpool2d_backward(p->g, p->l->argmax, p->batch, d->in_c, d->in_h, d->in_w, d->out_h, d->out_w, p->dx);
     return 1;
 }
 
 static void avgpool2d_forward(const pass *p)
 {
     const gs_layer_desc *d = p->d;
-    gs_avgpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
-                         p->l->out);
+    gs_avgpool2d_forward(p->x, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw, p->l->out);
 }
 
 static int avgpool2d_backward(const pass *p)
 {
     const gs_layer_desc *d = p->d;
-    gs_avgpool2d_backward(p->g, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw,
-                          p->dx);
+    gs_avgpool2d_backward(p->g, p->batch, d->in_c, d->in_h, d->in_w, d->kh, d->kw, d->sh, d->sw, p->dx);
     return 1;
 }
 
@@ -232,8 +238,7 @@ static int global_avgpool_backward(const pass *p)
 
 static void global_maxpool_forward(const pass *p)
 {
-    gs_global_maxpool_forward(p->x, p->batch, p->d->in_c, pass_spatial(p), p->l->out,
-                              p->l->argmax);
+    gs_global_maxpool_forward(p->x, p->batch, p->d->in_c, pass_spatial(p), p->l->out, p->l->argmax);
 }
 
 static int global_maxpool_backward(const pass *p)
@@ -253,8 +258,7 @@ static uint64_t mix_seed(uint64_t seed, int layer_index)
 static void dropout_forward(const pass *p)
 {
     if (p->training)
-        gs_dropout_forward(p->x, pass_numel_out(p), p->d->p, mix_seed(p->rng_seed, p->index),
-                           p->l->mask, p->l->out);
+        gs_dropout_forward(p->x, pass_numel_out(p), p->d->p, mix_seed(p->rng_seed, p->index), p->l->mask, p->l->out);
     else
         memcpy(p->l->out, p->x, pass_numel_out(p) * sizeof(float));
 }
@@ -275,8 +279,7 @@ static void dense_forward(const pass *p)
 
 static int dense_backward(const pass *p)
 {
-    gs_dense_backward(p->x, p->g, p->batch, (int)numel_in(p->l), p->d->out_c, p->w, p->wg, p->bg,
-                      p->dx);
+    gs_dense_backward(p->x, p->g, p->batch, (int)numel_in(p->l), p->d->out_c, p->w, p->wg, p->bg, p->dx);
     return 1;
 }
 
@@ -314,29 +317,24 @@ typedef struct tnet_op {
 
 static const tnet_op tnet_ops[] = {
     [GS_OP_CONV2D] = {conv2d_forward, conv2d_backward, conv2d_init, 0},
-    [GS_OP_BATCHNORM2D] = {batchnorm2d_forward, batchnorm2d_backward, batchnorm2d_init,
-                           KEEPS_STATS},
+    [GS_OP_BATCHNORM2D] = {batchnorm2d_forward, batchnorm2d_backward, batchnorm2d_init, KEEPS_STATS},
     [GS_OP_RELU] = {relu_forward, relu_backward, NULL, IN_PLACE},
     [GS_OP_MAXPOOL2D] = {maxpool2d_forward, maxpool2d_backward, NULL, KEEPS_ARGMAX},
     [GS_OP_AVGPOOL2D] = {avgpool2d_forward, avgpool2d_backward, NULL, 0},
     [GS_OP_GLOBAL_AVGPOOL] = {global_avgpool_forward, global_avgpool_backward, NULL, 0},
-    [GS_OP_GLOBAL_MAXPOOL] = {global_maxpool_forward, global_maxpool_backward, NULL,
-                              KEEPS_ARGMAX},
+    [GS_OP_GLOBAL_MAXPOOL] = {global_maxpool_forward, global_maxpool_backward, NULL, KEEPS_ARGMAX},
     [GS_OP_DROPOUT] = {dropout_forward, dropout_backward, NULL, KEEPS_MASK},
     [GS_OP_DENSE] = {dense_forward, dense_backward, dense_init, 0},
     [GS_OP_SOFTMAX] = {softmax_forward, NULL, NULL, 0},
 };
-_Static_assert(sizeof tnet_ops / sizeof *tnet_ops == GS_OP_COUNT,
-               "an op without an entry in tnet_ops");
+_Static_assert(sizeof tnet_ops / sizeof *tnet_ops == GS_OP_COUNT, "an op without an entry in tnet_ops");
 
 /* ---- construction ------------------------------------------------------ */
 
-static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t off, size_t size,
-                       int decay)
+static void add_tparam(gs_tnet *net, const layer *l, const char *suffix, size_t off, size_t size, int decay)
 {
     gs_tparam *p = &net->tparams[net->num_tparams];
-    snprintf(net->tparam_names[net->num_tparams], sizeof net->tparam_names[0], "%s.%s", l->d->name,
-             suffix);
+    snprintf(net->tparam_names[net->num_tparams], sizeof net->tparam_names[0], "%s.%s", l->d->name, suffix);
     p->name = net->tparam_names[net->num_tparams];
     p->value = net->params + off;
     p->grad = net->grads + off;
@@ -444,14 +442,13 @@ static int alloc_memory(gs_tnet *net, const net_sizes *sz)
     net->params = calloc(net->num_param_floats, sizeof(float));
     net->grads = calloc(net->num_param_floats, sizeof(float));
     net->stats = calloc(net->num_stat_floats ? net->num_stat_floats : 1, sizeof(float));
-    net->act_mem = malloc((sz->act_floats * mb + (size_t)net->in_c * net->in_h * net->in_w * mb) *
-                          sizeof(float));
+    net->act_mem = malloc((sz->act_floats * mb + (size_t)net->in_c * net->in_h * net->in_w * mb) * sizeof(float));
     net->argmax_mem = malloc((sz->argmax_ints ? sz->argmax_ints * mb : 1) * sizeof(int));
     net->grad_a = malloc(sz->max_act * mb * sizeof(float));
     net->grad_b = malloc(sz->max_act * mb * sizeof(float));
     net->col = malloc((sz->col ? sz->col : 1) * sizeof(float));
-    if (!net->params || !net->grads || !net->stats || !net->act_mem || !net->argmax_mem ||
-        !net->grad_a || !net->grad_b || !net->col)
+    if (!net->params || !net->grads || !net->stats || !net->act_mem || !net->argmax_mem || !net->grad_a ||
+        !net->grad_b || !net->col)
         return -1;
     return 0;
 }
@@ -493,16 +490,15 @@ static void place_layers(gs_tnet *net, uint64_t seed)
         if (l->w_size) {
             for (int t = 0; t < l->num_tensors; t++)
                 if (l->tensors[t].trainable)
-                    add_tparam(net, l, l->tensors[t].suffix, l->tensor_off[t],
-                               spec_numel(&l->tensors[t]), l->tensors[t].decay);
+                    add_tparam(net, l, l->tensors[t].suffix, l->tensor_off[t], spec_numel(&l->tensors[t]),
+                               l->tensors[t].decay);
             tnet_ops[l->d->op].init(net, l, &rng);
         }
     }
 }
 
 /* Takes ownership of desc and arch_json (also on failure). */
-static gs_tnet *build(gs_net_desc *desc, char *arch_json, int max_batch, uint64_t seed,
-                      gs_error *err)
+static gs_tnet *build(gs_net_desc *desc, char *arch_json, int max_batch, uint64_t seed, gs_error *err)
 {
     gs_tnet *net = max_batch >= 1 ? calloc(1, sizeof *net) : NULL;
     if (!net) {
@@ -588,8 +584,7 @@ static float *tensor_data(const gs_tnet *net, const layer *l, int t)
     return (l->tensors[t].trainable ? net->params : net->stats) + l->tensor_off[t];
 }
 
-static gs_status copy_tensor(const gs_model *model, const layer *l, const gs_tensor_spec *ts,
-                             float *dst, gs_error *err)
+static gs_status copy_tensor(const gs_model *model, const layer *l, const gs_tensor_spec *ts, float *dst, gs_error *err)
 {
     char name[TNET_NAME_SIZE + 16];
     snprintf(name, sizeof name, "%s.%s", l->d->name, ts->suffix);
@@ -600,15 +595,13 @@ static gs_status copy_tensor(const gs_model *model, const layer *l, const gs_ten
     for (int d = 0; same && d < ts->ndim; d++)
         same = t->shape[d] == ts->shape[d];
     if (!same)
-        return gs_error_set(err, GS_ERR_MODEL, "tensor %s does not have the shape the architecture needs",
-                            name);
+        return gs_error_set(err, GS_ERR_MODEL, "tensor %s does not have the shape the architecture needs", name);
     /* Model data may be mmapped and unaligned: memcpy, never dereference. */
     memcpy(dst, t->data, (size_t)t->numel * sizeof(float));
     return GS_OK;
 }
 
-gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_outputs,
-                            uint64_t seed, gs_error *err)
+gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_outputs, uint64_t seed, gs_error *err)
 {
     /* Head replacement edits the last dense layer's "out" before building,
      * so the stored architecture describes the new head. A JSON error is
@@ -673,7 +666,10 @@ void gs_tnet_free(gs_tnet *net)
 
 /* ---- accessors ---------------------------------------------------------- */
 
-const char *gs_tnet_architecture_json(const gs_tnet *net) { return net->arch_json; }
+const char *gs_tnet_architecture_json(const gs_tnet *net)
+{
+    return net->arch_json;
+}
 
 void gs_tnet_input_shape(const gs_tnet *net, int *c, int *h, int *w)
 {
@@ -685,26 +681,35 @@ void gs_tnet_input_shape(const gs_tnet *net, int *c, int *h, int *w)
         *w = net->in_w;
 }
 
-int gs_tnet_num_outputs(const gs_tnet *net) { return net->layers[net->num_layers - 1].d->out_c; }
+int gs_tnet_num_outputs(const gs_tnet *net)
+{
+    return net->layers[net->num_layers - 1].d->out_c;
+}
 
 int gs_tnet_embedding_size(const gs_tnet *net)
 {
     return (int)numel_in(&net->layers[net->num_layers - 2]);
 }
 
-int gs_tnet_num_params(const gs_tnet *net) { return net->num_tparams; }
+int gs_tnet_num_params(const gs_tnet *net)
+{
+    return net->num_tparams;
+}
 
 gs_tparam *gs_tnet_param(gs_tnet *net, int index)
 {
     return index >= 0 && index < net->num_tparams ? &net->tparams[index] : NULL;
 }
 
-size_t gs_tnet_total_parameters(const gs_tnet *net) { return net->num_param_floats; }
+size_t gs_tnet_total_parameters(const gs_tnet *net)
+{
+    return net->num_param_floats;
+}
 
 /* ---- forward / backward ------------------------------------------------- */
 
-gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int training,
-                          uint64_t rng_seed, float *probs, float *embeddings, gs_error *err)
+gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int training, uint64_t rng_seed, float *probs,
+                          float *embeddings, gs_error *err)
 {
     if (batch < 1 || batch > net->max_batch)
         return gs_error_set(err, GS_ERR_INVALID, "batch %d outside 1..%d", batch, net->max_batch);
@@ -715,8 +720,14 @@ gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int train
     const float *x = net->input;
     for (int i = 0; i < net->num_layers; i++) {
         layer *l = &net->layers[i];
-        const pass p = {.net = net, .l = l, .d = l->d, .index = i, .batch = batch,
-                        .training = training, .rng_seed = rng_seed, .x = x,
+        const pass p = {.net = net,
+                        .l = l,
+                        .d = l->d,
+                        .index = i,
+                        .batch = batch,
+                        .training = training,
+                        .rng_seed = rng_seed,
+                        .x = x,
                         .w = net->params + l->w_off,
                         .b = l->b_size ? net->params + l->b_off : NULL};
         tnet_ops[l->d->op].forward(&p);
@@ -744,19 +755,25 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch)
     const int nl = net->num_layers;
     const layer *sm = &net->layers[nl - 1];
     float *g = net->grad_a, *g_in = net->grad_b;
-    const float loss = gs_softmax_xent_backward(net->layers[nl - 2].out, sm->out, targets, batch,
-                                                sm->d->out_c, g);
+    const float loss = gs_softmax_xent_backward(net->layers[nl - 2].out, sm->out, targets, batch, sm->d->out_c, g);
     for (int i = nl - 2; i >= 0;) {
         layer *l = &net->layers[i];
         float *dx = i > 0 ? g_in : NULL;
         if (!dx && !l->w_size)
             break; /* nothing before this layer needs a gradient */
-        const pass p = {.net = net, .l = l, .d = l->d, .index = i, .batch = batch,
+        const pass p = {.net = net,
+                        .l = l,
+                        .d = l->d,
+                        .index = i,
+                        .batch = batch,
                         .training = net->last_training,
                         .x = i > 0 ? net->layers[i - 1].out : net->input,
-                        .w = net->params + l->w_off, .b = NULL,
+                        .w = net->params + l->w_off,
+                        .b = NULL,
                         .wg = net->grads + l->w_off,
-                        .bg = l->b_size ? net->grads + l->b_off : NULL, .g = g, .dx = dx};
+                        .bg = l->b_size ? net->grads + l->b_off : NULL,
+                        .g = g,
+                        .dx = dx};
         i -= tnet_ops[l->d->op].backward(&p);
         float *t = g;
         g = g_in;
@@ -774,8 +791,7 @@ gs_status gs_tnet_export(const gs_tnet *net, gs_model_writer *writer, gs_error *
         for (int t = 0; t < l->num_tensors; t++) {
             char name[TNET_NAME_SIZE + 16];
             snprintf(name, sizeof name, "%s.%s", l->d->name, l->tensors[t].suffix);
-            gs_status st = gs_model_writer_add_tensor(writer, name, l->tensors[t].ndim,
-                                                      l->tensors[t].shape,
+            gs_status st = gs_model_writer_add_tensor(writer, name, l->tensors[t].ndim, l->tensors[t].shape,
                                                       tensor_data(net, l, t), err);
             if (st != GS_OK)
                 return st;
@@ -786,8 +802,8 @@ gs_status gs_tnet_export(const gs_tnet *net, gs_model_writer *writer, gs_error *
 
 gs_status gs_tnet_copy_weights(gs_tnet *dst, const gs_tnet *src, gs_error *err)
 {
-    if (dst->num_param_floats != src->num_param_floats ||
-        dst->num_stat_floats != src->num_stat_floats || strcmp(dst->arch_json, src->arch_json) != 0)
+    if (dst->num_param_floats != src->num_param_floats || dst->num_stat_floats != src->num_stat_floats ||
+        strcmp(dst->arch_json, src->arch_json) != 0)
         return gs_error_set(err, GS_ERR_INVALID, "copy_weights: architectures differ");
     memcpy(dst->params, src->params, src->num_param_floats * sizeof(float));
     if (src->num_stat_floats)

@@ -31,8 +31,7 @@ gs_tnet *gs_tnet_new(const char *architecture_json, int max_batch, uint64_t seed
 /* Builds from a model file's architecture and copies its tensors (fine-tune).
  * If num_outputs > 0 and differs from the model's, the last dense layer is
  * replaced by a freshly initialised one with num_outputs outputs. */
-gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_outputs,
-                            uint64_t seed, gs_error *err);
+gs_tnet *gs_tnet_from_model(const gs_model *model, int max_batch, int num_outputs, uint64_t seed, gs_error *err);
 void gs_tnet_free(gs_tnet *net);
 
 /* Architecture JSON as the net was built (with any head replacement), owned. */
@@ -44,8 +43,8 @@ int gs_tnet_embedding_size(const gs_tnet *net);
 /* Forward: input batch x C*H*W; writes batch x num_outputs probabilities (if
  * probs is not NULL) and batch x embedding_size penultimate activations (if
  * embeddings is not NULL). rng_seed drives dropout masks. */
-gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int training,
-                          uint64_t rng_seed, float *probs, float *embeddings, gs_error *err);
+gs_status gs_tnet_forward(gs_tnet *net, const float *input, int batch, int training, uint64_t rng_seed, float *probs,
+                          float *embeddings, gs_error *err);
 
 /* After a training forward: cross-entropy against targets (batch x
  * num_outputs distributions, so mixup's soft labels work), mean over the
@@ -56,7 +55,7 @@ float gs_tnet_backward(gs_tnet *net, const float *targets, int batch);
  * decay says whether weight decay applies (conv/dense weights yes; biases
  * and BN parameters no). Pointers are owned by the net. */
 typedef struct gs_tparam {
-    const char *name;   /* PyTorch-style tensor name, e.g. "conv1.weight" */
+    const char *name; /* PyTorch-style tensor name, e.g. "conv1.weight" */
     float *value;
     float *grad;
     size_t size;

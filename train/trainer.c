@@ -100,22 +100,22 @@ typedef struct loop_state {
     const gs_dataset *ds;
     const gs_spec_set *set;
     const gs_frontend_params *p;
-    int L;                 /* labels = network outputs */
-    long per_epoch;        /* crops drawn per epoch: clips with sound x crops_per_clip */
-    long steps_per_epoch;  /* optimiser steps per epoch, >= 1 */
+    int L;                /* labels = network outputs */
+    long per_epoch;       /* crops drawn per epoch: clips with sound x crops_per_clip */
+    long steps_per_epoch; /* optimiser steps per epoch, >= 1 */
     gs_tnet *net;
     gs_optim *opt;
     gs_sampler sm;
-    gs_band_table bands;   /* filled only when the low-pass augmentation is on */
-    FILE *csv;             /* the per-epoch log, or NULL */
-    float *inputs;         /* [B][n_mels][patch_frames] batch, also validation patches */
-    float *targets;        /* [B][L] soft targets after mixup / smoothing */
-    float *probs;          /* [B][L] network outputs */
-    float *scratch;        /* gs_make_batch_scratch(B) floats */
-    float *clip_probs;     /* [L] one validation clip's mean probabilities */
-    int *order;            /* [max(per_epoch, B)] the epoch's clip per crop */
-    int *labels_batch;     /* [B] */
-    int *clip_batch;       /* [B] */
+    gs_band_table bands; /* filled only when the low-pass augmentation is on */
+    FILE *csv;           /* the per-epoch log, or NULL */
+    float *inputs;       /* [B][n_mels][patch_frames] batch, also validation patches */
+    float *targets;      /* [B][L] soft targets after mixup / smoothing */
+    float *probs;        /* [B][L] network outputs */
+    float *scratch;      /* gs_make_batch_scratch(B) floats */
+    float *clip_probs;   /* [L] one validation clip's mean probabilities */
+    int *order;          /* [max(per_epoch, B)] the epoch's clip per crop */
+    int *labels_batch;   /* [B] */
+    int *clip_batch;     /* [B] */
 } loop_state;
 
 static void loop_free(loop_state *s)
@@ -203,8 +203,8 @@ static gs_status init_net(loop_state *s, gs_error *err)
     const gs_train_config *cfg = s->cfg;
     const gs_frontend_params *p = s->p;
     s->net = cfg->init_model
-                 ? gs_tnet_from_model(cfg->init_model, cfg->batch, cfg->replace_head ? s->L : 0, cfg->seed, err)
-                 : gs_tnet_new(cfg->architecture_json, cfg->batch, cfg->seed, err);
+        ? gs_tnet_from_model(cfg->init_model, cfg->batch, cfg->replace_head ? s->L : 0, cfg->seed, err)
+        : gs_tnet_new(cfg->architecture_json, cfg->batch, cfg->seed, err);
     if (!s->net)
         return GS_ERR_INVALID; /* err says why */
     int c, h, w;
@@ -214,8 +214,7 @@ static gs_status init_net(loop_state *s, gs_error *err)
                             "network input [%d,%d,%d] with %d outputs does not fit the data: need [1,%d,%d] "
                             "(n_mels, patch_frames) and %d outputs%s",
                             c, h, w, gs_tnet_num_outputs(s->net), p->n_mels, p->patch_frames, s->L,
-                            cfg->init_model && !cfg->replace_head ? " (use --replace-head for a new label set)"
-                                                                  : "");
+                            cfg->init_model && !cfg->replace_head ? " (use --replace-head for a new label set)" : "");
     return GS_OK;
 }
 
@@ -238,8 +237,8 @@ static gs_status init_buffers(loop_state *s, gs_error *err)
     s->clip_batch = malloc((size_t)cfg->batch * sizeof(int));
     if (!s->opt)
         return GS_ERR_NOMEM; /* gs_optim_new filled err */
-    if (!s->inputs || !s->scratch || !s->targets || !s->probs || !s->clip_probs || !s->order ||
-        !s->labels_batch || !s->clip_batch)
+    if (!s->inputs || !s->scratch || !s->targets || !s->probs || !s->clip_probs || !s->order || !s->labels_batch ||
+        !s->clip_batch)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     if (cfg->augment.lowpass_p > 0.0f)
         return gs_band_table_init(&s->bands, p, err);
@@ -248,8 +247,8 @@ static gs_status init_buffers(loop_state *s, gs_error *err)
 
 /* With cfg->resume and an existing checkpoint: the net, optimiser, epoch,
  * step and RNG state continue from it. */
-static gs_status resume_from_checkpoint(loop_state *s, const char *const *labels, gs_checkpoint_state *ck,
-                                        gs_rng *rng, gs_error *err)
+static gs_status resume_from_checkpoint(loop_state *s, const char *const *labels, gs_checkpoint_state *ck, gs_rng *rng,
+                                        gs_error *err)
 {
     const gs_train_config *cfg = s->cfg;
     struct stat sb;
@@ -298,9 +297,9 @@ typedef struct epoch_sums {
  * by batch augmented, run forward and backward, and stepped. On a terminal
  * the progress line is redrawn after every step. Fails when the network
  * does or the loss stops being finite. */
-static gs_status train_steps(loop_state *s, int epoch, const gs_schedule *sched, gs_rng *rng,
-                             gs_checkpoint_state *ck, double session_start, int first_epoch,
-                             int epochs_this_session, epoch_sums *sums, gs_error *err)
+static gs_status train_steps(loop_state *s, int epoch, const gs_schedule *sched, gs_rng *rng, gs_checkpoint_state *ck,
+                             double session_start, int first_epoch, int epochs_this_session, epoch_sums *sums,
+                             gs_error *err)
 {
     const gs_train_config *cfg = s->cfg;
     const int L = s->L;
@@ -335,9 +334,8 @@ static gs_status train_steps(loop_state *s, int epoch, const gs_schedule *sched,
             char eta_s[32];
             format_duration(eta_s, sizeof eta_s, eta);
             fprintf(cfg->progress, "\r%s%sepoch %d/%d  step %ld/%ld  loss %.3f  acc %.1f%%  lr %.2e  ETA %s   ",
-                    cfg->tag ? cfg->tag : "", cfg->tag ? "  " : "", epoch + 1, cfg->epochs, b + 1,
-                    s->steps_per_epoch, sums->loss_sum / (b + 1), 100.0 * sums->correct / sums->seen,
-                    (double)sums->lr, eta_s);
+                    cfg->tag ? cfg->tag : "", cfg->tag ? "  " : "", epoch + 1, cfg->epochs, b + 1, s->steps_per_epoch,
+                    sums->loss_sum / (b + 1), 100.0 * sums->correct / sums->seen, (double)sums->lr, eta_s);
             fflush(cfg->progress);
         }
     }
@@ -363,8 +361,8 @@ static void report_epoch(const loop_state *s, int epoch, int epochs_done, float 
             snprintf(valid, sizeof valid, "  valid loss %.3f acc %.1f%%", (double)stats->valid_loss,
                      100.0 * stats->valid_acc);
         fprintf(cfg->progress, "%s%s%sepoch %d/%d  loss %.3f  acc %.1f%%%s  %.1fs/epoch  ETA %s\n",
-                cfg->progress_tty ? "\r" : "", cfg->tag ? cfg->tag : "", cfg->tag ? "  " : "", epoch + 1,
-                cfg->epochs, (double)stats->train_loss, 100.0 * stats->train_acc, valid, secs, eta_s);
+                cfg->progress_tty ? "\r" : "", cfg->tag ? cfg->tag : "", cfg->tag ? "  " : "", epoch + 1, cfg->epochs,
+                (double)stats->train_loss, 100.0 * stats->train_acc, valid, secs, eta_s);
         fflush(cfg->progress);
     }
 }
@@ -419,9 +417,8 @@ static gs_status run_epochs(loop_state *s, const int *use_valid, const char *con
     return st;
 }
 
-gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spec_set *set,
-                  const gs_frontend_params *p, const int *use_train, const int *use_valid, gs_train_stats *stats,
-                  gs_error *err)
+gs_tnet *gs_train(const gs_train_config *cfg, const gs_dataset *ds, const gs_spec_set *set, const gs_frontend_params *p,
+                  const int *use_train, const int *use_valid, gs_train_stats *stats, gs_error *err)
 {
     memset(stats, 0, sizeof *stats);
     stats->valid_loss = stats->valid_acc = -1.0f;

@@ -23,8 +23,8 @@ struct gs_audio {
     float *resampled;        /* gs_resampler_max_output() samples */
     const float *pending;    /* samples produced but not yet returned */
     size_t pending_len, pending_pos;
-    int source_done; /* backend returned 0 */
-    int finished;    /* nothing more will come out */
+    int source_done;  /* backend returned 0 */
+    int finished;     /* nothing more will come out */
     gs_error failure; /* sticky: every read after an error reports it */
 };
 
@@ -63,8 +63,7 @@ size_t gs_audio_sanitize(const float *in, size_t n, float *out)
  * values: a decoded file's samples are what its digest (gs_classify_file)
  * is taken over, so they stay as decoded wherever they are sane. */
 
-void gs_audio_downmix(const float *in, size_t frames, int channels, float *out,
-                      int64_t *nonfinite)
+void gs_audio_downmix(const float *in, size_t frames, int channels, float *out, int64_t *nonfinite)
 {
     int64_t bad = 0;
     if (channels == 1) {
@@ -117,7 +116,7 @@ static int looks_like_mpeg_audio(const char *path, int fd)
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     if (dot && (!slash || dot > slash)) {
-        static const char *const exts[] = { ".mp3", ".mp2", ".mp1", ".mpga" };
+        static const char *const exts[] = {".mp3", ".mp2", ".mp1", ".mpga"};
         for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
             if (strcasecmp(dot, exts[i]) == 0)
                 return 1;
@@ -128,8 +127,7 @@ static int looks_like_mpeg_audio(const char *path, int fd)
     if (memcmp(head, "ID3", 3) == 0)
         return 1;
     /* Frame sync, a defined MPEG version and layer I-III (layer 0 is ADTS). */
-    return head[0] == 0xFF && (head[1] & 0xE0) == 0xE0 && ((head[1] >> 3) & 3) != 1 &&
-           ((head[1] >> 1) & 3) != 0;
+    return head[0] == 0xFF && (head[1] & 0xE0) == 0xE0 && ((head[1] >> 3) & 3) != 1 && ((head[1] >> 1) & 3) != 0;
 }
 
 /* Checks the path the way a user would want it explained before any
@@ -147,8 +145,8 @@ static gs_status check_file(const char *path, int *mpeg, gs_error *err)
     else if (S_ISDIR(st.st_mode))
         status = gs_error_set_errno(err, EISDIR, "cannot read %s", path);
     else if (!S_ISREG(st.st_mode)) /* a FIFO or device could block forever */
-        status = gs_error_set(err, GS_ERR_IO, "cannot read %s: %s, not a regular file", path,
-                              gs_file_kind_name(st.st_mode));
+        status =
+            gs_error_set(err, GS_ERR_IO, "cannot read %s: %s, not a regular file", path, gs_file_kind_name(st.st_mode));
     else if (st.st_size == 0)
         status = gs_error_set(err, GS_ERR_FORMAT, "%s: empty file", path);
     else
@@ -180,10 +178,9 @@ static gs_audio_backend *open_backend(const char *path, gs_audio_info *info, gs_
         char ff[GS_ERROR_MESSAGE_SIZE];
         snprintf(ff, sizeof ff, "%s", err->message);
         size_t plen = strlen(path) + 2; /* drop the repeated "path: " */
-        const char *sf_reason = strncmp(sf_err.message, path, strlen(path)) == 0 &&
-                                        strlen(sf_err.message) >= plen
-                                    ? sf_err.message + plen
-                                    : sf_err.message;
+        const char *sf_reason = strncmp(sf_err.message, path, strlen(path)) == 0 && strlen(sf_err.message) >= plen
+            ? sf_err.message + plen
+            : sf_err.message;
         gs_error_set(err, GS_ERR_FORMAT, "%s (libsndfile: %.200s)", ff, sf_reason);
     }
     return backend;
@@ -196,8 +193,7 @@ gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err)
         return NULL;
     }
     if (target_rate < 8000 || target_rate > 384000) {
-        gs_error_set(err, GS_ERR_INVALID, "%s: target rate %d Hz outside 8000..384000", path,
-                     target_rate);
+        gs_error_set(err, GS_ERR_INVALID, "%s: target rate %d Hz outside 8000..384000", path, target_rate);
         return NULL;
     }
     gs_audio *a = calloc(1, sizeof *a);
@@ -223,8 +219,7 @@ gs_audio *gs_audio_open(const char *path, int target_rate, gs_error *err)
     if (!a->mono)
         goto nomem;
     if (a->info.source_rate != target_rate) {
-        a->resampler = gs_resampler_new(a->info.source_rate, target_rate, GS_AUDIO_BLOCK_FRAMES,
-                                        err);
+        a->resampler = gs_resampler_new(a->info.source_rate, target_rate, GS_AUDIO_BLOCK_FRAMES, err);
         if (!a->resampler) {
             gs_error_prefix(err, path);
             gs_audio_close(a);
@@ -267,8 +262,7 @@ static gs_status refill(gs_audio *a, gs_error *err)
     a->pending_len = a->pending_pos = 0;
     long got = 0;
     if (!a->source_done) {
-        got = a->backend->read(a->backend, a->mono, GS_AUDIO_BLOCK_FRAMES,
-                               &a->info.nonfinite_samples, err);
+        got = a->backend->read(a->backend, a->mono, GS_AUDIO_BLOCK_FRAMES, &a->info.nonfinite_samples, err);
         if (got < 0)
             return (gs_status)got;
         if (got == 0)
@@ -282,10 +276,8 @@ static gs_status refill(gs_audio *a, gs_error *err)
         return GS_OK;
     }
     size_t cap = gs_resampler_max_output(a->resampler);
-    long out = a->source_done
-                   ? gs_resampler_process(a->resampler, NULL, 0, a->resampled, cap, err)
-                   : gs_resampler_process(a->resampler, a->mono, (size_t)got, a->resampled,
-                                          cap, err);
+    long out = a->source_done ? gs_resampler_process(a->resampler, NULL, 0, a->resampled, cap, err)
+                              : gs_resampler_process(a->resampler, a->mono, (size_t)got, a->resampled, cap, err);
     if (out < 0)
         return (gs_status)out;
     a->pending = a->resampled;
@@ -329,8 +321,8 @@ long gs_audio_read(gs_audio *audio, float *out, size_t max_frames, gs_error *err
     return (long)done;
 }
 
-gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples,
-                               size_t *n_samples, gs_audio_info *info, gs_error *err)
+gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples, size_t *n_samples,
+                               gs_audio_info *info, gs_error *err)
 {
     if (!samples || !n_samples)
         return gs_error_set(err, GS_ERR_INVALID, "audio: NULL output pointer");

@@ -21,8 +21,7 @@ struct gs_audio_backend {
     /* Reads up to max_frames mono frames at the source rate into out.
      * Returns frames written (0 only at the end of the stream) or a negative
      * gs_status with *err set. Adds replaced NaN/Inf samples to *nonfinite. */
-    long (*read)(gs_audio_backend *self, float *out, size_t max_frames, int64_t *nonfinite,
-                 gs_error *err);
+    long (*read)(gs_audio_backend *self, float *out, size_t max_frames, int64_t *nonfinite, gs_error *err);
     void (*close)(gs_audio_backend *self);
 };
 
@@ -31,8 +30,7 @@ struct gs_audio_backend {
 
 /* Returns the backend, or NULL with *err set. *unrecognised is set to 1 when
  * libsndfile does not know the container or encoding (FFmpeg should try). */
-gs_audio_backend *gs_audio_sndfile_open(const char *path, gs_audio_info *info, int *unrecognised,
-                                        gs_error *err);
+gs_audio_backend *gs_audio_sndfile_open(const char *path, gs_audio_info *info, int *unrecognised, gs_error *err);
 gs_audio_backend *gs_audio_ffmpeg_open(const char *path, gs_audio_info *info, gs_error *err);
 
 /* Frames per decode block for a file with this many channels: the block of
@@ -41,7 +39,6 @@ size_t gs_audio_block_frames(int channels);
 
 /* Averages interleaved frames to mono; NaN/Inf samples count as 0 and are
  * added to *nonfinite. in and out must not overlap unless channels == 1. */
-void gs_audio_downmix(const float *in, size_t frames, int channels, float *out,
-                      int64_t *nonfinite);
+void gs_audio_downmix(const float *in, size_t frames, int channels, float *out, int64_t *nonfinite);
 
 #endif

@@ -26,16 +26,16 @@ typedef struct ffmpeg_backend {
     AVChannelLayout swr_layout; /* input layout swr was set up for */
     int swr_format;
 
-    int rate;         /* fixed for the stream: fixed by the first frame */
-    float *conv;      /* interleaved float of the current frame */
+    int rate;             /* fixed for the stream: fixed by the first frame */
+    float *conv;          /* interleaved float of the current frame */
     size_t conv_capacity; /* in samples */
     size_t conv_frames, conv_pos;
     int conv_channels;
 
-    int flushing;     /* NULL packet sent to the decoder */
-    int64_t packets;  /* packets of our stream sent to the decoder */
+    int flushing;    /* NULL packet sent to the decoder */
+    int64_t packets; /* packets of our stream sent to the decoder */
     int finished;
-    gs_status pending;  /* error to report once decoded frames are out */
+    gs_status pending; /* error to report once decoded frames are out */
     char pending_message[GS_ERROR_MESSAGE_SIZE];
     char *path;
 } ffmpeg_backend;
@@ -57,15 +57,13 @@ static const char *av_err_text(int code, char *buf, size_t size)
 static gs_status decode_error(ffmpeg_backend *b, int code, const char *what, gs_error *err)
 {
     char text[128];
-    return gs_error_set(err, GS_ERR_FORMAT, "%s: %s: %s", b->path, what,
-                        av_err_text(code, text, sizeof text));
+    return gs_error_set(err, GS_ERR_FORMAT, "%s: %s: %s", b->path, what, av_err_text(code, text, sizeof text));
 }
 
 /* (Re)configures swr for this frame's format and layout. */
 static gs_status setup_swr(ffmpeg_backend *b, const AVFrame *f, gs_error *err)
 {
-    if (b->swr && b->swr_format == f->format &&
-        av_channel_layout_compare(&b->swr_layout, &f->ch_layout) == 0)
+    if (b->swr && b->swr_format == f->format && av_channel_layout_compare(&b->swr_layout, &f->ch_layout) == 0)
         return GS_OK;
     swr_free(&b->swr);
     av_channel_layout_uninit(&b->swr_layout);
@@ -74,16 +72,15 @@ static gs_status setup_swr(ffmpeg_backend *b, const AVFrame *f, gs_error *err)
     /* swr_alloc_set_opts2() takes non-const layouts: hand it our copy. */
     int ret = av_channel_layout_copy(&b->swr_layout, &f->ch_layout);
     if (ret >= 0)
-        ret = swr_alloc_set_opts2(&b->swr, &b->swr_layout, AV_SAMPLE_FMT_FLT, f->sample_rate,
-                                  &b->swr_layout, (enum AVSampleFormat)f->format,
-                                  f->sample_rate, 0, NULL);
+        ret = swr_alloc_set_opts2(&b->swr, &b->swr_layout, AV_SAMPLE_FMT_FLT, f->sample_rate, &b->swr_layout,
+                                  (enum AVSampleFormat)f->format, f->sample_rate, 0, NULL);
     if (ret >= 0)
         ret = swr_init(b->swr);
     if (ret < 0) {
         swr_free(&b->swr);
         char text[128];
-        return gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: cannot convert sample format %s: %s",
-                            b->path, av_get_sample_fmt_name((enum AVSampleFormat)f->format),
+        return gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: cannot convert sample format %s: %s", b->path,
+                            av_get_sample_fmt_name((enum AVSampleFormat)f->format),
                             av_err_text(ret, text, sizeof text));
     }
     b->swr_format = f->format;
@@ -94,14 +91,12 @@ static gs_status convert_frame(ffmpeg_backend *b, const AVFrame *f, gs_error *er
 {
     int channels = f->ch_layout.nb_channels;
     if (channels < 1 || f->nb_samples < 0)
-        return gs_error_set(err, GS_ERR_FORMAT, "%s: decoded frame has %d channels", b->path,
-                            channels);
+        return gs_error_set(err, GS_ERR_FORMAT, "%s: decoded frame has %d channels", b->path, channels);
     if (b->rate == 0 && f->sample_rate > 0)
         b->rate = f->sample_rate; /* the first frame decides */
     if (f->sample_rate != b->rate)
-        return gs_error_set(err, GS_ERR_UNSUPPORTED,
-                            "%s: sample rate changes mid-stream (%d -> %d Hz)", b->path, b->rate,
-                            f->sample_rate);
+        return gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: sample rate changes mid-stream (%d -> %d Hz)", b->path,
+                            b->rate, f->sample_rate);
     gs_status st = setup_swr(b, f, err);
     if (st != GS_OK)
         return st;
@@ -116,9 +111,8 @@ static gs_status convert_frame(ffmpeg_backend *b, const AVFrame *f, gs_error *er
         b->conv = grown;
         b->conv_capacity = need;
     }
-    uint8_t *out_planes[1] = { (uint8_t *)b->conv };
-    int n = swr_convert(b->swr, out_planes, out_count, (const uint8_t **)f->extended_data,
-                        f->nb_samples);
+    uint8_t *out_planes[1] = {(uint8_t *)b->conv};
+    int n = swr_convert(b->swr, out_planes, out_count, (const uint8_t **)f->extended_data, f->nb_samples);
     if (n < 0)
         return decode_error(b, n, "sample conversion failed", err);
     b->conv_frames = (size_t)n;
@@ -171,8 +165,7 @@ static int next_frame(ffmpeg_backend *b, gs_error *err)
     }
 }
 
-static long ffmpeg_read(gs_audio_backend *self, float *out, size_t max_frames, int64_t *nonfinite,
-                        gs_error *err)
+static long ffmpeg_read(gs_audio_backend *self, float *out, size_t max_frames, int64_t *nonfinite, gs_error *err)
 {
     ffmpeg_backend *b = (ffmpeg_backend *)self;
     if (b->pending != GS_OK)
@@ -183,8 +176,8 @@ static long ffmpeg_read(gs_audio_backend *self, float *out, size_t max_frames, i
             size_t n = b->conv_frames - b->conv_pos;
             if (n > max_frames - done)
                 n = max_frames - done;
-            gs_audio_downmix(b->conv + b->conv_pos * (size_t)b->conv_channels, n,
-                             b->conv_channels, out + done, nonfinite);
+            gs_audio_downmix(b->conv + b->conv_pos * (size_t)b->conv_channels, n, b->conv_channels, out + done,
+                             nonfinite);
             b->conv_pos += n;
             done += n;
             continue;
@@ -233,8 +226,7 @@ static gs_status open_error(int code, const char *path, const char *what, gs_err
     /* Demuxers turn a short read inside the header into EIO; audio.c has
      * already read the file, so this is a truncated header, not the disk. */
     if (code == AVERROR(EIO) || code == AVERROR_EOF)
-        return gs_error_set(err, GS_ERR_FORMAT, "%s: %s: truncated header (%s)", path, what,
-                            text);
+        return gs_error_set(err, GS_ERR_FORMAT, "%s: %s: truncated header (%s)", path, what, text);
     /* While parsing a header, ENOMEM means a corrupt size field asked for an
      * absurd allocation (FFmpeg's mov demuxer does that), not a machine out
      * of memory: the file is what is wrong. */
@@ -246,12 +238,10 @@ static gs_status open_error(int code, const char *path, const char *what, gs_err
     /* Demuxers give odd codes for garbage (the MPEG one says EINVAL when
      * its resync seeks past the end): keep their text, but as a format
      * problem, which is what it is. */
-    return gs_error_set(err, GS_ERR_FORMAT, "%s: not a recognised audio file (%s: %s)", path,
-                        what, text);
+    return gs_error_set(err, GS_ERR_FORMAT, "%s: not a recognised audio file (%s: %s)", path, what, text);
 }
 
-static void fill_info(ffmpeg_backend *b, const AVStream *st, const AVCodec *codec,
-                      gs_audio_info *info)
+static void fill_info(ffmpeg_backend *b, const AVStream *st, const AVCodec *codec, gs_audio_info *info)
 {
     info->source_rate = b->rate;
     info->source_channels = b->conv_frames ? b->conv_channels : b->dec->ch_layout.nb_channels;
@@ -260,7 +250,7 @@ static void fill_info(ffmpeg_backend *b, const AVStream *st, const AVCodec *code
     /* Durations are container estimates (priming and padding may be
      * included); gs_audio_read is the authority on the real length. */
     if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->time_base.num > 0)
-        info->source_frames = av_rescale_q(st->duration, st->time_base, (AVRational){ 1, b->rate });
+        info->source_frames = av_rescale_q(st->duration, st->time_base, (AVRational){1, b->rate});
     else if (b->fmt->duration != AV_NOPTS_VALUE && b->fmt->duration > 0)
         info->source_frames = av_rescale(b->fmt->duration, b->rate, AV_TIME_BASE);
     if (info->source_frames >= 0)
@@ -299,8 +289,7 @@ gs_audio_backend *gs_audio_ffmpeg_open(const char *path, gs_audio_info *info, gs
         enum AVCodecID id = idx >= 0 ? b->fmt->streams[idx]->codecpar->codec_id : AV_CODEC_ID_NONE;
         const char *name = id != AV_CODEC_ID_NONE ? avcodec_get_name(id) : NULL;
         if (name)
-            gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: no decoder for audio codec %s", path,
-                         name);
+            gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: no decoder for audio codec %s", path, name);
         else
             gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: unknown audio codec", path);
         goto fail;
@@ -328,8 +317,8 @@ gs_audio_backend *gs_audio_ffmpeg_open(const char *path, gs_audio_info *info, gs
     }
     if (ret < 0) {
         char text[128];
-        gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: cannot open %s decoder: %s", path,
-                     codec->name, av_err_text(ret, text, sizeof text));
+        gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: cannot open %s decoder: %s", path, codec->name,
+                     av_err_text(ret, text, sizeof text));
         goto fail;
     }
     b->pkt = av_packet_alloc();
@@ -347,8 +336,7 @@ gs_audio_backend *gs_audio_ffmpeg_open(const char *path, gs_audio_info *info, gs
     gs_error_clear(&local);
     int first = next_frame(b, &local);
     if (first < 0) {
-        gs_error_set(err, (gs_status)first, "%s (%s decoder, first frame)", local.message,
-                     codec->name);
+        gs_error_set(err, (gs_status)first, "%s (%s decoder, first frame)", local.message, codec->name);
         goto fail;
     }
     if (first == 0 && b->packets > 0) {

@@ -9,8 +9,8 @@
 #include <strings.h>
 
 static const char *const audio_extensions[] = {
-    "wav", "wave", "w64", "aif", "aiff", "aifc", "au", "snd", "caf", "flac", "ogg", "oga",
-    "opus", "mp3", "mp2", "m4a", "m4b", "mp4", "aac", "alac", "wma", "ape", "wv", "mka", "mpc",
+    "wav", "wave", "w64", "aif", "aiff", "aifc", "au",   "snd", "caf", "flac", "ogg", "oga", "opus",
+    "mp3", "mp2",  "m4a", "m4b", "mp4",  "aac",  "alac", "wma", "ape", "wv",   "mka", "mpc",
 };
 
 int gs_audio_is_audio_name(const char *path)

@@ -23,8 +23,7 @@ typedef struct sndfile_backend {
  * goes with each failure when several threads open files at once. */
 static pthread_mutex_t sf_open_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static long sndfile_read(gs_audio_backend *self, float *out, size_t max_frames,
-                         int64_t *nonfinite, gs_error *err)
+static long sndfile_read(gs_audio_backend *self, float *out, size_t max_frames, int64_t *nonfinite, gs_error *err)
 {
     sndfile_backend *b = (sndfile_backend *)self;
     size_t done = 0;
@@ -43,8 +42,7 @@ static long sndfile_read(gs_audio_backend *self, float *out, size_t max_frames,
              * because libsndfile keeps it on the handle. */
             int code = sf_error(b->sf);
             if (code != SF_ERR_NO_ERROR && done == 0)
-                return gs_error_set(err, GS_ERR_FORMAT, "%s: decode error: %s", b->path,
-                                    sf_strerror(b->sf));
+                return gs_error_set(err, GS_ERR_FORMAT, "%s: decode error: %s", b->path, sf_strerror(b->sf));
             break;
         }
     }
@@ -63,16 +61,15 @@ static void sndfile_close(gs_audio_backend *self)
 
 static void describe_format(SNDFILE *sf, int format, char *out, size_t out_size)
 {
-    SF_FORMAT_INFO major = { .format = format & SF_FORMAT_TYPEMASK };
-    SF_FORMAT_INFO sub = { .format = format & SF_FORMAT_SUBMASK };
+    SF_FORMAT_INFO major = {.format = format & SF_FORMAT_TYPEMASK};
+    SF_FORMAT_INFO sub = {.format = format & SF_FORMAT_SUBMASK};
     int have_major = sf_command(sf, SFC_GET_FORMAT_INFO, &major, sizeof major) == 0;
     int have_sub = sf_command(sf, SFC_GET_FORMAT_INFO, &sub, sizeof sub) == 0;
     snprintf(out, out_size, "%s: %s", have_major && major.name ? major.name : "unknown",
              have_sub && sub.name ? sub.name : "unknown");
 }
 
-gs_audio_backend *gs_audio_sndfile_open(const char *path, gs_audio_info *info, int *unrecognised,
-                                        gs_error *err)
+gs_audio_backend *gs_audio_sndfile_open(const char *path, gs_audio_info *info, int *unrecognised, gs_error *err)
 {
     *unrecognised = 0;
     SF_INFO sfinfo;
@@ -82,8 +79,7 @@ gs_audio_backend *gs_audio_sndfile_open(const char *path, gs_audio_info *info, i
     SNDFILE *sf = sf_open(path, SFM_READ, &sfinfo);
     int code = sf ? SF_ERR_NO_ERROR : sf_error(NULL);
     if (!sf)
-        gs_error_set(err, code == SF_ERR_SYSTEM ? GS_ERR_IO : GS_ERR_FORMAT, "%s: %s", path,
-                     sf_strerror(NULL));
+        gs_error_set(err, code == SF_ERR_SYSTEM ? GS_ERR_IO : GS_ERR_FORMAT, "%s: %s", path, sf_strerror(NULL));
     pthread_mutex_unlock(&sf_open_lock);
 
     if (!sf) {
@@ -94,18 +90,16 @@ gs_audio_backend *gs_audio_sndfile_open(const char *path, gs_audio_info *info, i
         return NULL;
     }
     int sub = sfinfo.format & SF_FORMAT_SUBMASK;
-    if (sub == SF_FORMAT_MPEG_LAYER_I || sub == SF_FORMAT_MPEG_LAYER_II ||
-        sub == SF_FORMAT_MPEG_LAYER_III) {
+    if (sub == SF_FORMAT_MPEG_LAYER_I || sub == SF_FORMAT_MPEG_LAYER_II || sub == SF_FORMAT_MPEG_LAYER_III) {
         /* MPEG inside WAV: libmpg123 would print, hand it to FFmpeg. */
         sf_close(sf);
         gs_error_set(err, GS_ERR_FORMAT, "%s: MPEG audio left to FFmpeg", path);
         *unrecognised = 1;
         return NULL;
     }
-    if (sfinfo.channels < 1 || sfinfo.samplerate < 1 ||
-        sfinfo.samplerate > GS_AUDIO_MAX_SOURCE_RATE) {
-        gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: unsupported stream (%d channels, %d Hz)", path,
-                     sfinfo.channels, sfinfo.samplerate);
+    if (sfinfo.channels < 1 || sfinfo.samplerate < 1 || sfinfo.samplerate > GS_AUDIO_MAX_SOURCE_RATE) {
+        gs_error_set(err, GS_ERR_UNSUPPORTED, "%s: unsupported stream (%d channels, %d Hz)", path, sfinfo.channels,
+                     sfinfo.samplerate);
         sf_close(sf);
         return NULL;
     }

@@ -25,46 +25,46 @@
 
 /* The streaming path's recent frames: enough to cut the next plan patch. */
 typedef struct gs_frame_history {
-    float *frames;            /* [capacity][n_mels], time-major, oldest first */
-    float *rms;               /* [capacity], each frame's RMS */
-    int capacity;             /* patch_frames + patch_hop_frames */
-    int len;                  /* frames held */
-    long long start;          /* stream frame index of frames[0] */
-    long long frames_seen;    /* frames pulled since begin */
-    long long patches_cut;    /* plan patches cut (or counted silent) so far */
+    float *frames;         /* [capacity][n_mels], time-major, oldest first */
+    float *rms;            /* [capacity], each frame's RMS */
+    int capacity;          /* patch_frames + patch_hop_frames */
+    int len;               /* frames held */
+    long long start;       /* stream frame index of frames[0] */
+    long long frames_seen; /* frames pulled since begin */
+    long long patches_cut; /* plan patches cut (or counted silent) so far */
 } gs_frame_history;
 
 /* The whole-window path's buffers: one window analysed at once. */
 typedef struct gs_whole_window {
-    size_t samples_capacity;  /* the model's window, in samples */
-    float *samples;           /* [max(samples_capacity, n_fft)], sanitised input */
-    size_t frames_capacity;   /* frames of samples_capacity samples, >= patch_frames */
-    float *frames;            /* [frames_capacity][n_mels], time-major */
-    float *rms;               /* [frames_capacity] */
-    gs_patch_sums sums;       /* the window's patches, probabilities only */
+    size_t samples_capacity; /* the model's window, in samples */
+    float *samples;          /* [max(samples_capacity, n_fft)], sanitised input */
+    size_t frames_capacity;  /* frames of samples_capacity samples, >= patch_frames */
+    float *frames;           /* [frames_capacity][n_mels], time-major */
+    float *rms;              /* [frames_capacity] */
+    gs_patch_sums sums;      /* the window's patches, probabilities only */
 } gs_whole_window;
 
 struct gs_classifier {
     const gs_model *model;
     const gs_net *net;
-    gs_net *owned_net;            /* net, when built from the model; else NULL */
-    gs_net_ctx *ctx;              /* workspace for GS_CLASSIFY_MAX_BATCH patches */
+    gs_net *owned_net; /* net, when built from the model; else NULL */
+    gs_net_ctx *ctx;   /* workspace for GS_CLASSIFY_MAX_BATCH patches */
     gs_mel *mel;
     gs_frontend_params fp;
     int num_labels, n_mels, embedding_size;
-    double window_frames;         /* frames per verdict window (fractional) */
+    double window_frames; /* frames per verdict window (fractional) */
 
-    gs_patch_batch batch;         /* both paths; empty between calls */
+    gs_patch_batch batch; /* both paths; empty between calls */
 
     /* Streaming path. */
     gs_frame_history history;
     gs_track_sums sums;
     long long samples_seen;
-    long long nonfinite;          /* NaN/Inf samples pushed */
-    float scratch[GS_CLASSIFY_CHUNK];   /* sanitised copy of pushed samples */
-    float frame[GS_CLASSIFY_MAX_MELS];  /* one pulled frame */
-    float *pad;                   /* [n_fft] zeros: complete audio shorter than one FFT frame */
-    gs_status deferred_status;    /* first failure inside push */
+    long long nonfinite;               /* NaN/Inf samples pushed */
+    float scratch[GS_CLASSIFY_CHUNK];  /* sanitised copy of pushed samples */
+    float frame[GS_CLASSIFY_MAX_MELS]; /* one pulled frame */
+    float *pad;                        /* [n_fft] zeros: complete audio shorter than one FFT frame */
+    gs_status deferred_status;         /* first failure inside push */
     gs_error deferred_error;
 
     float read_buffer[GS_CLASSIFY_CHUNK]; /* decoder output in gs_classify_file */

@@ -94,19 +94,17 @@ gs_classifier *gs_classifier_new(const gs_model *model, const gs_net *net, gs_er
     int c, h, w;
     gs_net_input_shape(net, &c, &h, &w);
     if (c != 1 || h != cls->fp.n_mels || w != cls->fp.patch_frames) {
-        gs_error_set(err, GS_ERR_MODEL,
-                     "network input [%d,%d,%d] does not match the front-end's patch [1,%d,%d]", c, h, w,
-                     cls->fp.n_mels, cls->fp.patch_frames);
+        gs_error_set(err, GS_ERR_MODEL, "network input [%d,%d,%d] does not match the front-end's patch [1,%d,%d]", c, h,
+                     w, cls->fp.n_mels, cls->fp.patch_frames);
         return fail_new(cls, err, NULL);
     }
     if (gs_net_num_outputs(net) != cls->num_labels) {
-        gs_error_set(err, GS_ERR_MODEL, "network has %d outputs but the model has %d labels",
-                     gs_net_num_outputs(net), cls->num_labels);
+        gs_error_set(err, GS_ERR_MODEL, "network has %d outputs but the model has %d labels", gs_net_num_outputs(net),
+                     cls->num_labels);
         return fail_new(cls, err, NULL);
     }
     if (cls->fp.n_mels > GS_CLASSIFY_MAX_MELS) {
-        gs_error_set(err, GS_ERR_MODEL, "n_mels %d exceeds the supported %d", cls->fp.n_mels,
-                     GS_CLASSIFY_MAX_MELS);
+        gs_error_set(err, GS_ERR_MODEL, "n_mels %d exceeds the supported %d", cls->fp.n_mels, GS_CLASSIFY_MAX_MELS);
         return fail_new(cls, err, NULL);
     }
     cls->embedding_size = gs_net_embedding_size(net);

@@ -7,8 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels,
-                              float *probs, float *embeddings, gs_error *err)
+gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels, float *probs,
+                              float *embeddings, gs_error *err)
 {
     gs_status st = gs_net_forward(ctx, input, batch, probs, embeddings, err);
     if (st != GS_OK)
@@ -17,8 +17,9 @@ gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, in
      * (e.g. weights that overflow): refuse it rather than average it in. */
     for (int i = 0; i < batch * num_labels; i++)
         if (!isfinite(probs[i]))
-            return gs_error_set(err, GS_ERR_MODEL, "the network produced a non-finite probability: "
-                                                   "the model is broken");
+            return gs_error_set(err, GS_ERR_MODEL,
+                                "the network produced a non-finite probability: "
+                                "the model is broken");
     return GS_OK;
 }
 
@@ -44,8 +45,8 @@ void gs_patch_batch_free(gs_patch_batch *b)
     b->input = b->probs = b->embed = NULL;
 }
 
-int gs_patch_batch_add(gs_patch_batch *b, const gs_frontend_params *fp, const float *frames,
-                       long long available, int window)
+int gs_patch_batch_add(gs_patch_batch *b, const gs_frontend_params *fp, const float *frames, long long available,
+                       int window)
 {
     gs_patch_from_frames(frames, available, fp->n_mels, fp->patch_frames, fp->patch_normalize,
                          b->input + (size_t)b->len * b->patch_size);

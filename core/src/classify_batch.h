@@ -10,13 +10,13 @@
 #include "classify_internal.h"
 
 typedef struct gs_patch_batch {
-    int len;                              /* patches queued, <= GS_CLASSIFY_MAX_BATCH */
+    int len; /* patches queued, <= GS_CLASSIFY_MAX_BATCH */
     int num_labels, embedding_size;
-    size_t patch_size;                    /* n_mels * patch_frames */
-    float *input;                         /* [MAX_BATCH][n_mels][patch_frames], the network's layout */
-    int window[GS_CLASSIFY_MAX_BATCH];    /* the verdict window each queued patch belongs to */
-    float *probs;                         /* [MAX_BATCH][num_labels], after gs_patch_batch_run */
-    float *embed;                         /* [MAX_BATCH][embedding_size] after gs_patch_batch_run;
+    size_t patch_size;                 /* n_mels * patch_frames */
+    float *input;                      /* [MAX_BATCH][n_mels][patch_frames], the network's layout */
+    int window[GS_CLASSIFY_MAX_BATCH]; /* the verdict window each queued patch belongs to */
+    float *probs;                      /* [MAX_BATCH][num_labels], after gs_patch_batch_run */
+    float *embed;                      /* [MAX_BATCH][embedding_size] after gs_patch_batch_run;
                                              NULL when the net has no embedding */
 } gs_patch_batch;
 
@@ -31,8 +31,8 @@ void gs_patch_batch_free(gs_patch_batch *b);
  * each), of which `available` exist, cut by gs_patch_from_frames, tagged
  * with its window. The batch must not be full. Returns 1 when it is full
  * now (the caller runs it before the next add), else 0. */
-int gs_patch_batch_add(gs_patch_batch *b, const gs_frontend_params *fp, const float *frames,
-                       long long available, int window);
+int gs_patch_batch_add(gs_patch_batch *b, const gs_frontend_params *fp, const float *frames, long long available,
+                       int window);
 
 /* Runs the queued patches through ctx (gs_classify_forward) into probs and
  * embed; nothing when none is queued. Leaves len alone: the caller reads

@@ -19,8 +19,8 @@ gs_mel *gs_classify_mel_new(const gs_model *model, gs_error *err);
 /* gs_net_forward, refusing non-finite probabilities (inputs are sanitised,
  * so they are the model's fault). embeddings may be NULL. In
  * classify_batch.c. */
-gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels,
-                              float *probs, float *embeddings, gs_error *err);
+gs_status gs_classify_forward(gs_net_ctx *ctx, const float *input, int batch, int num_labels, float *probs,
+                              float *embeddings, gs_error *err);
 
 /* Frames of a sliding window of window_samples samples: the front-end's
  * frame count for that many samples, at least 1 (gs_window_plan_*). */

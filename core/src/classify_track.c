@@ -57,9 +57,8 @@ static gs_status copy_windows(const gs_track_sums *t, gs_track_result *result)
         gs_window_verdict *w = &result->windows[i];
         *w = t->windows[i];
         w->probabilities = result->window_storage + (size_t)i * (size_t)nl;
-        w->embedding = result->window_embedding_storage
-                           ? result->window_embedding_storage + (size_t)i * (size_t)ne
-                           : NULL;
+        w->embedding =
+            result->window_embedding_storage ? result->window_embedding_storage + (size_t)i * (size_t)ne : NULL;
         /* The last window ends with the audio, not at a full window length. */
         if (w->end_seconds > result->duration_seconds)
             w->end_seconds = result->duration_seconds;

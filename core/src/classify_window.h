@@ -10,10 +10,10 @@
  * verdict's probabilities and embedding. */
 typedef struct gs_patch_sums {
     int num_labels, embedding_size;
-    int num_patches;   /* classified */
+    int num_patches; /* classified */
     int num_silent;
-    double *probs;     /* [num_labels] */
-    double *embed;     /* [embedding_size]; NULL when embedding_size is 0 */
+    double *probs; /* [num_labels] */
+    double *embed; /* [embedding_size]; NULL when embedding_size is 0 */
 } gs_patch_sums;
 
 /* Allocates the sums (zeroed). embedding_size 0: probabilities only.
@@ -34,15 +34,15 @@ void gs_patch_sums_mean(const double *sum, int n, int count, float *out);
  * one window is open at a time; it is closed (its verdict recorded) when a
  * patch of a later window arrives, and at the end of the track. */
 typedef struct gs_track_sums {
-    const gs_model *model;         /* calibration, verdict, window length */
-    int window_index;              /* the open window, -1 when none is */
-    gs_patch_sums window;          /* the open window's patches */
-    gs_patch_sums track;           /* every patch of the track */
-    gs_window_verdict *windows;    /* [capacity] closed windows; their probabilities and
+    const gs_model *model;      /* calibration, verdict, window length */
+    int window_index;           /* the open window, -1 when none is */
+    gs_patch_sums window;       /* the open window's patches */
+    gs_patch_sums track;        /* every patch of the track */
+    gs_window_verdict *windows; /* [capacity] closed windows; their probabilities and
                                       embedding are NULL (set by the result) */
-    float *window_probs;           /* [capacity][num_labels], calibrated */
-    float *window_embeds;          /* [capacity][embedding_size], L2-normalised */
-    int num_windows, capacity;     /* grown at window boundaries */
+    float *window_probs;        /* [capacity][num_labels], calibrated */
+    float *window_embeds;       /* [capacity][embedding_size], L2-normalised */
+    int num_windows, capacity;  /* grown at window boundaries */
 } gs_track_sums;
 
 /* Allocates the window and track sums for model's labels and embedding_size

@@ -60,8 +60,7 @@ typedef struct tile {
 static tile plan_tile(const net_step *s, int batch)
 {
     const gs_conv2d_shape *cs = &s->conv;
-    size_t per_col = (size_t)cs->in_channels * cs->kernel_h * cs->kernel_w +
-                     (s->pool_fused ? (size_t)s->out_c : 0);
+    size_t per_col = (size_t)cs->in_channels * cs->kernel_h * cs->kernel_w + (s->pool_fused ? (size_t)s->out_c : 0);
     size_t target = TILE_FLOATS / per_col;
     size_t ohw = (size_t)s->conv_h * s->conv_w;
     tile t = {1, s->conv_h};
@@ -182,8 +181,8 @@ static void pool_bias_act(const net_step *s, const float *src, int rows, float *
 
 /* Convolution (+ fused epilogue) of one tile: samples n0..n0+g-1, output
  * rows [y0, y1) (all rows when g > 1). */
-static void conv_tile(const gs_net_ctx *ctx, const net_step *s, int batch, const float *in,
-                      float *out, int n0, int g, int y0, int y1)
+static void conv_tile(const gs_net_ctx *ctx, const net_step *s, int batch, const float *in, float *out, int n0, int g,
+                      int y0, int y1)
 {
     const gs_conv2d_shape *cs = &s->conv;
     const int ow = s->conv_w, rows = y1 - y0, co = cs->out_channels;
@@ -199,26 +198,25 @@ static void conv_tile(const gs_net_ctx *ctx, const net_step *s, int batch, const
         ldb = (size_t)batch * ohw;
     } else {
         for (int n = 0; n < g; n++)
-            gs_cnn_im2col_rows(in + (size_t)(n0 + n) * in_plane, (size_t)batch * in_plane, cs,
-                               y0, y1, ctx->col + (size_t)n * band, cols);
+            gs_cnn_im2col_rows(in + (size_t)(n0 + n) * in_plane, (size_t)batch * in_plane, cs, y0, y1,
+                               ctx->col + (size_t)n * band, cols);
         b = ctx->col;
         ldb = cols;
     }
     if (s->pool_fused) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, (int)cols, K, 1.0f, s->weight,
-                    K, b, (int)ldb, 0.0f, ctx->scratch, (int)cols);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, (int)cols, K, 1.0f, s->weight, K, b, (int)ldb, 0.0f,
+                    ctx->scratch, (int)cols);
         const size_t pooled_plane = (size_t)s->out_h * s->out_w;
         const size_t row_off = (size_t)(y0 / s->sh) * s->out_w;
         for (int o = 0; o < co; o++)
             for (int n = 0; n < g; n++)
                 pool_bias_act(s, ctx->scratch + (size_t)o * cols + (size_t)n * band, rows,
-                              out + ((size_t)o * batch + n0 + n) * pooled_plane + row_off,
-                              s->bias[o]);
+                              out + ((size_t)o * batch + n0 + n) * pooled_plane + row_off, s->bias[o]);
     } else {
         float *c = out + (size_t)n0 * ohw + (size_t)y0 * ow;
         const size_t ldc = (size_t)batch * ohw;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, (int)cols, K, 1.0f, s->weight,
-                    K, b, (int)ldb, 0.0f, c, (int)ldc);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, (int)cols, K, 1.0f, s->weight, K, b, (int)ldb, 0.0f,
+                    c, (int)ldc);
         for (int o = 0; o < co; o++) {
             float *p = c + (size_t)o * ldc;
             const float bo = s->bias[o];
@@ -235,8 +233,7 @@ static void conv_tile(const gs_net_ctx *ctx, const net_step *s, int batch, const
     }
 }
 
-static void conv_step(const gs_net_ctx *ctx, const net_step *s, int batch, const float *in,
-                      float *out)
+static void conv_step(const gs_net_ctx *ctx, const net_step *s, int batch, const float *in, float *out)
 {
     if (s->wino_weight) {
         gs_wino_conv(s, batch, in, out, ctx->wino_in, ctx->wino_out, ctx->wino_row);
@@ -245,8 +242,7 @@ static void conv_step(const gs_net_ctx *ctx, const net_step *s, int batch, const
     tile t = plan_tile(s, batch);
     if (t.group > 1 || t.rows == s->conv_h) {
         for (int n0 = 0; n0 < batch; n0 += t.group)
-            conv_tile(ctx, s, batch, in, out, n0, batch - n0 < t.group ? batch - n0 : t.group, 0,
-                      s->conv_h);
+            conv_tile(ctx, s, batch, in, out, n0, batch - n0 < t.group ? batch - n0 : t.group, 0, s->conv_h);
         return;
     }
     /* A fused pool drops trailing rows that make no whole window (floor
@@ -254,12 +250,10 @@ static void conv_step(const gs_net_ctx *ctx, const net_step *s, int batch, const
     const int min_rows = s->pool_fused ? s->kh : 1;
     for (int n = 0; n < batch; n++)
         for (int y0 = 0; y0 + min_rows <= s->conv_h; y0 += t.rows)
-            conv_tile(ctx, s, batch, in, out, n, 1, y0,
-                      s->conv_h - y0 < t.rows ? s->conv_h : y0 + t.rows);
+            conv_tile(ctx, s, batch, in, out, n, 1, y0, s->conv_h - y0 < t.rows ? s->conv_h : y0 + t.rows);
 }
 
-gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
-                         float *probs, float *embeddings, gs_error *err)
+gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch, float *probs, float *embeddings, gs_error *err)
 {
     if (!ctx || !input || !probs)
         return gs_error_set(err, GS_ERR_INVALID, "missing context, input or output");
@@ -271,8 +265,7 @@ gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
     /* NCHW -> CNHW (identical when C == 1 or batch == 1). */
     for (int n = 0; n < batch; n++)
         for (int c = 0; c < net->in_c; c++)
-            memcpy(cur + ((size_t)c * batch + n) * hw, input + ((size_t)n * net->in_c + c) * hw,
-                   sizeof(float) * hw);
+            memcpy(cur + ((size_t)c * batch + n) * hw, input + ((size_t)n * net->in_c + c) * hw, sizeof(float) * hw);
 
     for (int i = 0; i < net->num_steps; i++) {
         const net_step *s = &net->steps[i];
@@ -283,17 +276,13 @@ gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
             conv_step(ctx, s, batch, cur, other);
             tmp = cur, cur = other, other = tmp;
             break;
-        case STEP_RELU:
-            gs_relu_forward(cur, (size_t)batch * s->in_c * in_plane);
-            break;
+        case STEP_RELU: gs_relu_forward(cur, (size_t)batch * s->in_c * in_plane); break;
         case STEP_MAXPOOL:
         case STEP_AVGPOOL:
             if (s->kind == STEP_MAXPOOL)
-                gs_maxpool2d_forward(cur, batch, s->in_c, s->in_h, s->in_w, s->kh, s->kw, s->sh,
-                                     s->sw, other, NULL);
+                gs_maxpool2d_forward(cur, batch, s->in_c, s->in_h, s->in_w, s->kh, s->kw, s->sh, s->sw, other, NULL);
             else
-                gs_avgpool2d_forward(cur, batch, s->in_c, s->in_h, s->in_w, s->kh, s->kw, s->sh,
-                                     s->sw, other);
+                gs_avgpool2d_forward(cur, batch, s->in_c, s->in_h, s->in_w, s->kh, s->kw, s->sh, s->sw, other);
             tmp = cur, cur = other, other = tmp;
             break;
         case STEP_GLOBAL_AVG:
@@ -304,11 +293,9 @@ gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
                 for (int n = 0; n < batch; n++) {
                     float *dst = other + (size_t)n * s->in_c + c;
                     if (s->kind == STEP_GLOBAL_AVG)
-                        gs_global_avgpool_forward(plane + (size_t)n * in_plane, 1, 1,
-                                                  (int)in_plane, dst);
+                        gs_global_avgpool_forward(plane + (size_t)n * in_plane, 1, 1, (int)in_plane, dst);
                     else
-                        gs_global_maxpool_forward(plane + (size_t)n * in_plane, 1, 1,
-                                                  (int)in_plane, dst, NULL);
+                        gs_global_maxpool_forward(plane + (size_t)n * in_plane, 1, 1, (int)in_plane, dst, NULL);
                 }
             }
             tmp = cur, cur = other, other = tmp;
@@ -321,9 +308,7 @@ gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
                 gs_relu_forward(other, (size_t)batch * s->out_c);
             tmp = cur, cur = other, other = tmp;
             break;
-        case STEP_SOFTMAX:
-            gs_softmax_forward(cur, batch, s->in_c);
-            break;
+        case STEP_SOFTMAX: gs_softmax_forward(cur, batch, s->in_c); break;
         }
     }
     memcpy(probs, cur, sizeof(float) * (size_t)batch * net->num_outputs);

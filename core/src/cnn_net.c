@@ -21,16 +21,15 @@ static void format_shape(char *buf, size_t size, int ndim, const int64_t *shape)
 {
     size_t used = (size_t)snprintf(buf, size, "[");
     for (int i = 0; i < ndim && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? "," : "",
-                                 (long long)shape[i]);
+        used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? "," : "", (long long)shape[i]);
     if (used < size)
         snprintf(buf + used, size - used, "]");
 }
 
 /* Finds "<name>.<suffix>" with exactly the expected shape and copies its
  * data (which may be unaligned) into a new buffer the caller owns. */
-static float *take_tensor(const gs_model *model, const char *name, const char *suffix, int ndim,
-                          const int64_t *shape, const char *where, gs_error *err)
+static float *take_tensor(const gs_model *model, const char *name, const char *suffix, int ndim, const int64_t *shape,
+                          const char *where, gs_error *err)
 {
     char full[256];
     snprintf(full, sizeof full, "%s.%s", name, suffix);
@@ -46,8 +45,7 @@ static float *take_tensor(const gs_model *model, const char *name, const char *s
         char got[96], want[96];
         format_shape(got, sizeof got, t->ndim, t->shape);
         format_shape(want, sizeof want, ndim, shape);
-        gs_error_set(err, GS_ERR_MODEL, "%s: tensor \"%s\" has shape %s, expected %s", where, full,
-                     got, want);
+        gs_error_set(err, GS_ERR_MODEL, "%s: tensor \"%s\" has shape %s, expected %s", where, full, got, want);
         return NULL;
     }
     size_t n = (size_t)t->numel;
@@ -60,8 +58,7 @@ static float *take_tensor(const gs_model *model, const char *name, const char *s
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(copy[i])) {
             free(copy);
-            gs_error_set(err, GS_ERR_MODEL, "%s: tensor \"%s\" holds a non-finite value", where,
-                         full);
+            gs_error_set(err, GS_ERR_MODEL, "%s: tensor \"%s\" holds a non-finite value", where, full);
             return NULL;
         }
     }
@@ -115,8 +112,7 @@ static gs_status take_layer_tensors(builder *b, const gs_layer_desc *l, const ch
     gs_tensor_spec spec[GS_LAYER_TENSORS_MAX];
     const int n = gs_layer_tensors(l, spec);
     for (int i = 0; i < n; i++) {
-        t[i] = take_tensor(b->model, l->name, spec[i].suffix, spec[i].ndim, spec[i].shape, where,
-                           b->err);
+        t[i] = take_tensor(b->model, l->name, spec[i].suffix, spec[i].ndim, spec[i].shape, where, b->err);
         if (!t[i]) {
             while (i--)
                 free(t[i]);
@@ -127,8 +123,7 @@ static gs_status take_layer_tensors(builder *b, const gs_layer_desc *l, const ch
 }
 
 /* Takes ownership of weight and bias (also on failure). */
-static gs_status add_weighted_step(builder *b, step_kind kind, const gs_layer_desc *l,
-                                   float *weight, float *bias)
+static gs_status add_weighted_step(builder *b, step_kind kind, const gs_layer_desc *l, float *weight, float *bias)
 {
     net_step *s = push_step(b, kind, l);
     if (!s) {
@@ -175,8 +170,7 @@ static gs_status add_batchnorm(builder *b, const gs_layer_desc *l, const char *w
     for (int o = 0; o < c && !st; o++) {
         double var = (double)t[3][o] + eps;
         if (!(var > 0.0))
-            st = gs_error_set(b->err, GS_ERR_MODEL,
-                              "%s: running_var + eps must be positive (channel %d)", where, o);
+            st = gs_error_set(b->err, GS_ERR_MODEL, "%s: running_var + eps must be positive (channel %d)", where, o);
     }
     if (!st) {
         const size_t k = (size_t)s->conv.in_channels * s->conv.kernel_h * s->conv.kernel_w;
@@ -198,8 +192,8 @@ static gs_status add_pool(builder *b, const gs_layer_desc *l)
 {
     const int is_max = l->op == GS_OP_MAXPOOL2D;
     net_step *prev = last_step(b);
-    if (is_max && prev && prev->kind == STEP_CONV && !prev->pool_fused &&
-        prev->out_h == l->in_h && prev->out_w == l->in_w) {
+    if (is_max && prev && prev->kind == STEP_CONV && !prev->pool_fused && prev->out_h == l->in_h &&
+        prev->out_w == l->in_w) {
         /* max(relu(x + b)) == relu(max(x) + b): pool before the bias. */
         prev->pool_fused = 1;
         prev->kh = l->kh;
@@ -233,17 +227,12 @@ static gs_status add_layer(builder *b, const gs_layer_desc *l, int index)
     snprintf(where, sizeof where, "architecture layer %d (%.24s)", index, gs_layer_op_name(l->op));
     net_step *s;
     switch (l->op) {
-    case GS_OP_CONV2D:
-        return add_conv(b, l, where);
-    case GS_OP_BATCHNORM2D:
-        return add_batchnorm(b, l, where);
+    case GS_OP_CONV2D: return add_conv(b, l, where);
+    case GS_OP_BATCHNORM2D: return add_batchnorm(b, l, where);
     case GS_OP_MAXPOOL2D:
-    case GS_OP_AVGPOOL2D:
-        return add_pool(b, l);
-    case GS_OP_DENSE:
-        return add_dense(b, l, where);
-    case GS_OP_DROPOUT:
-        return GS_OK; /* identity at inference */
+    case GS_OP_AVGPOOL2D: return add_pool(b, l);
+    case GS_OP_DENSE: return add_dense(b, l, where);
+    case GS_OP_DROPOUT: return GS_OK; /* identity at inference */
     case GS_OP_RELU:
         s = last_step(b);
         /* A conv's fused relu comes after its fused pool, which is equivalent
@@ -258,8 +247,7 @@ static gs_status add_layer(builder *b, const gs_layer_desc *l, int index)
     case GS_OP_GLOBAL_MAXPOOL:
         s = push_step(b, l->op == GS_OP_GLOBAL_AVGPOOL ? STEP_GLOBAL_AVG : STEP_GLOBAL_MAX, l);
         return s ? GS_OK : GS_ERR_NOMEM;
-    case GS_OP_SOFTMAX:
-        return push_step(b, STEP_SOFTMAX, l) ? GS_OK : GS_ERR_NOMEM;
+    case GS_OP_SOFTMAX: return push_step(b, STEP_SOFTMAX, l) ? GS_OK : GS_ERR_NOMEM;
     }
     return gs_error_set(b->err, GS_ERR_INTERNAL, "%s: op not handled", where);
 }

@@ -21,8 +21,8 @@
 int gs_wino_applies(const net_step *s)
 {
     const gs_conv2d_shape *c = &s->conv;
-    if (c->kernel_h != 3 || c->kernel_w != 3 || c->stride_h != 1 || c->stride_w != 1 ||
-        c->pad_h != 1 || c->pad_w != 1 || c->in_channels < MIN_IN_CHANNELS)
+    if (c->kernel_h != 3 || c->kernel_w != 3 || c->stride_h != 1 || c->stride_w != 1 || c->pad_h != 1 ||
+        c->pad_w != 1 || c->in_channels < MIN_IN_CHANNELS)
         return 0;
     if (s->pool_fused && !(s->kh == 2 && s->kw == 2 && s->sh == 2 && s->sw == 2))
         return 0;
@@ -86,8 +86,7 @@ static size_t plane_stride(size_t n)
     return (n + 1023) / 1024 * 1024 + 16;
 }
 
-void gs_wino_workspace(const net_step *s, int batch, size_t *in_floats, size_t *out_floats,
-                       size_t *row_floats)
+void gs_wino_workspace(const net_step *s, int batch, size_t *in_floats, size_t *out_floats, size_t *row_floats)
 {
     int th, tw;
     tile_grid(s, &th, &tw);
@@ -101,8 +100,7 @@ void gs_wino_workspace(const net_step *s, int batch, size_t *in_floats, size_t *
  * even and odd padded columns so the tile loop reads unit-stride (and so
  * vectorises): padded column p of row k (input column p-1, 0 outside) is
  * at even[k*half + p/2] or odd[k*half + p/2], half = tw + 1. */
-static void pad_rows(const float *plane, int H, int W, int ty, int half, float *restrict even,
-                     float *restrict odd)
+static void pad_rows(const float *plane, int H, int W, int ty, int half, float *restrict even, float *restrict odd)
 {
     for (int k = 0; k < 4; k++) {
         float *e = even + (size_t)k * half, *o = odd + (size_t)k * half;
@@ -114,7 +112,7 @@ static void pad_rows(const float *plane, int H, int W, int ty, int half, float *
         }
         const float *row = plane + (size_t)y * W;
         /* Padded column 2i is input column 2i-1, padded 2i+1 is input 2i. */
-        const int ne = W / 2 + 1 < half ? W / 2 + 1 : half; /* 2i-1 < W */
+        const int ne = W / 2 + 1 < half ? W / 2 + 1 : half;     /* 2i-1 < W */
         const int no = (W + 1) / 2 < half ? (W + 1) / 2 : half; /* 2i < W */
         e[0] = 0.0f;
         for (int i = 1; i < ne; i++)
@@ -129,8 +127,8 @@ static void pad_rows(const float *plane, int H, int W, int ty, int half, float *
 }
 
 /* V = B^T d B for the tw tiles of one tile row, written at v[xi * xi_stride + tx]. */
-static void transform_input_row(const float *restrict even, const float *restrict odd, int half,
-                                int tw, float *restrict v, size_t xi_stride)
+static void transform_input_row(const float *restrict even, const float *restrict odd, int half, int tw,
+                                float *restrict v, size_t xi_stride)
 {
     const float *e0 = even, *e1 = e0 + half, *e2 = e1 + half, *e3 = e2 + half;
     const float *o0 = odd, *o1 = o0 + half, *o2 = o1 + half, *o3 = o2 + half;
@@ -163,15 +161,13 @@ static void transform_input_row(const float *restrict even, const float *restric
 
 /* The 2x2 outputs Y = A^T m A of the tw tiles of one tile row of one
  * output channel (m at m[xi * xi_stride + tx]), bias added. */
-static void transform_output_row(const float *restrict m, size_t xi_stride, int tw, float bias,
-                                 float *restrict y00, float *restrict y01, float *restrict y10,
-                                 float *restrict y11)
+static void transform_output_row(const float *restrict m, size_t xi_stride, int tw, float bias, float *restrict y00,
+                                 float *restrict y01, float *restrict y10, float *restrict y11)
 {
     const float *m0 = m, *m1 = m0 + xi_stride, *m2 = m1 + xi_stride, *m3 = m2 + xi_stride;
     const float *m4 = m3 + xi_stride, *m5 = m4 + xi_stride, *m6 = m5 + xi_stride, *m7 = m6 + xi_stride;
     const float *m8 = m7 + xi_stride, *m9 = m8 + xi_stride, *m10 = m9 + xi_stride, *m11 = m10 + xi_stride;
-    const float *m12 = m11 + xi_stride, *m13 = m12 + xi_stride, *m14 = m13 + xi_stride,
-                *m15 = m14 + xi_stride;
+    const float *m12 = m11 + xi_stride, *m13 = m12 + xi_stride, *m14 = m13 + xi_stride, *m15 = m14 + xi_stride;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
@@ -192,8 +188,7 @@ static void transform_output_row(const float *restrict m, size_t xi_stride, int 
 /* Relu (if fused) and the fused 2x2 pool of one tile row into dst, or the
  * four outputs of each tile into the unpooled plane at rows 2ty, 2ty+1. */
 static void store_row(const net_step *s, const float *restrict y00, const float *restrict y01,
-                      const float *restrict y10, const float *restrict y11, int tw, int ty,
-                      float *restrict plane)
+                      const float *restrict y10, const float *restrict y11, int tw, int ty, float *restrict plane)
 {
     const int relu = s->relu_fused;
     if (s->pool_fused) {
@@ -218,8 +213,7 @@ static void store_row(const net_step *s, const float *restrict y00, const float 
     }
 }
 
-void gs_wino_conv(const net_step *s, int batch, const float *in, float *out, float *in_ws,
-                  float *out_ws, float *row_ws)
+void gs_wino_conv(const net_step *s, int batch, const float *in, float *out, float *in_ws, float *out_ws, float *row_ws)
 {
     const int ci = s->conv.in_channels, co = s->conv.out_channels;
     const int H = s->conv.in_height, W = s->conv.in_width;
@@ -237,22 +231,21 @@ void gs_wino_conv(const net_step *s, int batch, const float *in, float *out, flo
             for (int r = 0; r < nr; r++) {
                 const int n = (r0 + r) / th, ty = (r0 + r) % th;
                 pad_rows(in + ((size_t)c * batch + n) * in_plane, H, W, ty, half, even, odd);
-                transform_input_row(even, odd, half, tw, in_ws + (size_t)c * tiles + (size_t)r * tw,
-                                    in_stride);
+                transform_input_row(even, odd, half, tw, in_ws + (size_t)c * tiles + (size_t)r * tw, in_stride);
             }
         }
         for (int xi = 0; xi < 16; xi++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, (int)tiles, ci, 1.0f,
-                        s->wino_weight + (size_t)xi * co * ci, ci, in_ws + (size_t)xi * in_stride,
-                        (int)tiles, 0.0f, out_ws + (size_t)xi * out_stride, (int)tiles);
+                        s->wino_weight + (size_t)xi * co * ci, ci, in_ws + (size_t)xi * in_stride, (int)tiles, 0.0f,
+                        out_ws + (size_t)xi * out_stride, (int)tiles);
         /* The transformed input is spent: its first 4*tw floats hold one
          * tile row's outputs before relu and pooling. */
         float *y = in_ws;
         for (int o = 0; o < co; o++) {
             for (int r = 0; r < nr; r++) {
                 const int n = (r0 + r) / th, ty = (r0 + r) % th;
-                transform_output_row(out_ws + (size_t)o * tiles + (size_t)r * tw, out_stride, tw,
-                                     s->bias[o], y, y + tw, y + 2 * (size_t)tw, y + 3 * (size_t)tw);
+                transform_output_row(out_ws + (size_t)o * tiles + (size_t)r * tw, out_stride, tw, s->bias[o], y, y + tw,
+                                     y + 2 * (size_t)tw, y + 3 * (size_t)tw);
                 store_row(s, y, y + tw, y + 2 * (size_t)tw, y + 3 * (size_t)tw, tw, ty,
                           out + ((size_t)o * batch + n) * out_plane);
             }

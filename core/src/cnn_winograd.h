@@ -32,14 +32,13 @@ float *gs_wino_weights_new(const float *weight, int out_channels, int in_channel
 /* Floats of the three workspaces one gs_wino_conv call needs for batch
  * samples: *in_floats for the transformed input, *out_floats for the
  * sgemm products, *row_floats for the zero-padded input rows. */
-void gs_wino_workspace(const net_step *s, int batch, size_t *in_floats, size_t *out_floats,
-                       size_t *row_floats);
+void gs_wino_workspace(const net_step *s, int batch, size_t *in_floats, size_t *out_floats, size_t *row_floats);
 
 /* out = conv(in) + bias, then relu if fused, then the fused 2x2 max pool if
  * any, for batch samples in [C][N][H][W] layout (in: s->in_c planes of
  * batch samples; out: s->out_c planes). s->wino_weight must be set.
  * Workspaces as gs_wino_workspace sized them; allocates nothing. */
-void gs_wino_conv(const net_step *s, int batch, const float *in, float *out, float *in_ws,
-                  float *out_ws, float *row_ws);
+void gs_wino_conv(const net_step *s, int batch, const float *in, float *out, float *in_ws, float *out_ws,
+                  float *row_ws);
 
 #endif

@@ -13,7 +13,7 @@ void gs_frontend_params_default(gs_frontend_params *out)
     out->fmin = 0.0f;
     out->fmax = 11025.0f;
     out->log_offset = 1e-6f;
-    out->patch_frames = 128;     /* 2.97 s */
+    out->patch_frames = 128; /* 2.97 s */
     /* Non-overlapping: on GTZAN half-overlapping patches (64) scored no
      * better in cross-validation (83.1% vs 84.2%, same fold models) and
      * cost twice the inference. */
@@ -43,8 +43,7 @@ gs_status gs_frontend_params_validate(const gs_frontend_params *p, gs_error *err
     if (p->patch_frames < 1 || p->patch_frames > 100000)
         return gs_error_set(err, GS_ERR_INVALID, "patch_frames %d outside 1..100000", p->patch_frames);
     if (p->patch_hop_frames < 1 || p->patch_hop_frames > p->patch_frames)
-        return gs_error_set(err, GS_ERR_INVALID, "patch_hop_frames %d outside 1..patch_frames",
-                            p->patch_hop_frames);
+        return gs_error_set(err, GS_ERR_INVALID, "patch_hop_frames %d outside 1..patch_frames", p->patch_hop_frames);
     float patch_seconds = (float)p->patch_frames * p->hop_length / p->sample_rate;
     if (!(p->window_seconds >= patch_seconds) || p->window_seconds > 3600.0f)
         return gs_error_set(err, GS_ERR_INVALID, "window_seconds %g must cover one patch (%g s) and be <= 3600",

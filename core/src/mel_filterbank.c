@@ -6,8 +6,8 @@
 
 /* Slaney's Auditory Toolbox scale: linear below 1 kHz (3 bands per 200 Hz),
  * logarithmic above with 27 bands per factor 6.4. */
-#define SLANEY_F_SP (200.0 / 3.0)
-#define SLANEY_MIN_LOG_HZ 1000.0
+#define SLANEY_F_SP        (200.0 / 3.0)
+#define SLANEY_MIN_LOG_HZ  1000.0
 #define SLANEY_MIN_LOG_MEL (SLANEY_MIN_LOG_HZ / SLANEY_F_SP)
 
 static double slaney_logstep(void)

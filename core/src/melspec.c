@@ -19,16 +19,16 @@ struct gs_mel {
     int n_bins;
     float log_offset;
 
-    float *window;      /* [n_fft] periodic Hann */
-    float *filterbank;  /* [n_mels][n_bins] dense copy, returned to callers */
-    int *band_start;    /* [n_mels] first bin with a non-zero weight */
-    int *band_end;      /* [n_mels] one past the last non-zero bin */
+    float *window;     /* [n_fft] periodic Hann */
+    float *filterbank; /* [n_mels][n_bins] dense copy, returned to callers */
+    int *band_start;   /* [n_mels] first bin with a non-zero weight */
+    int *band_end;     /* [n_mels] one past the last non-zero bin */
 
-    float *fft_in;      /* [n_fft], fftwf_malloc'd (SIMD-aligned) */
+    float *fft_in;          /* [n_fft], fftwf_malloc'd (SIMD-aligned) */
     fftwf_complex *fft_out; /* [n_bins], fftwf_malloc'd */
     fftwf_plan plan;
 
-    float *pending;     /* [n_fft + GS_MEL_MAX_PUSH] streaming input */
+    float *pending; /* [n_fft + GS_MEL_MAX_PUSH] streaming input */
     size_t pending_cap;
     size_t pending_pos; /* start of the next frame in pending */
     size_t pending_len; /* samples held in pending */
@@ -81,9 +81,8 @@ static gs_status check_filterbank(const float *fb, int n_mels, int n_bins, gs_er
             /* Negative weights could make the band power negative and its
              * logarithm NaN. */
             if (!isfinite(w) || w < 0.0f)
-                return gs_error_set(err, GS_ERR_INVALID,
-                                    "filterbank weight [%d][%d] = %g is not finite and >= 0",
-                                    m, k, (double)w);
+                return gs_error_set(err, GS_ERR_INVALID, "filterbank weight [%d][%d] = %g is not finite and >= 0", m, k,
+                                    (double)w);
         }
     }
     return GS_OK;
@@ -115,8 +114,8 @@ gs_mel *gs_mel_new(const gs_frontend_params *params, const float *filterbank, gs
     mel->pending = malloc(mel->pending_cap * sizeof *mel->pending);
     mel->fft_in = fftwf_malloc((size_t)mel->n_fft * sizeof *mel->fft_in);
     mel->fft_out = fftwf_malloc((size_t)n_bins * sizeof *mel->fft_out);
-    if (!mel->window || !mel->filterbank || !mel->band_start || !mel->band_end || !mel->pending ||
-        !mel->fft_in || !mel->fft_out) {
+    if (!mel->window || !mel->filterbank || !mel->band_start || !mel->band_end || !mel->pending || !mel->fft_in ||
+        !mel->fft_out) {
         gs_mel_free(mel);
         gs_error_set(err, GS_ERR_NOMEM, "out of memory allocating the mel front-end");
         return NULL;
@@ -236,14 +235,13 @@ static void compute_frame(gs_mel *mel, const float *src, float *out, float *rms)
     }
 }
 
-gs_status gs_mel_compute(gs_mel *mel, const float *samples, size_t n_samples,
-                         float *out, gs_error *err)
+gs_status gs_mel_compute(gs_mel *mel, const float *samples, size_t n_samples, float *out, gs_error *err)
 {
     return gs_mel_compute_with_rms(mel, samples, n_samples, out, NULL, err);
 }
 
-gs_status gs_mel_compute_with_rms(gs_mel *mel, const float *samples, size_t n_samples,
-                                  float *out, float *rms, gs_error *err)
+gs_status gs_mel_compute_with_rms(gs_mel *mel, const float *samples, size_t n_samples, float *out, float *rms,
+                                  gs_error *err)
 {
     if (!mel)
         return gs_error_set(err, GS_ERR_INVALID, "mel front-end missing");
@@ -266,8 +264,8 @@ gs_status gs_mel_push(gs_mel *mel, const float *samples, size_t n_samples, gs_er
     if (!samples)
         return gs_error_set(err, GS_ERR_INVALID, "samples missing");
     if (n_samples > GS_MEL_MAX_PUSH)
-        return gs_error_set(err, GS_ERR_INVALID, "push of %zu samples exceeds GS_MEL_MAX_PUSH (%d)",
-                            n_samples, GS_MEL_MAX_PUSH);
+        return gs_error_set(err, GS_ERR_INVALID, "push of %zu samples exceeds GS_MEL_MAX_PUSH (%d)", n_samples,
+                            GS_MEL_MAX_PUSH);
     const size_t kept = mel->pending_len - mel->pending_pos;
     if (kept + n_samples > mel->pending_cap)
         return gs_error_set(err, GS_ERR_INVALID,

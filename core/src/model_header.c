@@ -65,8 +65,8 @@ static gs_status parse_shape(const cJSON *entry, const char *name, gs_tensor *t,
         return gs_error_set(err, GS_ERR_MODEL, "tensor '%.64s': shape is not an array", name);
     int ndim = cJSON_GetArraySize(shape);
     if (ndim > GS_MAX_TENSOR_DIMS)
-        return gs_error_set(err, GS_ERR_MODEL, "tensor '%.64s': shape has %d dims (at most %d supported)",
-                            name, ndim, GS_MAX_TENSOR_DIMS);
+        return gs_error_set(err, GS_ERR_MODEL, "tensor '%.64s': shape has %d dims (at most %d supported)", name, ndim,
+                            GS_MAX_TENSOR_DIMS);
     t->ndim = ndim;
     t->numel = 1;
     int d = 0;
@@ -76,8 +76,8 @@ static gs_status parse_shape(const cJSON *entry, const char *name, gs_tensor *t,
                                 dim->valuedouble);
         uint64_t v;
         if (!json_uint(dim, &v))
-            return gs_error_set(err, GS_ERR_MODEL, "tensor '%.64s': shape entry %d is not a non-negative integer",
-                                name, d);
+            return gs_error_set(err, GS_ERR_MODEL, "tensor '%.64s': shape entry %d is not a non-negative integer", name,
+                                d);
         t->shape[d] = (int64_t)v;
         /* numel * 4 must also fit, so the byte count below cannot wrap. */
         if (__builtin_mul_overflow(t->numel, (int64_t)v, &t->numel) || t->numel > INT64_MAX / 4)
@@ -125,9 +125,8 @@ static gs_status parse_tensor(const cJSON *entry, uint64_t data_size, gs_tensor 
     uint64_t need = (uint64_t)t->numel * 4u;
     if (end - begin != need)
         return gs_error_set(err, GS_ERR_MODEL,
-                            "tensor '%.64s': data_offsets cover %llu bytes but shape needs %llu (numel %lld x 4)",
-                            name, (unsigned long long)(end - begin), (unsigned long long)need,
-                            (long long)t->numel);
+                            "tensor '%.64s': data_offsets cover %llu bytes but shape needs %llu (numel %lld x 4)", name,
+                            (unsigned long long)(end - begin), (unsigned long long)need, (long long)t->numel);
     t->name = name;
     s->begin = begin;
     s->end = end;
@@ -145,11 +144,10 @@ static gs_status check_overlaps(const gs_model *m, span *spans, gs_error *err)
         if (s->begin == s->end)
             continue;
         if (prev && s->begin < prev->end)
-            return gs_error_set(err, GS_ERR_MODEL,
-                                "tensors '%.64s' [%llu, %llu) and '%.64s' [%llu, %llu) overlap",
+            return gs_error_set(err, GS_ERR_MODEL, "tensors '%.64s' [%llu, %llu) and '%.64s' [%llu, %llu) overlap",
                                 m->tensors[prev->index].name, (unsigned long long)prev->begin,
-                                (unsigned long long)prev->end, m->tensors[s->index].name,
-                                (unsigned long long)s->begin, (unsigned long long)s->end);
+                                (unsigned long long)prev->end, m->tensors[s->index].name, (unsigned long long)s->begin,
+                                (unsigned long long)s->end);
         prev = s;
     }
     return GS_OK;
@@ -178,8 +176,7 @@ static gs_status parse_json(gs_model *m, uint64_t header_len, gs_error *err)
     for (size_t i = (size_t)(end - text); i < header_len; i++) {
         if (!is_json_space((unsigned char)text[i])) {
             free(text);
-            return gs_error_set(err, GS_ERR_MODEL, "header has non-whitespace bytes after the JSON (byte %zu)",
-                                i);
+            return gs_error_set(err, GS_ERR_MODEL, "header has non-whitespace bytes after the JSON (byte %zu)", i);
         }
     }
     free(text);
@@ -191,17 +188,19 @@ static gs_status parse_json(gs_model *m, uint64_t header_len, gs_error *err)
 gs_status gs_model_parse_header(gs_model *m, gs_error *err)
 {
     if (m->size < 8)
-        return gs_error_set(err, GS_ERR_MODEL, "file is %zu bytes, shorter than the 8-byte header length",
-                            m->size);
+        return gs_error_set(err, GS_ERR_MODEL, "file is %zu bytes, shorter than the 8-byte header length", m->size);
     uint64_t header_len = read_le64(m->bytes);
     if (header_len == 0)
         return gs_error_set(err, GS_ERR_MODEL, "header length is 0");
     if (header_len > GS_MODEL_MAX_HEADER)
-        return gs_error_set(err, GS_ERR_MODEL, "not a safetensors model file: header length %llu exceeds the 100 MB limit",
+        return gs_error_set(err, GS_ERR_MODEL,
+                            "not a safetensors model file: header length %llu exceeds the 100 MB limit",
                             (unsigned long long)header_len);
     if (header_len > m->size - 8)
-        return gs_error_set(err, GS_ERR_MODEL, "not a safetensors model file: header length %llu larger than the file (%zu bytes after the prefix)",
-                            (unsigned long long)header_len, m->size - 8);
+        return gs_error_set(
+            err, GS_ERR_MODEL,
+            "not a safetensors model file: header length %llu larger than the file (%zu bytes after the prefix)",
+            (unsigned long long)header_len, m->size - 8);
     gs_status st = parse_json(m, header_len, err);
     if (st != GS_OK)
         return st;

@@ -25,22 +25,22 @@
 struct gs_model {
     const unsigned char *bytes; /* the whole file */
     size_t size;
-    void *mapping;              /* our mmap of bytes, or NULL for caller memory */
+    void *mapping; /* our mmap of bytes, or NULL for caller memory */
     size_t mapping_size;
     /* Parsed header, kept alive because tensor names and metadata values
      * point into it (no copies). */
     cJSON *header;
-    const cJSON *metadata;      /* the "__metadata__" object inside header */
-    gs_tensor *tensors;         /* sorted by name, for bsearch */
+    const cJSON *metadata; /* the "__metadata__" object inside header */
+    gs_tensor *tensors;    /* sorted by name, for bsearch */
     int num_tensors;
     gs_frontend_params frontend;
     int num_labels;
     char labels[GS_MAX_LABELS][GS_MAX_LABEL_LENGTH];
-    int not_music_label;        /* index into labels, or -1 */
-    float calibration_temperature; /* 1 when the model carries none */
-    float tag_min_confidence;   /* -1 when the model recommends none */
+    int not_music_label;             /* index into labels, or -1 */
+    float calibration_temperature;   /* 1 when the model carries none */
+    float tag_min_confidence;        /* -1 when the model recommends none */
     float not_music_min_probability; /* GS_NOT_MUSIC_THRESHOLD unless the model sets it */
-    const char *architecture;   /* raw JSON text, "{}" when absent */
+    const char *architecture;        /* raw JSON text, "{}" when absent */
     const char *provenance;
     char *id;
 };

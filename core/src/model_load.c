@@ -225,6 +225,5 @@ const gs_tensor *gs_model_tensor(const gs_model *model, const char *name)
 {
     if (!name || model->num_tensors == 0)
         return NULL;
-    return bsearch(name, model->tensors, (size_t)model->num_tensors, sizeof *model->tensors,
-                   compare_key_tensor);
+    return bsearch(name, model->tensors, (size_t)model->num_tensors, sizeof *model->tensors, compare_key_tensor);
 }

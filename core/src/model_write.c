@@ -161,7 +161,7 @@ static cJSON *frontend_json(const gs_frontend_params *p)
     cJSON *o = cJSON_CreateObject();
     char num[32];
 #define ADD_INT(field) cJSON_AddItemToObject(o, #field, cJSON_CreateNumber(p->field))
-#define ADD_FLOAT(field) \
+#define ADD_FLOAT(field)                                                                                               \
     (format_float(num, sizeof num, p->field), cJSON_AddItemToObject(o, #field, cJSON_CreateRaw(num)))
     if (o) {
         ADD_INT(sample_rate);
@@ -174,8 +174,7 @@ static cJSON *frontend_json(const gs_frontend_params *p)
         ADD_INT(patch_frames);
         ADD_INT(patch_hop_frames);
         ADD_FLOAT(window_seconds);
-        cJSON_AddStringToObject(o, "patch_normalize",
-                                p->patch_normalize == GS_PATCH_NORMALIZE_MEAN ? "mean" : "none");
+        cJSON_AddStringToObject(o, "patch_normalize", p->patch_normalize == GS_PATCH_NORMALIZE_MEAN ? "mean" : "none");
     }
 #undef ADD_INT
 #undef ADD_FLOAT
@@ -199,8 +198,8 @@ static gs_status set_json_metadata(gs_model_writer *writer, const char *key, cJS
     return st;
 }
 
-gs_status gs_model_writer_set_standard_metadata(gs_model_writer *writer, const char *const *labels,
-                                                int num_labels, const gs_frontend_params *frontend, gs_error *err)
+gs_status gs_model_writer_set_standard_metadata(gs_model_writer *writer, const char *const *labels, int num_labels,
+                                                const gs_frontend_params *frontend, gs_error *err)
 {
     if (!writer || !labels || !frontend)
         return gs_error_set(err, GS_ERR_INVALID, "set_standard_metadata: NULL argument");

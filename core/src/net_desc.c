@@ -16,7 +16,7 @@
 
 /* Largest spatial/channel extent accepted; keeps every size product well
  * inside size_t and int. */
-#define MAX_DIM 65536
+#define MAX_DIM   65536
 #define MAX_ELEMS ((size_t)1 << 28)
 
 /* ---- JSON helpers ------------------------------------------------------ */
@@ -34,8 +34,8 @@ static int json_int(const cJSON *v, int lo, int hi, int *out)
 
 /* Reads key as an int or [a, b] pair into out[0..1]; def (may be NULL) is
  * used when the key is absent. */
-static gs_status get_pair(const cJSON *layer, const char *key, const int *def, int lo, int hi,
-                          int out[2], const char *where, gs_error *err)
+static gs_status get_pair(const cJSON *layer, const char *key, const int *def, int lo, int hi, int out[2],
+                          const char *where, gs_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(layer, key);
     if (!v) {
@@ -49,23 +49,20 @@ static gs_status get_pair(const cJSON *layer, const char *key, const int *def, i
         out[1] = out[0];
         return GS_OK;
     }
-    if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 &&
-        json_int(cJSON_GetArrayItem(v, 0), lo, hi, &out[0]) &&
+    if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 && json_int(cJSON_GetArrayItem(v, 0), lo, hi, &out[0]) &&
         json_int(cJSON_GetArrayItem(v, 1), lo, hi, &out[1]))
         return GS_OK;
-    return gs_error_set(err, GS_ERR_MODEL, "%s: \"%s\" must be an integer or [a,b] in %d..%d",
-                        where, key, lo, hi);
+    return gs_error_set(err, GS_ERR_MODEL, "%s: \"%s\" must be an integer or [a,b] in %d..%d", where, key, lo, hi);
 }
 
-static gs_status get_int(const cJSON *layer, const char *key, int lo, int hi, int *out,
-                         const char *where, gs_error *err)
+static gs_status get_int(const cJSON *layer, const char *key, int lo, int hi, int *out, const char *where,
+                         gs_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(layer, key);
     if (!v)
         return gs_error_set(err, GS_ERR_MODEL, "%s: missing \"%s\"", where, key);
     if (!json_int(v, lo, hi, out))
-        return gs_error_set(err, GS_ERR_MODEL, "%s: \"%s\" must be an integer in %d..%d", where,
-                            key, lo, hi);
+        return gs_error_set(err, GS_ERR_MODEL, "%s: \"%s\" must be an integer in %d..%d", where, key, lo, hi);
     return GS_OK;
 }
 
@@ -93,16 +90,14 @@ typedef struct cursor {
 static gs_status check_spatial(const cursor *cur, const char *where, gs_error *err)
 {
     if (cur->flat)
-        return gs_error_set(err, GS_ERR_MODEL,
-                            "%s: needs a [C,H,W] input but follows a global pool", where);
+        return gs_error_set(err, GS_ERR_MODEL, "%s: needs a [C,H,W] input but follows a global pool", where);
     return GS_OK;
 }
 
 static gs_status check_size(const cursor *cur, int oh, int ow, const char *where, gs_error *err)
 {
     if (oh < 1 || ow < 1)
-        return gs_error_set(err, GS_ERR_MODEL,
-                            "%s: input %dx%d is too small, the output size would collapse to %dx%d",
+        return gs_error_set(err, GS_ERR_MODEL, "%s: input %dx%d is too small, the output size would collapse to %dx%d",
                             where, cur->h, cur->w, oh < 0 ? 0 : oh, ow < 0 ? 0 : ow);
     return GS_OK;
 }
@@ -110,9 +105,9 @@ static gs_status check_size(const cursor *cur, int oh, int ow, const char *where
 /* Each op's keys and shape rule: reads the op's keys from layer, checks
  * them against the input (cur) and the layer before (prev, NULL for the
  * first), and sets l's output shape when it differs from the input's. */
-#define PARSE_ARGS                                                                                \
-    const cJSON *layer, const cursor *cur, const gs_layer_desc *prev, int is_last,                \
-        gs_layer_desc *l, const char *where, gs_error *err
+#define PARSE_ARGS                                                                                                     \
+    const cJSON *layer, const cursor *cur, const gs_layer_desc *prev, int is_last, gs_layer_desc *l,                   \
+        const char *where, gs_error *err
 
 static gs_status parse_conv(PARSE_ARGS)
 {
@@ -123,11 +118,16 @@ static gs_status parse_conv(PARSE_ARGS)
         return st;
     int in, out, k[2], s[2], pad[2];
     st = check_spatial(cur, where, err);
-    if (!st) st = get_int(layer, "in", 1, MAX_DIM, &in, where, err);
-    if (!st) st = get_int(layer, "out", 1, MAX_DIM, &out, where, err);
-    if (!st) st = get_pair(layer, "kernel", NULL, 1, MAX_DIM, k, where, err);
-    if (!st) st = get_pair(layer, "stride", one, 1, MAX_DIM, s, where, err);
-    if (!st) st = get_pair(layer, "padding", zero, 0, MAX_DIM, pad, where, err);
+    if (!st)
+        st = get_int(layer, "in", 1, MAX_DIM, &in, where, err);
+    if (!st)
+        st = get_int(layer, "out", 1, MAX_DIM, &out, where, err);
+    if (!st)
+        st = get_pair(layer, "kernel", NULL, 1, MAX_DIM, k, where, err);
+    if (!st)
+        st = get_pair(layer, "stride", one, 1, MAX_DIM, s, where, err);
+    if (!st)
+        st = get_pair(layer, "padding", zero, 0, MAX_DIM, pad, where, err);
     if (st)
         return st;
     const cJSON *bias_v = cJSON_GetObjectItemCaseSensitive(layer, "bias");
@@ -135,8 +135,7 @@ static gs_status parse_conv(PARSE_ARGS)
         return gs_error_set(err, GS_ERR_MODEL, "%s: \"bias\" must be true or false", where);
     l->has_bias = !bias_v || cJSON_IsTrue(bias_v);
     if (in != cur->c)
-        return gs_error_set(err, GS_ERR_MODEL,
-                            "%s: channel mismatch: \"in\" is %d but the previous layer gives %d",
+        return gs_error_set(err, GS_ERR_MODEL, "%s: channel mismatch: \"in\" is %d but the previous layer gives %d",
                             where, in, cur->c);
     gs_conv2d_shape cs = {in, out, cur->h, cur->w, k[0], k[1], s[0], s[1], pad[0], pad[1]};
     if (pad[0] >= MAX_DIM / 2 || pad[1] >= MAX_DIM / 2)
@@ -146,8 +145,7 @@ static gs_status parse_conv(PARSE_ARGS)
     if (check_size(cur, oh, ow, where, err))
         return GS_ERR_MODEL;
     size_t kk = (size_t)in * k[0] * k[1];
-    if (kk > MAX_ELEMS || (size_t)out * oh * ow > MAX_ELEMS || kk * oh * ow > MAX_ELEMS ||
-        (size_t)out * kk > MAX_ELEMS)
+    if (kk > MAX_ELEMS || (size_t)out * oh * ow > MAX_ELEMS || kk * oh * ow > MAX_ELEMS || (size_t)out * kk > MAX_ELEMS)
         return gs_error_set(err, GS_ERR_MODEL, "%s: layer too large", where);
     l->conv = cs;
     l->out_c = out;
@@ -163,8 +161,7 @@ static gs_status parse_batchnorm(PARSE_ARGS)
     if (st)
         return st;
     if (!prev || prev->op != GS_OP_CONV2D)
-        return gs_error_set(err, GS_ERR_MODEL,
-                            "%s: batchnorm2d must directly follow a conv2d (it is folded into it)",
+        return gs_error_set(err, GS_ERR_MODEL, "%s: batchnorm2d must directly follow a conv2d (it is folded into it)",
                             where);
     l->eps = 1e-5;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(layer, "eps");
@@ -181,8 +178,10 @@ static gs_status parse_pool(PARSE_ARGS)
     (void)prev, (void)is_last;
     int k[2], s[2];
     gs_status st = check_spatial(cur, where, err);
-    if (!st) st = get_pair(layer, "kernel", NULL, 1, MAX_DIM, k, where, err);
-    if (!st) st = get_pair(layer, "stride", k, 1, MAX_DIM, s, where, err);
+    if (!st)
+        st = get_pair(layer, "kernel", NULL, 1, MAX_DIM, k, where, err);
+    if (!st)
+        st = get_pair(layer, "stride", k, 1, MAX_DIM, s, where, err);
     if (st)
         return st;
     int oh = cur->h >= k[0] ? (cur->h - k[0]) / s[0] + 1 : 0;
@@ -208,14 +207,15 @@ static gs_status parse_dense(PARSE_ARGS)
     if (!cur->flat)
         return gs_error_set(err, GS_ERR_MODEL,
                             "%s: dense needs a flat input: add global_avgpool or global_maxpool "
-                            "before it", where);
+                            "before it",
+                            where);
     st = get_int(layer, "in", 1, MAX_DIM, &in, where, err);
-    if (!st) st = get_int(layer, "out", 1, MAX_DIM, &out, where, err);
+    if (!st)
+        st = get_int(layer, "out", 1, MAX_DIM, &out, where, err);
     if (st)
         return st;
     if (in != cur->c)
-        return gs_error_set(err, GS_ERR_MODEL,
-                            "%s: feature mismatch: \"in\" is %d but the previous layer gives %d",
+        return gs_error_set(err, GS_ERR_MODEL, "%s: feature mismatch: \"in\" is %d but the previous layer gives %d",
                             where, in, cur->c);
     l->out_c = out;
     return GS_OK;
@@ -242,16 +242,15 @@ static gs_status parse_softmax(PARSE_ARGS)
 {
     (void)layer, (void)cur, (void)l;
     if (!is_last || !prev || prev->op != GS_OP_DENSE)
-        return gs_error_set(err, GS_ERR_MODEL,
-                            "%s: softmax must be the last layer, directly after a dense layer",
+        return gs_error_set(err, GS_ERR_MODEL, "%s: softmax must be the last layer, directly after a dense layer",
                             where);
     return GS_OK;
 }
 
 /* ---- Tensors ----------------------------------------------------------- */
 
-static void spec_set(gs_tensor_spec *t, const char *suffix, int trainable, int decay, int ndim,
-                     int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+static void spec_set(gs_tensor_spec *t, const char *suffix, int trainable, int decay, int ndim, int64_t d0, int64_t d1,
+                     int64_t d2, int64_t d3)
 {
     t->suffix = suffix;
     t->trainable = trainable;
@@ -327,8 +326,8 @@ int gs_layer_tensors(const gs_layer_desc *l, gs_tensor_spec spec[GS_LAYER_TENSOR
 }
 
 /* Reads layer index into l; prev is the layer before (NULL for the first). */
-static gs_status parse_layer(const cJSON *layer, int index, int is_last, const gs_layer_desc *prev,
-                             cursor *cur, gs_layer_desc *l, gs_error *err)
+static gs_status parse_layer(const cJSON *layer, int index, int is_last, const gs_layer_desc *prev, cursor *cur,
+                             gs_layer_desc *l, gs_error *err)
 {
     char where[64];
     snprintf(where, sizeof where, "architecture layer %d", index);
@@ -382,7 +381,8 @@ static gs_status parse_input(const cJSON *root, gs_net_desc *d, gs_error *err)
         !json_int(cJSON_GetArrayItem(in, 2), 1, MAX_DIM, &dims[2]))
         return gs_error_set(err, GS_ERR_MODEL,
                             "architecture: input shape invalid: \"input\" must be [C,H,W] with "
-                            "each in 1..%d", MAX_DIM);
+                            "each in 1..%d",
+                            MAX_DIM);
     if ((size_t)dims[0] * dims[1] * dims[2] > MAX_ELEMS)
         return gs_error_set(err, GS_ERR_MODEL, "architecture: input shape invalid: too large");
     d->in_c = dims[0];
@@ -398,8 +398,7 @@ static gs_status parse_root(const cJSON *root, gs_net_desc *d, gs_error *err)
         return st;
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
     if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 2)
-        return gs_error_set(err, GS_ERR_MODEL,
-                            "architecture: \"layers\" must be a list ending in dense and softmax");
+        return gs_error_set(err, GS_ERR_MODEL, "architecture: \"layers\" must be a list ending in dense and softmax");
     const int n = cJSON_GetArraySize(layers);
     d->layers = calloc((size_t)n, sizeof *d->layers);
     if (!d->layers)
@@ -407,12 +406,11 @@ static gs_status parse_root(const cJSON *root, gs_net_desc *d, gs_error *err)
     cursor cur = {d->in_c, d->in_h, d->in_w, 0};
     for (int i = 0; i < n && !st; i++) {
         d->num_layers = i + 1; /* so that free() sees this layer's name */
-        st = parse_layer(cJSON_GetArrayItem(layers, i), i, i == n - 1,
-                         i ? &d->layers[i - 1] : NULL, &cur, &d->layers[i], err);
+        st = parse_layer(cJSON_GetArrayItem(layers, i), i, i == n - 1, i ? &d->layers[i - 1] : NULL, &cur,
+                         &d->layers[i], err);
     }
     if (!st && (d->layers[n - 1].op != GS_OP_SOFTMAX || d->layers[n - 2].op != GS_OP_DENSE))
-        st = gs_error_set(err, GS_ERR_MODEL,
-                          "architecture: the last layers must be dense then softmax");
+        st = gs_error_set(err, GS_ERR_MODEL, "architecture: the last layers must be dense then softmax");
     return st;
 }
 
@@ -426,8 +424,7 @@ gs_net_desc *gs_net_desc_parse(const char *json, gs_error *err)
     }
     gs_net_desc *d = calloc(1, sizeof *d);
     gs_error local;
-    gs_status st = d ? parse_root(root, d, err ? err : &local)
-                     : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
+    gs_status st = d ? parse_root(root, d, err ? err : &local) : gs_error_set(err, GS_ERR_NOMEM, "out of memory");
     cJSON_Delete(root);
     if (st) {
         gs_net_desc_free(d);
@@ -443,7 +440,8 @@ gs_status gs_net_desc_check_trainable(const gs_net_desc *d, gs_error *err)
         if (l->op == GS_OP_BATCHNORM2D && !((float)l->eps > 0.0f))
             return gs_error_set(err, GS_ERR_MODEL,
                                 "architecture layer %d (batchnorm2d): \"eps\" must be positive to "
-                                "train (a channel's batch variance can be 0)", i);
+                                "train (a channel's batch variance can be 0)",
+                                i);
         for (int j = 0; l->name && j < i; j++)
             if (d->layers[j].name && strcmp(d->layers[j].name, l->name) == 0)
                 return gs_error_set(err, GS_ERR_MODEL,

@@ -23,8 +23,8 @@ int gs_conv2d_out_width(const gs_conv2d_shape *s)
 
 int gs_cnn_conv_is_pointwise(const gs_conv2d_shape *s)
 {
-    return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
-           s->pad_h == 0 && s->pad_w == 0;
+    return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_h == 0 &&
+        s->pad_w == 0;
 }
 
 size_t gs_conv2d_workspace_size(const gs_conv2d_shape *s)
@@ -32,7 +32,7 @@ size_t gs_conv2d_workspace_size(const gs_conv2d_shape *s)
     if (gs_cnn_conv_is_pointwise(s))
         return 0;
     return (size_t)s->in_channels * s->kernel_h * s->kernel_w * (size_t)gs_conv2d_out_height(s) *
-           (size_t)gs_conv2d_out_width(s);
+        (size_t)gs_conv2d_out_width(s);
 }
 
 /* First output index o in [0, n_out) with 0 <= o*stride + offset, and one
@@ -56,8 +56,8 @@ static void valid_range(int offset, int stride, int size, int n_out, int *lo, in
     *hi = b;
 }
 
-void gs_cnn_im2col_rows(const float *in, size_t chan_stride, const gs_conv2d_shape *s,
-                        int oy0, int oy1, float *col, size_t ldcol)
+void gs_cnn_im2col_rows(const float *in, size_t chan_stride, const gs_conv2d_shape *s, int oy0, int oy1, float *col,
+                        size_t ldcol)
 {
     const int ow = gs_conv2d_out_width(s);
     const int oh = oy1 - oy0; /* rows written; output row oy0 + r lands at r */
@@ -98,8 +98,7 @@ void gs_cnn_im2col_rows(const float *in, size_t chan_stride, const gs_conv2d_sha
 void gs_im2col(const float *in, const gs_conv2d_shape *s, float *col)
 {
     const int oh = gs_conv2d_out_height(s);
-    gs_cnn_im2col_rows(in, (size_t)s->in_height * s->in_width, s, 0, oh, col,
-                       (size_t)oh * gs_conv2d_out_width(s));
+    gs_cnn_im2col_rows(in, (size_t)s->in_height * s->in_width, s, 0, oh, col, (size_t)oh * gs_conv2d_out_width(s));
 }
 
 void gs_col2im(const float *col, const gs_conv2d_shape *s, float *in_grad)
@@ -128,9 +127,8 @@ void gs_col2im(const float *col, const gs_conv2d_shape *s, float *in_grad)
     }
 }
 
-void gs_conv2d_forward(const float *in, int batch, const gs_conv2d_shape *s,
-                       const float *weight, const float *bias, float *out,
-                       float *workspace)
+void gs_conv2d_forward(const float *in, int batch, const gs_conv2d_shape *s, const float *weight, const float *bias,
+                       float *out, float *workspace)
 {
     const int oh = gs_conv2d_out_height(s), ow = gs_conv2d_out_width(s);
     const int ohw = oh * ow;
@@ -146,8 +144,8 @@ void gs_conv2d_forward(const float *in, int batch, const gs_conv2d_shape *s,
             gs_im2col(x, s, workspace);
             b = workspace;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_channels, ohw, K, 1.0f,
-                    weight, K, b, ohw, 0.0f, y, ohw);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->out_channels, ohw, K, 1.0f, weight, K, b, ohw, 0.0f,
+                    y, ohw);
         if (bias) {
             for (int o = 0; o < s->out_channels; o++) {
                 float *row = y + (size_t)o * ohw;
@@ -167,9 +165,8 @@ size_t gs_conv2d_col_size(const gs_conv2d_shape *s)
     return rows * (size_t)gs_conv2d_out_height(s) * (size_t)gs_conv2d_out_width(s);
 }
 
-void gs_conv2d_backward(const float *in, const float *out_grad, int batch,
-                        const gs_conv2d_shape *s, const float *weight,
-                        float *weight_grad, float *bias_grad, float *in_grad, float *col)
+void gs_conv2d_backward(const float *in, const float *out_grad, int batch, const gs_conv2d_shape *s,
+                        const float *weight, float *weight_grad, float *bias_grad, float *in_grad, float *col)
 {
     const int co = s->out_channels;
     const int k = s->in_channels * s->kernel_h * s->kernel_w;
@@ -182,8 +179,7 @@ void gs_conv2d_backward(const float *in, const float *out_grad, int batch,
          * matrices alive between forward and backward (hundreds of MB for
          * the first layers at batch 32). */
         gs_im2col(in + (size_t)n * in_size, s, col);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, k, p, 1.0f, g, p, col, p,
-                    1.0f, weight_grad, k);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, k, p, 1.0f, g, p, col, p, 1.0f, weight_grad, k);
         if (bias_grad) {
             for (int c = 0; c < co; c++) {
                 const float *row = g + (size_t)c * p;
@@ -195,8 +191,7 @@ void gs_conv2d_backward(const float *in, const float *out_grad, int batch,
         }
         if (in_grad) {
             float *dx = in_grad + (size_t)n * in_size;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, co, 1.0f, weight, k, g, p,
-                        0.0f, col, p);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, co, 1.0f, weight, k, g, p, 0.0f, col, p);
             memset(dx, 0, in_size * sizeof *dx);
             gs_col2im(col, s, dx);
         }

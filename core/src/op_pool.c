@@ -19,9 +19,8 @@ static inline float max4(float a, float b, float c, float d)
     return ab > cd ? ab : cd;
 }
 
-void gs_maxpool2d_forward(const float *in, int batch, int channels, int height, int width,
-                          int kernel_h, int kernel_w, int stride_h, int stride_w,
-                          float *out, int *argmax)
+void gs_maxpool2d_forward(const float *in, int batch, int channels, int height, int width, int kernel_h, int kernel_w,
+                          int stride_h, int stride_w, float *out, int *argmax)
 {
     const int oh = (height - kernel_h) / stride_h + 1, ow = (width - kernel_w) / stride_w + 1;
     const size_t planes = (size_t)batch * channels;
@@ -65,9 +64,8 @@ void gs_maxpool2d_forward(const float *in, int batch, int channels, int height, 
     }
 }
 
-void gs_avgpool2d_forward(const float *in, int batch, int channels, int height, int width,
-                          int kernel_h, int kernel_w, int stride_h, int stride_w,
-                          float *out)
+void gs_avgpool2d_forward(const float *in, int batch, int channels, int height, int width, int kernel_h, int kernel_w,
+                          int stride_h, int stride_w, float *out)
 {
     const int oh = (height - kernel_h) / stride_h + 1, ow = (width - kernel_w) / stride_w + 1;
     const size_t planes = (size_t)batch * channels;
@@ -102,8 +100,7 @@ void gs_global_avgpool_forward(const float *in, int batch, int channels, int spa
     }
 }
 
-void gs_global_maxpool_forward(const float *in, int batch, int channels, int spatial,
-                               float *out, int *argmax)
+void gs_global_maxpool_forward(const float *in, int batch, int channels, int spatial, float *out, int *argmax)
 {
     const size_t planes = (size_t)batch * channels;
     for (size_t p = 0; p < planes; p++) {
@@ -124,8 +121,7 @@ void gs_global_maxpool_forward(const float *in, int batch, int channels, int spa
 
 #else /* GS_OPS_BACKWARD: the trainer's half (train/train_core.cmake) */
 
-void gs_maxpool2x2_forward(const float *in, int batch, int channels, int height, int width,
-                           float *out, int *argmax)
+void gs_maxpool2x2_forward(const float *in, int batch, int channels, int height, int width, float *out, int *argmax)
 {
     const int oh = height / 2, ow = width / 2;
     const size_t planes = (size_t)batch * channels, hw = (size_t)height * width;
@@ -162,9 +158,8 @@ void gs_maxpool2x2_forward(const float *in, int batch, int channels, int height,
     }
 }
 
-void gs_maxpool2d_backward(const float *out_grad, const int *argmax, int batch, int channels,
-                           int in_height, int in_width, int out_height, int out_width,
-                           float *in_grad)
+void gs_maxpool2d_backward(const float *out_grad, const int *argmax, int batch, int channels, int in_height,
+                           int in_width, int out_height, int out_width, float *in_grad)
 {
     const size_t planes = (size_t)batch * channels;
     const size_t out_n = planes * out_height * out_width;
@@ -173,9 +168,9 @@ void gs_maxpool2d_backward(const float *out_grad, const int *argmax, int batch, 
         in_grad[argmax[i]] += out_grad[i];
 }
 
-void gs_relu_maxpool2d_backward(const float *out_grad, const int *argmax, const float *relu_out,
-                                int batch, int channels, int in_height, int in_width,
-                                int out_height, int out_width, float *in_grad)
+void gs_relu_maxpool2d_backward(const float *out_grad, const int *argmax, const float *relu_out, int batch,
+                                int channels, int in_height, int in_width, int out_height, int out_width,
+                                float *in_grad)
 {
     const size_t planes = (size_t)batch * channels;
     const size_t out_n = planes * out_height * out_width;
@@ -185,9 +180,8 @@ void gs_relu_maxpool2d_backward(const float *out_grad, const int *argmax, const 
             in_grad[argmax[i]] += out_grad[i];
 }
 
-void gs_avgpool2d_backward(const float *out_grad, int batch, int channels, int in_height,
-                           int in_width, int kernel_h, int kernel_w, int stride_h, int stride_w,
-                           float *in_grad)
+void gs_avgpool2d_backward(const float *out_grad, int batch, int channels, int in_height, int in_width, int kernel_h,
+                           int kernel_w, int stride_h, int stride_w, float *in_grad)
 {
     const int oh = (in_height - kernel_h) / stride_h + 1;
     const int ow = (in_width - kernel_w) / stride_w + 1;
@@ -210,8 +204,7 @@ void gs_avgpool2d_backward(const float *out_grad, int batch, int channels, int i
     }
 }
 
-void gs_global_avgpool_backward(const float *out_grad, int batch, int channels, int spatial,
-                                float *in_grad)
+void gs_global_avgpool_backward(const float *out_grad, int batch, int channels, int spatial, float *in_grad)
 {
     const size_t planes = (size_t)batch * channels;
     const float inv = 1.0f / (float)spatial;
@@ -223,8 +216,8 @@ void gs_global_avgpool_backward(const float *out_grad, int batch, int channels, 
     }
 }
 
-void gs_global_maxpool_backward(const float *out_grad, const int *argmax, int batch, int channels,
-                                int spatial, float *in_grad)
+void gs_global_maxpool_backward(const float *out_grad, const int *argmax, int batch, int channels, int spatial,
+                                float *in_grad)
 {
     const size_t planes = (size_t)batch * channels;
     memset(in_grad, 0, planes * spatial * sizeof *in_grad);

@@ -40,8 +40,8 @@ void gs_relu_backward(const float *out, const float *out_grad, size_t n, float *
         in_grad[i] = out[i] > 0.0f ? out_grad[i] : 0.0f;
 }
 
-float gs_softmax_xent_backward(const float *logits, const float *probs, const float *targets,
-                               int batch, int n, float *logits_grad)
+float gs_softmax_xent_backward(const float *logits, const float *probs, const float *targets, int batch, int n,
+                               float *logits_grad)
 {
     double loss = 0.0;
     const float inv_batch = 1.0f / (float)batch;

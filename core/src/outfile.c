@@ -47,8 +47,7 @@ static const char *split_dir(const char *path, char *dir, size_t dir_size)
     return slash + 1;
 }
 
-gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_size, int *exists,
-                            gs_error *err)
+gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_size, int *exists, gs_error *err)
 {
     if (exists)
         *exists = 0;
@@ -72,8 +71,8 @@ gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_si
             break;
         }
         if (!S_ISLNK(st.st_mode)) {
-            return gs_error_set(err, GS_ERR_IO, "%s%s%s is %s, not a regular file: refusing to write there",
-                                path, strcmp(cur, path) ? " -> " : "", strcmp(cur, path) ? cur : "",
+            return gs_error_set(err, GS_ERR_IO, "%s%s%s is %s, not a regular file: refusing to write there", path,
+                                strcmp(cur, path) ? " -> " : "", strcmp(cur, path) ? cur : "",
                                 gs_file_kind_name(st.st_mode));
         }
         if (hops >= MAX_SYMLINK_HOPS)
@@ -265,8 +264,7 @@ FILE *gs_output_open_in_place(const char *path, int append, gs_error *err)
     char target[PATH_MAX];
     if (gs_output_resolve(path, target, sizeof target, NULL, err) != GS_OK)
         return NULL;
-    int fd = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (append ? O_APPEND : 0),
-                  0666);
+    int fd = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (append ? O_APPEND : 0), 0666);
     if (fd < 0) {
         gs_error_set_errno(err, errno, "cannot write %s", path);
         return NULL;

@@ -109,8 +109,8 @@ long long gs_window_plan_first(long long n_frames, long long window_frames)
     return n_frames > window_frames ? n_frames - window_frames : 0;
 }
 
-long long gs_window_plan_regular(const gs_frontend_params *p, long long n_frames,
-                                 long long window_frames, long long *first_index)
+long long gs_window_plan_regular(const gs_frontend_params *p, long long n_frames, long long window_frames,
+                                 long long *first_index)
 {
     const long long nf = p->patch_frames, hop = p->patch_hop_frames;
     const long long first = gs_window_plan_first(n_frames, window_frames);
@@ -138,8 +138,7 @@ long long gs_window_plan_count(const gs_frontend_params *p, long long n_frames, 
     return regular + (regular == 0 || gs_patch_tail_start(p, n_frames) >= 0);
 }
 
-long long gs_window_plan_start(const gs_frontend_params *p, long long n_frames, long long window_frames,
-                               long long k)
+long long gs_window_plan_start(const gs_frontend_params *p, long long n_frames, long long window_frames, long long k)
 {
     if (k < 0 || k >= gs_window_plan_count(p, n_frames, window_frames))
         return -1;

@@ -21,8 +21,8 @@
 #include <string.h>
 
 struct gs_resampler {
-    soxr_t soxr;          /* NULL when in_rate == out_rate */
-    double ratio;         /* out_rate / in_rate */
+    soxr_t soxr;  /* NULL when in_rate == out_rate */
+    double ratio; /* out_rate / in_rate */
     size_t max_in_block;
     size_t max_output;
     int flushing;
@@ -31,12 +31,10 @@ struct gs_resampler {
 /* Room over max_in_block * ratio, so a steady stream drains the bursts. */
 #define GS_RESAMPLER_SLACK 256
 
-gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_block,
-                               gs_error *err)
+gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_block, gs_error *err)
 {
     if (!(in_rate > 0 && isfinite(in_rate)) || !(out_rate > 0 && isfinite(out_rate))) {
-        gs_error_set(err, GS_ERR_INVALID, "resampler: invalid rates %g -> %g Hz", in_rate,
-                     out_rate);
+        gs_error_set(err, GS_ERR_INVALID, "resampler: invalid rates %g -> %g Hz", in_rate, out_rate);
         return NULL;
     }
     double ratio = out_rate / in_rate;
@@ -65,8 +63,8 @@ gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_bl
     soxr_runtime_spec_t runtime = soxr_runtime_spec(1);
     r->soxr = soxr_create(in_rate, out_rate, 1, &serr, &io, &quality, &runtime);
     if (!r->soxr || serr) {
-        gs_error_set(err, GS_ERR_INTERNAL, "resampler: soxr_create %g -> %g Hz failed: %s",
-                     in_rate, out_rate, serr ? serr : "unknown error");
+        gs_error_set(err, GS_ERR_INTERNAL, "resampler: soxr_create %g -> %g Hz failed: %s", in_rate, out_rate,
+                     serr ? serr : "unknown error");
         soxr_delete(r->soxr);
         free(r);
         return NULL;
@@ -87,14 +85,12 @@ size_t gs_resampler_max_output(const gs_resampler *r)
     return r ? r->max_output : 0;
 }
 
-long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out,
-                          size_t out_capacity, gs_error *err)
+long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out, size_t out_capacity, gs_error *err)
 {
     if (!r || (!in && n_in) || (!out && out_capacity))
         return gs_error_set(err, GS_ERR_INVALID, "resampler: invalid arguments");
     if (n_in > r->max_in_block)
-        return gs_error_set(err, GS_ERR_INVALID, "resampler: block of %zu exceeds maximum %zu",
-                            n_in, r->max_in_block);
+        return gs_error_set(err, GS_ERR_INVALID, "resampler: block of %zu exceeds maximum %zu", n_in, r->max_in_block);
     int flush = (in == NULL);
     if (r->flushing && !flush)
         return gs_error_set(err, GS_ERR_INVALID, "resampler: input after end of stream");
@@ -106,8 +102,7 @@ long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *
             return 0;
         }
         if (n_in > cap)
-            return gs_error_set(err, GS_ERR_INVALID,
-                                "resampler: output capacity %zu below input %zu", out_capacity,
+            return gs_error_set(err, GS_ERR_INVALID, "resampler: output capacity %zu below input %zu", out_capacity,
                                 n_in);
         memcpy(out, in, n_in * sizeof *out);
         return (long)n_in;

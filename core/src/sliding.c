@@ -18,7 +18,7 @@
 #include "genrescope/verdict.h"
 
 #define PUSH_CHUNK 4096
-#define MAX_BATCH GS_CLASSIFY_MAX_BATCH
+#define MAX_BATCH  GS_CLASSIFY_MAX_BATCH
 
 struct gs_sliding {
     const gs_model *model;
@@ -27,31 +27,31 @@ struct gs_sliding {
     gs_mel *mel;
     gs_frontend_params fp;
     int num_labels, n_mels;
-    size_t patch_size;            /* n_mels * patch_frames */
+    size_t patch_size; /* n_mels * patch_frames */
     size_t max_window_samples;
 
-    float *frames;                /* frame_cap frames of n_mels, time-major */
-    float *rms;                   /* frame_cap */
+    float *frames; /* frame_cap frames of n_mels, time-major */
+    float *rms;    /* frame_cap */
     long long frame_cap;
-    long long frames_seen;        /* since reset */
+    long long frames_seen; /* since reset */
 
-    float *patch_probs;           /* patch_cap * num_labels */
-    unsigned char *patch_silent;  /* patch_cap */
+    float *patch_probs;          /* patch_cap * num_labels */
+    unsigned char *patch_silent; /* patch_cap */
     long long patch_cap;
-    long long patches_cut;        /* regular patches cut since reset */
+    long long patches_cut; /* regular patches cut since reset */
 
-    float *batch_input;           /* MAX_BATCH * patch_size */
-    float *batch_probs;           /* MAX_BATCH * num_labels */
+    float *batch_input;               /* MAX_BATCH * patch_size */
+    float *batch_probs;               /* MAX_BATCH * num_labels */
     long long batch_index[MAX_BATCH]; /* stream index of each queued patch */
     int batch_len;
 
-    float *patch_frames;          /* patch_frames frames gathered from the ring */
+    float *patch_frames; /* patch_frames frames gathered from the ring */
     float *patch_rms;
-    float *head;                  /* n_fft: the stream's first samples */
-    double *sum;                  /* num_labels */
+    float *head; /* n_fft: the stream's first samples */
+    double *sum; /* num_labels */
     unsigned long long samples_seen;
     unsigned long long forwarded;
-    gs_status deferred_status;    /* first failure inside push */
+    gs_status deferred_status; /* first failure inside push */
     gs_error deferred_error;
     float scratch[PUSH_CHUNK];
     float frame[512];
@@ -85,8 +85,7 @@ static gs_sliding *fail_new(gs_sliding *sl, gs_error *err, const char *out_of_me
     return NULL;
 }
 
-gs_sliding *gs_sliding_new(const gs_model *model, const gs_net *net, size_t max_window_samples,
-                           gs_error *err)
+gs_sliding *gs_sliding_new(const gs_model *model, const gs_net *net, size_t max_window_samples, gs_error *err)
 {
     if (!model) {
         gs_error_set(err, GS_ERR_INVALID, "gs_sliding_new: model is NULL");
@@ -116,9 +115,10 @@ gs_sliding *gs_sliding_new(const gs_model *model, const gs_net *net, size_t max_
     int c, h, w;
     gs_net_input_shape(net, &c, &h, &w);
     if (c != 1 || h != fp->n_mels || w != fp->patch_frames || gs_net_num_outputs(net) != sl->num_labels) {
-        gs_error_set(err, GS_ERR_MODEL, "network [%d,%d,%d] -> %d does not match the front-end's patch "
-                     "[1,%d,%d] and %d labels", c, h, w, gs_net_num_outputs(net), fp->n_mels,
-                     fp->patch_frames, sl->num_labels);
+        gs_error_set(err, GS_ERR_MODEL,
+                     "network [%d,%d,%d] -> %d does not match the front-end's patch "
+                     "[1,%d,%d] and %d labels",
+                     c, h, w, gs_net_num_outputs(net), fp->n_mels, fp->patch_frames, sl->num_labels);
         return fail_new(sl, err, NULL);
     }
     if (fp->n_mels > (int)(sizeof sl->frame / sizeof sl->frame[0])) {
@@ -151,8 +151,8 @@ gs_sliding *gs_sliding_new(const gs_model *model, const gs_net *net, size_t max_
     sl->patch_rms = malloc(sizeof(float) * (size_t)nf);
     sl->head = malloc(sizeof(float) * (size_t)fp->n_fft);
     sl->sum = malloc(sizeof(double) * nl);
-    if (!sl->frames || !sl->rms || !sl->patch_probs || !sl->patch_silent || !sl->batch_input ||
-        !sl->batch_probs || !sl->patch_frames || !sl->patch_rms || !sl->head || !sl->sum)
+    if (!sl->frames || !sl->rms || !sl->patch_probs || !sl->patch_silent || !sl->batch_input || !sl->batch_probs ||
+        !sl->patch_frames || !sl->patch_rms || !sl->head || !sl->sum)
         return fail_new(sl, err, "the sliding window's buffers");
     gs_sliding_reset(sl);
     return sl;
@@ -195,8 +195,8 @@ static gs_status flush(gs_sliding *sl, gs_error *err)
 {
     if (sl->batch_len == 0)
         return GS_OK;
-    gs_status st = gs_classify_forward(sl->ctx, sl->batch_input, sl->batch_len, sl->num_labels,
-                                       sl->batch_probs, NULL, err);
+    gs_status st =
+        gs_classify_forward(sl->ctx, sl->batch_input, sl->batch_len, sl->num_labels, sl->batch_probs, NULL, err);
     if (st != GS_OK)
         return st;
     sl->forwarded += (unsigned long long)sl->batch_len;
@@ -294,8 +294,7 @@ static gs_status add_extra_patch(gs_sliding *sl, long long available, int *count
     const int nf = sl->fp.patch_frames;
     if (gs_patch_is_silent(sl->patch_rms, available, nf))
         return GS_OK;
-    gs_patch_from_frames(sl->patch_frames, available, sl->n_mels, nf, sl->fp.patch_normalize,
-                         sl->batch_input);
+    gs_patch_from_frames(sl->patch_frames, available, sl->n_mels, nf, sl->fp.patch_normalize, sl->batch_input);
     gs_status st = gs_classify_forward(sl->ctx, sl->batch_input, 1, sl->num_labels, sl->batch_probs, NULL, err);
     if (st != GS_OK)
         return st;
@@ -306,8 +305,8 @@ static gs_status add_extra_patch(gs_sliding *sl, long long available, int *count
     return GS_OK;
 }
 
-gs_status gs_sliding_verdict(gs_sliding *sl, size_t window_samples, float *probabilities,
-                             int *num_patches, gs_error *err)
+gs_status gs_sliding_verdict(gs_sliding *sl, size_t window_samples, float *probabilities, int *num_patches,
+                             gs_error *err)
 {
     if (num_patches)
         *num_patches = 0;

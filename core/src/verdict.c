@@ -43,8 +43,7 @@ gs_verdict gs_verdict_decide_labels(const float *probabilities, int n, int nm, f
 
 void gs_calibrate_probabilities(float *p, int n, float temperature)
 {
-    if (!p || n <= 0 || n > GS_MAX_LABELS || !isfinite(temperature) || temperature <= 0.0f ||
-        temperature == 1.0f)
+    if (!p || n <= 0 || n > GS_MAX_LABELS || !isfinite(temperature) || temperature <= 0.0f || temperature == 1.0f)
         return;
     const double beta = 1.0 / (double)temperature;
     double max_log = -INFINITY;

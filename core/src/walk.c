@@ -323,8 +323,7 @@ gs_status gs_walk(const char *const *roots, int num_roots, const gs_walk_options
             break;
         }
         if (S_ISDIR(sb.st_mode)) {
-            if (dir_set_insert(&w.seen, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino) < 0 ||
-                walk_dir(&w, roots[i], "") < 0)
+            if (dir_set_insert(&w.seen, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino) < 0 || walk_dir(&w, roots[i], "") < 0)
                 st = gs_error_set(err, GS_ERR_NOMEM, "out of memory while listing files");
         } else if (S_ISREG(sb.st_mode)) {
             const char *base = strrchr(roots[i], '/');

@@ -16,10 +16,10 @@
 
 #include "inline_display.h"
 
-#define MAX_URIDS 256
-#define MAX_PORTS 128
+#define MAX_URIDS   256
+#define MAX_PORTS   128
 #define QUEUE_BYTES 65536
-#define LOG_BYTES 16384
+#define LOG_BYTES   16384
 
 typedef struct queue {
     unsigned char buf[QUEUE_BYTES];
@@ -123,8 +123,7 @@ static void do_work(gs_host *h, uint32_t size, const void *data)
         h->max_work_seconds = dt;
 }
 
-static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32_t size,
-                                       const void *data)
+static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32_t size, const void *data)
 {
     gs_host *h = handle;
     h->n_requests++;
@@ -132,8 +131,7 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32
         do_work(h, size, data);
         return LV2_WORKER_SUCCESS;
     }
-    return queue_push(&h->requests, size, data) == 0 ? LV2_WORKER_SUCCESS
-                                                      : LV2_WORKER_ERR_NO_SPACE;
+    return queue_push(&h->requests, size, data) == 0 ? LV2_WORKER_SUCCESS : LV2_WORKER_ERR_NO_SPACE;
 }
 
 /* Counts only: real-time safe, like Ardour's (which flags the strip). */
@@ -176,8 +174,7 @@ gs_host *gs_host_new(const gs_host_options *opt, char *err, size_t errlen)
     h->world = lilv_world_new();
     size_t blen = strlen(opt->bundle_dir);
     char *dir = malloc(blen + 2);
-    snprintf(dir, blen + 2, "%s%s", opt->bundle_dir,
-             blen && opt->bundle_dir[blen - 1] == '/' ? "" : "/");
+    snprintf(dir, blen + 2, "%s%s", opt->bundle_dir, blen && opt->bundle_dir[blen - 1] == '/' ? "" : "/");
     LilvNode *bundle = lilv_new_file_uri(h->world, NULL, dir);
     free(dir);
     lilv_world_load_bundle(h->world, bundle);
@@ -228,8 +225,7 @@ gs_host *gs_host_new(const gs_host_options *opt, char *err, size_t errlen)
         const LilvPort *port = lilv_plugin_get_port_by_index(h->plugin, (uint32_t)i);
         h->is_audio[i] = lilv_port_is_a(h->plugin, port, audio);
         h->is_input[i] = lilv_port_is_a(h->plugin, port, input);
-        snprintf(h->symbols[i], sizeof h->symbols[i], "%s",
-                 lilv_node_as_string(lilv_port_get_symbol(h->plugin, port)));
+        snprintf(h->symbols[i], sizeof h->symbols[i], "%s", lilv_node_as_string(lilv_port_get_symbol(h->plugin, port)));
         if (h->is_audio[i] && h->is_input[i] && n_in < 2)
             h->audio_in[n_in++] = i;
         else if (h->is_audio[i] && !h->is_input[i] && n_out < 2)
@@ -276,9 +272,18 @@ void gs_host_free(gs_host *h)
     free(h);
 }
 
-void gs_host_set_rt_hook(gs_host *h, gs_host_rt_hook hook) { h->hook = hook; }
-void gs_host_set_work_hook(gs_host *h, gs_host_rt_hook hook) { h->work_hook = hook; }
-void gs_host_activate(gs_host *h) { lilv_instance_activate(h->instance); }
+void gs_host_set_rt_hook(gs_host *h, gs_host_rt_hook hook)
+{
+    h->hook = hook;
+}
+void gs_host_set_work_hook(gs_host *h, gs_host_rt_hook hook)
+{
+    h->work_hook = hook;
+}
+void gs_host_activate(gs_host *h)
+{
+    lilv_instance_activate(h->instance);
+}
 void gs_host_deactivate(gs_host *h)
 {
     lilv_instance_deactivate(h->instance);
@@ -287,8 +292,14 @@ void gs_host_deactivate(gs_host *h)
     h->responses.len = 0;
 }
 
-int gs_host_channels(const gs_host *h) { return h->channels; }
-int gs_host_num_ports(const gs_host *h) { return h->num_ports; }
+int gs_host_channels(const gs_host *h)
+{
+    return h->channels;
+}
+int gs_host_num_ports(const gs_host *h)
+{
+    return h->num_ports;
+}
 
 int gs_host_port(const gs_host *h, const char *symbol)
 {
@@ -323,9 +334,15 @@ int gs_host_is_output_control(const gs_host *h, int port)
     return port >= 0 && port < h->num_ports && !h->is_audio[port] && !h->is_input[port];
 }
 
-const char *gs_host_symbol(const gs_host *h, int port) { return h->symbols[port]; }
+const char *gs_host_symbol(const gs_host *h, int port)
+{
+    return h->symbols[port];
+}
 
-void gs_host_hold_work(gs_host *h, int hold) { h->hold_work = hold; }
+void gs_host_hold_work(gs_host *h, int hold)
+{
+    h->hold_work = hold;
+}
 
 static void hook(gs_host *h, int entering)
 {
@@ -368,18 +385,48 @@ void gs_host_run(gs_host *h, const float *const *in, float *const *out, uint32_t
     hook(h, 0);
 }
 
-const char *gs_host_log(const gs_host *h) { return h->log_text; }
-int gs_host_log_errors(const gs_host *h) { return h->log_errors; }
-unsigned long gs_host_requests(const gs_host *h) { return h->n_requests; }
-unsigned long gs_host_responses(const gs_host *h) { return h->n_responses; }
-double gs_host_work_seconds(const gs_host *h) { return h->work_seconds; }
-double gs_host_run_seconds(const gs_host *h) { return h->run_seconds; }
-double gs_host_max_work_seconds(const gs_host *h) { return h->max_work_seconds; }
-double gs_host_last_run_seconds(const gs_host *h) { return h->last_run_seconds; }
+const char *gs_host_log(const gs_host *h)
+{
+    return h->log_text;
+}
+int gs_host_log_errors(const gs_host *h)
+{
+    return h->log_errors;
+}
+unsigned long gs_host_requests(const gs_host *h)
+{
+    return h->n_requests;
+}
+unsigned long gs_host_responses(const gs_host *h)
+{
+    return h->n_responses;
+}
+double gs_host_work_seconds(const gs_host *h)
+{
+    return h->work_seconds;
+}
+double gs_host_run_seconds(const gs_host *h)
+{
+    return h->run_seconds;
+}
+double gs_host_max_work_seconds(const gs_host *h)
+{
+    return h->max_work_seconds;
+}
+double gs_host_last_run_seconds(const gs_host *h)
+{
+    return h->last_run_seconds;
+}
 
 const void *gs_host_extension_data(const gs_host *h, const char *uri)
 {
     return lilv_instance_get_extension_data(h->instance, uri);
 }
-void *gs_host_handle(const gs_host *h) { return lilv_instance_get_handle(h->instance); }
-unsigned long gs_host_queue_draws(const gs_host *h) { return h->n_queue_draws; }
+void *gs_host_handle(const gs_host *h)
+{
+    return lilv_instance_get_handle(h->instance);
+}
+unsigned long gs_host_queue_draws(const gs_host *h)
+{
+    return h->n_queue_draws;
+}

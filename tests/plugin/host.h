@@ -22,9 +22,9 @@ typedef struct gs_host_options {
     const char *bundle_dir; /* with or without trailing '/' */
     const char *plugin_uri;
     double rate;
-    int with_log;           /* provide log:log (messages are captured) */
-    int work_in_schedule;   /* 1: run work() inside schedule_work, as offline hosts may */
-    int with_queue_draw;    /* provide the inline display's queue_draw (calls are counted) */
+    int with_log;         /* provide log:log (messages are captured) */
+    int work_in_schedule; /* 1: run work() inside schedule_work, as offline hosts may */
+    int with_queue_draw;  /* provide the inline display's queue_draw (calls are counted) */
 } gs_host_options;
 
 /* NULL on failure with a reason in err (errlen bytes). */

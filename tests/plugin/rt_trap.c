@@ -25,8 +25,8 @@ static _Atomic(const char *) first_memory_name;
 
 static int is_memory_call(const char *name)
 {
-    static const char *const names[] = {"malloc", "calloc", "realloc", "free", "posix_memalign",
-                                        "aligned_alloc", "memalign", "valloc", "mmap", "munmap"};
+    static const char *const names[] = {"malloc",        "calloc",   "realloc", "free", "posix_memalign",
+                                        "aligned_alloc", "memalign", "valloc",  "mmap", "munmap"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0)
             return 1;
@@ -47,14 +47,23 @@ static void note(const char *name)
     }
 }
 
-void gs_rt_trap_arm(int on) { armed = on; }
-unsigned long gs_rt_trap_count(void) { return atomic_load(&trapped); }
+void gs_rt_trap_arm(int on)
+{
+    armed = on;
+}
+unsigned long gs_rt_trap_count(void)
+{
+    return atomic_load(&trapped);
+}
 const char *gs_rt_trap_first(void)
 {
     const char *n = atomic_load(&first_name);
     return n ? n : "";
 }
-unsigned long gs_rt_trap_memory_count(void) { return atomic_load(&trapped_memory); }
+unsigned long gs_rt_trap_memory_count(void)
+{
+    return atomic_load(&trapped_memory);
+}
 const char *gs_rt_trap_memory_first(void)
 {
     const char *n = atomic_load(&first_memory_name);
@@ -68,12 +77,12 @@ void gs_rt_trap_clear(void)
     atomic_store(&first_memory_name, NULL);
 }
 
-#define REAL(ret, name, params)                                        \
-    static ret(*real_##name) params;                                   \
-    static void resolve_##name(void)                                   \
-    {                                                                  \
-        if (!real_##name)                                              \
-            *(void **)&real_##name = dlsym(RTLD_NEXT, #name);          \
+#define REAL(ret, name, params)                                                                                        \
+    static ret(*real_##name) params;                                                                                   \
+    static void resolve_##name(void)                                                                                   \
+    {                                                                                                                  \
+        if (!real_##name)                                                                                              \
+            *(void **)&real_##name = dlsym(RTLD_NEXT, #name);                                                          \
     }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -115,8 +124,7 @@ static void *boot_alloc(size_t n)
 
 static int is_boot(const void *p)
 {
-    return (const unsigned char *)p >= boot_arena &&
-           (const unsigned char *)p < boot_arena + sizeof boot_arena;
+    return (const unsigned char *)p >= boot_arena && (const unsigned char *)p < boot_arena + sizeof boot_arena;
 }
 
 static void *(*real_malloc)(size_t);
@@ -240,22 +248,22 @@ REAL(int, nanosleep, (const struct timespec *, struct timespec *))
 REAL(int, usleep, (useconds_t))
 REAL(unsigned, sleep, (unsigned))
 
-#define WRAP(ret, name, params, args)    \
-    ret name params                      \
-    {                                    \
-        resolve_##name();                \
-        note(#name);                     \
-        return real_##name args;         \
+#define WRAP(ret, name, params, args)                                                                                  \
+    ret name params                                                                                                    \
+    {                                                                                                                  \
+        resolve_##name();                                                                                              \
+        note(#name);                                                                                                   \
+        return real_##name args;                                                                                       \
     }
 
-WRAP(int, pthread_mutex_lock, (pthread_mutex_t *m), (m))
-WRAP(int, pthread_mutex_trylock, (pthread_mutex_t *m), (m))
-WRAP(int, pthread_rwlock_rdlock, (pthread_rwlock_t *l), (l))
-WRAP(int, pthread_rwlock_wrlock, (pthread_rwlock_t *l), (l))
-WRAP(int, pthread_cond_wait, (pthread_cond_t *c, pthread_mutex_t *m), (c, m))
-WRAP(int, pthread_cond_timedwait, (pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t), (c, m, t))
-WRAP(int, sem_wait, (sem_t *s), (s))
-WRAP(int, sem_timedwait, (sem_t *s, const struct timespec *t), (s, t))
+WRAP(int, pthread_mutex_lock, (pthread_mutex_t * m), (m))
+WRAP(int, pthread_mutex_trylock, (pthread_mutex_t * m), (m))
+WRAP(int, pthread_rwlock_rdlock, (pthread_rwlock_t * l), (l))
+WRAP(int, pthread_rwlock_wrlock, (pthread_rwlock_t * l), (l))
+WRAP(int, pthread_cond_wait, (pthread_cond_t * c, pthread_mutex_t *m), (c, m))
+WRAP(int, pthread_cond_timedwait, (pthread_cond_t * c, pthread_mutex_t *m, const struct timespec *t), (c, m, t))
+WRAP(int, sem_wait, (sem_t * s), (s))
+WRAP(int, sem_timedwait, (sem_t * s, const struct timespec *t), (s, t))
 WRAP(FILE *, fopen, (const char *p, const char *m), (p, m))
 WRAP(FILE *, fopen64, (const char *p, const char *m), (p, m))
 WRAP(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))
@@ -264,8 +272,8 @@ WRAP(size_t, fwrite, (const void *b, size_t s, size_t n, FILE *f), (b, s, n, f))
 WRAP(int, fputs, (const char *s, FILE *f), (s, f))
 WRAP(int, puts, (const char *s), (s))
 WRAP(int, vprintf, (const char *f, va_list ap), (f, ap))
-WRAP(int, vfprintf, (FILE *s, const char *f, va_list ap), (s, f, ap))
-WRAP(int, fflush, (FILE *f), (f))
+WRAP(int, vfprintf, (FILE * s, const char *f, va_list ap), (s, f, ap))
+WRAP(int, fflush, (FILE * f), (f))
 WRAP(void *, mmap, (void *a, size_t n, int p, int fl, int fd, off_t o), (a, n, p, fl, fd, o))
 WRAP(int, munmap, (void *a, size_t n), (a, n))
 WRAP(int, nanosleep, (const struct timespec *a, struct timespec *b), (a, b))

@@ -24,7 +24,7 @@ void gs_synth_music(float *l, float *r, size_t n, double rate, uint32_t seed)
     float hp_prev = 0.0f;
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / rate;
-        double beat_t = fmod(t, 0.5);           /* 120 bpm */
+        double beat_t = fmod(t, 0.5); /* 120 bpm */
         int beat = (int)(t / 0.5);
         int bar = beat / 4;
         double kick_f = 50.0 + 100.0 * exp(-beat_t / 0.03);
@@ -37,8 +37,8 @@ void gs_synth_music(float *l, float *r, size_t n, double rate, uint32_t seed)
         double bf = bass_notes[bar % 4];
         double bass = 0.15 * (2.0 * fmod(t * bf, 1.0) - 1.0);
         double root = chord_roots[bar % 4];
-        double chord = 0.05 * (sin(2.0 * M_PI * root * t) + sin(2.0 * M_PI * root * 1.26 * t) +
-                               sin(2.0 * M_PI * root * 1.5 * t));
+        double chord =
+            0.05 * (sin(2.0 * M_PI * root * t) + sin(2.0 * M_PI * root * 1.26 * t) + sin(2.0 * M_PI * root * 1.5 * t));
         double mix = kick + snare + bass;
         l[i] = (float)(mix + 0.7 * hat + 1.2 * chord);
         if (r)
@@ -54,7 +54,10 @@ uint32_t gs_synth_block_size(uint32_t *state, uint32_t max)
     case 1: return 1;
     case 2: return max;
     case 3: return 127 < max ? 127 : max;
-    case 4: case 5: case 6: case 7: return (x >> 8) % (max < 64 ? max + 1 : 65);
+    case 4:
+    case 5:
+    case 6:
+    case 7: return (x >> 8) % (max < 64 ? max + 1 : 65);
     default: return (x >> 8) % (max + 1);
     }
 }

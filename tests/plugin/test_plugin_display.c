@@ -21,7 +21,7 @@
 #include "synth.h"
 
 #define URI_MONO GS_PLUGIN_URI_BASE "#mono"
-#define RATE 44100.0
+#define RATE     44100.0
 
 static const char *const names[GS_PLUGIN_NUM_LABELS] = GS_PLUGIN_DISPLAY_NAMES_INIT;
 
@@ -36,8 +36,7 @@ static gs_host *open_host(void)
 
 static LV2_Inline_Display_Image_Surface *render(gs_host *h, uint32_t w, uint32_t max_h)
 {
-    const LV2_Inline_Display_Interface *idpy =
-        gs_host_extension_data(h, LV2_INLINEDISPLAY__interface);
+    const LV2_Inline_Display_Interface *idpy = gs_host_extension_data(h, LV2_INLINEDISPLAY__interface);
     return idpy ? idpy->render(gs_host_handle(h), w, max_h) : NULL;
 }
 
@@ -111,8 +110,8 @@ static void check_surface(const LV2_Inline_Display_Image_Surface *s, uint32_t w,
     CHECK_MSG(s != NULL, "render(%u, %u) returned NULL", w, max_h);
     if (!s)
         return;
-    CHECK_MSG(s->width == ew && s->height == eh, "render(%u, %u): %dx%d, expected %dx%d", w,
-              max_h, s->width, s->height, ew, eh);
+    CHECK_MSG(s->width == ew && s->height == eh, "render(%u, %u): %dx%d, expected %dx%d", w, max_h, s->width, s->height,
+              ew, eh);
     CHECK(s->width <= (int)w && s->height <= (int)max_h);
     CHECK(s->stride >= s->width * 4 && s->stride % 4 == 0);
     CHECK(s->data != NULL);
@@ -142,18 +141,15 @@ static void check_picture(gs_host *h, uint32_t w, uint32_t max_h, const char *wh
     for (int k = 0; k < GS_PLUGIN_NUM_LABELS; k++)
         st.probs[k] = port_prob(h, k);
     static uint32_t ref[GS_DISPLAY_MAX_W * GS_DISPLAY_MAX_H];
-    gs_display_draw(ref, s->width, s->width, s->height, &st, names, GS_PLUGIN_NUM_LABELS,
-                    GS_PLUGIN_NOT_MUSIC_LABEL);
+    gs_display_draw(ref, s->width, s->width, s->height, &st, names, GS_PLUGIN_NUM_LABELS, GS_PLUGIN_NOT_MUSIC_LABEL);
     int diff = 0;
     for (int y = 0; y < s->height; y++)
         for (int x = 0; x < s->width; x++)
             diff += pixel(s, x, y) != ref[y * s->width + x];
-    CHECK_MSG(diff == 0, "%s %dx%d: %d pixels differ from the ports' picture", what, s->width,
-              s->height, diff);
+    CHECK_MSG(diff == 0, "%s %dx%d: %d pixels differ from the ports' picture", what, s->width, s->height, diff);
 
     gs_display_layout l;
-    gs_display_layout_for(s->width, s->height, GS_PLUGIN_NUM_LABELS,
-                          st.genre >= 0 ? names[st.genre] : "none", &l);
+    gs_display_layout_for(s->width, s->height, GS_PLUGIN_NUM_LABELS, st.genre >= 0 ? names[st.genre] : "none", &l);
     int area = l.bars_bottom - l.bars_top;
     CHECK_MSG(area >= 4 && l.bar_w >= 1, "%s %dx%d: no room for bars", what, s->width, s->height);
     int heights[GS_PLUGIN_NUM_LABELS], best = 0, tallest = 0;
@@ -163,29 +159,26 @@ static void check_picture(gs_host *h, uint32_t w, uint32_t max_h, const char *wh
             n += is_bar(pixel(s, x, y));
         heights[k] = n;
         float p = st.probs[k];
-        CHECK_MSG(abs(n - (int)(p * (float)area + 0.5f)) <= 1,
-                  "%s %dx%d: bar %d is %d px for p=%.3f over %d px", what, s->width, s->height,
-                  k, n, p, area);
+        CHECK_MSG(abs(n - (int)(p * (float)area + 0.5f)) <= 1, "%s %dx%d: bar %d is %d px for p=%.3f over %d px", what,
+                  s->width, s->height, k, n, p, area);
         if (p > st.probs[best])
             best = k;
         if (n > tallest)
             tallest = n;
     }
     CHECK_MSG(heights[best] == tallest && (st.probs[best] == 0.0f || tallest > 0),
-              "%s %dx%d: the most probable label (%d) has a %d px bar, the tallest is %d", what,
-              s->width, s->height, best, heights[best], tallest);
+              "%s %dx%d: the most probable label (%d) has a %d px bar, the tallest is %d", what, s->width, s->height,
+              best, heights[best], tallest);
     if (st.genre >= 0 && heights[st.genre] > 0)
         CHECK(pixel(s, l.bar_x0[st.genre], l.bars_bottom - 1) == GS_DISPLAY_BAR_SHOWN);
     if (GS_PLUGIN_NOT_MUSIC_LABEL >= 0 && heights[GS_PLUGIN_NOT_MUSIC_LABEL] > 0)
-        CHECK(pixel(s, l.bar_x0[GS_PLUGIN_NOT_MUSIC_LABEL], l.bars_bottom - 1) ==
-              GS_DISPLAY_BAR_NOTMUSIC);
+        CHECK(pixel(s, l.bar_x0[GS_PLUGIN_NOT_MUSIC_LABEL], l.bars_bottom - 1) == GS_DISPLAY_BAR_NOTMUSIC);
 
     int filled = 0;
     for (int x = 0; x < s->width; x++)
         filled += pixel(s, x, l.fill_y0) == GS_DISPLAY_FILL;
     CHECK_MSG(abs(filled - (int)(st.fill * (float)l.fill_w + 0.5f)) <= 1,
-              "%s %dx%d: fill bar %d px for fill %.3f of %d px", what, s->width, s->height,
-              filled, st.fill, l.fill_w);
+              "%s %dx%d: fill bar %d px for fill %.3f of %d px", what, s->width, s->height, filled, st.fill, l.fill_w);
 }
 
 /* The rows the name is drawn in: the same at two moments, or not. */
@@ -205,9 +198,8 @@ static void test_sizes(void)
         return;
     CHECK(gs_host_extension_data(h, LV2_INLINEDISPLAY__interface) != NULL);
     gs_host_activate(h);
-    static const uint32_t sizes[][2] = {{40, 20},  {120, 60}, {200, 100}, {200, 30},  {120, 500},
-                                        {1000, 1000}, {512, 256}, {7, 100}, {1, 1},   {3, 2},
-                                        {0, 50},   {100, 0}};
+    static const uint32_t sizes[][2] = {{40, 20},   {120, 60}, {200, 100}, {200, 30}, {120, 500}, {1000, 1000},
+                                        {512, 256}, {7, 100},  {1, 1},     {3, 2},    {0, 50},    {100, 0}};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         LV2_Inline_Display_Image_Surface *s = render(h, sizes[i][0], sizes[i][1]);
         check_surface(s, sizes[i][0], sizes[i][1]);
@@ -216,7 +208,8 @@ static void test_sizes(void)
             CHECK(count_colour(s, GS_DISPLAY_TEXT_NONE) > 0);
             CHECK(count_colour(s, GS_DISPLAY_TEXT) == 0);
             CHECK(count_colour(s, GS_DISPLAY_BAR) + count_colour(s, GS_DISPLAY_BAR_SHOWN) +
-                      count_colour(s, GS_DISPLAY_BAR_NOTMUSIC) == 0);
+                      count_colour(s, GS_DISPLAY_BAR_NOTMUSIC) ==
+                  0);
             CHECK(count_colour(s, GS_DISPLAY_FILL) == 0);
             CHECK(count_colour(s, GS_DISPLAY_FILL_TRACK) > 0);
         }
@@ -239,8 +232,7 @@ static size_t music(float **x, int *real)
             fclose(f);
             gs_error err = {0};
             size_t n = 0;
-            CHECK_MSG(gs_audio_decode_file(path, (int)RATE, x, &n, NULL, &err) == GS_OK, "%s: %s",
-                      path, err.message);
+            CHECK_MSG(gs_audio_decode_file(path, (int)RATE, x, &n, NULL, &err) == GS_OK, "%s: %s", path, err.message);
             if (*x && n >= (size_t)(12 * RATE)) {
                 *real = 1;
                 return (size_t)(12 * RATE);
@@ -282,8 +274,8 @@ static void test_follows_verdict(void)
     feed(h, x, n);
     float genre = gs_host_get(h, "genre");
     printf("%s: genre %g, confidence %.3f, fill %.3f, %lu redraws asked\n",
-           real ? "GTZAN classical.00000" : "synthetic groove", genre,
-           gs_host_get(h, "confidence"), gs_host_get(h, "fill"), gs_host_queue_draws(h) - draws0);
+           real ? "GTZAN classical.00000" : "synthetic groove", genre, gs_host_get(h, "confidence"),
+           gs_host_get(h, "fill"), gs_host_queue_draws(h) - draws0);
     if (real)
         CHECK_MSG(genre >= 0, "the classical clip got no genre; the picture test needs one");
     CHECK(gs_host_queue_draws(h) > draws0);
@@ -307,8 +299,8 @@ static void test_follows_verdict(void)
                     x1 = x > x1 ? x : x1;
                 }
         int len = (int)strlen(names[(int)genre]);
-        CHECK_MSG(x1 - x0 + 1 >= (len - 1) * 6 + 1 && x1 - x0 + 1 <= len * 6 - 1,
-                  "the name \"%s\" spans %d px", names[(int)genre], x1 - x0 + 1);
+        CHECK_MSG(x1 - x0 + 1 >= (len - 1) * 6 + 1 && x1 - x0 + 1 <= len * 6 - 1, "the name \"%s\" spans %d px",
+                  names[(int)genre], x1 - x0 + 1);
     }
     if (s)
         CHECK(count_colour(s, GS_DISPLAY_BAR) + count_colour(s, GS_DISPLAY_BAR_SHOWN) > 0);
@@ -357,8 +349,8 @@ static void test_render_rt(void)
         for (uint32_t mh = 0; mh <= 300; mh += 29)
             (void)render(h, w, mh);
     gs_rt_trap_arm(0);
-    CHECK_MSG(gs_rt_trap_count() == 0, "render() called %s (%lu trapped calls)",
-              gs_rt_trap_first(), gs_rt_trap_count());
+    CHECK_MSG(gs_rt_trap_count() == 0, "render() called %s (%lu trapped calls)", gs_rt_trap_first(),
+              gs_rt_trap_count());
     gs_host_free(h);
     free(x);
 }

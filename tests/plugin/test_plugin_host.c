@@ -21,9 +21,9 @@
 #include "synth.h"
 #include "support/tmpdir.h"
 
-#define URI_MONO GS_PLUGIN_URI_BASE "#mono"
+#define URI_MONO   GS_PLUGIN_URI_BASE "#mono"
 #define URI_STEREO GS_PLUGIN_URI_BASE "#stereo"
-#define MAX_BLOCK 8192u
+#define MAX_BLOCK  8192u
 
 static gs_model *model;
 static int num_labels;
@@ -59,8 +59,9 @@ static float prob(const gs_host *h, int i)
     size_t k = 0;
     for (; label[k] && k < GS_MAX_LABEL_LENGTH; k++) {
         char c = label[k];
-        lower[k] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a')
-                   : ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? c : '_';
+        lower[k] = (c >= 'A' && c <= 'Z')                        ? (char)(c - 'A' + 'a')
+            : ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? c
+                                                                 : '_';
     }
     lower[k] = 0;
     snprintf(sym, sizeof sym, "prob_%s", lower);
@@ -111,8 +112,7 @@ static int outputs_ok(const gs_host *h)
 
 /* Feeds n frames in random block sizes; checks bit-exact passthrough and
  * output ranges after every block. Returns the number of blocks run. */
-static int feed(gs_host *h, float *const *src, size_t n, uint32_t *rng, int in_place,
-                size_t last_block_end)
+static int feed(gs_host *h, float *const *src, size_t n, uint32_t *rng, int in_place, size_t last_block_end)
 {
     int ch = gs_host_channels(h);
     static float work[2][MAX_BLOCK], out[2][MAX_BLOCK];
@@ -193,7 +193,8 @@ static void test_metadata(void)
             const int genres = num_labels - (gs_model_not_music_label(model) >= 0);
             CHECK(sp && lilv_scale_points_size(sp) == (unsigned)genres + 1);
             int matched = 0;
-            LILV_FOREACH (scale_points, i, sp) {
+            LILV_FOREACH(scale_points, i, sp)
+            {
                 const LilvScalePoint *pt = lilv_scale_points_get(sp, i);
                 int idx = (int)lilv_node_as_float(lilv_scale_point_get_value(pt));
                 const char *name = lilv_node_as_string(lilv_scale_point_get_label(pt));
@@ -212,7 +213,8 @@ static void test_metadata(void)
             /* Presets load and each names a value for all three inputs. */
             LilvNodes *presets = lilv_plugin_get_related(p, pset);
             CHECK(lilv_nodes_size(presets) == 3);
-            LILV_FOREACH (nodes, i, presets) {
+            LILV_FOREACH(nodes, i, presets)
+            {
                 const LilvNode *pr = lilv_nodes_get(presets, i);
                 lilv_world_load_resource(w, pr);
                 LilvNodes *labels = lilv_world_find_nodes(w, pr, label_pred, NULL);
@@ -425,8 +427,8 @@ static void test_dropped(void)
     size_t kept = n - (size_t)d1; /* what the ring holds */
     CHECK_MSG(d1 > 0 && kept >= (size_t)(8.0 * rate), "dropped %g of %zu", d1, n);
     feed(h, a, m, &rng, 0, 0);
-    CHECK_MSG(gs_host_get(h, "dropped") == d1 + (float)m, "dropped %g, expected %g",
-              gs_host_get(h, "dropped"), d1 + (float)m);
+    CHECK_MSG(gs_host_get(h, "dropped") == d1 + (float)m, "dropped %g, expected %g", gs_host_get(h, "dropped"),
+              d1 + (float)m);
     CHECK(strstr(gs_host_log(h), "fell behind") == NULL); /* the worker has not run */
 
     /* Released: the first blocks still meet a full ring until the worker
@@ -436,8 +438,7 @@ static void test_dropped(void)
     float d2 = gs_host_get(h, "dropped");
     CHECK(d2 >= d1 + (float)m);
     feed(h, a, n, &rng, 0, 0);
-    CHECK_MSG(gs_host_get(h, "dropped") == d2, "dropped %g after catching up at %g",
-              gs_host_get(h, "dropped"), d2);
+    CHECK_MSG(gs_host_get(h, "dropped") == d2, "dropped %g after catching up at %g", gs_host_get(h, "dropped"), d2);
     CHECK(has_verdict(h));
     CHECK_MSG(count_substrings(gs_host_log(h), "fell behind") == 1, "log: %s", gs_host_log(h));
     CHECK(gs_host_log_errors(h) == 0); /* a warning, not an error */
@@ -529,8 +530,7 @@ cleanup:
  * in blocks of up to 4096 samples that also end where the worker drained
  * the ring (every `segment` samples; 0: never), since how many samples the
  * resampler has given out at the end depends on the blocks it was fed. */
-static float *resample(const float *x, size_t n, double rate, int model_rate, size_t *n_out,
-                       int flush, size_t segment)
+static float *resample(const float *x, size_t n, double rate, int model_rate, size_t *n_out, int flush, size_t segment)
 {
     gs_error err = {0};
     gs_resampler *rs = gs_resampler_new(rate, model_rate, 4096, &err);
@@ -559,8 +559,7 @@ static float *resample(const float *x, size_t n, double rate, int model_rate, si
 
 /* n frames (three update intervals) of audio at a host rate: the plugin's
  * verdict at the end equals the core's on the same audio. */
-static void check_verdict(gs_host *h, const char *uri, double rate, float **a, size_t n,
-                          float update)
+static void check_verdict(gs_host *h, const char *uri, double rate, float **a, size_t n, float update)
 {
     int ch = gs_host_channels(h);
     gs_host_set(h, "window", 30.0f);
@@ -617,8 +616,7 @@ static void check_verdict(gs_host *h, const char *uri, double rate, float **a, s
         printf("%s @ %g Hz: genre %d (%s) conf %.4f; core window verdict %d; max |dp| %.2g; "
                "patches %d/%d\n",
                uri, rate, plugin_genre, plugin_genre >= 0 ? gs_model_label(model, plugin_genre) : "-",
-               gs_host_get(h, "confidence"), res.windows[0].top_label, d, patches,
-               res.windows[0].num_patches);
+               gs_host_get(h, "confidence"), res.windows[0].top_label, d, patches, res.windows[0].num_patches);
         CHECK(res.windows[0].top_label == plugin_genre);
         CHECK(res.windows[0].num_patches == patches);
         CHECK_MSG(d <= 1e-3f, "plugin vs core track window: max |dp| = %g", d);
@@ -720,8 +718,7 @@ static void test_incremental_matches_core(void)
         want = want < cap ? want : cap;
         float ref[GS_MAX_LABELS];
         int patches = -1;
-        CHECK(gs_classifier_classify_stream_window(cls, a[0] + start, pos - start, want, ref, &patches, &err) ==
-              GS_OK);
+        CHECK(gs_classifier_classify_stream_window(cls, a[0] + start, pos - start, want, ref, &patches, &err) == GS_OK);
         float d = 0;
         for (int i = 0; i < num_labels; i++)
             d = fmaxf(d, fabsf(ref[i] - prob(h, i)));
@@ -786,8 +783,7 @@ static int test_verdict_gtzan(double rate)
         gs_error err = {0};
         float *x = NULL;
         size_t n = 0;
-        CHECK_MSG(gs_audio_decode_file(path, (int)rate, &x, &n, NULL, &err) == GS_OK, "%s: %s",
-                  path, err.message);
+        CHECK_MSG(gs_audio_decode_file(path, (int)rate, &x, &n, NULL, &err) == GS_OK, "%s: %s", path, err.message);
         if (x && n >= use) { /* short snippets cannot fill three updates */
             gs_host *h = open_host(GS_PLUGIN_BUNDLE_DIR, URI_MONO, rate);
             if (h) {

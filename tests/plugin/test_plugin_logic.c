@@ -132,7 +132,7 @@ static void test_smoothed_verdict(void)
     CHECK(v.genre == -1 && v.confidence == 0.0f && v.smoothed[1] == 0.0f && !v.have);
     gs_smoothed_verdict_update(&v, a, 3, 0.9f);
     CHECK(v.genre == 1);
-    CHECK_NEAR(v.confidence, 0.7, 1e-7); /* no blending with the silence */
+    CHECK_NEAR(v.confidence, 0.7, 1e-7);           /* no blending with the silence */
     gs_smoothed_verdict_update(&v, zero, 4, 0.9f); /* patches but all-zero probabilities */
     CHECK(v.genre == -1);
     const float bad[3] = {NAN, 0.5f, 0.5f};

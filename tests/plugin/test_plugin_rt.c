@@ -63,7 +63,10 @@ static void test_trap_works(void)
     gs_rt_trap_clear();
 }
 
-static void hook(int entering) { gs_rt_trap_arm(entering); }
+static void hook(int entering)
+{
+    gs_rt_trap_arm(entering);
+}
 
 static void run_plugin(const char *uri, double rate)
 {
@@ -121,11 +124,10 @@ static void run_plugin(const char *uri, double rate)
     }
     (void)ch;
     CHECK(stage == 3);
-    printf("%s @ %g Hz: %d blocks, %lu requests, %lu responses, trapped %lu (%s)\n", uri, rate,
-           blocks, gs_host_requests(h), gs_host_responses(h), gs_rt_trap_count(),
-           gs_rt_trap_first());
-    CHECK_MSG(gs_rt_trap_count() == 0, "audio thread called %s (%lu trapped calls)",
-              gs_rt_trap_first(), gs_rt_trap_count());
+    printf("%s @ %g Hz: %d blocks, %lu requests, %lu responses, trapped %lu (%s)\n", uri, rate, blocks,
+           gs_host_requests(h), gs_host_responses(h), gs_rt_trap_count(), gs_rt_trap_first());
+    CHECK_MSG(gs_rt_trap_count() == 0, "audio thread called %s (%lu trapped calls)", gs_rt_trap_first(),
+              gs_rt_trap_count());
     CHECK(gs_host_responses(h) > 20);
     CHECK(verdicts > 0);
     gs_host_set_rt_hook(h, NULL);
@@ -135,7 +137,10 @@ static void run_plugin(const char *uri, double rate)
 }
 
 static int work_armed;
-static void work_hook(int entering) { gs_rt_trap_arm(entering && work_armed); }
+static void work_hook(int entering)
+{
+    gs_rt_trap_arm(entering && work_armed);
+}
 
 /* The worker (not real-time, but it must not churn memory while audio
  * plays) allocates everything at instantiate: once warmed up, work() at the
@@ -183,8 +188,8 @@ static void worker_allocates_nothing(void)
     requests = gs_host_requests(h) - requests;
     printf("worker @ %g Hz: %lu requests after warm-up, %lu memory calls (%s), %lu calls trapped in all\n", rate,
            requests, gs_rt_trap_memory_count(), gs_rt_trap_memory_first(), gs_rt_trap_count());
-    CHECK_MSG(gs_rt_trap_memory_count() == 0, "the worker called %s (%lu allocation calls)",
-              gs_rt_trap_memory_first(), gs_rt_trap_memory_count());
+    CHECK_MSG(gs_rt_trap_memory_count() == 0, "the worker called %s (%lu allocation calls)", gs_rt_trap_memory_first(),
+              gs_rt_trap_memory_count());
     CHECK(requests > 200);
     work_armed = 0;
     gs_host_set_work_hook(h, NULL);

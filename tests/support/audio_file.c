@@ -3,8 +3,7 @@
 
 #include <sndfile.h>
 
-int gs_test_write_audio(const char *path, int format, int rate, int channels, const float *data,
-                        int64_t frames)
+int gs_test_write_audio(const char *path, int format, int rate, int channels, const float *data, int64_t frames)
 {
     SF_INFO info = {.samplerate = rate, .channels = channels, .format = format};
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);

@@ -9,7 +9,6 @@
  * given SF_FORMAT_* (container | encoding). Clipping is off, so a float file
  * keeps NaN, Inf and out-of-range values as given. 0 on success; -1 when the
  * file cannot be created or written. */
-int gs_test_write_audio(const char *path, int format, int rate, int channels, const float *data,
-                        int64_t frames);
+int gs_test_write_audio(const char *path, int format, int rate, int channels, const float *data, int64_t frames);
 
 #endif

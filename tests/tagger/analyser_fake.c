@@ -25,12 +25,12 @@
 
 #include "analyser.h"
 
-#define MAX_LABELS 11
-#define NOT_MUSIC 10
-#define EMBED 8
+#define MAX_LABELS     11
+#define NOT_MUSIC      10
+#define EMBED          8
 #define WINDOW_SECONDS 30.0
 
-static const char *const labels[MAX_LABELS] = {"blues", "classical", "country", "disco", "hiphop", "jazz",
+static const char *const labels[MAX_LABELS] = {"blues", "classical", "country", "disco", "hiphop",  "jazz",
                                                "metal", "pop",       "reggae",  "rock",  "notmusic"};
 
 struct gs_analyser {
@@ -64,9 +64,18 @@ gs_analyser *gs_analyser_open(const char *model_path, int num_workers, gs_error 
     return an;
 }
 
-void gs_analyser_close(gs_analyser *an) { free(an); }
-const char *gs_analyser_model_id(const gs_analyser *an) { return an->model_id; }
-int gs_analyser_num_labels(const gs_analyser *an) { return an->num_labels; }
+void gs_analyser_close(gs_analyser *an)
+{
+    free(an);
+}
+const char *gs_analyser_model_id(const gs_analyser *an)
+{
+    return an->model_id;
+}
+int gs_analyser_num_labels(const gs_analyser *an)
+{
+    return an->num_labels;
+}
 float gs_analyser_tag_min_confidence(const gs_analyser *an)
 {
     (void)an;
@@ -74,7 +83,10 @@ float gs_analyser_tag_min_confidence(const gs_analyser *an)
     return t ? (float)atof(t) : -1.0f;
 }
 
-int gs_analyser_not_music_label(const gs_analyser *an) { return an->num_labels > NOT_MUSIC ? NOT_MUSIC : -1; }
+int gs_analyser_not_music_label(const gs_analyser *an)
+{
+    return an->num_labels > NOT_MUSIC ? NOT_MUSIC : -1;
+}
 const char *gs_analyser_label(const gs_analyser *an, int i)
 {
     return i >= 0 && i < an->num_labels ? labels[i] : NULL;
@@ -90,7 +102,10 @@ gs_analyser_worker *gs_analyser_worker_new(gs_analyser *an, gs_error *err)
     return w;
 }
 
-void gs_analyser_worker_free(gs_analyser_worker *w) { free(w); }
+void gs_analyser_worker_free(gs_analyser_worker *w)
+{
+    free(w);
+}
 
 /* Pitch position on a log scale: 0 at 55 Hz, +1 per octave; *noisy when
  * the first difference crosses zero far more often than the signal. */
@@ -144,8 +159,7 @@ static void pitch_embedding(double oct, double rms, float *e)
         e[i] = (float)(e[i] / sqrt(norm));
 }
 
-gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *r,
-                              gs_error *err)
+gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_result *r, gs_error *err)
 {
     memset(r, 0, sizeof *r);
     if (w->an->kill_at > 0 && atomic_fetch_add(&w->an->analyses_started, 1) + 1 == w->an->kill_at)
@@ -204,8 +218,7 @@ gs_status gs_analyser_analyse(gs_analyser_worker *w, const char *path, gs_track_
     r->windows = calloc((size_t)r->num_windows, sizeof *r->windows);
     r->window_storage = calloc((size_t)r->num_windows * nl, sizeof(float));
     r->window_embedding_storage = calloc((size_t)r->num_windows * EMBED, sizeof(float));
-    if (!r->probabilities || !r->embedding || !r->windows || !r->window_storage ||
-        !r->window_embedding_storage) {
+    if (!r->probabilities || !r->embedding || !r->windows || !r->window_storage || !r->window_embedding_storage) {
         free(mono);
         gs_analyser_result_free(r);
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");

@@ -95,8 +95,7 @@ static void test_command(const gs_cli_spec *spec)
         CHECK_MSG(row != NULL, "%s --help has no row for --%s", spec->name, o->name);
         if (!row)
             continue;
-        CHECK_MSG(row_has_description(row), "%s --help: --%s has no description", spec->name,
-                  o->name);
+        CHECK_MSG(row_has_description(row), "%s --help: --%s has no description", spec->name, o->name);
         /* An option that takes an argument shows its name in the heading. */
         const char *le = strchr(row, '\n');
         char heading[128];
@@ -110,8 +109,8 @@ static void test_command(const gs_cli_spec *spec)
                 continue;
             char shortform[16];
             snprintf(shortform, sizeof shortform, "  -%c, --", *s);
-            CHECK_MSG(!strncmp(row, shortform, strlen(shortform)),
-                      "%s: -%c is not shown with --%s", spec->name, *s, o->name);
+            CHECK_MSG(!strncmp(row, shortform, strlen(shortform)), "%s: -%c is not shown with --%s", spec->name, *s,
+                      o->name);
         }
     }
     /* And every short option getopt accepts belongs to a long one. */
@@ -135,12 +134,11 @@ static void test_one_meaning(void)
             for (const gs_cli_option *x = (*a)->options; x->name; x++)
                 for (const gs_cli_option *y = (*b)->options; y->name; y++) {
                     if (x->short_name && x->short_name == y->short_name)
-                        CHECK_MSG(!strcmp(x->name, y->name), "-%c is --%s in %s but --%s in %s",
-                                  x->short_name, x->name, (*a)->name, y->name, (*b)->name);
+                        CHECK_MSG(!strcmp(x->name, y->name), "-%c is --%s in %s but --%s in %s", x->short_name, x->name,
+                                  (*a)->name, y->name, (*b)->name);
                     if (!strcmp(x->name, y->name))
-                        CHECK_MSG(x->id == y->id && x->arg == y->arg,
-                                  "--%s differs between %s and %s", x->name, (*a)->name,
-                                  (*b)->name);
+                        CHECK_MSG(x->id == y->id && x->arg == y->arg, "--%s differs between %s and %s", x->name,
+                                  (*a)->name, (*b)->name);
                 }
 }
 

@@ -41,16 +41,33 @@ static gs_status put(gs_index *ix, int i, int dim, int top, const char *error)
         probs[k] = wp[k] = k == top ? 0.7f : 0.1f;
     for (int k = 0; k < dim; k++)
         emb[k] = frand() * 3.0f;
-    gs_window_verdict w = {.start_seconds = 0, .end_seconds = 30, .top_label = top,
-                           .confidence = 0.7f, .num_patches = 1, .probabilities = wp};
-    gs_track_result r = {.num_labels = LABELS, .top_label = top, .confidence = top >= 0 ? 0.7f : 0,
-                         .probabilities = probs, .embedding_size = dim, .embedding = emb,
-                         .num_windows = 1, .windows = &w, .duration_seconds = 30};
+    gs_window_verdict w = {.start_seconds = 0,
+                           .end_seconds = 30,
+                           .top_label = top,
+                           .confidence = 0.7f,
+                           .num_patches = 1,
+                           .probabilities = wp};
+    gs_track_result r = {.num_labels = LABELS,
+                         .top_label = top,
+                         .confidence = top >= 0 ? 0.7f : 0,
+                         .probabilities = probs,
+                         .embedding_size = dim,
+                         .embedding = emb,
+                         .num_windows = 1,
+                         .windows = &w,
+                         .duration_seconds = 30};
     char path[64];
     snprintf(path, sizeof path, "/music/%04d.flac", i);
-    gs_index_record rec = {.path = path, .size = 1000 + i, .mtime_ns = i, .format = "flac",
-                           .model_id = "m", .analysed_at = 1, .error = error,
-                           .result = error ? NULL : &r, .labels = labels, .tag_status = "disabled"};
+    gs_index_record rec = {.path = path,
+                           .size = 1000 + i,
+                           .mtime_ns = i,
+                           .format = "flac",
+                           .model_id = "m",
+                           .analysed_at = 1,
+                           .error = error,
+                           .result = error ? NULL : &r,
+                           .labels = labels,
+                           .tag_status = "disabled"};
     gs_error err;
     gs_status st = gs_index_put(ix, &rec, &err);
     CHECK_MSG(st == GS_OK, "%s", err.message);
@@ -65,7 +82,7 @@ static void build(gs_index *ix, int n)
         if (i % 37 == 5)
             put(ix, i, DIM, 0, "not audio");
         else if (i % 41 == 7)
-            put(ix, i, DIM, -1, NULL);      /* silent: no embedding */
+            put(ix, i, DIM, -1, NULL); /* silent: no embedding */
         else if (i % 29 == 3)
             put(ix, i, 8, i % LABELS, NULL); /* another model's size: left out */
         else
@@ -91,8 +108,8 @@ static int by_score_desc(const void *a, const void *b)
 }
 
 /* The reference: every embedding through SQLite, full sort. */
-static size_t brute_force(gs_index *ix, int64_t qid, const char *genre, size_t k,
-                          int64_t *ids, float *scores, char paths[][64])
+static size_t brute_force(gs_index *ix, int64_t qid, const char *genre, size_t k, int64_t *ids, float *scores,
+                          char paths[][64])
 {
     gs_error err;
     gs_embedding_set all, set;
@@ -104,9 +121,9 @@ static size_t brute_force(gs_index *ix, int64_t qid, const char *genre, size_t k
     gs_scored *s = calloc(set.count + 1, sizeof *s);
     for (size_t i = 0; qi >= 0 && i < set.count; i++)
         if (set.ids[i] != qid)
-            s[n++] = (gs_scored){.index = (long)i,
-                                 .score = gs_dot(all.vectors + (size_t)qi * all.dim,
-                                                 set.vectors + i * set.dim, set.dim)};
+            s[n++] =
+                (gs_scored){.index = (long)i,
+                            .score = gs_dot(all.vectors + (size_t)qi * all.dim, set.vectors + i * set.dim, set.dim)};
     qsort(s, n, sizeof *s, by_score_desc);
     if (n > k)
         n = k;
@@ -137,11 +154,10 @@ static int compare(gs_index *ix, int64_t qid, const char *genre, size_t k, const
     CHECK_MSG(res.count == n, "%s: %zu results, brute force %zu", what, res.count, n);
     for (size_t i = 0; i < n && i < res.count; i++) {
         CHECK_MSG(res.hits[i].id == ids[i] && res.hits[i].similarity == scores[i],
-                  "%s: rank %zu: id %lld (%.9g) vs %lld (%.9g)", what, i,
-                  (long long)res.hits[i].id, (double)res.hits[i].similarity, (long long)ids[i],
-                  (double)scores[i]);
-        CHECK_MSG(res.hits[i].path && !strcmp(res.hits[i].path, paths[i]), "%s: path %s vs %s",
-                  what, res.hits[i].path, paths[i]);
+                  "%s: rank %zu: id %lld (%.9g) vs %lld (%.9g)", what, i, (long long)res.hits[i].id,
+                  (double)res.hits[i].similarity, (long long)ids[i], (double)scores[i]);
+        CHECK_MSG(res.hits[i].path && !strcmp(res.hits[i].path, paths[i]), "%s: path %s vs %s", what, res.hits[i].path,
+                  paths[i]);
         if (genre)
             CHECK(res.hits[i].genre && !strcmp(res.hits[i].genre, genre));
     }
@@ -197,8 +213,8 @@ static void test_cache(const char *dir)
     size_t expect = 0;
     for (int i = 0; i < 600; i++)
         expect += !(i % 37 == 5 || i % 41 == 7 || i % 29 == 3);
-    CHECK_MSG(gs_emb_cache_count(c) == expect && gs_emb_cache_dim(c) == DIM, "count %zu vs %zu",
-              gs_emb_cache_count(c), expect);
+    CHECK_MSG(gs_emb_cache_count(c) == expect && gs_emb_cache_dim(c) == DIM, "count %zu vs %zu", gs_emb_cache_count(c),
+              expect);
     /* Stored normalised. */
     CHECK_NEAR(gs_dot(gs_emb_cache_vectors(c), gs_emb_cache_vectors(c), DIM), 1.0, 1e-5);
     int64_t gen0 = gs_emb_cache_generation(c);
@@ -223,8 +239,9 @@ static void test_cache(const char *dir)
     CHECK(compare(ix, 1, NULL, 64, "deleted") == GS_EMB_CACHE_REBUILT);
     exec_sql(ix, "UPDATE tracks SET top_genre = 'rock' WHERE id IN (5, 9, 13)");
     CHECK(compare(ix, 1, "rock", 64, "genre changed") == GS_EMB_CACHE_REBUILT);
-    exec_sql(ix, "UPDATE embeddings SET vector = (SELECT vector FROM embeddings WHERE track_id = 1)"
-                 " WHERE track_id = 2");
+    exec_sql(ix,
+             "UPDATE embeddings SET vector = (SELECT vector FROM embeddings WHERE track_id = 1)"
+             " WHERE track_id = 2");
     CHECK(compare(ix, 1, NULL, 5, "vector changed") == GS_EMB_CACHE_REBUILT);
     /* A read that changes nothing keeps the file. */
     exec_sql(ix, "UPDATE tracks SET tag_status = 'written' WHERE id = 1");
@@ -274,8 +291,7 @@ static void test_cache(const char *dir)
     size_t merged = 0;
     CHECK(gs_index_merge_from(ix, shard, &merged, &err) == GS_OK && merged == 20);
     sqlite3_stmt *q;
-    sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT id FROM tracks WHERE path = '/music/0705.flac'",
-                       -1, &q, NULL);
+    sqlite3_prepare_v2(gs_index_sqlite(ix), "SELECT id FROM tracks WHERE path = '/music/0705.flac'", -1, &q, NULL);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     int64_t merged_id = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -337,16 +353,17 @@ static void test_schema1(const char *dir)
         return;
     build(ix, 80);
     /* Back to what version 1 created. */
-    exec_sql(ix, "DROP TRIGGER windows_gen_insert; DROP TRIGGER windows_gen_update;"
-                 "DROP TRIGGER windows_gen_delete; ALTER TABLE windows DROP COLUMN embedding;"
-                 "ALTER TABLE tracks DROP COLUMN verdict;"
-                 "DROP TRIGGER embeddings_gen_insert; DROP TRIGGER embeddings_gen_update;"
-                 "DROP TRIGGER embeddings_gen_delete; DROP TRIGGER tracks_gen_update;"
-                 "DROP TRIGGER tracks_gen_delete; DROP TABLE meta;"
-                 "ALTER TABLE tracks DROP COLUMN tag_genre; DROP INDEX tracks_audio;"
-                 "ALTER TABLE tracks DROP COLUMN file_digest; ALTER TABLE tracks DROP COLUMN audio_digest;"
-                 "ALTER TABLE tracks DROP COLUMN file_genre;"
-                 "PRAGMA user_version = 1");
+    exec_sql(ix,
+             "DROP TRIGGER windows_gen_insert; DROP TRIGGER windows_gen_update;"
+             "DROP TRIGGER windows_gen_delete; ALTER TABLE windows DROP COLUMN embedding;"
+             "ALTER TABLE tracks DROP COLUMN verdict;"
+             "DROP TRIGGER embeddings_gen_insert; DROP TRIGGER embeddings_gen_update;"
+             "DROP TRIGGER embeddings_gen_delete; DROP TRIGGER tracks_gen_update;"
+             "DROP TRIGGER tracks_gen_delete; DROP TABLE meta;"
+             "ALTER TABLE tracks DROP COLUMN tag_genre; DROP INDEX tracks_audio;"
+             "ALTER TABLE tracks DROP COLUMN file_digest; ALTER TABLE tracks DROP COLUMN audio_digest;"
+             "ALTER TABLE tracks DROP COLUMN file_genre;"
+             "PRAGMA user_version = 1");
     gs_index_close(ix);
     ix = gs_index_open(db, GS_INDEX_READ_ONLY, 1000, &err);
     CHECK_MSG(ix != NULL, "%s", err.message);
@@ -391,15 +408,14 @@ static void test_reused_statements(const char *dir)
                        " error IS NULL, (SELECT count(*) FROM scores WHERE track_id = id),"
                        " (SELECT count(*) FROM embeddings WHERE track_id = id),"
                        " (SELECT count(*) FROM windows WHERE track_id = id AND top_genre IS NULL)"
-                       " FROM tracks ORDER BY path", -1, &s, NULL);
-    static const int want[3][7] = {{0, 0, 0, 1, LABELS, 1, 0},
-                                   {1, 1, 1, 0, 0, 0, 0},
-                                   {0, 1, 1, 1, LABELS, 0, 1}};
+                       " FROM tracks ORDER BY path",
+                       -1, &s, NULL);
+    static const int want[3][7] = {{0, 0, 0, 1, LABELS, 1, 0}, {1, 1, 1, 0, 0, 0, 0}, {0, 1, 1, 1, LABELS, 0, 1}};
     for (int r = 0; r < 3; r++) {
         CHECK(sqlite3_step(s) == SQLITE_ROW);
         for (int k = 0; k < 7; k++)
-            CHECK_MSG(sqlite3_column_int(s, k + 1) == want[r][k], "row %d column %d: %d", r,
-                      k + 1, sqlite3_column_int(s, k + 1));
+            CHECK_MSG(sqlite3_column_int(s, k + 1) == want[r][k], "row %d column %d: %d", r, k + 1,
+                      sqlite3_column_int(s, k + 1));
     }
     sqlite3_finalize(s);
     gs_index_close(ix);

@@ -18,8 +18,8 @@
 #include "tag_writer.h"
 
 enum { PASS, ZERO_AT_ONCE, ZERO_AFTER_HALF, EXDEV_AT_ONCE, EIO_AFTER_HALF, NUM_MODES };
-static const char *const mode_names[NUM_MODES] = {"pass-through", "0 at once", "0 after half",
-                                                  "EXDEV at once", "EIO after half"};
+static const char *const mode_names[NUM_MODES] = {"pass-through", "0 at once", "0 after half", "EXDEV at once",
+                                                  "EIO after half"};
 static int mode, calls;
 
 ssize_t copy_file_range(int in, loff_t *in_off, int out, loff_t *out_off, size_t len, unsigned flags)
@@ -94,12 +94,10 @@ int main(void)
         sf_count_t n = 0;
         short *x = decode(path, &n);
         CHECK_MSG(x && n == n_src && !memcmp(x, ref, sizeof(short) * 2 * (size_t)n),
-                  "%s: audio changed (%lld of %lld frames)", mode_names[mode], (long long)n,
-                  (long long)n_src);
+                  "%s: audio changed (%lld of %lld frames)", mode_names[mode], (long long)n, (long long)n_src);
         char genre[64] = "", conf[32] = "";
         CHECK(gs_tag_read(path, genre, sizeof genre, conf, sizeof conf) == 0);
-        CHECK_MSG(!strcmp(genre, "Rock") && !strcmp(conf, "0.750"), "%s: tag '%s' '%s'", mode_names[mode],
-                  genre, conf);
+        CHECK_MSG(!strcmp(genre, "Rock") && !strcmp(conf, "0.750"), "%s: tag '%s' '%s'", mode_names[mode], genre, conf);
         free(x);
         unlink(path);
     }

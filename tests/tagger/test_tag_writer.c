@@ -139,8 +139,8 @@ static void test_format(const char *ext, const char *src)
     else if (!strcmp(ext, "mp3"))
         snprintf(cmd, sizeof cmd, "lame --silent -b 128 '%s' '%s'", src, path), run(cmd);
     else if (m4a)
-        snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -loglevel error -y -i '%s' -c:a aac -b:a 96k '%s'",
-                 src, path), run(cmd);
+        snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -loglevel error -y -i '%s' -c:a aac -b:a 96k '%s'", src, path),
+            run(cmd);
 
     decoded before, after;
     CHECK_MSG(decode(path, m4a, &before) == 0, "%s: cannot decode the synthesised file", ext);
@@ -199,8 +199,7 @@ static void test_format(const char *ext, const char *src)
     CHECK_MSG(decode(path, m4a, &after) == 0, "%s: cannot decode after tagging", ext);
     CHECK_MSG(same_audio(&before, &after), "%s: AUDIO CHANGED by tagging", ext);
     if (!strcmp(ext, "mp3"))
-        CHECK_MSG(has_id3v1(path) == had_v1, "mp3: ID3v1 presence changed (%d -> %d)", had_v1,
-                  has_id3v1(path));
+        CHECK_MSG(has_id3v1(path) == had_v1, "mp3: ID3v1 presence changed (%d -> %d)", had_v1, has_id3v1(path));
 
     /* Read-only: untouched, said so. */
     chmod(path, 0444);
@@ -251,8 +250,7 @@ static void test_not_audio(void)
     gs_tag_request req = {.genres = g, .num_genres = 1, .confidence = 0.5f};
     char msg[256];
     gs_tag_outcome o = gs_tag_write(path, &req, NULL, 0, msg, sizeof msg);
-    CHECK_MSG(o == GS_TAG_UNSUPPORTED || o == GS_TAG_FAILED, "non-audio: outcome %s",
-              gs_tag_outcome_name(o));
+    CHECK_MSG(o == GS_TAG_UNSUPPORTED || o == GS_TAG_FAILED, "non-audio: outcome %s", gs_tag_outcome_name(o));
     CHECK_MSG(same_bytes(bytes, n, path), "non-audio file was modified");
     free(bytes);
 
@@ -335,8 +333,10 @@ int main(void)
     snprintf(src, sizeof src, "%s/source.wav", dir);
     CHECK(write_source_wav(src) == 0);
 
-    static const struct { const char *ext, *tool; } formats[] = {
-        {"wav", NULL}, {"aiff", "sox"}, {"flac", "flac"}, {"ogg", "oggenc"},
+    static const struct {
+        const char *ext, *tool;
+    } formats[] = {
+        {"wav", NULL},       {"aiff", "sox"}, {"flac", "flac"},  {"ogg", "oggenc"},
         {"opus", "opusenc"}, {"mp3", "lame"}, {"m4a", "ffmpeg"},
     };
     int skipped = 0;

@@ -124,7 +124,8 @@ static void test_shards(void)
             l.count = l.capacity = N;
             gs_walk_list_shard(&l, k, n);
             if (n > 1)
-                CHECK_MSG(l.count > (size_t)(N / n / 2) && l.count < (size_t)(2 * N / n), "shard %d/%d has %zu", k, n, l.count);
+                CHECK_MSG(l.count > (size_t)(N / n / 2) && l.count < (size_t)(2 * N / n), "shard %d/%d has %zu", k, n,
+                          l.count);
             for (size_t i = 0; i < l.count; i++)
                 seen[atoi(strstr(l.entries[i].rel, "track") + 5)]++;
             gs_walk_list_free(&l);
@@ -136,8 +137,7 @@ static void test_shards(void)
     CHECK(!gs_audio_is_audio_name("cover.jpg") && !gs_audio_is_audio_name(".mp3"));
 }
 
-static void fake_result(gs_track_result *r, float *probs, float *emb, gs_window_verdict *w,
-                        float *wp, int top)
+static void fake_result(gs_track_result *r, float *probs, float *emb, gs_window_verdict *w, float *wp, int top)
 {
     memset(r, 0, sizeof *r);
     r->num_labels = 3;
@@ -151,8 +151,11 @@ static void fake_result(gs_track_result *r, float *probs, float *emb, gs_window_
     r->num_windows = 2;
     r->windows = w;
     for (int k = 0; k < 2; k++) {
-        w[k] = (gs_window_verdict){.start_seconds = 30.0 * k, .end_seconds = 30.0 * (k + 1),
-                                   .top_label = top, .confidence = 0.8f, .num_patches = 3,
+        w[k] = (gs_window_verdict){.start_seconds = 30.0 * k,
+                                   .end_seconds = 30.0 * (k + 1),
+                                   .top_label = top,
+                                   .confidence = 0.8f,
+                                   .num_patches = 3,
                                    .probabilities = wp + 3 * k};
         memcpy(wp + 3 * k, probs, 3 * sizeof(float));
     }
@@ -173,8 +176,14 @@ static void test_index(const char *dir)
     gs_window_verdict w[2];
     gs_track_result r;
     fake_result(&r, probs, emb, w, wp, 1);
-    gs_index_record rec = {.path = "/music/a.flac", .size = 100, .mtime_ns = 5, .format = "flac",
-                           .model_id = "m1", .analysed_at = 1, .result = &r, .labels = labels,
+    gs_index_record rec = {.path = "/music/a.flac",
+                           .size = 100,
+                           .mtime_ns = 5,
+                           .format = "flac",
+                           .model_id = "m1",
+                           .analysed_at = 1,
+                           .result = &r,
+                           .labels = labels,
                            .tag_status = "written"};
     CHECK(gs_index_begin(ix, &err) == GS_OK);
     CHECK(gs_index_put(ix, &rec, &err) == GS_OK);
@@ -206,12 +215,13 @@ static void test_index(const char *dir)
 
     sqlite3 *db = gs_index_sqlite(ix);
     sqlite3_stmt *s;
-    sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM scores), (SELECT count(*) FROM windows),"
-                           " (SELECT count(*) FROM embeddings)", -1, &s, NULL);
+    sqlite3_prepare_v2(db,
+                       "SELECT (SELECT count(*) FROM scores), (SELECT count(*) FROM windows),"
+                       " (SELECT count(*) FROM embeddings)",
+                       -1, &s, NULL);
     CHECK(sqlite3_step(s) == SQLITE_ROW);
-    CHECK_MSG(sqlite3_column_int(s, 0) == 6 && sqlite3_column_int(s, 1) == 4 &&
-              sqlite3_column_int(s, 2) == 2, "rows %d %d %d", sqlite3_column_int(s, 0),
-              sqlite3_column_int(s, 1), sqlite3_column_int(s, 2));
+    CHECK_MSG(sqlite3_column_int(s, 0) == 6 && sqlite3_column_int(s, 1) == 4 && sqlite3_column_int(s, 2) == 2,
+              "rows %d %d %d", sqlite3_column_int(s, 0), sqlite3_column_int(s, 1), sqlite3_column_int(s, 2));
     sqlite3_finalize(s);
 
     gs_embedding_set set;

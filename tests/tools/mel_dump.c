@@ -93,8 +93,9 @@ static int parse_float(const char *s, float *out)
 int main(int argc, char **argv)
 {
     if (argc != 11 && argc != 13)
-        return fail("usage", "IN.f32 SAMPLE_RATE N_FFT HOP N_MELS FMIN FMAX LOG_OFFSET "
-                             "OUT_FRAMES.f32 OUT_FILTERBANK.f32 [MAX_BLOCK OUT_RMS.f32]");
+        return fail("usage",
+                    "IN.f32 SAMPLE_RATE N_FFT HOP N_MELS FMIN FMAX LOG_OFFSET "
+                    "OUT_FRAMES.f32 OUT_FILTERBANK.f32 [MAX_BLOCK OUT_RMS.f32]");
     gs_frontend_params p;
     gs_frontend_params_default(&p);
     /* Patch settings do not affect the spectrogram; minimal values keep the
@@ -102,9 +103,8 @@ int main(int argc, char **argv)
     p.patch_frames = 1;
     p.patch_hop_frames = 1;
     int max_block = 0;
-    if (parse_int(argv[2], &p.sample_rate) || parse_int(argv[3], &p.n_fft) ||
-        parse_int(argv[4], &p.hop_length) || parse_int(argv[5], &p.n_mels) ||
-        parse_float(argv[6], &p.fmin) || parse_float(argv[7], &p.fmax) ||
+    if (parse_int(argv[2], &p.sample_rate) || parse_int(argv[3], &p.n_fft) || parse_int(argv[4], &p.hop_length) ||
+        parse_int(argv[5], &p.n_mels) || parse_float(argv[6], &p.fmin) || parse_float(argv[7], &p.fmax) ||
         parse_float(argv[8], &p.log_offset) || (argc == 13 && parse_int(argv[11], &max_block)))
         return fail("bad numeric argument", NULL);
     if (argc == 13 && (max_block < 0 || max_block > GS_MEL_MAX_PUSH))

@@ -58,8 +58,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot read %zu floats\n", argv[2], in_n);
     } else if (gs_net_forward(ctx, in, batch, probs, emb, &err) != GS_OK) {
         fprintf(stderr, "forward: %s\n", err.message);
-    } else if (!write_file(argv[4], probs, (size_t)batch * k) ||
-               !write_file(argv[5], emb, (size_t)batch * e)) {
+    } else if (!write_file(argv[4], probs, (size_t)batch * k) || !write_file(argv[5], emb, (size_t)batch * e)) {
         fprintf(stderr, "cannot write outputs\n");
     } else {
         printf("outputs: %d\nembedding: %d\n", k, e);

@@ -63,8 +63,8 @@ static int save_grads(gs_tnet *net, const char *dir)
 }
 
 /* Two steps of opt on the current gradients, export, then restore. */
-static int run_optim(gs_tnet *net, const gs_optim_config *cfg, const float *start, size_t total,
-                     const char *dir, const char *name)
+static int run_optim(gs_tnet *net, const gs_optim_config *cfg, const float *start, size_t total, const char *dir,
+                     const char *name)
 {
     gs_error err;
     gs_optim *opt = gs_optim_new(cfg, net, &err);
@@ -130,8 +130,7 @@ int main(int argc, char **argv)
         goto done;
     }
     float *result = malloc((1 + (size_t)batch * (k + e)) * sizeof(float));
-    if (gs_tnet_forward(net, input, batch, training, 1, result + 1, result + 1 + (size_t)batch * k,
-                        &err) != GS_OK) {
+    if (gs_tnet_forward(net, input, batch, training, 1, result + 1, result + 1 + (size_t)batch * k, &err) != GS_OK) {
         fprintf(stderr, "tnet_run: %s\n", err.message);
         free(result);
         goto done;
@@ -140,8 +139,7 @@ int main(int argc, char **argv)
     char path[4096];
     snprintf(path, sizeof path, "%s/result.f32", dir);
     FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(result, sizeof(float), 1 + (size_t)batch * (k + e), f) ==
-                      1 + (size_t)batch * (k + e);
+    int ok = f && fwrite(result, sizeof(float), 1 + (size_t)batch * (k + e), f) == 1 + (size_t)batch * (k + e);
     if (f)
         ok = (fclose(f) == 0) && ok;
     free(result);
@@ -156,8 +154,8 @@ int main(int argc, char **argv)
         off += p->size;
     }
     gs_optim_config sgd = {.kind = GS_OPTIM_SGD, .lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.01f};
-    gs_optim_config adamw = {.kind = GS_OPTIM_ADAMW, .lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f,
-                             .eps = 1e-8f, .weight_decay = 0.1f};
+    gs_optim_config adamw = {
+        .kind = GS_OPTIM_ADAMW, .lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f};
     if (run_optim(net, &sgd, start, total, dir, "sgd.safetensors") &&
         run_optim(net, &adamw, start, total, dir, "adamw.safetensors"))
         status = 0;

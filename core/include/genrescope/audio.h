@@ -21,14 +21,14 @@ extern "C" {
 #endif
 
 typedef struct gs_audio_info {
-    int source_rate;            /* Hz of the file */
+    int source_rate; /* Hz of the file */
     int source_channels;
-    int target_rate;            /* Hz of what gs_audio_read returns */
-    int64_t source_frames;      /* frames in the file, -1 if unknown */
-    double duration_seconds;    /* -1 if unknown */
-    const char *decoder;        /* "sndfile" or "ffmpeg" */
-    char format[64];            /* e.g. "FLAC", "MP3", "mov,mp4,m4a..." */
-    int64_t nonfinite_samples;  /* NaN/Inf samples replaced by 0 so far */
+    int target_rate;           /* Hz of what gs_audio_read returns */
+    int64_t source_frames;     /* frames in the file, -1 if unknown */
+    double duration_seconds;   /* -1 if unknown */
+    const char *decoder;       /* "sndfile" or "ffmpeg" */
+    char format[64];           /* e.g. "FLAC", "MP3", "mov,mp4,m4a..." */
+    int64_t nonfinite_samples; /* NaN/Inf samples replaced by 0 so far */
 } gs_audio_info;
 
 typedef struct gs_audio gs_audio;
@@ -60,8 +60,8 @@ GS_API long gs_audio_read(gs_audio *audio, float *out, size_t max_frames, gs_err
 
 /* Convenience for short files (tests, training): decodes everything into a
  * malloc'd buffer the caller frees with free(). */
-GS_API gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples,
-                                      size_t *n_samples, gs_audio_info *info, gs_error *err);
+GS_API gs_status gs_audio_decode_file(const char *path, int target_rate, float **samples, size_t *n_samples,
+                                      gs_audio_info *info, gs_error *err);
 
 /* 1 when the last component of path (a file name or a path) ends in an
  * extension of a format the decoder handles (wav, flac, mp3, ogg, opus, m4a,
@@ -96,8 +96,7 @@ typedef struct gs_resampler gs_resampler;
 
 /* Creates a mono resampler in_rate -> out_rate for blocks of at most
  * max_in_block input samples. Caller frees with gs_resampler_free(). */
-GS_API gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_block,
-                                      gs_error *err);
+GS_API gs_resampler *gs_resampler_new(double in_rate, double out_rate, size_t max_in_block, gs_error *err);
 GS_API void gs_resampler_free(gs_resampler *r);
 /* Maximum output samples one call can produce for max_in_block input. */
 GS_API size_t gs_resampler_max_output(const gs_resampler *r);
@@ -110,8 +109,8 @@ GS_API size_t gs_resampler_max_output(const gs_resampler *r);
  * Real time: soxr may allocate during the first calls (until its internal
  * FIFOs reach their steady size for the block size), never afterwards; equal
  * rates never allocate. See core/src/resample.c for measurements. */
-GS_API long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out,
-                                 size_t out_capacity, gs_error *err);
+GS_API long gs_resampler_process(gs_resampler *r, const float *in, size_t n_in, float *out, size_t out_capacity,
+                                 gs_error *err);
 
 #ifdef __cplusplus
 }

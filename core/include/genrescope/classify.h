@@ -36,12 +36,12 @@ typedef struct gs_window_verdict {
     double start_seconds;
     double end_seconds;
     gs_verdict_kind verdict; /* silent, genre or not-music (genrescope/verdict.h) */
-    int top_label;          /* the genre; -1 unless verdict is GS_VERDICT_GENRE */
-    float confidence;       /* probability of top_label, else 0 */
-    float not_music;        /* probability of the model's not-music label (0 if none) */
-    int num_patches;        /* classified (non-silent) patches */
-    float *probabilities;   /* num_labels, points into the result's storage */
-    float *embedding;       /* the track's embedding_size floats: the L2-normalised
+    int top_label;           /* the genre; -1 unless verdict is GS_VERDICT_GENRE */
+    float confidence;        /* probability of top_label, else 0 */
+    float not_music;         /* probability of the model's not-music label (0 if none) */
+    int num_patches;         /* classified (non-silent) patches */
+    float *probabilities;    /* num_labels, points into the result's storage */
+    float *embedding;        /* the track's embedding_size floats: the L2-normalised
                                mean of this window's patches' penultimate
                                activations (all zero when none was classified),
                                so a part of a long track (a DJ mix) can be
@@ -51,26 +51,26 @@ typedef struct gs_window_verdict {
 
 typedef struct gs_track_result {
     int num_labels;
-    gs_verdict_kind verdict;    /* silent, genre or not-music (genrescope/verdict.h) */
-    int top_label;              /* the genre; -1 unless verdict is GS_VERDICT_GENRE */
-    float confidence;           /* probability of top_label, else 0 */
-    float not_music;            /* probability of the model's not-music label (0 if none) */
-    float *probabilities;       /* num_labels, owned */
+    gs_verdict_kind verdict; /* silent, genre or not-music (genrescope/verdict.h) */
+    int top_label;           /* the genre; -1 unless verdict is GS_VERDICT_GENRE */
+    float confidence;        /* probability of top_label, else 0 */
+    float not_music;         /* probability of the model's not-music label (0 if none) */
+    float *probabilities;    /* num_labels, owned */
     int embedding_size;
-    float *embedding;           /* L2-normalised; all zero when silent; owned */
+    float *embedding; /* L2-normalised; all zero when silent; owned */
     int num_windows;
     gs_window_verdict *windows; /* owned */
     double duration_seconds;    /* audio analysed, at the model rate */
     int num_patches;            /* classified patches */
     int num_silent_patches;
-    int padded;                 /* 1: audio shorter than one patch, padded */
-    long long nonfinite_samples;/* NaN/Inf input samples replaced by 0 */
-    uint64_t audio_digest;      /* gs_classify_file: 64-bit digest of the decoded
+    int padded;                      /* 1: audio shorter than one patch, padded */
+    long long nonfinite_samples;     /* NaN/Inf input samples replaced by 0 */
+    uint64_t audio_digest;           /* gs_classify_file: 64-bit digest of the decoded
                                    audio (model-rate mono samples), the same for
                                    the same audio in any container or with any
                                    tags, on the same build; never 0 then. 0 when
                                    the audio came from gs_classifier_push. */
-    float *window_storage;      /* backing store for windows[i].probabilities */
+    float *window_storage;           /* backing store for windows[i].probabilities */
     float *window_embedding_storage; /* backing store for windows[i].embedding */
 } gs_track_result;
 
@@ -103,8 +103,7 @@ GS_API gs_status gs_classifier_finish(gs_classifier *cls, gs_track_result *resul
  * leaves result empty (top_label -1, no arrays). A decoding error part way
  * (e.g. a truncated FLAC) fails the file; formats whose decoder cannot tell
  * (e.g. MP3 cut between frames) give the verdict of what was decoded. */
-GS_API gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result,
-                                  gs_error *err);
+GS_API gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track_result *result, gs_error *err);
 
 /* Whole-window analysis: classifies n mono samples at
  * the model rate (at most the window length) and writes num_labels
@@ -113,8 +112,8 @@ GS_API gs_status gs_classify_file(gs_classifier *cls, const char *path, gs_track
  * Gives the same patches, so the same probabilities, as streaming the same
  * samples; it resets any streaming analysis in progress (also when it fails
  * on its arguments). */
-GS_API gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n,
-                                               float *probabilities, int *num_patches, gs_error *err);
+GS_API gs_status gs_classifier_classify_window(gs_classifier *cls, const float *samples, size_t n, float *probabilities,
+                                               int *num_patches, gs_error *err);
 
 /* The sliding-window verdict of a stream, from scratch: stream holds the
  * n_stream mono model-rate samples since the stream began (only the newest
@@ -128,8 +127,8 @@ GS_API gs_status gs_classifier_classify_window(gs_classifier *cls, const float *
  * network gave a non-finite probability). The reference for gs_sliding,
  * which computes the same verdict incrementally (genrescope/sliding.h). */
 GS_API gs_status gs_classifier_classify_stream_window(gs_classifier *cls, const float *stream, size_t n_stream,
-                                               size_t window_samples, float *probabilities,
-                                               int *num_patches, gs_error *err);
+                                                      size_t window_samples, float *probabilities, int *num_patches,
+                                                      gs_error *err);
 
 /* The patch plan: which patches of a clip of n_frames front-end frames are
  * classified and how each one is cut. The classifier (streaming and
@@ -206,13 +205,13 @@ GS_API long long gs_window_plan_count(const gs_frontend_params *p, long long n_f
 /* Number of regular stream patches in the window; they are the plan's
  * first patches. When first_index is not NULL it receives the stream index
  * of the first of them (its start frame / patch_hop_frames; 0 when none). */
-GS_API long long gs_window_plan_regular(const gs_frontend_params *p, long long n_frames,
-                                 long long window_frames, long long *first_index);
+GS_API long long gs_window_plan_regular(const gs_frontend_params *p, long long n_frames, long long window_frames,
+                                        long long *first_index);
 
 /* Start frame (on the stream, not the window) of plan patch k, or -1 when
  * k is out of range. */
 GS_API long long gs_window_plan_start(const gs_frontend_params *p, long long n_frames, long long window_frames,
-                               long long k);
+                                      long long k);
 
 /* Number of start frames a random training crop may take: 0 .. result - 1.
  * n_frames - patch_frames + 1 for a clip of at least one patch; 1 (the

@@ -57,8 +57,8 @@ GS_API void gs_net_ctx_free(gs_net_ctx *ctx);
  * Writes batch*num_outputs probabilities to probs and, if embeddings is not
  * NULL, batch*embedding_size raw (un-normalised) penultimate activations.
  * Allocates nothing. Returns GS_ERR_INVALID for a bad batch size. */
-GS_API gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch,
-                                float *probs, float *embeddings, gs_error *err);
+GS_API gs_status gs_net_forward(gs_net_ctx *ctx, const float *input, int batch, float *probs, float *embeddings,
+                                gs_error *err);
 
 /* Sets how many threads the BLAS under gs_net_forward may use (OpenBLAS's
  * pool: process-wide, but per calling thread when OpenBLAS is built with

@@ -43,13 +43,12 @@ GS_API size_t gs_mel_num_frames(const gs_mel *mel, size_t n_samples);
 
 /* Whole buffer: writes gs_mel_num_frames(n) frames of n_mels floats
  * (time-major) to out. Independent of any streaming state. */
-GS_API gs_status gs_mel_compute(gs_mel *mel, const float *samples, size_t n_samples,
-                                float *out, gs_error *err);
+GS_API gs_status gs_mel_compute(gs_mel *mel, const float *samples, size_t n_samples, float *out, gs_error *err);
 
 /* Same, and when rms is not NULL also writes each frame's time-domain RMS
  * (the value gs_mel_pull reports) to rms[gs_mel_num_frames(n)]. */
-GS_API gs_status gs_mel_compute_with_rms(gs_mel *mel, const float *samples, size_t n_samples,
-                                         float *out, float *rms, gs_error *err);
+GS_API gs_status gs_mel_compute_with_rms(gs_mel *mel, const float *samples, size_t n_samples, float *out, float *rms,
+                                         gs_error *err);
 
 /* Streaming: push blocks of 0..GS_MEL_MAX_PUSH samples, pulling frames until
  * gs_mel_pull returns 0 between pushes. The pending buffer holds

@@ -38,8 +38,8 @@
 extern "C" {
 #endif
 
-#define GS_MAX_TENSOR_DIMS 4
-#define GS_MAX_LABELS 64
+#define GS_MAX_TENSOR_DIMS  4
+#define GS_MAX_LABELS       64
 #define GS_MAX_LABEL_LENGTH 64
 
 typedef enum gs_patch_normalize {
@@ -51,15 +51,15 @@ typedef enum gs_patch_normalize {
 
 /* Front-end parameters: everything that turns samples into network input. */
 typedef struct gs_frontend_params {
-    int sample_rate;         /* Hz, audio is resampled to this */
-    int n_fft;               /* FFT and (periodic Hann) window length */
-    int hop_length;          /* samples between frames */
-    int n_mels;              /* mel bands (Slaney scale, Slaney area norm) */
-    float fmin, fmax;        /* Hz, filterbank edges; fmax <= sample_rate/2 */
-    float log_offset;        /* feature = ln(mel_power + log_offset) */
-    int patch_frames;        /* frames per network input patch */
-    int patch_hop_frames;    /* frames between consecutive patches */
-    float window_seconds;    /* verdict window length (30 s) */
+    int sample_rate;      /* Hz, audio is resampled to this */
+    int n_fft;            /* FFT and (periodic Hann) window length */
+    int hop_length;       /* samples between frames */
+    int n_mels;           /* mel bands (Slaney scale, Slaney area norm) */
+    float fmin, fmax;     /* Hz, filterbank edges; fmax <= sample_rate/2 */
+    float log_offset;     /* feature = ln(mel_power + log_offset) */
+    int patch_frames;     /* frames per network input patch */
+    int patch_hop_frames; /* frames between consecutive patches */
+    float window_seconds; /* verdict window length (30 s) */
     gs_patch_normalize patch_normalize;
 } gs_frontend_params;
 
@@ -71,11 +71,11 @@ GS_API void gs_frontend_params_default(gs_frontend_params *out);
 GS_API gs_status gs_frontend_params_validate(const gs_frontend_params *p, gs_error *err);
 
 typedef struct gs_tensor {
-    const char *name;                 /* owned by the model */
+    const char *name; /* owned by the model */
     int ndim;
     int64_t shape[GS_MAX_TENSOR_DIMS];
     int64_t numel;
-    const float *data;                /* owned by the model (may be mmapped, so
+    const float *data; /* owned by the model (may be mmapped, so
                                          possibly unaligned for >4 bytes) */
 } gs_tensor;
 
@@ -144,26 +144,23 @@ GS_API void gs_model_writer_free(gs_model_writer *writer);
 /* Adds an F32 tensor; name and data are copied. Tensors are written sorted
  * by name (the safetensors convention). Fails on duplicate names, ndim out
  * of 1..GS_MAX_TENSOR_DIMS or non-positive dimensions. */
-GS_API gs_status gs_model_writer_add_tensor(gs_model_writer *writer, const char *name,
-                                            int ndim, const int64_t *shape,
+GS_API gs_status gs_model_writer_add_tensor(gs_model_writer *writer, const char *name, int ndim, const int64_t *shape,
                                             const float *data, gs_error *err);
 
 /* Sets a __metadata__ entry (copied; replaces an existing key). */
-GS_API gs_status gs_model_writer_set_metadata(gs_model_writer *writer, const char *key,
-                                              const char *value, gs_error *err);
+GS_API gs_status gs_model_writer_set_metadata(gs_model_writer *writer, const char *key, const char *value,
+                                              gs_error *err);
 
 /* Convenience: sets "format", "labels" and "frontend" metadata from structs. */
-GS_API gs_status gs_model_writer_set_standard_metadata(gs_model_writer *writer,
-                                                       const char *const *labels, int num_labels,
-                                                       const gs_frontend_params *frontend,
+GS_API gs_status gs_model_writer_set_standard_metadata(gs_model_writer *writer, const char *const *labels,
+                                                       int num_labels, const gs_frontend_params *frontend,
                                                        gs_error *err);
 
 /* Writes the file atomically under the write-path rules of
  * genrescope/outfile.h (temporary file + fsync + rename; symlinks written
  * through; directories, devices and FIFOs refused), so a crash never leaves
  * a half-written model at path. Errors: GS_ERR_IO with the reason. */
-GS_API gs_status gs_model_writer_save(const gs_model_writer *writer, const char *path,
-                                      gs_error *err);
+GS_API gs_status gs_model_writer_save(const gs_model_writer *writer, const char *path, gs_error *err);
 
 #ifdef __cplusplus
 }

@@ -38,8 +38,7 @@ extern "C" {
  * path or one too long for resolved; GS_ERR_IO when the target exists and is
  * not a regular file, its directory is missing, or a lookup fails (the
  * message names the path and the reason). */
-GS_API gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_size, int *exists,
-                                   gs_error *err);
+GS_API gs_status gs_output_resolve(const char *path, char *resolved, size_t resolved_size, int *exists, gs_error *err);
 
 /* Creates a new, empty temporary file next to target, exclusively and with
  * an unpredictable name "<dir>/<prefix><16 hex digits><suffix>" (prefix

@@ -35,8 +35,7 @@ typedef struct gs_sliding gs_sliding;
  * workspace, frame and per-patch rings) is allocated here; nothing after
  * allocates. Returns NULL with *err filled (GS_ERR_INVALID, GS_ERR_MODEL,
  * GS_ERR_NOMEM). One object per thread. Caller frees with gs_sliding_free. */
-GS_API gs_sliding *gs_sliding_new(const gs_model *model, const gs_net *net, size_t max_window_samples,
-                           gs_error *err);
+GS_API gs_sliding *gs_sliding_new(const gs_model *model, const gs_net *net, size_t max_window_samples, gs_error *err);
 GS_API void gs_sliding_free(gs_sliding *sl);
 
 /* Starts a new stream: forgets all audio, frames and patch results. */
@@ -54,8 +53,8 @@ GS_API gs_status gs_sliding_push(gs_sliding *sl, const float *samples, size_t n,
  * probabilities (all 0 when every patch is silent) and, when num_patches is
  * not NULL, the classified patch count. With no audio yet, one zero-padded
  * frame is analysed, as gs_classifier_classify_window does. */
-GS_API gs_status gs_sliding_verdict(gs_sliding *sl, size_t window_samples, float *probabilities,
-                             int *num_patches, gs_error *err);
+GS_API gs_status gs_sliding_verdict(gs_sliding *sl, size_t window_samples, float *probabilities, int *num_patches,
+                                    gs_error *err);
 
 /* Samples pushed since the last reset. */
 GS_API unsigned long long gs_sliding_samples(const gs_sliding *sl);

@@ -40,17 +40,15 @@ void gs_col2im(const float *col, const gs_conv2d_shape *s, float *in_grad);
 
 /* out[n] = weight (Co x Ci*kh*kw) * im2col(in[n]) + bias; bias may be NULL.
  * workspace holds gs_conv2d_workspace_size(s) floats. */
-void gs_conv2d_forward(const float *in, int batch, const gs_conv2d_shape *s,
-                       const float *weight, const float *bias, float *out,
-                       float *workspace);
+void gs_conv2d_forward(const float *in, int batch, const gs_conv2d_shape *s, const float *weight, const float *bias,
+                       float *out, float *workspace);
 /* Conv2d backward. in: forward input [N,Ci,H,W]; out_grad [N,Co,oh,ow].
  * weight_grad (+=) [Co, Ci*kh*kw], bias_grad (+=) [Co] (may be NULL),
  * in_grad (overwritten, may be NULL for the first layer). col holds
  * gs_conv2d_col_size(s) floats (the im2col matrix of one sample). */
 size_t gs_conv2d_col_size(const gs_conv2d_shape *s);
-void gs_conv2d_backward(const float *in, const float *out_grad, int batch,
-                        const gs_conv2d_shape *s, const float *weight,
-                        float *weight_grad, float *bias_grad, float *in_grad, float *col);
+void gs_conv2d_backward(const float *in, const float *out_grad, int batch, const gs_conv2d_shape *s,
+                        const float *weight, float *weight_grad, float *bias_grad, float *in_grad, float *col);
 
 void gs_relu_forward(float *x, size_t n); /* in place */
 /* ReLU backward from the forward output: in_grad = out > 0 ? out_grad : 0.
@@ -60,49 +58,41 @@ void gs_relu_backward(const float *out, const float *out_grad, size_t n, float *
 /* Pooling without padding; output size floor((in - k) / stride) + 1. When
  * argmax is not NULL the max pool records the flat input index of each max
  * (for the backward pass). */
-void gs_maxpool2d_forward(const float *in, int batch, int channels, int height, int width,
-                          int kernel_h, int kernel_w, int stride_h, int stride_w,
-                          float *out, int *argmax);
-void gs_avgpool2d_forward(const float *in, int batch, int channels, int height, int width,
-                          int kernel_h, int kernel_w, int stride_h, int stride_w,
-                          float *out);
+void gs_maxpool2d_forward(const float *in, int batch, int channels, int height, int width, int kernel_h, int kernel_w,
+                          int stride_h, int stride_w, float *out, int *argmax);
+void gs_avgpool2d_forward(const float *in, int batch, int channels, int height, int width, int kernel_h, int kernel_w,
+                          int stride_h, int stride_w, float *out);
 /* [N,C,H,W] -> [N,C] */
 void gs_global_avgpool_forward(const float *in, int batch, int channels, int spatial, float *out);
-void gs_global_maxpool_forward(const float *in, int batch, int channels, int spatial,
-                               float *out, int *argmax);
+void gs_global_maxpool_forward(const float *in, int batch, int channels, int spatial, float *out, int *argmax);
 /* Max pools route each output gradient to the input element whose flat
  * index (into the whole [N,C,H,W] input) the forward recorded in argmax.
  * in_grad is overwritten. */
-void gs_maxpool2d_backward(const float *out_grad, const int *argmax, int batch, int channels,
-                           int in_height, int in_width, int out_height, int out_width,
-                           float *in_grad);
+void gs_maxpool2d_backward(const float *out_grad, const int *argmax, int batch, int channels, int in_height,
+                           int in_width, int out_height, int out_width, float *in_grad);
 /* The same as gs_maxpool2d_forward with argmax for kernel 2x2, stride 2
  * (the shipped design's pool; the general kernel is a third of the
  * training step there). Same tie (first maximum) and NaN rules. */
-void gs_maxpool2x2_forward(const float *in, int batch, int channels, int height, int width,
-                           float *out, int *argmax);
+void gs_maxpool2x2_forward(const float *in, int batch, int channels, int height, int width, float *out, int *argmax);
 /* Max pool backward fused with the backward of a ReLU right before it:
  * relu_out is the pool's input. Only pooled positions get a gradient, so
  * the separate ReLU pass over the (4x larger) input is skipped. */
-void gs_relu_maxpool2d_backward(const float *out_grad, const int *argmax, const float *relu_out,
-                                int batch, int channels, int in_height, int in_width,
-                                int out_height, int out_width, float *in_grad);
-void gs_avgpool2d_backward(const float *out_grad, int batch, int channels, int in_height,
-                           int in_width, int kernel_h, int kernel_w, int stride_h, int stride_w,
-                           float *in_grad);
-void gs_global_avgpool_backward(const float *out_grad, int batch, int channels, int spatial,
+void gs_relu_maxpool2d_backward(const float *out_grad, const int *argmax, const float *relu_out, int batch,
+                                int channels, int in_height, int in_width, int out_height, int out_width,
                                 float *in_grad);
-void gs_global_maxpool_backward(const float *out_grad, const int *argmax, int batch, int channels,
-                                int spatial, float *in_grad);
+void gs_avgpool2d_backward(const float *out_grad, int batch, int channels, int in_height, int in_width, int kernel_h,
+                           int kernel_w, int stride_h, int stride_w, float *in_grad);
+void gs_global_avgpool_backward(const float *out_grad, int batch, int channels, int spatial, float *in_grad);
+void gs_global_maxpool_backward(const float *out_grad, const int *argmax, int batch, int channels, int spatial,
+                                float *in_grad);
 
 /* out[n][o] = sum_i weight[o][i] * in[n][i] + bias[o] (PyTorch Linear). */
-void gs_dense_forward(const float *in, int batch, int in_features, int out_features,
-                      const float *weight, const float *bias, float *out);
+void gs_dense_forward(const float *in, int batch, int in_features, int out_features, const float *weight,
+                      const float *bias, float *out);
 /* Dense backward: weight_grad (+=) [O,I], bias_grad (+=) [O], in_grad
  * (overwritten, may be NULL) [N,I]. */
-void gs_dense_backward(const float *in, const float *out_grad, int batch, int in_features,
-                       int out_features, const float *weight, float *weight_grad,
-                       float *bias_grad, float *in_grad);
+void gs_dense_backward(const float *in, const float *out_grad, int batch, int in_features, int out_features,
+                       const float *weight, float *weight_grad, float *bias_grad, float *in_grad);
 
 /* Row-wise numerically stable softmax, in place on batch rows of n. */
 void gs_softmax_forward(float *x, int batch, int n);
@@ -111,8 +101,8 @@ void gs_softmax_forward(float *x, int batch, int n);
  * a zero probability never gives log 0). logits_grad = (p*sum_k t - t) / N,
  * which is (p - t) / N for targets that are distributions. probs are the
  * softmax of logits as computed by the forward. Returns the loss. */
-float gs_softmax_xent_backward(const float *logits, const float *probs, const float *targets,
-                               int batch, int n, float *logits_grad);
+float gs_softmax_xent_backward(const float *logits, const float *probs, const float *targets, int batch, int n,
+                               float *logits_grad);
 
 #ifdef __cplusplus
 }

@@ -39,19 +39,19 @@ typedef enum gs_layer_op {
  * global pool has made the activations flat, h = w = 1. */
 typedef struct gs_layer_desc {
     gs_layer_op op;
-    const char *name;        /* conv2d, batchnorm2d, dense; else NULL (owned by the desc) */
+    const char *name; /* conv2d, batchnorm2d, dense; else NULL (owned by the desc) */
     int in_c, in_h, in_w;
     int out_c, out_h, out_w;
-    gs_conv2d_shape conv;    /* conv2d */
-    int has_bias;            /* conv2d; dense always has a bias */
-    int kh, kw, sh, sw;      /* maxpool2d, avgpool2d */
-    double eps;              /* batchnorm2d; default 1e-5 */
-    float p;                 /* dropout; default 0.5 (PyTorch's) */
+    gs_conv2d_shape conv; /* conv2d */
+    int has_bias;         /* conv2d; dense always has a bias */
+    int kh, kw, sh, sw;   /* maxpool2d, avgpool2d */
+    double eps;           /* batchnorm2d; default 1e-5 */
+    float p;              /* dropout; default 0.5 (PyTorch's) */
 } gs_layer_desc;
 
 typedef struct gs_net_desc {
     int in_c, in_h, in_w;
-    int num_layers;          /* at least 2: the last two are dense, softmax */
+    int num_layers; /* at least 2: the last two are dense, softmax */
     gs_layer_desc *layers;
 } gs_net_desc;
 

@@ -20,8 +20,8 @@
 #include "genrescope/error.h"
 
 typedef struct gs_walk_entry {
-    char *path;        /* owned; root "/" rel as reached, or canonical (canonical_paths) */
-    char *rel;         /* owned; relative to its root, so stable across machines */
+    char *path; /* owned; root "/" rel as reached, or canonical (canonical_paths) */
+    char *rel;  /* owned; relative to its root, so stable across machines */
     int64_t size;
     int64_t mtime_ns;
     uint64_t dev, ino; /* the file's identity: two names of one file share it */
