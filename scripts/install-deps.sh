@@ -21,6 +21,7 @@ test_packages=(
   gnuplot-nox espeak-ng
   xz-utils  # unpacks Carla's source for test_plugin_carla
   man-db groff-base bash-completion zsh dpkg-dev file
+  clang-format  # test_format: the sources are formatted to .clang-format
 )
 
 packages=("${build_packages[@]}")
