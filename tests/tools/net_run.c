@@ -9,17 +9,7 @@
 
 #include "genrescope/cnn.h"
 #include "genrescope/model.h"
-
-static int write_file(const char *path, const float *x, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(x, sizeof(float), n, f) != n) {
-        if (f)
-            fclose(f);
-        return 0;
-    }
-    return fclose(f) == 0;
-}
+#include "support/files.h"
 
 int main(int argc, char **argv)
 {
@@ -58,7 +48,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot read %zu floats\n", argv[2], in_n);
     } else if (gs_net_forward(ctx, in, batch, probs, emb, &err) != GS_OK) {
         fprintf(stderr, "forward: %s\n", err.message);
-    } else if (!write_file(argv[4], probs, (size_t)batch * k) || !write_file(argv[5], emb, (size_t)batch * e)) {
+    } else if (gs_test_write_file(argv[4], probs, (size_t)batch * k * sizeof *probs) != 0 ||
+               gs_test_write_file(argv[5], emb, (size_t)batch * e * sizeof *emb) != 0) {
         fprintf(stderr, "cannot write outputs\n");
     } else {
         printf("outputs: %d\nembedding: %d\n", k, e);
