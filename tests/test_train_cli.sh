@@ -196,4 +196,24 @@ check "unknown CSV label is named with its line" contains "$TMP/csv.out" "list.c
     --labels tone,noise --epochs 1 "${COMMON[@]}" -q > "$TMP/ft.out" 2>&1; rc=$?
 check "fine-tune with --replace-head succeeds" test $rc -eq 0
 
+# Runs sharing one cache (two designs trained at once, as a design search
+# does) compute the same entries: the one that stores an entry second uses
+# the first one's instead of failing ("appeared while we wrote"). Several
+# rounds on a fresh cache each, with clip variants for more entries.
+shared_ok=1
+for round in 1 2 3; do
+    rm -rf "$TMP/shared-cache"
+    pids=()
+    for run in a b; do
+        "$TRAIN" "$TMP/train" --cv 2 --cv-only --epochs 1 --width 4 --batch 16 --crops-per-clip 1 --threads 1 \
+            --clip-variants 2 --cache "$TMP/shared-cache" -q > "$TMP/shared-$run.out" 2>&1 &
+        pids+=($!)
+    done
+    for k in 0 1; do
+        wait "${pids[$k]}" || { shared_ok=0; cat "$TMP/shared-a.out" "$TMP/shared-b.out"; }
+    done
+done
+check "two runs on one fresh cache both succeed" test $shared_ok -eq 1
+check "...leaving no temporary files in the cache" test -z "$(find "$TMP/shared-cache" -name '.*' -type f)"
+
 finish test_train_cli

@@ -90,6 +90,27 @@ static gs_status write_cache(const char *file, uint64_t key, int n_mels, const g
     return gs_outfile_commit(out, err);
 }
 
+/* write_cache for a cache that other runs may share (two designs trained at
+ * once on one cache): they compute the same entries, and when another run
+ * stored this one first, its entry (same key, so the same content) serves.
+ * Any other failure stays the caller's error. */
+static gs_status store_cache(const char *file, uint64_t key, int n_mels, const gs_spec *spec, gs_error *err)
+{
+    gs_error mine;
+    gs_error_clear(&mine);
+    gs_status st = write_cache(file, key, n_mels, spec, &mine);
+    if (st == GS_OK)
+        return GS_OK;
+    gs_spec theirs = {0};
+    if (read_cache(file, key, n_mels, &theirs)) {
+        gs_spec_free(&theirs);
+        return GS_OK;
+    }
+    if (err)
+        *err = mine;
+    return st;
+}
+
 /* Opens dir/name for replacing (genrescope/outfile.h): a stream, or NULL. */
 static FILE *open_output(const char *dir, const char *name, gs_outfile **out)
 {
@@ -249,7 +270,7 @@ gs_status gs_spec_set_load(gs_spec_set *out, gs_dataset *ds, const gs_frontend_p
             }
             out->computed++;
             if (file[0])
-                st = write_cache(file, key, p->n_mels, &spec, err);
+                st = store_cache(file, key, p->n_mels, &spec, err);
         }
         if (st == GS_OK)
             st = gs_spec_index_crops(&spec, p, err);
@@ -391,7 +412,7 @@ gs_status gs_spec_set_add_clip_variants(gs_spec_set *set, const gs_dataset *ds, 
             if (st == GS_OK)
                 set->variants_computed++;
             if (st == GS_OK && file[0])
-                st = write_cache(file, key, p->n_mels, spec, err);
+                st = store_cache(file, key, p->n_mels, spec, err);
             if (st == GS_OK)
                 st = gs_spec_index_crops(spec, p, err);
         }
