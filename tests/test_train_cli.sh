@@ -200,13 +200,21 @@ check "fine-tune with --replace-head succeeds" test $rc -eq 0
 # does) compute the same entries: the one that stores an entry second uses
 # the first one's instead of failing ("appeared while we wrote"). Several
 # rounds on a fresh cache each, with clip variants for more entries.
+# Without -o or --summary a --cv-only run keeps its fold files in a scratch
+# folder of its own (they used to be "(null).fold1.ckpt" in the working
+# directory, shared by every such run).
 shared_ok=1
+mkdir -p "$TMP/cwd"
+# A file of the user's under the name the old code gave a fold model (then
+# replaced and deleted): it must survive untouched.
+echo "not the trainer's" > "$TMP/cwd/(null).fold1.safetensors"
 for round in 1 2 3; do
     rm -rf "$TMP/shared-cache"
     pids=()
     for run in a b; do
-        "$TRAIN" "$TMP/train" --cv 2 --cv-only --epochs 1 --width 4 --batch 16 --crops-per-clip 1 --threads 1 \
-            --clip-variants 2 --cache "$TMP/shared-cache" -q > "$TMP/shared-$run.out" 2>&1 &
+        (cd "$TMP/cwd" && TMPDIR="$TMP" exec "$TRAIN" "$TMP/train" --cv 2 --cv-only --epochs 1 --width 4 --batch 16 \
+            --crops-per-clip 1 --threads 1 --clip-variants 2 --cache "$TMP/shared-cache" -q) \
+            > "$TMP/shared-$run.out" 2>&1 &
         pids+=($!)
     done
     for k in 0 1; do
@@ -215,5 +223,7 @@ for round in 1 2 3; do
 done
 check "two runs on one fresh cache both succeed" test $shared_ok -eq 1
 check "...leaving no temporary files in the cache" test -z "$(find "$TMP/shared-cache" -name '.*' -type f)"
+check "...and nothing written in the working directory" \
+    test "$(ls -A "$TMP/cwd")" = "(null).fold1.safetensors" -a "$(cat "$TMP/cwd/(null).fold1.safetensors")" = "not the trainer's"
 
 finish test_train_cli

@@ -1,6 +1,8 @@
 /* The training command: data -> spectrogram cache -> split -> (baseline,
  * cross-validated CNN) -> final model with provenance. */
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,6 +595,28 @@ static gs_status cv_report(run_ctx *r, const cv_scores *sc, double t0, gs_error 
     return GS_OK;
 }
 
+/* A cross-validation with neither -o nor --summary to name its fold files
+ * after (--cv-only) keeps them in a folder of its own under $TMPDIR (or
+ * /tmp): never in the working directory, never shared with another run. */
+static gs_status make_scratch_dir(char *out, size_t size, gs_error *err)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !base[0])
+        base = "/tmp";
+    if (snprintf(out, size, "%s/genrescope-train-cv.XXXXXX", base) >= (int)size)
+        return gs_error_set(err, GS_ERR_IO, "TMPDIR is too long: %s", base);
+    if (!mkdtemp(out))
+        return gs_error_set_errno(err, errno, "cannot make a scratch folder in %s", base);
+    return GS_OK;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb, (void)type, (void)ftw;
+    remove(path);
+    return 0;
+}
+
 static gs_status run_cv(run_ctx *r, const char *work, gs_error *err)
 {
     int n = r->ds.num_items;
@@ -997,12 +1021,17 @@ int gs_run_training(const gs_train_cli *c)
     if (st == GS_OK && c->baseline && r.num_folds)
         st = run_baseline(&r, &err);
     if (st == GS_OK && r.num_folds && !c->final_only && (c->output || c->cv_only)) {
-        char work[4200];
+        char work[4200], scratch[4100] = "";
         if (c->output)
             snprintf(work, sizeof work, "%s", c->output);
-        else
+        else if (c->summary)
             snprintf(work, sizeof work, "%s", c->summary);
-        st = run_cv(&r, work, &err);
+        else if ((st = make_scratch_dir(scratch, sizeof scratch, &err)) == GS_OK)
+            snprintf(work, sizeof work, "%s/cv", scratch);
+        if (st == GS_OK)
+            st = run_cv(&r, work, &err);
+        if (scratch[0])
+            nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     }
     if (st == GS_OK && c->output && !c->cv_only)
         st = run_final(&r, &err);
