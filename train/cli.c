@@ -384,18 +384,24 @@ int gs_train_cli_parse(gs_train_cli *c, int argc, char **argv, FILE *errout)
             c->data_dir = a;
             continue;
         }
-        /* Known before "needs a value", so a misspelt last option is
-         * called unrecognised, not incomplete. */
         const char **field = string_option(c, a);
-        gs_train_cli probe = *c; /* parse_value_option stores what it parses */
-        if (!field && parse_value_option(&probe, a, "") < 0)
+        int bad = field ? 0 : -1;
+        if (v && !field)
+            bad = parse_value_option(c, a, v);
+        if (!v && !field) {
+            /* Only to tell a misspelt last option (unrecognised) from a
+             * known one missing its value; the probe keeps c untouched. */
+            gs_train_cli probe = *c;
+            bad = parse_value_option(&probe, a, "") < 0 ? -1 : 0;
+        }
+        if (bad < 0)
             return usage_error(errout, "unrecognized option '%s'", a);
         if (!v)
             return usage_error(errout, "option '%s' requires a value", a);
+        if (bad)
+            return usage_error(errout, "invalid value '%s' for %s", v, a);
         if (field)
             *field = v;
-        else if (parse_value_option(c, a, v))
-            return usage_error(errout, "invalid value '%s' for %s", v, a);
         i++;
     }
     c->clip.seed = c->train.seed;
