@@ -9,7 +9,9 @@
 # exist in WORK is not rerun, so an interrupted search continues.
 # Environment: WORK (scratch folder; default a new mktemp -d, kept and named at
 # the end), CACHE (spectrogram cache; default WORK/cache, e.g. point it at a
-# recipe run's cache to skip the front-end), JOBS (2), GENRESCOPE_TRAIN.
+# recipe run's cache to skip the front-end), JOBS (2), GENRESCOPE_TRAIN,
+# KEEP_MODELS (1: keep each run's model as WORK/NAME.json.fold1.safetensors,
+# e.g. to classify held-out non-music with it).
 # The not-music examples are the recipe's: scripts/nonmusic.py --set train
 # --per-family 12 --seed 1 (deterministic, byte-identical to the recipe's).
 set -euo pipefail
@@ -20,6 +22,8 @@ work=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/gs-search.XXXXXX")}
 mkdir -p "$work"
 cache=${CACHE:-$work/cache}
 jobs=${JOBS:-2}
+keep=${KEEP_MODELS:-}
+[ "$keep" = 1 ] || keep=
 train=${GENRESCOPE_TRAIN:-$here/build-release/train/genrescope-train}
 if [ ! -x "$train" ]; then
     cmake -S "$here" -B "$here/build-release" -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -52,11 +56,11 @@ run_one() {  # name arch seed epochs [extra...]
     echo "== $name: $(basename "$arch" .json) seed $seed, $epochs epochs $*"
     OPENBLAS_NUM_THREADS=1 nice -n 10 "$train" "$data" --split "$data/train.txt" "$data/valid.txt" "${common[@]}" \
         --arch "$arch" --name "$name" --cv-only --summary "$work/$name.json" --predictions "$work/$name-pred.csv" \
-        --log "$work/$name-log" -q "$@" > "$work/$name.out" 2>&1 || { echo "== $name FAILED (see $work/$name.out)"; return 1; }
+        --log "$work/$name-log" ${keep:+--keep-fold-models} -q "$@" > "$work/$name.out" 2>&1 || { echo "== $name FAILED (see $work/$name.out)"; return 1; }
     echo "== $name: done"
 }
 export -f run_one
-export here work cache data train
+export here work cache data train keep
 names=()
 while read -r name rest; do
     [ -z "$name" ] || [[ $name == \#* ]] && continue

@@ -129,6 +129,16 @@ check "the silent clip is not trained on" contains "$TMP/plan.out" "1 of 20 trai
 check "export and cross-validation succeed" test $rc -eq 0
 check "every clip's held-out verdict is listed" test "$(wc -l < "$TMP/pred.csv")" -eq 21
 check "the silent clip's verdict is silence" contains "$TMP/pred.csv" "^silent,[12],tone,(silent),0,0,0$"
+check "fold models are removed once scored" test -z "$(ls "$TMP" | grep 'cv.json.fold')"
+# --keep-fold-models keeps them (named after --summary here), as loadable models.
+"$TRAIN" "$TMP/plan" --cv 2 --cv-only --epochs 1 --keep-fold-models --summary "$TMP/kept.json" "${COMMON[@]}" -q \
+    > "$TMP/kept.out" 2>&1; rc=$?
+check "--keep-fold-models succeeds" test $rc -eq 0
+check "...and keeps both fold models" test -s "$TMP/kept.json.fold1.safetensors" -a -s "$TMP/kept.json.fold2.safetensors"
+check "...which load and classify" "$TRAIN" --evaluate "$TMP/kept.json.fold2.safetensors" "$TMP/plan" --threads 1
+"$TRAIN" "$TMP/plan" --cv 2 --cv-only --keep-fold-models "${COMMON[@]}" > "$TMP/kept2.out" 2>&1; rc=$?
+check "--keep-fold-models without -o or --summary is a usage error" test $rc -eq 2
+check "...that says what is missing" contains "$TMP/kept2.out" "keep-fold-models needs -o or --summary"
 check "export is unpadded with RMS and the plan" $PY - "$TMP/export" <<'PYEOF'
 import csv, json, os, sys
 d = sys.argv[1]

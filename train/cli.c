@@ -100,6 +100,10 @@ void gs_train_cli_usage(FILE *out)
             "                            final training on all data; each fold's model is scored\n"
             "                            through the deployed classifier\n"
             "  --cv-only                 stop after cross-validation\n"
+            "  --keep-fold-models        keep each fold's model as OUTPUT.foldK.safetensors\n"
+            "                            (SUMMARY.foldK.safetensors with --cv-only and no -o),\n"
+            "                            e.g. to classify other material with them; removed\n"
+            "                            once scored otherwise\n"
             "  --final-only              skip validation runs (e.g. the given split's), train\n"
             "                            the final model on all listed data\n"
             "  --fold-seed N (1)         fold assignment seed (same folds for every design)\n"
@@ -160,6 +164,8 @@ static int parse_flag(gs_train_cli *c, const char *a)
         c->no_cache = 1;
     else if (!strcmp(a, "--cv-only"))
         c->cv_only = 1;
+    else if (!strcmp(a, "--keep-fold-models"))
+        c->keep_fold_models = 1;
     else if (!strcmp(a, "--final-only"))
         c->final_only = 1;
     else if (!strcmp(a, "--auto-split"))
@@ -344,6 +350,9 @@ static int check_training_options(const gs_train_cli *c, FILE *errout)
         return usage_error(errout, "give exactly one of DATA_DIR, --csv FILE, --labels-from-tags DIR");
     if (!c->output && !c->cv_only && !c->export_dir && !c->baseline) {
         return usage_error(errout, "say where to write the model with -o FILE (or use --cv K --cv-only)");
+    }
+    if (c->keep_fold_models && !c->output && !c->summary) {
+        return usage_error(errout, "--keep-fold-models needs -o or --summary to name the fold models after");
     }
     if (c->replace_head && !c->init_from) {
         return usage_error(errout, "--replace-head needs --init-from MODEL");

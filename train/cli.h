@@ -38,7 +38,8 @@ typedef struct gs_train_cli {
     const char *log_csv;
     int cv_folds; /* --cv K */
     int cv_only;
-    int final_only; /* --final-only: skip validation runs */
+    int keep_fold_models; /* --keep-fold-models: OUTPUT.foldK.safetensors stay */
+    int final_only;       /* --final-only: skip validation runs */
     uint64_t fold_seed;
     const char *split_train, *split_valid; /* --split */
     int auto_split;                        /* --auto-split: DATA/train.txt + valid.txt when present */

@@ -564,7 +564,8 @@ static gs_status cv_fold(run_ctx *r, int k, const char *work, int *use_train, in
     char optim_path[4300];
     snprintf(optim_path, sizeof optim_path, "%s.optim", ckpt);
     unlink(optim_path);
-    unlink(model_path);
+    if (!r->cli->keep_fold_models)
+        unlink(model_path);
     return GS_OK;
 }
 
