@@ -36,6 +36,11 @@ check "--help documents genre balancing" contains "$TMP/help.txt" "--balance MOD
 check "--help documents the low-pass augmentation" contains "$TMP/help.txt" "--lowpass P (0.25)"
 "$TRAIN" "$TMP/train" --balance sometimes -o "$TMP/x.safetensors" > /dev/null 2>&1; rc=$?
 check "unknown --balance is a usage error" test $rc -eq 2
+for seed in -1 +3 " 7" 1x ""; do
+    "$TRAIN" "$TMP/train" --seed "$seed" -o "$TMP/x.safetensors" > "$TMP/seed.err" 2>&1; rc=$?
+    check "--seed '$seed' is a usage error" test $rc -eq 2
+done
+check "...that names the option" contains "$TMP/seed.err" "seed"
 "$TRAIN" "$TMP/train" --bogus > /dev/null 2> "$TMP/bogus.err"; rc=$?
 check "unknown option is a usage error" test $rc -eq 2
 # Last on the line, an unknown option used to be reported as missing its value.

@@ -2,6 +2,7 @@
  * that fills gs_train_cli, with every option's range in one place. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -276,8 +277,9 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
     if (!strcmp(a, "--seed") || !strcmp(a, "--fold-seed")) {
         char *end;
         errno = 0;
+        /* strtoull would take "-1" as 2^64 - 1: a seed is written without a sign. */
         unsigned long long s = strtoull(v, &end, 10);
-        int bad = errno || end == v || *end;
+        int bad = errno || end == v || *end || !isdigit((unsigned char)v[0]);
         if (!strcmp(a, "--seed"))
             t->seed = s;
         else
