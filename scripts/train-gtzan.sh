@@ -20,9 +20,11 @@
 # 7. the final model: trained on all clips, calibrated on the out-of-fold
 #    predictions, with the threshold, written to
 #    $MODELS/genrescope-gtzan.safetensors with its provenance;
-# 8. it is judged on non-music from held-out generators, and the report
-#    writes $MODELS/results.md, the plots and the results section of
-#    $MODELS/README.md: every number there comes from this one run.
+# 8. it is judged on non-music from held-out generators and, when the
+#    folder $OUTSIDE exists (default /usr/share/hyperrogue/music, from
+#    `apt-get install hyperrogue-music`), on music outside the ten genres;
+#    the report writes $MODELS/results.md, the plots and the results section
+#    of $MODELS/README.md: every number there comes from this one run.
 # Both trainers cut patches with the core's patch plan (short clips repeated
 # to one patch, silent patches skipped, the classifier's patches for
 # scoring), draw each crop's clip so every genre contributes equally, and
@@ -32,6 +34,7 @@
 # and plots go; default models/), EPOCHS, CROPS, LR, GAIN, LOG_OFFSET,
 # CLIP_VARIANTS, PATCH_HOP, BALANCE, LOWPASS, THREADS, DESIGNS (space-separated),
 # NONMUSIC_PER_FAMILY, PARITY (0 skips the PyTorch run), GENRESCOPE (the CLI),
+# OUTSIDE (music outside the ten genres, judged only; empty skips it),
 # FROM (final: reuse WORK's designs, parity and cross-validation from an
 # earlier run of this recipe and redo only steps 6-8; the trainer is
 # deterministic, so the model's weights are those of a full run).
@@ -69,6 +72,7 @@ folds=5
 nonmusic_per_family=${NONMUSIC_PER_FAMILY:-12}
 read -r -a designs <<< "${DESIGNS:-shortchunk-cnn shortchunk-max}"
 parity=${PARITY:-1}
+outside=${OUTSIDE-/usr/share/hyperrogue/music}
 py=/usr/bin/python3
 train=${GENRESCOPE_TRAIN:-}
 if [ -z "$train" ]; then
@@ -181,6 +185,17 @@ nice "$train" "$data" "${split[@]}" --final-only "${common[@]}" --arch "$(arch_f
 echo "== the shipped model on non-music from held-out generators"
 $py "$here/scripts/nonmusic.py" --set heldout --out "$work/heldout" --per-family 10 --seed 2 > /dev/null
 "$cli" classify --json --model "$models/genrescope-gtzan.safetensors" "$work"/heldout/*.wav > "$work/heldout.json"
+
+rm -f "$work/outside.json" "$work/outside.txt"
+if [ -n "$outside" ] && [ -d "$outside" ]; then
+    echo "== the shipped model on music outside the ten genres ($outside)"
+    mapfile -t outside_files < <(find "$outside" -maxdepth 1 -type f \( -iname '*.ogg' -o -iname '*.opus' \
+        -o -iname '*.flac' -o -iname '*.wav' -o -iname '*.mp3' -o -iname '*.m4a' \) | sort)
+    if [ "${#outside_files[@]}" -gt 0 ]; then
+        "$cli" classify --json --model "$models/genrescope-gtzan.safetensors" "${outside_files[@]}" > "$work/outside.json"
+        echo "$outside" > "$work/outside.txt"
+    fi
+fi
 
 echo "== report"
 cp "$work/$best.conf" "$work/shipped.conf"
