@@ -3,7 +3,7 @@
 # the shipped model on non-music from generators and voices NOT used in
 # training (scripts/nonmusic.py --set heldout: brown/blue/band noise, DTMF,
 # telephone tones, log sweeps, system beeps, quiet noise, speech in other
-# languages and voices) plus digital silence:
+# languages and voices, sirens, engine hum, applause) plus digital silence:
 #  - `scan --dry-run` would write no tag at all, and says for every file why
 #    there is no genre (not music, or silent);
 #  - `classify --json` gives none of them a genre;
