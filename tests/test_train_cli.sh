@@ -34,6 +34,12 @@ check "--help exits 0" test $rc -eq 0
 check "--help documents evaluate and resume" contains "$TMP/help.txt" "--evaluate MODEL"
 check "--help documents genre balancing" contains "$TMP/help.txt" "--balance MODE (genre)"
 check "--help documents the low-pass augmentation" contains "$TMP/help.txt" "--lowpass P (0.25)"
+check "--help documents pitch and tempo augmentation" contains "$TMP/help.txt" "--pitch S (0)"
+for bad in "--pitch 13" "--pitch -1" "--tempo 1.5" "--tempo x"; do
+    # shellcheck disable=SC2086
+    "$TRAIN" "$TMP/train" $bad -o "$TMP/x.safetensors" > /dev/null 2>&1; rc=$?
+    check "$bad is a usage error" test $rc -eq 2
+done
 "$TRAIN" "$TMP/train" --balance sometimes -o "$TMP/x.safetensors" > /dev/null 2>&1; rc=$?
 check "unknown --balance is a usage error" test $rc -eq 2
 for seed in -1 +3 " 7" 1x ""; do

@@ -571,6 +571,87 @@ static void test_tags(void)
     gs_dataset_free(&ds);
 }
 
+/* Pitch shift in the mel domain: 0 semitones changes nothing, +12 moves a
+ * harmonic to the band at twice its frequency, -12 to half; band centres
+ * rise with the band. */
+static void test_pitch(void)
+{
+    gs_frontend_params fp;
+    gs_frontend_params_default(&fp);
+    gs_band_table t;
+    gs_error err;
+    CHECK(gs_band_table_init(&t, &fp, &err) == GS_OK);
+    const int n = fp.n_mels, patch = 3;
+    int rising = 1;
+    for (int m = 1; m < n; m++)
+        rising &= t.centre_hz[m] > t.centre_hz[m - 1];
+    CHECK(rising);
+    CHECK_MSG(t.centre_hz[0] > fp.fmin && t.centre_hz[n - 1] < fp.fmax, "centres %g .. %g Hz", t.centre_hz[0],
+              t.centre_hz[n - 1]);
+    float *x = calloc((size_t)n * patch, sizeof *x), *y = malloc((size_t)n * patch * sizeof *y);
+    float *scratch = malloc((size_t)n * patch * sizeof *scratch);
+    for (int i = 0; i < n * patch; i++)
+        x[i] = (float)sin(0.37 * i);
+    memcpy(y, x, (size_t)n * patch * sizeof *y);
+    gs_apply_pitch(y, n, patch, &t, 0.0, scratch);
+    double worst = 0.0;
+    for (int i = 0; i < n * patch; i++)
+        worst = fmax(worst, fabs(y[i] - x[i]));
+    CHECK_MSG(worst < 1e-6, "0 semitones moved a value by %g", worst);
+    /* One harmonic near 1 kHz: where is its peak after an octave up and down? */
+    int m0 = 0;
+    while (t.centre_hz[m0] < 1000.0)
+        m0++;
+    for (int dir = -1; dir <= 1; dir += 2) {
+        memset(y, 0, (size_t)n * patch * sizeof *y);
+        for (int k = 0; k < patch; k++)
+            y[(size_t)m0 * patch + k] = 1.0f;
+        gs_apply_pitch(y, n, patch, &t, 12.0 * dir, scratch);
+        int peak = 0;
+        for (int m = 1; m < n; m++)
+            if (y[(size_t)m * patch] > y[(size_t)peak * patch])
+                peak = m;
+        double want = t.centre_hz[m0] * (dir > 0 ? 2.0 : 0.5);
+        int nearest = 0;
+        for (int m = 1; m < n; m++)
+            if (fabs(t.centre_hz[m] - want) < fabs(t.centre_hz[nearest] - want))
+                nearest = m;
+        CHECK_MSG(abs(peak - nearest) <= 1, "%+d octave: peak at band %d (%.0f Hz), want band %d (%.0f Hz)", dir, peak,
+                  t.centre_hz[peak], nearest, want);
+    }
+    free(x);
+    free(y);
+    free(scratch);
+    gs_band_table_free(&t);
+}
+
+/* Tempo change: factor 1 changes nothing, a faster factor reads a ramp at
+ * that rate (linear interpolation is exact on a ramp), and the source
+ * length is what the factor needs. */
+static void test_tempo(void)
+{
+    CHECK(gs_tempo_source_frames(128, 1.0) == 128);
+    CHECK(gs_tempo_source_frames(128, 2.0) == 255);
+    CHECK(gs_tempo_source_frames(128, 1.1) == 141);
+    CHECK(gs_tempo_source_frames(128, 1.0 / 1.1) == 117);
+    const int n_mels = 3, patch = 16;
+    const double factors[] = {1.0, 1.1, 1.0 / 1.1, 1.5, 2.0};
+    for (size_t f = 0; f < sizeof factors / sizeof factors[0]; f++) {
+        int frames = gs_tempo_source_frames(patch, factors[f]);
+        float *src = malloc((size_t)n_mels * frames * sizeof *src), out[3 * 16];
+        for (int m = 0; m < n_mels; m++)
+            for (int j = 0; j < frames; j++)
+                src[m * frames + j] = (float)(10 * m + j);
+        gs_apply_tempo(src, frames, n_mels, patch, factors[f], out);
+        double worst = 0.0;
+        for (int m = 0; m < n_mels; m++)
+            for (int k = 0; k < patch; k++)
+                worst = fmax(worst, fabs(out[m * patch + k] - (10.0 * m + k * factors[f])));
+        CHECK_MSG(worst < 1e-4, "factor %g: off the ramp by %g", factors[f], worst);
+        free(src);
+    }
+}
+
 int main(void)
 {
     if (gs_test_tmpdir(root, sizeof root, "train_data") != 0)
@@ -578,6 +659,8 @@ int main(void)
     test_folder_and_bad_input();
     test_patch_plan_in_training();
     test_lowpass();
+    test_pitch();
+    test_tempo();
     test_csv();
     test_folds();
     test_tags();

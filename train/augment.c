@@ -38,7 +38,8 @@ gs_status gs_band_table_init(gs_band_table *t, const gs_frontend_params *p, gs_e
     int n_bins = p->n_fft / 2 + 1;
     float *fb = malloc((size_t)p->n_mels * n_bins * sizeof *fb);
     t->cdf = malloc((size_t)p->n_mels * (n_bins + 1) * sizeof *t->cdf);
-    if (!fb || !t->cdf) {
+    t->centre_hz = malloc((size_t)p->n_mels * sizeof *t->centre_hz);
+    if (!fb || !t->cdf || !t->centre_hz) {
         free(fb);
         gs_band_table_free(t);
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
@@ -57,6 +58,12 @@ gs_status gs_band_table_init(gs_band_table *t, const gs_frontend_params *p, gs_e
         c[0] = 0.0;
         for (int k = 0; k < n_bins; k++)
             c[k + 1] = c[k] + fb[(size_t)m * n_bins + k];
+        double half = 0.5 * c[n_bins];
+        int k = 0;
+        while (k < n_bins - 1 && c[k + 1] < half)
+            k++;
+        double w = c[k + 1] > c[k] ? (half - c[k]) / (c[k + 1] - c[k]) : 0.0;
+        t->centre_hz[m] = (k + w) * t->bin_hz;
     }
     free(fb);
     return GS_OK;
@@ -67,6 +74,7 @@ void gs_band_table_free(gs_band_table *t)
     if (!t)
         return;
     free(t->cdf);
+    free(t->centre_hz);
     memset(t, 0, sizeof *t);
 }
 
@@ -92,9 +100,71 @@ void gs_apply_lowpass(float *x, int n_mels, int patch, const gs_band_table *t, d
     }
 }
 
+/* Fractional band index (0 .. n_mels-1) whose centre is at hz, clamped. */
+static double band_position(const gs_band_table *t, double hz)
+{
+    const double *c = t->centre_hz;
+    if (hz <= c[0])
+        return 0.0;
+    if (hz >= c[t->n_mels - 1])
+        return t->n_mels - 1;
+    int lo = 0, hi = t->n_mels - 1;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (c[mid] <= hz)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo + (c[hi] > c[lo] ? (hz - c[lo]) / (c[hi] - c[lo]) : 0.0);
+}
+
+void gs_apply_pitch(float *x, int n_mels, int patch, const gs_band_table *t, double semitones, float *scratch)
+{
+    size_t size = (size_t)n_mels * patch;
+    memcpy(scratch, x, size * sizeof *x);
+    double ratio = pow(2.0, -semitones / 12.0);
+    for (int m = 0; m < n_mels; m++) {
+        double pos = band_position(t, t->centre_hz[m] * ratio);
+        int i = (int)pos;
+        if (i > n_mels - 2)
+            i = n_mels - 2;
+        float w = (float)(pos - i);
+        const float *a = scratch + (size_t)i * patch, *b = a + patch;
+        float *row = x + (size_t)m * patch;
+        for (int k = 0; k < patch; k++)
+            row[k] = a[k] + w * (b[k] - a[k]);
+    }
+}
+
+int gs_tempo_source_frames(int patch, double factor)
+{
+    return (int)ceil((patch - 1) * factor - 1e-9) + 1;
+}
+
+void gs_apply_tempo(const float *src, int src_frames, int n_mels, int patch, double factor, float *out)
+{
+    for (int k = 0; k < patch; k++) {
+        double pos = k * factor;
+        int i = (int)pos;
+        if (i > src_frames - 2)
+            i = src_frames - 2;
+        float w = (float)(pos - i);
+        for (int m = 0; m < n_mels; m++) {
+            const float *row = src + (size_t)m * src_frames;
+            out[(size_t)m * patch + k] = row[i] + w * (row[i + 1] - row[i]);
+        }
+    }
+}
+
+/* The largest tempo factor the CLI allows (--tempo at most 1: twice as fast). */
+#define GS_MAX_TEMPO_FACTOR 2.0
+
 size_t gs_make_batch_scratch(int batch, const gs_frontend_params *p)
 {
-    return (size_t)batch * p->n_mels * p->patch_frames;
+    size_t batch_size = (size_t)batch * p->n_mels * p->patch_frames;
+    size_t tempo_size = (size_t)p->n_mels * gs_tempo_source_frames(p->patch_frames, GS_MAX_TEMPO_FACTOR);
+    return batch_size > tempo_size ? batch_size : tempo_size;
 }
 
 /* Gain g scales mel power by g^2; in the log domain with the offset that is
@@ -154,7 +224,23 @@ void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, i
             s = &set->specs[clip[b]];
         int start = s->crops[gs_rng_int(rng, s->num_crops)];
         float *x = inputs + b * size;
-        gs_spec_patch(s, n_mels, start, patch, GS_PATCH_NORMALIZE_NONE, x);
+        if (cfg->tempo > 0.0f) {
+            double factor = exp((2.0 * gs_rng_uniform(rng) - 1.0) * log1p(cfg->tempo));
+            int need = gs_tempo_source_frames(patch, factor);
+            /* A faster crop reads further: keep it inside the clip when the
+             * clip is long enough (a shorter one repeats, as the plan says). */
+            if (start + need > s->frames && s->frames >= need)
+                start = s->frames - need;
+            gs_spec_patch(s, n_mels, start, need, GS_PATCH_NORMALIZE_NONE, scratch);
+            gs_apply_tempo(scratch, need, n_mels, patch, factor, x);
+        } else {
+            gs_spec_patch(s, n_mels, start, patch, GS_PATCH_NORMALIZE_NONE, x);
+        }
+        if (cfg->pitch_semitones > 0.0f) {
+            double semitones = (2.0 * gs_rng_uniform(rng) - 1.0) * cfg->pitch_semitones;
+            if (bands)
+                gs_apply_pitch(x, n_mels, patch, bands, semitones, scratch);
+        }
         if (cfg->gain_db > 0.0f)
             apply_gain(x, size, (float)((2.0 * gs_rng_uniform(rng) - 1.0) * cfg->gain_db), p->log_offset);
         if (cfg->lowpass_p > 0.0f) {

@@ -21,6 +21,8 @@ typedef struct gs_augment_config {
     float label_smoothing;                /* epsilon spread over all labels; 0 = off */
     float lowpass_p;                      /* probability of a random low-pass per crop; 0 = off */
     float lowpass_min_hz, lowpass_max_hz; /* its cut-off, drawn uniformly */
+    float pitch_semitones;                /* pitch shift drawn uniformly in +-this; 0 = off */
+    float tempo;                          /* tempo factor drawn log-uniformly in [1/(1+t), 1+t]; 0 = off */
 } gs_augment_config;
 
 /* Per-band cumulative weights of the front-end's mel filterbank, for the
@@ -33,7 +35,8 @@ typedef struct gs_augment_config {
 typedef struct gs_band_table {
     int n_mels, n_bins;
     double bin_hz;
-    double *cdf; /* n_mels x (n_bins + 1): weight of bins 0..k-1; owned */
+    double *cdf;       /* n_mels x (n_bins + 1): weight of bins 0..k-1; owned */
+    double *centre_hz; /* n_mels: where half of each band's filter weight lies below; owned */
 } gs_band_table;
 
 /* Builds the table from the core's filterbank for params (validated).
@@ -48,6 +51,22 @@ double gs_band_table_fraction(const gs_band_table *t, int m, double cutoff_hz);
  * normalisation): each band's power is scaled by its fraction. */
 void gs_apply_lowpass(float *x, int n_mels, int patch, const gs_band_table *t, double cutoff_hz, float log_offset);
 
+/* Pitch shift of a patch in the network layout by semitones, in the mel
+ * domain: band m takes the value (interpolated between bands) of the
+ * place whose frequency is its centre / 2^(semitones/12), so a harmonic
+ * moves up with positive semitones; places beyond the first or last band
+ * take that band's value. The filterbank's bands widen with frequency, so
+ * this is what a pitch shifter does to the band centres, not to their
+ * widths. scratch: n_mels * patch floats. */
+void gs_apply_pitch(float *x, int n_mels, int patch, const gs_band_table *t, double semitones, float *scratch);
+/* Tempo change by factor (> 1 faster: more of the music fits the patch):
+ * out[m][i] is src[m][i * factor], interpolated between frames. src has
+ * src_frames >= (patch - 1) * factor + 1 frames per band ([n_mels][src_frames]);
+ * out is [n_mels][patch]. */
+void gs_apply_tempo(const float *src, int src_frames, int n_mels, int patch, double factor, float *out);
+/* Frames gs_apply_tempo needs for a factor: ceil((patch - 1) * factor) + 1. */
+int gs_tempo_source_frames(int patch, double factor);
+
 /* Defaults used by the recipe (what validation supported; see models/README.md). */
 void gs_augment_default(gs_augment_config *cfg);
 /* No augmentation at all (crops only). */
@@ -58,8 +77,8 @@ void gs_augment_none(gs_augment_config *cfg);
  * random non-silent crop (gs_spec.crops) of the clip or, when set has clip
  * variants, of one of them (gs_spec_set_train_spec). Every clip must have
  * at least one non-silent crop (specs[clip[i]].num_crops > 0). labels[i] is
- * clip[i]'s label. bands (may be NULL: no low-pass) is the table for
- * cfg->lowpass_p. */
+ * clip[i]'s label. bands (may be NULL: no low-pass and no pitch shift) is
+ * the table for cfg->lowpass_p and cfg->pitch_semitones. */
 void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, int batch, int num_labels,
                    const gs_frontend_params *params, const gs_augment_config *cfg, const gs_band_table *bands,
                    gs_rng *rng, float *inputs, float *targets, float *scratch);

@@ -91,6 +91,11 @@ void gs_train_cli_usage(FILE *out)
             "                            it), so a band-limited recording's missing top octave\n"
             "                            cannot become a genre cue; 0 = off\n"
             "  --lowpass-hz LO HI        the cut-off's range in Hz (4000 11000)\n"
+            "  --pitch S (0)             shift each crop's pitch by a random -S..+S semitones\n"
+            "                            (in the mel domain: bands move to where their centre\n"
+            "                            frequency goes); 0 = off, at most 12\n"
+            "  --tempo T (0)             play each crop at a random speed between 1/(1+T) and\n"
+            "                            1+T times (frames interpolated); 0 = off, at most 1\n"
             "  --clip-variants K (0)     also train on K copies of every clip scaled by a\n"
             "                            random +3..+12 dB (fixed by --seed and the clip) and\n"
             "                            hard-clipped to [-1,1], as a hot master is; crops\n"
@@ -257,6 +262,10 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
     }
     if (!strcmp(a, "--lowpass"))
         return gs_parse_float(v, 0.0f, 1.0f, &t->augment.lowpass_p) != 0;
+    if (!strcmp(a, "--pitch"))
+        return gs_parse_float(v, 0.0f, 12.0f, &t->augment.pitch_semitones) != 0;
+    if (!strcmp(a, "--tempo"))
+        return gs_parse_float(v, 0.0f, 1.0f, &t->augment.tempo) != 0;
     if (!strcmp(a, "--lr"))
         return gs_parse_float(v, 1e-8f, 10.0f, &t->optim.lr) != 0;
     if (!strcmp(a, "--weight-decay"))

@@ -315,6 +315,8 @@ static cJSON *augment_json(const gs_augment_config *a)
     cJSON_AddNumberToObject(o, "mixup_alpha", a->mixup_alpha);
     cJSON_AddNumberToObject(o, "label_smoothing", a->label_smoothing);
     cJSON_AddNumberToObject(o, "lowpass_p", a->lowpass_p);
+    cJSON_AddNumberToObject(o, "pitch_semitones", a->pitch_semitones);
+    cJSON_AddNumberToObject(o, "tempo", a->tempo);
     if (a->lowpass_p > 0.0f) {
         cJSON_AddNumberToObject(o, "lowpass_min_hz", a->lowpass_min_hz);
         cJSON_AddNumberToObject(o, "lowpass_max_hz", a->lowpass_max_hz);

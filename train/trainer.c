@@ -106,7 +106,7 @@ typedef struct loop_state {
     gs_tnet *net;
     gs_optim *opt;
     gs_sampler sm;
-    gs_band_table bands; /* filled only when the low-pass augmentation is on */
+    gs_band_table bands; /* filled only when the low-pass or pitch augmentation is on */
     FILE *csv;           /* the per-epoch log, or NULL */
     float *inputs;       /* [B][n_mels][patch_frames] batch, also validation patches */
     float *targets;      /* [B][L] soft targets after mixup / smoothing */
@@ -240,7 +240,7 @@ static gs_status init_buffers(loop_state *s, gs_error *err)
     if (!s->inputs || !s->scratch || !s->targets || !s->probs || !s->clip_probs || !s->order || !s->labels_batch ||
         !s->clip_batch)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
-    if (cfg->augment.lowpass_p > 0.0f)
+    if (cfg->augment.lowpass_p > 0.0f || cfg->augment.pitch_semitones > 0.0f)
         return gs_band_table_init(&s->bands, p, err);
     return GS_OK;
 }
@@ -312,7 +312,7 @@ static gs_status train_steps(loop_state *s, int epoch, const gs_schedule *sched,
             s->labels_batch[j] = s->ds->items[s->clip_batch[j]].label;
         }
         gs_make_batch(s->set, s->clip_batch, s->labels_batch, cfg->batch, L, s->p, &cfg->augment,
-                      cfg->augment.lowpass_p > 0.0f ? &s->bands : NULL, rng, s->inputs, s->targets, s->scratch);
+                      s->bands.cdf ? &s->bands : NULL, rng, s->inputs, s->targets, s->scratch);
         gs_status st = gs_tnet_forward(s->net, s->inputs, cfg->batch, 1, gs_rng_next(rng), s->probs, NULL, err);
         if (st != GS_OK)
             return st;
