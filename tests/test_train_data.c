@@ -176,6 +176,23 @@ static void test_folder_and_bad_input(void)
     gs_rng_seed(&rng, 7);
     gs_make_batch(&set, clips, labels, 4, 2, &fp, &aug, &bands, &rng, inputs2, targets2, scratch);
     CHECK(!memcmp(inputs, inputs2, 4 * size * sizeof(float)) && !memcmp(targets, targets2, sizeof targets));
+    /* Pitch and tempo at their largest, one crop at a time with the
+     * smallest scratch (a batch of one): a faster crop reads up to twice
+     * the frames, which must fit (ASan checks in CI), and stays finite. */
+    gs_augment_config pitch_tempo;
+    gs_augment_none(&pitch_tempo);
+    pitch_tempo.pitch_semitones = 12.0f;
+    pitch_tempo.tempo = 1.0f;
+    float *scratch1 = malloc(gs_make_batch_scratch(1, &fp) * sizeof(float));
+    int pt_finite = 1;
+    for (int k = 0; k < 40; k++) {
+        int c1[1] = {clips[k % 4]}, l1[1] = {labels[k % 4]};
+        gs_make_batch(&set, c1, l1, 1, 2, &fp, &pitch_tempo, &bands, &rng, inputs, targets, scratch1);
+        for (size_t i = 0; i < size; i++)
+            pt_finite &= isfinite(inputs[i]);
+    }
+    CHECK(pt_finite);
+    free(scratch1);
     /* Gain augmentation alone on broadband noise (every band far above the
      * log offset) with mean normalisation: a level change is an additive
      * constant in the log domain, so it cancels. (On a pure tone it does

@@ -226,6 +226,8 @@ void gs_make_batch(const gs_spec_set *set, const int *clip, const int *labels, i
         float *x = inputs + b * size;
         if (cfg->tempo > 0.0f) {
             double factor = exp((2.0 * gs_rng_uniform(rng) - 1.0) * log1p(cfg->tempo));
+            if (factor > GS_MAX_TEMPO_FACTOR) /* rounding at --tempo 1; the scratch holds no more */
+                factor = GS_MAX_TEMPO_FACTOR;
             int need = gs_tempo_source_frames(patch, factor);
             /* A faster crop reads further: keep it inside the clip when the
              * clip is long enough (a shorter one repeats, as the plan says). */
