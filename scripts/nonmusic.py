@@ -159,6 +159,10 @@ def espeak(rng, voices, variants, texts, seconds):
     out = []
     total = 0
     with tempfile.TemporaryDirectory() as tmp:
+        # espeak-ng links libpulse, which makes itself a runtime folder even
+        # when only writing a file: under /tmp/pulse-* (left behind) unless
+        # XDG_RUNTIME_DIR names one, so it gets this temporary folder.
+        env = dict(os.environ, XDG_RUNTIME_DIR=tmp)
         while total < seconds * RATE:
             v = voices[rng.integers(len(voices))]
             var = variants[rng.integers(len(variants))]
@@ -167,7 +171,7 @@ def espeak(rng, voices, variants, texts, seconds):
             path = os.path.join(tmp, 's.wav')
             subprocess.run(['espeak-ng', '-v', f'{v}+{var}', '-s', str(int(rng.uniform(120, 200))),
                             '-p', str(int(rng.uniform(20, 80))), '-w', path, sentence],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             x, rate = read_wav(path)
             x = resample(x, rate, RATE)
             out.append(x)
