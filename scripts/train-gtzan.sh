@@ -32,7 +32,9 @@
 # Environment: GENRESCOPE_TRAIN (binary; default build-release/train/...,
 # built if missing), WORK (scratch folder), MODELS (where the model, tables
 # and plots go; default models/), EPOCHS, CROPS, LR, GAIN, LOG_OFFSET,
-# CLIP_VARIANTS, PATCH_HOP, BALANCE, LOWPASS, THREADS, DESIGNS (space-separated),
+# CLIP_VARIANTS, PATCH_HOP, BALANCE, LOWPASS, PITCH and TEMPO (pitch/tempo
+# augmentation, 0 = off: models/design-search.md, fourth round), THREADS,
+# DESIGNS (space-separated),
 # NONMUSIC_PER_FAMILY, PARITY (0 skips the PyTorch run), GENRESCOPE (the CLI),
 # OUTSIDE (music outside the ten genres, judged only; empty skips it),
 # FROM (final: reuse WORK's designs, parity and cross-validation from an
@@ -65,6 +67,8 @@ balance=${BALANCE:-genre}
 # clips are 16 kHz copies (nothing above 8 kHz), which must not become a
 # genre cue; the same holds for low-bitrate files in use.
 lowpass=${LOWPASS:-0.25}
+pitch=${PITCH:-0}
+tempo=${TEMPO:-0}
 epochs=${EPOCHS:-12}
 crops=${CROPS:-8}
 threads=${THREADS:-2}
@@ -102,7 +106,8 @@ $py "$here/scripts/nonmusic.py" --set train --out "$work/nonmusic" --per-family 
 fi
 common=(--not-music "$work/nonmusic" --cache "$work/cache" --fold-seed 1 --seed 1 --threads "$threads" --epochs "$epochs"
         --crops-per-clip "$crops" --lr "$lr" --batch 32 --gain-db "$gain" --log-offset "$log_offset"
-        --clip-variants "$clip_variants" --patch-hop "$patch_hop" --balance "$balance" --lowpass "$lowpass")
+        --clip-variants "$clip_variants" --patch-hop "$patch_hop" --balance "$balance" --lowpass "$lowpass"
+        --pitch "$pitch" --tempo "$tempo")
 split=(--cv $folds)
 if [ -f "$data/train.txt" ] && [ -f "$data/valid.txt" ]; then
     split=(--split "$data/train.txt" "$data/valid.txt")
@@ -141,7 +146,7 @@ if [ "$parity" = 1 ]; then
     # spectrograms, frame RMS), the filterbank and the not-music examples.
     nice $py "$here/train/reference/train_torch.py" "$work/specs" "$(arch_file "$best")" --epochs "$epochs" \
         --crops-per-clip "$crops" --lr "$lr" --batch 32 --threads "$threads" --gain-db "$gain" \
-        --balance "$balance" --lowpass "$lowpass" --summary "$work/torch.json"
+        --balance "$balance" --lowpass "$lowpass" --pitch "$pitch" --tempo "$tempo" --summary "$work/torch.json"
 fi
 
 if [ "${split[0]}" = --split ]; then

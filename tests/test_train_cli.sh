@@ -165,6 +165,9 @@ $PY "$GS_SRC/train/reference/train_torch.py" "$TMP/export" "$GS_SRC/models/arch/
     --crops-per-clip 1 --batch 8 --threads 1 > "$TMP/torch.out" 2> "$TMP/torch.err"; rc=$?
 check "train_torch.py follows the exported plan" test $rc -eq 0
 check "train_torch.py reports the silent clip" contains "$TMP/torch.err" "training clips are silent throughout"
+$PY "$GS_SRC/train/reference/train_torch.py" "$TMP/export" "$GS_SRC/models/arch/tinychunk-cnn.json" --epochs 1 \
+    --crops-per-clip 1 --batch 8 --threads 1 --pitch 2 --tempo 1 > "$TMP/torchpt.out" 2>&1; rc=$?
+check "train_torch.py trains with pitch and tempo augmentation" test $rc -eq 0
 
 # Not-music examples and calibration: tones and clicks are the "genres",
 # noise is given with --not-music. Cross-validation writes held-out

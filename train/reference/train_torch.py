@@ -21,6 +21,7 @@ at load that its plan cuts the same patches and crops as the C export says.
 usage: train_torch.py EXPORT_DIR ARCH.json [--epochs N] [--batch N]
        [--crops-per-clip N] [--balance genre|genre-length|none] [--lr X]
        [--weight-decay X] [--warmup-epochs X] [--lowpass P] [--lowpass-hz LO HI]
+       [--pitch S] [--tempo T]
        [--seed N] [--threads N] [--summary OUT.json] [--verbose]
 Prints per-fold accuracy, mean +- std and seconds per epoch (with --verbose
 also each epoch's loss and validation accuracy).
@@ -98,11 +99,13 @@ class Plan:
         peaks = np.lib.stride_tricks.sliding_window_view(rms, self.nf).max(axis=1)
         return np.nonzero(peaks >= self.silence)[0].astype(np.int64)
 
-    def cut(self, spec, start):
-        """patch_frames frames from start, repeated cyclically when the
-        clip has fewer (gs_patch_from_frames); not normalised."""
+    def cut(self, spec, start, frames=None):
+        """frames (default patch_frames) frames from start, repeated
+        cyclically when the clip has fewer (gs_patch_from_frames); not
+        normalised."""
+        n = self.nf if frames is None else frames
         have = spec.shape[1] - start
-        idx = start + np.arange(self.nf) % have if have < self.nf else start + np.arange(self.nf)
+        idx = start + np.arange(n) % have if have < n else start + np.arange(n)
         return spec[:, idx]
 
     def normalize(self, x):
@@ -159,6 +162,37 @@ class Augment:
         fb = plan.filterbank.astype(np.float64)
         self.cdf = np.concatenate([np.zeros((fb.shape[0], 1)), np.cumsum(fb, axis=1)], axis=1)
         self.bin_hz = plan.sample_rate / plan.n_fft
+        # Pitch: each band's centre, where half its filter weight lies below
+        # (gs_band_table_init's centre_hz).
+        half = 0.5 * self.cdf[:, -1]
+        centres = []
+        for c, h in zip(self.cdf, half):
+            k = min(int(np.searchsorted(c[1:], h, side='left')), len(c) - 2)
+            w = (h - c[k]) / (c[k + 1] - c[k]) if c[k + 1] > c[k] else 0.0
+            centres.append((k + w) * self.bin_hz)
+        self.centre_hz = np.array(centres)
+
+    def pitch(self, x, semitones):
+        """Band m takes the value, interpolated between bands, of the place
+        whose frequency is its centre / 2^(semitones/12) (gs_apply_pitch)."""
+        c, n = self.centre_hz, len(self.centre_hz)
+        pos = np.interp(c * 2.0 ** (-semitones / 12.0), c, np.arange(n))
+        i = np.minimum(pos.astype(int), n - 2)
+        w = (pos - i).astype(np.float32)[:, None]
+        return x[i] + w * (x[i + 1] - x[i])
+
+    def tempo(self, spec, start, factor):
+        """A crop played factor times as fast: frames read at factor's rate,
+        interpolated (gs_apply_tempo), further into the clip when faster."""
+        nf = self.plan.nf
+        need = int(math.ceil((nf - 1) * factor - 1e-9)) + 1
+        if start + need > spec.shape[1] >= need:
+            start = spec.shape[1] - need
+        src = self.plan.cut(spec, start, need)
+        pos = np.arange(nf) * factor
+        i = np.minimum(pos.astype(int), need - 2)
+        w = (pos - i).astype(np.float32)
+        return src[:, i] + w * (src[:, i + 1] - src[:, i])
 
     def lowpass(self, x, fc):
         """Each band keeps the share of its filter weight below fc (bins
@@ -175,7 +209,14 @@ class Augment:
         a, rng = self.a, self.rng
         xs, ts = [], []
         for c, y in zip(clips, labels):
-            x = self.plan.cut(specs[c], crops[c][rng.integers(0, len(crops[c]))]).astype(np.float32)
+            start = crops[c][rng.integers(0, len(crops[c]))]
+            if a['tempo'] > 0:
+                factor = min(math.exp(rng.uniform(-1, 1) * math.log1p(a['tempo'])), 2.0)
+                x = self.tempo(specs[c], start, factor).astype(np.float32)
+            else:
+                x = self.plan.cut(specs[c], start).astype(np.float32)
+            if a['pitch_semitones'] > 0:
+                x = self.pitch(x, rng.uniform(-a['pitch_semitones'], a['pitch_semitones'])).astype(np.float32)
             if a['gain_db'] > 0:
                 g2 = np.float32(10 ** (rng.uniform(-a['gain_db'], a['gain_db']) / 10))
                 x = np.log(g2 * np.maximum(np.exp(x) - self.off, 0) + self.off)
@@ -355,6 +396,8 @@ def main():
     ap.add_argument('--gain-db', type=float, default=12.0)
     ap.add_argument('--lowpass', type=float, default=0.25)
     ap.add_argument('--lowpass-hz', type=float, nargs=2, default=[4000.0, 11000.0])
+    ap.add_argument('--pitch', type=float, default=0.0, help='pitch shift of each crop, +-semitones (0: off)')
+    ap.add_argument('--tempo', type=float, default=0.0, help='tempo factor of each crop in [1/(1+T), 1+T] (0: off)')
     ap.add_argument('--time-masks', type=int, default=2)
     ap.add_argument('--time-mask-max', type=int, default=16)
     ap.add_argument('--freq-masks', type=int, default=2)
@@ -382,7 +425,8 @@ def main():
     aug_cfg = dict(gain_db=args.gain_db, time_masks=args.time_masks, time_mask_max=args.time_mask_max,
                    freq_masks=args.freq_masks, freq_mask_max=args.freq_mask_max, mixup_alpha=args.mixup,
                    label_smoothing=args.label_smoothing, lowpass_p=args.lowpass,
-                   lowpass_min_hz=args.lowpass_hz[0], lowpass_max_hz=args.lowpass_hz[1])
+                   lowpass_min_hz=args.lowpass_hz[0], lowpass_max_hz=args.lowpass_hz[1],
+                   pitch_semitones=args.pitch, tempo=args.tempo)
     L = len(label_names)
     # split.txt: "kfold K" (fold column 0..K-1) or "given 1" (0 train, 1 valid)
     kind = open(os.path.join(args.export_dir, 'split.txt')).read().split()[0]
