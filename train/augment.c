@@ -157,8 +157,7 @@ void gs_apply_tempo(const float *src, int src_frames, int n_mels, int patch, dou
     }
 }
 
-/* The largest tempo factor the CLI allows (--tempo at most 1: twice as fast). */
-#define GS_MAX_TEMPO_FACTOR 2.0
+#define GS_MAX_TEMPO_FACTOR (1.0 + GS_AUGMENT_MAX_TEMPO)
 
 size_t gs_make_batch_scratch(int batch, const gs_frontend_params *p)
 {

@@ -11,6 +11,10 @@
 #include "rng.h"
 #include "spec_cache.h"
 
+/* The largest --tempo: crops up to twice as fast. gs_make_batch_scratch
+ * sizes the scratch for it, so the CLI must not accept more. */
+#define GS_AUGMENT_MAX_TEMPO 1.0f
+
 typedef struct gs_augment_config {
     float gain_db;     /* uniform gain in [-gain_db, +gain_db]; 0 = off */
     int time_masks;    /* number of time masks per patch */

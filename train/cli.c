@@ -265,7 +265,7 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
     if (!strcmp(a, "--pitch"))
         return gs_parse_float(v, 0.0f, 12.0f, &t->augment.pitch_semitones) != 0;
     if (!strcmp(a, "--tempo"))
-        return gs_parse_float(v, 0.0f, 1.0f, &t->augment.tempo) != 0;
+        return gs_parse_float(v, 0.0f, GS_AUGMENT_MAX_TEMPO, &t->augment.tempo) != 0;
     if (!strcmp(a, "--lr"))
         return gs_parse_float(v, 1e-8f, 10.0f, &t->optim.lr) != 0;
     if (!strcmp(a, "--weight-decay"))
