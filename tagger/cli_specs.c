@@ -73,7 +73,7 @@ static const gs_cli_option classify_options[] = {
 };
 static const gs_cli_status classify_statuses[] = {
     {0, "every file was classified"},
-    {1, "some file could not be read or decoded, or the model could not be loaded"},
+    {1, "some file or folder could not be read or decoded, or the model could not be loaded"},
     STATUS_USAGE,
     END_STATUSES,
 };
@@ -295,11 +295,13 @@ static const gs_cli_status prune_statuses[] = {
 static const gs_cli_spec classify_spec = {
     "classify",
     "print the genres of audio files",
-    "[OPTIONS] FILE...",
-    GS_CLI_FILE,
+    "[OPTIONS] FILE|DIR...",
+    GS_CLI_PATH,
     "Prints the most likely genres of each audio file (any format libsndfile or FFmpeg decodes: "
     "WAV, AIFF, FLAC, Ogg, Opus, MP3, M4A/AAC, ALAC...), with their probabilities, or why it has "
-    "none (silent, not music). Genres are shown by their display names. No index is used.",
+    "none (silent, not music). A folder stands for the audio files under it, found as scan finds "
+    "them (recursively, hidden and system folders skipped, in path order). Genres are shown by "
+    "their display names. No index is used and nothing is written.",
     classify_options,
     classify_statuses,
 };

@@ -1,9 +1,11 @@
-/* `genrescope classify FILE...`: the verdict for each file on stdout, one
- * clear line per failure on stderr. With --json, one JSON object per line
- * per file, so scripts can rely on it. */
+/* `genrescope classify FILE|DIR...`: the verdict for each file (a folder's
+ * audio files as a scan finds them, in path order) on stdout, one clear
+ * line per failure on stderr. With --json, one JSON object per line per
+ * file, so scripts can rely on it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -13,6 +15,7 @@
 #include "config.h"
 #include "genre_names.h"
 #include "genrescope.h"
+#include "genrescope/walk.h"
 
 /* Label indices sorted by descending probability (insertion sort: n <= 64). */
 static void rank_labels(const float *probs, int n, int *order)
@@ -129,6 +132,79 @@ static void print_text(const gs_model *model, const char *path, const gs_track_r
     }
 }
 
+/* What one run classifies with and how it prints. */
+typedef struct classify_run {
+    const gs_model *model;
+    gs_classifier *cls;
+    int json, top, windows;
+    int failures;
+} classify_run;
+
+/* One failure: a stderr line, and with --json a row in the form scan's
+ * failed rows have, so a reader of the JSON lines sees it too. */
+static void report_failure(classify_run *run, const char *path, const char *message)
+{
+    fprintf(stderr, "genrescope classify: %s\n", message);
+    if (run->json) {
+        cJSON *j = cJSON_CreateObject();
+        gs_cli_add_path(j, "path", path);
+        cJSON_AddStringToObject(j, "status", "failed");
+        cJSON_AddStringToObject(j, "error", gs_cli_error_reason(path, message));
+        gs_cli_print_json(stdout, j);
+    }
+    run->failures++;
+}
+
+static void classify_one(classify_run *run, const char *path)
+{
+    gs_track_result r;
+    gs_error err;
+    if (gs_classify_file(run->cls, path, &r, &err) != GS_OK) {
+        report_failure(run, path, err.message);
+        return;
+    }
+    if (run->json)
+        print_json(run->model, path, &r);
+    else
+        print_text(run->model, path, &r, run->top, run->windows);
+    fflush(stdout);
+    gs_track_result_free(&r);
+}
+
+/* A folder entry the walk could not read (a folder without permission, a
+ * dangling link) is a failure like an unreadable file. */
+static void walk_warning(void *user, const char *path, const char *reason)
+{
+    char message[4200];
+    snprintf(message, sizeof message, "%s: %s", path, reason);
+    report_failure(user, path, message);
+}
+
+/* A folder argument: its audio files, found as `scan` finds them (the
+ * core's walk: recursive, hidden and system folders skipped, in path
+ * order). A folder without audio is said on stderr, not a failure. */
+static void classify_folder(classify_run *run, const char *dir)
+{
+    gs_walk_options opts = {0};
+    opts.warn = walk_warning;
+    opts.user = run;
+    gs_walk_list list = {0};
+    gs_error err;
+    if (gs_walk(&dir, 1, &opts, &list, &err) != GS_OK)
+        report_failure(run, dir, err.message);
+    else if (list.count == 0)
+        fprintf(stderr, "genrescope classify: no audio files under %s\n", dir);
+    for (size_t i = 0; i < list.count; i++)
+        classify_one(run, list.entries[i].path);
+    gs_walk_list_free(&list);
+}
+
+static int is_folder(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 int gs_cmd_classify(int argc, char **argv)
 {
     const gs_cli_spec *spec = gs_cli_find("classify");
@@ -155,7 +231,6 @@ int gs_cmd_classify(int argc, char **argv)
     }
     if (optind >= argc)
         return gs_cli_usage_error(spec, "no input files");
-    const int json = shared.json;
     if (gs_cli_load_genre_names("classify", shared.genre_names) != 0)
         return GS_EXIT_USAGE;
     gs_error err;
@@ -170,31 +245,14 @@ int gs_cmd_classify(int argc, char **argv)
         gs_model_free(model);
         return 1;
     }
-    int failures = 0;
+    classify_run run = {model, cls, shared.json, (int)top, windows, 0};
     for (int i = optind; i < argc; i++) {
-        gs_track_result r;
-        if (gs_classify_file(cls, argv[i], &r, &err) != GS_OK) {
-            fprintf(stderr, "genrescope classify: %s\n", err.message);
-            if (json) {
-                /* A row for every file, so a reader of the JSON lines sees
-                 * the failure too, in the form scan's rows have. */
-                cJSON *j = cJSON_CreateObject();
-                gs_cli_add_path(j, "path", argv[i]);
-                cJSON_AddStringToObject(j, "status", "failed");
-                cJSON_AddStringToObject(j, "error", gs_cli_error_reason(argv[i], err.message));
-                gs_cli_print_json(stdout, j);
-            }
-            failures++;
-            continue;
-        }
-        if (json)
-            print_json(model, argv[i], &r);
+        if (is_folder(argv[i]))
+            classify_folder(&run, argv[i]);
         else
-            print_text(model, argv[i], &r, (int)top, windows);
-        fflush(stdout);
-        gs_track_result_free(&r);
+            classify_one(&run, argv[i]);
     }
     gs_classifier_free(cls);
     gs_model_free(model);
-    return failures ? 1 : 0;
+    return run.failures ? 1 : 0;
 }

@@ -73,6 +73,27 @@ check "exit 1 when a file fails (as --help says)" "[ $rc -eq 1 ]"
 check "good file still printed" "grep -q music.wav '$tmp/out'"
 check "one stderr line per failure" "[ \$(wc -l < '$tmp/err') -eq 2 ] && grep -q fake.mp3 '$tmp/err' && grep -q missing.flac '$tmp/err'"
 
+# A folder stands for its audio files, found as scan finds them: recursive,
+# in path order, hidden folders and other files passed over; arguments keep
+# their order.
+mkdir -p "$tmp/lib/b-sub" "$tmp/lib/.hidden" "$tmp/empty"
+cp "$tmp/music.wav" "$tmp/lib/a.wav"; cp "$tmp/short.wav" "$tmp/lib/b-sub/c.wav"
+cp "$tmp/music.wav" "$tmp/lib/.hidden/h.wav"; printf 'notes\n' > "$tmp/lib/notes.txt"
+"$cli" classify --json --model "$tmp/model.safetensors" "$tmp/silence.wav" "$tmp/lib" > "$tmp/lib.json"
+check "a folder: exit 0" "[ $? -eq 0 ]"
+check "a folder's audio files in path order, after the file named first" "/usr/bin/python3 - '$tmp' <<'PY'
+import json, sys
+t = sys.argv[1]
+paths = [json.loads(l)['path'] for l in open(t + '/lib.json')]
+assert paths == [t + '/silence.wav', t + '/lib/a.wav', t + '/lib/b-sub/c.wav'], paths
+PY"
+"$cli" classify --model "$tmp/model.safetensors" "$tmp/empty" > "$tmp/empty.out" 2> "$tmp/empty.err"
+check "a folder without audio: exit 0, said on stderr" "[ $? -eq 0 ] && [ ! -s '$tmp/empty.out' ] && grep -q 'no audio files under' '$tmp/empty.err'"
+cp "$tmp/fake.mp3" "$tmp/lib/b-sub/fake.mp3"
+"$cli" classify --json --model "$tmp/model.safetensors" "$tmp/lib" > "$tmp/lib2.json" 2> "$tmp/lib2.err"
+check "an undecodable file in a folder: exit 1, a failed row, the others classified" \
+    "[ $? -eq 1 ] && grep -q '\"status\":\"failed\"' '$tmp/lib2.json' && [ \$(wc -l < '$tmp/lib2.json') -eq 3 ] && grep -q fake.mp3 '$tmp/lib2.err'"
+
 "$cli" classify --model "$tmp/nope.safetensors" "$tmp/music.wav" 2>"$tmp/err2"
 check "bad model path: exit 1 (as --help says), clearly" "[ $? -eq 1 ] && grep -q nope.safetensors '$tmp/err2'"
 # Classifier weights that are huge but finite overflow the logits to Inf
