@@ -36,7 +36,7 @@ train=${GENRESCOPE_TRAIN:-$here/build-release/train/genrescope-train}
 mkdir -p "$work"
 
 # The recipe's options for the shipped model (scripts/train-gtzan.sh defaults).
-common=(--cache "$cache" --fold-seed 1 --seed 1 --threads "$threads" --epochs 12
+common=(--cache "$cache" --fold-layout shuffled --fold-seed 1 --seed 1 --threads "$threads" --epochs 12
         --crops-per-clip 8 --lr 2e-3 --batch 32 --gain-db 24 --log-offset 1e-10
         --clip-variants 2 --cv 5 --cv-only --arch "$here/models/arch/shortchunk-cnn.json"
         --name shortchunk-cnn)

@@ -49,7 +49,7 @@ list=$default_list
 run_one() {  # name arch seed epochs [extra...]
     local name=$1 arch=$here/models/arch/$2.json seed=$3 epochs=$4; shift 4
     [ -f "$work/$name-pred.csv" ] && { echo "== $name: already in $work"; return 0; }
-    local common=(--not-music "$work/nonmusic" --cache "$cache" --fold-seed 1 --seed "$seed" --threads 1
+    local common=(--not-music "$work/nonmusic" --cache "$cache" --seed "$seed" --threads 1
                   --epochs "$epochs" --crops-per-clip 8 --lr 2e-3 --batch 32 --gain-db 24 --log-offset 1e-10
                   --clip-variants 2 --patch-hop 128 --balance genre --lowpass 0.25)
     echo "$arch" > "$work/$name.arch"

@@ -141,6 +141,27 @@ check "export and cross-validation succeed" test $rc -eq 0
 check "every clip's held-out verdict is listed" test "$(wc -l < "$TMP/pred.csv")" -eq 21
 check "the silent clip's verdict is silence" contains "$TMP/pred.csv" "^silent,[12],tone,(silent),0,0,0$"
 check "fold models are removed once scored" test -z "$(ls "$TMP" | grep 'cv.json.fold')"
+# Folds are contiguous runs of each label's files in path order by default
+# (neighbours, such as an artist's tracks, stay together): along path order
+# each label changes fold once with 2 folds. Shuffled folds take a seed.
+check "folds are contiguous runs of path order" $PY - "$TMP/pred.csv" "$TMP/cv.json" <<'PYEOF'
+import csv, json, sys
+rows = sorted(csv.DictReader(open(sys.argv[1])), key=lambda r: (r['label'], r['stem']))
+for label in {r['label'] for r in rows}:
+    folds = [r['fold'] for r in rows if r['label'] == label]
+    changes = sum(a != b for a, b in zip(folds, folds[1:]))
+    assert changes == 1, (label, folds)
+assert 'contiguous' in json.load(open(sys.argv[2]))['cv']['split']
+PYEOF
+"$TRAIN" "$TMP/plan" --cv 2 --cv-only --fold-seed 3 "${COMMON[@]}" > "$TMP/foldseed.err" 2>&1; rc=$?
+check "--fold-seed without shuffled folds is a usage error" test $rc -eq 2
+check "...that says why" contains "$TMP/foldseed.err" "fold-seed only applies to --fold-layout shuffled"
+"$TRAIN" "$TMP/plan" --cv 2 --cv-only --fold-layout sometimes "${COMMON[@]}" > /dev/null 2>&1; rc=$?
+check "unknown --fold-layout is a usage error" test $rc -eq 2
+"$TRAIN" "$TMP/plan" --cv 2 --cv-only --epochs 1 --fold-layout shuffled --fold-seed 3 --predictions "$TMP/pred-shuffled.csv" \
+    --summary "$TMP/cv-shuffled.json" "${COMMON[@]}" -q > /dev/null 2>&1; rc=$?
+check "shuffled folds with a seed succeed" test $rc -eq 0
+check "...and say so in the summary" contains "$TMP/cv-shuffled.json" "shuffled with fold seed 3"
 # --keep-fold-models keeps them (named after --summary here), as loadable models.
 "$TRAIN" "$TMP/plan" --cv 2 --cv-only --epochs 1 --keep-fold-models --summary "$TMP/kept.json" "${COMMON[@]}" -q \
     > "$TMP/kept.out" 2>&1; rc=$?

@@ -534,6 +534,36 @@ static void test_folds(void)
     }
     CHECK(gs_stratified_folds(&ds, 26, 1, fold, &err) == GS_ERR_INVALID);
 
+    /* Contiguous runs: the same per-label shares and fold sizes, but each
+     * label's files in path order change fold only k - 1 times, so files
+     * that are neighbours (an artist's run: items 2j and 2j+1 here) share a
+     * fold. Shuffled folds split such pairs, which is what this guards. */
+    CHECK(gs_contiguous_folds(&ds, 5, fold, &err) == GS_OK);
+    for (int k = 0; k < 5; k++) {
+        int n = 0, by[3] = {0, 0, 0};
+        for (int i = 0; i < 25; i++)
+            if (fold[i] == k) {
+                n++;
+                by[ds.items[i].label]++;
+            }
+        CHECK_MSG(n == 5, "fold %d has %d files", k, n);
+        for (int l = 0; l < 3; l++)
+            CHECK(by[l] == per[l] / 5 || by[l] == per[l] / 5 + 1);
+    }
+    int changes[3] = {0, 0, 0}, split_pairs = 0, split_pairs_shuffled = 0;
+    for (int i = 1; i < 25; i++)
+        if (ds.items[i].label == ds.items[i - 1].label)
+            changes[ds.items[i].label] += fold[i] != fold[i - 1];
+    for (int l = 0; l < 3; l++)
+        CHECK_MSG(changes[l] == 4, "label %d changes fold %d times along path order", l, changes[l]);
+    for (int i = 0; i + 1 < 10; i += 2) { /* label a: 10 files = 5 runs of 2 */
+        split_pairs += fold[i] != fold[i + 1];
+        split_pairs_shuffled += fold2[i] != fold2[i + 1];
+    }
+    CHECK(split_pairs == 0);
+    CHECK(split_pairs_shuffled > 0);
+    CHECK(gs_contiguous_folds(&ds, 26, fold, &err) == GS_ERR_INVALID);
+
     write_text("train.txt", "a/a.00000\na.00001.wav\nb/b.00003\nc/c.00099\n");
     write_text("valid.txt", "c/c.00001.au\nb.00004\n");
     char tp[2048], vp[2048];

@@ -112,7 +112,14 @@ void gs_train_cli_usage(FILE *out)
             "                            once scored otherwise\n"
             "  --final-only              skip validation runs (e.g. the given split's), train\n"
             "                            the final model on all listed data\n"
-            "  --fold-seed N (1)         fold assignment seed (same folds for every design)\n"
+            "  --fold-layout L (contiguous)  how --cv deals each label's files into folds:\n"
+            "                            contiguous: K runs of consecutive files in path order,\n"
+            "                            so an artist's or album's files (neighbours in path\n"
+            "                            order) stay in one fold and each fold is scored on\n"
+            "                            artists it did not train on; shuffled: at random,\n"
+            "                            which puts one artist on both sides and overstates\n"
+            "                            accuracy (and confidence calibrated on it)\n"
+            "  --fold-seed N (1)         seed of --fold-layout shuffled\n"
             "  --split TRAIN.txt VALID.txt  given split instead of folds (names like genre/genre.00012)\n"
             "  --auto-split              use DATA_DIR/train.txt + valid.txt when both exist, else --cv\n"
             "  --baseline                also score logistic regression on per-band log-mel\n"
@@ -249,6 +256,15 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
         return gs_parse_int(v, 2, 64, &t->batch) != 0;
     if (!strcmp(a, "--crops-per-clip"))
         return gs_parse_int(v, 1, 10000, &t->crops_per_clip) != 0;
+    if (!strcmp(a, "--fold-layout")) {
+        if (!strcmp(v, "contiguous"))
+            c->shuffled_folds = 0;
+        else if (!strcmp(v, "shuffled"))
+            c->shuffled_folds = 1;
+        else
+            return 1;
+        return 0;
+    }
     if (!strcmp(a, "--balance")) {
         if (!strcmp(v, "none"))
             t->balance = GS_BALANCE_NONE;
@@ -291,8 +307,10 @@ static int parse_value_option(gs_train_cli *c, const char *a, const char *v)
         int bad = errno || end == v || *end || !isdigit((unsigned char)v[0]);
         if (!strcmp(a, "--seed"))
             t->seed = s;
-        else
+        else {
             c->fold_seed = s;
+            c->fold_seed_given = 1;
+        }
         return bad;
     }
     if (!strcmp(a, "--threads"))
@@ -364,6 +382,10 @@ static int check_training_options(const gs_train_cli *c, FILE *errout)
     }
     if (c->keep_fold_models && !c->output && !c->summary) {
         return usage_error(errout, "--keep-fold-models needs -o or --summary to name the fold models after");
+    }
+    if (c->fold_seed_given && !c->shuffled_folds) {
+        return usage_error(errout,
+                           "--fold-seed only applies to --fold-layout shuffled (contiguous folds have no seed)");
     }
     if (c->replace_head && !c->init_from) {
         return usage_error(errout, "--replace-head needs --init-from MODEL");

@@ -40,6 +40,8 @@ typedef struct gs_train_cli {
     int cv_only;
     int keep_fold_models; /* --keep-fold-models: OUTPUT.foldK.safetensors stay */
     int final_only;       /* --final-only: skip validation runs */
+    int shuffled_folds;   /* --fold-layout shuffled (default: contiguous runs) */
+    int fold_seed_given;  /* --fold-seed was on the command line */
     uint64_t fold_seed;
     const char *split_train, *split_valid; /* --split */
     int auto_split;                        /* --auto-split: DATA/train.txt + valid.txt when present */

@@ -1,4 +1,5 @@
-/* Train/validation splits (crossval.h): seeded stratified k-fold, and the
+/* Train/validation splits (crossval.h): stratified k-fold in contiguous runs
+ * or seeded and shuffled, and the
  * split read from train.txt / valid.txt lists matched by file stem. */
 #include "crossval.h"
 
@@ -31,6 +32,34 @@ gs_status gs_stratified_folds(const gs_dataset *ds, int k, uint64_t seed, int *f
         }
     }
     free(idx);
+    return GS_OK;
+}
+
+gs_status gs_contiguous_folds(const gs_dataset *ds, int k, int *fold, gs_error *err)
+{
+    if (k < 2 || k > ds->num_items)
+        return gs_error_set(err, GS_ERR_INVALID, "cannot make %d folds from %d files", k, ds->num_items);
+    int start = 0;
+    for (int l = 0; l < ds->num_labels; l++) {
+        int n = 0;
+        for (int i = 0; i < ds->num_items; i++)
+            n += ds->items[i].label == l;
+        /* The first n % k runs are one item longer; the fold after the last
+         * longer run starts the next label, as round-robin dealing would. */
+        int run = 0, in_run = 0, run_length = n / k + (n % k > 0);
+        for (int i = 0; i < ds->num_items; i++) {
+            if (ds->items[i].label != l)
+                continue;
+            if (in_run == run_length) {
+                run++;
+                in_run = 0;
+                run_length = n / k + (run < n % k);
+            }
+            fold[i] = (start + run) % k;
+            in_run++;
+        }
+        start = (start + n % k) % k;
+    }
     return GS_OK;
 }
 

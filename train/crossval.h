@@ -1,5 +1,6 @@
-/* Train/validation splits: stratified k-fold with a fixed seed, or a given
- * split from train.txt / valid.txt lists. fold[i] is the fold of item i
+/* Train/validation splits: stratified k-fold (contiguous runs of path order,
+ * or shuffled with a fixed seed), or a given split from train.txt /
+ * valid.txt lists. fold[i] is the fold of item i
  * (k-fold: 0..k-1; given split: 0 = train, 1 = valid, -1 = in neither list). */
 #ifndef GS_TRAIN_CROSSVAL_H
 #define GS_TRAIN_CROSSVAL_H
@@ -8,7 +9,17 @@
 
 #include "dataset.h"
 
-/* Stratified: each label's items (in path order) are shuffled with seed and
+/* Stratified in contiguous runs: each label's items, in path order, are cut
+ * into k runs of consecutive items, so files that sit next to each other
+ * (an artist's or an album's tracks in Artist/Album/ trees; GTZAN's runs of
+ * one artist's clips) stay in one fold, and a fold's model is scored on
+ * artists it did not train on. Run j of a label goes to fold (start + j) %
+ * k, start continuing where the previous label stopped, so every fold gets
+ * floor or ceil of each label's share and fold sizes differ by at most one,
+ * as with gs_stratified_folds. Needs k >= 2 and k <= items. */
+gs_status gs_contiguous_folds(const gs_dataset *ds, int k, int *fold, gs_error *err);
+
+/* Stratified and shuffled: each label's items (in path order) are shuffled with seed and
  * dealt round-robin, continuing where the previous label stopped, so every
  * fold gets floor or ceil of each label's share and fold sizes differ by at
  * most one. Needs k >= 2 and k <= items. */

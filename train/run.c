@@ -191,9 +191,17 @@ static gs_status make_split(run_ctx *r, gs_error *err)
     }
     if (c->cv_folds) {
         r->num_folds = c->cv_folds;
-        snprintf(r->split_desc, sizeof r->split_desc, "%d-fold cross-validation stratified by label, fold seed %llu",
-                 c->cv_folds, (unsigned long long)c->fold_seed);
-        gs_status st = gs_stratified_folds(&r->ds, c->cv_folds, c->fold_seed, r->fold, err);
+        gs_status st;
+        if (c->shuffled_folds) {
+            snprintf(r->split_desc, sizeof r->split_desc,
+                     "%d-fold cross-validation stratified by label, shuffled with fold seed %llu", c->cv_folds,
+                     (unsigned long long)c->fold_seed);
+            st = gs_stratified_folds(&r->ds, c->cv_folds, c->fold_seed, r->fold, err);
+        } else {
+            snprintf(r->split_desc, sizeof r->split_desc,
+                     "%d-fold cross-validation stratified by label, contiguous runs of path order", c->cv_folds);
+            st = gs_contiguous_folds(&r->ds, c->cv_folds, r->fold, err);
+        }
         mark_train_only(r);
         return st;
     }
