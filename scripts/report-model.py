@@ -134,25 +134,52 @@ def wilson_low(k, n, z=1.96):
     return (ph + z * z / (2 * n) - z * math.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n))) / d
 
 
+def has_split(work, data, best):
+    """True when the recipe ran on a given split: BEST-pred.csv then holds
+    the split model's verdicts on valid, artists it never heard."""
+    return os.path.exists(f"{data}/train.txt") and os.path.exists(f"{work}/{best}-pred.csv") and \
+        os.path.exists(f"{work}/cv-pred.csv") and \
+        not os.path.samefile(f"{work}/{best}-pred.csv", f"{work}/cv-pred.csv")
+
+
+def shipped_temperature(work, data, best):
+    """The temperature the final model gets (genrescope-train --calibrate-from
+    on the same file, the C fit): with a given split, fitted on the split
+    model's verdicts on valid, the only predictions made on artists the
+    model never heard (the folds of the cross-validation keep runs of
+    consecutive clips together, but an artist's run can still cross a fold
+    boundary: out-of-fold accuracy 75% against 57% on valid); without one,
+    on the out-of-fold predictions."""
+    path = f"{work}/{best}-pred.csv" if has_split(work, data, best) else f"{work}/cv-pred.csv"
+    _, _, p, y = read_predictions(path)
+    return fit_temperature(p, y), path
+
+
 def held_out(work, data, best):
     """The predictions the report judges, their calibration and not-music
     threshold, never fitted on themselves. With a given split: the split
-    model on valid, calibrated with T (and thresholded as) fitted on the
-    out-of-fold predictions of the train clips. Without one: the out-of-fold
-    predictions themselves, each fold calibrated and thresholded by the other
-    folds (cross-fitting)."""
-    if os.path.exists(f"{data}/train.txt") and os.path.exists(f"{work}/{best}-pred.csv") and \
-            os.path.exists(f"{work}/cv-pred.csv") and f"{work}/{best}-pred.csv" != f"{work}/cv-pred.csv":
+    model on valid, each clip calibrated with T fitted on the other valid
+    clips (leave-one-out cross-fitting), thresholded at the not-music
+    threshold of the train clips' out-of-fold predictions. Without one: the
+    out-of-fold predictions themselves, each fold calibrated and thresholded
+    by the other folds (cross-fitting)."""
+    if has_split(work, data, best):
         _, labels, pv, yv = read_predictions(f"{work}/{best}-pred.csv")
         cs, clabels, pc, yc = read_predictions(f"{work}/cv-pred.csv")
         assert labels == clabels, (labels, clabels)
+        cal = np.zeros_like(pv)
+        ts = []
+        for i in range(len(yv)):
+            others = np.arange(len(yv)) != i
+            ts.append(fit_temperature(pv[others], yv[others]))
+            cal[i] = calibrate(pv[i:i + 1], ts[-1])[0]
         train = stems_of(f"{data}/train.txt")
         mask = np.array([s in train for s in cs])
-        t = fit_temperature(pc[mask], yc[mask])
-        nm_min = not_music_threshold(calibrate(pc[mask], t), labels)
-        how = (f"valid ({len(yv)} clips): the split model's verdicts, calibrated with T={t:.3f} fitted on the "
-               f"cross-validated predictions of the {int(mask.sum())} train clips")
-        return labels, pv, yv, calibrate(pv, t), t, nm_min, how
+        t_all = fit_temperature(pv, yv)
+        nm_min = not_music_threshold(calibrate(pc[mask], t_all), labels)
+        how = (f"valid ({len(yv)} clips): the split model's verdicts, each calibrated with T fitted on the other "
+               f"{len(yv) - 1} (leave-one-out, T {min(ts):.3f}..{max(ts):.3f})")
+        return labels, pv, yv, cal, float(np.mean(ts)), nm_min, how
     rows = list(csv.DictReader(open(f"{work}/cv-pred.csv")))
     _, labels, pv, yv = read_predictions(f"{work}/cv-pred.csv")
     folds = np.array([r["fold"] for r in rows])
@@ -187,9 +214,9 @@ def tagging(work, data, best, out, not_music_out):
     print(f"tagging threshold {t:.2f}: {right}/{n} right ({100 * prec:.1f}%), coverage {100 * cov:.1f}% of valid")
 
     # The shipped model's not-music threshold: on all out-of-fold
-    # predictions, calibrated as the final model will be (T fitted on them).
+    # predictions, calibrated as the final model will be.
     _, labels_cv, pc, yc = read_predictions(f"{work}/cv-pred.csv")
-    pc = calibrate(pc, fit_temperature(pc, yc))
+    pc = calibrate(pc, shipped_temperature(work, data, best)[0])
     nm_min = not_music_threshold(pc, labels_cv)
     rejected = int(verdicts(pc, labels_cv, nm_min)[2].sum())
     json.dump({"min_probability": nm_min, "music_rejection_budget": MUSIC_REJECTION_BUDGET,
@@ -317,6 +344,8 @@ plot '{work}/confusion-valid.dat' using 1:2:3 with image, '' using 1:2:(sprintf(
     outside_md = ""
     if os.path.exists(f"{work}/outside.json"):
         out = [json.loads(l) for l in open(f"{work}/outside.json")]
+        failed = [r for r in out if r.get("status") == "failed"]
+        out = [r for r in out if r.get("status") != "failed"]
         music = [r for r in out if r["verdict"] == "genre"]
         tagged = [r for r in music if r["confidence"] >= tag["min_confidence"]]
         rows = [(os.path.basename(r["path"]), f"{r['not_music']:.3f}",
@@ -327,7 +356,7 @@ plot '{work}/confusion-valid.dat' using 1:2:3 with image, '' using 1:2:(sprintf(
 ### Music outside the ten genres
 
 {len(out)} pieces of music outside GTZAN's ten genres (`{src}`), through the shipped model: {len(music)} are taken for music, **{len(tagged)} reach the tagging threshold**
-({tag['min_confidence']:.2f}); `scan` indexes the others without writing a tag.
+({tag['min_confidence']:.2f}); `scan` indexes the others without writing a tag.{f" {len(failed)} could not be decoded." if failed else ""}
 
 {md_table(["file", "not-music probability", "answer", "confidence"], rows)}
 """
@@ -351,17 +380,20 @@ plot '{work}/confusion-valid.dat' using 1:2:3 with image, '' using 1:2:(sprintf(
     parity = (f"| PyTorch parity (same design, split, spectrograms) | PyTorch {pct(torch_s['accuracy_mean'])} "
               f"vs C {pct(split_acc)} |\n") if torch_s else ""
     prov = json.loads(meta["provenance"])
+    fit_on_text = ("verdicts of the split model on valid, artists it never heard"
+                   if os.path.basename(cal_ship.get("fit_on", "")) == f"{best}-pred.csv"
+                   else "out-of-fold predictions of 5-fold CV over train + valid")
     size = os.path.getsize(f"{models}/genrescope-gtzan.safetensors")
     text = f"""<!-- results:begin (written by scripts/report-model.py from one run of scripts/train-gtzan.sh) -->
 ## Results of the last recipe run ({prov.get('date', '?')})
 
 **Shipped model:** `{best}` trained on train + valid ({prov.get('trained_on_clips', '?')} clips: music and the
 generated not-music examples), {prov.get('parameters', '?')} parameters, {size / 1e6:.2f} MB; calibration
-temperature {cal_ship['temperature']:.3f} (fitted on {cal_ship['clips']} out-of-fold predictions of 5-fold CV over
-train + valid: NLL {cal_ship['nll_before']:.3f} -> {cal_ship['nll_after']:.3f}); tagging threshold
+temperature {cal_ship['temperature']:.3f} (fitted on {cal_ship['clips']} {fit_on_text}: NLL {cal_ship['nll_before']:.3f} -> {cal_ship['nll_after']:.3f}); tagging threshold
 **{tag['min_confidence']:.2f}**; "not music" from a not-music probability of **{nm_ship['min_probability']:.4f}**
-(the lowest that calls at most {pct(MUSIC_REJECTION_BUDGET)} of music "not music" in the same out-of-fold
-predictions: {nm_ship.get('music_rejected', '?')}/{nm_ship.get('music_clips', '?')}).
+(the lowest that calls at most {pct(MUSIC_REJECTION_BUDGET)} of music "not music" in the out-of-fold
+predictions of 5-fold CV over train + valid, calibrated with that temperature:
+{nm_ship.get('music_rejected', '?')}/{nm_ship.get('music_clips', '?')}).
 
 ### On valid ({len(yv)} clips; the split model, trained on train only)
 

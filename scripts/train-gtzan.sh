@@ -11,18 +11,20 @@
 #    designs on that split, each scored through the deployed classifier;
 # 5. the design with the best accuracy is retrained with PyTorch on the same
 #    split and spectrograms (parity), and cross-validated over all clips
-#    (5 folds: the spread, and out-of-fold predictions for calibration).
-#    Folds are contiguous runs of each genre's clips in path order: GTZAN
-#    holds runs of one artist's clips, and shuffled folds put an artist on
-#    both sides, which overstated accuracy (82% against 57% on the
-#    artist-disjoint valid) and made confidence calibrated on them too
-#    sharp;
+#    (5 folds: the spread, and out-of-fold predictions for the not-music
+#    threshold). Folds are contiguous runs of each genre's clips in path
+#    order: GTZAN holds runs of one artist's clips, and shuffled folds put
+#    an artist on both sides, which overstated accuracy (82% against 57% on
+#    the artist-disjoint valid; contiguous folds say 75%);
 # 6. scripts/report-model.py picks the tagging threshold (written tags right
 #    >= 95% of the time on valid, calibration never fitted on what it is
 #    judged on) and the not-music threshold (the lowest that calls at most 1%
 #    of the out-of-fold music "not music");
-# 7. the final model: trained on all clips, calibrated on the out-of-fold
-#    predictions, with the threshold, written to
+# 7. the final model: trained on all clips, calibrated on the split model's
+#    verdicts on valid (artists it never heard, on which the model is
+#    overconfident; out-of-fold predictions, whose folds still share some
+#    artists, hide that; without a split, on the out-of-fold predictions),
+#    with the thresholds, written to
 #    $MODELS/genrescope-gtzan.safetensors with its provenance;
 # 8. it is judged on non-music from held-out generators and, when the
 #    folder $OUTSIDE exists (default /usr/share/hyperrogue/music, from
@@ -83,16 +85,19 @@ read -r -a designs <<< "${DESIGNS:-shortchunk-cnn shortchunk-max}"
 parity=${PARITY:-1}
 outside=${OUTSIDE-/usr/share/hyperrogue/music}
 py=/usr/bin/python3
+# Without GENRESCOPE_TRAIN / GENRESCOPE, the trainer and the CLI are brought
+# up to date in build-release (a no-op when they are): a binary older than
+# the source would make a model the source does not describe.
 train=${GENRESCOPE_TRAIN:-}
 if [ -z "$train" ]; then
     train=$here/build-release/train/genrescope-train
-    if [ ! -x "$train" ]; then
+    [ -f "$here/build-release/CMakeCache.txt" ] ||
         cmake -S "$here" -B "$here/build-release" -DCMAKE_BUILD_TYPE=Release > /dev/null
-        cmake --build "$here/build-release" -j2 --target genrescope_train > /dev/null
-    fi
+    cmake --build "$here/build-release" -j2 --target genrescope_train > /dev/null
 fi
-cli=${GENRESCOPE:-$(dirname "$train")/../tagger/genrescope}
-if [ ! -x "$cli" ]; then
+cli=${GENRESCOPE:-}
+if [ -z "$cli" ]; then
+    cli=$(dirname "$train")/../tagger/genrescope
     cmake --build "$(dirname "$train")/.." -j2 --target genrescope_cli > /dev/null
 fi
 mkdir -p "$work" "$models"
@@ -190,9 +195,9 @@ for k in ('confusion',):
 print(json.dumps(out))
 PY
 
-echo "== final model: $best on all clips, calibrated on the out-of-fold predictions"
+echo "== final model: $best on all clips, calibrated on $best's held-out verdicts"
 nice "$train" "$data" "${split[@]}" --final-only "${common[@]}" --arch "$(arch_file "$best")" --name "$best" \
-    --calibrate-from "$work/cv-pred.csv" --tagging "$work/tagging.json" --not-music-decision "$work/not-music.json" \
+    --calibrate-from "$work/$best-pred.csv" --tagging "$work/tagging.json" --not-music-decision "$work/not-music.json" \
     --provenance-extra "$work/provenance-extra.json" --log "$models/training-log.csv" \
     -o "$models/genrescope-gtzan.safetensors" --checkpoint "$work/final.ckpt"
 
@@ -203,12 +208,11 @@ $py "$here/scripts/nonmusic.py" --set heldout --out "$work/heldout" --per-family
 rm -f "$work/outside.json" "$work/outside.txt"
 if [ -n "$outside" ] && [ -d "$outside" ]; then
     echo "== the shipped model on music outside the ten genres ($outside)"
-    mapfile -t outside_files < <(find "$outside" -maxdepth 1 -type f \( -iname '*.ogg' -o -iname '*.opus' \
-        -o -iname '*.flac' -o -iname '*.wav' -o -iname '*.mp3' -o -iname '*.m4a' \) | sort)
-    if [ "${#outside_files[@]}" -gt 0 ]; then
-        "$cli" classify --json --model "$models/genrescope-gtzan.safetensors" "${outside_files[@]}" > "$work/outside.json"
-        echo "$outside" > "$work/outside.txt"
-    fi
+    # classify walks the folder as scan would; a file it cannot decode is a
+    # failed row (and said on stderr), not the end of the recipe.
+    "$cli" classify --json --model "$models/genrescope-gtzan.safetensors" "$outside" > "$work/outside.json" ||
+        echo "note: some files under $outside could not be classified (see above)"
+    if [ -s "$work/outside.json" ]; then echo "$outside" > "$work/outside.txt"; else rm -f "$work/outside.json"; fi
 fi
 
 echo "== report"
