@@ -495,6 +495,23 @@ static void test_csv(void)
     CHECK_MSG(strstr(err.message, ":2:"), "%s", err.message);
 }
 
+/* 5 folds of the 25-file, 3-label fixture: 5 files each, and every label's
+ * share of a fold is the floor or ceiling of a fifth of its files. */
+static void check_fold_balance(const gs_dataset *ds, const int *fold, const int *per)
+{
+    for (int k = 0; k < 5; k++) {
+        int n = 0, by[3] = {0, 0, 0};
+        for (int i = 0; i < 25; i++)
+            if (fold[i] == k) {
+                n++;
+                by[ds->items[i].label]++;
+            }
+        CHECK_MSG(n == 5, "fold %d has %d files", k, n);
+        for (int l = 0; l < 3; l++)
+            CHECK(by[l] == per[l] / 5 || by[l] == per[l] / 5 + 1);
+    }
+}
+
 static void test_folds(void)
 {
     gs_dataset ds = {0};
@@ -521,17 +538,7 @@ static void test_folds(void)
     CHECK(gs_stratified_folds(&ds, 5, 2, fold3, &err) == GS_OK);
     CHECK(!memcmp(fold, fold2, sizeof fold));
     CHECK(memcmp(fold, fold3, sizeof fold) != 0);
-    for (int k = 0; k < 5; k++) {
-        int n = 0, by[3] = {0, 0, 0};
-        for (int i = 0; i < 25; i++)
-            if (fold[i] == k) {
-                n++;
-                by[ds.items[i].label]++;
-            }
-        CHECK(n == 5);
-        for (int l = 0; l < 3; l++)
-            CHECK(by[l] == per[l] / 5 || by[l] == per[l] / 5 + 1);
-    }
+    check_fold_balance(&ds, fold, per);
     CHECK(gs_stratified_folds(&ds, 26, 1, fold, &err) == GS_ERR_INVALID);
 
     /* Contiguous runs: the same per-label shares and fold sizes, but each
@@ -539,17 +546,7 @@ static void test_folds(void)
      * that are neighbours (an artist's run: items 2j and 2j+1 here) share a
      * fold. Shuffled folds split such pairs, which is what this guards. */
     CHECK(gs_contiguous_folds(&ds, 5, fold, &err) == GS_OK);
-    for (int k = 0; k < 5; k++) {
-        int n = 0, by[3] = {0, 0, 0};
-        for (int i = 0; i < 25; i++)
-            if (fold[i] == k) {
-                n++;
-                by[ds.items[i].label]++;
-            }
-        CHECK_MSG(n == 5, "fold %d has %d files", k, n);
-        for (int l = 0; l < 3; l++)
-            CHECK(by[l] == per[l] / 5 || by[l] == per[l] / 5 + 1);
-    }
+    check_fold_balance(&ds, fold, per);
     int changes[3] = {0, 0, 0}, split_pairs = 0, split_pairs_shuffled = 0;
     for (int i = 1; i < 25; i++)
         if (ds.items[i].label == ds.items[i - 1].label)
