@@ -122,8 +122,30 @@ class GlobalPool(nn.Module):
         return x.mean(2) if self.kind == 'avg' else x.max(2).values
 
 
+class SaveSkip(nn.Module):
+    """"save": passes x on and keeps it for the "add" with the same slot."""
+    def __init__(self, slots, slot):
+        super().__init__()
+        self.slots, self.slot = slots, slot
+
+    def forward(self, x):
+        self.slots[self.slot] = x
+        return x
+
+
+class AddSkip(SaveSkip):
+    """"add": x plus what "save" kept (a residual connection)."""
+    def forward(self, x):
+        return x + self.slots[self.slot]
+
+
 def build(arch, num_labels):
+    """The network of an architecture JSON. Besides the core's ops, "save"
+    and "add" (a residual connection; key "slot", default "skip") are known
+    here only, to measure whether a residual design pays before the C side
+    gets the op: train/reference/experiments/."""
     layers, last_c = [], arch['input'][0]
+    slots = {}
     dense_idx = [i for i, l in enumerate(arch['layers']) if l['op'] == 'dense'][-1]
     for i, l in enumerate(arch['layers']):
         op = l['op']
@@ -149,6 +171,10 @@ def build(arch, num_labels):
             layers.append(nn.Linear(l['in'], num_labels if i == dense_idx else l['out']))
         elif op == 'softmax':
             pass  # the loss takes logits
+        elif op == 'save':
+            layers.append(SaveSkip(slots, l.get('slot', 'skip')))
+        elif op == 'add':
+            layers.append(AddSkip(slots, l.get('slot', 'skip')))
         else:
             raise ValueError('unknown op ' + op)
     return nn.Sequential(*layers)
