@@ -152,7 +152,7 @@ def shipped_temperature(work, data, best):
     on the out-of-fold predictions."""
     path = f"{work}/{best}-pred.csv" if has_split(work, data, best) else f"{work}/cv-pred.csv"
     _, _, p, y = read_predictions(path)
-    return fit_temperature(p, y), path
+    return fit_temperature(p, y)
 
 
 def held_out(work, data, best):
@@ -175,8 +175,7 @@ def held_out(work, data, best):
             cal[i] = calibrate(pv[i:i + 1], ts[-1])[0]
         train = stems_of(f"{data}/train.txt")
         mask = np.array([s in train for s in cs])
-        t_all = fit_temperature(pv, yv)
-        nm_min = not_music_threshold(calibrate(pc[mask], t_all), labels)
+        nm_min = not_music_threshold(calibrate(pc[mask], shipped_temperature(work, data, best)), labels)
         how = (f"valid ({len(yv)} clips): the split model's verdicts, each calibrated with T fitted on the other "
                f"{len(yv) - 1} (leave-one-out, T {min(ts):.3f}..{max(ts):.3f})")
         return labels, pv, yv, cal, float(np.mean(ts)), nm_min, how
@@ -216,7 +215,7 @@ def tagging(work, data, best, out, not_music_out):
     # The shipped model's not-music threshold: on all out-of-fold
     # predictions, calibrated as the final model will be.
     _, labels_cv, pc, yc = read_predictions(f"{work}/cv-pred.csv")
-    pc = calibrate(pc, shipped_temperature(work, data, best)[0])
+    pc = calibrate(pc, shipped_temperature(work, data, best))
     nm_min = not_music_threshold(pc, labels_cv)
     rejected = int(verdicts(pc, labels_cv, nm_min)[2].sum())
     json.dump({"min_probability": nm_min, "music_rejection_budget": MUSIC_REJECTION_BUDGET,

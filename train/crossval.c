@@ -10,10 +10,19 @@
 
 #include "rng.h"
 
-gs_status gs_stratified_folds(const gs_dataset *ds, int k, uint64_t seed, int *fold, gs_error *err)
+/* Both layouts need 2 <= k <= items. */
+static gs_status check_fold_count(const gs_dataset *ds, int k, gs_error *err)
 {
     if (k < 2 || k > ds->num_items)
         return gs_error_set(err, GS_ERR_INVALID, "cannot make %d folds from %d files", k, ds->num_items);
+    return GS_OK;
+}
+
+gs_status gs_stratified_folds(const gs_dataset *ds, int k, uint64_t seed, int *fold, gs_error *err)
+{
+    gs_status st = check_fold_count(ds, k, err);
+    if (st != GS_OK)
+        return st;
     int *idx = malloc((size_t)ds->num_items * sizeof *idx);
     if (!idx)
         return gs_error_set(err, GS_ERR_NOMEM, "out of memory");
@@ -37,8 +46,9 @@ gs_status gs_stratified_folds(const gs_dataset *ds, int k, uint64_t seed, int *f
 
 gs_status gs_contiguous_folds(const gs_dataset *ds, int k, int *fold, gs_error *err)
 {
-    if (k < 2 || k > ds->num_items)
-        return gs_error_set(err, GS_ERR_INVALID, "cannot make %d folds from %d files", k, ds->num_items);
+    gs_status st = check_fold_count(ds, k, err);
+    if (st != GS_OK)
+        return st;
     int start = 0;
     for (int l = 0; l < ds->num_labels; l++) {
         int n = 0;
